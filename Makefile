@@ -1,0 +1,109 @@
+# Supercomp: `make run` starts the all-in-one platform, `make test` runs everything CI runs.
+# Every tool is installed at a pinned version into ./bin, so a fresh machine needs only Go.
+
+SHELL        := /bin/bash
+.SHELLFLAGS  := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+MODULES      := pkg services/ingestion services/fatigue services/programming services/notifications services/platform
+BIN          := $(CURDIR)/bin
+VERSION      ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+COMMIT       ?= $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
+LDFLAGS      := -X github.com/supercomp/supercomp/pkg/version.Version=$(VERSION) \
+                -X github.com/supercomp/supercomp/pkg/version.Commit=$(COMMIT)
+
+BUF_VERSION              := v1.75.0
+PROTOC_GEN_GO_VERSION    := v1.36.12
+PROTOC_GEN_GO_GRPC_VERSION := v1.6.2
+BENCHSTAT_VERSION        := v0.0.0-20260908200009-22c9c6c9d4da
+
+# The Go test race detector needs cgo.
+export CGO_ENABLED := 1
+export PATH := $(BIN):$(PATH)
+
+# libchdb.so (566 MB) lives in a cache outside git; scripts/libchdb.sh fetches it once and
+# prints its path. Evaluated lazily so `make help` never downloads anything.
+CHDB_LIB = $(shell scripts/libchdb.sh | tail -n 1)
+
+##@ Everyday
+
+.PHONY: help
+help: ## Show this help.
+	@awk 'BEGIN {FS = ":.*##"} /^[a-zA-Z_-]+:.*##/ {printf "  \033[36m%-16s\033[0m %s\n", $$1, $$2} /^##@/ {printf "\n%s\n", substr($$0, 5)}' $(MAKEFILE_LIST)
+
+.PHONY: run
+run: build libchdb ## Build and start the all-in-one platform (embedded NATS + chDB under ./.data).
+	CHDB_LIB_PATH="$(CHDB_LIB)" $(BIN)/supercomp --data-dir ./.data
+
+.PHONY: test
+test: tools proto-check deps vet ## Everything CI runs: vet, generated-code check, unit and integration tests on real NATS, ClickHouse and chDB.
+	@lib="$(CHDB_LIB)"; for m in $(MODULES); do \
+		echo "==> go test $$m"; \
+		(cd $$m && SC_REQUIRE_CLICKHOUSE=1 CHDB_LIB_PATH="$$lib" go test -race -count=1 -timeout 15m ./...); \
+	done
+
+.PHONY: bench
+bench: deps $(BIN)/benchstat ## Run the Go benchmarks (bus, store backends) and print them as a table.
+	@lib="$(CHDB_LIB)"; rm -f bench.txt; for m in $(MODULES); do \
+		(cd $$m && SC_REQUIRE_CLICKHOUSE=1 CHDB_LIB_PATH="$$lib" go test -run '^$$' -bench . -benchmem -count 3 -timeout 20m ./... | tee -a $(CURDIR)/bench.txt); \
+	done
+	$(BIN)/benchstat bench.txt
+
+##@ Build
+
+.PHONY: build
+build: ## Build every binary into ./bin with the version stamped in.
+	go build -ldflags "$(LDFLAGS)" -o $(BIN)/ ./services/platform/cmd/supercomp ./services/platform/cmd/sc \
+		./services/ingestion/cmd/ingestion ./services/fatigue/cmd/fatigue \
+		./services/programming/cmd/programming ./services/notifications/cmd/notifications
+
+.PHONY: proto
+proto: tools ## Regenerate pkg/gen from proto/ (offline, pinned local plugins).
+	rm -rf pkg/gen
+	buf generate
+
+.PHONY: proto-check
+proto-check: tools ## Fail when regenerating would change the committed pkg/gen.
+	@tmp=$$(mktemp -d); trap 'rm -rf $$tmp' EXIT; \
+	buf generate --output $$tmp; \
+	if ! diff -r -q $$tmp/pkg/gen pkg/gen; then \
+		echo "pkg/gen is stale: run 'make proto' and commit the result" >&2; exit 1; \
+	fi; echo "pkg/gen matches proto/"
+
+.PHONY: lint
+lint: tools vet ## gofmt, go vet, buf lint and buf breaking against main.
+	@bad=$$(gofmt -l $(MODULES) | grep -v '^pkg/gen/' || true); \
+	if [ -n "$$bad" ]; then echo "gofmt needed:"; echo "$$bad"; exit 1; fi
+	buf lint
+	@if git rev-parse --verify -q main >/dev/null && git cat-file -e main:buf.yaml 2>/dev/null; then \
+		buf breaking --against '.git#branch=main'; \
+	else echo "buf breaking: no proto on main yet, nothing to compare"; fi
+
+.PHONY: vet
+vet: ## go vet every module.
+	@for m in $(MODULES); do (cd $$m && go vet ./...); done
+
+##@ Dependencies (installed on demand, pinned)
+
+.PHONY: tools
+tools: $(BIN)/buf $(BIN)/protoc-gen-go $(BIN)/protoc-gen-go-grpc ## Install buf and the protoc plugins into ./bin.
+
+$(BIN)/buf:
+	GOBIN=$(BIN) go install github.com/bufbuild/buf/cmd/buf@$(BUF_VERSION)
+$(BIN)/protoc-gen-go:
+	GOBIN=$(BIN) go install google.golang.org/protobuf/cmd/protoc-gen-go@$(PROTOC_GEN_GO_VERSION)
+$(BIN)/protoc-gen-go-grpc:
+	GOBIN=$(BIN) go install google.golang.org/grpc/cmd/protoc-gen-go-grpc@$(PROTOC_GEN_GO_GRPC_VERSION)
+$(BIN)/benchstat:
+	GOBIN=$(BIN) go install golang.org/x/perf/cmd/benchstat@$(BENCHSTAT_VERSION)
+
+.PHONY: deps
+deps: clickhouse libchdb ## Install and start what the tests need.
+
+.PHONY: clickhouse
+clickhouse: ## Install (apt) and start the ClickHouse server on 127.0.0.1:9000 unless one answers.
+	scripts/clickhouse.sh
+
+.PHONY: libchdb
+libchdb: ## Fetch libchdb.so (npm @chdb/lib-linux-x64-gnu) into the cache outside git.
+	@scripts/libchdb.sh >/dev/null
