@@ -1,0 +1,140 @@
+package bus
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// ErrNoMsgID is returned for a publish without a message id: without one the
+// stream cannot drop the duplicate that a retry produces.
+var ErrNoMsgID = errors.New("message id is required")
+
+// OutMsg is one message of a PublishBatch.
+type OutMsg struct {
+	Subject string
+	// MsgID becomes Nats-Msg-Id: the event id, so a retried publish within the
+	// stream's duplicate window is stored once.
+	MsgID  string
+	Data   []byte
+	Header nats.Header
+}
+
+// PubResult is the outcome of one message of a PublishBatch: Ack when the
+// stream stored it (or already had it), Err otherwise.
+type PubResult struct {
+	Ack *jetstream.PubAck
+	Err error
+}
+
+// Duplicate reports whether the stream already had a message with this id.
+func (r PubResult) Duplicate() bool { return r.Ack != nil && r.Ack.Duplicate }
+
+// Publish stores one message and returns once the stream acknowledged it.
+// ack.Duplicate is true when the stream already held msgID: the caller's
+// retry was absorbed, not an error.
+func (b *Bus) Publish(ctx context.Context, subject, msgID string, data []byte, hdr nats.Header) (*jetstream.PubAck, error) {
+	msg, err := newMsg(OutMsg{Subject: subject, MsgID: msgID, Data: data, Header: hdr})
+	if err != nil {
+		return nil, err
+	}
+	ack, err := b.js.PublishMsg(ctx, msg)
+	b.metrics.observePublish(ack, err)
+	if err != nil {
+		return nil, fmt.Errorf("publish %s: %w", subject, err)
+	}
+	return ack, nil
+}
+
+// PublishBatch publishes msgs asynchronously with at most
+// Config.PublishMaxPending unacknowledged at a time (shared by all batches
+// on this Bus) and waits for every ack. results[i] belongs to msgs[i]; the
+// error is non-nil when any message failed or ctx ended, and callers retry
+// the failed ones (ids make that safe). Order within the stream follows
+// msgs order unless the client had to resend after a failure.
+func (b *Bus) PublishBatch(ctx context.Context, msgs []OutMsg) ([]PubResult, error) {
+	results := make([]PubResult, len(msgs))
+	type pending struct {
+		index  int
+		future jetstream.PubAckFuture
+	}
+	futures := make(chan pending, cap(b.inflight))
+	collected := make(chan struct{})
+
+	// The collector waits for acks in publish order, which is also roughly
+	// the order they arrive in, and frees a slot per ack so the producer
+	// below can send the next message.
+	go func() {
+		defer close(collected)
+		for p := range futures {
+			select {
+			case ack := <-p.future.Ok():
+				results[p.index].Ack = ack
+			case err := <-p.future.Err():
+				results[p.index].Err = err
+			case <-ctx.Done():
+				results[p.index].Err = ctx.Err()
+			}
+			<-b.inflight
+		}
+	}()
+
+produce:
+	for i, m := range msgs {
+		msg, err := newMsg(m)
+		if err != nil {
+			results[i].Err = err
+			continue
+		}
+		select {
+		case b.inflight <- struct{}{}:
+		case <-ctx.Done():
+			for j := i; j < len(msgs); j++ {
+				results[j].Err = ctx.Err()
+			}
+			break produce
+		}
+		future, err := b.js.PublishMsgAsync(msg)
+		if err != nil {
+			<-b.inflight
+			results[i].Err = err
+			continue
+		}
+		futures <- pending{index: i, future: future}
+	}
+	close(futures)
+	<-collected
+
+	var failed int
+	var first error
+	for _, r := range results {
+		b.metrics.observePublish(r.Ack, r.Err)
+		if r.Err != nil {
+			if first == nil {
+				first = r.Err
+			}
+			failed++
+		}
+	}
+	if failed > 0 {
+		return results, fmt.Errorf("publish batch: %d of %d failed: %w", failed, len(msgs), first)
+	}
+	return results, nil
+}
+
+// newMsg copies the caller's header before adding Nats-Msg-Id, because
+// callers often reuse one header map for many messages.
+func newMsg(m OutMsg) (*nats.Msg, error) {
+	if m.MsgID == "" {
+		return nil, fmt.Errorf("publish %s: %w", m.Subject, ErrNoMsgID)
+	}
+	hdr := make(nats.Header, len(m.Header)+1)
+	for k, v := range m.Header {
+		hdr[k] = v
+	}
+	hdr.Set(jetstream.MsgIDHeader, m.MsgID)
+	return &nats.Msg{Subject: m.Subject, Data: m.Data, Header: hdr}, nil
+}

@@ -1,0 +1,139 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"runtime/debug"
+	"time"
+
+	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
+	"github.com/supercomp/supercomp/pkg/log"
+)
+
+// interceptors holds what the recovery, logging and metrics interceptors
+// share. Recovery needs the other two: a panic unwinds through them, so it
+// reports the call itself.
+type interceptors struct {
+	log     *zap.Logger
+	metrics *metrics
+}
+
+func newInterceptors(logger *zap.Logger, m *metrics) *interceptors {
+	// A stack trace of the interceptor chain says nothing about a failed
+	// call, so request lines go without one.
+	return &interceptors{log: logger.WithOptions(zap.AddStacktrace(zapcore.FatalLevel)), metrics: m}
+}
+
+func (ic *interceptors) recoverUnary(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (resp any, err error) {
+	start := time.Now()
+	defer func() {
+		if p := recover(); p != nil {
+			err = ic.recovered(info.FullMethod, p, time.Since(start))
+		}
+	}()
+	return handler(ctx, req)
+}
+
+func (ic *interceptors) recoverStream(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, handler grpc.StreamHandler) (err error) {
+	start := time.Now()
+	defer func() {
+		if p := recover(); p != nil {
+			err = ic.recovered(info.FullMethod, p, time.Since(start))
+		}
+	}()
+	return handler(srv, ss)
+}
+
+// recovered logs and counts a panicked call, which the logging and metrics
+// interceptors never see, and answers Internal without a word about the
+// panic: its value may hold anything.
+func (ic *interceptors) recovered(method string, p any, d time.Duration) error {
+	ic.log.Error("grpc handler panicked",
+		zap.String(log.Method, method),
+		zap.String(log.Code, codes.Internal.String()),
+		zap.Duration(log.Duration, d),
+		zap.Any("panic", p),
+		zap.String("stack", string(debug.Stack())),
+	)
+	ic.metrics.observe(method, codes.Internal, d)
+	return status.Error(codes.Internal, internalMessage)
+}
+
+func (ic *interceptors) logUnary(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
+	start := time.Now()
+	resp, err := handler(ctx, req)
+	ic.logCall(info.FullMethod, err, time.Since(start))
+	return resp, err
+}
+
+func (ic *interceptors) logStream(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, handler grpc.StreamHandler) error {
+	start := time.Now()
+	err := handler(srv, ss)
+	ic.logCall(info.FullMethod, err, time.Since(start))
+	return err
+}
+
+// logCall writes the one line per call. err has been through the error
+// mapping, and the error logged is the one the handler returned, so an
+// Internal line says what really went wrong.
+func (ic *interceptors) logCall(method string, err error, d time.Duration) {
+	code := status.Code(err)
+	ce := ic.log.Check(levelFor(code), "grpc call")
+	if ce == nil {
+		return
+	}
+	fields := []zap.Field{
+		zap.String(log.Method, method),
+		zap.String(log.Code, code.String()),
+		zap.Duration(log.Duration, d),
+	}
+	if err != nil {
+		var mapped *statusError
+		if errors.As(err, &mapped) {
+			err = mapped.cause
+		}
+		fields = append(fields, zap.Error(err))
+	}
+	ce.Write(fields...)
+}
+
+// levelFor keeps the log quiet at Info: successes and hang-ups are Debug,
+// the caller's mistakes Warn, and the server's own failures Error.
+func levelFor(code codes.Code) zapcore.Level {
+	switch code {
+	case codes.OK, codes.Canceled:
+		return zapcore.DebugLevel
+	case codes.Internal, codes.Unknown, codes.DataLoss, codes.Unavailable, codes.Unimplemented:
+		return zapcore.ErrorLevel
+	default:
+		return zapcore.WarnLevel
+	}
+}
+
+func (ic *interceptors) measureUnary(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
+	start := time.Now()
+	resp, err := handler(ctx, req)
+	ic.metrics.observe(info.FullMethod, status.Code(err), time.Since(start))
+	return resp, err
+}
+
+func (ic *interceptors) measureStream(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, handler grpc.StreamHandler) error {
+	start := time.Now()
+	err := handler(srv, ss)
+	ic.metrics.observe(info.FullMethod, status.Code(err), time.Since(start))
+	return err
+}
+
+func mapErrorsUnary(ctx context.Context, req any, _ *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
+	resp, err := handler(ctx, req)
+	return resp, toStatusError(err)
+}
+
+func mapErrorsStream(srv any, ss grpc.ServerStream, _ *grpc.StreamServerInfo, handler grpc.StreamHandler) error {
+	return toStatusError(handler(srv, ss))
+}

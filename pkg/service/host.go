@@ -1,0 +1,149 @@
+package service
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/nats-io/nats.go"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"go.uber.org/zap"
+
+	"github.com/supercomp/supercomp/pkg/bus"
+	"github.com/supercomp/supercomp/pkg/lifecycle"
+	"github.com/supercomp/supercomp/pkg/server"
+	"github.com/supercomp/supercomp/pkg/store"
+)
+
+// Factory builds a module from the host's dependencies.
+type Factory func(Deps) (Module, error)
+
+// Host is one running process: a gRPC server with every module registered, the HTTP
+// endpoints for probes and Prometheus, and the lifecycle registry that starts and stops it all.
+type Host struct {
+	log      *zap.Logger
+	metrics  *prometheus.Registry
+	grpc     *server.Server
+	http     *server.HTTPServer
+	registry *lifecycle.Registry
+	bus      *bus.Bus
+	store    store.Store
+	modules  []Module
+}
+
+// NewHost builds the servers, then the modules on top of b and st. infra are components that
+// must outlive every module (an embedded NATS server): they start first and stop last.
+func NewHost(logger *zap.Logger, cfg server.Config, httpAddr string, b *bus.Bus, st store.Store,
+	metrics *prometheus.Registry, factories []Factory, infra ...lifecycle.Component) (*Host, error) {
+	if metrics == nil {
+		metrics = NewMetricsRegistry()
+	}
+	grpcServer, err := server.New(cfg, logger, server.WithRegistry(metrics))
+	if err != nil {
+		return nil, err
+	}
+	h := &Host{
+		log:      logger,
+		metrics:  metrics,
+		grpc:     grpcServer,
+		registry: lifecycle.New(logger, cfg.ShutdownTimeout),
+		bus:      b,
+		store:    st,
+	}
+	h.http = server.NewHTTP(httpAddr, metrics, h.ready, logger)
+
+	h.registry.Add(infra...)
+	if b != nil {
+		// The connection drains after the consumers stop and before an embedded server does.
+		h.registry.Add(busConnection{b: b, done: make(chan struct{})})
+	}
+	for _, newModule := range factories {
+		m, err := newModule(Deps{
+			Log:     logger,
+			Bus:     b,
+			Store:   st,
+			Metrics: metrics,
+		})
+		if err != nil {
+			return nil, fmt.Errorf("build service: %w", err)
+		}
+		m.Register(grpcServer.GRPC())
+		for _, name := range m.GRPCServices() {
+			grpcServer.SetServing(name)
+		}
+		// Consumers start before the servers that take traffic and stop after them, so work
+		// accepted over gRPC during shutdown still has its consumers until the end.
+		h.registry.Add(m.Components()...)
+		h.modules = append(h.modules, m)
+	}
+	h.registry.Add(grpcServer, h.http)
+	return h, nil
+}
+
+// NewMetricsRegistry is the registry a process serves on /metrics, with the Go runtime and
+// process collectors every operator expects next to Supercomp's own metrics.
+func NewMetricsRegistry() *prometheus.Registry {
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	return reg
+}
+
+// Listen binds both addresses now, so a busy port fails the start with a clear error before
+// anything else runs.
+func (h *Host) Listen() error {
+	if err := h.grpc.Listen(); err != nil {
+		return err
+	}
+	return h.http.Listen()
+}
+
+// GRPC is the host's gRPC server (tests use its address).
+func (h *Host) GRPC() *server.Server { return h.grpc }
+
+// Bus is the host's NATS connection.
+func (h *Host) Bus() *bus.Bus { return h.bus }
+
+// Store is the host's time-series store.
+func (h *Host) Store() store.Store { return h.store }
+
+// HTTP is the host's probe and metrics server.
+func (h *Host) HTTP() *server.HTTPServer { return h.http }
+
+// Run serves until SIGINT/SIGTERM, ctx cancellation or the first component failure.
+func (h *Host) Run(ctx context.Context) error {
+	return h.registry.Run(ctx)
+}
+
+// ready backs /healthz: the process is ready while it serves gRPC and reaches NATS.
+func (h *Host) ready() error {
+	if err := h.grpc.Ready(); err != nil {
+		return err
+	}
+	if h.bus != nil && h.bus.Conn().Status() != nats.CONNECTED {
+		return errors.New("not connected to NATS: " + h.bus.Conn().Status().String())
+	}
+	return nil
+}
+
+// busConnection gives the NATS connection its place in the stop order.
+type busConnection struct {
+	b    *bus.Bus
+	done chan struct{}
+}
+
+func (c busConnection) Name() string { return "nats-connection" }
+
+func (c busConnection) Start(ctx context.Context) error {
+	select {
+	case <-ctx.Done():
+	case <-c.done:
+	}
+	return nil
+}
+
+func (c busConnection) Stop(context.Context) error {
+	c.b.Close()
+	close(c.done)
+	return nil
+}

@@ -1,0 +1,135 @@
+package service
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+
+	"go.uber.org/zap"
+
+	"github.com/supercomp/supercomp/pkg/bus"
+	"github.com/supercomp/supercomp/pkg/config"
+	"github.com/supercomp/supercomp/pkg/log"
+	"github.com/supercomp/supercomp/pkg/server"
+	"github.com/supercomp/supercomp/pkg/store"
+	"github.com/supercomp/supercomp/pkg/store/clickhousestore"
+	"github.com/supercomp/supercomp/pkg/version"
+)
+
+// DefaultClickHouseDSN is where standalone services find the ClickHouse server by default.
+const DefaultClickHouseDSN = "clickhouse://127.0.0.1:9000/supercomp"
+
+// Spec describes a standalone service binary.
+type Spec struct {
+	// Name is the binary and service name, e.g. "fatigue".
+	Name string
+	// GRPCAddr and HTTPAddr are the default listen addresses (DESIGN.md's port table).
+	GRPCAddr string
+	HTTPAddr string
+	// New builds the service.
+	New Factory
+}
+
+// StandaloneConfig is the configuration every standalone service binary takes. Standalone
+// services always talk to real servers: the embedded NATS and chDB belong to `supercomp`.
+type StandaloneConfig struct {
+	Log           config.Log
+	GRPC          config.GRPC
+	HTTP          config.HTTP
+	NATS          config.NATS
+	ClickHouseDSN string
+	Shutdown      config.Shutdown
+}
+
+// RegisterFlags registers every flag of a standalone binary.
+func (c *StandaloneConfig) RegisterFlags(fs *flag.FlagSet) {
+	c.Log.RegisterFlags(fs)
+	c.GRPC.RegisterFlags(fs)
+	c.HTTP.RegisterFlags(fs)
+	c.NATS.RegisterFlags(fs)
+	fs.StringVar(&c.ClickHouseDSN, config.FlagClickHouseDSN, c.ClickHouseDSN,
+		"ClickHouse server DSN over the native protocol, e.g. clickhouse://user:password@127.0.0.1:9000/supercomp")
+	c.Shutdown.RegisterFlags(fs)
+}
+
+// Validate reports every bad flag at once, each by name.
+func (c *StandaloneConfig) Validate() error {
+	var v config.Validator
+	v.Add(c.Log.Validate(), c.GRPC.Validate(), c.HTTP.Validate(), c.NATS.Validate(), c.Shutdown.Validate())
+	v.Check(c.NATS.URL != "", config.FlagNATSURL, "is required: standalone services connect to a NATS server")
+	v.Add(config.Store{Backend: config.BackendClickHouse, DSN: c.ClickHouseDSN}.Validate())
+	return v.Err()
+}
+
+// Main runs a standalone service binary and exits: 0 after a clean stop or --help, 1 with a
+// one-line reason otherwise.
+func Main(spec Spec) {
+	err := Run(context.Background(), spec, os.Args[1:], os.Stderr)
+	if err != nil && !errors.Is(err, flag.ErrHelp) {
+		fmt.Fprintf(os.Stderr, "%s: %v\n", spec.Name, err)
+		os.Exit(1)
+	}
+}
+
+// Run parses args, connects to NATS and ClickHouse, and serves spec's module until a signal,
+// ctx cancellation or a failure. It returns flag.ErrHelp after printing --help.
+func Run(ctx context.Context, spec Spec, args []string, usageOut io.Writer) error {
+	cfg := StandaloneConfig{
+		GRPC:          config.GRPC{Addr: spec.GRPCAddr},
+		HTTP:          config.HTTP{Addr: spec.HTTPAddr},
+		NATS:          config.NATS{URL: bus.DefaultURL},
+		ClickHouseDSN: DefaultClickHouseDSN,
+	}
+	fs := flag.NewFlagSet(spec.Name, flag.ContinueOnError)
+	fs.SetOutput(usageOut)
+	cfg.RegisterFlags(fs)
+	if err := config.Parse(fs, args); err != nil {
+		return err
+	}
+	if err := cfg.Validate(); err != nil {
+		return err
+	}
+	logger, err := log.New(cfg.Log)
+	if err != nil {
+		return err
+	}
+	defer func() { _ = logger.Sync() }()
+	logger = logger.With(zap.String("service", spec.Name))
+	logger.Info("starting", zap.String("version", version.String()),
+		zap.String(log.Addr, cfg.GRPC.Addr), zap.String("http_addr", cfg.HTTP.Addr))
+
+	metrics := NewMetricsRegistry()
+	b, err := bus.Connect(ctx, bus.Config{URL: cfg.NATS.URL, Name: "supercomp-" + spec.Name, Replicas: cfg.NATS.Replicas},
+		logger, bus.WithRegisterer(metrics))
+	if err != nil {
+		return err
+	}
+	defer b.Close()
+	if err := b.EnsureStreams(ctx, bus.DefaultStreams(cfg.NATS.Replicas)...); err != nil {
+		return err
+	}
+
+	st, err := clickhousestore.Open(ctx, cfg.ClickHouseDSN, logger)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	if err := store.Migrate(ctx, st, store.Migrations, logger); err != nil {
+		return err
+	}
+
+	host, err := NewHost(logger, server.Config{Addr: cfg.GRPC.Addr, ShutdownTimeout: cfg.Shutdown.Timeout},
+		cfg.HTTP.Addr, b, st, metrics, []Factory{spec.New})
+	if err != nil {
+		return err
+	}
+	if err := host.Listen(); err != nil {
+		return err
+	}
+	err = host.Run(ctx)
+	logger.Info("stopped")
+	return err
+}

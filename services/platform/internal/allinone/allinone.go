@@ -1,0 +1,189 @@
+// Package allinone assembles the all-in-one `supercomp` process: configuration, the embedded
+// NATS server (or a real one), the store (chDB or a ClickHouse server), and every service on
+// one gRPC port. It is a package rather than main so the end-to-end tests run the real thing.
+package allinone
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+
+	"go.uber.org/zap"
+
+	"github.com/supercomp/supercomp/pkg/bus"
+	"github.com/supercomp/supercomp/pkg/config"
+	"github.com/supercomp/supercomp/pkg/lifecycle"
+	"github.com/supercomp/supercomp/pkg/log"
+	"github.com/supercomp/supercomp/pkg/server"
+	"github.com/supercomp/supercomp/pkg/service"
+	"github.com/supercomp/supercomp/pkg/store"
+	"github.com/supercomp/supercomp/pkg/store/chdbstore"
+	"github.com/supercomp/supercomp/pkg/store/clickhousestore"
+	"github.com/supercomp/supercomp/pkg/version"
+	"github.com/supercomp/supercomp/services/fatigue/fatigue"
+	"github.com/supercomp/supercomp/services/ingestion/ingestion"
+	"github.com/supercomp/supercomp/services/notifications/notifications"
+	"github.com/supercomp/supercomp/services/programming/programming"
+)
+
+// Default addresses of the all-in-one (DESIGN.md, "Ports and commands").
+const (
+	DefaultGRPCAddr = "127.0.0.1:7400"
+	DefaultHTTPAddr = "127.0.0.1:7480"
+	DefaultDataDir  = "./.data"
+	// chDBDatabase is the database the embedded engine keeps Supercomp's tables in.
+	chDBDatabase = "supercomp"
+)
+
+// Config is the all-in-one's configuration.
+type Config struct {
+	DataDir  string
+	NATSPort int
+	Log      config.Log
+	GRPC     config.GRPC
+	HTTP     config.HTTP
+	NATS     config.NATS
+	Store    config.Store
+	Shutdown config.Shutdown
+}
+
+// RegisterFlags registers every flag; the current field values are the defaults.
+func (c *Config) RegisterFlags(fs *flag.FlagSet) {
+	fs.StringVar(&c.DataDir, "data-dir", c.DataDir,
+		"directory holding the embedded NATS streams (nats/) and the embedded ClickHouse data (chdb/); a restart finds the data again")
+	fs.IntVar(&c.NATSPort, "nats-port", c.NATSPort,
+		"client port of the embedded NATS server (listens on 127.0.0.1 only; -1 picks a free port); unused with --nats-url")
+	c.Log.RegisterFlags(fs)
+	c.GRPC.RegisterFlags(fs)
+	c.HTTP.RegisterFlags(fs)
+	c.NATS.RegisterFlags(fs)
+	c.Store.RegisterFlags(fs)
+	c.Shutdown.RegisterFlags(fs)
+}
+
+// Validate reports every bad flag at once, each by name.
+func (c *Config) Validate() error {
+	var v config.Validator
+	v.Check(c.DataDir != "", "data-dir", "must not be empty")
+	v.Check(c.NATSPort == -1 || (c.NATSPort > 0 && c.NATSPort < 65536), "nats-port", "must be a port number or -1, got %d", c.NATSPort)
+	v.Add(c.Log.Validate(), c.GRPC.Validate(), c.HTTP.Validate(), c.NATS.Validate(), c.Store.Validate(), c.Shutdown.Validate())
+	return v.Err()
+}
+
+// DefaultConfig is the configuration of `make run`.
+func DefaultConfig() Config {
+	return Config{
+		DataDir:  DefaultDataDir,
+		NATSPort: 4222,
+		Log:      config.Log{Format: "console"},
+		GRPC:     config.GRPC{Addr: DefaultGRPCAddr},
+		HTTP:     config.HTTP{Addr: DefaultHTTPAddr},
+		Store:    config.Store{Backend: config.BackendCHDB},
+	}
+}
+
+// Services are the factories of every Supercomp service, in the order they are registered.
+func Services() []service.Factory {
+	return []service.Factory{
+		func(d service.Deps) (service.Module, error) { return ingestion.New(d) },
+		func(d service.Deps) (service.Module, error) { return fatigue.New(d) },
+		func(d service.Deps) (service.Module, error) { return programming.New(d) },
+		func(d service.Deps) (service.Module, error) { return notifications.New(d) },
+	}
+}
+
+// Run parses args and runs the platform until SIGINT/SIGTERM or ctx is cancelled. It returns
+// flag.ErrHelp after printing --help.
+func Run(ctx context.Context, args []string, usageOut io.Writer) error {
+	cfg := DefaultConfig()
+	fs := flag.NewFlagSet("supercomp", flag.ContinueOnError)
+	fs.SetOutput(usageOut)
+	cfg.RegisterFlags(fs)
+	if err := config.Parse(fs, args); err != nil {
+		return err
+	}
+	if err := cfg.Validate(); err != nil {
+		return err
+	}
+	return Serve(ctx, cfg, nil)
+}
+
+// Serve runs the platform with cfg. started, when not nil, is called with the host once both
+// listeners are bound (tests learn the addresses from it).
+func Serve(ctx context.Context, cfg Config, started func(*service.Host)) error {
+	logger, err := log.New(cfg.Log)
+	if err != nil {
+		return err
+	}
+	defer func() { _ = logger.Sync() }()
+
+	dataDir, err := filepath.Abs(cfg.DataDir)
+	if err != nil {
+		return fmt.Errorf("--data-dir: %w", err)
+	}
+	if err := os.MkdirAll(dataDir, 0o750); err != nil {
+		return fmt.Errorf("--data-dir: %w", err)
+	}
+	logger.Info("starting supercomp", zap.String("version", version.String()), zap.String("data_dir", dataDir))
+
+	metrics := service.NewMetricsRegistry()
+	var infra []lifecycle.Component
+	busOpts := []bus.Option{bus.WithRegisterer(metrics)}
+	natsURL := cfg.NATS.URL
+	if natsURL == "" {
+		embedded, err := bus.StartEmbedded(bus.EmbeddedConfig{StoreDir: filepath.Join(dataDir, "nats"), Port: cfg.NATSPort}, logger)
+		if err != nil {
+			return err
+		}
+		// Shut down here too, in case a later step fails before the registry owns the server.
+		defer embedded.Shutdown()
+		infra = append(infra, embedded)
+		busOpts = append(busOpts, bus.WithInProcess(embedded))
+		natsURL = embedded.ClientURL()
+	}
+	b, err := bus.Connect(ctx, bus.Config{URL: natsURL, Name: "supercomp", Replicas: cfg.NATS.Replicas}, logger, busOpts...)
+	if err != nil {
+		return err
+	}
+	defer b.Close()
+	if err := b.EnsureStreams(ctx, bus.DefaultStreams(cfg.NATS.Replicas)...); err != nil {
+		return err
+	}
+
+	st, err := openStore(ctx, cfg, dataDir, logger)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	if err := store.Migrate(ctx, st, store.Migrations, logger); err != nil {
+		return err
+	}
+
+	host, err := service.NewHost(logger, server.Config{Addr: cfg.GRPC.Addr, ShutdownTimeout: cfg.Shutdown.Timeout},
+		cfg.HTTP.Addr, b, st, metrics, Services(), infra...)
+	if err != nil {
+		return err
+	}
+	if err := host.Listen(); err != nil {
+		return err
+	}
+	logger.Info("serving", zap.String("grpc_addr", host.GRPC().Addr().String()), zap.String("http_addr", host.HTTP().Addr().String()))
+	if started != nil {
+		started(host)
+	}
+	err = host.Run(ctx)
+	logger.Info("stopped")
+	return err
+}
+
+func openStore(ctx context.Context, cfg Config, dataDir string, logger *zap.Logger) (store.Store, error) {
+	if cfg.Store.Backend == config.BackendClickHouse {
+		return clickhousestore.Open(ctx, cfg.Store.DSN, logger)
+	}
+	dir := filepath.Join(dataDir, "chdb")
+	logger.Info("embedded ClickHouse (chDB)", zap.String("dir", dir), zap.String("database", chDBDatabase))
+	return chdbstore.Open(ctx, dir, chDBDatabase, logger)
+}

@@ -1,0 +1,74 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"text/tabwriter"
+
+	"github.com/spf13/cobra"
+	"google.golang.org/grpc/codes"
+	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+	"google.golang.org/grpc/status"
+)
+
+// healthTargets are the health entries `sc health` reports: the server as a whole ("") and each
+// Supercomp service, so an operator sees at once which part is not serving.
+var healthTargets = []string{
+	"",
+	"supercomp.ingestion.v1.IngestionService",
+	"supercomp.fatigue.v1.FatigueService",
+	"supercomp.trends.v1.TrendsService",
+	"supercomp.programming.v1.ProgrammingService",
+	"supercomp.notifications.v1.NotificationService",
+}
+
+func newHealthCmd(opts *options) *cobra.Command {
+	return &cobra.Command{
+		Use:   "health",
+		Short: "Check that the platform and each of its services are serving",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			conn, err := opts.dial()
+			if err != nil {
+				return err
+			}
+			defer conn.Close()
+			client := healthpb.NewHealthClient(conn)
+
+			tw := tabwriter.NewWriter(opts.out, 0, 4, 2, ' ', 0)
+			fmt.Fprintln(tw, "SERVICE\tSTATUS")
+			notServing := 0
+			for _, name := range healthTargets {
+				ctx, cancel := context.WithTimeout(cmd.Context(), opts.timeout)
+				resp, err := client.Check(ctx, &healthpb.HealthCheckRequest{Service: name})
+				cancel()
+				state := ""
+				switch {
+				case err == nil:
+					state = resp.GetStatus().String()
+				case status.Code(err) == codes.NotFound:
+					state = "NOT_REGISTERED"
+				case status.Code(err) == codes.Unavailable || status.Code(err) == codes.DeadlineExceeded:
+					return fmt.Errorf("cannot reach Supercomp at %s: %s", opts.addr, status.Convert(err).Message())
+				default:
+					return fmt.Errorf("health check %q: %w", name, err)
+				}
+				if state != healthpb.HealthCheckResponse_SERVING.String() {
+					notServing++
+				}
+				label := name
+				if label == "" {
+					label = "(server)"
+				}
+				fmt.Fprintf(tw, "%s\t%s\n", label, state)
+			}
+			if err := tw.Flush(); err != nil {
+				return err
+			}
+			if notServing > 0 {
+				return fmt.Errorf("%d of %d health entries are not serving", notServing, len(healthTargets))
+			}
+			return nil
+		},
+	}
+}
