@@ -1,0 +1,141 @@
+// Package events is the one place that turns a supercomp.events.v1.Event into what travels on
+// NATS: its subject (from the payload's `route` option in the proto), its Nats-Msg-Id (the
+// event id) and its bytes. Every service publishes and decodes events through it, so subjects
+// and ids are built the same way everywhere.
+package events
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/nats-io/nats.go/jetstream"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/reflect/protoreflect"
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	eventsv1 "github.com/supercomp/supercomp/pkg/gen/supercomp/events/v1"
+	"github.com/supercomp/supercomp/pkg/bus"
+)
+
+// NewID returns a fresh UUIDv7: time-ordered, so ids sort roughly by creation and make good
+// ClickHouse keys.
+func NewID() string {
+	return uuid.Must(uuid.NewV7()).String()
+}
+
+// DeterministicID derives a stable UUID (v5, SHA-1 in a Supercomp namespace) from the parts that
+// identify a record, for data sent without a client id: the same record always gets the same id,
+// so a resend or a re-import deduplicates on the Nats-Msg-Id and the ClickHouse row key.
+func DeterministicID(parts ...string) string {
+	return uuid.NewSHA1(namespace, []byte(strings.Join(parts, "\x1f"))).String()
+}
+
+// namespace scopes DeterministicID so its ids never collide with other v5 users.
+var namespace = uuid.MustParse("6f1c8c1e-5b0a-4c53-9a8e-2a6f2c0b7e51")
+
+// Route is where an event's payload is published.
+type Route struct {
+	// Stream is the JetStream stream, e.g. "TRAINING".
+	Stream string
+	// Kind is the subject's last token, e.g. "set".
+	Kind string
+}
+
+// RouteOf reads the route of ev's payload from the proto's `route` field option.
+func RouteOf(ev *eventsv1.Event) (Route, error) {
+	m := ev.ProtoReflect()
+	fd := m.WhichOneof(m.Descriptor().Oneofs().ByName("payload"))
+	if fd == nil {
+		return Route{}, errors.New("event has no payload")
+	}
+	return routeOfField(fd)
+}
+
+func routeOfField(fd protoreflect.FieldDescriptor) (Route, error) {
+	r, ok := proto.GetExtension(fd.Options(), eventsv1.E_Route).(*eventsv1.Route)
+	if !ok || r == nil || r.GetStream() == "" || r.GetKind() == "" {
+		return Route{}, fmt.Errorf("payload %s has no route option", fd.Name())
+	}
+	return Route{Stream: r.GetStream(), Kind: r.GetKind()}, nil
+}
+
+// Subject is the NATS subject of ev: sc.<stream>.<team>.<athlete or _team>.<kind>. Team and
+// athlete must be subject-safe tokens, so ids can never inject wildcards or extra tokens.
+func Subject(ev *eventsv1.Event) (string, error) {
+	r, err := RouteOf(ev)
+	if err != nil {
+		return "", err
+	}
+	if !bus.ValidToken(ev.GetTeamId()) {
+		return "", fmt.Errorf("team id %q is not a subject-safe token", ev.GetTeamId())
+	}
+	athlete := ev.GetAthleteId()
+	if athlete == "" {
+		athlete = bus.TeamToken
+	} else if !bus.ValidToken(athlete) || athlete == bus.TeamToken {
+		return "", fmt.Errorf("athlete id %q is not a subject-safe token", athlete)
+	}
+	return bus.Subject(r.Stream, ev.GetTeamId(), athlete, r.Kind), nil
+}
+
+// Stamp fills what the publisher owns: an id when the event has none, and recorded_at.
+func Stamp(ev *eventsv1.Event, now time.Time) {
+	if ev.GetId() == "" {
+		ev.Id = NewID()
+	}
+	ev.RecordedAt = timestamppb.New(now)
+	if ev.GetOccurredAt() == nil {
+		ev.OccurredAt = ev.RecordedAt
+	}
+}
+
+// Encode returns the subject and wire bytes of ev.
+func Encode(ev *eventsv1.Event) (subject string, data []byte, err error) {
+	if ev.GetId() == "" {
+		return "", nil, errors.New("event has no id")
+	}
+	subject, err = Subject(ev)
+	if err != nil {
+		return "", nil, err
+	}
+	data, err = proto.Marshal(ev)
+	if err != nil {
+		return "", nil, fmt.Errorf("marshal event %s: %w", ev.GetId(), err)
+	}
+	return subject, data, nil
+}
+
+// Decode parses an event from a message body.
+func Decode(data []byte) (*eventsv1.Event, error) {
+	ev := &eventsv1.Event{}
+	if err := proto.Unmarshal(data, ev); err != nil {
+		return nil, fmt.Errorf("decode event: %w", err)
+	}
+	return ev, nil
+}
+
+// Publish stamps ev when it has no id yet, publishes it with Nats-Msg-Id = ev.Id and returns
+// after JetStream acknowledged it. ack.Duplicate reports an event the stream already had.
+func Publish(ctx context.Context, b *bus.Bus, ev *eventsv1.Event) (*jetstream.PubAck, error) {
+	if ev.GetId() == "" || ev.GetRecordedAt() == nil {
+		Stamp(ev, time.Now())
+	}
+	subject, data, err := Encode(ev)
+	if err != nil {
+		return nil, err
+	}
+	return b.Publish(ctx, subject, ev.GetId(), data, nil)
+}
+
+// OutMsg encodes ev for bus.PublishBatch.
+func OutMsg(ev *eventsv1.Event) (bus.OutMsg, error) {
+	subject, data, err := Encode(ev)
+	if err != nil {
+		return bus.OutMsg{}, err
+	}
+	return bus.OutMsg{Subject: subject, MsgID: ev.GetId(), Data: data}, nil
+}

@@ -1,0 +1,129 @@
+package events_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"google.golang.org/protobuf/proto"
+
+	"github.com/supercomp/supercomp/pkg/bus"
+	"github.com/supercomp/supercomp/pkg/bus/bustest"
+	"github.com/supercomp/supercomp/pkg/events"
+	eventsv1 "github.com/supercomp/supercomp/pkg/gen/supercomp/events/v1"
+)
+
+func TestEveryPayloadHasAStreamAndKind(t *testing.T) {
+	streams := map[string]bool{}
+	for _, cfg := range bus.DefaultStreams(1) {
+		streams[cfg.Name] = true
+	}
+	oneof := (&eventsv1.Event{}).ProtoReflect().Descriptor().Oneofs().ByName("payload")
+	seen := map[string]string{}
+	fields := oneof.Fields()
+	for i := range fields.Len() {
+		fd := fields.Get(i)
+		ev := &eventsv1.Event{TeamId: "t1", AthleteId: "a1"}
+		m := ev.ProtoReflect()
+		m.Set(fd, m.NewField(fd))
+		r, err := events.RouteOf(ev)
+		if err != nil {
+			t.Fatalf("%s: %v", fd.Name(), err)
+		}
+		if !streams[r.Stream] {
+			t.Errorf("%s routes to stream %q, which DefaultStreams does not declare", fd.Name(), r.Stream)
+		}
+		key := r.Stream + "/" + r.Kind
+		if other, dup := seen[key]; dup {
+			t.Errorf("%s and %s share route %s", fd.Name(), other, key)
+		}
+		seen[key] = string(fd.Name())
+	}
+}
+
+func TestSubject(t *testing.T) {
+	set := &eventsv1.Event_SetRecorded{SetRecorded: &eventsv1.SetRecorded{}}
+	trend := &eventsv1.Event_TeamTrendDetected{TeamTrendDetected: &eventsv1.TeamTrendDetected{}}
+	tests := []struct {
+		name    string
+		ev      *eventsv1.Event
+		want    string
+		wantErr string
+	}{
+		{"athlete set", &eventsv1.Event{TeamId: "t1", AthleteId: "a42", Payload: set}, "sc.training.t1.a42.set", ""},
+		{"team trend", &eventsv1.Event{TeamId: "t1", Payload: trend}, "sc.analysis.t1._team.trend_detected", ""},
+		{"no payload", &eventsv1.Event{TeamId: "t1"}, "", "no payload"},
+		{"wildcard team", &eventsv1.Event{TeamId: "t*", AthleteId: "a1", Payload: set}, "", "team id"},
+		{"dotted athlete", &eventsv1.Event{TeamId: "t1", AthleteId: "a.b", Payload: set}, "", "athlete id"},
+		{"reserved athlete", &eventsv1.Event{TeamId: "t1", AthleteId: "_team", Payload: set}, "", "athlete id"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := events.Subject(tt.ev)
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("Subject = %q, %v; want error with %q", got, err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil || got != tt.want {
+				t.Fatalf("Subject = %q, %v; want %q", got, err, tt.want)
+			}
+		})
+	}
+}
+
+func TestIDs(t *testing.T) {
+	a, b := events.NewID(), events.NewID()
+	if a == b || len(a) != 36 || a[14] != '7' {
+		t.Errorf("NewID gave %s and %s; want distinct UUIDv7s", a, b)
+	}
+	if events.DeterministicID("t1", "a1", "2024-01-01", "squat", "1") != events.DeterministicID("t1", "a1", "2024-01-01", "squat", "1") {
+		t.Error("DeterministicID is not stable")
+	}
+	// The separator keeps ("ab","c") and ("a","bc") apart.
+	if events.DeterministicID("ab", "c") == events.DeterministicID("a", "bc") {
+		t.Error("DeterministicID ignores part boundaries")
+	}
+}
+
+func TestPublishRoundTripAndDedupe(t *testing.T) {
+	b, _ := bustest.New(t)
+	ctx := context.Background()
+	if err := b.EnsureStreams(ctx, bus.DefaultStreams(1)...); err != nil {
+		t.Fatal(err)
+	}
+	load := 100.0
+	ev := &eventsv1.Event{TeamId: "t1", AthleteId: "a1", Source: "test",
+		Payload: &eventsv1.Event_SetRecorded{SetRecorded: &eventsv1.SetRecorded{LoadKg: load, Reps: 5}}}
+	ack, err := events.Publish(ctx, b, ev)
+	if err != nil || ack.Duplicate {
+		t.Fatalf("first publish: %+v, %v", ack, err)
+	}
+	if ev.GetId() == "" || ev.GetRecordedAt() == nil || ev.GetOccurredAt() == nil {
+		t.Fatalf("Publish did not stamp the event: %v", ev)
+	}
+	again := proto.Clone(ev).(*eventsv1.Event)
+	ack, err = events.Publish(ctx, b, again)
+	if err != nil || !ack.Duplicate {
+		t.Fatalf("second publish of the same id: %+v, %v; want a duplicate", ack, err)
+	}
+	stream, err := b.JetStream().Stream(ctx, bus.StreamTraining)
+	if err != nil {
+		t.Fatal(err)
+	}
+	msg, err := stream.GetLastMsgForSubject(ctx, "sc.training.t1.a1.set")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := events.Decode(msg.Data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !proto.Equal(got, ev) {
+		t.Errorf("decoded %v, want %v", got, ev)
+	}
+	if msg.Header.Get("Nats-Msg-Id") != ev.GetId() {
+		t.Errorf("Nats-Msg-Id = %q, want the event id %q", msg.Header.Get("Nats-Msg-Id"), ev.GetId())
+	}
+}
