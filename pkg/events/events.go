@@ -17,8 +17,8 @@ import (
 	"google.golang.org/protobuf/reflect/protoreflect"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
-	eventsv1 "github.com/supercomp/supercomp/pkg/gen/supercomp/events/v1"
 	"github.com/supercomp/supercomp/pkg/bus"
+	eventsv1 "github.com/supercomp/supercomp/pkg/gen/supercomp/events/v1"
 )
 
 // NewID returns a fresh UUIDv7: time-ordered, so ids sort roughly by creation and make good
