@@ -31,6 +31,8 @@ type Spec struct {
 	HTTPAddr string
 	// New builds the service.
 	New Factory
+	// Started, when set, is called once both listeners are bound (tests learn the addresses).
+	Started func(*Host)
 }
 
 // StandaloneConfig is the configuration every standalone service binary takes. Standalone
@@ -128,6 +130,9 @@ func Run(ctx context.Context, spec Spec, args []string, usageOut io.Writer) erro
 	}
 	if err := host.Listen(); err != nil {
 		return err
+	}
+	if spec.Started != nil {
+		spec.Started(host)
 	}
 	err = host.Run(ctx)
 	logger.Info("stopped")

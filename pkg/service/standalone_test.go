@@ -1,0 +1,171 @@
+package service_test
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/url"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"go.uber.org/zap"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
+	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+
+	"github.com/supercomp/supercomp/pkg/bus/bustest"
+	"github.com/supercomp/supercomp/pkg/lifecycle"
+	"github.com/supercomp/supercomp/pkg/service"
+	"github.com/supercomp/supercomp/pkg/store/clickhousestore"
+)
+
+// probeModule is the smallest module: it registers a health entry and one component, so the
+// test sees both the gRPC side and the lifecycle side of hosting.
+type probeModule struct{ started, stopped chan struct{} }
+
+func (m *probeModule) Name() string           { return "probe" }
+func (m *probeModule) Register(*grpc.Server)  {}
+func (m *probeModule) GRPCServices() []string { return []string{"supercomp.probe.v1.ProbeService"} }
+func (m *probeModule) Components() []lifecycle.Component {
+	return []lifecycle.Component{lifecycle.FuncComponent{
+		NameStr: "probe-consumer",
+		StartFn: func(ctx context.Context) error { close(m.started); <-ctx.Done(); return nil },
+		StopFn:  func(context.Context) error { close(m.stopped); return nil },
+	}}
+}
+
+// clickHouseDSN finds the test server like the store tests do, with a fresh database.
+func clickHouseDSN(t *testing.T) string {
+	dsn := os.Getenv("SC_TEST_CLICKHOUSE_DSN")
+	if dsn == "" {
+		dsn = "clickhouse://127.0.0.1:9000/default"
+	}
+	u, err := url.Parse(dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c, err := net.DialTimeout("tcp", u.Host, 2*time.Second); err != nil {
+		if os.Getenv("SC_REQUIRE_CLICKHOUSE") == "1" {
+			t.Fatalf("no ClickHouse server at %s: %v", u.Host, err)
+		}
+		t.Skipf("no ClickHouse server at %s (start one with scripts/clickhouse.sh): %v", u.Host, err)
+	} else {
+		c.Close()
+	}
+	database := fmt.Sprintf("sc_service_test_%d", time.Now().UnixNano())
+	t.Cleanup(func() {
+		ctx := context.Background()
+		st, err := clickhousestore.Open(ctx, dsn, zap.NewNop())
+		if err != nil {
+			t.Errorf("cleanup: %v", err)
+			return
+		}
+		defer st.Close()
+		if err := st.Exec(ctx, "DROP DATABASE IF EXISTS "+database); err != nil {
+			t.Errorf("cleanup: %v", err)
+		}
+	})
+	u.Path = "/" + database
+	return u.String()
+}
+
+func TestStandaloneServesAgainstRealServers(t *testing.T) {
+	nats := bustest.Server(t)
+	dsn := clickHouseDSN(t)
+	module := &probeModule{started: make(chan struct{}), stopped: make(chan struct{})}
+	hosts := make(chan *service.Host, 1)
+	spec := service.Spec{
+		Name:     "probe",
+		GRPCAddr: "127.0.0.1:0",
+		HTTPAddr: "127.0.0.1:0",
+		New:      func(service.Deps) (service.Module, error) { return module, nil },
+		Started:  func(h *service.Host) { hosts <- h },
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		done <- service.Run(ctx, spec, []string{"--nats-url", nats.ClientURL(), "--clickhouse-dsn", dsn, "--log-level", "warn"}, io.Discard)
+	}()
+	var host *service.Host
+	select {
+	case host = <-hosts:
+	case err := <-done:
+		t.Fatalf("service did not start: %v", err)
+	case <-time.After(30 * time.Second):
+		t.Fatal("service did not start within 30s")
+	}
+	<-module.started
+
+	conn, err := grpc.NewClient(host.GRPC().Addr().String(), grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	for _, name := range []string{"", "supercomp.probe.v1.ProbeService"} {
+		resp, err := healthpb.NewHealthClient(conn).Check(ctx, &healthpb.HealthCheckRequest{Service: name})
+		if err != nil || resp.GetStatus() != healthpb.HealthCheckResponse_SERVING {
+			t.Errorf("health %q = %v, %v; want SERVING", name, resp.GetStatus(), err)
+		}
+	}
+	// The streams were declared and the migrations applied on the way up.
+	if _, err := host.Bus().JetStream().Stream(ctx, "TRAINING"); err != nil {
+		t.Errorf("TRAINING stream: %v", err)
+	}
+	rows, err := host.Store().Query(ctx, "SELECT count() FROM schema_migrations")
+	if err != nil {
+		t.Fatalf("schema_migrations: %v", err)
+	}
+	var applied uint64
+	for rows.Next() {
+		if err := rows.Scan(&applied); err != nil {
+			t.Fatal(err)
+		}
+	}
+	rows.Close()
+	if applied == 0 {
+		t.Error("no migration recorded")
+	}
+
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatalf("stop: %v", err)
+	}
+	select {
+	case <-module.stopped:
+	default:
+		t.Error("the module's component was not stopped")
+	}
+}
+
+func TestStandaloneConfigErrorsNameTheFlag(t *testing.T) {
+	spec := service.Spec{Name: "probe", GRPCAddr: "127.0.0.1:0", HTTPAddr: "127.0.0.1:0",
+		New: func(service.Deps) (service.Module, error) { return nil, errors.New("must not be built") }}
+	tests := []struct {
+		args    []string
+		wantErr string
+	}{
+		{[]string{"--nats-url", ""}, "--nats-url"},
+		{[]string{"--nats-url", "http://x"}, "--nats-url"},
+		{[]string{"--clickhouse-dsn", "mysql://x"}, "--clickhouse-dsn"},
+		{[]string{"--log-level", "loud"}, "--log-level"},
+		{[]string{"--bogus"}, "bogus"},
+	}
+	for _, tt := range tests {
+		err := service.Run(context.Background(), spec, tt.args, io.Discard)
+		if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+			t.Errorf("Run(%v) = %v; want an error naming %s", tt.args, err, tt.wantErr)
+		}
+	}
+	var out strings.Builder
+	if err := service.Run(context.Background(), spec, []string{"--help"}, &out); !errors.Is(err, flag.ErrHelp) {
+		t.Errorf("--help: %v", err)
+	}
+	if !strings.Contains(out.String(), "SC_CLICKHOUSE_DSN") {
+		t.Errorf("--help does not document SC_CLICKHOUSE_DSN:\n%s", out.String())
+	}
+}
