@@ -9,17 +9,23 @@ import (
 	"google.golang.org/grpc/codes"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/grpc/status"
+
+	fatiguev1 "github.com/supercomp/supercomp/pkg/gen/supercomp/fatigue/v1"
+	ingestionv1 "github.com/supercomp/supercomp/pkg/gen/supercomp/ingestion/v1"
+	notificationsv1 "github.com/supercomp/supercomp/pkg/gen/supercomp/notifications/v1"
+	programmingv1 "github.com/supercomp/supercomp/pkg/gen/supercomp/programming/v1"
+	trendsv1 "github.com/supercomp/supercomp/pkg/gen/supercomp/trends/v1"
 )
 
 // healthTargets are the health entries `sc health` reports: the server as a whole ("") and each
 // Supercomp service, so an operator sees at once which part is not serving.
 var healthTargets = []string{
 	"",
-	"supercomp.ingestion.v1.IngestionService",
-	"supercomp.fatigue.v1.FatigueService",
-	"supercomp.trends.v1.TrendsService",
-	"supercomp.programming.v1.ProgrammingService",
-	"supercomp.notifications.v1.NotificationService",
+	ingestionv1.IngestionService_ServiceDesc.ServiceName,
+	fatiguev1.FatigueService_ServiceDesc.ServiceName,
+	trendsv1.TrendsService_ServiceDesc.ServiceName,
+	programmingv1.ProgrammingService_ServiceDesc.ServiceName,
+	notificationsv1.NotificationService_ServiceDesc.ServiceName,
 }
 
 func newHealthCmd(opts *options) *cobra.Command {
