@@ -2978,8 +2978,11 @@ type DecideDeloadRequest struct {
 	WeekStart *v1.Date `protobuf:"bytes,7,opt,name=week_start,json=weekStart,proto3" json:"week_start,omitempty"`
 	// When set, decide only if the deload's revision still equals it (two coaches at once).
 	ExpectedRevision *uint64 `protobuf:"varint,8,opt,name=expected_revision,json=expectedRevision,proto3,oneof" json:"expected_revision,omitempty"`
-	unknownFields    protoimpl.UnknownFields
-	sizeCache        protoimpl.SizeCache
+	// Who decides (required; subject at least). Until authentication fills it from the caller's
+	// credentials the client states it; an auth interceptor will overwrite it.
+	DecidedBy     *v1.Actor `protobuf:"bytes,9,opt,name=decided_by,json=decidedBy,proto3" json:"decided_by,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *DecideDeloadRequest) Reset() {
@@ -3066,6 +3069,13 @@ func (x *DecideDeloadRequest) GetExpectedRevision() uint64 {
 		return *x.ExpectedRevision
 	}
 	return 0
+}
+
+func (x *DecideDeloadRequest) GetDecidedBy() *v1.Actor {
+	if x != nil {
+		return x.DecidedBy
+	}
+	return nil
 }
 
 // DecideDeload response.
@@ -3789,7 +3799,7 @@ const file_supercomp_programming_v1_programming_proto_rawDesc = "" +
 	"\ateam_id\x18\x01 \x01(\tR\x06teamId\x12\x1b\n" +
 	"\tdeload_id\x18\x02 \x01(\tR\bdeloadId\"M\n" +
 	"\x11GetDeloadResponse\x128\n" +
-	"\x06deload\x18\x01 \x01(\v2 .supercomp.programming.v1.DeloadR\x06deload\"\xa9\x03\n" +
+	"\x06deload\x18\x01 \x01(\v2 .supercomp.programming.v1.DeloadR\x06deload\"\xe4\x03\n" +
 	"\x13DecideDeloadRequest\x12\x17\n" +
 	"\ateam_id\x18\x01 \x01(\tR\x06teamId\x12\x1b\n" +
 	"\tdeload_id\x18\x02 \x01(\tR\bdeloadId\x12?\n" +
@@ -3802,7 +3812,9 @@ const file_supercomp_programming_v1_programming_proto_rawDesc = "" +
 	"parameters\x128\n" +
 	"\n" +
 	"week_start\x18\a \x01(\v2\x19.supercomp.common.v1.DateR\tweekStart\x120\n" +
-	"\x11expected_revision\x18\b \x01(\x04H\x00R\x10expectedRevision\x88\x01\x01B\x14\n" +
+	"\x11expected_revision\x18\b \x01(\x04H\x00R\x10expectedRevision\x88\x01\x01\x129\n" +
+	"\n" +
+	"decided_by\x18\t \x01(\v2\x1a.supercomp.common.v1.ActorR\tdecidedByB\x14\n" +
 	"\x12_expected_revision\"P\n" +
 	"\x14DecideDeloadResponse\x128\n" +
 	"\x06deload\x18\x01 \x01(\v2 .supercomp.programming.v1.DeloadR\x06deload\"\x9b\x03\n" +
@@ -4029,54 +4041,55 @@ var file_supercomp_programming_v1_programming_proto_depIdxs = []int32{
 	51, // 60: supercomp.programming.v1.DecideDeloadRequest.postpone_to:type_name -> supercomp.common.v1.Date
 	62, // 61: supercomp.programming.v1.DecideDeloadRequest.parameters:type_name -> supercomp.events.v1.DeloadParameters
 	51, // 62: supercomp.programming.v1.DecideDeloadRequest.week_start:type_name -> supercomp.common.v1.Date
-	35, // 63: supercomp.programming.v1.DecideDeloadResponse.deload:type_name -> supercomp.programming.v1.Deload
-	44, // 64: supercomp.programming.v1.ProgrammingPolicy.planned:type_name -> supercomp.programming.v1.PlannedDeloadPolicy
-	62, // 65: supercomp.programming.v1.ProgrammingPolicy.deload:type_name -> supercomp.events.v1.DeloadParameters
-	45, // 66: supercomp.programming.v1.GetPolicyResponse.policy:type_name -> supercomp.programming.v1.ProgrammingPolicy
-	45, // 67: supercomp.programming.v1.UpdatePolicyRequest.policy:type_name -> supercomp.programming.v1.ProgrammingPolicy
-	65, // 68: supercomp.programming.v1.UpdatePolicyRequest.update_mask:type_name -> google.protobuf.FieldMask
-	45, // 69: supercomp.programming.v1.UpdatePolicyResponse.policy:type_name -> supercomp.programming.v1.ProgrammingPolicy
-	3,  // 70: supercomp.programming.v1.ProgrammingService.GetAthleteProfile:input_type -> supercomp.programming.v1.GetAthleteProfileRequest
-	5,  // 71: supercomp.programming.v1.ProgrammingService.ListAthleteProfiles:input_type -> supercomp.programming.v1.ListAthleteProfilesRequest
-	7,  // 72: supercomp.programming.v1.ProgrammingService.PutAthleteProfile:input_type -> supercomp.programming.v1.PutAthleteProfileRequest
-	9,  // 73: supercomp.programming.v1.ProgrammingService.DeleteAthleteProfile:input_type -> supercomp.programming.v1.DeleteAthleteProfileRequest
-	17, // 74: supercomp.programming.v1.ProgrammingService.ListProgramTemplates:input_type -> supercomp.programming.v1.ListProgramTemplatesRequest
-	19, // 75: supercomp.programming.v1.ProgrammingService.CreateProgram:input_type -> supercomp.programming.v1.CreateProgramRequest
-	21, // 76: supercomp.programming.v1.ProgrammingService.GetProgram:input_type -> supercomp.programming.v1.GetProgramRequest
-	23, // 77: supercomp.programming.v1.ProgrammingService.ListPrograms:input_type -> supercomp.programming.v1.ListProgramsRequest
-	25, // 78: supercomp.programming.v1.ProgrammingService.UpdateProgram:input_type -> supercomp.programming.v1.UpdateProgramRequest
-	28, // 79: supercomp.programming.v1.ProgrammingService.AssignProgram:input_type -> supercomp.programming.v1.AssignProgramRequest
-	30, // 80: supercomp.programming.v1.ProgrammingService.GetAthleteProgram:input_type -> supercomp.programming.v1.GetAthleteProgramRequest
-	32, // 81: supercomp.programming.v1.ProgrammingService.GetPrescription:input_type -> supercomp.programming.v1.GetPrescriptionRequest
-	36, // 82: supercomp.programming.v1.ProgrammingService.ScheduleDeload:input_type -> supercomp.programming.v1.ScheduleDeloadRequest
-	38, // 83: supercomp.programming.v1.ProgrammingService.ListDeloads:input_type -> supercomp.programming.v1.ListDeloadsRequest
-	40, // 84: supercomp.programming.v1.ProgrammingService.GetDeload:input_type -> supercomp.programming.v1.GetDeloadRequest
-	42, // 85: supercomp.programming.v1.ProgrammingService.DecideDeload:input_type -> supercomp.programming.v1.DecideDeloadRequest
-	46, // 86: supercomp.programming.v1.ProgrammingService.GetPolicy:input_type -> supercomp.programming.v1.GetPolicyRequest
-	48, // 87: supercomp.programming.v1.ProgrammingService.UpdatePolicy:input_type -> supercomp.programming.v1.UpdatePolicyRequest
-	4,  // 88: supercomp.programming.v1.ProgrammingService.GetAthleteProfile:output_type -> supercomp.programming.v1.GetAthleteProfileResponse
-	6,  // 89: supercomp.programming.v1.ProgrammingService.ListAthleteProfiles:output_type -> supercomp.programming.v1.ListAthleteProfilesResponse
-	8,  // 90: supercomp.programming.v1.ProgrammingService.PutAthleteProfile:output_type -> supercomp.programming.v1.PutAthleteProfileResponse
-	10, // 91: supercomp.programming.v1.ProgrammingService.DeleteAthleteProfile:output_type -> supercomp.programming.v1.DeleteAthleteProfileResponse
-	18, // 92: supercomp.programming.v1.ProgrammingService.ListProgramTemplates:output_type -> supercomp.programming.v1.ListProgramTemplatesResponse
-	20, // 93: supercomp.programming.v1.ProgrammingService.CreateProgram:output_type -> supercomp.programming.v1.CreateProgramResponse
-	22, // 94: supercomp.programming.v1.ProgrammingService.GetProgram:output_type -> supercomp.programming.v1.GetProgramResponse
-	24, // 95: supercomp.programming.v1.ProgrammingService.ListPrograms:output_type -> supercomp.programming.v1.ListProgramsResponse
-	26, // 96: supercomp.programming.v1.ProgrammingService.UpdateProgram:output_type -> supercomp.programming.v1.UpdateProgramResponse
-	29, // 97: supercomp.programming.v1.ProgrammingService.AssignProgram:output_type -> supercomp.programming.v1.AssignProgramResponse
-	31, // 98: supercomp.programming.v1.ProgrammingService.GetAthleteProgram:output_type -> supercomp.programming.v1.GetAthleteProgramResponse
-	33, // 99: supercomp.programming.v1.ProgrammingService.GetPrescription:output_type -> supercomp.programming.v1.GetPrescriptionResponse
-	37, // 100: supercomp.programming.v1.ProgrammingService.ScheduleDeload:output_type -> supercomp.programming.v1.ScheduleDeloadResponse
-	39, // 101: supercomp.programming.v1.ProgrammingService.ListDeloads:output_type -> supercomp.programming.v1.ListDeloadsResponse
-	41, // 102: supercomp.programming.v1.ProgrammingService.GetDeload:output_type -> supercomp.programming.v1.GetDeloadResponse
-	43, // 103: supercomp.programming.v1.ProgrammingService.DecideDeload:output_type -> supercomp.programming.v1.DecideDeloadResponse
-	47, // 104: supercomp.programming.v1.ProgrammingService.GetPolicy:output_type -> supercomp.programming.v1.GetPolicyResponse
-	49, // 105: supercomp.programming.v1.ProgrammingService.UpdatePolicy:output_type -> supercomp.programming.v1.UpdatePolicyResponse
-	88, // [88:106] is the sub-list for method output_type
-	70, // [70:88] is the sub-list for method input_type
-	70, // [70:70] is the sub-list for extension type_name
-	70, // [70:70] is the sub-list for extension extendee
-	0,  // [0:70] is the sub-list for field type_name
+	56, // 63: supercomp.programming.v1.DecideDeloadRequest.decided_by:type_name -> supercomp.common.v1.Actor
+	35, // 64: supercomp.programming.v1.DecideDeloadResponse.deload:type_name -> supercomp.programming.v1.Deload
+	44, // 65: supercomp.programming.v1.ProgrammingPolicy.planned:type_name -> supercomp.programming.v1.PlannedDeloadPolicy
+	62, // 66: supercomp.programming.v1.ProgrammingPolicy.deload:type_name -> supercomp.events.v1.DeloadParameters
+	45, // 67: supercomp.programming.v1.GetPolicyResponse.policy:type_name -> supercomp.programming.v1.ProgrammingPolicy
+	45, // 68: supercomp.programming.v1.UpdatePolicyRequest.policy:type_name -> supercomp.programming.v1.ProgrammingPolicy
+	65, // 69: supercomp.programming.v1.UpdatePolicyRequest.update_mask:type_name -> google.protobuf.FieldMask
+	45, // 70: supercomp.programming.v1.UpdatePolicyResponse.policy:type_name -> supercomp.programming.v1.ProgrammingPolicy
+	3,  // 71: supercomp.programming.v1.ProgrammingService.GetAthleteProfile:input_type -> supercomp.programming.v1.GetAthleteProfileRequest
+	5,  // 72: supercomp.programming.v1.ProgrammingService.ListAthleteProfiles:input_type -> supercomp.programming.v1.ListAthleteProfilesRequest
+	7,  // 73: supercomp.programming.v1.ProgrammingService.PutAthleteProfile:input_type -> supercomp.programming.v1.PutAthleteProfileRequest
+	9,  // 74: supercomp.programming.v1.ProgrammingService.DeleteAthleteProfile:input_type -> supercomp.programming.v1.DeleteAthleteProfileRequest
+	17, // 75: supercomp.programming.v1.ProgrammingService.ListProgramTemplates:input_type -> supercomp.programming.v1.ListProgramTemplatesRequest
+	19, // 76: supercomp.programming.v1.ProgrammingService.CreateProgram:input_type -> supercomp.programming.v1.CreateProgramRequest
+	21, // 77: supercomp.programming.v1.ProgrammingService.GetProgram:input_type -> supercomp.programming.v1.GetProgramRequest
+	23, // 78: supercomp.programming.v1.ProgrammingService.ListPrograms:input_type -> supercomp.programming.v1.ListProgramsRequest
+	25, // 79: supercomp.programming.v1.ProgrammingService.UpdateProgram:input_type -> supercomp.programming.v1.UpdateProgramRequest
+	28, // 80: supercomp.programming.v1.ProgrammingService.AssignProgram:input_type -> supercomp.programming.v1.AssignProgramRequest
+	30, // 81: supercomp.programming.v1.ProgrammingService.GetAthleteProgram:input_type -> supercomp.programming.v1.GetAthleteProgramRequest
+	32, // 82: supercomp.programming.v1.ProgrammingService.GetPrescription:input_type -> supercomp.programming.v1.GetPrescriptionRequest
+	36, // 83: supercomp.programming.v1.ProgrammingService.ScheduleDeload:input_type -> supercomp.programming.v1.ScheduleDeloadRequest
+	38, // 84: supercomp.programming.v1.ProgrammingService.ListDeloads:input_type -> supercomp.programming.v1.ListDeloadsRequest
+	40, // 85: supercomp.programming.v1.ProgrammingService.GetDeload:input_type -> supercomp.programming.v1.GetDeloadRequest
+	42, // 86: supercomp.programming.v1.ProgrammingService.DecideDeload:input_type -> supercomp.programming.v1.DecideDeloadRequest
+	46, // 87: supercomp.programming.v1.ProgrammingService.GetPolicy:input_type -> supercomp.programming.v1.GetPolicyRequest
+	48, // 88: supercomp.programming.v1.ProgrammingService.UpdatePolicy:input_type -> supercomp.programming.v1.UpdatePolicyRequest
+	4,  // 89: supercomp.programming.v1.ProgrammingService.GetAthleteProfile:output_type -> supercomp.programming.v1.GetAthleteProfileResponse
+	6,  // 90: supercomp.programming.v1.ProgrammingService.ListAthleteProfiles:output_type -> supercomp.programming.v1.ListAthleteProfilesResponse
+	8,  // 91: supercomp.programming.v1.ProgrammingService.PutAthleteProfile:output_type -> supercomp.programming.v1.PutAthleteProfileResponse
+	10, // 92: supercomp.programming.v1.ProgrammingService.DeleteAthleteProfile:output_type -> supercomp.programming.v1.DeleteAthleteProfileResponse
+	18, // 93: supercomp.programming.v1.ProgrammingService.ListProgramTemplates:output_type -> supercomp.programming.v1.ListProgramTemplatesResponse
+	20, // 94: supercomp.programming.v1.ProgrammingService.CreateProgram:output_type -> supercomp.programming.v1.CreateProgramResponse
+	22, // 95: supercomp.programming.v1.ProgrammingService.GetProgram:output_type -> supercomp.programming.v1.GetProgramResponse
+	24, // 96: supercomp.programming.v1.ProgrammingService.ListPrograms:output_type -> supercomp.programming.v1.ListProgramsResponse
+	26, // 97: supercomp.programming.v1.ProgrammingService.UpdateProgram:output_type -> supercomp.programming.v1.UpdateProgramResponse
+	29, // 98: supercomp.programming.v1.ProgrammingService.AssignProgram:output_type -> supercomp.programming.v1.AssignProgramResponse
+	31, // 99: supercomp.programming.v1.ProgrammingService.GetAthleteProgram:output_type -> supercomp.programming.v1.GetAthleteProgramResponse
+	33, // 100: supercomp.programming.v1.ProgrammingService.GetPrescription:output_type -> supercomp.programming.v1.GetPrescriptionResponse
+	37, // 101: supercomp.programming.v1.ProgrammingService.ScheduleDeload:output_type -> supercomp.programming.v1.ScheduleDeloadResponse
+	39, // 102: supercomp.programming.v1.ProgrammingService.ListDeloads:output_type -> supercomp.programming.v1.ListDeloadsResponse
+	41, // 103: supercomp.programming.v1.ProgrammingService.GetDeload:output_type -> supercomp.programming.v1.GetDeloadResponse
+	43, // 104: supercomp.programming.v1.ProgrammingService.DecideDeload:output_type -> supercomp.programming.v1.DecideDeloadResponse
+	47, // 105: supercomp.programming.v1.ProgrammingService.GetPolicy:output_type -> supercomp.programming.v1.GetPolicyResponse
+	49, // 106: supercomp.programming.v1.ProgrammingService.UpdatePolicy:output_type -> supercomp.programming.v1.UpdatePolicyResponse
+	89, // [89:107] is the sub-list for method output_type
+	71, // [71:89] is the sub-list for method input_type
+	71, // [71:71] is the sub-list for extension type_name
+	71, // [71:71] is the sub-list for extension extendee
+	0,  // [0:71] is the sub-list for field type_name
 }
 
 func init() { file_supercomp_programming_v1_programming_proto_init() }
