@@ -5,35 +5,69 @@
 package programming
 
 import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"go.uber.org/zap"
 	"google.golang.org/grpc"
 
 	programmingv1 "github.com/supercomp/supercomp/pkg/gen/supercomp/programming/v1"
 	"github.com/supercomp/supercomp/pkg/lifecycle"
 	"github.com/supercomp/supercomp/pkg/service"
+	"github.com/supercomp/supercomp/services/programming/internal/adapters/eventbus"
+	"github.com/supercomp/supercomp/services/programming/internal/adapters/kvstore"
+	"github.com/supercomp/supercomp/services/programming/internal/app"
+	"github.com/supercomp/supercomp/services/programming/internal/ports"
 )
 
 // Name is the service's short name in logs, flags and metrics.
 const Name = "programming"
 
+// setupTimeout bounds creating the KV buckets and the consumer at start.
+const setupTimeout = 30 * time.Second
+
 // Service is the programming module.
 type Service struct {
-	deps service.Deps
+	app      *app.Service
+	grpc     *ports.GRPC
+	consumer lifecycle.Component
 }
 
 var _ service.Module = (*Service)(nil)
 
-// New builds the programming service from the host's dependencies.
+// New builds the programming service from the host's dependencies: its KV buckets, its
+// publisher and its durable "programming" consumer on ANALYSIS.
 func New(deps service.Deps) (*Service, error) {
-	return &Service{deps: deps}, nil
+	if deps.Bus == nil {
+		return nil, errors.New("programming: needs a NATS connection")
+	}
+	log := deps.Log
+	if log == nil {
+		log = zap.NewNop()
+	}
+	log = log.Named(Name)
+	ctx, cancel := context.WithTimeout(context.Background(), setupTimeout)
+	defer cancel()
+	tables, err := kvstore.Open(ctx, deps.Bus)
+	if err != nil {
+		return nil, fmt.Errorf("programming: %w", err)
+	}
+	a := app.New(tables, eventbus.Publisher{Bus: deps.Bus}, log)
+	consumer, err := ports.NewRecommendationConsumer(ctx, deps.Bus, a, log)
+	if err != nil {
+		return nil, fmt.Errorf("programming: %w", err)
+	}
+	return &Service{app: a, grpc: &ports.GRPC{App: a}, consumer: consumer}, nil
 }
 
 // Name implements service.Module.
 func (s *Service) Name() string { return Name }
 
-// Register implements service.Module. The RPCs answer Unimplemented until the programming issue
-// fills them in; the contract is already the final one.
+// Register implements service.Module.
 func (s *Service) Register(srv *grpc.Server) {
-	programmingv1.RegisterProgrammingServiceServer(srv, programmingv1.UnimplementedProgrammingServiceServer{})
+	programmingv1.RegisterProgrammingServiceServer(srv, s.grpc)
 }
 
 // GRPCServices implements service.Module.
@@ -41,5 +75,5 @@ func (s *Service) GRPCServices() []string {
 	return []string{programmingv1.ProgrammingService_ServiceDesc.ServiceName}
 }
 
-// Components implements service.Module.
-func (s *Service) Components() []lifecycle.Component { return nil }
+// Components implements service.Module: the ANALYSIS consumer.
+func (s *Service) Components() []lifecycle.Component { return []lifecycle.Component{s.consumer} }
