@@ -4,16 +4,11 @@ import (
 	"context"
 	"errors"
 	"flag"
-	"fmt"
 	"io"
-	"net"
-	"net/url"
-	"os"
 	"strings"
 	"testing"
 	"time"
 
-	"go.uber.org/zap"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
@@ -21,7 +16,7 @@ import (
 	"github.com/supercomp/supercomp/pkg/bus/bustest"
 	"github.com/supercomp/supercomp/pkg/lifecycle"
 	"github.com/supercomp/supercomp/pkg/service"
-	"github.com/supercomp/supercomp/pkg/store/clickhousestore"
+	"github.com/supercomp/supercomp/pkg/store/storetest"
 )
 
 // probeModule is the smallest module: it registers a health entry and one component, so the
@@ -39,44 +34,9 @@ func (m *probeModule) Components() []lifecycle.Component {
 	}}
 }
 
-// clickHouseDSN finds the test server like the store tests do, with a fresh database.
-func clickHouseDSN(t *testing.T) string {
-	dsn := os.Getenv("SC_TEST_CLICKHOUSE_DSN")
-	if dsn == "" {
-		dsn = "clickhouse://127.0.0.1:9000/default"
-	}
-	u, err := url.Parse(dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if c, err := net.DialTimeout("tcp", u.Host, 2*time.Second); err != nil {
-		if os.Getenv("SC_REQUIRE_CLICKHOUSE") == "1" {
-			t.Fatalf("no ClickHouse server at %s: %v", u.Host, err)
-		}
-		t.Skipf("no ClickHouse server at %s (start one with scripts/clickhouse.sh): %v", u.Host, err)
-	} else {
-		c.Close()
-	}
-	database := fmt.Sprintf("sc_service_test_%d", time.Now().UnixNano())
-	t.Cleanup(func() {
-		ctx := context.Background()
-		st, err := clickhousestore.Open(ctx, dsn, zap.NewNop())
-		if err != nil {
-			t.Errorf("cleanup: %v", err)
-			return
-		}
-		defer st.Close()
-		if err := st.Exec(ctx, "DROP DATABASE IF EXISTS "+database); err != nil {
-			t.Errorf("cleanup: %v", err)
-		}
-	})
-	u.Path = "/" + database
-	return u.String()
-}
-
 func TestStandaloneServesAgainstRealServers(t *testing.T) {
 	nats := bustest.Server(t)
-	dsn := clickHouseDSN(t)
+	dsn := storetest.FreshServerDSN(t, "sc_service_test")
 	module := &probeModule{started: make(chan struct{}), stopped: make(chan struct{})}
 	hosts := make(chan *service.Host, 1)
 	spec := service.Spec{

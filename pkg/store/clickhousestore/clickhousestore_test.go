@@ -3,47 +3,17 @@ package clickhousestore_test
 import (
 	"context"
 	"fmt"
-	"net"
 	"net/url"
-	"os"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/ClickHouse/clickhouse-go/v2"
 	"go.uber.org/zap/zaptest"
 
 	"github.com/supercomp/supercomp/pkg/store"
 	"github.com/supercomp/supercomp/pkg/store/clickhousestore"
 	"github.com/supercomp/supercomp/pkg/store/storetest"
 )
-
-const defaultDSN = "clickhouse://127.0.0.1:9000/default"
-
-// serverDSN returns the DSN of the test server, skipping (or failing, when
-// SC_REQUIRE_CLICKHOUSE=1 as in `make test`) when nothing answers there.
-func serverDSN(tb testing.TB) string {
-	tb.Helper()
-	dsn := os.Getenv("SC_TEST_CLICKHOUSE_DSN")
-	if dsn == "" {
-		dsn = defaultDSN
-	}
-	opts, err := clickhouse.ParseDSN(dsn)
-	if err != nil {
-		tb.Fatalf("SC_TEST_CLICKHOUSE_DSN=%q: %v", dsn, err)
-	}
-	conn, err := net.DialTimeout("tcp", opts.Addr[0], 2*time.Second)
-	if err != nil {
-		msg := fmt.Sprintf("no ClickHouse server answers at %s (%v): start one with scripts/clickhouse.sh "+
-			"(or `make clickhouse`), or point SC_TEST_CLICKHOUSE_DSN at one", opts.Addr[0], err)
-		if os.Getenv("SC_REQUIRE_CLICKHOUSE") == "1" {
-			tb.Fatal(msg)
-		}
-		tb.Skip(msg)
-	}
-	conn.Close()
-	return dsn
-}
 
 // withDatabase returns dsn with its path replaced by database.
 func withDatabase(tb testing.TB, dsn, database string) string {
@@ -56,7 +26,7 @@ func withDatabase(tb testing.TB, dsn, database string) string {
 }
 
 func TestConformance(t *testing.T) {
-	dsn := serverDSN(t)
+	dsn := storetest.ServerDSN(t)
 	storetest.Run(t, func(t *testing.T, database string) store.Store {
 		s, err := clickhousestore.Open(context.Background(), withDatabase(t, dsn, database), zaptest.NewLogger(t))
 		if err != nil {
@@ -67,7 +37,7 @@ func TestConformance(t *testing.T) {
 }
 
 func TestOpen(t *testing.T) {
-	dsn := serverDSN(t)
+	dsn := storetest.ServerDSN(t)
 	ctx := context.Background()
 	_, err := clickhousestore.Open(ctx, "http://127.0.0.1:8123/default", nil)
 	if err == nil || !strings.Contains(err.Error(), "native protocol") {
@@ -121,7 +91,7 @@ const benchTable = `CREATE TABLE IF NOT EXISTS bench_sets (
 // BenchmarkInsertBatch compares InsertBatch with clickhouse-go's PrepareBatch/Append/Send on
 // the same rows in the same run ("raw"), so the cost of the store's conversions shows as a ratio.
 func BenchmarkInsertBatch(b *testing.B) {
-	dsn := serverDSN(b)
+	dsn := storetest.ServerDSN(b)
 	ctx := context.Background()
 	db := fmt.Sprintf("sc_bench_%d", time.Now().UnixNano())
 	s, err := clickhousestore.Open(ctx, withDatabase(b, dsn, db), nil)
@@ -169,7 +139,7 @@ func BenchmarkInsertBatch(b *testing.B) {
 // TestServerStopsAbandonedQueries checks that a query whose context ends does not keep running
 // on the server (18.16 does not notice a client that went away in the middle of an aggregate).
 func TestServerStopsAbandonedQueries(t *testing.T) {
-	dsn := serverDSN(t)
+	dsn := storetest.ServerDSN(t)
 	ctx := context.Background()
 	s, err := clickhousestore.Open(ctx, dsn, zaptest.NewLogger(t))
 	if err != nil {
