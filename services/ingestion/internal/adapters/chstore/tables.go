@@ -1,0 +1,247 @@
+// Package chstore keeps training records in the ClickHouse tables of migration 0100
+// (training_sets, training_sessions, training_wellness, training_readiness) through the store
+// interface, so the same code runs on a ClickHouse server and on embedded chDB.
+package chstore
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"sort"
+	"time"
+
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	"github.com/supercomp/supercomp/pkg/events"
+	eventsv1 "github.com/supercomp/supercomp/pkg/gen/supercomp/events/v1"
+	"github.com/supercomp/supercomp/pkg/store"
+	"github.com/supercomp/supercomp/services/ingestion/internal/domain"
+)
+
+// Table names, one per record kind.
+const (
+	TableSets      = "training_sets"
+	TableSessions  = "training_sessions"
+	TableWellness  = "training_wellness"
+	TableReadiness = "training_readiness"
+)
+
+// TableOf maps a subject kind ("set", "session", "wellness", "readiness") to its table.
+func TableOf(kind string) (string, bool) {
+	t, ok := map[string]string{"set": TableSets, "session": TableSessions, "wellness": TableWellness, "readiness": TableReadiness}[kind]
+	return t, ok
+}
+
+// envelopeColumns start every table's column list.
+var envelopeColumns = []string{"event_id", "team_id", "athlete_id", "occurred_at", "day", "recorded_at", "source"}
+
+var columns = map[string][]string{
+	TableSets: append(append([]string(nil), envelopeColumns...), "session_id", "exercise", "lift_category", "set_type", "set_index",
+		"load_kg", "original_unit", "reps", "rpe", "rir", "effective_rir", "volume_load_kg", "is_working", "is_hard_set",
+		"e1rm_kg", "e1rm_method", "e1rm_low_confidence", "rep_velocities_mps", "mean_velocity_mps", "best_velocity_mps", "notes"),
+	TableSessions: append(append([]string(nil), envelopeColumns...), "session_id", "name", "activity", "duration_minutes",
+		"session_rpe", "session_load_au", "notes"),
+	TableWellness: append(append([]string(nil), envelopeColumns...), "fatigue", "sleep_quality", "soreness", "stress", "mood",
+		"motivation", "sleep_hours", "readiness", "joint_pain_locations", "joint_pain_scores", "joint_pain_max", "soreness_areas", "notes"),
+	TableReadiness: append(append([]string(nil), envelopeColumns...), "hrv_rmssd_ms", "ln_rmssd", "resting_hr_bpm", "cmj_height_cm",
+		"cmj_jump_count", "notes"),
+}
+
+// Tables reads and writes the training tables.
+type Tables struct {
+	st store.Store
+}
+
+// New returns the training tables on st (migrated with store.Migrations).
+func New(st store.Store) *Tables { return &Tables{st: st} }
+
+// Insert writes events as rows, skipping those already stored, so a redelivered batch adds
+// nothing even before ReplacingMergeTree merges. It returns how many rows it inserted.
+// Events of other kinds are an error: the caller filters them first.
+func (t *Tables) Insert(ctx context.Context, evs []*eventsv1.Event) (int, error) {
+	stored, err := t.Stored(ctx, evs)
+	if err != nil {
+		return 0, err
+	}
+	rows := map[string][][]any{}
+	seen := map[string]bool{}
+	for _, ev := range evs {
+		if stored[ev.GetId()] || seen[ev.GetId()] {
+			continue
+		}
+		seen[ev.GetId()] = true
+		table, row, err := toRow(ev)
+		if err != nil {
+			return 0, err
+		}
+		rows[table] = append(rows[table], row)
+	}
+	n := 0
+	for _, table := range sortedKeys(rows) {
+		if err := t.st.InsertBatch(ctx, table, columns[table], rows[table]); err != nil {
+			return n, fmt.Errorf("insert %d rows into %s: %w", len(rows[table]), table, err)
+		}
+		n += len(rows[table])
+	}
+	return n, nil
+}
+
+// Stored returns the ids among evs that are already in their tables. It looks up each
+// (table, team, athlete) group within the group's time range, so the primary key prunes.
+func (t *Tables) Stored(ctx context.Context, evs []*eventsv1.Event) (map[string]bool, error) {
+	type group struct {
+		table, team, athlete string
+	}
+	type span struct {
+		from, to time.Time
+		ids      []string
+	}
+	groups := map[group]*span{}
+	for _, ev := range evs {
+		r, err := events.RouteOf(ev)
+		if err != nil {
+			continue
+		}
+		table, ok := TableOf(r.Kind)
+		if !ok {
+			continue
+		}
+		g := group{table, ev.GetTeamId(), ev.GetAthleteId()}
+		at := ev.GetOccurredAt().AsTime()
+		s := groups[g]
+		if s == nil {
+			s = &span{from: at, to: at}
+			groups[g] = s
+		}
+		if at.Before(s.from) {
+			s.from = at
+		}
+		if at.After(s.to) {
+			s.to = at
+		}
+		s.ids = append(s.ids, ev.GetId())
+	}
+	out := map[string]bool{}
+	for g, s := range groups {
+		q := "SELECT event_id FROM " + g.table + " WHERE team_id = ? AND athlete_id = ? AND occurred_at >= ? AND occurred_at <= ? AND has(?, event_id)"
+		rows, err := t.st.Query(ctx, q, g.team, g.athlete, s.from.Truncate(time.Second), s.to.Truncate(time.Second).Add(time.Second), s.ids)
+		if err != nil {
+			return nil, fmt.Errorf("look up stored ids in %s: %w", g.table, err)
+		}
+		for rows.Next() {
+			var id string
+			if err := rows.Scan(&id); err != nil {
+				rows.Close()
+				return nil, fmt.Errorf("look up stored ids in %s: %w", g.table, err)
+			}
+			out[id] = true
+		}
+		err = rows.Err()
+		rows.Close()
+		if err != nil {
+			return nil, fmt.Errorf("look up stored ids in %s: %w", g.table, err)
+		}
+	}
+	return out, nil
+}
+
+func sortedKeys(m map[string][][]any) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+// toRow converts an event to its table's row, computing the derived columns.
+func toRow(ev *eventsv1.Event) (string, []any, error) {
+	at := ev.GetOccurredAt().AsTime().UTC()
+	env := []any{ev.GetId(), ev.GetTeamId(), ev.GetAthleteId(), at, at, ev.GetRecordedAt().AsTime().UTC(), ev.GetSource()}
+	switch p := ev.GetPayload().(type) {
+	case *eventsv1.Event_SetRecorded:
+		s := p.SetRecorded
+		rir := domain.EffectiveRIR(s.Rpe, s.Rir, s.GetSetType())
+		e1rm, method, ok := domain.E1RM(s.GetLoadKg(), s.GetReps(), rir, s.GetSetType())
+		working := s.GetSetType().String() == "SET_TYPE_WORKING" || s.GetSetType().String() == "SET_TYPE_FAILURE"
+		vel := s.GetRepVelocitiesMps()
+		var mean, best any
+		if len(vel) > 0 {
+			sum, b := 0.0, 0.0
+			for _, v := range vel {
+				sum += v
+				b = math.Max(b, v)
+			}
+			mean, best = sum/float64(len(vel)), b
+		}
+		var e1rmVal any
+		if ok {
+			e1rmVal = e1rm
+		}
+		vels := vel
+		if vels == nil {
+			vels = []float64{}
+		}
+		return TableSets, append(env, s.GetSessionId(), s.GetExercise(), domain.LiftCategoryName(s.GetLiftCategory()),
+			domain.SetTypeName(s.GetSetType()), s.GetSetIndex(), s.GetLoadKg(), domain.WeightUnitName(s.GetOriginalUnit()),
+			s.GetReps(), optF(s.Rpe), optF(s.Rir), optF(rir), s.GetLoadKg()*float64(s.GetReps()), b2u(working),
+			b2u(domain.IsHardSet(rir, s.GetSetType())), e1rmVal, string(method), b2u(method == domain.E1RMEpley),
+			vels, mean, best, s.GetNotes()), nil
+	case *eventsv1.Event_SessionRecorded:
+		s := p.SessionRecorded
+		var load any
+		if s.SessionRpe != nil {
+			load = *s.SessionRpe * s.GetDurationMinutes()
+		}
+		return TableSessions, append(env, s.GetSessionId(), s.GetName(), s.GetActivity(), s.GetDurationMinutes(),
+			optF(s.SessionRpe), load, s.GetNotes()), nil
+	case *eventsv1.Event_WellnessReported:
+		w := p.WellnessReported
+		locs, scores := []string{}, []uint32{}
+		var worst uint32
+		for _, jp := range w.GetJointPain() {
+			locs = append(locs, jp.GetLocation())
+			scores = append(scores, jp.GetScore())
+			worst = max(worst, jp.GetScore())
+		}
+		areas := w.GetSorenessAreas()
+		if areas == nil {
+			areas = []string{}
+		}
+		return TableWellness, append(env, optU(w.Fatigue), optU(w.SleepQuality), optU(w.Soreness), optU(w.Stress), optU(w.Mood),
+			optU(w.Motivation), optF(w.SleepHours), optU(w.Readiness), locs, scores, worst, areas, w.GetNotes()), nil
+	case *eventsv1.Event_ReadinessMeasured:
+		r := p.ReadinessMeasured
+		var ln any
+		if r.HrvRmssdMs != nil && *r.HrvRmssdMs > 0 {
+			ln = math.Log(*r.HrvRmssdMs)
+		}
+		return TableReadiness, append(env, optF(r.HrvRmssdMs), ln, optF(r.RestingHrBpm), optF(r.CmjHeightCm),
+			optU(r.CmjJumpCount), r.GetNotes()), nil
+	}
+	return "", nil, fmt.Errorf("event %s: not a training record", ev.GetId())
+}
+
+func optF(p *float64) any {
+	if p == nil {
+		return nil
+	}
+	return *p
+}
+
+func optU(p *uint32) any {
+	if p == nil {
+		return nil
+	}
+	return *p
+}
+
+func b2u(b bool) uint8 {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// ts is a protobuf timestamp of a stored DateTime.
+func ts(t time.Time) *timestamppb.Timestamp { return timestamppb.New(t.UTC()) }

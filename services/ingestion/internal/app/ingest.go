@@ -1,0 +1,306 @@
+// Package app is the ingestion use cases: validate records, give them idempotent ids, drop what
+// is already stored and publish the rest to TRAINING; import files through the same path; read
+// stored records back. It owns the interfaces its adapters implement (Publisher, Index,
+// Reader), so it is tested against real NATS and ClickHouse through them.
+package app
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/google/uuid"
+	"go.uber.org/zap"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	"github.com/supercomp/supercomp/pkg/bus"
+	"github.com/supercomp/supercomp/pkg/events"
+	"github.com/supercomp/supercomp/pkg/fault"
+	commonv1 "github.com/supercomp/supercomp/pkg/gen/supercomp/common/v1"
+	eventsv1 "github.com/supercomp/supercomp/pkg/gen/supercomp/events/v1"
+	"github.com/supercomp/supercomp/services/ingestion/internal/domain"
+)
+
+// Publisher publishes events whose ids are set and returns once the stream acknowledged every
+// one; duplicate[i] is true when the stream already held events[i] (JetStream dedupe window).
+type Publisher interface {
+	Publish(ctx context.Context, evs []*eventsv1.Event) (duplicate []bool, err error)
+}
+
+// Index tells which events are already recorded, so a resend or re-import after the stream's
+// dedupe window still adds nothing and reports duplicates. It is best effort: when the store
+// is down, ingestion goes on and the tables' ReplacingMergeTree absorbs what slips through.
+type Index interface {
+	Stored(ctx context.Context, evs []*eventsv1.Event) (map[string]bool, error)
+}
+
+// Outcome is what happened to one record.
+type Outcome int
+
+// Outcomes, as in the API's RecordOutcome.
+const (
+	Accepted Outcome = iota + 1
+	Duplicate
+	Rejected
+	NotStored
+)
+
+// Item is one record to ingest.
+type Item struct {
+	// Event carries team, athlete, occurred_at, source and the payload. Id is the client's id
+	// or empty.
+	Event *eventsv1.Event
+	// Key, when set, is what the deterministic id is derived from (imports); otherwise the
+	// record's content is.
+	Key []string
+	// Prefix is the path of the record in the request ("" or e.g. "records[3]"), put before
+	// every violation's field.
+	Prefix string
+	// Violations found while converting the request (e.g. a missing payload).
+	Violations []fault.FieldViolation
+	// PresentTime is false when the request had no occurred_at.
+	PresentTime bool
+}
+
+// Result is the outcome of one Item.
+type Result struct {
+	EventID    string
+	Outcome    Outcome
+	Violations []fault.FieldViolation
+}
+
+// Options change how a batch is ingested.
+type Options struct {
+	// AllOrNothing stores nothing when any record is rejected.
+	AllOrNothing bool
+	// DryRun validates and checks for duplicates but publishes nothing.
+	DryRun bool
+}
+
+// Ingester validates and publishes training records.
+type Ingester struct {
+	pub   Publisher
+	index Index
+	log   *zap.Logger
+	now   func() time.Time
+	skew  time.Duration
+}
+
+// NewIngester builds an Ingester; index may be nil (no store: only the stream deduplicates).
+func NewIngester(pub Publisher, index Index, log *zap.Logger) *Ingester {
+	if log == nil {
+		log = zap.NewNop()
+	}
+	return &Ingester{pub: pub, index: index, log: log, now: time.Now, skew: domain.DefaultFutureSkew}
+}
+
+// Ingest validates every item, then publishes the valid ones that are not stored yet. It
+// returns an error only when publishing failed (what was acknowledged stays stored; ids make a
+// retry safe); invalid records are results, not errors.
+func (in *Ingester) Ingest(ctx context.Context, items []Item, opts Options) ([]Result, error) {
+	now := in.now()
+	results := make([]Result, len(items))
+	valid := make([]int, 0, len(items))
+	rejected := false
+	for i, it := range items {
+		v := fault.Invalid{Violations: append([]fault.FieldViolation(nil), it.Violations...)}
+		id := in.normalise(&v, it, now)
+		results[i] = Result{EventID: id, Violations: v.Violations}
+		if len(v.Violations) > 0 {
+			results[i].Outcome = Rejected
+			rejected = true
+			continue
+		}
+		valid = append(valid, i)
+	}
+	if rejected && opts.AllOrNothing {
+		for _, i := range valid {
+			results[i].Outcome = NotStored
+		}
+		return results, nil
+	}
+
+	// The same id twice in one call: the second is a duplicate of the first.
+	seen := make(map[string]bool, len(valid))
+	fresh := valid[:0]
+	for _, i := range valid {
+		if seen[results[i].EventID] {
+			results[i].Outcome = Duplicate
+			continue
+		}
+		seen[results[i].EventID] = true
+		fresh = append(fresh, i)
+	}
+	if len(fresh) == 0 {
+		return results, nil
+	}
+
+	evs := make([]*eventsv1.Event, len(fresh))
+	for k, i := range fresh {
+		evs[k] = items[i].Event
+	}
+	if in.index != nil {
+		stored, err := in.index.Stored(ctx, evs)
+		if err != nil {
+			in.log.Warn("duplicate lookup failed; relying on the stream's dedupe window", zap.Error(err))
+		}
+		toPublish := fresh[:0]
+		for _, i := range fresh {
+			if stored[results[i].EventID] {
+				results[i].Outcome = Duplicate
+				continue
+			}
+			toPublish = append(toPublish, i)
+		}
+		fresh = toPublish
+	}
+	if opts.DryRun {
+		for _, i := range fresh {
+			results[i].Outcome = Accepted
+		}
+		return results, nil
+	}
+	if len(fresh) == 0 {
+		return results, nil
+	}
+	evs = evs[:0]
+	for _, i := range fresh {
+		ev := items[i].Event
+		ev.RecordedAt = timestamppb.New(now)
+		evs = append(evs, ev)
+	}
+	dups, err := in.pub.Publish(ctx, evs)
+	if err != nil {
+		return nil, fault.Unavailable("publish to %s: %w", bus.StreamTraining, err)
+	}
+	for k, i := range fresh {
+		if dups[k] {
+			results[i].Outcome = Duplicate
+		} else {
+			results[i].Outcome = Accepted
+		}
+	}
+	return results, nil
+}
+
+// normalise fills defaults (set type, lift category), validates the record and sets its id.
+func (in *Ingester) normalise(v *fault.Invalid, it Item, now time.Time) string {
+	ev := it.Event
+	field := func(name string) string { return join(it.Prefix, name) }
+	if !bus.ValidToken(ev.GetTeamId()) {
+		v.Add("team_id", "must match [A-Za-z0-9_-]{1,64}, got %q", ev.GetTeamId())
+	}
+	if !bus.ValidToken(ev.GetAthleteId()) || ev.GetAthleteId() == bus.TeamToken {
+		v.Add(field("meta.athlete_id"), "must match [A-Za-z0-9_-]{1,64} (and not %q), got %q", bus.TeamToken, ev.GetAthleteId())
+	}
+	if len(ev.GetSource()) > 64 {
+		v.Add(field("meta.source"), "must be at most 64 bytes")
+	}
+	domain.CheckOccurredAt(v, field("meta.occurred_at"), ev.GetOccurredAt().AsTime(), it.PresentTime, now, in.skew)
+	switch p := ev.GetPayload().(type) {
+	case *eventsv1.Event_SetRecorded:
+		s := p.SetRecorded
+		if s.GetSetType() == commonv1.SetType_SET_TYPE_UNSPECIFIED {
+			s.SetType = commonv1.SetType_SET_TYPE_WORKING
+		}
+		if s.GetLiftCategory() == commonv1.LiftCategory_LIFT_CATEGORY_UNSPECIFIED {
+			s.LiftCategory = domain.LiftCategoryOf(s.GetExercise())
+		}
+		domain.CheckSet(v, field("set"), s)
+	case *eventsv1.Event_SessionRecorded:
+		domain.CheckSession(v, field("session"), p.SessionRecorded)
+	case *eventsv1.Event_WellnessReported:
+		domain.CheckWellness(v, field("wellness"), p.WellnessReported)
+	case *eventsv1.Event_ReadinessMeasured:
+		domain.CheckReadiness(v, field("readiness"), p.ReadinessMeasured)
+	default:
+		if len(it.Violations) == 0 {
+			v.Add(it.Prefix, "has no set, session, wellness or readiness")
+		}
+	}
+	if ev.GetId() != "" {
+		u, err := uuid.Parse(ev.GetId())
+		if err != nil || len(ev.GetId()) != 36 {
+			v.Add(field("meta.event_id"), "must be a UUID in canonical 8-4-4-4-12 form, got %q", ev.GetId())
+			return ""
+		}
+		ev.Id = u.String()
+		return ev.Id
+	}
+	if len(v.Violations) > 0 {
+		return ""
+	}
+	key := it.Key
+	if key == nil {
+		key = contentKey(ev)
+	}
+	ev.Id = events.DeterministicID(key...)
+	return ev.Id
+}
+
+// contentKey identifies a record by what it says: team, athlete, time and the normalised
+// payload, so the same record sent twice (or over gRPC and in a template import) gets one id.
+func contentKey(ev *eventsv1.Event) []string {
+	payload, err := proto.MarshalOptions{Deterministic: true}.Marshal(payloadMessage(ev))
+	if err != nil {
+		// Only a message that is not valid UTF-8 fails; keying on the time alone would merge
+		// records, so the error goes into the key, making it unique to this content.
+		payload = []byte(err.Error())
+	}
+	occurred := ev.GetOccurredAt().AsTime()
+	return []string{"record", ev.GetTeamId(), ev.GetAthleteId(), kindOf(ev), strconv.FormatInt(occurred.UnixNano(), 10), string(payload)}
+}
+
+func payloadMessage(ev *eventsv1.Event) proto.Message {
+	switch p := ev.GetPayload().(type) {
+	case *eventsv1.Event_SetRecorded:
+		return p.SetRecorded
+	case *eventsv1.Event_SessionRecorded:
+		return p.SessionRecorded
+	case *eventsv1.Event_WellnessReported:
+		return p.WellnessReported
+	case *eventsv1.Event_ReadinessMeasured:
+		return p.ReadinessMeasured
+	}
+	return &eventsv1.Event{}
+}
+
+func kindOf(ev *eventsv1.Event) string {
+	r, err := events.RouteOf(ev)
+	if err != nil {
+		return ""
+	}
+	return r.Kind
+}
+
+func join(prefix, name string) string {
+	if prefix == "" {
+		return name
+	}
+	return prefix + "." + name
+}
+
+// Counts tallies outcomes.
+type Counts struct{ Received, Accepted, Duplicates, Rejected, NotStored uint64 }
+
+// Add counts one outcome.
+func (c *Counts) Add(o Outcome) {
+	c.Received++
+	switch o {
+	case Accepted:
+		c.Accepted++
+	case Duplicate:
+		c.Duplicates++
+	case Rejected:
+		c.Rejected++
+	case NotStored:
+		c.NotStored++
+	}
+}
+
+// String is for logs.
+func (c Counts) String() string {
+	return fmt.Sprintf("received=%d accepted=%d duplicates=%d rejected=%d", c.Received, c.Accepted, c.Duplicates, c.Rejected)
+}

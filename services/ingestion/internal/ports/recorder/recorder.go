@@ -1,0 +1,120 @@
+// Package recorder is the durable TRAINING consumer that writes every training event to
+// ClickHouse. It acks a batch only after its rows are inserted: while ClickHouse is down the
+// batch is retried forever (MaxDeliver -1) and the events wait in JetStream, so nothing is
+// lost; an undecodable message goes to the DLQ at once (Poison) instead of blocking the rest.
+package recorder
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+	"go.uber.org/zap"
+
+	"github.com/supercomp/supercomp/pkg/bus"
+	"github.com/supercomp/supercomp/pkg/events"
+	eventsv1 "github.com/supercomp/supercomp/pkg/gen/supercomp/events/v1"
+	"github.com/supercomp/supercomp/services/ingestion/internal/adapters/chstore"
+)
+
+// Durable is the consumer's durable name on TRAINING.
+const Durable = "recorder"
+
+// Config shapes the recorder's batches.
+type Config struct {
+	// Batch is the most events per insert (default 5000).
+	Batch int
+	// MaxWait is how long a batch waits to fill (default 1s).
+	MaxWait time.Duration
+	// BackOff is the wait before retrying a failed insert (default 1s, 2s, 5s, then 10s).
+	BackOff []time.Duration
+}
+
+func (c Config) withDefaults() Config {
+	if c.Batch <= 0 {
+		c.Batch = 5000
+	}
+	if c.MaxWait <= 0 {
+		c.MaxWait = time.Second
+	}
+	if len(c.BackOff) == 0 {
+		c.BackOff = []time.Duration{time.Second, 2 * time.Second, 5 * time.Second, 10 * time.Second}
+	}
+	return c
+}
+
+// New creates (or updates) the durable consumer and returns it; the host starts and stops it.
+func New(ctx context.Context, b *bus.Bus, tables *chstore.Tables, cfg Config, log *zap.Logger) (*bus.Consumer, error) {
+	cfg = cfg.withDefaults()
+	h := &handler{tables: tables, log: log}
+	return b.NewBatchConsumer(ctx, bus.ConsumerConfig{
+		Stream:         bus.StreamTraining,
+		Durable:        Durable,
+		FilterSubjects: []string{bus.SubjectsTraining},
+		MaxDeliver:     -1,
+		BackOff:        cfg.BackOff,
+		Batch:          cfg.Batch,
+		MaxWait:        cfg.MaxWait,
+	}, h.handle, log)
+}
+
+type handler struct {
+	tables *chstore.Tables
+	log    *zap.Logger
+}
+
+// handle decodes the batch, poisons what cannot be decoded or is not a training record, and
+// inserts the rest in one insert per table.
+func (h *handler) handle(ctx context.Context, msgs []jetstream.Msg) error {
+	evs := make([]*eventsv1.Event, 0, len(msgs))
+	poisoned := map[int]error{}
+	for i, m := range msgs {
+		ev, err := events.Decode(m.Data())
+		if err == nil {
+			if _, ok := trainingKind(ev); !ok {
+				err = fmt.Errorf("subject %s: not a training record", m.Subject())
+			}
+		}
+		if err == nil && ev.GetId() == "" {
+			err = fmt.Errorf("subject %s: event without id", m.Subject())
+		}
+		if err != nil {
+			poisoned[i] = bus.Poison(err)
+			continue
+		}
+		evs = append(evs, ev)
+	}
+	if len(evs) > 0 {
+		n, err := h.tables.Insert(ctx, evs)
+		if err != nil {
+			// Every message is retried, the poisoned ones excepted.
+			if len(poisoned) == 0 {
+				return err
+			}
+			errs := make(map[int]error, len(msgs))
+			for i := range msgs {
+				if p, ok := poisoned[i]; ok {
+					errs[i] = p
+				} else {
+					errs[i] = err
+				}
+			}
+			return &bus.BatchError{Errs: errs}
+		}
+		h.log.Debug("training batch recorded", zap.Int("events", len(evs)), zap.Int("rows", n))
+	}
+	if len(poisoned) > 0 {
+		return &bus.BatchError{Errs: poisoned}
+	}
+	return nil
+}
+
+func trainingKind(ev *eventsv1.Event) (string, bool) {
+	r, err := events.RouteOf(ev)
+	if err != nil || r.Stream != bus.StreamTraining {
+		return "", false
+	}
+	_, ok := chstore.TableOf(r.Kind)
+	return r.Kind, ok
+}
