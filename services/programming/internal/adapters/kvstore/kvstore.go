@@ -120,11 +120,17 @@ func (t *Table[T]) List(ctx context.Context, prefix string) ([]app.Versioned[T],
 	if err != nil {
 		return nil, fault.Unavailable("list %s %s: %w", t.kv.Bucket(), prefix, err)
 	}
+	// The lister stops its watcher by itself once it delivered every key (or ctx ended), so
+	// draining the channel is the whole protocol; a second Stop would fail.
 	var keys []string
+	seen := map[string]bool{}
 	for k := range lister.Keys() {
-		keys = append(keys, k)
+		if !seen[k] { // the lister may repeat a key written during the listing
+			seen[k] = true
+			keys = append(keys, k)
+		}
 	}
-	if err := lister.Stop(); err != nil && !errors.Is(err, jetstream.ErrNoKeysFound) {
+	if err := ctx.Err(); err != nil {
 		return nil, fault.Unavailable("list %s %s: %w", t.kv.Bucket(), prefix, err)
 	}
 	out := make([]app.Versioned[T], 0, len(keys))
