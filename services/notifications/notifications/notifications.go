@@ -5,35 +5,86 @@
 package notifications
 
 import (
+	"context"
+	"fmt"
+	"os"
+	"time"
+	_ "time/tzdata" // quiet hours and digests need IANA zones on machines without zoneinfo
+
 	"google.golang.org/grpc"
 
 	notificationsv1 "github.com/supercomp/supercomp/pkg/gen/supercomp/notifications/v1"
 	"github.com/supercomp/supercomp/pkg/lifecycle"
 	"github.com/supercomp/supercomp/pkg/service"
+	"github.com/supercomp/supercomp/services/notifications/internal/adapters/channels"
+	"github.com/supercomp/supercomp/services/notifications/internal/app"
+	"github.com/supercomp/supercomp/services/notifications/internal/ports"
 )
 
 // Name is the service's short name in logs, flags and metrics.
 const Name = "notifications"
 
+// Config tunes the service (retry policy, cooldown, escalation, SMTP relay).
+type Config = app.Config
+
+// SMTPConfig is the email relay configuration.
+type SMTPConfig = channels.SMTPConfig
+
 // Service is the notifications module.
 type Service struct {
-	deps service.Deps
+	deps       service.Deps
+	app        *app.App
+	server     *ports.Server
+	components []lifecycle.Component
 }
 
 var _ service.Module = (*Service)(nil)
 
-// New builds the notifications service from the host's dependencies.
+// New builds the notifications service from the host's dependencies, with the defaults and the
+// SMTP relay from the environment (SC_SMTP_ADDR, SC_SMTP_FROM, SC_SMTP_USERNAME, SC_SMTP_PASSWORD).
 func New(deps service.Deps) (*Service, error) {
-	return &Service{deps: deps}, nil
+	cfg := app.DefaultConfig()
+	cfg.SMTP = channels.SMTPConfig{
+		Addr: os.Getenv("SC_SMTP_ADDR"), From: os.Getenv("SC_SMTP_FROM"),
+		Username: os.Getenv("SC_SMTP_USERNAME"), Password: os.Getenv("SC_SMTP_PASSWORD"),
+	}
+	return NewWithConfig(deps, cfg)
+}
+
+// NewWithConfig builds the service with cfg.
+func NewWithConfig(deps service.Deps, cfg Config) (*Service, error) {
+	if deps.Bus == nil {
+		return nil, fmt.Errorf("notifications: a NATS connection is required")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	log := deps.Log.Named(Name)
+	a, err := app.New(ctx, cfg, deps.Bus, log)
+	if err != nil {
+		return nil, fmt.Errorf("notifications: %w", err)
+	}
+	var rec *app.Recorder
+	if deps.Store != nil {
+		rec = &app.Recorder{Store: deps.Store}
+	}
+	consumers, err := ports.Consumers(ctx, a, deps.Bus, rec, log)
+	if err != nil {
+		return nil, fmt.Errorf("notifications: %w", err)
+	}
+	s := &Service{deps: deps, app: a, server: &ports.Server{App: a, Bus: deps.Bus, Recorder: rec}}
+	for _, c := range consumers {
+		s.components = append(s.components, c)
+	}
+	s.components = append(s.components, a.NewScheduler())
+	return s, nil
 }
 
 // Name implements service.Module.
 func (s *Service) Name() string { return Name }
 
-// Register implements service.Module. The RPCs answer Unimplemented until the notifications issue
-// fills them in; the contract is already the final one.
+// Register implements service.Module.
 func (s *Service) Register(srv *grpc.Server) {
-	notificationsv1.RegisterNotificationServiceServer(srv, notificationsv1.UnimplementedNotificationServiceServer{})
+	notificationsv1.RegisterNotificationServiceServer(srv, s.server)
 }
 
 // GRPCServices implements service.Module.
@@ -42,4 +93,4 @@ func (s *Service) GRPCServices() []string {
 }
 
 // Components implements service.Module.
-func (s *Service) Components() []lifecycle.Component { return nil }
+func (s *Service) Components() []lifecycle.Component { return s.components }
