@@ -51,9 +51,11 @@ bench: deps $(BIN)/benchstat ## Run the Go benchmarks (bus, store backends) and 
 
 ##@ Build
 
+# The binaries carry the libchdb cache folder as their library run path, so `bin/supercomp`
+# finds the embedded engine without CHDB_LIB_PATH (chdb-go loads it before main runs).
 .PHONY: build
-build: ## Build every binary into ./bin with the version stamped in.
-	go build -ldflags "$(LDFLAGS)" -o $(BIN)/ ./services/platform/cmd/supercomp ./services/platform/cmd/sc \
+build: libchdb ## Build every binary into ./bin with the version stamped in.
+	go build -ldflags "$(LDFLAGS) -r $(dir $(CHDB_LIB))" -o $(BIN)/ ./services/platform/cmd/supercomp ./services/platform/cmd/sc \
 		./services/ingestion/cmd/ingestion ./services/fatigue/cmd/fatigue \
 		./services/programming/cmd/programming ./services/notifications/cmd/notifications
 
