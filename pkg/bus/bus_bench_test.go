@@ -50,7 +50,9 @@ func reportRate(b *testing.B) {
 // its default in-flight bound, no bookkeeping per message.
 func BenchmarkPublishAsync(b *testing.B) {
 	bb, _ := bustest.New(b)
-	js, err := jetstream.New(bb.Conn())
+	// Same in-flight bound as the bus, and a stall wait long enough for a loaded machine, so
+	// the baseline measures JetStream rather than giving up when acks lag.
+	js, err := jetstream.New(bb.Conn(), jetstream.WithPublishAsyncMaxPending(bus.DefaultPublishMaxPending))
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -59,7 +61,7 @@ func BenchmarkPublishAsync(b *testing.B) {
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		m := &nats.Msg{Subject: subjects[i%len(subjects)], Data: payload}
-		if _, err := js.PublishMsgAsync(m, jetstream.WithMsgID("evt-"+strconv.Itoa(i))); err != nil {
+		if _, err := js.PublishMsgAsync(m, jetstream.WithMsgID("evt-"+strconv.Itoa(i)), jetstream.WithStallWait(time.Minute)); err != nil {
 			b.Fatal(err)
 		}
 	}
