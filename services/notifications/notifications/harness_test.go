@@ -299,3 +299,12 @@ func storeQueryRow(t testing.TB, st store.Store, q string, arg any, dest any) er
 	t.Helper()
 	return store.QueryRow(context.Background(), st, q, arg).Scan(dest)
 }
+
+// httpHandler records each request body and answers 200.
+func httpHandler(record func(body string)) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		record(string(b))
+		w.WriteHeader(http.StatusOK)
+	})
+}

@@ -24,7 +24,9 @@ func (a *App) HandleEvent(ctx context.Context, data []byte) error {
 		return Cause{TeamID: team, AthleteID: athlete, SourceEventID: ev.GetId(),
 			Content: &eventsv1.AlertContent{Kind: kind, Severity: sev, Title: title, Summary: summary, Evidence: ev2}}
 	}
-	key := func(kind commonv1.AlertKind, scope string) string { return domain.DedupeKey(team, athlete, kind, scope) }
+	key := func(kind commonv1.AlertKind, scope string) string {
+		return domain.DedupeKey(team, athlete, kind, scope)
+	}
 	switch p := ev.GetPayload().(type) {
 	case *eventsv1.Event_DeloadRecommended:
 		r := p.DeloadRecommended
@@ -137,4 +139,3 @@ func actorName(a *commonv1.Actor) string {
 	}
 	return "a coach"
 }
-

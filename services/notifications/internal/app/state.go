@@ -117,7 +117,9 @@ func subKey(team, id string) string   { return team + "." + id }
 
 // dedupeIndexKey maps a dedupe key (which may hold characters keys do not allow, like a
 // position group with spaces) to a valid key.
-func dedupeIndexKey(dedupeKey string) string { return "k" + events.DeterministicID("dedupe", dedupeKey) }
+func dedupeIndexKey(dedupeKey string) string {
+	return "k" + events.DeterministicID("dedupe", dedupeKey)
+}
 
 // --- subscriptions ---
 
