@@ -1,0 +1,97 @@
+package cli
+
+import (
+	"fmt"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+	"google.golang.org/genproto/googleapis/rpc/errdetails"
+	"google.golang.org/grpc/status"
+
+	commonv1 "github.com/supercomp/supercomp/pkg/gen/supercomp/common/v1"
+)
+
+// progTeamFlag adds --team (env SC_TEAM) to cmd.
+func progTeamFlag(cmd *cobra.Command, team *string) {
+	cmd.Flags().StringVar(team, "team", os.Getenv("SC_TEAM"), "team id (env SC_TEAM)")
+}
+
+func progNeedTeam(team string) error {
+	if team == "" {
+		return fmt.Errorf("--team is required (or set SC_TEAM)")
+	}
+	return nil
+}
+
+// progParseDate reads YYYY-MM-DD.
+func progParseDate(flag, s string) (*commonv1.Date, error) {
+	if s == "" {
+		return nil, nil
+	}
+	t, err := time.Parse(time.DateOnly, s)
+	if err != nil {
+		return nil, fmt.Errorf("--%s %q: want YYYY-MM-DD", flag, s)
+	}
+	return &commonv1.Date{Year: int32(t.Year()), Month: int32(t.Month()), Day: int32(t.Day())}, nil
+}
+
+func progFormatDate(d *commonv1.Date) string {
+	if d == nil || d.GetYear() == 0 {
+		return "-"
+	}
+	return fmt.Sprintf("%04d-%02d-%02d", d.GetYear(), d.GetMonth(), d.GetDay())
+}
+
+func progWeekdayOf(d *commonv1.Date) string {
+	if d == nil || d.GetYear() == 0 {
+		return ""
+	}
+	return time.Date(int(d.GetYear()), time.Month(d.GetMonth()), int(d.GetDay()), 0, 0, 0, 0, time.UTC).Format("Mon")
+}
+
+// progEnumWord turns DELOAD_STATUS_PENDING_APPROVAL into "pending_approval".
+func progEnumWord(name, prefix string) string {
+	return strings.ToLower(strings.TrimPrefix(name, prefix))
+}
+
+// progParseEnum finds prefix+UPPER(word) in names ("squat" -> LIFT_CATEGORY_SQUAT).
+func progParseEnum(flag, word, prefix string, names map[string]int32) (int32, error) {
+	key := prefix + strings.ToUpper(strings.ReplaceAll(strings.TrimSpace(word), "-", "_"))
+	v, ok := names[key]
+	if !ok || v == 0 {
+		var valid []string
+		for name, n := range names {
+			if n != 0 {
+				valid = append(valid, progEnumWord(name, prefix))
+			}
+		}
+		return 0, fmt.Errorf("--%s %q: want one of %s", flag, word, strings.Join(valid, ", "))
+	}
+	return v, nil
+}
+
+// progCallErr reports a failed call in one line.
+func progCallErr(what string, err error) error {
+	return fmt.Errorf("%s: %s", what, progGrpcMessage(err))
+}
+
+// progGrpcMessage is the status message with any field violations, e.g.
+// "InvalidArgument: invalid argument (postpone_to: is required to postpone)".
+func progGrpcMessage(err error) string {
+	st := status.Convert(err)
+	msg := st.Code().String() + ": " + st.Message()
+	for _, d := range st.Details() {
+		if br, ok := d.(*errdetails.BadRequest); ok {
+			var parts []string
+			for _, v := range br.GetFieldViolations() {
+				parts = append(parts, v.GetField()+": "+v.GetDescription())
+			}
+			if len(parts) > 0 && !strings.Contains(msg, parts[0]) {
+				msg += " (" + strings.Join(parts, "; ") + ")"
+			}
+		}
+	}
+	return msg
+}
