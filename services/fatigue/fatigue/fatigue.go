@@ -5,12 +5,20 @@
 package fatigue
 
 import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
 	"google.golang.org/grpc"
 
 	fatiguev1 "github.com/supercomp/supercomp/pkg/gen/supercomp/fatigue/v1"
 	trendsv1 "github.com/supercomp/supercomp/pkg/gen/supercomp/trends/v1"
 	"github.com/supercomp/supercomp/pkg/lifecycle"
 	"github.com/supercomp/supercomp/pkg/service"
+	"github.com/supercomp/supercomp/services/fatigue/internal/adapters"
+	"github.com/supercomp/supercomp/services/fatigue/internal/app"
+	"github.com/supercomp/supercomp/services/fatigue/internal/ports"
 )
 
 // Name is the service's short name in logs, flags and metrics.
@@ -18,23 +26,69 @@ const Name = "fatigue"
 
 // Service is the fatigue module.
 type Service struct {
-	deps service.Deps
+	deps   service.Deps
+	engine *ports.Engine
+	server *fatigueServer
 }
 
 var _ service.Module = (*Service)(nil)
 
-// New builds the fatigue service from the host's dependencies.
+// setupTimeout bounds declaring buckets and consumers at start.
+const setupTimeout = 30 * time.Second
+
+// New builds the fatigue service from the host's dependencies: the state and thresholds
+// buckets, the durable consumers, and the gRPC handlers. ClickHouse is optional (history RPCs
+// answer Unavailable without it).
 func New(deps service.Deps) (*Service, error) {
-	return &Service{deps: deps}, nil
+	if deps.Bus == nil {
+		return nil, errors.New("fatigue: needs NATS")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), setupTimeout)
+	defer cancel()
+	states, err := adapters.NewStateKV(ctx, deps.Bus)
+	if err != nil {
+		return nil, fmt.Errorf("fatigue: %w", err)
+	}
+	overrides, err := adapters.NewThresholdsKV(ctx, deps.Bus)
+	if err != nil {
+		return nil, fmt.Errorf("fatigue: %w", err)
+	}
+	thresholds := app.Thresholds{Store: overrides}
+	cached := &app.CachedThresholds{Source: thresholds, TTL: 30 * time.Second}
+	proc := app.NewProcessor(states, adapters.Publisher{Bus: deps.Bus}, cached)
+	var history *adapters.History
+	if deps.Store != nil {
+		history = &adapters.History{Store: deps.Store}
+	}
+	engine, err := ports.NewEngine(ctx, deps.Bus, proc, history, deps.Log)
+	if err != nil {
+		return nil, fmt.Errorf("fatigue: %w", err)
+	}
+	srv := &fatigueServer{FatigueServer: ports.FatigueServer{Proc: proc, Thresholds: thresholds, History: history}, cache: cached}
+	return &Service{deps: deps, engine: engine, server: srv}, nil
+}
+
+// fatigueServer invalidates the processor's threshold cache after an update.
+type fatigueServer struct {
+	ports.FatigueServer
+	cache *app.CachedThresholds
+}
+
+func (s *fatigueServer) UpdateThresholds(ctx context.Context, req *fatiguev1.UpdateThresholdsRequest) (*fatiguev1.UpdateThresholdsResponse, error) {
+	resp, err := s.FatigueServer.UpdateThresholds(ctx, req)
+	if err == nil {
+		s.cache.Invalidate(req.GetTeamId())
+	}
+	return resp, err
 }
 
 // Name implements service.Module.
 func (s *Service) Name() string { return Name }
 
-// Register implements service.Module. The RPCs answer Unimplemented until the fatigue and
-// trends issues fill them in; the contract is already the final one.
+// Register implements service.Module. TrendsService answers Unimplemented until the trends
+// issue fills it in; the contract is already the final one.
 func (s *Service) Register(srv *grpc.Server) {
-	fatiguev1.RegisterFatigueServiceServer(srv, fatiguev1.UnimplementedFatigueServiceServer{})
+	fatiguev1.RegisterFatigueServiceServer(srv, s.server)
 	trendsv1.RegisterTrendsServiceServer(srv, trendsv1.UnimplementedTrendsServiceServer{})
 }
 
@@ -47,4 +101,4 @@ func (s *Service) GRPCServices() []string {
 }
 
 // Components implements service.Module.
-func (s *Service) Components() []lifecycle.Component { return nil }
+func (s *Service) Components() []lifecycle.Component { return []lifecycle.Component{s.engine} }

@@ -1,0 +1,270 @@
+package app
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	eventsv1 "github.com/supercomp/supercomp/pkg/gen/supercomp/events/v1"
+	"github.com/supercomp/supercomp/services/fatigue/internal/domain"
+)
+
+// Key identifies an athlete.
+type Key struct{ Team, Athlete string }
+
+func (k Key) String() string { return k.Team + "." + k.Athlete }
+
+// StateStore keeps athlete state snapshots durably.
+type StateStore interface {
+	Load(ctx context.Context, k Key) (*domain.State, error)
+	Save(ctx context.Context, k Key, st *domain.State) error
+	All(ctx context.Context) (map[Key]*domain.State, error)
+}
+
+// Publisher publishes events (ids make retries and replays safe).
+type Publisher interface {
+	Publish(ctx context.Context, evs []*eventsv1.Event) error
+}
+
+// ThresholdSource gives the effective thresholds of an athlete.
+type ThresholdSource interface {
+	Effective(ctx context.Context, team, athlete string) (domain.Thresholds, error)
+}
+
+// Message is one consumed event with its stream sequence.
+type Message struct {
+	Seq   uint64
+	Event *eventsv1.Event
+}
+
+// Processor owns the in-memory athlete states: it applies consumed events, publishes what
+// changed, and snapshots the touched states before the batch is acknowledged, so a restart
+// resumes from the snapshot and replays only what was not acknowledged.
+type Processor struct {
+	mu         sync.Mutex
+	states     map[Key]*domain.State
+	store      StateStore
+	pub        Publisher
+	thresholds ThresholdSource
+}
+
+// NewProcessor builds a processor over its ports.
+func NewProcessor(store StateStore, pub Publisher, th ThresholdSource) *Processor {
+	return &Processor{states: map[Key]*domain.State{}, store: store, pub: pub, thresholds: th}
+}
+
+// Restore loads every snapshot into memory (at start, before consuming).
+func (p *Processor) Restore(ctx context.Context) (int, error) {
+	all, err := p.store.All(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("restore states: %w", err)
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for k, st := range all {
+		p.states[k] = st
+	}
+	return len(all), nil
+}
+
+func (p *Processor) state(ctx context.Context, k Key) (*domain.State, error) {
+	if st, ok := p.states[k]; ok {
+		return st, nil
+	}
+	st, err := p.store.Load(ctx, k)
+	if err != nil {
+		return nil, err
+	}
+	p.states[k] = st
+	return st, nil
+}
+
+// HandleTraining applies a batch of TRAINING events in stream order. Events at or below an
+// athlete's snapshot sequence were applied before a restart and are skipped. It returns once the
+// outputs are published and the touched states saved: only then may the batch be acked.
+func (p *Processor) HandleTraining(ctx context.Context, msgs []Message) (published int, err error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	dirty := map[Key]*domain.State{}
+	var out []*eventsv1.Event
+	for _, m := range msgs {
+		ev := m.Event
+		k := Key{ev.GetTeamId(), ev.GetAthleteId()}
+		st, err := p.state(ctx, k)
+		if err != nil {
+			return 0, err
+		}
+		if m.Seq != 0 && m.Seq <= st.Seq {
+			continue
+		}
+		th, err := p.thresholds.Effective(ctx, k.Team, k.Athlete)
+		if err != nil {
+			return 0, err
+		}
+		o, ok := Step(st, ev, th)
+		if m.Seq > st.Seq {
+			st.Seq = m.Seq
+		}
+		dirty[k] = st
+		if !ok {
+			continue
+		}
+		if o.Assessed != nil {
+			st.Published.EventID = o.Assessed.GetId()
+			out = append(out, o.Assessed)
+		}
+		if o.Recommended != nil {
+			out = append(out, o.Recommended)
+		}
+	}
+	if len(out) > 0 {
+		if err := p.pub.Publish(ctx, out); err != nil {
+			return 0, err
+		}
+	}
+	return len(out), p.save(ctx, dirty)
+}
+
+// HandleProgramming applies PROGRAMMING events (deloads reset the cooldown).
+func (p *Processor) HandleProgramming(ctx context.Context, evs []*eventsv1.Event) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	dirty := map[Key]*domain.State{}
+	for _, ev := range evs {
+		if ev.GetAthleteId() == "" {
+			continue
+		}
+		k := Key{ev.GetTeamId(), ev.GetAthleteId()}
+		st, err := p.state(ctx, k)
+		if err != nil {
+			return err
+		}
+		th, err := p.thresholds.Effective(ctx, k.Team, k.Athlete)
+		if err != nil {
+			return err
+		}
+		if ObserveProgramming(st, ev, th) {
+			dirty[k] = st
+		}
+	}
+	return p.save(ctx, dirty)
+}
+
+func (p *Processor) save(ctx context.Context, dirty map[Key]*domain.State) error {
+	for k, st := range dirty {
+		if err := p.store.Save(ctx, k, st); err != nil {
+			return fmt.Errorf("save state %s: %w", k, err)
+		}
+	}
+	return nil
+}
+
+// Snapshot is a read-only view of one athlete for queries.
+type Snapshot struct {
+	Key    Key
+	Result domain.Result
+	State  domain.State
+}
+
+// Current re-assesses an athlete as of its latest day without changing anything; the status is
+// the one concluded for that day. ok is false when the athlete has no data.
+func (p *Processor) Current(ctx context.Context, k Key) (Snapshot, bool, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	st, err := p.state(ctx, k)
+	if err != nil {
+		return Snapshot{}, false, err
+	}
+	if st.Empty() {
+		delete(p.states, k)
+		return Snapshot{}, false, nil
+	}
+	th, err := p.thresholds.Effective(ctx, k.Team, k.Athlete)
+	if err != nil {
+		return Snapshot{}, false, err
+	}
+	return p.view(k, st, th), true, nil
+}
+
+func (p *Processor) view(k Key, st *domain.State, th domain.Thresholds) Snapshot {
+	cp := *st
+	res := cp.Assess(cp.LastDay, th)
+	// Every concluded status change is published, so the last published status is the
+	// current one.
+	res.Assessed.Status = st.Published.Status
+	if cp.LastDay <= st.Episode.CooldownUntil {
+		res.Assessed.CooldownUntil = st.Episode.CooldownUntil.Date()
+	}
+	return Snapshot{Key: k, Result: res, State: cp}
+}
+
+// Team lists every athlete of a team with their current assessment.
+func (p *Processor) Team(ctx context.Context, team string) ([]Snapshot, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	var out []Snapshot
+	for k, st := range p.states {
+		if k.Team != team || st.Empty() {
+			continue
+		}
+		th, err := p.thresholds.Effective(ctx, k.Team, k.Athlete)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, p.view(k, st, th))
+	}
+	sort.Slice(out, func(i, j int) bool { return strings.Compare(out[i].Key.Athlete, out[j].Key.Athlete) < 0 })
+	return out, nil
+}
+
+// CachedThresholds remembers effective thresholds for a short while: the processor asks for
+// every event, and a KV read per event would dominate. Updates through this process are seen
+// at once; updates through another replica within TTL.
+type CachedThresholds struct {
+	Source ThresholdSource
+	TTL    time.Duration
+
+	mu    sync.Mutex
+	cache map[Key]cachedThresholds
+}
+
+type cachedThresholds struct {
+	th domain.Thresholds
+	at time.Time
+}
+
+// Effective implements ThresholdSource.
+func (c *CachedThresholds) Effective(ctx context.Context, team, athlete string) (domain.Thresholds, error) {
+	k := Key{team, athlete}
+	c.mu.Lock()
+	e, ok := c.cache[k]
+	c.mu.Unlock()
+	if ok && time.Since(e.at) < c.TTL {
+		return e.th, nil
+	}
+	th, err := c.Source.Effective(ctx, team, athlete)
+	if err != nil {
+		return domain.Thresholds{}, err
+	}
+	c.mu.Lock()
+	if c.cache == nil {
+		c.cache = map[Key]cachedThresholds{}
+	}
+	c.cache[k] = cachedThresholds{th, time.Now()}
+	c.mu.Unlock()
+	return th, nil
+}
+
+// Invalidate forgets a team's cached thresholds (after an update).
+func (c *CachedThresholds) Invalidate(team string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for k := range c.cache {
+		if k.Team == team {
+			delete(c.cache, k)
+		}
+	}
+}

@@ -1,0 +1,757 @@
+package domain
+
+import (
+	"fmt"
+	"math"
+	"strings"
+
+	commonv1 "github.com/supercomp/supercomp/pkg/gen/supercomp/common/v1"
+	eventsv1 "github.com/supercomp/supercomp/pkg/gen/supercomp/events/v1"
+)
+
+// Signal families, short names.
+const (
+	famStagnation = commonv1.SignalFamily_SIGNAL_FAMILY_STRENGTH_STAGNATION
+	famDecline    = commonv1.SignalFamily_SIGNAL_FAMILY_STRENGTH_DECLINE
+	famRPE        = commonv1.SignalFamily_SIGNAL_FAMILY_HARDER_AT_FAMILIAR_LOADS
+	famVelocity   = commonv1.SignalFamily_SIGNAL_FAMILY_SLOWER_BAR_SPEED
+	famSoreness   = commonv1.SignalFamily_SIGNAL_FAMILY_SORENESS_JOINT_DISCOMFORT
+	famMotSleep   = commonv1.SignalFamily_SIGNAL_FAMILY_MOTIVATION_SLEEP
+	famLoadSpike  = commonv1.SignalFamily_SIGNAL_FAMILY_LOAD_SPIKE
+	famReadiness  = commonv1.SignalFamily_SIGNAL_FAMILY_READINESS
+)
+
+// Rule names as published in rule_fired.
+const (
+	RuleTwoFamilies           = "two_families"
+	RuleDeclinePlusSubjective = "decline_plus_subjective"
+)
+
+func bit(f commonv1.SignalFamily) uint8 { return 1 << (uint(f) - 1) }
+
+// ruleGroups are the independent sources of evidence the deload rule counts. Stagnation and
+// decline are one group (a declining lift is not two pieces of evidence), and so are the two
+// subjective families: they come from the same morning questionnaire, so a bad week of
+// answers is one source, not two.
+var ruleGroups = []uint8{
+	bit(famStagnation) | bit(famDecline),
+	bit(famRPE),
+	bit(famVelocity),
+	bit(famSoreness) | bit(famMotSleep),
+	bit(famReadiness),
+}
+
+// familyWeight is each family's share of the 0-100 concern score.
+var familyWeight = map[commonv1.SignalFamily]float64{
+	famStagnation: 10, famDecline: 30, famRPE: 20, famVelocity: 20,
+	famSoreness: 15, famMotSleep: 15, famReadiness: 15,
+}
+
+// Result is one assessment: the published payload and what the service needs besides it.
+type Result struct {
+	Assessed *eventsv1.AthleteAssessed
+	// Mask has a bit per abnormal non-context family (bit family-1).
+	Mask uint8
+	// RuleFired is the deload rule that holds today ("" when none), whether or not it is
+	// suppressed by an open episode or the cooldown.
+	RuleFired string
+	// Fired are the families behind RuleFired.
+	Fired []commonv1.SignalFamily
+	// NewRecommendation is set by Conclude when this assessment opens a recommendation.
+	NewRecommendation bool
+	// Changed is set by Conclude when status, score band or abnormal families differ from the
+	// last published assessment.
+	Changed bool
+	// ConfidenceNote says why confidence is what it is.
+	ConfidenceNote string
+}
+
+// family is the verdict of one family.
+type family struct {
+	f            commonv1.SignalFamily
+	abnormal     bool
+	insufficient bool
+	evidence     []*eventsv1.Evidence
+}
+
+func f64(v float64) *float64 { return &v }
+
+// Assess evaluates every family as of day d (which must be in the ring) and the deload rule over
+// the masks of the previous days. It does not change the state; Conclude does.
+func (s *State) Assess(d Day, th Thresholds) Result {
+	lifts, strengthFams, epleyOnly := s.strength(d, th)
+	fams := append(strengthFams,
+		s.rpeDrift(d, th),
+		s.barSpeed(d, th),
+	)
+	sore, mot := s.wellness(d, th)
+	fams = append(fams, sore, mot, s.readiness(d, th))
+	load, spike := s.load(d, th)
+
+	var mask uint8
+	var evidence []*eventsv1.Evidence
+	var abnormal []commonv1.SignalFamily
+	insufficient := 0
+	score := 0.0
+	for _, fm := range fams {
+		evidence = append(evidence, fm.evidence...)
+		if fm.insufficient {
+			insufficient++
+		}
+		if fm.abnormal {
+			mask |= bit(fm.f)
+			abnormal = append(abnormal, fm.f)
+			score += familyWeight[fm.f]
+		}
+	}
+	evidence = append(evidence, spike.evidence...)
+	// Decline and stagnation are exclusive per lift but two lifts can show one each: count the
+	// stronger only once insufficiency is known.
+	if strengthFams[0].insufficient && strengthFams[1].insufficient {
+		insufficient-- // one strength group, counted once
+	}
+
+	// The deload rule over the window, today's mask included: a day counts when at least
+	// MinFamilies independent groups were abnormal that day.
+	var res Result
+	persistent := 0
+	var firedMask uint8
+	for day := d - Day(th.Rule.WindowDays) + 1; day <= d; day++ {
+		m := mask
+		if day != d {
+			if !s.inRing(day) {
+				continue
+			}
+			m = s.rec(day).Mask
+		}
+		groups := 0
+		for _, g := range ruleGroups {
+			if m&g != 0 {
+				groups++
+			}
+		}
+		if groups >= th.Rule.MinFamilies {
+			persistent++
+			firedMask |= m
+		}
+	}
+	var fired []commonv1.SignalFamily
+	for f := famStagnation; f <= famReadiness; f++ {
+		if f != famLoadSpike && firedMask&bit(f) != 0 {
+			fired = append(fired, f)
+		}
+	}
+	score += 5 * float64(min(persistent, th.Rule.MinAbnormalDays))
+	switch {
+	case persistent >= th.Rule.MinAbnormalDays:
+		res.RuleFired, res.Fired = RuleTwoFamilies, fired
+	case th.Rule.DeclinePlusSubjective && mask&bit(famDecline) != 0 && mask&(bit(famSoreness)|bit(famMotSleep)) != 0:
+		res.RuleFired = RuleDeclinePlusSubjective
+		for _, f := range []commonv1.SignalFamily{famDecline, famSoreness, famMotSleep} {
+			if mask&bit(f) != 0 {
+				res.Fired = append(res.Fired, f)
+			}
+		}
+	}
+	if spike.abnormal && mask != 0 {
+		score += 10
+	}
+	score = math.Min(score, 100)
+
+	history := uint32(d - s.FirstDay + 1)
+	conf, note := confidence(insufficient, epleyOnly, history, th, spike.abnormal && mask != 0)
+	res.Mask = mask
+	res.ConfidenceNote = note
+	res.Assessed = &eventsv1.AthleteAssessed{
+		AsOf:             d.Date(),
+		Score:            math.Round(score*10) / 10,
+		Confidence:       conf,
+		Evidence:         evidence,
+		AbnormalFamilies: abnormal,
+		Load:             load,
+		Lifts:            lifts,
+		Coverage:         s.coverage(d),
+		RuleFired:        res.RuleFired,
+	}
+	return res
+}
+
+// confidence starts at 1 and drops 0.08 per family without enough data, 0.1 when every e1RM is
+// an Epley estimate and 0.1 before 28 days of history; load-spike context adds 0.1.
+func confidence(insufficient int, epleyOnly bool, history uint32, th Thresholds, spikeContext bool) (float64, string) {
+	c := 1.0
+	var notes []string
+	if insufficient > 0 {
+		c -= 0.08 * float64(insufficient)
+		notes = append(notes, fmt.Sprintf("%d of 6 families without enough data", insufficient))
+	}
+	if epleyOnly {
+		c -= 0.1
+		notes = append(notes, "e1RM from Epley (no RPE/RIR)")
+	}
+	if history < uint32(th.Load.ACWRMinHistoryDays) {
+		c -= 0.1
+		notes = append(notes, fmt.Sprintf("only %d days of history", history))
+	}
+	if spikeContext {
+		c += 0.1
+		notes = append(notes, "load spike adds context")
+	}
+	c = math.Round(math.Max(0.05, math.Min(1, c))*100) / 100
+	if len(notes) == 0 {
+		return c, "all families had enough data"
+	}
+	return c, strings.Join(notes, "; ")
+}
+
+// Conclude turns the assessment into a status under the alert hygiene and records the day's
+// mask: a rule that holds opens a recommendation unless one is open (hysteresis) or the
+// cooldown runs; it reports whether the result differs from the last published one.
+func (s *State) Conclude(res *Result, th Thresholds) { s.conclude(res, th) }
+
+func (s *State) conclude(res *Result, th Thresholds) {
+	a := res.Assessed
+	d := DayFromDate(a.GetAsOf())
+	status := commonv1.AthleteStatus_ATHLETE_STATUS_OK
+	if a.GetScore() >= th.Rule.WatchScore {
+		status = commonv1.AthleteStatus_ATHLETE_STATUS_WATCH
+	}
+	if res.RuleFired != "" {
+		switch {
+		case s.Episode.Open:
+			status = commonv1.AthleteStatus_ATHLETE_STATUS_DELOAD_RECOMMENDED
+		case d <= s.Episode.CooldownUntil:
+			status = commonv1.AthleteStatus_ATHLETE_STATUS_WATCH
+		default:
+			status = commonv1.AthleteStatus_ATHLETE_STATUS_DELOAD_RECOMMENDED
+			s.Episode.Open = true
+			s.Episode.OKStreak = 0
+			s.Episode.CooldownUntil = d + Day(th.Rule.CooldownDays)
+			s.Episode.LastRecommendationDay = d
+			res.NewRecommendation = true
+		}
+	}
+	a.Status = status
+	a.PreviousStatus = s.Published.Status
+	if d <= s.Episode.CooldownUntil {
+		a.CooldownUntil = s.Episode.CooldownUntil.Date()
+	}
+	if s.inRing(d) {
+		r := s.rec(d)
+		r.Mask, r.Status = res.Mask, uint8(status)
+		r.Flags |= flagAssessed
+	}
+	band := uint8(a.GetScore() / 10)
+	p := s.Published
+	res.Changed = !p.Valid || p.Status != status || p.Mask != res.Mask || p.ScoreBand != band || res.NewRecommendation
+	if res.Changed {
+		s.Published = Published{Valid: true, Status: status, ScoreBand: band, Mask: res.Mask, Day: d}
+	}
+}
+
+// Step assesses the current day and concludes it: what the service runs after each event.
+func (s *State) Step(th Thresholds) Result {
+	res := s.Assess(s.LastDay, th)
+	s.conclude(&res, th)
+	return res
+}
+
+var liftNames = map[commonv1.LiftCategory]string{
+	commonv1.LiftCategory_LIFT_CATEGORY_SQUAT:          "Squat",
+	commonv1.LiftCategory_LIFT_CATEGORY_BENCH_PRESS:    "Bench press",
+	commonv1.LiftCategory_LIFT_CATEGORY_DEADLIFT:       "Deadlift",
+	commonv1.LiftCategory_LIFT_CATEGORY_OVERHEAD_PRESS: "Overhead press",
+}
+
+func dates(days ...Day) []*commonv1.Date {
+	out := make([]*commonv1.Date, 0, len(days))
+	for _, d := range days {
+		out = append(out, d.Date())
+	}
+	return out
+}
+
+// strength compares the best e1RM of each main lift over the recent window with the window
+// before. The family value is the mean change over the main lifts with both windows: the
+// best-of-window e1RM of one lift moves a percent or two with rating noise alone, so one lift
+// stalling is not evidence that the athlete stalls (lift-by-lift numbers stay in Lifts).
+// Stagnation is a mean below +StagnationMinGainPct, decline at or below DeclinePct.
+func (s *State) strength(d Day, th Thresholds) ([]*eventsv1.LiftStrength, []family, bool) {
+	w := Day(th.Strength.WindowDays)
+	stag := family{f: famStagnation}
+	decl := family{f: famDecline}
+	var lifts []*eventsv1.LiftStrength
+	var changes []float64
+	var names []string
+	var firstPrev, lastRecent Day
+	worstLift, worst := commonv1.LiftCategory_LIFT_CATEGORY_UNSPECIFIED, math.Inf(1)
+	anyRPE, anyE1RM := false, false
+	for li, days := range s.lifts {
+		var recent, prev float64
+		var recentOn, prevOn Day
+		low := false
+		for _, ld := range days {
+			day := Day(ld.Day)
+			if ld.E1RM == 0 || day > d {
+				continue
+			}
+			anyE1RM = true
+			if ld.Flags&1 == 0 {
+				anyRPE = true
+			}
+			switch {
+			case day > d-w:
+				if float64(ld.E1RM) > recent {
+					recent, recentOn, low = float64(ld.E1RM), day, ld.Flags&1 == 1
+				}
+			case day > d-2*w:
+				if float64(ld.E1RM) > prev {
+					prev, prevOn = float64(ld.E1RM), day
+				}
+			}
+		}
+		if recent == 0 {
+			continue
+		}
+		ls := &eventsv1.LiftStrength{LiftCategory: mainLifts[li], E1RmKg: f64(round1(recent)), LowConfidence: low, BestOn: recentOn.Date()}
+		if prev > 0 {
+			chg := 100 * (recent - prev) / prev
+			ls.PreviousE1RmKg, ls.ChangePct = f64(round1(prev)), f64(round2(chg))
+			changes = append(changes, chg)
+			names = append(names, fmt.Sprintf("%s %.1f kg (%+.1f%%)", liftNames[mainLifts[li]], recent, chg))
+			if chg < worst {
+				worst, worstLift = chg, mainLifts[li]
+			}
+			if firstPrev == 0 || prevOn < firstPrev {
+				firstPrev = prevOn
+			}
+			lastRecent = max(lastRecent, recentOn)
+		}
+		lifts = append(lifts, ls)
+	}
+	window := uint32(2 * w)
+	if len(changes) == 0 {
+		for _, fm := range []*family{&stag, &decl} {
+			fm.insufficient = true
+			fm.evidence = []*eventsv1.Evidence{{Family: fm.f, Metric: "e1rm_change_pct", Unit: "%", InsufficientData: true, WindowDays: window,
+				Detail: fmt.Sprintf("Not enough qualifying sets to compare the last %d days with the %d before", w, w)}}
+		}
+		return lifts, []family{stag, decl}, anyE1RM && !anyRPE
+	}
+	mean, _ := MeanSD(changes, false)
+	stag.abnormal = mean < th.Strength.StagnationMinGainPct && mean > th.Strength.DeclinePct
+	decl.abnormal = mean <= th.Strength.DeclinePct
+	lift := commonv1.LiftCategory_LIFT_CATEGORY_UNSPECIFIED
+	if len(changes) == 1 {
+		lift = worstLift
+	}
+	mk := func(fm *family, threshold float64, verb string) {
+		fm.evidence = []*eventsv1.Evidence{{
+			Family: fm.f, Metric: "e1rm_change_pct", Value: f64(round2(mean)), Baseline: f64(0),
+			Threshold: f64(threshold), Unit: "%", Abnormal: fm.abnormal, LiftCategory: lift,
+			Dates: dates(firstPrev, lastRecent), WindowDays: window,
+			Detail: fmt.Sprintf("Best e1RM of the last %d days vs the %d before: %s; mean %+.1f%% (%s %+.1f%%)",
+				w, w, strings.Join(names, ", "), mean, verb, threshold),
+		}}
+	}
+	mk(&stag, th.Strength.StagnationMinGainPct, "progress needs")
+	mk(&decl, th.Strength.DeclinePct, "decline at")
+	return lifts, []family{stag, decl}, !anyRPE
+}
+
+func round1(x float64) float64 { return math.Round(x*10) / 10 }
+func round2(x float64) float64 { return math.Round(x*100) / 100 }
+
+func within(a, b, tolPct float64) bool { return math.Abs(a-b) <= b*tolPct/100+1e-9 }
+
+// rpeDrift compares the RPE of this week's main-lift exposures with the median RPE of the
+// same lift at the same load (+-tolerance) and reps over the BaselineDays before the week. The
+// value is the mean drift over every matched exposure of the week, so one bad session does not
+// make a trend while a real change (it shows on every lift) does.
+func (s *State) rpeDrift(d Day, th Thresholds) family {
+	fm := family{f: famRPE}
+	var drifts []float64
+	var parts []string
+	var when []Day
+	for li, days := range s.lifts {
+		for _, cur := range days {
+			day := Day(cur.Day)
+			if day > d || day <= d-7 || cur.NRPE == 0 {
+				continue
+			}
+			var base []float64
+			for _, ld := range days {
+				bd := Day(ld.Day)
+				if bd <= d-7 && bd > d-7-Day(th.RPEDrift.BaselineDays) && ld.NRPE > 0 && ld.TopReps == cur.TopReps &&
+					within(float64(ld.TopLoad), float64(cur.TopLoad), th.RPEDrift.LoadTolerancePct) {
+					base = append(base, float64(ld.RPE))
+				}
+			}
+			if len(base) == 0 {
+				continue
+			}
+			med := Median(base)
+			drifts = append(drifts, float64(cur.RPE)-med)
+			when = append(when, day)
+			parts = append(parts, fmt.Sprintf("%s %.1f kg x %d at RPE %.1f vs %.1f", liftNames[mainLifts[li]], cur.TopLoad, cur.TopReps, cur.RPE, med))
+		}
+	}
+	if len(drifts) == 0 {
+		fm.insufficient = true
+		fm.evidence = []*eventsv1.Evidence{{Family: famRPE, Metric: "rpe_drift", Unit: "rpe", InsufficientData: true, WindowDays: 7,
+			Detail: fmt.Sprintf("No rated main-lift set this week at a load and reps seen in the previous %d days", th.RPEDrift.BaselineDays)}}
+		return fm
+	}
+	mean, _ := MeanSD(drifts, false)
+	fm.abnormal = mean >= th.RPEDrift.RPERise
+	fm.evidence = []*eventsv1.Evidence{{
+		Family: famRPE, Metric: "rpe_drift", Value: f64(round2(mean)), Baseline: f64(0), Threshold: f64(th.RPEDrift.RPERise),
+		Unit: "rpe", Abnormal: fm.abnormal, Dates: dates(when...), WindowDays: 7,
+		Detail: fmt.Sprintf("RPE at familiar loads %+.1f vs the %d-day median (fires at %+.1f): %s",
+			mean, th.RPEDrift.BaselineDays, th.RPEDrift.RPERise, strings.Join(parts, "; ")),
+	}}
+	return fm
+}
+
+// barSpeed checks each lift's last Exposures velocity exposures against the athlete's own
+// velocity at that load: the mean of earlier exposures at the same load (+-tolerance) within
+// BaselineDays, or else the load-velocity profile fitted on them.
+func (s *State) barSpeed(d Day, th Thresholds) family {
+	fm := family{f: famVelocity}
+	vt := th.Velocity
+	var best *eventsv1.Evidence
+	bestSlow := -1
+	for li, days := range s.lifts {
+		var exp []liftDay
+		for _, ld := range days {
+			if ld.NVel > 0 && Day(ld.Day) <= d && Day(ld.Day) > d-Day(vt.BaselineDays) {
+				exp = append(exp, ld)
+			}
+		}
+		if len(exp) < 2 || Day(exp[len(exp)-1].Day) <= d-14 {
+			continue
+		}
+		first := max(1, len(exp)-vt.Exposures)
+		slow, judged := 0, 0
+		var slowDays []Day
+		var lastDrop, lastBase float64
+		for i := first; i < len(exp); i++ {
+			e := exp[i]
+			var same, loads, vels []float64
+			for _, b := range exp[:i] {
+				loads, vels = append(loads, float64(b.TopLoad)), append(vels, float64(b.Vel))
+				if within(float64(b.TopLoad), float64(e.TopLoad), vt.LoadTolerancePct) {
+					same = append(same, float64(b.Vel))
+				}
+			}
+			base := 0.0
+			if len(same) > 0 {
+				base, _ = MeanSD(same, false)
+			} else if p, ok := FitLoadVelocity(loads, vels); ok {
+				base = p.VelocityAt(float64(e.TopLoad))
+			}
+			if base <= 0 {
+				continue
+			}
+			judged++
+			drop := 100 * (base - float64(e.Vel)) / base
+			lastDrop, lastBase = drop, base
+			if drop > vt.MinDropPct {
+				slow++
+				slowDays = append(slowDays, Day(e.Day))
+			}
+		}
+		if judged == 0 || slow <= bestSlow {
+			continue
+		}
+		bestSlow = slow
+		last := exp[len(exp)-1]
+		best = &eventsv1.Evidence{
+			Family: famVelocity, Metric: "velocity_drop_pct", Value: f64(round1(lastDrop)), Baseline: f64(round2(lastBase)),
+			Threshold: f64(vt.MinDropPct), Unit: "%", Abnormal: slow >= vt.RequiredExposures, LiftCategory: mainLifts[li],
+			Dates: dates(slowDays...), AbnormalDays: uint32(slow), WindowDays: uint32(vt.BaselineDays),
+			Detail: fmt.Sprintf("%s bar speed %.2f m/s at %.1f kg, %.1f%% below the usual %.2f m/s; slow on %d of the last %d exposures (fires at %d, drop > %.0f%%)",
+				liftNames[mainLifts[li]], last.Vel, last.TopLoad, lastDrop, lastBase, slow, judged, vt.RequiredExposures, vt.MinDropPct),
+		}
+	}
+	if best == nil {
+		fm.insufficient = true
+		best = &eventsv1.Evidence{Family: famVelocity, Metric: "velocity_drop_pct", Unit: "%", InsufficientData: true,
+			Detail: "No recent bar-speed measurements with a baseline at that load"}
+	}
+	fm.abnormal = best.GetAbnormal()
+	fm.evidence = []*eventsv1.Evidence{best}
+	return fm
+}
+
+// wellnessItems of the motivation-and-sleep family.
+var motSleepItems = []struct {
+	slot int
+	item commonv1.WellnessItem
+	name string
+}{
+	{itemMotivation, commonv1.WellnessItem_WELLNESS_ITEM_MOTIVATION, "motivation"},
+	{itemFatigue, commonv1.WellnessItem_WELLNESS_ITEM_FATIGUE, "fatigue"},
+	{itemSleep, commonv1.WellnessItem_WELLNESS_ITEM_SLEEP_QUALITY, "sleep quality"},
+}
+
+// minWellnessBaseline is the fewest baseline reports an item's mean and SD rest on: two weeks
+// of answers, so a baseline of a few days cannot turn ordinary noise into z <= -1.
+const minWellnessBaseline = 14
+
+// wellness evaluates soreness/joint discomfort and motivation/sleep: z-scores of the last
+// WindowReports reports (within 14 days) against the BaselineDays before them.
+func (s *State) wellness(d Day, th Thresholds) (sore, mot family) {
+	wt := th.Wellness
+	sore, mot = family{f: famSoreness}, family{f: famMotSleep}
+	var window []Day
+	for day := d; day > d-14 && len(window) < wt.WindowReports; day-- {
+		if s.inRing(day) && s.rec(day).Flags&flagWellness != 0 {
+			window = append(window, day)
+		}
+	}
+	zOf := func(slot int) (zs map[Day]float64, mean, sd float64, ok bool) {
+		if len(window) == 0 {
+			return nil, 0, 0, false
+		}
+		start := window[len(window)-1]
+		var base []float64
+		for day := start - 1; day >= start-Day(wt.BaselineDays); day-- {
+			if s.inRing(day) {
+				if v := s.rec(day).Wellness[slot]; v > 0 {
+					base = append(base, float64(v))
+				}
+			}
+		}
+		if len(base) < minWellnessBaseline {
+			return nil, 0, 0, false
+		}
+		mean, sd = MeanSD(base, true)
+		zs = map[Day]float64{}
+		for _, day := range window {
+			if v := s.rec(day).Wellness[slot]; v > 0 {
+				zs[day] = WellnessZ(float64(v), mean, sd)
+			}
+		}
+		return zs, mean, sd, len(zs) >= 3
+	}
+	itemEvidence := func(fam commonv1.SignalFamily, slot int, item commonv1.WellnessItem, name, metric string) (*eventsv1.Evidence, map[Day]bool, bool) {
+		zs, mean, sd, ok := zOf(slot)
+		if !ok {
+			return &eventsv1.Evidence{Family: fam, Metric: metric, Unit: "z", InsufficientData: true, WellnessItem: item,
+				Detail: fmt.Sprintf("Too few %s reports (needs 3 of the last %d and %d in the %d days before)", name, wt.WindowReports, minWellnessBaseline, wt.BaselineDays)}, nil, false
+		}
+		flagged := map[Day]bool{}
+		var fdays []Day
+		for _, day := range window {
+			if z, has := zs[day]; has && z <= wt.AmberZ {
+				flagged[day] = true
+				fdays = append(fdays, day)
+			}
+		}
+		latest := zs[window[0]]
+		for _, day := range window { // newest report that answered the item
+			if z, has := zs[day]; has {
+				latest = z
+				break
+			}
+		}
+		// A few low answers in an otherwise normal week are how 1-5 answers scatter around
+		// a mean between two integers; the week as a whole must also lean low (mean z at or
+		// below half the amber level).
+		var zsum float64
+		for _, z := range zs {
+			zsum += z
+		}
+		meanZ := zsum / float64(len(zs))
+		abn := len(fdays) >= wt.MinFlaggedReports && meanZ <= wt.AmberZ/2
+		return &eventsv1.Evidence{
+			Family: fam, Metric: metric, Value: f64(round2(latest)), Baseline: f64(round2(mean)), Threshold: f64(wt.AmberZ),
+			Unit: "z", Abnormal: abn, Dates: dates(fdays...), AbnormalDays: uint32(len(fdays)), WindowDays: uint32(len(window)),
+			WellnessItem: item,
+			Detail: fmt.Sprintf("%s z <= %.1f on %d of the last %d reports (fires at %d with a mean z <= %.1f; mean z %.1f, latest %.1f vs baseline %.1f, SD %.2f)",
+				capitalize(name), wt.AmberZ, len(fdays), len(window), wt.MinFlaggedReports, wt.AmberZ/2, meanZ, latest, mean, sd),
+		}, flagged, true
+	}
+
+	ev, _, ok := itemEvidence(famSoreness, itemSoreness, commonv1.WellnessItem_WELLNESS_ITEM_SORENESS, "soreness", "soreness_z")
+	sore.evidence = append(sore.evidence, ev)
+	sore.abnormal = ev.GetAbnormal()
+	// Joint pain is absolute: any report in the last 7 days at or above the flag.
+	var painDays []Day
+	maxPain := uint8(0)
+	reported := false
+	for day := d; day > d-7; day-- {
+		if s.inRing(day) && s.rec(day).Flags&flagWellness != 0 {
+			reported = true
+			if p := s.rec(day).JointPain; p > 0 {
+				maxPain = max(maxPain, p)
+				if int(p) >= wt.JointPainFlag {
+					painDays = append(painDays, day)
+				}
+			}
+		}
+	}
+	if reported {
+		pain := &eventsv1.Evidence{Family: famSoreness, Metric: "joint_pain", Value: f64(float64(maxPain)), Threshold: f64(float64(wt.JointPainFlag)),
+			Unit: "score", Abnormal: len(painDays) > 0, Dates: dates(painDays...), AbnormalDays: uint32(len(painDays)), WindowDays: 7,
+			WellnessItem: commonv1.WellnessItem_WELLNESS_ITEM_JOINT_PAIN,
+			Detail:       fmt.Sprintf("Highest joint pain in the last 7 days %d/5 (flag at %d/5)", maxPain, wt.JointPainFlag)}
+		sore.evidence = append(sore.evidence, pain)
+		sore.abnormal = sore.abnormal || pain.Abnormal
+	}
+	sore.insufficient = !ok && !reported
+
+	anyOK := false
+	for _, it := range motSleepItems {
+		ev, _, ok := itemEvidence(famMotSleep, it.slot, it.item, it.name, strings.ReplaceAll(it.name, " ", "_")+"_z")
+		anyOK = anyOK || ok
+		mot.evidence = append(mot.evidence, ev)
+		mot.abnormal = mot.abnormal || ev.GetAbnormal()
+	}
+	mot.insufficient = !anyOK
+	return sore, mot
+}
+
+func capitalize(s string) string {
+	if s == "" {
+		return s
+	}
+	return strings.ToUpper(s[:1]) + s[1:]
+}
+
+// readiness applies the HRV band and the CMJ drop.
+func (s *State) readiness(d Day, th Thresholds) family {
+	rt := th.Readiness
+	fm := family{f: famReadiness}
+	var rolling, base []float64
+	var rollDays []Day
+	for day := d; day > d-Day(rt.HRVRollingDays+rt.HRVBaselineDays); day-- {
+		if !s.inRing(day) || s.rec(day).Flags&flagHRV == 0 {
+			continue
+		}
+		v := float64(s.rec(day).LnRMSSD) / 1000
+		if day > d-Day(rt.HRVRollingDays) {
+			rolling, rollDays = append(rolling, v), append(rollDays, day)
+		} else {
+			base = append(base, v)
+		}
+	}
+	hrvOK := false
+	if h, ok := AssessHRV(rolling, base, rt.HRVSWCSD, rt.HRVMinMorningsPerWeek); ok {
+		hrvOK = true
+		ev := &eventsv1.Evidence{Family: famReadiness, Metric: "hrv_ln_rmssd_7d", Value: f64(round2(h.Rolling)), Baseline: f64(round2(h.BaselineMean)),
+			Threshold: f64(round2(h.Threshold)), Unit: "ln(ms)", Abnormal: h.Abnormal, Dates: dates(rollDays...),
+			AbnormalDays: uint32(h.Mornings), WindowDays: uint32(rt.HRVRollingDays),
+			Detail: fmt.Sprintf("HRV ln(rMSSD) %d-day mean %.2f vs baseline %.2f (band floor %.2f = mean - %.1f SD) from %d mornings",
+				rt.HRVRollingDays, h.Rolling, h.BaselineMean, h.Threshold, rt.HRVSWCSD, h.Mornings)}
+		fm.evidence = append(fm.evidence, ev)
+		fm.abnormal = h.Abnormal
+	} else {
+		fm.evidence = append(fm.evidence, &eventsv1.Evidence{Family: famReadiness, Metric: "hrv_ln_rmssd_7d", Unit: "ln(ms)", InsufficientData: true,
+			WindowDays: uint32(rt.HRVRollingDays),
+			Detail:     fmt.Sprintf("HRV: %d mornings in the last %d days (needs %d) or a baseline under 14 mornings", len(rolling), rt.HRVRollingDays, rt.HRVMinMorningsPerWeek)})
+	}
+	var recent, cbase []float64
+	var recentDays []Day
+	for day := d; day > d-7-Day(rt.CMJBaselineDays); day-- {
+		if !s.inRing(day) || s.rec(day).Flags&flagCMJ == 0 {
+			continue
+		}
+		v := float64(s.rec(day).CMJ) / 10
+		if day > d-7 {
+			recent, recentDays = append(recent, v), append(recentDays, day)
+		} else {
+			cbase = append(cbase, v)
+		}
+	}
+	cmjOK := len(recent) > 0 && len(cbase) >= 3
+	if cmjOK {
+		r, _ := MeanSD(recent, false)
+		b, _ := MeanSD(cbase, false)
+		drop := CMJDropPct(r, b)
+		abn := drop > rt.CMJMinDropPct
+		fm.evidence = append(fm.evidence, &eventsv1.Evidence{Family: famReadiness, Metric: "cmj_drop_pct", Value: f64(round1(drop)), Baseline: f64(round1(b)),
+			Threshold: f64(rt.CMJMinDropPct), Unit: "%", Abnormal: abn, Dates: dates(recentDays...), WindowDays: 7,
+			Detail: fmt.Sprintf("CMJ %.1f cm this week vs %.1f cm baseline (%.1f%% lower; fires above %.0f%%)", r, b, drop, rt.CMJMinDropPct)})
+		fm.abnormal = fm.abnormal || abn
+	}
+	fm.insufficient = !hrvOK && !cmjOK
+	return fm
+}
+
+// load computes the load metrics and the load-spike context family.
+func (s *State) load(d Day, th Thresholds) (*eventsv1.LoadMetrics, family) {
+	m, ctl7, hasCTL7, week := s.loadSeries(d, th)
+	lm := &eventsv1.LoadMetrics{
+		Ctl: f64(round1(m.CTL)), Atl: f64(round1(m.ATL)), Tsb: f64(round1(m.CTL - m.ATL)),
+	}
+	if hasCTL7 {
+		lm.CtlRamp = f64(round1(m.CTL - ctl7))
+	}
+	unit := "kg"
+	if s.HasSessionLoad {
+		unit = "au"
+	}
+	fm := family{f: famLoadSpike}
+	a, c := m.AcuteChronic(th.Load)
+	if acwr, ok := m.ACWR(th.Load); ok {
+		lm.Acwr, lm.AcuteLoadAu, lm.ChronicLoadAu = f64(round2(acwr)), f64(round1(a)), f64(round1(c))
+		abn := acwr >= th.Load.ACWRHigh
+		fm.abnormal = abn
+		fm.evidence = append(fm.evidence, &eventsv1.Evidence{Family: famLoadSpike, Metric: "acwr", Value: f64(round2(acwr)), Baseline: f64(round1(c)),
+			Threshold: f64(th.Load.ACWRHigh), Unit: "ratio", Abnormal: abn, ContextOnly: true, WindowDays: uint32(th.Load.ACWRChronicDays),
+			Detail: fmt.Sprintf("ACWR %.2f (acute %.0f vs chronic %.0f %s/day; high at %.1f; context only)", acwr, a, c, unit, th.Load.ACWRHigh)})
+	} else {
+		fm.evidence = append(fm.evidence, &eventsv1.Evidence{Family: famLoadSpike, Metric: "acwr", Unit: "ratio", ContextOnly: true, InsufficientData: true,
+			Detail: fmt.Sprintf("ACWR hidden for the first %d days of history", th.Load.ACWRMinHistoryDays)})
+	}
+	if mono, strain, ok := Monotony(week[:]); ok {
+		lm.Monotony, lm.Strain = f64(round2(mono)), f64(round1(strain))
+		abn := mono > th.Load.MonotonyHigh
+		fm.abnormal = fm.abnormal || abn
+		fm.evidence = append(fm.evidence, &eventsv1.Evidence{Family: famLoadSpike, Metric: "monotony", Value: f64(round2(mono)),
+			Threshold: f64(th.Load.MonotonyHigh), Unit: "ratio", Abnormal: abn, ContextOnly: true, WindowDays: 7,
+			Detail: fmt.Sprintf("Monotony %.2f over 7 days (high above %.1f), strain %.0f", mono, th.Load.MonotonyHigh, strain)})
+	}
+	var session, volume float64
+	var hard uint32
+	for day := d - 6; day <= d; day++ {
+		if s.inRing(day) {
+			r := s.rec(day)
+			session += float64(r.SessionLoad)
+			volume += float64(r.VolumeLoad)
+			hard += uint32(r.HardSets)
+		}
+	}
+	if s.HasSessionLoad {
+		lm.WeeklySessionLoadAu = f64(round1(session))
+	}
+	lm.WeeklyVolumeLoadKg, lm.WeeklyHardSets = f64(round1(volume)), &hard
+	return lm, fm
+}
+
+func (s *State) coverage(d Day) *eventsv1.DataCoverage {
+	c := &eventsv1.DataCoverage{HistoryDays: uint32(d - s.FirstDay + 1)}
+	for day := d; day > d-28; day-- {
+		if !s.inRing(day) {
+			continue
+		}
+		r := s.rec(day)
+		if r.Flags&flagSets != 0 {
+			c.SetDays_28D++
+		}
+		if r.Flags&flagCMJ != 0 {
+			c.CmjDays_28D++
+		}
+		if day > d-7 {
+			if r.Flags&flagWellness != 0 {
+				c.WellnessDays_7D++
+			}
+			if r.Flags&flagHRV != 0 {
+				c.HrvDays_7D++
+			}
+		}
+	}
+	return c
+}

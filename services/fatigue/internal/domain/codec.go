@@ -1,0 +1,150 @@
+package domain
+
+import (
+	"bytes"
+	"encoding/binary"
+	"errors"
+	"fmt"
+
+	commonv1 "github.com/supercomp/supercomp/pkg/gen/supercomp/common/v1"
+)
+
+// stateVersion is the first byte of an encoded state; a state of another version is rebuilt by
+// replay rather than misread.
+const stateVersion = 1
+
+// ErrStateVersion means a snapshot was written by an incompatible version.
+var ErrStateVersion = errors.New("unsupported state version")
+
+type wireModel struct {
+	Acute, Chronic, CTL, ATL float64
+	Days                     int32
+}
+
+type wireHeader struct {
+	Version        uint8
+	Flags          uint8
+	OKStreak       uint8
+	PubStatus      uint8
+	PubScoreBand   uint8
+	PubMask        uint8
+	RingCount      uint8
+	FirstDay       int32
+	LastDay        int32
+	CooldownUntil  int32
+	LastRecDay     int32
+	LastDeloadWeek int32
+	PubDay         int32
+	Seq            uint64
+	LastDataUnix   int64
+	BaseSession    wireModel
+	BaseVolume     wireModel
+	LiftCounts     [len(mainLifts)]uint8
+	PubEventID     [36]byte
+}
+
+const (
+	wireSessionLoad = 1 << iota
+	wireEpisodeOpen
+	wirePublished
+)
+
+func toWire(m LoadModel) wireModel {
+	return wireModel{m.Acute, m.Chronic, m.CTL, m.ATL, int32(m.Days)}
+}
+
+func fromWire(w wireModel) LoadModel {
+	return LoadModel{Acute: w.Acute, Chronic: w.Chronic, CTL: w.CTL, ATL: w.ATL, Days: int(w.Days)}
+}
+
+// MarshalBinary encodes the state: a fixed header, the ring days from the first held day to
+// the current one, and each lift's exposures. Little-endian, fixed-size records.
+func (s *State) MarshalBinary() ([]byte, error) {
+	start := s.LastDay - RingDays + 1
+	if s.FirstDay > start {
+		start = s.FirstDay
+	}
+	ringCount := 0
+	if !s.Empty() {
+		ringCount = int(s.LastDay - start + 1)
+	}
+	h := wireHeader{
+		Version: stateVersion, OKStreak: s.Episode.OKStreak, PubStatus: uint8(s.Published.Status),
+		PubScoreBand: s.Published.ScoreBand, PubMask: s.Published.Mask, RingCount: uint8(ringCount),
+		FirstDay: int32(s.FirstDay), LastDay: int32(s.LastDay), CooldownUntil: int32(s.Episode.CooldownUntil),
+		LastRecDay: int32(s.Episode.LastRecommendationDay), LastDeloadWeek: int32(s.Episode.LastDeloadWeek),
+		PubDay: int32(s.Published.Day), Seq: s.Seq, LastDataUnix: s.LastDataUnix,
+		BaseSession: toWire(s.baseSession), BaseVolume: toWire(s.baseVolume),
+	}
+	if s.HasSessionLoad {
+		h.Flags |= wireSessionLoad
+	}
+	if s.Episode.Open {
+		h.Flags |= wireEpisodeOpen
+	}
+	if s.Published.Valid {
+		h.Flags |= wirePublished
+	}
+	for i, l := range s.lifts {
+		h.LiftCounts[i] = uint8(len(l))
+	}
+	copy(h.PubEventID[:], s.Published.EventID)
+	var buf bytes.Buffer
+	buf.Grow(binary.Size(h) + ringCount*binary.Size(dayRecord{}) + 4*maxLiftDays*binary.Size(liftDay{}))
+	_ = binary.Write(&buf, binary.LittleEndian, &h)
+	for i := 0; i < ringCount; i++ {
+		_ = binary.Write(&buf, binary.LittleEndian, s.rec(start+Day(i)))
+	}
+	for _, l := range s.lifts {
+		if len(l) > 0 {
+			_ = binary.Write(&buf, binary.LittleEndian, l)
+		}
+	}
+	return buf.Bytes(), nil
+}
+
+// UnmarshalBinary decodes what MarshalBinary wrote.
+func (s *State) UnmarshalBinary(data []byte) error {
+	if len(data) == 0 || data[0] != stateVersion {
+		return ErrStateVersion
+	}
+	r := bytes.NewReader(data)
+	var h wireHeader
+	if err := binary.Read(r, binary.LittleEndian, &h); err != nil {
+		return fmt.Errorf("decode state header: %w", err)
+	}
+	*s = State{
+		FirstDay: Day(h.FirstDay), LastDay: Day(h.LastDay), Seq: h.Seq, LastDataUnix: h.LastDataUnix,
+		HasSessionLoad: h.Flags&wireSessionLoad != 0,
+		baseSession:    fromWire(h.BaseSession), baseVolume: fromWire(h.BaseVolume),
+		Episode: Episode{Open: h.Flags&wireEpisodeOpen != 0, OKStreak: h.OKStreak, CooldownUntil: Day(h.CooldownUntil),
+			LastRecommendationDay: Day(h.LastRecDay), LastDeloadWeek: Day(h.LastDeloadWeek)},
+		Published: Published{Valid: h.Flags&wirePublished != 0, Status: commonv1.AthleteStatus(h.PubStatus),
+			ScoreBand: h.PubScoreBand, Mask: h.PubMask, Day: Day(h.PubDay), EventID: string(bytes.TrimRight(h.PubEventID[:], "\x00"))},
+	}
+	if int(h.RingCount) > RingDays {
+		return fmt.Errorf("decode state: %d ring days", h.RingCount)
+	}
+	start := s.LastDay - Day(h.RingCount) + 1
+	for i := 0; i < int(h.RingCount); i++ {
+		if err := binary.Read(r, binary.LittleEndian, s.rec(start+Day(i))); err != nil {
+			return fmt.Errorf("decode state day %d: %w", i, err)
+		}
+	}
+	for i, n := range h.LiftCounts {
+		if n == 0 {
+			continue
+		}
+		if n > maxLiftDays {
+			return fmt.Errorf("decode state: %d exposures of lift %d", n, i)
+		}
+		s.lifts[i] = make([]liftDay, n)
+		if err := binary.Read(r, binary.LittleEndian, s.lifts[i]); err != nil {
+			return fmt.Errorf("decode state lift %d: %w", i, err)
+		}
+	}
+	if r.Len() != 0 {
+		return fmt.Errorf("decode state: %d trailing bytes", r.Len())
+	}
+	return nil
+}

@@ -1,0 +1,437 @@
+package domain
+
+import (
+	"math"
+	"time"
+
+	commonv1 "github.com/supercomp/supercomp/pkg/gen/supercomp/common/v1"
+)
+
+// Day is a calendar day as days since 1970-01-01 (UTC).
+type Day int32
+
+// DayOf is the UTC calendar day of t.
+func DayOf(t time.Time) Day { return Day(math.Floor(float64(t.Unix()) / 86400)) }
+
+// DayFromDate converts a contract date.
+func DayFromDate(d *commonv1.Date) Day {
+	return DayOf(time.Date(int(d.GetYear()), time.Month(d.GetMonth()), int(d.GetDay()), 0, 0, 0, 0, time.UTC))
+}
+
+// Time is midnight UTC of the day.
+func (d Day) Time() time.Time { return time.Unix(int64(d)*86400, 0).UTC() }
+
+// Date is the contract form of the day.
+func (d Day) Date() *commonv1.Date {
+	t := d.Time()
+	return &commonv1.Date{Year: int32(t.Year()), Month: int32(t.Month()), Day: int32(t.Day())}
+}
+
+// String is YYYY-MM-DD.
+func (d Day) String() string { return d.Time().Format(time.DateOnly) }
+
+const (
+	// RingDays is how many days of daily records the state keeps: the 60-day HRV baseline plus
+	// its 7-day rolling window, with a little slack. Older days are folded into the load model.
+	RingDays = 70
+	// LiftRetentionDays is how long per-lift exposures are kept: two 3-week strength windows,
+	// the 6-week velocity baseline, the 4-week RPE baseline before the recent week.
+	LiftRetentionDays = 56
+	// maxLiftDays bounds each main lift's exposures (about 3 sessions a week for 8 weeks), so a
+	// state never grows beyond a few KiB whatever the client sends.
+	maxLiftDays = 24
+)
+
+// Wellness item slots of a day record.
+const (
+	itemFatigue = iota
+	itemSleep
+	itemSoreness
+	itemStress
+	itemMood
+	itemMotivation
+	numItems
+)
+
+// Day record flags.
+const (
+	flagSessionLoad uint8 = 1 << iota
+	flagWellness
+	flagHRV
+	flagCMJ
+	flagAssessed
+	flagSets
+	flagJointPain
+)
+
+// dayRecord is one day of the athlete, 23 bytes on the wire.
+type dayRecord struct {
+	SessionLoad float32 // sum of sRPE x minutes, AU
+	VolumeLoad  float32 // kg of working sets
+	HardSets    uint8
+	Flags       uint8
+	Wellness    [numItems]uint8 // 1-5, 0 = not reported
+	JointPain   uint8           // highest joint-pain score reported
+	LnRMSSD     uint16          // ln(rMSSD) x 1000, 0 = none
+	CMJ         uint16          // cm x 10, 0 = none
+	Mask        uint8           // abnormal families at the day's last assessment (bit family-1)
+	Status      uint8           // status at the day's last assessment
+}
+
+// liftDay is one day of one main lift, 24 bytes on the wire: the heaviest working load with its
+// reps, mean RPE and mean velocity (what "familiar loads" and bar speed compare), and the day's
+// best e1RM.
+type liftDay struct {
+	Day     int32
+	TopLoad float32
+	RPE     float32 // mean RPE of the top sets, valid when NRPE > 0
+	Vel     float32 // mean concentric velocity of the top sets, valid when NVel > 0
+	E1RM    float32 // best qualifying e1RM of the day, 0 = none
+	TopReps uint8
+	NRPE    uint8
+	NVel    uint8
+	Flags   uint8 // 1 = E1RM is an Epley (low confidence) estimate
+}
+
+// mainLifts are the lifts with per-lift strength signals, in state order.
+var mainLifts = [4]commonv1.LiftCategory{
+	commonv1.LiftCategory_LIFT_CATEGORY_SQUAT,
+	commonv1.LiftCategory_LIFT_CATEGORY_BENCH_PRESS,
+	commonv1.LiftCategory_LIFT_CATEGORY_DEADLIFT,
+	commonv1.LiftCategory_LIFT_CATEGORY_OVERHEAD_PRESS,
+}
+
+func liftIndex(c commonv1.LiftCategory) int {
+	for i, l := range mainLifts {
+		if l == c {
+			return i
+		}
+	}
+	return -1
+}
+
+// Episode is the alert hygiene of one athlete: the open recommendation (hysteresis) and the
+// cooldown.
+type Episode struct {
+	// Open is true from a recommendation until the athlete has been OK for RecoveryDays.
+	Open bool
+	// OKStreak counts consecutive OK days.
+	OKStreak uint8
+	// CooldownUntil suppresses new recommendations through this day.
+	CooldownUntil Day
+	// LastRecommendationDay is the day of the latest recommendation (0 = none).
+	LastRecommendationDay Day
+	// LastDeloadWeek is the Monday of the latest deload known from programming (0 = none).
+	LastDeloadWeek Day
+}
+
+// Published is what the athlete's last published assessment said, to publish only on change.
+type Published struct {
+	// EventID is the envelope id of the last published AthleteAssessed (set by the service).
+	EventID   string
+	Valid     bool
+	Status    commonv1.AthleteStatus
+	ScoreBand uint8
+	Mask      uint8
+	Day       Day
+}
+
+// State is everything the assessor keeps about one athlete: bounded windows of daily records
+// and lift exposures, the load model of the days that left the window, and the alert hygiene.
+// MarshalBinary encodes it in a few KiB.
+type State struct {
+	FirstDay, LastDay Day
+	// Seq is the stream sequence of the last event applied (replay skips what is at or below).
+	Seq uint64
+	// LastDataUnix is when the latest training data was recorded (seconds).
+	LastDataUnix int64
+	// HasSessionLoad selects the load source: session load (sRPE x minutes) once any was
+	// reported, else volume-load (never an invented sRPE).
+	HasSessionLoad bool
+
+	ring  [RingDays]dayRecord
+	lifts [len(mainLifts)][]liftDay
+	// baseSession and baseVolume are the load models up to the day before the ring starts.
+	baseSession, baseVolume LoadModel
+
+	Episode   Episode
+	Published Published
+}
+
+// Empty reports whether the state has seen no data.
+func (s *State) Empty() bool { return s.FirstDay == 0 && s.LastDay == 0 }
+
+func (s *State) rec(d Day) *dayRecord { return &s.ring[int(d)%RingDays] }
+
+// inRing reports whether day d is held by the ring.
+func (s *State) inRing(d Day) bool {
+	return !s.Empty() && d <= s.LastDay && d > s.LastDay-RingDays && d >= s.FirstDay
+}
+
+// prepare makes day d writable, advancing the state when d is a new day. It returns nil for data
+// too old to hold (before the ring or before the first day once days were folded).
+func (s *State) prepare(d Day, th Thresholds) *dayRecord {
+	if s.Empty() {
+		s.FirstDay, s.LastDay = d, d
+		return s.rec(d)
+	}
+	if d > s.LastDay {
+		s.advanceTo(d, th)
+	}
+	if d < s.FirstDay && s.LastDay-RingDays < d && s.baseSession.Days == 0 {
+		// Late data before the first day, while nothing has been folded: extend the history.
+		s.FirstDay = d
+	}
+	if !s.inRing(d) {
+		return nil
+	}
+	return s.rec(d)
+}
+
+// advanceTo moves the current day to d: each day left behind is assessed (if no event did) and
+// closed for the hysteresis, and days leaving the ring are folded into the base load models.
+func (s *State) advanceTo(d Day, th Thresholds) {
+	for s.LastDay < d {
+		cur := s.LastDay
+		r := s.rec(cur)
+		// Only the last rule window before d can still change a decision; older gap days (a
+		// long break) count as recovered days.
+		if cur >= d-Day(th.Rule.WindowDays) {
+			if r.Flags&flagAssessed == 0 {
+				res := s.Assess(cur, th)
+				s.conclude(&res, th)
+			}
+			s.closeDay(commonv1.AthleteStatus(r.Status), th)
+		} else {
+			s.closeDay(commonv1.AthleteStatus_ATHLETE_STATUS_OK, th)
+		}
+		s.LastDay++
+		leaving := s.LastDay - RingDays
+		slot := s.rec(s.LastDay)
+		if leaving >= s.FirstDay {
+			s.baseSession.Advance(float64(slot.SessionLoad), th.Load)
+			s.baseVolume.Advance(float64(slot.VolumeLoad), th.Load)
+		}
+		*slot = dayRecord{}
+	}
+	s.pruneLifts()
+}
+
+// closeDay counts consecutive OK days and closes the episode after RecoveryDays of them.
+func (s *State) closeDay(status commonv1.AthleteStatus, th Thresholds) {
+	if status == commonv1.AthleteStatus_ATHLETE_STATUS_OK || status == commonv1.AthleteStatus_ATHLETE_STATUS_UNSPECIFIED {
+		if s.Episode.OKStreak < math.MaxUint8 {
+			s.Episode.OKStreak++
+		}
+	} else {
+		s.Episode.OKStreak = 0
+	}
+	if s.Episode.Open && int(s.Episode.OKStreak) >= th.Rule.RecoveryDays {
+		s.Episode.Open = false
+	}
+}
+
+func (s *State) pruneLifts() {
+	oldest := int32(s.LastDay - LiftRetentionDays + 1)
+	for i, days := range s.lifts {
+		n := 0
+		for n < len(days) && days[n].Day < oldest {
+			n++
+		}
+		if n > 0 {
+			s.lifts[i] = append(days[:0], days[n:]...)
+		}
+	}
+}
+
+func (s *State) touch(d Day, recordedUnix int64) {
+	if recordedUnix > s.LastDataUnix {
+		s.LastDataUnix = recordedUnix
+	}
+	s.rec(d).Flags &^= flagAssessed
+}
+
+// ObserveSet records one set performed on day d.
+func (s *State) ObserveSet(d Day, set Set, recordedUnix int64, th Thresholds) {
+	r := s.prepare(d, th)
+	if r == nil {
+		return
+	}
+	s.touch(d, recordedUnix)
+	r.VolumeLoad += float32(VolumeLoad(set))
+	if IsHardSet(set) && r.HardSets < math.MaxUint8 {
+		r.HardSets++
+	}
+	if set.Working() {
+		r.Flags |= flagSets
+	}
+	li := liftIndex(set.Lift)
+	if li < 0 || !set.Working() || set.LoadKg <= 0 {
+		return
+	}
+	ld := s.liftDayFor(li, d)
+	if ld == nil {
+		return
+	}
+	if e, ok := EstimateE1RM(set, th.Strength); ok {
+		// An RPE-based estimate beats any Epley one; among equals the highest counts.
+		lowNew := e.LowConfidence
+		lowOld := ld.Flags&1 == 1
+		if ld.E1RM == 0 || (lowOld && !lowNew) || (lowOld == lowNew && float32(e.Kg) > ld.E1RM) {
+			ld.E1RM = float32(e.Kg)
+			if lowNew {
+				ld.Flags |= 1
+			} else {
+				ld.Flags &^= 1
+			}
+		}
+	}
+	load := float32(set.LoadKg)
+	reps := uint8(min(set.Reps, math.MaxUint8))
+	switch {
+	case load > ld.TopLoad+0.01:
+		ld.TopLoad, ld.TopReps = load, reps
+		ld.NRPE, ld.RPE, ld.NVel, ld.Vel = 0, 0, 0, 0
+	case load < ld.TopLoad-0.01 || reps != ld.TopReps:
+		return
+	}
+	if rir, ok := set.Effort(); ok && ld.NRPE < math.MaxUint8 {
+		ld.RPE = (ld.RPE*float32(ld.NRPE) + float32(10-rir)) / float32(ld.NRPE+1)
+		ld.NRPE++
+	}
+	if len(set.RepVelocities) > 0 && ld.NVel < math.MaxUint8 {
+		ld.Vel = (ld.Vel*float32(ld.NVel) + float32(MeanVelocity(set.RepVelocities))) / float32(ld.NVel+1)
+		ld.NVel++
+	}
+}
+
+// liftDayFor finds or inserts (in day order) the record of lift li on day d.
+func (s *State) liftDayFor(li int, d Day) *liftDay {
+	if d <= s.LastDay-LiftRetentionDays {
+		return nil
+	}
+	days := s.lifts[li]
+	i := len(days)
+	for i > 0 && days[i-1].Day >= int32(d) {
+		if days[i-1].Day == int32(d) {
+			return &s.lifts[li][i-1]
+		}
+		i--
+	}
+	days = append(days, liftDay{})
+	copy(days[i+1:], days[i:])
+	days[i] = liftDay{Day: int32(d)}
+	if len(days) > maxLiftDays {
+		days = days[1:]
+		i--
+		if i < 0 {
+			s.lifts[li] = days
+			return nil
+		}
+	}
+	s.lifts[li] = days
+	return &s.lifts[li][i]
+}
+
+// ObserveSession records a session; only sessions with a session RPE carry load.
+func (s *State) ObserveSession(d Day, minutes, sessionRPE float64, hasRPE bool, recordedUnix int64, th Thresholds) {
+	r := s.prepare(d, th)
+	if r == nil {
+		return
+	}
+	s.touch(d, recordedUnix)
+	if hasRPE && minutes > 0 {
+		r.SessionLoad += float32(SessionLoad(sessionRPE, minutes))
+		r.Flags |= flagSessionLoad
+		s.HasSessionLoad = true
+	}
+}
+
+// Wellness is one questionnaire: items 1-5 (0 = skipped) and the highest joint-pain score.
+type Wellness struct {
+	Fatigue, SleepQuality, Soreness, Stress, Mood, Motivation uint8
+	JointPainMax                                              uint8
+}
+
+// ObserveWellness records a questionnaire; a second report on the same day replaces the
+// items it answers.
+func (s *State) ObserveWellness(d Day, w Wellness, recordedUnix int64, th Thresholds) {
+	r := s.prepare(d, th)
+	if r == nil {
+		return
+	}
+	s.touch(d, recordedUnix)
+	for i, v := range [numItems]uint8{w.Fatigue, w.SleepQuality, w.Soreness, w.Stress, w.Mood, w.Motivation} {
+		if v >= 1 && v <= 5 {
+			r.Wellness[i] = v
+		}
+	}
+	r.Flags |= flagWellness
+	if w.JointPainMax > 0 {
+		r.Flags |= flagJointPain
+		r.JointPain = max(r.JointPain, w.JointPainMax)
+	}
+}
+
+// ObserveReadiness records a morning measurement; zero values are absent.
+func (s *State) ObserveReadiness(d Day, rmssdMs, cmjCm float64, recordedUnix int64, th Thresholds) {
+	r := s.prepare(d, th)
+	if r == nil {
+		return
+	}
+	s.touch(d, recordedUnix)
+	if rmssdMs > 1 {
+		r.LnRMSSD = uint16(math.Round(math.Log(rmssdMs) * 1000))
+		r.Flags |= flagHRV
+	}
+	if cmjCm > 0 && cmjCm < 6500 {
+		r.CMJ = uint16(math.Round(cmjCm * 10))
+		r.Flags |= flagCMJ
+	}
+}
+
+// DeloadScheduled holds off reactive recommendations until the deload week (starting on
+// weekStart) is over: the deload is already the answer.
+func (s *State) DeloadScheduled(weekStart Day) {
+	s.Episode.CooldownUntil = max(s.Episode.CooldownUntil, weekStart+6)
+}
+
+// DeloadCompleted starts the cooldown after a deload and closes the open episode: the athlete
+// starts over from a fresh baseline.
+func (s *State) DeloadCompleted(weekStart, endedOn Day, th Thresholds) {
+	s.Episode.CooldownUntil = max(s.Episode.CooldownUntil, endedOn+Day(th.Rule.CooldownDays))
+	s.Episode.Open = false
+	s.Episode.OKStreak = 0
+	s.Episode.LastDeloadWeek = max(s.Episode.LastDeloadWeek, weekStart)
+}
+
+// loadSeries replays the load model from the base through day d and returns it at d and the
+// CTL 7 days earlier, plus the last 7 daily loads (for monotony).
+func (s *State) loadSeries(d Day, th Thresholds) (m LoadModel, ctl7 float64, hasCTL7 bool, week [7]float64) {
+	m = s.baseVolume
+	if s.HasSessionLoad {
+		m = s.baseSession
+	}
+	start := max(s.FirstDay, s.LastDay-RingDays+1)
+	for day := start; day <= d; day++ {
+		r := s.rec(day)
+		load := float64(r.VolumeLoad)
+		if s.HasSessionLoad {
+			load = float64(r.SessionLoad)
+		}
+		m.Advance(load, th.Load)
+		if day > d-7 {
+			week[6-int(d-day)] = load
+		}
+		if day == d-7 {
+			ctl7, hasCTL7 = m.CTL, true
+		}
+	}
+	if !hasCTL7 && start == d-6 && m.Days > 7 {
+		ctl7, hasCTL7 = (s.baseVolume.CTL), true
+		if s.HasSessionLoad {
+			ctl7 = s.baseSession.CTL
+		}
+	}
+	return m, ctl7, hasCTL7, week
+}

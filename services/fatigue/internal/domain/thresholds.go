@@ -1,0 +1,188 @@
+// Package domain is the fatigue science of Supercomp as plain Go: the derived quantities of
+// DOMAIN.md (e1RM, volume-load, session load, fitness/fatigue, ACWR, monotony, velocity loss,
+// wellness z-scores, HRV and CMJ), the compact per-athlete state they are computed from, the
+// signal families, and the assessor with its deload rule, hysteresis and cooldown.
+//
+// It imports neither gRPC nor NATS nor ClickHouse. Its output is the AthleteAssessed payload of
+// the events contract (a plain protobuf message), so what is tested here is what is published.
+package domain
+
+import "fmt"
+
+// Thresholds are every configurable number of the assessment; DefaultThresholds holds the
+// DOMAIN.md defaults. Field paths in Violation match the FatigueThresholds proto field mask paths.
+type Thresholds struct {
+	Strength  StrengthThresholds
+	RPEDrift  RPEDriftThresholds
+	Velocity  VelocityThresholds
+	Wellness  WellnessThresholds
+	Readiness ReadinessThresholds
+	Load      LoadThresholds
+	Rule      RuleThresholds
+}
+
+// StrengthThresholds drive e1RM qualification and the stagnation/decline comparison.
+type StrengthThresholds struct {
+	E1RMMinRPE           float64
+	E1RMMaxReps          int
+	WindowDays           int
+	StagnationMinGainPct float64
+	DeclinePct           float64
+}
+
+// RPEDriftThresholds drive "harder at familiar loads".
+type RPEDriftThresholds struct {
+	LoadTolerancePct float64
+	RPERise          float64
+	BaselineDays     int
+}
+
+// VelocityThresholds drive "slower bar speed".
+type VelocityThresholds struct {
+	LoadTolerancePct  float64
+	BaselineDays      int
+	MinDropPct        float64
+	Exposures         int
+	RequiredExposures int
+}
+
+// WellnessThresholds drive the subjective families.
+type WellnessThresholds struct {
+	BaselineDays      int
+	AmberZ            float64
+	RedZ              float64
+	WindowReports     int
+	MinFlaggedReports int
+	JointPainFlag     int
+}
+
+// ReadinessThresholds drive the HRV and CMJ rules.
+type ReadinessThresholds struct {
+	HRVRollingDays        int
+	HRVBaselineDays       int
+	HRVSWCSD              float64
+	HRVMinMorningsPerWeek int
+	CMJBaselineDays       int
+	CMJMinDropPct         float64
+}
+
+// LoadThresholds are the load model constants and the load-spike context thresholds.
+type LoadThresholds struct {
+	ACWRAcuteDays      int
+	ACWRChronicDays    int
+	ACWRHigh           float64
+	ACWRMinHistoryDays int
+	MonotonyHigh       float64
+	CTLDays            int
+	ATLDays            int
+}
+
+// RuleThresholds are the deload rule, the status bands and the alert hygiene.
+type RuleThresholds struct {
+	MinFamilies           int
+	MinAbnormalDays       int
+	WindowDays            int
+	DeclinePlusSubjective bool
+	WatchScore            float64
+	CooldownDays          int
+	RecoveryDays          int
+}
+
+// DefaultThresholds are the defaults of DOMAIN.md.
+func DefaultThresholds() Thresholds {
+	return Thresholds{
+		Strength:  StrengthThresholds{E1RMMinRPE: 7, E1RMMaxReps: 10, WindowDays: 21, StagnationMinGainPct: 1.0, DeclinePct: -2.5},
+		RPEDrift:  RPEDriftThresholds{LoadTolerancePct: 2.5, RPERise: 1.0, BaselineDays: 28},
+		Velocity:  VelocityThresholds{LoadTolerancePct: 2.5, BaselineDays: 42, MinDropPct: 5, Exposures: 3, RequiredExposures: 2},
+		Wellness:  WellnessThresholds{BaselineDays: 28, AmberZ: -1, RedZ: -2, WindowReports: 7, MinFlaggedReports: 3, JointPainFlag: 3},
+		Readiness: ReadinessThresholds{HRVRollingDays: 7, HRVBaselineDays: 60, HRVSWCSD: 0.5, HRVMinMorningsPerWeek: 3, CMJBaselineDays: 35, CMJMinDropPct: 5},
+		Load:      LoadThresholds{ACWRAcuteDays: 7, ACWRChronicDays: 28, ACWRHigh: 1.5, ACWRMinHistoryDays: 28, MonotonyHigh: 2.0, CTLDays: 42, ATLDays: 7},
+		Rule:      RuleThresholds{MinFamilies: 2, MinAbnormalDays: 3, WindowDays: 7, DeclinePlusSubjective: true, WatchScore: 40, CooldownDays: 21, RecoveryDays: 3},
+	}
+}
+
+// Violation names one threshold that cannot work and why.
+type Violation struct {
+	Field       string
+	Description string
+}
+
+// Validate lists every threshold outside its workable range. Windows are bounded by what the
+// compact state keeps (RingDays of daily records, LiftRetentionDays of lift exposures).
+func (t Thresholds) Validate() []Violation {
+	var v []Violation
+	intIn := func(field string, x, lo, hi int) {
+		if x < lo || x > hi {
+			v = append(v, Violation{field, fmt.Sprintf("must be between %d and %d, got %d", lo, hi, x)})
+		}
+	}
+	floatIn := func(field string, x, lo, hi float64) {
+		if x < lo || x > hi {
+			v = append(v, Violation{field, fmt.Sprintf("must be between %g and %g, got %g", lo, hi, x)})
+		}
+	}
+	s := t.Strength
+	floatIn("strength.e1rm_min_rpe", s.E1RMMinRPE, 5, 10)
+	intIn("strength.e1rm_max_reps", s.E1RMMaxReps, 1, 10)
+	intIn("strength.window_days", s.WindowDays, 7, LiftRetentionDays/2)
+	floatIn("strength.stagnation_min_gain_pct", s.StagnationMinGainPct, 0, 10)
+	floatIn("strength.decline_pct", s.DeclinePct, -20, 0)
+	if s.DeclinePct > s.StagnationMinGainPct {
+		v = append(v, Violation{"strength.decline_pct", "must not be above strength.stagnation_min_gain_pct"})
+	}
+	r := t.RPEDrift
+	floatIn("rpe_drift.load_tolerance_pct", r.LoadTolerancePct, 0, 10)
+	floatIn("rpe_drift.rpe_rise", r.RPERise, 0.5, 5)
+	intIn("rpe_drift.baseline_days", r.BaselineDays, 7, LiftRetentionDays-7)
+	ve := t.Velocity
+	floatIn("velocity.load_tolerance_pct", ve.LoadTolerancePct, 0, 10)
+	intIn("velocity.baseline_days", ve.BaselineDays, 14, LiftRetentionDays)
+	floatIn("velocity.min_drop_pct", ve.MinDropPct, 1, 30)
+	intIn("velocity.exposures", ve.Exposures, 1, 6)
+	intIn("velocity.required_exposures", ve.RequiredExposures, 1, 6)
+	if ve.RequiredExposures > ve.Exposures {
+		v = append(v, Violation{"velocity.required_exposures", "must not exceed velocity.exposures"})
+	}
+	w := t.Wellness
+	intIn("wellness.baseline_days", w.BaselineDays, 7, RingDays-14)
+	floatIn("wellness.amber_z", w.AmberZ, -3, -0.25)
+	floatIn("wellness.red_z", w.RedZ, -5, -0.5)
+	if w.RedZ > w.AmberZ {
+		v = append(v, Violation{"wellness.red_z", "must be at or below wellness.amber_z"})
+	}
+	intIn("wellness.window_reports", w.WindowReports, 3, 14)
+	intIn("wellness.min_flagged_reports", w.MinFlaggedReports, 1, 14)
+	if w.MinFlaggedReports > w.WindowReports {
+		v = append(v, Violation{"wellness.min_flagged_reports", "must not exceed wellness.window_reports"})
+	}
+	intIn("wellness.joint_pain_flag", w.JointPainFlag, 1, 5)
+	rd := t.Readiness
+	intIn("readiness.hrv_rolling_days", rd.HRVRollingDays, 3, 14)
+	intIn("readiness.hrv_baseline_days", rd.HRVBaselineDays, 14, RingDays-rd.HRVRollingDays)
+	floatIn("readiness.hrv_swc_sd", rd.HRVSWCSD, 0.1, 3)
+	intIn("readiness.hrv_min_mornings_per_week", rd.HRVMinMorningsPerWeek, 1, 7)
+	intIn("readiness.cmj_baseline_days", rd.CMJBaselineDays, 7, RingDays-7)
+	floatIn("readiness.cmj_min_drop_pct", rd.CMJMinDropPct, 1, 30)
+	l := t.Load
+	intIn("load.acwr_acute_days", l.ACWRAcuteDays, 3, 14)
+	intIn("load.acwr_chronic_days", l.ACWRChronicDays, 14, 60)
+	if l.ACWRChronicDays <= l.ACWRAcuteDays {
+		v = append(v, Violation{"load.acwr_chronic_days", "must be longer than load.acwr_acute_days"})
+	}
+	floatIn("load.acwr_high", l.ACWRHigh, 1, 3)
+	intIn("load.acwr_min_history_days", l.ACWRMinHistoryDays, 0, 120)
+	floatIn("load.monotony_high", l.MonotonyHigh, 1, 10)
+	intIn("load.ctl_days", l.CTLDays, 14, 90)
+	intIn("load.atl_days", l.ATLDays, 3, 21)
+	ru := t.Rule
+	intIn("rule.min_families", ru.MinFamilies, 1, 6)
+	intIn("rule.window_days", ru.WindowDays, 1, 14)
+	intIn("rule.min_abnormal_days", ru.MinAbnormalDays, 1, 14)
+	if ru.MinAbnormalDays > ru.WindowDays {
+		v = append(v, Violation{"rule.min_abnormal_days", "must not exceed rule.window_days"})
+	}
+	floatIn("rule.watch_score", ru.WatchScore, 1, 100)
+	intIn("rule.cooldown_days", ru.CooldownDays, 0, 90)
+	intIn("rule.recovery_days", ru.RecoveryDays, 1, 28)
+	return v
+}

@@ -1,0 +1,168 @@
+// Package ports holds the fatigue service's entry points: the JetStream consumers (TRAINING,
+// PROGRAMMING, and the assessment recorder on ANALYSIS) and the FatigueService gRPC handlers.
+package ports
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+
+	"github.com/nats-io/nats.go/jetstream"
+	"go.uber.org/zap"
+
+	"github.com/supercomp/supercomp/pkg/bus"
+	"github.com/supercomp/supercomp/pkg/events"
+	eventsv1 "github.com/supercomp/supercomp/pkg/gen/supercomp/events/v1"
+	"github.com/supercomp/supercomp/services/fatigue/internal/adapters"
+	"github.com/supercomp/supercomp/services/fatigue/internal/app"
+)
+
+// Durable consumer names.
+const (
+	DurableTraining    = "fatigue"
+	DurableProgramming = "fatigue-programming"
+	DurableRecorder    = "fatigue-assessments"
+)
+
+// decodeAll decodes a batch; undecodable messages are poisoned (DLQ) and skipped.
+func decodeAll(msgs []jetstream.Msg) ([]app.Message, *bus.BatchError) {
+	out := make([]app.Message, 0, len(msgs))
+	var bad *bus.BatchError
+	for i, m := range msgs {
+		ev, err := events.Decode(m.Data())
+		if err == nil && (ev.GetTeamId() == "" || (ev.GetAthleteId() == "" && ev.GetPayload() != nil && isTraining(ev))) {
+			err = errors.New("event without team or athlete")
+		}
+		if err != nil {
+			if bad == nil {
+				bad = &bus.BatchError{Errs: map[int]error{}}
+			}
+			bad.Errs[i] = bus.Poison(err)
+			continue
+		}
+		var seq uint64
+		if md, err := m.Metadata(); err == nil {
+			seq = md.Sequence.Stream
+		}
+		out = append(out, app.Message{Seq: seq, Event: ev})
+	}
+	return out, bad
+}
+
+func isTraining(ev *eventsv1.Event) bool {
+	switch ev.GetPayload().(type) {
+	case *eventsv1.Event_SetRecorded, *eventsv1.Event_SessionRecorded, *eventsv1.Event_WellnessReported, *eventsv1.Event_ReadinessMeasured:
+		return true
+	}
+	return false
+}
+
+// Engine runs the fatigue consumers: it restores the athlete states from their snapshots,
+// then consumes TRAINING and PROGRAMMING and records assessments. It is one lifecycle component
+// so the restore always happens before the first event is applied.
+type Engine struct {
+	proc      *app.Processor
+	consumers []*bus.Consumer
+	log       *zap.Logger
+}
+
+// NewEngine declares the durable consumers. history may be nil (no ClickHouse): then
+// assessments are published but not recorded.
+func NewEngine(ctx context.Context, b *bus.Bus, proc *app.Processor, history *adapters.History, log *zap.Logger) (*Engine, error) {
+	e := &Engine{proc: proc, log: log}
+	training, err := b.NewBatchConsumer(ctx, bus.ConsumerConfig{
+		Stream: bus.StreamTraining, Durable: DurableTraining, FilterSubjects: []string{bus.SubjectsTraining},
+		MaxDeliver: -1, Batch: 500,
+	}, func(ctx context.Context, msgs []jetstream.Msg) error {
+		decoded, bad := decodeAll(msgs)
+		if _, err := proc.HandleTraining(ctx, decoded); err != nil {
+			return err
+		}
+		if bad != nil {
+			return bad
+		}
+		return nil
+	}, log)
+	if err != nil {
+		return nil, fmt.Errorf("training consumer: %w", err)
+	}
+	programming, err := b.NewBatchConsumer(ctx, bus.ConsumerConfig{
+		Stream: bus.StreamProgramming, Durable: DurableProgramming,
+		FilterSubjects: []string{"sc.programming.*.*.deload_scheduled", "sc.programming.*.*.deload_decided", "sc.programming.*.*.deload_completed"},
+		MaxDeliver:     -1,
+	}, func(ctx context.Context, msgs []jetstream.Msg) error {
+		decoded, bad := decodeAll(msgs)
+		evs := make([]*eventsv1.Event, 0, len(decoded))
+		for _, m := range decoded {
+			evs = append(evs, m.Event)
+		}
+		if err := proc.HandleProgramming(ctx, evs); err != nil {
+			return err
+		}
+		if bad != nil {
+			return bad
+		}
+		return nil
+	}, log)
+	if err != nil {
+		return nil, fmt.Errorf("programming consumer: %w", err)
+	}
+	e.consumers = append(e.consumers, training, programming)
+	if history != nil {
+		recorder, err := b.NewBatchConsumer(ctx, bus.ConsumerConfig{
+			Stream: bus.StreamAnalysis, Durable: DurableRecorder, FilterSubjects: []string{"sc.analysis.*.*.assessed"},
+			MaxDeliver: -1,
+		}, func(ctx context.Context, msgs []jetstream.Msg) error {
+			decoded, bad := decodeAll(msgs)
+			evs := make([]*eventsv1.Event, 0, len(decoded))
+			for _, m := range decoded {
+				evs = append(evs, m.Event)
+			}
+			if err := history.Record(ctx, evs); err != nil {
+				return err
+			}
+			if bad != nil {
+				return bad
+			}
+			return nil
+		}, log)
+		if err != nil {
+			return nil, fmt.Errorf("assessment recorder: %w", err)
+		}
+		e.consumers = append(e.consumers, recorder)
+	}
+	return e, nil
+}
+
+// Name implements lifecycle.Component.
+func (e *Engine) Name() string { return "fatigue-engine" }
+
+// Start restores the states and runs the consumers until Stop.
+func (e *Engine) Start(ctx context.Context) error {
+	n, err := e.proc.Restore(ctx)
+	if err != nil {
+		return err
+	}
+	e.log.Info("fatigue states restored", zap.Int("athletes", n))
+	errs := make([]error, len(e.consumers))
+	var wg sync.WaitGroup
+	for i, c := range e.consumers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs[i] = c.Start(ctx)
+		}()
+	}
+	wg.Wait()
+	return errors.Join(errs...)
+}
+
+// Stop stops every consumer after its in-flight batch.
+func (e *Engine) Stop(ctx context.Context) error {
+	var errs []error
+	for _, c := range e.consumers {
+		errs = append(errs, c.Stop(ctx))
+	}
+	return errors.Join(errs...)
+}
