@@ -72,6 +72,16 @@ func TestHealth(t *testing.T) {
 			t.Errorf("output does not show the missing service:\n%s", out)
 		}
 	})
+	t.Run("only the named service", func(t *testing.T) {
+		addr := startServer(t, healthTargets[1])
+		out, err := runSC(t, "health", "--addr", addr, "--service", healthTargets[1])
+		if err != nil {
+			t.Fatalf("sc health --service: %v\n%s", err, out)
+		}
+		if strings.Contains(out, healthTargets[2]) {
+			t.Errorf("--service still checked other services:\n%s", out)
+		}
+	})
 	t.Run("unreachable", func(t *testing.T) {
 		_, err := runSC(t, "health", "--addr", "127.0.0.1:1", "--timeout", "2s")
 		if err == nil || !strings.Contains(err.Error(), "cannot reach Supercomp at 127.0.0.1:1") {

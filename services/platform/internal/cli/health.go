@@ -29,11 +29,18 @@ var healthTargets = []string{
 }
 
 func newHealthCmd(opts *options) *cobra.Command {
-	return &cobra.Command{
+	var only []string
+	cmd := &cobra.Command{
 		Use:   "health",
 		Short: "Check that the platform and each of its services are serving",
-		Args:  cobra.NoArgs,
+		Long: "Check that the platform and each of its services are serving. Against a standalone\n" +
+			"service, name it with --service (container health checks do this).",
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			targets := healthTargets
+			if len(only) > 0 {
+				targets = append([]string{""}, only...)
+			}
 			conn, err := opts.dial()
 			if err != nil {
 				return err
@@ -44,7 +51,7 @@ func newHealthCmd(opts *options) *cobra.Command {
 			tw := tabwriter.NewWriter(opts.out, 0, 4, 2, ' ', 0)
 			fmt.Fprintln(tw, "SERVICE\tSTATUS")
 			notServing := 0
-			for _, name := range healthTargets {
+			for _, name := range targets {
 				ctx, cancel := context.WithTimeout(cmd.Context(), opts.timeout)
 				resp, err := client.Check(ctx, &healthpb.HealthCheckRequest{Service: name})
 				cancel()
@@ -72,9 +79,12 @@ func newHealthCmd(opts *options) *cobra.Command {
 				return err
 			}
 			if notServing > 0 {
-				return fmt.Errorf("%d of %d health entries are not serving", notServing, len(healthTargets))
+				return fmt.Errorf("%d of %d health entries are not serving", notServing, len(targets))
 			}
 			return nil
 		},
 	}
+	cmd.Flags().StringSliceVar(&only, "service", nil,
+		"check only these gRPC services (full names, e.g. supercomp.ingestion.v1.IngestionService) besides the server itself")
+	return cmd
 }

@@ -1,0 +1,205 @@
+package manifests
+
+import (
+	"os"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strings"
+	"testing"
+
+	"sigs.k8s.io/kustomize/api/krusty"
+	"sigs.k8s.io/kustomize/api/resource"
+	"sigs.k8s.io/kustomize/kyaml/filesys"
+	"sigs.k8s.io/yaml"
+)
+
+var services = []string{"ingestion", "fatigue", "programming", "notifications"}
+
+// repoRoot is found from this file, so the test runs from any working directory.
+func repoRoot(t *testing.T) string {
+	_, file, _, ok := runtime.Caller(0)
+	if !ok {
+		t.Fatal("no caller")
+	}
+	return filepath.Join(filepath.Dir(file), "..", "..", "..", "..")
+}
+
+func build(t *testing.T, overlay string) map[string]*resource.Resource {
+	t.Helper()
+	k := krusty.MakeKustomizer(krusty.MakeDefaultOptions())
+	rm, err := k.Run(filesys.MakeFsOnDisk(), filepath.Join(repoRoot(t), "k8s", "overlays", overlay))
+	if err != nil {
+		t.Fatalf("kustomize build %s: %v", overlay, err)
+	}
+	byID := map[string]*resource.Resource{}
+	for _, r := range rm.Resources() {
+		byID[r.GetKind()+"/"+r.GetName()] = r
+	}
+	return byID
+}
+
+// field reads a nested value from a resource's map form.
+func field(t *testing.T, r *resource.Resource, path ...any) any {
+	t.Helper()
+	m, err := r.Map()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var cur any = m
+	for _, p := range path {
+		switch key := p.(type) {
+		case string:
+			mm, ok := cur.(map[string]any)
+			if !ok {
+				return nil
+			}
+			cur = mm[key]
+		case int:
+			list, ok := cur.([]any)
+			if !ok || key >= len(list) {
+				return nil
+			}
+			cur = list[key]
+		}
+	}
+	return cur
+}
+
+func TestOverlaysBuildSecureDeployments(t *testing.T) {
+	for _, overlay := range []string{"dev", "prod"} {
+		t.Run(overlay, func(t *testing.T) {
+			res := build(t, overlay)
+			for _, svc := range services {
+				for _, kind := range []string{"Deployment", "Service", "ServiceAccount", "PodDisruptionBudget"} {
+					if res[kind+"/"+svc] == nil {
+						t.Errorf("%s/%s missing", kind, svc)
+					}
+				}
+				d := res["Deployment/"+svc]
+				if d == nil {
+					continue
+				}
+				pod := []any{"spec", "template", "spec"}
+				c := append(slices.Clone(pod), "containers", 0)
+				checks := []struct {
+					path []any
+					want any
+				}{
+					{append(slices.Clone(pod), "securityContext", "runAsNonRoot"), true},
+					{append(slices.Clone(pod), "automountServiceAccountToken"), false},
+					{append(slices.Clone(c), "securityContext", "readOnlyRootFilesystem"), true},
+					{append(slices.Clone(c), "securityContext", "allowPrivilegeEscalation"), false},
+					{append(slices.Clone(c), "command", 0), "/usr/local/bin/" + svc},
+				}
+				for _, ck := range checks {
+					if got := field(t, d, ck.path...); got != ck.want {
+						t.Errorf("%s %v = %v, want %v", svc, ck.path, got, ck.want)
+					}
+				}
+				if got := field(t, d, append(slices.Clone(c), "securityContext", "capabilities", "drop", 0)...); got != "ALL" {
+					t.Errorf("%s does not drop all capabilities: %v", svc, got)
+				}
+				for _, probe := range []string{"livenessProbe", "readinessProbe", "startupProbe"} {
+					if field(t, d, append(slices.Clone(c), probe, "grpc", "port")...) == nil {
+						t.Errorf("%s has no gRPC %s", svc, probe)
+					}
+				}
+				for _, kind := range []string{"requests", "limits"} {
+					for _, r := range []string{"cpu", "memory"} {
+						if field(t, d, append(slices.Clone(c), "resources", kind, r)...) == nil {
+							t.Errorf("%s has no %s.%s", svc, kind, r)
+						}
+					}
+				}
+				if img, _ := field(t, d, append(slices.Clone(c), "image")...).(string); !strings.HasPrefix(img, "ghcr.io/supercomp/supercomp:") {
+					t.Errorf("%s image %q is not the pinned Supercomp image", svc, img)
+				}
+				if ref := field(t, d, append(slices.Clone(c), "envFrom", 0, "configMapRef", "name")...); ref == "supercomp-config" {
+					t.Errorf("%s refers to the ConfigMap by its unhashed name; kustomize did not link it", svc)
+				}
+			}
+		})
+	}
+}
+
+func TestProdScalesWhereSafe(t *testing.T) {
+	res := build(t, "prod")
+	if n := field(t, res["Deployment/ingestion"], "spec", "replicas"); n != int64(3) && n != 3 && n != float64(3) {
+		t.Errorf("prod ingestion replicas = %v, want 3", n)
+	}
+	// Per-athlete state must not be updated by two instances until TRAINING is partitioned.
+	if n := field(t, res["Deployment/fatigue"], "spec", "replicas"); n != int64(1) && n != 1 && n != float64(1) {
+		t.Errorf("prod fatigue replicas = %v, want 1", n)
+	}
+	for _, hpa := range []string{"ingestion", "notifications"} {
+		if res["HorizontalPodAutoscaler/"+hpa] == nil {
+			t.Errorf("prod has no HPA for %s", hpa)
+		}
+	}
+	var cm *resource.Resource
+	for id, r := range res {
+		if strings.HasPrefix(id, "ConfigMap/supercomp-config") {
+			cm = r
+		}
+	}
+	if cm == nil || field(t, cm, "data", "SC_NATS_REPLICAS") != "3" {
+		t.Error("prod streams are not R3")
+	}
+}
+
+func TestComposeStack(t *testing.T) {
+	raw, err := os.ReadFile(filepath.Join(repoRoot(t), "deploy", "compose.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var compose struct {
+		Services map[string]struct {
+			Command     []string `json:"command"`
+			Entrypoint  []string `json:"entrypoint"`
+			EnvFile     []string `json:"env_file"`
+			Healthcheck *struct {
+				Test []string `json:"test"`
+			} `json:"healthcheck"`
+		} `json:"services"`
+	}
+	if err := yaml.Unmarshal(raw, &compose); err != nil {
+		t.Fatalf("compose.yaml: %v", err)
+	}
+	nats := 0
+	for name, s := range compose.Services {
+		if s.Healthcheck == nil || len(s.Healthcheck.Test) == 0 {
+			t.Errorf("compose service %s has no health check", name)
+		}
+		if strings.HasPrefix(name, "nats-") {
+			nats++
+			if !slices.Contains(s.Command, "--jetstream") || !slices.Contains(s.Command, "--routes") {
+				t.Errorf("%s is not a clustered JetStream server: %v", name, s.Command)
+			}
+		}
+	}
+	if nats != 3 {
+		t.Errorf("compose has %d NATS servers, want 3", nats)
+	}
+	for _, svc := range services {
+		s, ok := compose.Services[svc]
+		if !ok {
+			t.Errorf("compose has no %s", svc)
+			continue
+		}
+		if len(s.EnvFile) != 1 {
+			t.Errorf("%s has no config file", svc)
+			continue
+		}
+		env, err := os.ReadFile(filepath.Join(repoRoot(t), "deploy", s.EnvFile[0]))
+		if err != nil {
+			t.Errorf("%s config: %v", svc, err)
+			continue
+		}
+		for _, want := range []string{"SC_NATS_URL=nats://nats-1:4222,nats://nats-2:4222,nats://nats-3:4222", "SC_NATS_REPLICAS=3", "SC_GRPC_ADDR="} {
+			if !strings.Contains(string(env), want) {
+				t.Errorf("%s config lacks %s", svc, want)
+			}
+		}
+	}
+}
