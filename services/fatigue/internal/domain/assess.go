@@ -669,7 +669,7 @@ func (s *State) readiness(d Day, th Thresholds) family {
 	if cmjOK {
 		r, _ := MeanSD(recent, false)
 		b, _ := MeanSD(cbase, false)
-		drop := CMJDropPct(r, b)
+		drop := round2(CMJDropPct(r, b)) // compared as shown, so 5.000000001% is not "above 5%"
 		abn := drop > rt.CMJMinDropPct
 		fm.evidence = append(fm.evidence, &eventsv1.Evidence{Family: famReadiness, Metric: "cmj_drop_pct", Value: f64(round1(drop)), Baseline: f64(round1(b)),
 			Threshold: f64(rt.CMJMinDropPct), Unit: "%", Abnormal: abn, Dates: dates(recentDays...), WindowDays: 7,

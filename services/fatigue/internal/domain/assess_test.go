@@ -1,0 +1,261 @@
+package domain
+
+import (
+	"bytes"
+	"testing"
+	"time"
+
+	commonv1 "github.com/supercomp/supercomp/pkg/gen/supercomp/common/v1"
+	eventsv1 "github.com/supercomp/supercomp/pkg/gen/supercomp/events/v1"
+)
+
+var day0 = DayOf(time.Date(2026, 3, 2, 0, 0, 0, 0, time.UTC))
+
+// scenario builds an athlete whose wellness was all 4s for 20 days and whose CMJ was 40 cm,
+// then, from day 20, answers soreness and motivation 2 (z = -4 against a flat baseline with
+// the SD floored at 0.5) and jumps 36 cm (10% below baseline).
+func scenario(t *testing.T, th Thresholds, days int, bad func(d int) bool) (*State, []Result) {
+	t.Helper()
+	st := &State{}
+	var results []Result
+	for d := 0; d < days; d++ {
+		day := day0 + Day(d)
+		w := Wellness{Fatigue: 4, SleepQuality: 4, Soreness: 4, Stress: 4, Mood: 4, Motivation: 4}
+		cmj := 0.0
+		if d%5 == 0 {
+			cmj = 40
+		}
+		if bad(d) {
+			w.Soreness, w.Motivation = 2, 2
+			cmj = 36
+		}
+		st.ObserveWellness(day, w, 0, th)
+		if cmj > 0 {
+			st.ObserveReadiness(day, 0, cmj, 0, th)
+		}
+		results = append(results, st.Step(th))
+	}
+	return st, results
+}
+
+func TestDeloadRuleNeedsTwoGroupsOnThreeDays(t *testing.T) {
+	th := DefaultThresholds()
+	_, res := scenario(t, th, 30, func(d int) bool { return d >= 20 })
+	// Day 20: the week holds day 15's 40 cm and day 20's 36 (mean 38: 5%, not above 5%) and
+	// one flagged report: nothing abnormal. Day 21: 40, 36, 36 (6.7%): readiness only.
+	if got := res[20].Mask; got != 0 {
+		t.Errorf("day 20 mask %08b, want none", got)
+	}
+	if got := res[21].Mask; got != bit(famReadiness) {
+		t.Errorf("day 21 mask %08b, want readiness", got)
+	}
+	// Day 22: CMJ week = 36 cm (10%% drop) and the third flagged report (mean z =
+	// 3*-4/7 = -1.71): both subjective families (one group) and readiness: 2 groups, day 1 of 3.
+	if want := bit(famSoreness) | bit(famMotSleep) | bit(famReadiness); res[22].Mask != want {
+		t.Errorf("day 22 mask %08b, want %08b", res[22].Mask, want)
+	}
+	for d := 20; d < 24; d++ {
+		if res[d].RuleFired != "" || res[d].NewRecommendation {
+			t.Errorf("day %d fired %q before 3 days of 2 groups", d, res[d].RuleFired)
+		}
+	}
+	// Day 24: third day with 2 groups -> recommendation, once.
+	if !res[24].NewRecommendation || res[24].RuleFired != RuleTwoFamilies {
+		t.Fatalf("day 24: new %v rule %q", res[24].NewRecommendation, res[24].RuleFired)
+	}
+	a := res[24].Assessed
+	if a.GetStatus() != commonv1.AthleteStatus_ATHLETE_STATUS_DELOAD_RECOMMENDED {
+		t.Errorf("status %v", a.GetStatus())
+	}
+	want := map[commonv1.SignalFamily]bool{famSoreness: true, famMotSleep: true, famReadiness: true}
+	for _, f := range res[24].Fired {
+		if !want[f] {
+			t.Errorf("unexpected fired family %v", f)
+		}
+		delete(want, f)
+	}
+	if len(want) > 0 {
+		t.Errorf("families not named: %v", want)
+	}
+	// Score: soreness 15 + motivation/sleep 15 + readiness 15 + 3 persistent days x 5 = 60.
+	if a.GetScore() != 60 {
+		t.Errorf("score %v, want 60", a.GetScore())
+	}
+	// Every family has evidence; strength, RPE and bar speed lack data and lower confidence:
+	// 1 - 3 x 0.08 = 0.76 (history 25 days also < 28: -0.1) = 0.66.
+	if a.GetConfidence() != 0.66 {
+		t.Errorf("confidence %v, want 0.66", a.GetConfidence())
+	}
+	fams := map[commonv1.SignalFamily]bool{}
+	for _, e := range a.GetEvidence() {
+		fams[e.GetFamily()] = true
+	}
+	if len(fams) != 8 {
+		t.Errorf("evidence covers %d families, want 8", len(fams))
+	}
+	for d := 25; d < 30; d++ {
+		if res[d].NewRecommendation {
+			t.Errorf("day %d recommended again while the episode is open", d)
+		}
+		if res[d].Assessed.GetStatus() != commonv1.AthleteStatus_ATHLETE_STATUS_DELOAD_RECOMMENDED {
+			t.Errorf("day %d status %v", d, res[d].Assessed.GetStatus())
+		}
+	}
+}
+
+func TestHysteresisAndCooldown(t *testing.T) {
+	th := DefaultThresholds()
+	st := &State{FirstDay: day0, LastDay: day0}
+	// step concludes a synthetic assessment of day d: whether the rule holds and the score.
+	step := func(d int, rule bool, score float64) Result {
+		day := day0 + Day(d)
+		if day > st.LastDay {
+			st.advanceTo(day, th)
+		}
+		r := Result{Assessed: &eventsv1.AthleteAssessed{AsOf: day.Date(), Score: score}}
+		if rule {
+			r.RuleFired = RuleTwoFamilies
+		}
+		st.conclude(&r, th)
+		return r
+	}
+	dr, watch, ok := commonv1.AthleteStatus_ATHLETE_STATUS_DELOAD_RECOMMENDED, commonv1.AthleteStatus_ATHLETE_STATUS_WATCH, commonv1.AthleteStatus_ATHLETE_STATUS_OK
+	for _, c := range []struct {
+		day    int
+		rule   bool
+		score  float64
+		newRec bool
+		status commonv1.AthleteStatus
+	}{
+		{0, true, 60, true, dr},  // opens, cooldown until day 21
+		{1, true, 60, false, dr}, // same episode: no second recommendation
+		{2, false, 45, false, watch},
+		{3, false, 10, false, ok}, // recovery days 3, 4, 5 close the episode when day 5 ends
+		{4, false, 10, false, ok},
+		{5, false, 10, false, ok},
+		{6, true, 60, false, watch}, // episode closed but cooldown runs: a watch
+		{21, true, 60, false, watch},
+		{22, true, 60, true, dr}, // cooldown over, recovered before: a new recommendation
+	} {
+		r := step(c.day, c.rule, c.score)
+		if r.NewRecommendation != c.newRec || r.Assessed.GetStatus() != c.status {
+			t.Errorf("day %d: new %v status %v, want %v %v", c.day, r.NewRecommendation, r.Assessed.GetStatus(), c.newRec, c.status)
+		}
+	}
+	if st.Episode.CooldownUntil != day0+22+21 {
+		t.Errorf("cooldown until %v", st.Episode.CooldownUntil)
+	}
+}
+
+func TestDeloadCompletedResetsCooldownAndEpisode(t *testing.T) {
+	th := DefaultThresholds()
+	st, _ := scenario(t, th, 26, func(d int) bool { return d >= 20 })
+	if !st.Episode.Open {
+		t.Fatal("no open episode")
+	}
+	st.DeloadCompleted(day0+26, day0+32, th)
+	if st.Episode.Open || st.Episode.CooldownUntil != day0+32+21 {
+		t.Errorf("after deload: open %v cooldown %v", st.Episode.Open, st.Episode.CooldownUntil)
+	}
+	st.DeloadScheduled(day0 + 100)
+	if st.Episode.CooldownUntil != day0+106 {
+		t.Errorf("scheduled deload cooldown %v, want the end of its week", st.Episode.CooldownUntil)
+	}
+}
+
+func TestACWRHiddenForFirst28Days(t *testing.T) {
+	th := DefaultThresholds()
+	st := &State{}
+	for d := 0; d < 30; d++ {
+		st.ObserveSession(day0+Day(d), 60, 5, true, 0, th)
+		r := st.Step(th)
+		acwr := r.Assessed.GetLoad().Acwr
+		if d < 27 && acwr != nil {
+			t.Fatalf("day %d shows ACWR %v", d, *acwr)
+		}
+		if d >= 27 {
+			if acwr == nil || *acwr != 1 {
+				t.Fatalf("day %d ACWR %v, want 1 for a steady load", d, acwr)
+			}
+		}
+	}
+	// Weekly session load 7 x 300.
+	if got := st.Step(th).Assessed.GetLoad().GetWeeklySessionLoadAu(); got != 2100 {
+		t.Errorf("weekly session load %v", got)
+	}
+}
+
+func TestStrengthDeclineAndRPEDrift(t *testing.T) {
+	th := DefaultThresholds()
+	st := &State{}
+	squat := commonv1.LiftCategory_LIFT_CATEGORY_SQUAT
+	w := commonv1.SetType_SET_TYPE_WORKING
+	// Weeks 0-2: 100 kg x 5 at RPE 8 (e1RM 123.30). Weeks 3-5: same load at RPE 9.5 (n=5.5:
+	// 86.3-(86.3-83.7)/2 = 85.0% -> e1RM 117.65): -4.58% and an RPE drift of +1.5.
+	for d := 0; d < 42; d += 2 {
+		rpe := 8.0
+		if d >= 21 {
+			rpe = 9.5
+		}
+		st.ObserveSet(day0+Day(d), Set{Lift: squat, Type: w, LoadKg: 100, Reps: 5, RPE: rpe, HasRPE: true}, 0, th)
+	}
+	// Day 27: this week's exposures (22, 24, 26) at 9.5 vs the median 8 of days 0-20.
+	r := st.Assess(day0+27, th)
+	if r.Mask&bit(famRPE) == 0 {
+		t.Fatalf("day 27 mask %08b lacks RPE drift", r.Mask)
+	}
+	for _, e := range r.Assessed.GetEvidence() {
+		if e.GetFamily() == famRPE {
+			near(t, "RPE drift", e.GetValue(), 1.5, 1e-9)
+		}
+	}
+	// Day 41: best of days 21-41 (117.65) vs days 0-20 (123.30).
+	r = st.Assess(day0+41, th)
+	if r.Mask&bit(famDecline) == 0 || r.Mask&bit(famStagnation) != 0 {
+		t.Fatalf("day 41 mask %08b: want decline and not stagnation", r.Mask)
+	}
+	for _, e := range r.Assessed.GetEvidence() {
+		if e.GetFamily() == famDecline {
+			near(t, "e1RM change", e.GetValue(), 100*(100/0.85-100/0.811)/(100/0.811), 0.01)
+		}
+	}
+}
+
+func TestStateRoundTripAndSize(t *testing.T) {
+	th := DefaultThresholds()
+	st, _ := scenario(t, th, 80, func(d int) bool { return d%9 == 0 })
+	for d := 0; d < 80; d++ {
+		for li, lift := range mainLifts {
+			st.ObserveSet(day0+Day(d), Set{Lift: lift, Type: commonv1.SetType_SET_TYPE_WORKING, LoadKg: 100 + float64(li+d), Reps: 5,
+				RPE: 8, HasRPE: true, RepVelocities: []float64{0.6, 0.58}}, 0, th)
+		}
+	}
+	st.Seq = 12345
+	st.Published.EventID = "0191aaaa-bbbb-7ccc-8ddd-eeeeffff0000"
+	data, err := st.MarshalBinary()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(data) > 4096 {
+		t.Errorf("state is %d bytes, target <= 4096", len(data))
+	}
+	t.Logf("full state: %d bytes", len(data))
+	var back State
+	if err := back.UnmarshalBinary(data); err != nil {
+		t.Fatal(err)
+	}
+	again, _ := back.MarshalBinary()
+	if !bytes.Equal(data, again) {
+		t.Error("re-encoded state differs")
+	}
+	a, b := st.Assess(st.LastDay, th), back.Assess(back.LastDay, th)
+	if a.Assessed.String() != b.Assessed.String() || back.Seq != 12345 || back.Published.EventID != st.Published.EventID {
+		t.Error("decoded state assesses differently")
+	}
+	if err := back.UnmarshalBinary(append(data, 0)); err == nil {
+		t.Error("trailing byte accepted")
+	}
+	if err := back.UnmarshalBinary([]byte{99}); err == nil {
+		t.Error("unknown version accepted")
+	}
+}
