@@ -15,10 +15,10 @@ import (
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
-	"github.com/supercomp/supercomp/pkg/service"
 	commonv1 "github.com/supercomp/supercomp/pkg/gen/supercomp/common/v1"
 	eventsv1 "github.com/supercomp/supercomp/pkg/gen/supercomp/events/v1"
 	ingestionv1 "github.com/supercomp/supercomp/pkg/gen/supercomp/ingestion/v1"
+	"github.com/supercomp/supercomp/pkg/service"
 	"github.com/supercomp/supercomp/services/ingestion/ingestion"
 	"github.com/supercomp/supercomp/services/ingestion/internal/itest"
 )
@@ -80,7 +80,7 @@ func meta(athlete string, at time.Time) *ingestionv1.RecordMeta {
 }
 
 func f64(v float64) *float64 { return &v }
-func u32(v uint32) *uint32    { return &v }
+func u32(v uint32) *uint32   { return &v }
 
 func TestRoundTripEveryKind(t *testing.T) {
 	c := newClient(t)

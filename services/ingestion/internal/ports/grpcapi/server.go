@@ -439,4 +439,3 @@ func fromDate(d *commonv1.Date) (time.Time, error) {
 	}
 	return t, nil
 }
-
