@@ -1,0 +1,55 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/spf13/cobra"
+
+	fatiguev1 "github.com/supercomp/supercomp/pkg/gen/supercomp/fatigue/v1"
+)
+
+func newExplainCmd(opts *options) *cobra.Command {
+	var team, athlete, assessment string
+	cmd := &cobra.Command{
+		Use:   "explain --team T --athlete A",
+		Short: "Why an athlete's fatigue status is what it is, family by family",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if team == "" || athlete == "" {
+				return fmt.Errorf("--team and --athlete are required")
+			}
+			conn, err := opts.dial()
+			if err != nil {
+				return err
+			}
+			defer conn.Close()
+			ctx, cancel := context.WithTimeout(cmd.Context(), opts.timeout)
+			defer cancel()
+			resp, err := fatiguev1.NewFatigueServiceClient(conn).ExplainAssessment(ctx, &fatiguev1.ExplainAssessmentRequest{
+				TeamId: team, AthleteId: athlete, AssessmentEventId: assessment})
+			if err != nil {
+				return fatigueCallError("explain "+athlete, err)
+			}
+			fmt.Fprintf(opts.out, "%s (as of %s)\n\n", resp.GetHeadline(), dateText(resp.GetAssessment().GetResult().GetAsOf()))
+			for _, l := range resp.GetLines() {
+				mark := "  ok "
+				switch {
+				case l.GetAbnormal() && l.GetContextOnly():
+					mark = "  ctx"
+				case l.GetAbnormal():
+					mark = "  !! "
+				case l.GetInsufficientData():
+					mark = "  ?? "
+				}
+				fmt.Fprintf(opts.out, "%s %-17s %s\n", mark, familyWords[l.GetFamily()], l.GetText())
+			}
+			fmt.Fprintf(opts.out, "\nConfidence: %s\n", resp.GetConfidenceNote())
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&team, "team", "", "team id (required)")
+	cmd.Flags().StringVar(&athlete, "athlete", "", "athlete id (required)")
+	cmd.Flags().StringVar(&assessment, "assessment", "", "a past assessment's event id (default: the latest)")
+	return cmd
+}
