@@ -1,0 +1,110 @@
+package auth
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"time"
+
+	"github.com/supercomp/supercomp/pkg/bus"
+	"github.com/supercomp/supercomp/pkg/fault"
+)
+
+// Authenticator turns a presented credential (API key or token) into a principal.
+type Authenticator struct {
+	store  *Store
+	tokens *Tokens
+	now    func() time.Time
+}
+
+// NewAuthenticator authenticates against store, verifying tokens with tokens' keyring.
+func NewAuthenticator(store *Store, tokens *Tokens) *Authenticator {
+	return &Authenticator{store: store, tokens: tokens, now: time.Now}
+}
+
+// Store is the credential store.
+func (a *Authenticator) Store() *Store { return a.store }
+
+// Tokens is the token issuer and verifier.
+func (a *Authenticator) Tokens() *Tokens { return a.tokens }
+
+// Authenticate returns the principal behind credential, or an error of kind
+// fault.ErrUnauthenticated saying what is wrong (unknown, revoked, expired, bad signature).
+// A JWT has two dots; an API key has none.
+func (a *Authenticator) Authenticate(ctx context.Context, credential string) (*Principal, error) {
+	if credential == "" {
+		return nil, fault.Unauthenticated("missing credentials: send `authorization: Bearer <api key or token>` (sc: --token, SC_TOKEN or `sc login`)")
+	}
+	if strings.Count(credential, ".") == 2 {
+		return a.authenticateToken(ctx, credential)
+	}
+	return a.authenticateKey(ctx, credential)
+}
+
+func (a *Authenticator) authenticateKey(ctx context.Context, presented string) (*Principal, error) {
+	k, err := a.store.Key(ctx, KeyIDOf(presented))
+	if errors.Is(err, fault.ErrNotFound) {
+		return nil, fault.Unauthenticated("unknown api key")
+	}
+	if err != nil {
+		return nil, fault.Unavailable("read api key: %w", err)
+	}
+	// The hash is compared even for an id that exists, so knowing an id is worth nothing.
+	if !k.Matches(presented) {
+		return nil, fault.Unauthenticated("unknown api key")
+	}
+	if err := a.checkActive(k, "api key"); err != nil {
+		return nil, err
+	}
+	return k.Principal(CredentialAPIKey), nil
+}
+
+func (a *Authenticator) authenticateToken(ctx context.Context, raw string) (*Principal, error) {
+	c, err := a.tokens.verify(ctx, raw)
+	if err != nil {
+		return nil, err
+	}
+	k, err := a.store.Key(ctx, c.Subject)
+	if errors.Is(err, fault.ErrNotFound) {
+		return nil, fault.Unauthenticated("token's api key %q no longer exists", c.Subject)
+	}
+	if err != nil {
+		return nil, fault.Unavailable("read api key: %w", err)
+	}
+	if err := a.checkActive(k, "token's api key"); err != nil {
+		return nil, err
+	}
+	if RoleName(k.Role) != c.Role {
+		return nil, fault.Unauthenticated("token role %q no longer matches its api key", c.Role)
+	}
+	p := k.Principal(CredentialToken)
+	if exp := c.ExpiresAt.Time; p.ExpiresAt.IsZero() || exp.Before(p.ExpiresAt) {
+		p.ExpiresAt = exp
+	}
+	return p, nil
+}
+
+func (a *Authenticator) checkActive(k *KeyRecord, what string) error {
+	now := a.now()
+	switch {
+	case !k.RevokedAt.IsZero():
+		return fault.Unauthenticated("%s %s was revoked at %s", what, k.ID, k.RevokedAt.UTC().Format(time.RFC3339))
+	case !k.Active(now):
+		return fault.Unauthenticated("%s %s expired at %s", what, k.ID, k.ExpiresAt.UTC().Format(time.RFC3339))
+	}
+	return nil
+}
+
+// Open binds the credential bucket on b, creates the signing keyring on first use, and returns
+// the authenticator a host's Guard uses.
+func Open(ctx context.Context, b *bus.Bus) (*Authenticator, error) {
+	store, err := OpenStore(ctx, b)
+	if err != nil {
+		return nil, err
+	}
+	tokens := NewTokens(store)
+	if err := tokens.EnsureKeyring(ctx); err != nil {
+		return nil, err
+	}
+	return NewAuthenticator(store, tokens), nil
+}

@@ -1,0 +1,221 @@
+package auth
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/supercomp/supercomp/pkg/bus"
+	"github.com/supercomp/supercomp/pkg/fault"
+)
+
+// Bucket is the key-value bucket holding keys, teams and the signing keyring. NATS permissions
+// must keep it away from everything but the Supercomp services (see README.md).
+const Bucket = "sc_auth"
+
+// Key names inside Bucket.
+const (
+	apiKeyPrefix = "apikey."
+	teamPrefix   = "team."
+	keyringKey   = "signing.keyring"
+)
+
+// Store keeps credentials in the bucket, with revision checks on every change.
+type Store struct {
+	kv jetstream.KeyValue
+}
+
+// OpenStore creates or binds the bucket.
+func OpenStore(ctx context.Context, b *bus.Bus) (*Store, error) {
+	kv, err := b.KeyValue(ctx, jetstream.KeyValueConfig{
+		Bucket:      Bucket,
+		Description: "Supercomp API keys (hashes only), teams and token signing keys",
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &Store{kv: kv}, nil
+}
+
+// Key reads an API key; fault.ErrNotFound when there is none.
+func (s *Store) Key(ctx context.Context, id string) (*KeyRecord, error) {
+	var k KeyRecord
+	rev, err := s.get(ctx, apiKeyPrefix+id, &k)
+	if err != nil {
+		return nil, err
+	}
+	k.Revision = rev
+	return &k, nil
+}
+
+// insertKey stores a new key; fault.ErrAlreadyExists when its id is taken.
+func (s *Store) insertKey(ctx context.Context, k *KeyRecord) error {
+	data, err := json.Marshal(k)
+	if err != nil {
+		return fmt.Errorf("encode api key: %w", err)
+	}
+	rev, err := s.kv.Create(ctx, apiKeyPrefix+k.ID, data)
+	if bus.IsRevisionMismatch(err) {
+		return fault.AlreadyExists("api key %q", k.ID)
+	}
+	if err != nil {
+		return fmt.Errorf("store api key %s: %w", k.ID, err)
+	}
+	k.Revision = rev
+	return nil
+}
+
+// UpdateKey writes k if the stored key is still at k.Revision; fault.ErrFailedPrecondition when
+// someone else changed it first.
+func (s *Store) UpdateKey(ctx context.Context, k *KeyRecord) error {
+	data, err := json.Marshal(k)
+	if err != nil {
+		return fmt.Errorf("encode api key: %w", err)
+	}
+	rev, err := s.kv.Update(ctx, apiKeyPrefix+k.ID, data, k.Revision)
+	if bus.IsRevisionMismatch(err) {
+		return fault.FailedPrecondition("api key %q changed concurrently (revision %d is stale)", k.ID, k.Revision)
+	}
+	if err != nil {
+		return fmt.Errorf("update api key %s: %w", k.ID, err)
+	}
+	k.Revision = rev
+	return nil
+}
+
+// Keys lists every stored key, oldest first.
+func (s *Store) Keys(ctx context.Context) ([]*KeyRecord, error) {
+	names, err := s.list(ctx, apiKeyPrefix)
+	if err != nil {
+		return nil, err
+	}
+	var out []*KeyRecord
+	for _, name := range names {
+		k, err := s.Key(ctx, strings.TrimPrefix(name, apiKeyPrefix))
+		if errors.Is(err, fault.ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, k)
+	}
+	slices.SortFunc(out, func(a, b *KeyRecord) int {
+		if c := a.CreatedAt.Compare(b.CreatedAt); c != 0 {
+			return c
+		}
+		return strings.Compare(a.ID, b.ID)
+	})
+	return out, nil
+}
+
+// TeamRecord is a team as stored.
+type TeamRecord struct {
+	ID        string      `json:"id"`
+	Name      string      `json:"name"`
+	CreatedAt time.Time   `json:"created_at"`
+	CreatedBy ActorRecord `json:"created_by"`
+}
+
+// CreateTeam stores a new team; fault.ErrAlreadyExists when the id is taken.
+func (s *Store) CreateTeam(ctx context.Context, t *TeamRecord) error {
+	data, err := json.Marshal(t)
+	if err != nil {
+		return fmt.Errorf("encode team: %w", err)
+	}
+	if _, err := s.kv.Create(ctx, teamPrefix+t.ID, data); bus.IsRevisionMismatch(err) {
+		return fault.AlreadyExists("team %q", t.ID)
+	} else if err != nil {
+		return fmt.Errorf("store team %s: %w", t.ID, err)
+	}
+	return nil
+}
+
+// Teams lists the teams sorted by id.
+func (s *Store) Teams(ctx context.Context) ([]*TeamRecord, error) {
+	names, err := s.list(ctx, teamPrefix)
+	if err != nil {
+		return nil, err
+	}
+	var out []*TeamRecord
+	for _, name := range names {
+		var t TeamRecord
+		if _, err := s.get(ctx, name, &t); errors.Is(err, fault.ErrNotFound) {
+			continue
+		} else if err != nil {
+			return nil, err
+		}
+		out = append(out, &t)
+	}
+	slices.SortFunc(out, func(a, b *TeamRecord) int { return strings.Compare(a.ID, b.ID) })
+	return out, nil
+}
+
+// keyring reads the signing keyring and its revision (0 when there is none yet).
+func (s *Store) keyring(ctx context.Context) (*Keyring, uint64, error) {
+	var kr Keyring
+	rev, err := s.get(ctx, keyringKey, &kr)
+	if errors.Is(err, fault.ErrNotFound) {
+		return &Keyring{}, 0, nil
+	}
+	if err != nil {
+		return nil, 0, err
+	}
+	return &kr, rev, nil
+}
+
+// saveKeyring writes kr if the stored keyring is still at rev (0: not created yet).
+func (s *Store) saveKeyring(ctx context.Context, kr *Keyring, rev uint64) error {
+	data, err := json.Marshal(kr)
+	if err != nil {
+		return fmt.Errorf("encode keyring: %w", err)
+	}
+	if rev == 0 {
+		_, err = s.kv.Create(ctx, keyringKey, data)
+	} else {
+		_, err = s.kv.Update(ctx, keyringKey, data, rev)
+	}
+	if bus.IsRevisionMismatch(err) {
+		return fmt.Errorf("signing keyring changed concurrently: %w", fault.ErrFailedPrecondition)
+	}
+	if err != nil {
+		return fmt.Errorf("store signing keyring: %w", err)
+	}
+	return nil
+}
+
+func (s *Store) get(ctx context.Context, key string, into any) (uint64, error) {
+	e, err := s.kv.Get(ctx, key)
+	if errors.Is(err, jetstream.ErrKeyNotFound) {
+		return 0, fault.NotFound("%s", key)
+	}
+	if err != nil {
+		return 0, fmt.Errorf("read %s: %w", key, err)
+	}
+	if err := json.Unmarshal(e.Value(), into); err != nil {
+		return 0, fmt.Errorf("decode %s: %w", key, err)
+	}
+	return e.Revision(), nil
+}
+
+func (s *Store) list(ctx context.Context, prefix string) ([]string, error) {
+	lister, err := s.kv.ListKeysFiltered(ctx, prefix+">")
+	if errors.Is(err, jetstream.ErrNoKeysFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("list %s*: %w", prefix, err)
+	}
+	defer func() { _ = lister.Stop() }()
+	var names []string
+	for name := range lister.Keys() {
+		names = append(names, name)
+	}
+	return names, nil
+}
