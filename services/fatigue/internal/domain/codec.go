@@ -92,8 +92,12 @@ func (s *State) MarshalBinary() ([]byte, error) {
 	var buf bytes.Buffer
 	buf.Grow(binary.Size(h) + ringCount*binary.Size(dayRecord{}) + 4*maxLiftDays*binary.Size(liftDay{}))
 	_ = binary.Write(&buf, binary.LittleEndian, &h)
-	for i := 0; i < ringCount; i++ {
-		_ = binary.Write(&buf, binary.LittleEndian, s.rec(start+Day(i)))
+	days := make([]dayRecord, ringCount)
+	for i := range days {
+		days[i] = *s.rec(start + Day(i))
+	}
+	if ringCount > 0 {
+		_ = binary.Write(&buf, binary.LittleEndian, days)
 	}
 	for _, l := range s.lifts {
 		if len(l) > 0 {
@@ -126,10 +130,14 @@ func (s *State) UnmarshalBinary(data []byte) error {
 		return fmt.Errorf("decode state: %d ring days", h.RingCount)
 	}
 	start := s.LastDay - Day(h.RingCount) + 1
-	for i := 0; i < int(h.RingCount); i++ {
-		if err := binary.Read(r, binary.LittleEndian, s.rec(start+Day(i))); err != nil {
-			return fmt.Errorf("decode state day %d: %w", i, err)
+	days := make([]dayRecord, h.RingCount)
+	if len(days) > 0 {
+		if err := binary.Read(r, binary.LittleEndian, days); err != nil {
+			return fmt.Errorf("decode state days: %w", err)
 		}
+	}
+	for i, d := range days {
+		*s.rec(start + Day(i)) = d
 	}
 	for i, n := range h.LiftCounts {
 		if n == 0 {
