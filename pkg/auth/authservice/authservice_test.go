@@ -1,0 +1,125 @@
+package authservice_test
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+	"google.golang.org/protobuf/types/known/durationpb"
+
+	"github.com/supercomp/supercomp/pkg/auth"
+	"github.com/supercomp/supercomp/pkg/auth/authservice"
+	"github.com/supercomp/supercomp/pkg/bus"
+	"github.com/supercomp/supercomp/pkg/bus/bustest"
+	"github.com/supercomp/supercomp/pkg/events"
+	"github.com/supercomp/supercomp/pkg/fault"
+	authv1 "github.com/supercomp/supercomp/pkg/gen/supercomp/auth/v1"
+	commonv1 "github.com/supercomp/supercomp/pkg/gen/supercomp/common/v1"
+)
+
+func TestKeyLifecycleIsAudited(t *testing.T) {
+	ctx := context.Background()
+	b, _ := bustest.New(t)
+	authn, err := auth.Open(ctx, b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc := authservice.New(authn, b)
+	adminID, created, err := authn.Store().EnsureAdminKey(ctx, "operator-chosen-admin-key-0123456789", time.Now())
+	if err != nil || !created {
+		t.Fatalf("bootstrap admin: %v, created %v", err, created)
+	}
+	admin, err := authn.Authenticate(ctx, "operator-chosen-admin-key-0123456789")
+	if err != nil || admin.Subject != adminID || admin.Role != commonv1.Role_ROLE_ADMIN {
+		t.Fatalf("admin authenticates as %+v, %v", admin, err)
+	}
+	actx := auth.WithPrincipal(ctx, admin)
+
+	// Bad input names every field.
+	_, err = svc.CreateApiKey(actx, &authv1.CreateApiKeyRequest{Role: commonv1.Role_ROLE_ATHLETE, Grants: []*authv1.TeamGrant{{TeamId: "bad team"}}})
+	var inv *fault.Invalid
+	if !errors.As(err, &inv) || len(inv.Violations) != 3 {
+		t.Fatalf("invalid create = %v; want name, team_id and athlete_ids violations", err)
+	}
+
+	resp, err := svc.CreateApiKey(actx, &authv1.CreateApiKeyRequest{Name: "t1 coach", Role: commonv1.Role_ROLE_COACH,
+		Grants: []*authv1.TeamGrant{{TeamId: "t1"}}, Ttl: durationpb.New(time.Hour)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	coach, err := authn.Authenticate(ctx, resp.GetSecret())
+	if err != nil || coach.Role != commonv1.Role_ROLE_COACH || coach.Teams()[0] != "t1" {
+		t.Fatalf("new key authenticates as %+v, %v", coach, err)
+	}
+	tok, err := svc.IssueToken(auth.WithPrincipal(ctx, coach), &authv1.IssueTokenRequest{Ttl: durationpb.New(30 * time.Minute)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := authn.Authenticate(ctx, tok.GetToken()); err != nil {
+		t.Fatalf("issued token: %v", err)
+	}
+
+	list, err := svc.ListApiKeys(actx, &authv1.ListApiKeysRequest{TeamId: "t1"})
+	if err != nil || len(list.GetKeys()) != 1 || list.GetKeys()[0].GetKeyId() != resp.GetKey().GetKeyId() {
+		t.Fatalf("list t1 = %v, %v", list, err)
+	}
+	stale := resp.GetKey().GetRevision() + 5
+	if _, err := svc.SetGrants(actx, &authv1.SetGrantsRequest{KeyId: coach.Subject, Grants: []*authv1.TeamGrant{{TeamId: "t2"}},
+		ExpectedRevision: &stale}); !errors.Is(err, fault.ErrFailedPrecondition) {
+		t.Fatalf("stale SetGrants = %v, want FailedPrecondition", err)
+	}
+	rev := resp.GetKey().GetRevision()
+	if _, err := svc.SetGrants(actx, &authv1.SetGrantsRequest{KeyId: coach.Subject, Grants: []*authv1.TeamGrant{{TeamId: "t2"}},
+		ExpectedRevision: &rev}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.RevokeApiKey(actx, &authv1.RevokeApiKeyRequest{KeyId: coach.Subject, Reason: "left the club"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := authn.Authenticate(ctx, resp.GetSecret()); !errors.Is(err, fault.ErrUnauthenticated) {
+		t.Fatalf("revoked key authenticates: %v", err)
+	}
+	if _, err := svc.RevokeApiKey(actx, &authv1.RevokeApiKeyRequest{KeyId: adminID}); !errors.Is(err, fault.ErrFailedPrecondition) {
+		t.Fatalf("revoking one's own key = %v, want FailedPrecondition", err)
+	}
+
+	// Audit: create on t1, grant change on t1 and t2, revoke on t2 (its grants by then).
+	got := auditActions(t, b)
+	want := []string{"t1 apikey.create", "t1 grant.update", "t2 grant.update", "t2 apikey.revoke"}
+	if len(got) != len(want) {
+		t.Fatalf("audit = %v, want %v", got, want)
+	}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Errorf("audit[%d] = %s, want %s", i, got[i], want[i])
+		}
+	}
+}
+
+func auditActions(t *testing.T, b *bus.Bus) []string {
+	t.Helper()
+	ctx := context.Background()
+	c, err := b.JetStream().OrderedConsumer(ctx, bus.StreamAudit, jetstream.OrderedConsumerConfig{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	batch, err := c.FetchNoWait(100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for m := range batch.Messages() {
+		ev, err := events.Decode(m.Data())
+		if err != nil {
+			t.Fatal(err)
+		}
+		a := ev.GetAuditRecorded()
+		if a.GetActor().GetRole() != commonv1.Role_ROLE_ADMIN || a.GetRpc() == "" {
+			t.Errorf("audit event without admin actor or rpc: %v", a)
+		}
+		out = append(out, ev.GetTeamId()+" "+a.GetAction())
+	}
+	return out
+}
