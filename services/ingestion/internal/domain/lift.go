@@ -39,7 +39,7 @@ var liftRules = []liftRule{
 	// Rows (horizontal pulls) of any kind, but not the upright row, rear-delt rows or rowing
 	// machines and ergometers.
 	{match: []string{"row"}, unless: []string{"upright", "rowing", "rower", "erg", "rear delt"}, category: commonv1.LiftCategory_LIFT_CATEGORY_ROW},
-	{match: []string{"pull up"}, unless: []string{"burpee"}, category: commonv1.LiftCategory_LIFT_CATEGORY_PULL_UP},
+	{match: []string{"pull up"}, unless: []string{"burpee", "burpees"}, category: commonv1.LiftCategory_LIFT_CATEGORY_PULL_UP},
 	{match: []string{"chin up"}, category: commonv1.LiftCategory_LIFT_CATEGORY_PULL_UP},
 }
 
