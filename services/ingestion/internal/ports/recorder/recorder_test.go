@@ -1,0 +1,265 @@
+package recorder_test
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"net/url"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/supercomp/supercomp/pkg/bus"
+	"github.com/supercomp/supercomp/pkg/bus/bustest"
+	eventsv1 "github.com/supercomp/supercomp/pkg/gen/supercomp/events/v1"
+	"github.com/supercomp/supercomp/pkg/store"
+	"github.com/supercomp/supercomp/pkg/store/clickhousestore"
+	"github.com/supercomp/supercomp/services/ingestion/internal/adapters/chstore"
+	"github.com/supercomp/supercomp/services/ingestion/internal/adapters/natspub"
+	"github.com/supercomp/supercomp/services/ingestion/internal/app"
+	"github.com/supercomp/supercomp/services/ingestion/internal/itest"
+	"github.com/supercomp/supercomp/services/ingestion/internal/ports/recorder"
+
+	"google.golang.org/protobuf/types/known/timestamppb"
+)
+
+// cuttableProxy forwards TCP to a target until Cut closes the listener and every open
+// connection; Restore listens again on the same address. It stands in for a ClickHouse server
+// that goes down and comes back: the shared test server on :9000 is never stopped, because
+// other packages' tests use it in parallel.
+type cuttableProxy struct {
+	t      *testing.T
+	target string
+	addr   string
+
+	mu    sync.Mutex
+	ln    net.Listener
+	conns map[net.Conn]bool
+}
+
+func newProxy(t *testing.T, target string) *cuttableProxy {
+	p := &cuttableProxy{t: t, target: target, conns: map[net.Conn]bool{}}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.addr = ln.Addr().String()
+	p.serve(ln)
+	t.Cleanup(p.Cut)
+	return p
+}
+
+func (p *cuttableProxy) serve(ln net.Listener) {
+	p.mu.Lock()
+	p.ln = ln
+	p.mu.Unlock()
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			up, err := net.Dial("tcp", p.target)
+			if err != nil {
+				c.Close()
+				continue
+			}
+			p.mu.Lock()
+			p.conns[c], p.conns[up] = true, true
+			p.mu.Unlock()
+			go func() { _, _ = io.Copy(up, c); up.Close() }()
+			go func() { _, _ = io.Copy(c, up); c.Close() }()
+		}
+	}()
+}
+
+// Cut refuses new connections and breaks the open ones, like a server that died.
+func (p *cuttableProxy) Cut() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.ln != nil {
+		p.ln.Close()
+		p.ln = nil
+	}
+	for c := range p.conns {
+		c.Close()
+	}
+	p.conns = map[net.Conn]bool{}
+}
+
+// Restore accepts connections again on the same address.
+func (p *cuttableProxy) Restore() {
+	ln, err := net.Listen("tcp", p.addr)
+	if err != nil {
+		p.t.Fatalf("restore proxy on %s: %v", p.addr, err)
+	}
+	p.serve(ln)
+}
+
+func sets(from, n int, at time.Time) []app.Item {
+	items := make([]app.Item, n)
+	for i := range items {
+		items[i] = app.Item{PresentTime: true, Event: &eventsv1.Event{
+			TeamId: "t1", AthleteId: fmt.Sprintf("a%d", (from+i)%7), Source: "test",
+			OccurredAt: timestamppb.New(at.Add(time.Duration(from+i) * time.Second)),
+			Payload: &eventsv1.Event_SetRecorded{SetRecorded: &eventsv1.SetRecorded{
+				SessionId: "s", Exercise: "Squat (Barbell)", LoadKg: 100, Reps: uint32(1 + (from+i)%10)}},
+		}}
+	}
+	return items
+}
+
+func count(t *testing.T, st store.Store, query string) uint64 {
+	t.Helper()
+	var n uint64
+	if err := store.QueryRow(context.Background(), st, query).Scan(&n); err != nil {
+		t.Fatalf("%s: %v", query, err)
+	}
+	return n
+}
+
+func waitCount(t *testing.T, st store.Store, want uint64, within time.Duration) {
+	t.Helper()
+	deadline := time.Now().Add(within)
+	for {
+		n := count(t, st, "SELECT count() FROM training_sets FINAL")
+		if n == want {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("training_sets holds %d rows, want %d", n, want)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// TestClickHouseOutage ingests while ClickHouse is unreachable: the RPC path keeps accepting
+// (JetStream holds the events), the recorder retries, and once ClickHouse is back every event is
+// recorded exactly once.
+func TestClickHouseOutage(t *testing.T) {
+	dsn := itest.ServerDSN(t)
+	direct := itest.ClickHouseAt(t, dsn) // fresh migrated database, read directly
+	u, _ := url.Parse(dsn)
+	proxy := newProxy(t, u.Host)
+	u.Host = proxy.addr
+	u.Path = "/" + direct.Database()
+	u.RawQuery = "dial_timeout=1s&read_timeout=5s"
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	defer cancel()
+	viaProxy, err := clickhousestore.Open(ctx, u.String(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer viaProxy.Close()
+
+	b, _ := bustest.New(t)
+	log := bustest.Logger(t)
+	tables := chstore.New(viaProxy)
+	rec, err := recorder.New(ctx, b, tables, recorder.Config{MaxWait: 200 * time.Millisecond,
+		BackOff: []time.Duration{200 * time.Millisecond}}, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- rec.Start(ctx) }()
+	defer func() {
+		stopCtx, stop := context.WithTimeout(context.Background(), 10*time.Second)
+		defer stop()
+		_ = rec.Stop(stopCtx)
+		<-done
+	}()
+	ingester := app.NewIngester(natspub.New(b), tables, log)
+	at := time.Date(2026, 2, 1, 8, 0, 0, 0, time.UTC)
+
+	ingest := func(items []app.Item) map[app.Outcome]int {
+		res, err := ingester.Ingest(ctx, items, app.Options{})
+		if err != nil {
+			t.Fatalf("ingest: %v", err)
+		}
+		out := map[app.Outcome]int{}
+		for _, r := range res {
+			out[r.Outcome]++
+		}
+		return out
+	}
+	if got := ingest(sets(0, 500, at)); got[app.Accepted] != 500 {
+		t.Fatalf("first batch: %v", got)
+	}
+	waitCount(t, direct, 500, 20*time.Second)
+
+	proxy.Cut()
+	// While ClickHouse is down: new sets are accepted, a replay of stored ones is a duplicate
+	// for JetStream (dedupe window) even though the lookup in ClickHouse fails.
+	if got := ingest(sets(500, 500, at)); got[app.Accepted] != 500 {
+		t.Fatalf("batch during outage: %v", got)
+	}
+	if got := ingest(sets(400, 200, at)); got[app.Duplicate] != 200 {
+		t.Fatalf("replay during outage: %v", got)
+	}
+	time.Sleep(1500 * time.Millisecond)
+	if n := count(t, direct, "SELECT count() FROM training_sets"); n != 500 {
+		t.Fatalf("%d rows while ClickHouse is unreachable, want still 500", n)
+	}
+	info, err := rec.Info(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if waiting := info.NumPending + uint64(info.NumAckPending); waiting == 0 {
+		t.Fatalf("no events waiting in JetStream during the outage: %+v", info)
+	}
+
+	proxy.Restore()
+	waitCount(t, direct, 1000, 60*time.Second)
+	// Nothing doubled: not even before a merge (the recorder skips stored ids), and each
+	// event once.
+	if raw, uniq := count(t, direct, "SELECT count() FROM training_sets"), count(t, direct, "SELECT uniqExact(event_id) FROM training_sets"); raw != 1000 || uniq != 1000 {
+		t.Fatalf("after recovery: %d rows, %d distinct events; want 1000 and 1000", raw, uniq)
+	}
+	// Nothing went to the DLQ.
+	dlq, err := b.JetStream().Stream(ctx, bus.StreamDLQ)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if di, err := dlq.Info(ctx); err != nil || di.State.Msgs != 0 {
+		t.Fatalf("DLQ holds %v messages (err %v), want 0", di.State.Msgs, err)
+	}
+}
+
+// TestPoisonMessage sends bytes that are not an event: they go to the DLQ and the good event
+// of the same batch is still recorded.
+func TestPoisonMessage(t *testing.T) {
+	st := itest.ClickHouse(t)
+	b, _ := bustest.New(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	rec, err := recorder.New(ctx, b, chstore.New(st), recorder.Config{MaxWait: 200 * time.Millisecond}, bustest.Logger(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	go func() { _ = rec.Start(ctx) }()
+	defer func() { _ = rec.Stop(context.Background()) }()
+	if _, err := b.Publish(ctx, "sc.training.t1.a1.set", "poison-1", []byte{0xff, 0xff, 0xff}, nil); err != nil {
+		t.Fatal(err)
+	}
+	ingester := app.NewIngester(natspub.New(b), nil, nil)
+	if _, err := ingester.Ingest(ctx, sets(0, 1, time.Date(2026, 2, 1, 8, 0, 0, 0, time.UTC)), app.Options{}); err != nil {
+		t.Fatal(err)
+	}
+	waitCount(t, st, 1, 20*time.Second)
+	dlq, err := b.JetStream().Stream(ctx, bus.StreamDLQ)
+	if err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		di, err := dlq.Info(ctx)
+		if err == nil && di.State.Msgs == 1 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("DLQ info %v, %v: want the poison message", di, err)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
