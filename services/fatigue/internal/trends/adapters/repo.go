@@ -1,0 +1,286 @@
+// Package adapters holds the trends' ClickHouse SQL, written once for both backends (ClickHouse
+// 18.16 and chDB) against store.Store with bound parameters only. Set series read the daily
+// rollup trend_sets_daily (migration 0500); sessions, wellness and assessments, about one row per
+// athlete and day, read their raw tables with FINAL so replayed events count once.
+package adapters
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/supercomp/supercomp/pkg/store"
+	"github.com/supercomp/supercomp/services/fatigue/internal/trends/domain"
+)
+
+// Repo runs the trend queries.
+type Repo struct{ Store store.Store }
+
+// Filter selects the rows of one trend query.
+type Filter struct {
+	Team string
+	// Athletes restricts the query; nil means the whole team. An empty non-nil slice matches
+	// nobody (a position group without members).
+	Athletes []string
+	From, To time.Time // inclusive days
+	Bucket   domain.Bucketing
+}
+
+// where returns the team, athlete and day conditions on dayCol plus their arguments. Raw
+// tables are partitioned by occurred_at, so they also get an occurred_at range for pruning.
+func (f Filter) where(dayCol string, raw bool) (string, []any) {
+	cond := "team_id = ? AND " + dayCol + " >= toDate(?) AND " + dayCol + " <= toDate(?)"
+	args := []any{f.Team, f.From, f.To}
+	if raw {
+		cond += " AND occurred_at >= ? AND occurred_at < ?"
+		args = append(args, f.From, f.To.AddDate(0, 0, 1))
+	}
+	if f.Athletes != nil {
+		cond += " AND has(?, athlete_id)"
+		args = append(args, nonEmpty(f.Athletes))
+	}
+	return cond, args
+}
+
+// nonEmpty keeps has() well typed on 18.16, where an empty array literal is Array(Nothing):
+// a token that can never be an athlete id matches nobody.
+func nonEmpty(ids []string) []string {
+	if len(ids) == 0 {
+		return []string{"."}
+	}
+	return ids
+}
+
+// bucketExpr is the bucket of a Date column; only these two constant fragments enter the SQL.
+func bucketExpr(b domain.Bucketing, col string) string {
+	if b == domain.Day {
+		return col
+	}
+	return "toMonday(" + col + ")"
+}
+
+func query(ctx context.Context, st store.Store, what, q string, args []any, scan func(store.Rows) error) error {
+	rows, err := st.Query(ctx, q, args...)
+	if err != nil {
+		return fmt.Errorf("%s: %w", what, err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		if err := scan(rows); err != nil {
+			return fmt.Errorf("%s: %w", what, err)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("%s: %w", what, err)
+	}
+	return nil
+}
+
+// LiftBucket is the team's working-set volume of one lift category in one bucket.
+type LiftBucket struct {
+	Bucket   time.Time
+	Lift     string
+	VolumeKg float64
+	HardSets int64
+	Athletes uint64 // athletes with working sets of this lift in the bucket
+	Rows     int64  // stored set rows (warm-ups included)
+}
+
+// SetsByLift sums volume-load and hard sets per bucket and lift category from the rollup.
+func (r Repo) SetsByLift(ctx context.Context, f Filter) ([]LiftBucket, error) {
+	cond, args := f.where("day", false)
+	q := `SELECT b, lift_category, sum(vol), sum(hard), countIf(work > 0), sum(n) FROM (
+    SELECT ` + bucketExpr(f.Bucket, "day") + ` AS b, lift_category, athlete_id, sumMerge(volume_load_kg) AS vol,
+        sumMerge(hard_sets) AS hard, sumMerge(working_sets) AS work, sumMerge(set_rows) AS n
+    FROM trend_sets_daily WHERE ` + cond + `
+    GROUP BY b, lift_category, athlete_id)
+GROUP BY b, lift_category ORDER BY b, lift_category`
+	var out []LiftBucket
+	err := query(ctx, r.Store, "sets by lift", q, args, func(rows store.Rows) error {
+		var lb LiftBucket
+		if err := rows.Scan(&lb.Bucket, &lb.Lift, &lb.VolumeKg, &lb.HardSets, &lb.Athletes, &lb.Rows); err != nil {
+			return err
+		}
+		out = append(out, lb)
+		return nil
+	})
+	return out, err
+}
+
+// MainLifts are the lifts with per-lift strength series.
+var MainLifts = []string{"squat", "bench_press", "deadlift", "overhead_press"}
+
+// BestE1RM returns each athlete's best e1RM per main lift and bucket.
+func (r Repo) BestE1RM(ctx context.Context, f Filter) ([]domain.BestE1RM, error) {
+	cond, args := f.where("day", false)
+	q := `SELECT athlete_id, lift_category, ` + bucketExpr(f.Bucket, "day") + ` AS b, maxMerge(best_e1rm_kg) AS best, sumMerge(working_sets)
+FROM trend_sets_daily WHERE ` + cond + ` AND has(?, lift_category)
+GROUP BY athlete_id, lift_category, b HAVING best > 0 ORDER BY b, athlete_id, lift_category`
+	args = append(args, MainLifts)
+	var out []domain.BestE1RM
+	err := query(ctx, r.Store, "best e1rm", q, args, func(rows store.Rows) error {
+		var b domain.BestE1RM
+		var n int64
+		if err := rows.Scan(&b.Athlete, &b.Lift, &b.Bucket, &b.Kg, &n); err != nil {
+			return err
+		}
+		b.Sets = uint64(max(n, 0))
+		out = append(out, b)
+		return nil
+	})
+	return out, err
+}
+
+// DailyLoad is one athlete's session load on one day.
+type DailyLoad struct {
+	Athlete string
+	Day     time.Time
+	LoadAU  float64
+	Rows    uint64
+}
+
+// DailySessionLoad returns the athletes' session load (sRPE x minutes) per day; sessions
+// without sRPE are left out (never invented).
+func (r Repo) DailySessionLoad(ctx context.Context, f Filter) ([]DailyLoad, error) {
+	cond, args := f.where("day", true)
+	q := `SELECT athlete_id, day, sum(assumeNotNull(session_load_au)), count()
+FROM training_sessions FINAL WHERE ` + cond + ` AND isNotNull(session_load_au)
+GROUP BY athlete_id, day ORDER BY athlete_id, day`
+	var out []DailyLoad
+	err := query(ctx, r.Store, "daily session load", q, args, func(rows store.Rows) error {
+		var d DailyLoad
+		if err := rows.Scan(&d.Athlete, &d.Day, &d.LoadAU, &d.Rows); err != nil {
+			return err
+		}
+		out = append(out, d)
+		return nil
+	})
+	return out, err
+}
+
+// FirstLoadDays returns each athlete's first day with session load (their ACWR history start).
+func (r Repo) FirstLoadDays(ctx context.Context, f Filter) (map[string]time.Time, error) {
+	cond := "team_id = ? AND day <= toDate(?) AND isNotNull(session_load_au)"
+	args := []any{f.Team, f.To}
+	if f.Athletes != nil {
+		cond += " AND has(?, athlete_id)"
+		args = append(args, nonEmpty(f.Athletes))
+	}
+	out := map[string]time.Time{}
+	err := query(ctx, r.Store, "first load days", "SELECT athlete_id, min(day) FROM training_sessions WHERE "+cond+" GROUP BY athlete_id",
+		args, func(rows store.Rows) error {
+			var a string
+			var d time.Time
+			if err := rows.Scan(&a, &d); err != nil {
+				return err
+			}
+			out[a] = d
+			return nil
+		})
+	return out, err
+}
+
+// WellnessColumns are the training_wellness columns averaged per item, in the order of
+// WellnessBucket.Sums.
+var WellnessColumns = []string{"fatigue", "sleep_quality", "soreness", "stress", "mood", "motivation", "joint_pain_max", "sleep_hours", "readiness"}
+
+// WellnessBucket holds per-item sums and counts of one bucket's reports.
+type WellnessBucket struct {
+	Bucket   time.Time
+	Reports  uint64
+	Athletes uint64
+	Sums     []float64
+	Counts   []uint64
+	ItemAths []uint64
+}
+
+// Wellness sums every item per bucket (NULL = skipped, not 0).
+func (r Repo) Wellness(ctx context.Context, f Filter) ([]WellnessBucket, error) {
+	cond, args := f.where("day", true)
+	var cols []string
+	for _, c := range WellnessColumns {
+		cols = append(cols, "sum(toFloat64(ifNull("+c+", 0)))", "countIf(isNotNull("+c+"))", "uniqExactIf(athlete_id, isNotNull("+c+"))")
+	}
+	q := `SELECT ` + bucketExpr(f.Bucket, "day") + ` AS b, count(), uniqExact(athlete_id), ` + strings.Join(cols, ", ") + `
+FROM training_wellness FINAL WHERE ` + cond + ` GROUP BY b ORDER BY b`
+	var out []WellnessBucket
+	err := query(ctx, r.Store, "wellness", q, args, func(rows store.Rows) error {
+		n := len(WellnessColumns)
+		wb := WellnessBucket{Sums: make([]float64, n), Counts: make([]uint64, n), ItemAths: make([]uint64, n)}
+		dest := []any{&wb.Bucket, &wb.Reports, &wb.Athletes}
+		for i := range n {
+			dest = append(dest, &wb.Sums[i], &wb.Counts[i], &wb.ItemAths[i])
+		}
+		if err := rows.Scan(dest...); err != nil {
+			return err
+		}
+		out = append(out, wb)
+		return nil
+	})
+	return out, err
+}
+
+// AthleteStatus is an athlete's most concerning status in a bucket.
+type AthleteStatus struct {
+	Athlete string
+	Bucket  time.Time
+	Status  uint8
+	Rows    uint64
+}
+
+// Statuses returns each assessed athlete's most concerning status per bucket (from the
+// fatigue service's fatigue_assessments, migration 0200).
+func (r Repo) Statuses(ctx context.Context, f Filter) ([]AthleteStatus, error) {
+	cond, args := f.where("as_of", false)
+	q := `SELECT athlete_id, ` + bucketExpr(f.Bucket, "as_of") + ` AS b, max(status), count()
+FROM fatigue_assessments FINAL WHERE ` + cond + ` AND status > 0 GROUP BY athlete_id, b ORDER BY b, athlete_id`
+	var out []AthleteStatus
+	err := query(ctx, r.Store, "statuses", q, args, func(rows store.Rows) error {
+		var s AthleteStatus
+		if err := rows.Scan(&s.Athlete, &s.Bucket, &s.Status, &s.Rows); err != nil {
+			return err
+		}
+		out = append(out, s)
+		return nil
+	})
+	return out, err
+}
+
+// RatedExposures returns rated working sets grouped by athlete, exercise, reps, load and day,
+// with the mean RPE (10 - effective RIR, so RIR-only sets count too).
+func (r Repo) RatedExposures(ctx context.Context, f Filter) ([]domain.RatedExposure, error) {
+	cond, args := f.where("day", true)
+	q := `SELECT athlete_id, exercise, reps, load_kg, day, avg(10 - assumeNotNull(effective_rir)), count()
+FROM training_sets FINAL WHERE ` + cond + ` AND is_working = 1 AND isNotNull(effective_rir) AND load_kg > 0
+GROUP BY athlete_id, exercise, reps, load_kg, day`
+	var out []domain.RatedExposure
+	err := query(ctx, r.Store, "rated exposures", q, args, func(rows store.Rows) error {
+		var e domain.RatedExposure
+		if err := rows.Scan(&e.Athlete, &e.Exercise, &e.Reps, &e.LoadKg, &e.Day, &e.MeanRPE, &e.Sets); err != nil {
+			return err
+		}
+		out = append(out, e)
+		return nil
+	})
+	return out, err
+}
+
+// Coverage counts the distinct athletes and stored rows (sets, sessions, wellness reports,
+// assessments) in the filter.
+func (r Repo) Coverage(ctx context.Context, f Filter) (athletes uint64, rows uint64, err error) {
+	setCond, setArgs := f.where("day", false)
+	rawCond, rawArgs := f.where("day", true)
+	asCond, asArgs := f.where("as_of", false)
+	q := `SELECT uniqExact(athlete_id), sum(n) FROM (
+    SELECT athlete_id, sumMerge(set_rows) AS n FROM trend_sets_daily WHERE ` + setCond + ` GROUP BY athlete_id
+    UNION ALL SELECT athlete_id, toInt64(count()) AS n FROM training_sessions FINAL WHERE ` + rawCond + ` GROUP BY athlete_id
+    UNION ALL SELECT athlete_id, toInt64(count()) AS n FROM training_wellness FINAL WHERE ` + rawCond + ` GROUP BY athlete_id
+    UNION ALL SELECT athlete_id, toInt64(count()) AS n FROM fatigue_assessments FINAL WHERE ` + asCond + ` GROUP BY athlete_id)`
+	args := append(append(append(append([]any{}, setArgs...), rawArgs...), rawArgs...), asArgs...)
+	var n int64
+	if err := store.QueryRow(ctx, r.Store, q, args...).Scan(&athletes, &n); err != nil {
+		return 0, 0, fmt.Errorf("coverage: %w", err)
+	}
+	return athletes, uint64(max(n, 0)), nil
+}

@@ -1,0 +1,483 @@
+// Package app answers trend queries and detects team trends: it runs the adapters' SQL, turns
+// per-athlete aggregates into team series with the domain's statistics, and publishes
+// TeamTrendDetected / TeamTrendEnded once per episode.
+package app
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"time"
+
+	commonv1 "github.com/supercomp/supercomp/pkg/gen/supercomp/common/v1"
+	trendsv1 "github.com/supercomp/supercomp/pkg/gen/supercomp/trends/v1"
+	"github.com/supercomp/supercomp/services/fatigue/internal/trends/adapters"
+	"github.com/supercomp/supercomp/services/fatigue/internal/trends/domain"
+)
+
+// Query is a validated GetTeamTrends request.
+type Query struct {
+	Team     string
+	Group    string
+	Athletes []string // nil: everyone (in the group)
+	Range    domain.Range
+	Bucket   domain.Bucketing
+	Metrics  []trendsv1.TrendMetric // never empty
+}
+
+// Trends answers trend queries.
+type Trends struct {
+	Repo adapters.Repo
+}
+
+var liftEnum = map[string]commonv1.LiftCategory{
+	"squat": commonv1.LiftCategory_LIFT_CATEGORY_SQUAT, "bench_press": commonv1.LiftCategory_LIFT_CATEGORY_BENCH_PRESS,
+	"deadlift": commonv1.LiftCategory_LIFT_CATEGORY_DEADLIFT, "overhead_press": commonv1.LiftCategory_LIFT_CATEGORY_OVERHEAD_PRESS,
+	"row": commonv1.LiftCategory_LIFT_CATEGORY_ROW, "pull_up": commonv1.LiftCategory_LIFT_CATEGORY_PULL_UP,
+	"other": commonv1.LiftCategory_LIFT_CATEGORY_OTHER,
+}
+
+var liftOrder = []string{"squat", "bench_press", "deadlift", "overhead_press", "row", "pull_up", "other"}
+
+var liftLabel = map[string]string{"squat": "squat", "bench_press": "bench", "deadlift": "deadlift", "overhead_press": "OHP",
+	"row": "row", "pull_up": "pull-up", "other": "other"}
+
+var wellnessItems = []struct {
+	item  commonv1.WellnessItem
+	label string
+	unit  string
+}{
+	{commonv1.WellnessItem_WELLNESS_ITEM_FATIGUE, "fatigue", "1-5"},
+	{commonv1.WellnessItem_WELLNESS_ITEM_SLEEP_QUALITY, "sleep quality", "1-5"},
+	{commonv1.WellnessItem_WELLNESS_ITEM_SORENESS, "soreness", "1-5"},
+	{commonv1.WellnessItem_WELLNESS_ITEM_STRESS, "stress", "1-5"},
+	{commonv1.WellnessItem_WELLNESS_ITEM_MOOD, "mood", "1-5"},
+	{commonv1.WellnessItem_WELLNESS_ITEM_MOTIVATION, "motivation", "1-5"},
+	{commonv1.WellnessItem_WELLNESS_ITEM_JOINT_PAIN, "joint pain", "0-5"},
+	{commonv1.WellnessItem_WELLNESS_ITEM_SLEEP_HOURS, "sleep hours", "h"},
+	{commonv1.WellnessItem_WELLNESS_ITEM_READINESS, "readiness", "0-10"},
+}
+
+// quantileStats are the spread statistics of distribution series.
+var quantileStats = []struct {
+	stat trendsv1.TrendStatistic
+	q    float64
+	name string
+}{
+	{trendsv1.TrendStatistic_TREND_STATISTIC_P10, 0.10, "p10"},
+	{trendsv1.TrendStatistic_TREND_STATISTIC_P25, 0.25, "p25"},
+	{trendsv1.TrendStatistic_TREND_STATISTIC_MEDIAN, 0.50, "median"},
+	{trendsv1.TrendStatistic_TREND_STATISTIC_P75, 0.75, "p75"},
+	{trendsv1.TrendStatistic_TREND_STATISTIC_P90, 0.90, "p90"},
+}
+
+// grid aligns points with the response's buckets.
+type grid struct {
+	buckets []time.Time
+	index   map[time.Time]int
+}
+
+func newGrid(buckets []time.Time) grid {
+	g := grid{buckets: buckets, index: map[time.Time]int{}}
+	for i, b := range buckets {
+		g.index[b] = i
+	}
+	return g
+}
+
+func (g grid) series(metric trendsv1.TrendMetric, stat trendsv1.TrendStatistic, unit, label string) *trendsv1.TrendSeries {
+	s := &trendsv1.TrendSeries{Metric: metric, Statistic: stat, Unit: unit, Label: label}
+	for _, b := range g.buckets {
+		s.Points = append(s.Points, &trendsv1.TrendPoint{BucketStart: domain.DateProto(b)})
+	}
+	return s
+}
+
+func (g grid) set(s *trendsv1.TrendSeries, bucket time.Time, value float64, athletes uint64, rows uint64) {
+	i, ok := g.index[domain.Date(bucket)]
+	if !ok {
+		return
+	}
+	v := value
+	s.Points[i].Value = &v
+	s.Points[i].Athletes = uint32(athletes)
+	s.Points[i].Rows = rows
+}
+
+// TeamTrends answers GetTeamTrends.
+func (t Trends) TeamTrends(ctx context.Context, q Query) (*trendsv1.GetTeamTrendsResponse, error) {
+	f := adapters.Filter{Team: q.Team, Athletes: q.Athletes, From: q.Range.From, To: q.Range.To, Bucket: q.Bucket}
+	if q.Group != "" {
+		members, err := t.Repo.GroupMembers(ctx, q.Team, q.Group)
+		if err != nil {
+			return nil, err
+		}
+		f.Athletes = intersect(members, q.Athletes)
+	}
+	buckets := domain.Buckets(q.Range.From, q.Range.To, q.Bucket)
+	g := newGrid(buckets)
+	resp := &trendsv1.GetTeamTrendsResponse{
+		Range:  &commonv1.DateRange{Start: domain.DateProto(q.Range.From), End: domain.DateProto(q.Range.To)},
+		Bucket: bucketEnum(q.Bucket),
+	}
+	for _, b := range buckets {
+		resp.Buckets = append(resp.Buckets, domain.DateProto(b))
+	}
+	athletes, rows, err := t.Repo.Coverage(ctx, f)
+	if err != nil {
+		return nil, err
+	}
+	resp.AthletesCovered, resp.RowsCovered = uint32(athletes), rows
+	for _, m := range q.Metrics {
+		var series []*trendsv1.TrendSeries
+		var err error
+		switch m {
+		case trendsv1.TrendMetric_TREND_METRIC_VOLUME_LOAD, trendsv1.TrendMetric_TREND_METRIC_HARD_SETS:
+			series, err = t.liftSeries(ctx, f, g, m)
+		case trendsv1.TrendMetric_TREND_METRIC_SESSION_LOAD:
+			series, err = t.sessionLoad(ctx, f, g)
+		case trendsv1.TrendMetric_TREND_METRIC_ACWR:
+			series, err = t.acwr(ctx, f, g)
+		case trendsv1.TrendMetric_TREND_METRIC_WELLNESS:
+			series, err = t.wellness(ctx, f, g)
+		case trendsv1.TrendMetric_TREND_METRIC_E1RM_CHANGE:
+			series, err = t.e1rmChange(ctx, f, g)
+		case trendsv1.TrendMetric_TREND_METRIC_RPE_AT_FAMILIAR_LOADS:
+			series, err = t.rpeFamiliar(ctx, f, g)
+		case trendsv1.TrendMetric_TREND_METRIC_STATUS_SHARE:
+			series, err = t.statusShare(ctx, f, g)
+		default:
+			err = fmt.Errorf("metric %s is not supported", m)
+		}
+		if err != nil {
+			return nil, err
+		}
+		resp.Series = append(resp.Series, series...)
+	}
+	return resp, nil
+}
+
+func bucketEnum(b domain.Bucketing) trendsv1.TrendBucket {
+	if b == domain.Day {
+		return trendsv1.TrendBucket_TREND_BUCKET_DAY
+	}
+	return trendsv1.TrendBucket_TREND_BUCKET_WEEK
+}
+
+// intersect returns the members also listed (all members when the list is nil); never nil.
+func intersect(members, list []string) []string {
+	out := []string{}
+	if list == nil {
+		return append(out, members...)
+	}
+	want := map[string]bool{}
+	for _, a := range list {
+		want[a] = true
+	}
+	for _, m := range members {
+		if want[m] {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+func (t Trends) liftSeries(ctx context.Context, f adapters.Filter, g grid, m trendsv1.TrendMetric) ([]*trendsv1.TrendSeries, error) {
+	lbs, err := t.Repo.SetsByLift(ctx, f)
+	if err != nil {
+		return nil, err
+	}
+	byLift := map[string]*trendsv1.TrendSeries{}
+	for _, lift := range liftOrder {
+		var s *trendsv1.TrendSeries
+		if m == trendsv1.TrendMetric_TREND_METRIC_VOLUME_LOAD {
+			s = g.series(m, trendsv1.TrendStatistic_TREND_STATISTIC_SUM, "kg", "Volume-load "+liftLabel[lift]+" (kg)")
+		} else {
+			s = g.series(m, trendsv1.TrendStatistic_TREND_STATISTIC_SUM, "sets", "Hard sets "+liftLabel[lift])
+		}
+		s.LiftCategory = liftEnum[lift]
+		byLift[lift] = s
+	}
+	for _, lb := range lbs {
+		s, ok := byLift[lb.Lift]
+		if !ok {
+			s = byLift["other"]
+		}
+		v := lb.VolumeKg
+		if m == trendsv1.TrendMetric_TREND_METRIC_HARD_SETS {
+			v = float64(lb.HardSets)
+		}
+		if lb.Athletes == 0 { // warm-ups only: no working sets to sum
+			continue
+		}
+		g.set(s, lb.Bucket, v, lb.Athletes, uint64(max(lb.Rows, 0)))
+	}
+	var out []*trendsv1.TrendSeries
+	for _, lift := range liftOrder {
+		out = append(out, byLift[lift])
+	}
+	return out, nil
+}
+
+func (t Trends) sessionLoad(ctx context.Context, f adapters.Filter, g grid) ([]*trendsv1.TrendSeries, error) {
+	daily, err := t.Repo.DailySessionLoad(ctx, f)
+	if err != nil {
+		return nil, err
+	}
+	type agg struct {
+		sum      float64
+		rows     uint64
+		athletes map[string]bool
+	}
+	per := map[time.Time]*agg{}
+	for _, d := range daily {
+		b := domain.BucketStart(d.Day, f.Bucket)
+		a := per[b]
+		if a == nil {
+			a = &agg{athletes: map[string]bool{}}
+			per[b] = a
+		}
+		a.sum += d.LoadAU
+		a.rows += d.Rows
+		a.athletes[d.Athlete] = true
+	}
+	m := trendsv1.TrendMetric_TREND_METRIC_SESSION_LOAD
+	sum := g.series(m, trendsv1.TrendStatistic_TREND_STATISTIC_SUM, "au", "Session load, team (au)")
+	mean := g.series(m, trendsv1.TrendStatistic_TREND_STATISTIC_MEAN, "au", "Session load per athlete (au)")
+	for b, a := range per {
+		n := uint64(len(a.athletes))
+		g.set(sum, b, a.sum, n, a.rows)
+		g.set(mean, b, a.sum/float64(n), n, a.rows)
+	}
+	return []*trendsv1.TrendSeries{sum, mean}, nil
+}
+
+// acwrValues returns each athlete's ACWR at the end of every bucket (clipped to the range end),
+// plus the rows that fed them.
+func (t Trends) acwrValues(ctx context.Context, f adapters.Filter, buckets []time.Time) (map[time.Time][]float64, uint64, error) {
+	wf := f
+	wf.From = f.From.AddDate(0, 0, -domain.ACWRLookbackDays)
+	daily, err := t.Repo.DailySessionLoad(ctx, wf)
+	if err != nil {
+		return nil, 0, err
+	}
+	first, err := t.Repo.FirstLoadDays(ctx, f)
+	if err != nil {
+		return nil, 0, err
+	}
+	loads := map[string]map[time.Time]float64{}
+	var rows uint64
+	for _, d := range daily {
+		if loads[d.Athlete] == nil {
+			loads[d.Athlete] = map[time.Time]float64{}
+		}
+		loads[d.Athlete][domain.Date(d.Day)] += d.LoadAU
+		rows += d.Rows
+	}
+	out := map[time.Time][]float64{}
+	athletes := make([]string, 0, len(loads))
+	for a := range loads {
+		athletes = append(athletes, a)
+	}
+	sort.Strings(athletes)
+	for _, b := range buckets {
+		end := domain.BucketEnd(b, f.Bucket, f.To)
+		for _, a := range athletes {
+			if v, ok := domain.ACWRAt(loads[a], wf.From, first[a], end); ok {
+				out[b] = append(out[b], v)
+			}
+		}
+	}
+	return out, rows, nil
+}
+
+func (t Trends) acwr(ctx context.Context, f adapters.Filter, g grid) ([]*trendsv1.TrendSeries, error) {
+	vals, rows, err := t.acwrValues(ctx, f, g.buckets)
+	if err != nil {
+		return nil, err
+	}
+	m := trendsv1.TrendMetric_TREND_METRIC_ACWR
+	var out []*trendsv1.TrendSeries
+	for _, qs := range quantileStats {
+		s := g.series(m, qs.stat, "ratio", "ACWR "+qs.name)
+		for b, xs := range vals {
+			if v, ok := domain.Quantile(xs, qs.q); ok {
+				g.set(s, b, v, uint64(len(xs)), rows)
+			}
+		}
+		out = append(out, s)
+	}
+	return out, nil
+}
+
+func (t Trends) wellness(ctx context.Context, f adapters.Filter, g grid) ([]*trendsv1.TrendSeries, error) {
+	wbs, err := t.Repo.Wellness(ctx, f)
+	if err != nil {
+		return nil, err
+	}
+	m := trendsv1.TrendMetric_TREND_METRIC_WELLNESS
+	var out []*trendsv1.TrendSeries
+	for i, it := range wellnessItems {
+		s := g.series(m, trendsv1.TrendStatistic_TREND_STATISTIC_MEAN, it.unit, "Wellness "+it.label)
+		s.WellnessItem = it.item
+		for _, wb := range wbs {
+			if wb.Counts[i] > 0 {
+				g.set(s, wb.Bucket, wb.Sums[i]/float64(wb.Counts[i]), wb.ItemAths[i], wb.Counts[i])
+			}
+		}
+		out = append(out, s)
+	}
+	return out, nil
+}
+
+func (t Trends) e1rmChange(ctx context.Context, f adapters.Filter, g grid) ([]*trendsv1.TrendSeries, error) {
+	bests, err := t.Repo.BestE1RM(ctx, f)
+	if err != nil {
+		return nil, err
+	}
+	type cell struct {
+		pcts []float64
+		sets uint64
+	}
+	cells := map[string]map[time.Time]*cell{}
+	for _, c := range domain.E1RMChanges(bests) {
+		if cells[c.Lift] == nil {
+			cells[c.Lift] = map[time.Time]*cell{}
+		}
+		x := cells[c.Lift][c.Bucket]
+		if x == nil {
+			x = &cell{}
+			cells[c.Lift][c.Bucket] = x
+		}
+		x.pcts = append(x.pcts, c.Pct)
+		x.sets += c.Sets
+	}
+	m := trendsv1.TrendMetric_TREND_METRIC_E1RM_CHANGE
+	var out []*trendsv1.TrendSeries
+	for _, lift := range adapters.MainLifts {
+		for _, qs := range quantileStats[1:4] { // p25, median, p75: the median and its spread
+			s := g.series(m, qs.stat, "%", "e1RM change "+liftLabel[lift]+" "+qs.name+" (%)")
+			s.LiftCategory = liftEnum[lift]
+			for b, x := range cells[lift] {
+				if v, ok := domain.Quantile(x.pcts, qs.q); ok {
+					g.set(s, b, v, uint64(len(x.pcts)), x.sets)
+				}
+			}
+			out = append(out, s)
+		}
+	}
+	return out, nil
+}
+
+// rpeWeekly returns, per bucket, each athlete's mean RPE deviation at familiar loads and the
+// sets behind them. Exposures from the window before the range serve as baselines only.
+func (t Trends) rpeWeekly(ctx context.Context, f adapters.Filter) (map[time.Time]map[string]float64, map[time.Time]uint64, error) {
+	wf := f
+	wf.From = f.From.AddDate(0, 0, -domain.FamiliarWindowDays)
+	exps, err := t.Repo.RatedExposures(ctx, wf)
+	if err != nil {
+		return nil, nil, err
+	}
+	type acc struct {
+		sum float64
+		n   int
+	}
+	per := map[time.Time]map[string]*acc{}
+	sets := map[time.Time]uint64{}
+	for _, d := range domain.FamiliarLoadDeviations(exps, domain.FamiliarWindowDays, domain.FamiliarLoadTolerance) {
+		if d.Day.Before(f.From) {
+			continue
+		}
+		b := domain.BucketStart(d.Day, f.Bucket)
+		if per[b] == nil {
+			per[b] = map[string]*acc{}
+		}
+		a := per[b][d.Athlete]
+		if a == nil {
+			a = &acc{}
+			per[b][d.Athlete] = a
+		}
+		a.sum += d.Delta
+		a.n++
+		sets[b] += d.Sets
+	}
+	out := map[time.Time]map[string]float64{}
+	for b, m := range per {
+		out[b] = map[string]float64{}
+		for a, x := range m {
+			out[b][a] = x.sum / float64(x.n)
+		}
+	}
+	return out, sets, nil
+}
+
+func values(m map[string]float64) []float64 {
+	out := make([]float64, 0, len(m))
+	for _, v := range m {
+		out = append(out, v)
+	}
+	return out
+}
+
+func (t Trends) rpeFamiliar(ctx context.Context, f adapters.Filter, g grid) ([]*trendsv1.TrendSeries, error) {
+	weekly, sets, err := t.rpeWeekly(ctx, f)
+	if err != nil {
+		return nil, err
+	}
+	m := trendsv1.TrendMetric_TREND_METRIC_RPE_AT_FAMILIAR_LOADS
+	median := g.series(m, trendsv1.TrendStatistic_TREND_STATISTIC_MEDIAN, "rpe", "RPE at familiar loads vs baseline, median")
+	p75 := g.series(m, trendsv1.TrendStatistic_TREND_STATISTIC_P75, "rpe", "RPE at familiar loads vs baseline, p75")
+	for b, byAthlete := range weekly {
+		xs := values(byAthlete)
+		if v, ok := domain.Median(xs); ok {
+			g.set(median, b, v, uint64(len(xs)), sets[b])
+		}
+		if v, ok := domain.Quantile(xs, 0.75); ok {
+			g.set(p75, b, v, uint64(len(xs)), sets[b])
+		}
+	}
+	return []*trendsv1.TrendSeries{median, p75}, nil
+}
+
+var statuses = []struct {
+	status commonv1.AthleteStatus
+	label  string
+}{
+	{commonv1.AthleteStatus_ATHLETE_STATUS_OK, "ok"},
+	{commonv1.AthleteStatus_ATHLETE_STATUS_WATCH, "watch"},
+	{commonv1.AthleteStatus_ATHLETE_STATUS_DELOAD_RECOMMENDED, "deload recommended"},
+}
+
+func (t Trends) statusShare(ctx context.Context, f adapters.Filter, g grid) ([]*trendsv1.TrendSeries, error) {
+	sts, err := t.Repo.Statuses(ctx, f)
+	if err != nil {
+		return nil, err
+	}
+	type agg struct {
+		total uint64
+		rows  uint64
+		per   map[uint8]uint64
+	}
+	per := map[time.Time]*agg{}
+	for _, s := range sts {
+		a := per[s.Bucket]
+		if a == nil {
+			a = &agg{per: map[uint8]uint64{}}
+			per[s.Bucket] = a
+		}
+		a.total++
+		a.rows += s.Rows
+		a.per[min(s.Status, uint8(commonv1.AthleteStatus_ATHLETE_STATUS_DELOAD_RECOMMENDED))]++
+	}
+	m := trendsv1.TrendMetric_TREND_METRIC_STATUS_SHARE
+	var out []*trendsv1.TrendSeries
+	for _, st := range statuses {
+		s := g.series(m, trendsv1.TrendStatistic_TREND_STATISTIC_SHARE, "share", "Share "+st.label)
+		s.Status = st.status
+		for b, a := range per {
+			g.set(s, b, float64(a.per[uint8(st.status)])/float64(a.total), a.total, a.rows)
+		}
+		out = append(out, s)
+	}
+	return out, nil
+}

@@ -1,0 +1,81 @@
+// Package trendstest runs trend tests against both store backends: the ClickHouse server
+// (storetest's DSN rules) and chDB (one session per test process, opened by Main), each test on
+// a fresh, migrated database.
+package trendstest
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/supercomp/supercomp/pkg/store"
+	"github.com/supercomp/supercomp/pkg/store/chdbstore"
+	"github.com/supercomp/supercomp/pkg/store/storetest"
+)
+
+var chdbDir string
+
+// Main opens the process's chDB session (kept open for the whole run) and runs the tests.
+func Main(m *testing.M) int {
+	dir, err := os.MkdirTemp("", "trends-chdb-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	defer os.RemoveAll(dir)
+	keeper, err := chdbstore.Open(context.Background(), dir, "default", nil)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	defer keeper.Close()
+	chdbDir = dir
+	return m.Run()
+}
+
+// Backends runs fn once per backend on a fresh migrated database.
+func Backends(t *testing.T, fn func(t *testing.T, st store.Store)) {
+	t.Run("clickhouse", func(t *testing.T) {
+		st := storetest.OpenServer(t, "trends")
+		migrate(t, st)
+		fn(t, st)
+	})
+	t.Run("chdb", func(t *testing.T) {
+		st := OpenChDB(t)
+		migrate(t, st)
+		fn(t, st)
+	})
+}
+
+// OpenChDB opens a fresh database on the process's chDB session (dropped at cleanup).
+func OpenChDB(t testing.TB) store.Store {
+	t.Helper()
+	if chdbDir == "" {
+		t.Fatal("trendstest.Main did not run (call it from TestMain)")
+	}
+	var b [4]byte
+	_, _ = rand.Read(b[:])
+	db := "trends_" + hex.EncodeToString(b[:])
+	st, err := chdbstore.Open(context.Background(), chdbDir, db, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		_ = st.Exec(context.Background(), "DROP DATABASE IF EXISTS "+db)
+		_ = st.Close()
+	})
+	return st
+}
+
+func migrate(t testing.TB, st store.Store) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if err := store.Migrate(ctx, st, store.Migrations, nil); err != nil {
+		t.Fatal(err)
+	}
+}
