@@ -1,0 +1,181 @@
+package ports
+
+import (
+	"context"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+	"go.uber.org/zap"
+
+	"github.com/supercomp/supercomp/pkg/bus"
+	"github.com/supercomp/supercomp/pkg/events"
+	"github.com/supercomp/supercomp/services/fatigue/internal/trends/adapters"
+	"github.com/supercomp/supercomp/services/fatigue/internal/trends/app"
+)
+
+// Durable consumer names.
+const (
+	DurableAssessed = "trends-assessed"
+	DurableProfiles = "trends-profiles"
+)
+
+// NewAssessedConsumer checks a team whenever assessments of its athletes arrive (event-driven
+// detection); a batch checks each team once, and acks only after the check succeeded.
+func NewAssessedConsumer(ctx context.Context, b *bus.Bus, det *app.Detector, log *zap.Logger) (*bus.Consumer, error) {
+	return b.NewBatchConsumer(ctx, bus.ConsumerConfig{
+		Stream: bus.StreamAnalysis, Durable: DurableAssessed, FilterSubjects: []string{"sc.analysis.*.*.assessed"},
+		MaxDeliver: -1, Batch: 1000, MaxWait: 2 * time.Second,
+	}, func(ctx context.Context, msgs []jetstream.Msg) error {
+		teams := map[string]bool{}
+		for _, m := range msgs {
+			ev, err := events.Decode(m.Data())
+			if err != nil || !bus.ValidToken(ev.GetTeamId()) {
+				continue // nothing to check; the assessment itself is recorded elsewhere
+			}
+			teams[ev.GetTeamId()] = true
+		}
+		for _, t := range sortedKeys(teams) {
+			if err := det.CheckTeam(ctx, t); err != nil {
+				return err
+			}
+		}
+		return nil
+	}, log)
+}
+
+// NewProfilesConsumer records position groups from AthleteProfileUpdated.
+func NewProfilesConsumer(ctx context.Context, b *bus.Bus, repo adapters.Repo, log *zap.Logger) (*bus.Consumer, error) {
+	return b.NewBatchConsumer(ctx, bus.ConsumerConfig{
+		Stream: bus.StreamProgramming, Durable: DurableProfiles, FilterSubjects: []string{"sc.programming.*.*.profile_updated"},
+		MaxDeliver: -1, Batch: 1000,
+	}, func(ctx context.Context, msgs []jetstream.Msg) error {
+		var ps []adapters.Profile
+		for _, m := range msgs {
+			ev, err := events.Decode(m.Data())
+			if err != nil || ev.GetAthleteProfileUpdated() == nil {
+				continue
+			}
+			p := ev.GetAthleteProfileUpdated()
+			ps = append(ps, adapters.Profile{Team: ev.GetTeamId(), Athlete: ev.GetAthleteId(), Group: p.GetPositionGroup(),
+				Active: p.GetActive(), Revision: p.GetRevision()})
+		}
+		return repo.SaveProfiles(ctx, ps)
+	}, log)
+}
+
+func sortedKeys(m map[string]bool) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// Ticker runs fn every period until stopped (a lifecycle component). Failures are logged and
+// retried at the next tick: both jobs are idempotent passes.
+type Ticker struct {
+	Label  string
+	Period time.Duration
+	Fn     func(ctx context.Context) error
+	Log    *zap.Logger
+
+	once sync.Once
+	stop chan struct{}
+	done chan struct{}
+}
+
+func (t *Ticker) init() {
+	t.once.Do(func() { t.stop, t.done = make(chan struct{}), make(chan struct{}) })
+}
+
+// Name implements lifecycle.Component.
+func (t *Ticker) Name() string { return t.Label }
+
+// Start implements lifecycle.Component.
+func (t *Ticker) Start(ctx context.Context) error {
+	t.init()
+	defer close(t.done)
+	runCtx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	go func() {
+		select {
+		case <-t.stop:
+			cancel()
+		case <-runCtx.Done():
+		}
+	}()
+	tick := time.NewTicker(t.Period)
+	defer tick.Stop()
+	for {
+		if err := t.Fn(runCtx); err != nil && runCtx.Err() == nil {
+			t.Log.Warn("periodic job failed", zap.String("job", t.Label), zap.Error(err))
+		}
+		select {
+		case <-runCtx.Done():
+			return nil
+		case <-tick.C:
+		}
+	}
+}
+
+// Stop implements lifecycle.Component.
+func (t *Ticker) Stop(ctx context.Context) error {
+	t.init()
+	select {
+	case <-t.stop:
+	default:
+		close(t.stop)
+	}
+	select {
+	case <-t.done:
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-time.After(50 * time.Millisecond):
+		// Start was never called.
+	}
+	return nil
+}
+
+// Reconciler returns the periodic rollup reconcile job: each pass rechecks the days that had
+// set rows recorded since shortly before the previous pass (48 hours back on the first).
+func Reconciler(repo adapters.Repo, now func() time.Time) func(ctx context.Context) error {
+	var last time.Time
+	return func(ctx context.Context) error {
+		start := now()
+		since := start.Add(-48 * time.Hour)
+		if !last.IsZero() {
+			since = last.Add(-10 * time.Minute) // overlap covers inserts in flight during a pass
+		}
+		touched, err := repo.TouchedDays(ctx, since)
+		if err != nil {
+			return err
+		}
+		for team, rg := range touched {
+			if err := repo.Reconcile(ctx, team, rg); err != nil {
+				return err
+			}
+		}
+		last = start
+		return nil
+	}
+}
+
+// PeriodicDetection returns the periodic detection job: every team with assessments in the
+// last two weeks is checked (so an episode also ends when assessments stop flowing).
+func PeriodicDetection(det *app.Detector) func(ctx context.Context) error {
+	return func(ctx context.Context) error {
+		teams, err := det.Trends.Repo.ActiveTeams(ctx, det.Now().AddDate(0, 0, -14))
+		if err != nil {
+			return err
+		}
+		for _, t := range teams {
+			if err := det.CheckTeam(ctx, t); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+}

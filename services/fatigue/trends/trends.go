@@ -1,0 +1,85 @@
+// Package trends is the fatigue service's team-wide trends: the TrendsService gRPC handlers and
+// the lifecycle components of team-trend detection (an ANALYSIS consumer for event-driven
+// checks, a PROGRAMMING consumer for position groups, a periodic check and the rollup
+// reconciler). The fatigue module registers it; everything else stays in internal/trends.
+package trends
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/supercomp/supercomp/pkg/events"
+	eventsv1 "github.com/supercomp/supercomp/pkg/gen/supercomp/events/v1"
+	trendsv1 "github.com/supercomp/supercomp/pkg/gen/supercomp/trends/v1"
+	"github.com/supercomp/supercomp/pkg/lifecycle"
+	"github.com/supercomp/supercomp/pkg/service"
+	"github.com/supercomp/supercomp/services/fatigue/internal/trends/adapters"
+	"github.com/supercomp/supercomp/services/fatigue/internal/trends/app"
+	"github.com/supercomp/supercomp/services/fatigue/internal/trends/domain"
+	"github.com/supercomp/supercomp/services/fatigue/internal/trends/ports"
+)
+
+// Default periods of the background jobs.
+const (
+	DetectEvery    = 15 * time.Minute
+	ReconcileEvery = 5 * time.Minute
+)
+
+// Trends serves TrendsService and runs detection.
+type Trends struct {
+	ports.Server
+	components []lifecycle.Component
+	detector   *app.Detector
+}
+
+var _ trendsv1.TrendsServiceServer = (*Trends)(nil)
+
+// New builds the trends from the host's dependencies. Without ClickHouse the RPCs answer
+// Unimplemented and nothing runs; without NATS only the queries work.
+func New(deps service.Deps) (*Trends, error) {
+	t := &Trends{}
+	t.Now = time.Now
+	if deps.Store == nil {
+		return t, nil
+	}
+	repo := adapters.Repo{Store: deps.Store}
+	t.Server.Trends = app.Trends{Repo: repo}
+	log := deps.Log
+	t.components = append(t.components, &ports.Ticker{Label: "trends reconciler", Period: ReconcileEvery,
+		Fn: ports.Reconciler(repo, time.Now), Log: log})
+	if deps.Bus == nil {
+		return t, nil
+	}
+	det := &app.Detector{Trends: t.Server.Trends, Rules: domain.DefaultRules(), ID: events.DeterministicID, Now: time.Now,
+		Publish: func(ctx context.Context, ev *eventsv1.Event) error {
+			_, err := events.Publish(ctx, deps.Bus, ev)
+			return err
+		}}
+	t.detector = det
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	assessed, err := ports.NewAssessedConsumer(ctx, deps.Bus, det, log)
+	if err != nil {
+		return nil, fmt.Errorf("trends: %w", err)
+	}
+	profiles, err := ports.NewProfilesConsumer(ctx, deps.Bus, repo, log)
+	if err != nil {
+		return nil, fmt.Errorf("trends: %w", err)
+	}
+	t.components = append(t.components, assessed, profiles,
+		&ports.Ticker{Label: "trends detector", Period: DetectEvery, Fn: ports.PeriodicDetection(det), Log: log})
+	return t, nil
+}
+
+// Components returns the lifecycle components for the host to start and stop.
+func (t *Trends) Components() []lifecycle.Component { return t.components }
+
+// CheckTeam runs team-trend detection for one team now.
+func (t *Trends) CheckTeam(ctx context.Context, team string) error {
+	if t.detector == nil {
+		return errors.New("trends: detection needs ClickHouse and NATS")
+	}
+	return t.detector.CheckTeam(ctx, team)
+}
