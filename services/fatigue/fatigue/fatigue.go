@@ -19,6 +19,7 @@ import (
 	"github.com/supercomp/supercomp/services/fatigue/internal/adapters"
 	"github.com/supercomp/supercomp/services/fatigue/internal/app"
 	"github.com/supercomp/supercomp/services/fatigue/internal/ports"
+	"github.com/supercomp/supercomp/services/fatigue/trends"
 )
 
 // Name is the service's short name in logs, flags and metrics.
@@ -29,6 +30,7 @@ type Service struct {
 	deps   service.Deps
 	engine *ports.Engine
 	server *fatigueServer
+	trends *trends.Trends
 }
 
 var _ service.Module = (*Service)(nil)
@@ -65,7 +67,11 @@ func New(deps service.Deps) (*Service, error) {
 		return nil, fmt.Errorf("fatigue: %w", err)
 	}
 	srv := &fatigueServer{FatigueServer: ports.FatigueServer{Proc: proc, Thresholds: thresholds, History: history}, cache: cached}
-	return &Service{deps: deps, engine: engine, server: srv}, nil
+	tr, err := trends.New(deps)
+	if err != nil {
+		return nil, fmt.Errorf("fatigue: %w", err)
+	}
+	return &Service{deps: deps, engine: engine, server: srv, trends: tr}, nil
 }
 
 // fatigueServer invalidates the processor's threshold cache after an update.
@@ -85,11 +91,11 @@ func (s *fatigueServer) UpdateThresholds(ctx context.Context, req *fatiguev1.Upd
 // Name implements service.Module.
 func (s *Service) Name() string { return Name }
 
-// Register implements service.Module. TrendsService answers Unimplemented until the trends
-// issue fills it in; the contract is already the final one.
+// Register implements service.Module. TrendsService is served by package trends (queries and
+// team-trend detection).
 func (s *Service) Register(srv *grpc.Server) {
 	fatiguev1.RegisterFatigueServiceServer(srv, s.server)
-	trendsv1.RegisterTrendsServiceServer(srv, trendsv1.UnimplementedTrendsServiceServer{})
+	trendsv1.RegisterTrendsServiceServer(srv, s.trends)
 }
 
 // GRPCServices implements service.Module.
@@ -101,4 +107,6 @@ func (s *Service) GRPCServices() []string {
 }
 
 // Components implements service.Module.
-func (s *Service) Components() []lifecycle.Component { return []lifecycle.Component{s.engine} }
+func (s *Service) Components() []lifecycle.Component {
+	return append([]lifecycle.Component{s.engine}, s.trends.Components()...)
+}
