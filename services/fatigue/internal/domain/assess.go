@@ -207,9 +207,13 @@ func confidence(insufficient int, epleyOnly bool, history uint32, th Thresholds,
 // Conclude turns the assessment into a status under the alert hygiene and records the day's
 // mask: a rule that holds opens a recommendation unless one is open (hysteresis) or the
 // cooldown runs; it reports whether the result differs from the last published one.
-func (s *State) Conclude(res *Result, th Thresholds) { s.conclude(res, th) }
+func (s *State) Conclude(res *Result, th Thresholds) { s.conclude(res, th, true) }
 
-func (s *State) conclude(res *Result, th Thresholds) {
+// conclude applies the alert hygiene. canOpen is false for the catch-up assessment of a day
+// without events (advanceTo): nobody publishes that result, so a recommendation opened there
+// would set the status without ever sending DeloadRecommended. The rule is left to open it on
+// the next day with an event, when it still holds.
+func (s *State) conclude(res *Result, th Thresholds, canOpen bool) {
 	a := res.Assessed
 	d := DayFromDate(a.GetAsOf())
 	status := commonv1.AthleteStatus_ATHLETE_STATUS_OK
@@ -220,7 +224,7 @@ func (s *State) conclude(res *Result, th Thresholds) {
 		switch {
 		case s.Episode.Open:
 			status = commonv1.AthleteStatus_ATHLETE_STATUS_DELOAD_RECOMMENDED
-		case d <= s.Episode.CooldownUntil:
+		case d <= s.Episode.CooldownUntil || !canOpen:
 			status = commonv1.AthleteStatus_ATHLETE_STATUS_WATCH
 		default:
 			status = commonv1.AthleteStatus_ATHLETE_STATUS_DELOAD_RECOMMENDED
@@ -252,7 +256,7 @@ func (s *State) conclude(res *Result, th Thresholds) {
 // Step assesses the current day and concludes it: what the service runs after each event.
 func (s *State) Step(th Thresholds) Result {
 	res := s.Assess(s.LastDay, th)
-	s.conclude(&res, th)
+	s.conclude(&res, th, true)
 	return res
 }
 
@@ -485,11 +489,13 @@ func (s *State) barSpeed(d Day, th Thresholds) family {
 }
 
 // wellnessItems of the motivation-and-sleep family.
-var motSleepItems = []struct {
+type motSleepItem struct {
 	slot int
 	item commonv1.WellnessItem
 	name string
-}{
+}
+
+var motSleepItems = []motSleepItem{
 	{itemMotivation, commonv1.WellnessItem_WELLNESS_ITEM_MOTIVATION, "motivation"},
 	{itemFatigue, commonv1.WellnessItem_WELLNESS_ITEM_FATIGUE, "fatigue"},
 	{itemSleep, commonv1.WellnessItem_WELLNESS_ITEM_SLEEP_QUALITY, "sleep quality"},
@@ -510,7 +516,7 @@ func (s *State) wellness(d Day, th Thresholds) (sore, mot family) {
 			window = append(window, day)
 		}
 	}
-	zOf := func(slot int) (zs map[Day]float64, mean, sd float64, ok bool) {
+	zOf := func(value func(Day) (float64, bool)) (zs map[Day]float64, mean, sd float64, ok bool) {
 		if len(window) == 0 {
 			return nil, 0, 0, false
 		}
@@ -518,8 +524,8 @@ func (s *State) wellness(d Day, th Thresholds) (sore, mot family) {
 		var base []float64
 		for day := start - 1; day >= start-Day(wt.BaselineDays); day-- {
 			if s.inRing(day) {
-				if v := s.rec(day).Wellness[slot]; v > 0 {
-					base = append(base, float64(v))
+				if v, has := value(day); has {
+					base = append(base, v)
 				}
 			}
 		}
@@ -529,14 +535,14 @@ func (s *State) wellness(d Day, th Thresholds) (sore, mot family) {
 		mean, sd = MeanSD(base, true)
 		zs = map[Day]float64{}
 		for _, day := range window {
-			if v := s.rec(day).Wellness[slot]; v > 0 {
-				zs[day] = WellnessZ(float64(v), mean, sd)
+			if v, has := value(day); has {
+				zs[day] = WellnessZ(v, mean, sd)
 			}
 		}
 		return zs, mean, sd, len(zs) >= 3
 	}
-	itemEvidence := func(fam commonv1.SignalFamily, slot int, item commonv1.WellnessItem, name, metric string) (*eventsv1.Evidence, map[Day]bool, bool) {
-		zs, mean, sd, ok := zOf(slot)
+	itemEvidence := func(fam commonv1.SignalFamily, value func(Day) (float64, bool), item commonv1.WellnessItem, name, metric string) (*eventsv1.Evidence, map[Day]bool, bool) {
+		zs, mean, sd, ok := zOf(value)
 		if !ok {
 			return &eventsv1.Evidence{Family: fam, Metric: metric, Unit: "z", InsufficientData: true, WellnessItem: item,
 				Detail: fmt.Sprintf("Too few %s reports (needs 3 of the last %d and %d in the %d days before)", name, wt.WindowReports, minWellnessBaseline, wt.BaselineDays)}, nil, false
@@ -574,7 +580,7 @@ func (s *State) wellness(d Day, th Thresholds) (sore, mot family) {
 		}, flagged, true
 	}
 
-	ev, _, ok := itemEvidence(famSoreness, itemSoreness, commonv1.WellnessItem_WELLNESS_ITEM_SORENESS, "soreness", "soreness_z")
+	ev, _, ok := itemEvidence(famSoreness, s.itemValue(itemSoreness), commonv1.WellnessItem_WELLNESS_ITEM_SORENESS, "soreness", "soreness_z")
 	sore.evidence = append(sore.evidence, ev)
 	sore.abnormal = ev.GetAbnormal()
 	// Joint pain is absolute: any report in the last 7 days at or above the flag.
@@ -602,15 +608,47 @@ func (s *State) wellness(d Day, th Thresholds) (sore, mot family) {
 	}
 	sore.insufficient = !ok && !reported
 
-	anyOK := false
+	// The family's verdict rests on the composite of its items (the mean answer of motivation,
+	// fatigue and sleep quality per report, McLean 2010's summed score), z-scored against its
+	// own baseline like an item: three items each tested alone fire three times as often on
+	// noise, while overreaching moves them together. Each item's own z stays in the evidence
+	// (informative, not deciding) so a coach sees which answers moved.
+	ev, _, ok = itemEvidence(famMotSleep, s.compositeValue(motSleepItems), commonv1.WellnessItem_WELLNESS_ITEM_UNSPECIFIED,
+		"motivation, fatigue and sleep (mean answer)", "motivation_sleep_composite_z")
+	mot.evidence = append(mot.evidence, ev)
+	mot.abnormal = ev.GetAbnormal()
+	mot.insufficient = !ok
 	for _, it := range motSleepItems {
-		ev, _, ok := itemEvidence(famMotSleep, it.slot, it.item, it.name, strings.ReplaceAll(it.name, " ", "_")+"_z")
-		anyOK = anyOK || ok
-		mot.evidence = append(mot.evidence, ev)
-		mot.abnormal = mot.abnormal || ev.GetAbnormal()
+		iev, _, _ := itemEvidence(famMotSleep, s.itemValue(it.slot), it.item, it.name, strings.ReplaceAll(it.name, " ", "_")+"_z")
+		iev.Abnormal = false
+		mot.evidence = append(mot.evidence, iev)
 	}
-	mot.insufficient = !anyOK
 	return sore, mot
+}
+
+// itemValue reads one wellness item of a day (false when not answered).
+func (s *State) itemValue(slot int) func(Day) (float64, bool) {
+	return func(d Day) (float64, bool) {
+		v := s.rec(d).Wellness[slot]
+		return float64(v), v > 0
+	}
+}
+
+// compositeValue is the mean answer of the items a report answered (false when none).
+func (s *State) compositeValue(items []motSleepItem) func(Day) (float64, bool) {
+	return func(d Day) (float64, bool) {
+		sum, n := 0.0, 0
+		for _, it := range items {
+			if v := s.rec(d).Wellness[it.slot]; v > 0 {
+				sum += float64(v)
+				n++
+			}
+		}
+		if n == 0 {
+			return 0, false
+		}
+		return sum / float64(n), true
+	}
 }
 
 func capitalize(s string) string {

@@ -116,7 +116,7 @@ func TestHysteresisAndCooldown(t *testing.T) {
 		if rule {
 			r.RuleFired = RuleTwoFamilies
 		}
-		st.conclude(&r, th)
+		st.conclude(&r, th, true)
 		return r
 	}
 	dr, watch, ok := commonv1.AthleteStatus_ATHLETE_STATUS_DELOAD_RECOMMENDED, commonv1.AthleteStatus_ATHLETE_STATUS_WATCH, commonv1.AthleteStatus_ATHLETE_STATUS_OK

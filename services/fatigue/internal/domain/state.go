@@ -199,7 +199,7 @@ func (s *State) advanceTo(d Day, th Thresholds) {
 		if cur >= d-Day(th.Rule.WindowDays) {
 			if r.Flags&flagAssessed == 0 {
 				res := s.Assess(cur, th)
-				s.conclude(&res, th)
+				s.conclude(&res, th, false)
 			}
 			s.closeDay(commonv1.AthleteStatus(r.Status), th)
 		} else {
