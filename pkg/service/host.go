@@ -10,6 +10,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"go.uber.org/zap"
 
+	"github.com/supercomp/supercomp/pkg/auth"
+	"github.com/supercomp/supercomp/pkg/auth/authservice"
 	"github.com/supercomp/supercomp/pkg/bus"
 	"github.com/supercomp/supercomp/pkg/lifecycle"
 	"github.com/supercomp/supercomp/pkg/server"
@@ -34,12 +36,36 @@ type Host struct {
 
 // NewHost builds the servers, then the modules on top of b and st. infra are components that
 // must outlive every module (an embedded NATS server): they start first and stop last.
+//
+// A host built by NewHost does not authenticate calls; the binaries use NewSecureHost.
 func NewHost(logger *zap.Logger, cfg server.Config, httpAddr string, b *bus.Bus, st store.Store,
 	metrics *prometheus.Registry, factories []Factory, infra ...lifecycle.Component) (*Host, error) {
+	return newHost(logger, cfg, httpAddr, b, st, metrics, nil, factories, infra)
+}
+
+// NewSecureHost is NewHost with access control: every call is authenticated and checked
+// against its RPC's access rule by authn's guard (health and reflection stay open), and the
+// AuthService is served next to the modules.
+func NewSecureHost(logger *zap.Logger, cfg server.Config, httpAddr string, b *bus.Bus, st store.Store,
+	metrics *prometheus.Registry, authn *auth.Authenticator, factories []Factory, infra ...lifecycle.Component) (*Host, error) {
+	if authn == nil {
+		return nil, errors.New("secure host: no authenticator")
+	}
+	factories = append([]Factory{func(Deps) (Module, error) { return authservice.New(authn, b), nil }}, factories...)
+	return newHost(logger, cfg, httpAddr, b, st, metrics, authn, factories, infra)
+}
+
+func newHost(logger *zap.Logger, cfg server.Config, httpAddr string, b *bus.Bus, st store.Store,
+	metrics *prometheus.Registry, authn *auth.Authenticator, factories []Factory, infra []lifecycle.Component) (*Host, error) {
 	if metrics == nil {
 		metrics = NewMetricsRegistry()
 	}
-	grpcServer, err := server.New(cfg, logger, server.WithRegistry(metrics))
+	opts := []server.Option{server.WithRegistry(metrics)}
+	if authn != nil {
+		guard := auth.NewGuard(authn)
+		opts = append(opts, server.WithUnaryInterceptors(guard.Unary()), server.WithStreamInterceptors(guard.Stream()))
+	}
+	grpcServer, err := server.New(cfg, logger, opts...)
 	if err != nil {
 		return nil, err
 	}

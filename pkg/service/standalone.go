@@ -7,9 +7,11 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"time"
 
 	"go.uber.org/zap"
 
+	"github.com/supercomp/supercomp/pkg/auth"
 	"github.com/supercomp/supercomp/pkg/bus"
 	"github.com/supercomp/supercomp/pkg/config"
 	"github.com/supercomp/supercomp/pkg/log"
@@ -43,7 +45,10 @@ type StandaloneConfig struct {
 	HTTP          config.HTTP
 	NATS          config.NATS
 	ClickHouseDSN string
-	Shutdown      config.Shutdown
+	// AdminKey, when set, is registered as an admin API key at start (the all-in-one's
+	// bootstrap, for deployments without it).
+	AdminKey string
+	Shutdown config.Shutdown
 }
 
 // RegisterFlags registers every flag of a standalone binary.
@@ -54,6 +59,8 @@ func (c *StandaloneConfig) RegisterFlags(fs *flag.FlagSet) {
 	c.NATS.RegisterFlags(fs)
 	fs.StringVar(&c.ClickHouseDSN, config.FlagClickHouseDSN, c.ClickHouseDSN,
 		"ClickHouse server DSN over the native protocol, e.g. clickhouse://user:password@127.0.0.1:9000/supercomp")
+	fs.StringVar(&c.AdminKey, "admin-key", c.AdminKey,
+		fmt.Sprintf("register this admin API key at start (at least %d characters); calls need `authorization: Bearer <key or token>`", auth.MinOperatorKeyLen))
 	c.Shutdown.RegisterFlags(fs)
 }
 
@@ -63,6 +70,7 @@ func (c *StandaloneConfig) Validate() error {
 	v.Add(c.Log.Validate(), c.GRPC.Validate(), c.HTTP.Validate(), c.NATS.Validate(), c.Shutdown.Validate())
 	v.Check(c.NATS.URL != "", config.FlagNATSURL, "is required: standalone services connect to a NATS server")
 	v.Add(config.Store{Backend: config.BackendClickHouse, DSN: c.ClickHouseDSN}.Validate())
+	v.Check(c.AdminKey == "" || len(c.AdminKey) >= auth.MinOperatorKeyLen, "admin-key", "must be at least %d characters", auth.MinOperatorKeyLen)
 	return v.Err()
 }
 
@@ -123,8 +131,21 @@ func Run(ctx context.Context, spec Spec, args []string, usageOut io.Writer) erro
 		return err
 	}
 
-	host, err := NewHost(logger, server.Config{Addr: cfg.GRPC.Addr, ShutdownTimeout: cfg.Shutdown.Timeout},
-		cfg.HTTP.Addr, b, st, metrics, []Factory{spec.New})
+	// Tokens are verified with the signing keys in the shared bucket, so a token issued by any
+	// Supercomp process on this NATS works here, and a revocation anywhere applies here at once.
+	authn, err := auth.Open(ctx, b)
+	if err != nil {
+		return err
+	}
+	if cfg.AdminKey != "" {
+		id, created, err := authn.Store().EnsureAdminKey(ctx, cfg.AdminKey, time.Now())
+		if err != nil {
+			return fmt.Errorf("--admin-key: %w", err)
+		}
+		logger.Info("admin key registered", zap.String("key_id", id), zap.Bool("created", created))
+	}
+	host, err := NewSecureHost(logger, server.Config{Addr: cfg.GRPC.Addr, ShutdownTimeout: cfg.Shutdown.Timeout},
+		cfg.HTTP.Addr, b, st, metrics, authn, []Factory{spec.New})
 	if err != nil {
 		return err
 	}

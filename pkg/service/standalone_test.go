@@ -10,10 +10,15 @@ import (
 	"time"
 
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials/insecure"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+	"google.golang.org/grpc/metadata"
+	"google.golang.org/grpc/status"
 
 	"github.com/supercomp/supercomp/pkg/bus/bustest"
+	authv1 "github.com/supercomp/supercomp/pkg/gen/supercomp/auth/v1"
+	commonv1 "github.com/supercomp/supercomp/pkg/gen/supercomp/common/v1"
 	"github.com/supercomp/supercomp/pkg/lifecycle"
 	"github.com/supercomp/supercomp/pkg/service"
 	"github.com/supercomp/supercomp/pkg/store/storetest"
@@ -37,6 +42,7 @@ func (m *probeModule) Components() []lifecycle.Component {
 func TestStandaloneServesAgainstRealServers(t *testing.T) {
 	nats := bustest.Server(t)
 	dsn := storetest.FreshServerDSN(t, "sc_service_test")
+	const adminKey = "standalone-test-admin-key-0123456789"
 	module := &probeModule{started: make(chan struct{}), stopped: make(chan struct{})}
 	hosts := make(chan *service.Host, 1)
 	spec := service.Spec{
@@ -49,7 +55,8 @@ func TestStandaloneServesAgainstRealServers(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() {
-		done <- service.Run(ctx, spec, []string{"--nats-url", nats.ClientURL(), "--clickhouse-dsn", dsn, "--log-level", "warn"}, io.Discard)
+		done <- service.Run(ctx, spec, []string{"--nats-url", nats.ClientURL(), "--clickhouse-dsn", dsn, "--log-level", "warn",
+			"--admin-key", adminKey}, io.Discard)
 	}()
 	var host *service.Host
 	select {
@@ -71,6 +78,15 @@ func TestStandaloneServesAgainstRealServers(t *testing.T) {
 		if err != nil || resp.GetStatus() != healthpb.HealthCheckResponse_SERVING {
 			t.Errorf("health %q = %v, %v; want SERVING", name, resp.GetStatus(), err)
 		}
+	}
+	// Every RPC but health and reflection needs credentials; the --admin-key works.
+	whoami := authv1.NewAuthServiceClient(conn)
+	if _, err := whoami.WhoAmI(ctx, &authv1.WhoAmIRequest{}); status.Code(err) != codes.Unauthenticated {
+		t.Errorf("WhoAmI without credentials = %v, want Unauthenticated", err)
+	}
+	me, err := whoami.WhoAmI(metadata.AppendToOutgoingContext(ctx, "authorization", "Bearer "+adminKey), &authv1.WhoAmIRequest{})
+	if err != nil || me.GetPrincipal().GetRole() != commonv1.Role_ROLE_ADMIN {
+		t.Errorf("WhoAmI with --admin-key = %v, %v; want the admin", me, err)
 	}
 	// The streams were declared and the migrations applied on the way up.
 	if _, err := host.Bus().JetStream().Stream(ctx, "TRAINING"); err != nil {
@@ -114,6 +130,7 @@ func TestStandaloneConfigErrorsNameTheFlag(t *testing.T) {
 		{[]string{"--clickhouse-dsn", "mysql://x"}, "--clickhouse-dsn"},
 		{[]string{"--log-level", "loud"}, "--log-level"},
 		{[]string{"--bogus"}, "bogus"},
+		{[]string{"--admin-key", "short"}, "--admin-key"},
 	}
 	for _, tt := range tests {
 		err := service.Run(context.Background(), spec, tt.args, io.Discard)

@@ -5,14 +5,18 @@ package allinone
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
+	"time"
 
 	"go.uber.org/zap"
 
+	"github.com/supercomp/supercomp/pkg/auth"
 	"github.com/supercomp/supercomp/pkg/bus"
 	"github.com/supercomp/supercomp/pkg/config"
 	"github.com/supercomp/supercomp/pkg/lifecycle"
@@ -48,6 +52,9 @@ type Config struct {
 	NATS     config.NATS
 	Store    config.Store
 	Shutdown config.Shutdown
+	// AdminKey is the bootstrap admin API key; empty means the one in <data-dir>/credentials,
+	// created there on first start.
+	AdminKey string
 }
 
 // RegisterFlags registers every flag; the current field values are the defaults.
@@ -62,6 +69,9 @@ func (c *Config) RegisterFlags(fs *flag.FlagSet) {
 	c.NATS.RegisterFlags(fs)
 	c.Store.RegisterFlags(fs)
 	c.Shutdown.RegisterFlags(fs)
+	fs.StringVar(&c.AdminKey, "admin-key", c.AdminKey, fmt.Sprintf(
+		"bootstrap admin API key (at least %d characters); when empty, the key in <data-dir>/%s is used, created on first start",
+		auth.MinOperatorKeyLen, auth.CredentialsFileName))
 }
 
 // Validate reports every bad flag at once, each by name.
@@ -69,6 +79,7 @@ func (c *Config) Validate() error {
 	var v config.Validator
 	v.Check(c.DataDir != "", "data-dir", "must not be empty")
 	v.Check(c.NATSPort == -1 || (c.NATSPort > 0 && c.NATSPort < 65536), "nats-port", "must be a port number or -1, got %d", c.NATSPort)
+	v.Check(c.AdminKey == "" || len(c.AdminKey) >= auth.MinOperatorKeyLen, "admin-key", "must be at least %d characters", auth.MinOperatorKeyLen)
 	v.Add(c.Log.Validate(), c.GRPC.Validate(), c.HTTP.Validate(), c.NATS.Validate(), c.Store.Validate(), c.Shutdown.Validate())
 	return v.Err()
 }
@@ -162,8 +173,16 @@ func Serve(ctx context.Context, cfg Config, started func(*service.Host)) error {
 		return err
 	}
 
-	host, err := service.NewHost(logger, server.Config{Addr: cfg.GRPC.Addr, ShutdownTimeout: cfg.Shutdown.Timeout},
-		cfg.HTTP.Addr, b, st, metrics, Services(), infra...)
+	authn, err := auth.Open(ctx, b)
+	if err != nil {
+		return err
+	}
+	if err := bootstrapAdmin(ctx, authn, cfg.AdminKey, dataDir, logger); err != nil {
+		return err
+	}
+
+	host, err := service.NewSecureHost(logger, server.Config{Addr: cfg.GRPC.Addr, ShutdownTimeout: cfg.Shutdown.Timeout},
+		cfg.HTTP.Addr, b, st, metrics, authn, Services(), infra...)
 	if err != nil {
 		return err
 	}
@@ -186,4 +205,41 @@ func openStore(ctx context.Context, cfg Config, dataDir string, logger *zap.Logg
 	dir := filepath.Join(dataDir, "chdb")
 	logger.Info("embedded ClickHouse (chDB)", zap.String("dir", dir), zap.String("database", chDBDatabase))
 	return chdbstore.Open(ctx, dir, chDBDatabase, logger)
+}
+
+// CredentialsPath is where the platform keeps its bootstrap admin key in dataDir.
+func CredentialsPath(dataDir string) string { return filepath.Join(dataDir, auth.CredentialsFileName) }
+
+// bootstrapAdmin makes sure there is an admin key to start with: the operator's --admin-key,
+// else the one in <data-dir>/credentials, else a new one written there (mode 0600) so that `sc`
+// on this machine finds it and the first run needs no copy-paste.
+func bootstrapAdmin(ctx context.Context, authn *auth.Authenticator, adminKey, dataDir string, logger *zap.Logger) error {
+	path := CredentialsPath(dataDir)
+	source := "--admin-key"
+	if adminKey == "" {
+		key, err := auth.ReadCredentialsFile(path)
+		switch {
+		case err == nil:
+			adminKey, source = key, path
+		case errors.Is(err, fs.ErrNotExist):
+			_, key, err := auth.NewAPIKey()
+			if err != nil {
+				return err
+			}
+			if err := auth.WriteCredentialsFile(path, key); err != nil {
+				return err
+			}
+			adminKey, source = key, path
+			logger.Info("created the admin API key; sc on this machine uses it, others send it as `authorization: Bearer <key>`",
+				zap.String("credentials_file", path))
+		default:
+			return err
+		}
+	}
+	id, created, err := authn.Store().EnsureAdminKey(ctx, adminKey, time.Now())
+	if err != nil {
+		return fmt.Errorf("admin key from %s: %w", source, err)
+	}
+	logger.Info("admin key ready", zap.String("key_id", id), zap.String("from", source), zap.Bool("registered_now", created))
+	return nil
 }

@@ -21,6 +21,7 @@ import (
 
 // wantServices are the Supercomp services the all-in-one must serve.
 var wantServices = []string{
+	"supercomp.auth.v1.AuthService",
 	"supercomp.ingestion.v1.IngestionService",
 	"supercomp.fatigue.v1.FatigueService",
 	"supercomp.trends.v1.TrendsService",
@@ -121,6 +122,8 @@ func TestPlatform(t *testing.T) {
 		}
 	})
 
+	t.Run("access control", func(t *testing.T) { checkAccess(t, ctx, host, conn, dataDir) })
+
 	t.Run("healthz and metrics answer", func(t *testing.T) {
 		base := "http://" + host.HTTP().Addr().String()
 		body := httpGet(t, base+"/healthz")
@@ -138,6 +141,12 @@ func TestPlatform(t *testing.T) {
 	t.Run("data survives a restart", func(t *testing.T) {
 		// AUDIT has no consumer in the platform, so the probe message stays where it is.
 		js := host.Bus().JetStream()
+		// Earlier subtests audited key creations on AUDIT too; the probe comes on top of them.
+		before, err := js.Stream(ctx, "AUDIT")
+		if err != nil {
+			t.Fatal(err)
+		}
+		wantMsgs := before.CachedInfo().State.Msgs + 1
 		if _, err := js.Publish(ctx, "sc.audit.t1._team.probe", []byte("x")); err != nil {
 			t.Fatal(err)
 		}
@@ -156,8 +165,8 @@ func TestPlatform(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if n := info.CachedInfo().State.Msgs; n != 1 {
-			t.Errorf("AUDIT has %d messages after restart, want 1", n)
+		if n := info.CachedInfo().State.Msgs; n != wantMsgs {
+			t.Errorf("AUDIT has %d messages after restart, want %d", n, wantMsgs)
 		}
 		rows, err := host2.Store().Query(ctx, "SELECT id FROM restart_probe")
 		if err != nil {
@@ -211,6 +220,7 @@ func TestRunFlags(t *testing.T) {
 		{name: "clickhouse without dsn", args: []string{"--store-backend", "clickhouse"}, wantErr: "--clickhouse-dsn"},
 		{name: "bad env", env: map[string]string{"SC_NATS_PORT": "many"}, wantErr: "SC_NATS_PORT"},
 		{name: "bad nats port", args: []string{"--nats-port", "70000"}, wantErr: "nats-port"},
+		{name: "short admin key", env: map[string]string{"SC_ADMIN_KEY": "short"}, wantErr: "admin-key"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -21,6 +21,10 @@ type options struct {
 	addr    string
 	timeout time.Duration
 	out     io.Writer
+	// token is --token / SC_TOKEN: an API key or a token from `sc login`.
+	token string
+	// dataDir is the local platform's data dir, where it keeps its admin key.
+	dataDir string
 }
 
 // NewRoot builds the sc command tree writing to out and errOut.
@@ -40,6 +44,14 @@ func NewRoot(out, errOut io.Writer) *cobra.Command {
 	}
 	root.PersistentFlags().StringVar(&opts.addr, "addr", addr, "gRPC address of the Supercomp platform (env SC_ADDR)")
 	root.PersistentFlags().DurationVar(&opts.timeout, "timeout", 10*time.Second, "deadline for each call to the platform")
+	root.PersistentFlags().StringVar(&opts.token, "token", os.Getenv("SC_TOKEN"),
+		"API key or token to call with (env SC_TOKEN); else the config file written by `sc login`, else the local platform's <data-dir>/credentials")
+	dataDir := os.Getenv("SC_DATA_DIR")
+	if dataDir == "" {
+		dataDir = defaultDataDir
+	}
+	root.PersistentFlags().StringVar(&opts.dataDir, "data-dir", dataDir,
+		"data dir of the local platform, whose credentials file sc uses when --addr is the local default (env SC_DATA_DIR)")
 
 	for _, newCmd := range subcommands {
 		root.AddCommand(newCmd(opts))
@@ -52,10 +64,19 @@ func NewRoot(out, errOut io.Writer) *cobra.Command {
 // files without one list that every change has to edit.
 var subcommands = []func(*options) *cobra.Command{newVersionCmd, newHealthCmd}
 
-// dial opens a client connection; grpc.NewClient connects lazily, so reachability errors show
-// up on the first call and are reported there with the address.
+// dial opens a client connection that presents the resolved credential on every call;
+// grpc.NewClient connects lazily, so reachability errors show up on the first call and are
+// reported there with the address.
 func (o *options) dial() (*grpc.ClientConn, error) {
-	conn, err := grpc.NewClient(o.addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	dialOpts := []grpc.DialOption{grpc.WithTransportCredentials(insecure.NewCredentials())}
+	cred, _, err := o.credential()
+	if err != nil {
+		return nil, err
+	}
+	if cred != "" {
+		dialOpts = append(dialOpts, grpc.WithPerRPCCredentials(bearer(cred)))
+	}
+	conn, err := grpc.NewClient(o.addr, dialOpts...)
 	if err != nil {
 		return nil, fmt.Errorf("bad --addr %q: %w", o.addr, err)
 	}
