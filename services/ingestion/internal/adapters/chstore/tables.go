@@ -86,15 +86,16 @@ func (t *Tables) Insert(ctx context.Context, evs []*eventsv1.Event) (int, error)
 	return n, nil
 }
 
-// Stored returns the ids among evs that are already in their tables. It looks up each
-// (table, team, athlete) group within the group's time range, so the primary key prunes.
+// Stored returns the ids among evs that are already in their tables: one query per table and
+// team, limited to the team's athletes and the events' time range so the primary key prunes.
 func (t *Tables) Stored(ctx context.Context, evs []*eventsv1.Event) (map[string]bool, error) {
 	type group struct {
-		table, team, athlete string
+		table, team string
 	}
 	type span struct {
 		from, to time.Time
 		ids      []string
+		athletes map[string]bool
 	}
 	groups := map[group]*span{}
 	for _, ev := range evs {
@@ -106,13 +107,14 @@ func (t *Tables) Stored(ctx context.Context, evs []*eventsv1.Event) (map[string]
 		if !ok {
 			continue
 		}
-		g := group{table, ev.GetTeamId(), ev.GetAthleteId()}
+		g := group{table, ev.GetTeamId()}
 		at := ev.GetOccurredAt().AsTime()
 		s := groups[g]
 		if s == nil {
-			s = &span{from: at, to: at}
+			s = &span{from: at, to: at, athletes: map[string]bool{}}
 			groups[g] = s
 		}
+		s.athletes[ev.GetAthleteId()] = true
 		if at.Before(s.from) {
 			s.from = at
 		}
@@ -123,8 +125,12 @@ func (t *Tables) Stored(ctx context.Context, evs []*eventsv1.Event) (map[string]
 	}
 	out := map[string]bool{}
 	for g, s := range groups {
-		q := "SELECT event_id FROM " + g.table + " WHERE team_id = ? AND athlete_id = ? AND occurred_at >= ? AND occurred_at <= ? AND has(?, event_id)"
-		rows, err := t.st.Query(ctx, q, g.team, g.athlete, s.from.Truncate(time.Second), s.to.Truncate(time.Second).Add(time.Second), s.ids)
+		athletes := make([]string, 0, len(s.athletes))
+		for a := range s.athletes {
+			athletes = append(athletes, a)
+		}
+		q := "SELECT event_id FROM " + g.table + " WHERE team_id = ? AND has(?, athlete_id) AND occurred_at >= ? AND occurred_at <= ? AND has(?, event_id)"
+		rows, err := t.st.Query(ctx, q, g.team, athletes, s.from.Truncate(time.Second), s.to.Truncate(time.Second).Add(time.Second), s.ids)
 		if err != nil {
 			return nil, fmt.Errorf("look up stored ids in %s: %w", g.table, err)
 		}

@@ -1,0 +1,107 @@
+package ingestion_test
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	"github.com/supercomp/supercomp/pkg/bus"
+	"github.com/supercomp/supercomp/pkg/bus/bustest"
+	"github.com/supercomp/supercomp/pkg/events"
+	eventsv1 "github.com/supercomp/supercomp/pkg/gen/supercomp/events/v1"
+	ingestionv1 "github.com/supercomp/supercomp/pkg/gen/supercomp/ingestion/v1"
+	"github.com/supercomp/supercomp/pkg/store"
+	"github.com/supercomp/supercomp/services/ingestion/internal/itest"
+)
+
+// benchSets is how many sets one iteration sends, in stream messages of benchMessage records.
+const (
+	benchSets    = 20000
+	benchMessage = 1000
+)
+
+func benchRecords(iter int) []*ingestionv1.Record {
+	base := time.Now().Add(-24 * time.Hour)
+	recs := make([]*ingestionv1.Record, benchSets)
+	for i := range recs {
+		recs[i] = &ingestionv1.Record{
+			Meta: &ingestionv1.RecordMeta{AthleteId: fmt.Sprintf("a%d", i%25), Source: "bench",
+				OccurredAt: timestamppb.New(base.Add(time.Duration(iter*benchSets+i) * time.Millisecond))},
+			Data: &ingestionv1.Record_Set{Set: &ingestionv1.SetInput{SessionId: "s", Exercise: "Squat (Barbell)", Load: 100 + float64(i%50),
+				Reps: uint32(1 + i%10), Rpe: f64(8), SetIndex: uint32(1 + i%5)}},
+		}
+	}
+	return recs
+}
+
+// BenchmarkIngest measures sets/s end to end (client stream -> validation -> JetStream ack ->
+// recorder -> rows in ClickHouse) and, in the same run, bare JetStream async publish of the
+// same number of set events, and reports the ratio (target >= 0.5). acked_sets/s is the rate
+// at which the stream RPC accepted them (JetStream acks, before ClickHouse).
+func BenchmarkIngest(b *testing.B) {
+	st := itest.ClickHouse(b)
+	bs := itest.Bus(b)
+	c := itest.Host(b, bs, st, factory)
+	bare, _ := bustest.New(b)
+	ctx := context.Background()
+	var e2e, acked, pub time.Duration
+	for iter := 0; iter < b.N; iter++ {
+		recs := benchRecords(iter)
+		// Bare publish: the same sets as encoded events, async with acks awaited.
+		msgs := make([]bus.OutMsg, len(recs))
+		for i, r := range recs {
+			s := r.GetSet()
+			ev := &eventsv1.Event{Id: events.NewID(), TeamId: "t1", AthleteId: r.GetMeta().GetAthleteId(), OccurredAt: r.GetMeta().GetOccurredAt(),
+				RecordedAt: timestamppb.Now(), Payload: &eventsv1.Event_SetRecorded{SetRecorded: &eventsv1.SetRecorded{
+					SessionId: s.GetSessionId(), Exercise: s.GetExercise(), LoadKg: s.GetLoad(), Reps: s.GetReps(), Rpe: s.Rpe, SetIndex: s.GetSetIndex()}}}
+			m, err := events.OutMsg(ev)
+			if err != nil {
+				b.Fatal(err)
+			}
+			msgs[i] = m
+		}
+		start := time.Now()
+		if _, err := bare.PublishBatch(ctx, msgs); err != nil {
+			b.Fatal(err)
+		}
+		pub += time.Since(start)
+
+		start = time.Now()
+		stream, err := c.StreamRecords(ctx)
+		if err != nil {
+			b.Fatal(err)
+		}
+		for i := 0; i < len(recs); i += benchMessage {
+			if err := stream.Send(&ingestionv1.StreamRecordsRequest{TeamId: "t1", Records: recs[i : i+benchMessage]}); err != nil {
+				b.Fatal(err)
+			}
+		}
+		resp, err := stream.CloseAndRecv()
+		if err != nil || resp.GetCounts().GetAccepted() != benchSets {
+			b.Fatalf("stream: %v %v", resp.GetCounts(), err)
+		}
+		acked += time.Since(start)
+		want := uint64((iter + 1) * benchSets)
+		for {
+			var n uint64
+			if err := store.QueryRow(ctx, st, "SELECT count() FROM training_sets").Scan(&n); err != nil {
+				b.Fatal(err)
+			}
+			if n >= want {
+				break
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+		e2e += time.Since(start)
+	}
+	e2eRate := float64(b.N*benchSets) / e2e.Seconds()
+	pubRate := float64(b.N*benchSets) / pub.Seconds()
+	b.ReportMetric(e2eRate, "sets/s")
+	b.ReportMetric(float64(b.N*benchSets)/acked.Seconds(), "acked_sets/s")
+	b.ReportMetric(pubRate, "bare_publish_msgs/s")
+	b.ReportMetric(e2eRate/pubRate, "ratio")
+	b.ReportMetric(0, "ns/op")
+}
