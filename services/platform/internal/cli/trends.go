@@ -1,0 +1,202 @@
+package cli
+
+import (
+	"context"
+	"encoding/csv"
+	"fmt"
+	"io"
+	"math"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/spf13/cobra"
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/encoding/protojson"
+
+	commonv1 "github.com/supercomp/supercomp/pkg/gen/supercomp/common/v1"
+	trendsv1 "github.com/supercomp/supercomp/pkg/gen/supercomp/trends/v1"
+)
+
+func init() { subcommands = append(subcommands, newTrendsCmd) }
+
+// trendMetricNames are the --metric values.
+var trendMetricNames = map[string]trendsv1.TrendMetric{
+	"volume":       trendsv1.TrendMetric_TREND_METRIC_VOLUME_LOAD,
+	"hard-sets":    trendsv1.TrendMetric_TREND_METRIC_HARD_SETS,
+	"session-load": trendsv1.TrendMetric_TREND_METRIC_SESSION_LOAD,
+	"acwr":         trendsv1.TrendMetric_TREND_METRIC_ACWR,
+	"wellness":     trendsv1.TrendMetric_TREND_METRIC_WELLNESS,
+	"e1rm":         trendsv1.TrendMetric_TREND_METRIC_E1RM_CHANGE,
+	"rpe":          trendsv1.TrendMetric_TREND_METRIC_RPE_AT_FAMILIAR_LOADS,
+	"status":       trendsv1.TrendMetric_TREND_METRIC_STATUS_SHARE,
+}
+
+func newTrendsCmd(opts *options) *cobra.Command {
+	var team, group, format string
+	var weeks uint32
+	var metrics, athletes []string
+	var daily bool
+	cmd := &cobra.Command{
+		Use:     "trends --team T [--group G] [--weeks 12] [--metric volume,acwr,...] [--format table|csv|json]",
+		Short:   "Team-wide trends per week: volume, hard sets, session load, ACWR, wellness, e1RM, RPE, statuses",
+		Example: "  sc trends --team t1 --weeks 12\n  sc trends --team t1 --group forwards --metric volume,e1rm --format csv > squad.csv",
+		Args:    cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if team == "" {
+				return fmt.Errorf("--team is required")
+			}
+			req := &trendsv1.GetTeamTrendsRequest{TeamId: team, PositionGroup: group, AthleteIds: athletes, Weeks: weeks}
+			if daily {
+				req.Bucket = trendsv1.TrendBucket_TREND_BUCKET_DAY
+			}
+			for _, m := range metrics {
+				for _, name := range strings.Split(m, ",") {
+					v, ok := trendMetricNames[strings.TrimSpace(name)]
+					if !ok {
+						return fmt.Errorf("--metric %q: one of volume, hard-sets, session-load, acwr, wellness, e1rm, rpe, status", name)
+					}
+					req.Metrics = append(req.Metrics, v)
+				}
+			}
+			if format != "table" && format != "csv" && format != "json" {
+				return fmt.Errorf("--format %q: one of table, csv, json", format)
+			}
+			conn, err := opts.dial()
+			if err != nil {
+				return err
+			}
+			defer conn.Close()
+			ctx, cancel := context.WithTimeout(cmd.Context(), opts.timeout)
+			defer cancel()
+			resp, err := trendsv1.NewTrendsServiceClient(conn).GetTeamTrends(ctx, req)
+			if err != nil {
+				return fmt.Errorf("trends: %s", status.Convert(err).Message())
+			}
+			switch format {
+			case "json":
+				b, err := protojson.MarshalOptions{Multiline: true}.Marshal(resp)
+				if err != nil {
+					return err
+				}
+				_, err = fmt.Fprintln(opts.out, string(b))
+				return err
+			case "csv":
+				return writeTrendsCSV(opts.out, resp)
+			}
+			return writeTrendsTable(opts.out, resp)
+		},
+	}
+	cmd.Flags().StringVar(&team, "team", "", "team id")
+	cmd.Flags().StringVar(&group, "group", "", "position group (default: whole team)")
+	cmd.Flags().StringSliceVar(&athletes, "athlete", nil, "only these athletes (repeatable)")
+	cmd.Flags().Uint32Var(&weeks, "weeks", 12, "weeks back from today")
+	cmd.Flags().StringSliceVar(&metrics, "metric", nil, "metrics (default all): volume, hard-sets, session-load, acwr, wellness, e1rm, rpe, status")
+	cmd.Flags().StringVar(&format, "format", "table", "table, csv or json")
+	cmd.Flags().BoolVar(&daily, "daily", false, "daily buckets instead of weekly")
+	return cmd
+}
+
+func trendDate(d *commonv1.Date) string {
+	return fmt.Sprintf("%04d-%02d-%02d", d.GetYear(), d.GetMonth(), d.GetDay())
+}
+
+var sparkBlocks = []rune("▁▂▃▄▅▆▇█")
+
+// sparkline draws one block per point, scaled between the series' min and max; a space marks
+// a bucket without data.
+func sparkline(points []*trendsv1.TrendPoint) string {
+	lo, hi := math.Inf(1), math.Inf(-1)
+	for _, p := range points {
+		if p.Value != nil {
+			lo, hi = math.Min(lo, p.GetValue()), math.Max(hi, p.GetValue())
+		}
+	}
+	var b strings.Builder
+	for _, p := range points {
+		switch {
+		case p.Value == nil:
+			b.WriteRune(' ')
+		case hi == lo:
+			b.WriteRune(sparkBlocks[len(sparkBlocks)/2])
+		default:
+			i := int((p.GetValue() - lo) / (hi - lo) * float64(len(sparkBlocks)-1))
+			b.WriteRune(sparkBlocks[i])
+		}
+	}
+	return b.String()
+}
+
+func formatValue(v float64) string {
+	switch a := math.Abs(v); {
+	case a >= 100:
+		return strconv.FormatFloat(v, 'f', 0, 64)
+	case a >= 10:
+		return strconv.FormatFloat(v, 'f', 1, 64)
+	}
+	return strconv.FormatFloat(v, 'f', 2, 64)
+}
+
+// hasData reports whether a series has any value (empty series are left out of the table).
+func hasData(s *trendsv1.TrendSeries) bool {
+	for _, p := range s.GetPoints() {
+		if p.Value != nil {
+			return true
+		}
+	}
+	return false
+}
+
+func writeTrendsTable(out io.Writer, resp *trendsv1.GetTeamTrendsResponse) error {
+	fmt.Fprintf(out, "%s .. %s: %d athletes, %d rows\n", trendDate(resp.GetRange().GetStart()), trendDate(resp.GetRange().GetEnd()),
+		resp.GetAthletesCovered(), resp.GetRowsCovered())
+	tw := tabwriter.NewWriter(out, 0, 2, 2, ' ', tabwriter.AlignRight)
+	header := []string{"series", "trend", "athletes"}
+	for _, b := range resp.GetBuckets() {
+		header = append(header, fmt.Sprintf("%02d-%02d", b.GetMonth(), b.GetDay()))
+	}
+	fmt.Fprintln(tw, strings.Join(header, "\t")+"\t")
+	shown := 0
+	for _, s := range resp.GetSeries() {
+		if !hasData(s) {
+			continue
+		}
+		shown++
+		var maxAth uint32
+		cells := []string{s.GetLabel(), sparkline(s.GetPoints()), ""}
+		for _, p := range s.GetPoints() {
+			maxAth = max(maxAth, p.GetAthletes())
+			if p.Value == nil {
+				cells = append(cells, "-")
+			} else {
+				cells = append(cells, formatValue(p.GetValue()))
+			}
+		}
+		cells[2] = strconv.Itoa(int(maxAth))
+		fmt.Fprintln(tw, strings.Join(cells, "\t")+"\t")
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	if shown == 0 {
+		fmt.Fprintln(out, "no data in this range")
+	}
+	return nil
+}
+
+func writeTrendsCSV(out io.Writer, resp *trendsv1.GetTeamTrendsResponse) error {
+	w := csv.NewWriter(out)
+	_ = w.Write([]string{"series", "metric", "statistic", "unit", "bucket_start", "value", "athletes", "rows"})
+	for _, s := range resp.GetSeries() {
+		for _, p := range s.GetPoints() {
+			val := ""
+			if p.Value != nil {
+				val = strconv.FormatFloat(p.GetValue(), 'g', -1, 64)
+			}
+			_ = w.Write([]string{s.GetLabel(), s.GetMetric().String(), s.GetStatistic().String(), s.GetUnit(), trendDate(p.GetBucketStart()),
+				val, strconv.Itoa(int(p.GetAthletes())), strconv.FormatUint(p.GetRows(), 10)})
+		}
+	}
+	w.Flush()
+	return w.Error()
+}
