@@ -35,6 +35,10 @@ help: ## Show this help.
 run: build libchdb ## Build and start the all-in-one platform (embedded NATS + chDB under ./.data).
 	CHDB_LIB_PATH="$(CHDB_LIB)" $(BIN)/supercomp --data-dir ./.data
 
+.PHONY: demo
+demo: build ## Start the platform and stream a simulated squad through it (deloads and alerts within a minute).
+	scripts/demo.sh
+
 .PHONY: test
 test: tools proto-check deps vet ## Everything CI runs: vet, generated-code check, unit and integration tests on real NATS, ClickHouse and chDB.
 	@lib="$(CHDB_LIB)"; for m in $(MODULES); do \
