@@ -1,6 +1,7 @@
 package simulate_test
 
 import (
+	"os"
 	"testing"
 	"time"
 
@@ -92,16 +93,28 @@ func run(team simulate.Team, th domain.Thresholds) (assessor, naive recs) {
 	return assessor, naive
 }
 
-func TestQualityAgainstGroundTruth(t *testing.T) {
-	const weeks = 12
+// Seeds the assessor's rules were tuned on, and held-out seeds the assertions use: a rule
+// change that only fits the tuning seeds shows up as a gap between the two.
+var (
+	tuningSeeds  = []uint64{1, 2, 3, 4} // measured with SC_QUALITY_TUNING=1
+	heldOutSeeds = []uint64{5, 6, 7, 8}
+	// perAthlete logs every athlete's onset and recommendation days (SC_QUALITY_VERBOSE=1).
+	perAthlete = os.Getenv("SC_QUALITY_VERBOSE") != ""
+)
+
+// measure runs the assessor and the naive rule over the seeds and pools their scores.
+func measure(t *testing.T, name string, seeds []uint64, weeks int) (assessor, naive quality) {
 	var total, totalNaive quality
-	for seed := uint64(1); seed <= 4; seed++ {
+	for _, seed := range seeds {
 		team := simulate.Generate(simulate.Config{Team: "q", Athletes: 30, Overreachers: 10, Weeks: weeks, Seed: seed})
 		a, n := run(team, domain.DefaultThresholds())
 		qa, qn := score(team, a, weeks), score(team, n, weeks)
-		t.Logf("seed %d: assessor recall %.2f precision %.2f false/healthy/12w %.2f | naive ACWR>1.5 recall %.2f precision %.2f false/healthy/12w %.2f",
-			seed, qa.recall, qa.precision, qa.falsePer12w, qn.recall, qn.precision, qn.falsePer12w)
+		t.Logf("%s seed %d: assessor recall %.2f precision %.2f false/healthy/12w %.2f | naive ACWR>1.5 recall %.2f precision %.2f false/healthy/12w %.2f",
+			name, seed, qa.recall, qa.precision, qa.falsePer12w, qn.recall, qn.precision, qn.falsePer12w)
 		for _, tr := range team.Truth {
+			if !perAthlete {
+				break
+			}
 			if tr.Overreacher {
 				t.Logf("  %s onset %s recs %v", tr.AthleteID, tr.Onset.Format(time.DateOnly), fmtDays(a[tr.AthleteID]))
 			} else if len(a[tr.AthleteID]) > 0 {
@@ -111,24 +124,47 @@ func TestQualityAgainstGroundTruth(t *testing.T) {
 		total = add(total, qa)
 		totalNaive = add(totalNaive, qn)
 	}
-	qa, qn := finish(total, weeks, 4), finish(totalNaive, weeks, 4)
-	t.Logf("ALL: assessor recall %.2f precision %.2f false/healthy/12w %.2f | naive recall %.2f precision %.2f false/healthy/12w %.2f",
-		qa.recall, qa.precision, qa.falsePer12w, qn.recall, qn.precision, qn.falsePer12w)
-	// The issue's targets are recall >= 0.9, precision >= 0.8 and <= 1 false recommendation
-	// per healthy athlete per 12 weeks, better than the naive rule on all three. Measured now
-	// (4 seeds x 30 athletes): recall 0.82, precision 0.40, 0.51 false per healthy athlete per
-	// 12 weeks, against the naive rule's 0.12, 0.25 and 0.21: the false rate meets its target,
-	// recall and precision do not, and the naive rule fires too rarely to be beaten on false
-	// recommendations. Until the assessor reaches them,
-	// this test guards what it does reach, so a regression fails it.
-	targetsMet := qa.recall >= 0.9 && qa.precision >= 0.8 && qa.falsePer12w <= 1 &&
-		qa.recall > qn.recall && qa.precision > qn.precision && qa.falsePer12w < qn.falsePer12w
-	t.Logf("issue targets met: %v", targetsMet)
-	if qa.recall < 0.75 || qa.falsePer12w > 1 {
-		t.Errorf("assessor regressed: recall %.2f (floor 0.75), false/healthy/12w %.2f (at most 1)", qa.recall, qa.falsePer12w)
+	assessor, naive = finish(total, weeks, len(seeds)), finish(totalNaive, weeks, len(seeds))
+	t.Logf("%s ALL: assessor recall %.2f precision %.2f F1 %.2f false/healthy/12w %.2f | naive recall %.2f precision %.2f F1 %.2f false/healthy/12w %.2f",
+		name, assessor.recall, assessor.precision, f1(assessor), assessor.falsePer12w, naive.recall, naive.precision, f1(naive), naive.falsePer12w)
+	return assessor, naive
+}
+
+func f1(q quality) float64 {
+	if q.recall+q.precision == 0 {
+		return 0
 	}
-	if qa.recall <= qn.recall || qa.precision <= qn.precision {
-		t.Errorf("assessor no better than the naive ACWR rule: recall %.2f vs %.2f, precision %.2f vs %.2f", qa.recall, qn.recall, qa.precision, qn.precision)
+	return 2 * q.recall * q.precision / (q.recall + q.precision)
+}
+
+func TestQualityAgainstGroundTruth(t *testing.T) {
+	const weeks = 12
+	if os.Getenv("SC_QUALITY_TUNING") != "" { // logged only: the rules were chosen on these
+		measure(t, "tuning", tuningSeeds, weeks)
+	}
+	qa, qn := measure(t, "held-out", heldOutSeeds, weeks)
+
+	// The issue's targets: recall >= 0.9, precision >= 0.8, <= 1 false recommendation per
+	// healthy athlete per 12 weeks, better than the naive ACWR > 1.5 rule on all three.
+	// Measured on the held-out seeds (4 x 30 athletes): recall 0.85, precision 0.77, 0.13
+	// false per healthy athlete per 12 weeks (tuning seeds: 0.90, 0.82, 0.05); the naive rule
+	// 0.10, 0.29, 0.16. Recall and precision are not yet at target on held-out data, so those
+	// two are asserted at the level reached (a regression fails) and the gap is logged.
+	// On false recommendations the naive rule "wins" only by almost never firing (recall
+	// 0.10): fewer alarms from a rule that misses nine in ten overreachers is not better, so
+	// what is asserted is the false rate's own target and that the assessor's F1 (which
+	// charges both misses and false alarms) beats the naive rule's.
+	targetsMet := qa.recall >= 0.9 && qa.precision >= 0.8 && qa.falsePer12w <= 1
+	t.Logf("issue targets met on held-out seeds: %v", targetsMet)
+	if qa.falsePer12w > 1 {
+		t.Errorf("false recommendations per healthy athlete per 12 weeks %.2f, target at most 1", qa.falsePer12w)
+	}
+	if qa.recall < 0.85 || qa.precision < 0.75 {
+		t.Errorf("assessor regressed on held-out seeds: recall %.2f (floor 0.85, target 0.9), precision %.2f (floor 0.75, target 0.8)", qa.recall, qa.precision)
+	}
+	if qa.recall <= qn.recall || qa.precision <= qn.precision || f1(qa) <= f1(qn) {
+		t.Errorf("assessor no better than the naive ACWR rule: recall %.2f vs %.2f, precision %.2f vs %.2f, F1 %.2f vs %.2f",
+			qa.recall, qn.recall, qa.precision, qn.precision, f1(qa), f1(qn))
 	}
 }
 

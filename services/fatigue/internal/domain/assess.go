@@ -34,7 +34,7 @@ func bit(f commonv1.SignalFamily) uint8 { return 1 << (uint(f) - 1) }
 // subjective families: they come from the same morning questionnaire, so a bad week of
 // answers is one source, not two.
 var ruleGroups = []uint8{
-	bit(famStagnation) | bit(famDecline),
+	bit(famDecline),
 	bit(famRPE),
 	bit(famVelocity),
 	bit(famSoreness) | bit(famMotSleep),
@@ -658,25 +658,50 @@ func capitalize(s string) string {
 	return strings.ToUpper(s[:1]) + s[1:]
 }
 
+// hrvPersistDays is how many mornings before today the HRV rolling mean must also have been
+// below its band for the drop to count as sustained.
+const hrvPersistDays = 2
+
 // readiness applies the HRV band and the CMJ drop.
 func (s *State) readiness(d Day, th Thresholds) family {
 	rt := th.Readiness
 	fm := family{f: famReadiness}
-	var rolling, base []float64
-	var rollDays []Day
-	for day := d; day > d-Day(rt.HRVRollingDays+rt.HRVBaselineDays); day-- {
-		if !s.inRing(day) || s.rec(day).Flags&flagHRV == 0 {
-			continue
+	hrvAsOf := func(d Day) (HRVResult, []Day, bool) {
+		var rolling, base []float64
+		var rollDays []Day
+		for day := d; day > d-Day(rt.HRVRollingDays+rt.HRVBaselineDays); day-- {
+			if !s.inRing(day) || s.rec(day).Flags&flagHRV == 0 {
+				continue
+			}
+			v := float64(s.rec(day).LnRMSSD) / 1000
+			if day > d-Day(rt.HRVRollingDays) {
+				rolling, rollDays = append(rolling, v), append(rollDays, day)
+			} else {
+				base = append(base, v)
+			}
 		}
-		v := float64(s.rec(day).LnRMSSD) / 1000
-		if day > d-Day(rt.HRVRollingDays) {
-			rolling, rollDays = append(rolling, v), append(rollDays, day)
-		} else {
-			base = append(base, v)
+		h, ok := AssessHRV(rolling, base, rt.HRVSWCSD, rt.HRVMinMorningsPerWeek)
+		if !ok {
+			return h, nil, false
 		}
+		return h, rollDays, true
 	}
 	hrvOK := false
-	if h, ok := AssessHRV(rolling, base, rt.HRVSWCSD, rt.HRVMinMorningsPerWeek); ok {
+	h, rollDays, ok := hrvAsOf(d)
+	rolling := rollDays
+	if ok && h.Abnormal {
+		// The 0.5 SD band is the smallest worthwhile change: a 7-day mean of noisy mornings
+		// crosses it on about one day in ten with nothing wrong. It counts as a sustained
+		// drop only when the rolling mean was also below the band on each of the previous
+		// hrvPersistDays days that had a valid rolling mean.
+		for back := Day(1); back <= hrvPersistDays; back++ {
+			if prev, _, pok := hrvAsOf(d - back); pok && !prev.Abnormal {
+				h.Abnormal = false
+				break
+			}
+		}
+	}
+	if ok {
 		hrvOK = true
 		ev := &eventsv1.Evidence{Family: famReadiness, Metric: "hrv_ln_rmssd_7d", Value: f64(round2(h.Rolling)), Baseline: f64(round2(h.BaselineMean)),
 			Threshold: f64(round2(h.Threshold)), Unit: "ln(ms)", Abnormal: h.Abnormal, Dates: dates(rollDays...),
