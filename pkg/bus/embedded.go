@@ -36,6 +36,34 @@ type EmbeddedConfig struct {
 	Port int
 	// ServerName defaults to "supercomp".
 	ServerName string
+	// Users, when set, are the only clients the server accepts, each limited to the subjects it
+	// may publish and subscribe to (per-service users, see pkg/auth/README.md). Empty keeps the
+	// server open to any local client.
+	Users []EmbeddedUser
+}
+
+// EmbeddedUser is a client of the embedded server with its subject permissions. Empty Publish
+// or Subscribe lists deny that direction entirely.
+type EmbeddedUser struct {
+	Name      string
+	Password  string
+	Publish   []string
+	Subscribe []string
+}
+
+func serverUsers(users []EmbeddedUser) []*server.User {
+	out := make([]*server.User, 0, len(users))
+	for _, u := range users {
+		out = append(out, &server.User{
+			Username: u.Name,
+			Password: u.Password,
+			Permissions: &server.Permissions{
+				Publish:   &server.SubjectPermission{Allow: u.Publish},
+				Subscribe: &server.SubjectPermission{Allow: u.Subscribe},
+			},
+		})
+	}
+	return out
 }
 
 // Embedded is a nats-server with JetStream running inside this process.
@@ -69,7 +97,7 @@ func StartEmbedded(cfg EmbeddedConfig, log *zap.Logger) (*Embedded, error) {
 	}
 	log = log.Named("nats-server")
 
-	srv, err := server.NewServer(&server.Options{
+	opts := &server.Options{
 		ServerName: cfg.ServerName,
 		Host:       cfg.Host,
 		Port:       cfg.Port,
@@ -77,7 +105,11 @@ func StartEmbedded(cfg EmbeddedConfig, log *zap.Logger) (*Embedded, error) {
 		StoreDir:   cfg.StoreDir,
 		// The process owns signals; the lifecycle registry stops the server.
 		NoSigs: true,
-	})
+	}
+	if len(cfg.Users) > 0 {
+		opts.Users = serverUsers(cfg.Users)
+	}
+	srv, err := server.NewServer(opts)
 	if err != nil {
 		return nil, fmt.Errorf("embedded nats: %w", err)
 	}
