@@ -21,6 +21,7 @@ import (
 	"google.golang.org/grpc/credentials/insecure"
 
 	commonv1 "github.com/supercomp/supercomp/pkg/gen/supercomp/common/v1"
+	fatiguev1 "github.com/supercomp/supercomp/pkg/gen/supercomp/fatigue/v1"
 	ingestionv1 "github.com/supercomp/supercomp/pkg/gen/supercomp/ingestion/v1"
 	notificationsv1 "github.com/supercomp/supercomp/pkg/gen/supercomp/notifications/v1"
 	programmingv1 "github.com/supercomp/supercomp/pkg/gen/supercomp/programming/v1"
@@ -186,8 +187,22 @@ func eventually(t *testing.T, timeout time.Duration, what string, ok func() bool
 	}
 }
 
-func TestOverreachingAthleteEndToEnd(t *testing.T) {
+// endpoints are where the scenario reaches the platform: one connection per service (the same
+// one for the all-in-one) and the store it records to.
+type endpoints struct {
+	ingestion, fatigue, programming, notifications *grpc.ClientConn
+	store                                          store.Store
+}
+
+// TestAllInOneOnChDB runs the scenario on `supercomp`: every service in one process, embedded
+// NATS, embedded ClickHouse (chDB).
+func TestAllInOneOnChDB(t *testing.T) {
 	host, conn := startPlatform(t)
+	overreachingAthlete(t, endpoints{ingestion: conn, fatigue: conn, programming: conn, notifications: conn, store: host.Store()})
+}
+
+// overreachingAthlete follows one overreaching athlete's data from ingestion to the coach.
+func overreachingAthlete(t *testing.T, ep endpoints) {
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	defer cancel()
 
@@ -195,7 +210,7 @@ func TestOverreachingAthleteEndToEnd(t *testing.T) {
 	rc := &receiver{t: t, keys: map[string]int{}}
 	hook := httptest.NewServer(rc)
 	defer hook.Close()
-	notify := notificationsv1.NewNotificationServiceClient(conn)
+	notify := notificationsv1.NewNotificationServiceClient(ep.notifications)
 	sub, err := notify.Subscribe(ctx, &notificationsv1.SubscribeRequest{TeamId: team, Subscription: &notificationsv1.Subscription{
 		Channels: []*notificationsv1.ChannelTarget{{Target: &notificationsv1.ChannelTarget_Webhook{Webhook: &notificationsv1.WebhookTarget{Url: hook.URL}}}},
 	}})
@@ -214,7 +229,7 @@ func TestOverreachingAthleteEndToEnd(t *testing.T) {
 	}
 
 	// The overreacher follows a program, so the deload has a normal week to be derived from.
-	prog := programmingv1.NewProgrammingServiceClient(conn)
+	prog := programmingv1.NewProgrammingServiceClient(ep.programming)
 	tm := 140.0
 	if _, err := prog.PutAthleteProfile(ctx, &programmingv1.PutAthleteProfileRequest{TeamId: team, AthleteId: over.AthleteID, Profile: &programmingv1.AthleteProfile{
 		DisplayName: "Overreacher", PositionGroup: "forwards", ExperienceLevel: commonv1.ExperienceLevel_EXPERIENCE_LEVEL_INTERMEDIATE,
@@ -237,7 +252,7 @@ func TestOverreachingAthleteEndToEnd(t *testing.T) {
 	}
 
 	// Twelve weeks of sets, sessions, wellness and readiness in through gRPC ingestion.
-	counts, err := demo.Feed(ctx, ingestionv1.NewIngestionServiceClient(conn), team, sim.Events, 500)
+	counts, err := demo.Feed(ctx, ingestionv1.NewIngestionServiceClient(ep.ingestion), team, sim.Events, 500)
 	if err != nil {
 		t.Fatalf("feed: %v", err)
 	}
@@ -268,13 +283,28 @@ func TestOverreachingAthleteEndToEnd(t *testing.T) {
 	}
 
 	// ClickHouse holds every set once, and the assessments.
-	st := host.Store()
+	st := ep.store
 	eventually(t, time.Minute, "all sets recorded in ClickHouse", func() bool {
 		return count(t, st, "SELECT count() FROM training_sets FINAL WHERE team_id = ?", team) == uint64(sets)
 	})
 	if n := count(t, st, "SELECT count() FROM fatigue_assessments WHERE team_id = ? AND athlete_id = ?", team, over.AthleteID); n == 0 {
 		t.Error("no assessment of the overreacher in ClickHouse")
 	}
+	// The fatigue service answers with the assessment history that fired, from ClickHouse (its
+	// recorder batches, so the firing assessment lands within about a second).
+	fatigue := fatiguev1.NewFatigueServiceClient(ep.fatigue)
+	eventually(t, 30*time.Second, "the deload-recommended assessment in the history", func() bool {
+		history, err := fatigue.ListAssessments(ctx, &fatiguev1.ListAssessmentsRequest{TeamId: team, AthleteId: over.AthleteID, PageSize: 500})
+		if err != nil {
+			t.Fatalf("assessment history: %v", err)
+		}
+		for _, a := range history.GetAssessments() {
+			if a.GetResult().GetStatus() == commonv1.AthleteStatus_ATHLETE_STATUS_DELOAD_RECOMMENDED {
+				return true
+			}
+		}
+		return false
+	})
 
 	// Programming holds a reactive deload waiting for the coach; approving it makes the deload
 	// week's prescription lighter than the normal week.
