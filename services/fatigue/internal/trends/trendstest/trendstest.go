@@ -7,8 +7,10 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"flag"
 	"fmt"
 	"os"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -19,14 +21,38 @@ import (
 
 var chdbDir string
 
-// Main opens the process's chDB session (kept open for the whole run) and runs the tests.
+func sessionDir() (string, error) {
+	if f := flag.Lookup("test.bench"); f == nil || f.Value.String() == "" {
+		dir, err := os.MkdirTemp("", "trends-chdb-")
+		if err == nil {
+			cleanup = func() { os.RemoveAll(dir) }
+		}
+		return dir, err
+	}
+	if dir := os.Getenv("SC_TRENDS_BENCH_DIR"); dir != "" {
+		return dir, os.MkdirAll(dir, 0o755)
+	}
+	home, err := os.UserCacheDir()
+	if err != nil {
+		return "", err
+	}
+	dir := filepath.Join(home, "supercomp", "trends-bench-chdb")
+	return dir, os.MkdirAll(dir, 0o755)
+}
+
+var cleanup = func() {}
+
+// Main opens the process's chDB session (kept open for the whole run) and runs the tests. Under
+// -bench the session lives in a persistent directory (SC_TRENDS_BENCH_DIR, default
+// ~/.cache/supercomp/trends-bench-chdb) so the generated history is built once and reused.
 func Main(m *testing.M) int {
-	dir, err := os.MkdirTemp("", "trends-chdb-")
+	flag.Parse()
+	dir, err := sessionDir()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
-	defer os.RemoveAll(dir)
+	defer cleanup()
 	keeper, err := chdbstore.Open(context.Background(), dir, "default", nil)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
@@ -70,6 +96,12 @@ func OpenChDB(t testing.TB) store.Store {
 	})
 	return st
 }
+
+// Migrate applies the platform migrations.
+func Migrate(t testing.TB, st store.Store) { migrate(t, st) }
+
+// ChDBDir is the process's chDB session directory.
+func ChDBDir() string { return chdbDir }
 
 func migrate(t testing.TB, st store.Store) {
 	t.Helper()
