@@ -87,6 +87,21 @@ func runTables(t *testing.T, st store.Store) {
 	if err != nil || len(stored) != len(evs) {
 		t.Fatalf("stored: %v, %v", stored, err)
 	}
+	// Stored ids among new ones in the same span: listing the span (default limit) and sending
+	// the ids (the sets span holds 3 rows, over a limit of 2) find exactly the stored ones.
+	fresh := proto.Clone(evs[0]).(*eventsv1.Event)
+	fresh.Id = events.DeterministicID("chstore-test", "fresh")
+	fresh.OccurredAt = timestamppb.New(evs[0].GetOccurredAt().AsTime().Add(time.Second))
+	mixed := []*eventsv1.Event{evs[0], fresh, evs[5]}
+	for _, tc := range []struct {
+		name   string
+		tables *chstore.Tables
+	}{{"span listed", tables}, {"ids sent", chstore.NewWithSpanLimit(st, 2)}} {
+		got, err := tc.tables.Stored(ctx, mixed)
+		if err != nil || len(got) != 2 || !got[evs[0].GetId()] || !got[evs[5].GetId()] || got[fresh.GetId()] {
+			t.Errorf("%s: stored among new: %v, %v; want %s and %s", tc.name, got, err, evs[0].GetId(), evs[5].GetId())
+		}
+	}
 
 	var e1rm float64
 	var method string
