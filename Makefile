@@ -39,6 +39,10 @@ run: build libchdb ## Build and start the all-in-one platform (embedded NATS + c
 demo: build ## Start the platform and stream a simulated squad through it (deloads and alerts within a minute).
 	scripts/demo.sh
 
+.PHONY: run-services
+run-services: build ## Run the four services as separate processes on one NATS server (natsd) and the ClickHouse server.
+	scripts/run-services.sh
+
 .PHONY: test
 test: tools proto-check deps vet ## Everything CI runs: vet, generated-code check, unit and integration tests on real NATS, ClickHouse and chDB.
 	@lib="$(CHDB_LIB)"; for m in $(MODULES); do \
@@ -59,7 +63,7 @@ bench: deps $(BIN)/benchstat ## Run the Go benchmarks (bus, store backends) and 
 # finds the embedded engine without CHDB_LIB_PATH (chdb-go loads it before main runs).
 .PHONY: build
 build: libchdb ## Build every binary into ./bin with the version stamped in.
-	go build -ldflags "$(LDFLAGS) -r $(dir $(CHDB_LIB))" -o $(BIN)/ ./services/platform/cmd/supercomp ./services/platform/cmd/sc \
+	go build -ldflags "$(LDFLAGS) -r $(dir $(CHDB_LIB))" -o $(BIN)/ ./services/platform/cmd/supercomp ./services/platform/cmd/sc ./services/platform/cmd/natsd \
 		./services/ingestion/cmd/ingestion ./services/fatigue/cmd/fatigue \
 		./services/programming/cmd/programming ./services/notifications/cmd/notifications
 
