@@ -21,14 +21,19 @@ fi
 key="$(cat "$data/credentials")"
 
 pids=()
+# Stop in reverse start order and wait for each, so the services drain while NATS still runs.
 cleanup() {
-	for ((i = ${#pids[@]} - 1; i >= 0; i--)); do kill "${pids[$i]}" 2>/dev/null || true; done
-	for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
+	for ((i = ${#pids[@]} - 1; i >= 0; i--)); do
+		kill "${pids[$i]}" 2>/dev/null || true
+		wait "${pids[$i]}" 2>/dev/null || true
+	done
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-bin/natsd --store-dir "$data/nats" --port 4222 > "$data/natsd.url" &
+# natsd gets a session of its own so a Ctrl-C in this terminal reaches only the services: NATS
+# must outlive them while they drain, and cleanup stops it last.
+setsid bin/natsd --store-dir "$data/nats" --port 4222 > "$data/natsd.url" &
 pids+=($!)
 for _ in $(seq 1 50); do grep -q NATS_URL "$data/natsd.url" 2>/dev/null && break; sleep 0.1; done
 nats_url="$(sed -n 's/^NATS_URL=//p' "$data/natsd.url")"
@@ -38,7 +43,8 @@ nats_url="$(sed -n 's/^NATS_URL=//p' "$data/natsd.url")"
 for entry in ingestion:7401:7481:IngestionService fatigue:7402:7482:FatigueService \
 	programming:7403:7483:ProgrammingService notifications:7404:7484:NotificationService; do
 	IFS=: read -r name grpc http svc <<<"$entry"
-	bin/"$name" --nats-url "$nats_url" --clickhouse-dsn "$dsn" --admin-key "$key" \
+	# The key goes through the environment, not argv, so `ps` does not show it.
+	SC_ADMIN_KEY="$key" bin/"$name" --nats-url "$nats_url" --clickhouse-dsn "$dsn" \
 		--grpc-addr "127.0.0.1:$grpc" --http-addr "127.0.0.1:$http" --log-format console &
 	pids+=($!)
 	for _ in $(seq 1 120); do
