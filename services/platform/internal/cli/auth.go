@@ -253,7 +253,7 @@ func newGrantsCmd(opts *options) *cobra.Command {
 		},
 	}
 	set.Flags().StringArrayVar(&teams, "team", nil, "granted team, or team:athlete1,athlete2 (repeatable)")
-	set.Flags().Int64Var(&revision, "revision", 0, "change only if the key is still at this revision (from `sc keys list`)")
+	set.Flags().Int64Var(&revision, "revision", 0, "change only if the key is still at this revision (from sc keys list)")
 	cmd.AddCommand(list, set)
 	return cmd
 }
