@@ -232,6 +232,10 @@ type Consumer struct {
 	stop           chan struct{}
 	done           chan struct{}
 	cancelHandlers context.CancelFunc
+
+	// group is the priority group pulled from when the server consumer pins
+	// one client at a time (partitioned consumers); empty otherwise.
+	group string
 }
 
 // NewConsumer creates or updates the durable consumer and returns a Consumer
@@ -269,11 +273,22 @@ func (b *Bus) NewBatchConsumer(ctx context.Context, cfg ConsumerConfig, handler 
 }
 
 func (b *Bus) newConsumer(ctx context.Context, cfg ConsumerConfig, batchConsumer bool, log *zap.Logger) (*Consumer, error) {
+	return b.newConsumerWith(ctx, cfg, batchConsumer, log, nil)
+}
+
+// newConsumerWith is newConsumer with a last say on the server config
+// (priority groups of partitioned consumers).
+func (b *Bus) newConsumerWith(ctx context.Context, cfg ConsumerConfig, batchConsumer bool, log *zap.Logger,
+	adjust func(*jetstream.ConsumerConfig)) (*Consumer, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
 	cfg = cfg.withDefaults(batchConsumer)
-	cons, err := b.js.CreateOrUpdateConsumer(ctx, cfg.Stream, cfg.server())
+	sc := cfg.server()
+	if adjust != nil {
+		adjust(&sc)
+	}
+	cons, err := b.js.CreateOrUpdateConsumer(ctx, cfg.Stream, sc)
 	if err != nil {
 		return nil, fmt.Errorf("create consumer %s on %s: %w", cfg.Durable, cfg.Stream, err)
 	}
@@ -381,7 +396,11 @@ func (c *Consumer) Stop(ctx context.Context) error {
 }
 
 func (c *Consumer) consumeOneByOne(runCtx, handlerCtx context.Context, handler Handler) error {
-	it, err := c.cons.Messages(jetstream.PullMaxMessages(c.cfg.Batch))
+	opts := []jetstream.PullMessagesOpt{jetstream.PullMaxMessages(c.cfg.Batch)}
+	if c.group != "" {
+		opts = append(opts, jetstream.PullPriorityGroup(c.group))
+	}
+	it, err := c.cons.Messages(opts...)
 	if err != nil {
 		return fmt.Errorf("consume %s: %w", c.cfg.Durable, err)
 	}
@@ -453,7 +472,11 @@ func (c *Consumer) handleOne(ctx context.Context, m jetstream.Msg, handler Handl
 
 func (c *Consumer) consumeBatches(runCtx, handlerCtx context.Context, handler BatchHandler) error {
 	for runCtx.Err() == nil {
-		batch, err := c.cons.Fetch(c.cfg.Batch, jetstream.FetchMaxWait(c.cfg.MaxWait))
+		fetchOpts := []jetstream.FetchOpt{jetstream.FetchMaxWait(c.cfg.MaxWait)}
+		if c.group != "" {
+			fetchOpts = append(fetchOpts, jetstream.FetchPriorityGroup(c.group))
+		}
+		batch, err := c.cons.Fetch(c.cfg.Batch, fetchOpts...)
 		if err != nil {
 			if c.bus.nc.IsClosed() {
 				return fmt.Errorf("consume %s: %w", c.cfg.Durable, err)
@@ -469,10 +492,16 @@ func (c *Consumer) consumeBatches(runCtx, handlerCtx context.Context, handler Ba
 			msgs = append(msgs, m)
 		}
 		if err := batch.Error(); err != nil && !errors.Is(err, jetstream.ErrNoMessages) {
-			if errors.Is(err, jetstream.ErrConsumerDeleted) || c.bus.nc.IsClosed() {
+			switch {
+			case errors.Is(err, jetstream.ErrConsumerDeleted) || c.bus.nc.IsClosed():
 				return fmt.Errorf("consume %s: %w", c.cfg.Durable, err)
+			case errors.Is(err, jetstream.ErrPinIDMismatch):
+				// Another instance holds the partition now; the client
+				// forgot its pin and the next fetch waits its turn.
+				c.log.Info("partition pinned to another instance")
+			default:
+				c.log.Warn("fetch interrupted", zap.Error(err), zap.Int("received", len(msgs)))
 			}
-			c.log.Warn("fetch interrupted", zap.Error(err), zap.Int("received", len(msgs)))
 		}
 		if len(msgs) > 0 {
 			c.handleBatch(handlerCtx, msgs, handler)

@@ -100,9 +100,15 @@ func (c *Consumer) deadLetterMsg(m jetstream.Msg, meta *jetstream.MsgMetadata, r
 		hdr.Set(HeaderDLQMsgID, id)
 	}
 	hdr.Set(HeaderDLQReason, headerValue(reason.Error()))
-	hdr.Set(HeaderDLQStream, meta.Stream)
-	hdr.Set(HeaderDLQSubject, m.Subject())
-	hdr.Set(HeaderDLQSequence, strconv.FormatUint(meta.Sequence.Stream, 10))
+	// A message sourced into a partitioned view is recorded under its
+	// origin, so that replaying it republishes the subject it was sent to.
+	stream, subject, seq := meta.Stream, m.Subject(), meta.Sequence.Stream
+	if o, ok := SourceOf(m); ok {
+		stream, subject, seq = o.Stream, o.Subject, o.Sequence
+	}
+	hdr.Set(HeaderDLQStream, stream)
+	hdr.Set(HeaderDLQSubject, subject)
+	hdr.Set(HeaderDLQSequence, strconv.FormatUint(seq, 10))
 	hdr.Set(HeaderDLQDeliveries, strconv.FormatUint(meta.NumDelivered, 10))
 	hdr.Set(HeaderDLQConsumer, c.cfg.Durable)
 	hdr.Set(jetstream.MsgIDHeader, deadLetterMsgID(meta.Stream, c.cfg.Durable, meta.Sequence.Stream))
