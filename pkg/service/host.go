@@ -9,7 +9,9 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"go.uber.org/zap"
+	"google.golang.org/grpc"
 
+	"github.com/supercomp/supercomp/pkg/audit"
 	"github.com/supercomp/supercomp/pkg/auth"
 	"github.com/supercomp/supercomp/pkg/auth/authservice"
 	"github.com/supercomp/supercomp/pkg/bus"
@@ -51,7 +53,10 @@ func NewSecureHost(logger *zap.Logger, cfg server.Config, httpAddr string, b *bu
 	if authn == nil {
 		return nil, errors.New("secure host: no authenticator")
 	}
-	factories = append([]Factory{func(Deps) (Module, error) { return authservice.New(authn, b), nil }}, factories...)
+	factories = append([]Factory{
+		func(Deps) (Module, error) { return authservice.New(authn, b), nil },
+		newAuditModule,
+	}, factories...)
 	return newHost(logger, cfg, httpAddr, b, st, metrics, authn, factories, infra)
 }
 
@@ -172,4 +177,23 @@ func (c busConnection) Stop(context.Context) error {
 	c.b.Close()
 	close(c.done)
 	return nil
+}
+
+// auditModule records the AUDIT stream into ClickHouse in every secure host; hosts share the
+// recorder's durable consumer, so each audit event is inserted once.
+type auditModule struct{ recorder *bus.Consumer }
+
+func newAuditModule(d Deps) (Module, error) {
+	rec, err := audit.NewRecorder(context.Background(), d.Bus, d.Store, d.Log.Named("audit"))
+	if err != nil {
+		return nil, fmt.Errorf("audit recorder: %w", err)
+	}
+	return auditModule{recorder: rec}, nil
+}
+
+func (auditModule) Name() string           { return "audit" }
+func (auditModule) Register(*grpc.Server)  {}
+func (auditModule) GRPCServices() []string { return nil }
+func (m auditModule) Components() []lifecycle.Component {
+	return []lifecycle.Component{m.recorder}
 }
