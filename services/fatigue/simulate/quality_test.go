@@ -145,22 +145,20 @@ func TestQualityAgainstGroundTruth(t *testing.T) {
 	qa, qn := measure(t, "held-out", heldOutSeeds, weeks)
 
 	// The issue's targets: recall >= 0.9, precision >= 0.8, <= 1 false recommendation per
-	// healthy athlete per 12 weeks, better than the naive ACWR > 1.5 rule on all three.
-	// Measured on the held-out seeds (4 x 30 athletes): recall 0.85, precision 0.77, 0.13
-	// false per healthy athlete per 12 weeks (tuning seeds: 0.90, 0.82, 0.05); the naive rule
-	// 0.10, 0.29, 0.16. Recall and precision are not yet at target on held-out data, so those
-	// two are asserted at the level reached (a regression fails) and the gap is logged.
-	// On false recommendations the naive rule "wins" only by almost never firing (recall
-	// 0.10): fewer alarms from a rule that misses nine in ten overreachers is not better, so
-	// what is asserted is the false rate's own target and that the assessor's F1 (which
-	// charges both misses and false alarms) beats the naive rule's.
-	targetsMet := qa.recall >= 0.9 && qa.precision >= 0.8 && qa.falsePer12w <= 1
-	t.Logf("issue targets met on held-out seeds: %v", targetsMet)
+	// healthy athlete per 12 weeks, better than the naive ACWR > 1.5 rule on recall, precision
+	// and F1. Measured on the held-out seeds (4 x 30 athletes): recall 0.93, precision 0.83,
+	// 0.09 false per healthy athlete per 12 weeks (tuning seeds: 0.90, 0.89, 0.01); the naive
+	// rule 0.10, 0.29, 0.16. On the false rate alone the naive rule can look as good only by
+	// almost never firing, so besides the false rate's own target the comparison is on F1,
+	// which charges both misses and false alarms.
+	if qa.recall < 0.9 {
+		t.Errorf("recall %.2f on held-out seeds, target at least 0.9", qa.recall)
+	}
+	if qa.precision < 0.8 {
+		t.Errorf("precision %.2f on held-out seeds, target at least 0.8", qa.precision)
+	}
 	if qa.falsePer12w > 1 {
 		t.Errorf("false recommendations per healthy athlete per 12 weeks %.2f, target at most 1", qa.falsePer12w)
-	}
-	if qa.recall < 0.85 || qa.precision < 0.75 {
-		t.Errorf("assessor regressed on held-out seeds: recall %.2f (floor 0.85, target 0.9), precision %.2f (floor 0.75, target 0.8)", qa.recall, qa.precision)
 	}
 	if qa.recall <= qn.recall || qa.precision <= qn.precision || f1(qa) <= f1(qn) {
 		t.Errorf("assessor no better than the naive ACWR rule: recall %.2f vs %.2f, precision %.2f vs %.2f, F1 %.2f vs %.2f",

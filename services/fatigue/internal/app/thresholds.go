@@ -35,18 +35,20 @@ func ToProto(t domain.Thresholds) *fatiguev1.FatigueThresholds {
 	return &fatiguev1.FatigueThresholds{
 		Strength: &fatiguev1.StrengthThresholds{E1RmMinRpe: t.Strength.E1RMMinRPE, E1RmMaxReps: uint32(t.Strength.E1RMMaxReps),
 			WindowDays: uint32(t.Strength.WindowDays), StagnationMinGainPct: t.Strength.StagnationMinGainPct, DeclinePct: t.Strength.DeclinePct},
-		RpeDrift: &fatiguev1.RpeDriftThresholds{LoadTolerancePct: t.RPEDrift.LoadTolerancePct, RpeRise: t.RPEDrift.RPERise, BaselineDays: uint32(t.RPEDrift.BaselineDays)},
+		RpeDrift: &fatiguev1.RpeDriftThresholds{LoadTolerancePct: t.RPEDrift.LoadTolerancePct, RpeRise: t.RPEDrift.RPERise, BaselineDays: uint32(t.RPEDrift.BaselineDays),
+			RecentSessions: uint32(t.RPEDrift.RecentSessions)},
 		Velocity: &fatiguev1.VelocityThresholds{LoadTolerancePct: t.Velocity.LoadTolerancePct, BaselineDays: uint32(t.Velocity.BaselineDays),
 			MinDropPct: t.Velocity.MinDropPct, Exposures: uint32(t.Velocity.Exposures), RequiredExposures: uint32(t.Velocity.RequiredExposures)},
 		Wellness: &fatiguev1.WellnessThresholds{BaselineDays: uint32(t.Wellness.BaselineDays), AmberZ: t.Wellness.AmberZ, RedZ: t.Wellness.RedZ,
 			WindowReports: uint32(t.Wellness.WindowReports), MinFlaggedReports: uint32(t.Wellness.MinFlaggedReports), JointPainFlag: uint32(t.Wellness.JointPainFlag)},
 		Readiness: &fatiguev1.ReadinessThresholds{HrvRollingDays: uint32(t.Readiness.HRVRollingDays), HrvBaselineDays: uint32(t.Readiness.HRVBaselineDays),
 			HrvSwcSd: t.Readiness.HRVSWCSD, HrvMinMorningsPerWeek: uint32(t.Readiness.HRVMinMorningsPerWeek), CmjBaselineDays: uint32(t.Readiness.CMJBaselineDays),
-			CmjMinDropPct: t.Readiness.CMJMinDropPct},
+			CmjMinDropPct: t.Readiness.CMJMinDropPct, HrvPersistDays: uint32(t.Readiness.HRVPersistDays)},
 		Load: &fatiguev1.LoadThresholds{AcwrAcuteDays: uint32(t.Load.ACWRAcuteDays), AcwrChronicDays: uint32(t.Load.ACWRChronicDays), AcwrHigh: t.Load.ACWRHigh,
 			AcwrMinHistoryDays: uint32(t.Load.ACWRMinHistoryDays), MonotonyHigh: t.Load.MonotonyHigh, CtlDays: uint32(t.Load.CTLDays), AtlDays: uint32(t.Load.ATLDays)},
 		Rule: &fatiguev1.DeloadRuleThresholds{MinFamilies: uint32(t.Rule.MinFamilies), MinAbnormalDays: uint32(t.Rule.MinAbnormalDays), WindowDays: uint32(t.Rule.WindowDays),
-			DeclinePlusSubjective: t.Rule.DeclinePlusSubjective, WatchScore: t.Rule.WatchScore, CooldownDays: uint32(t.Rule.CooldownDays), RecoveryDays: uint32(t.Rule.RecoveryDays)},
+			DeclinePlusSubjective: t.Rule.DeclinePlusSubjective, WatchScore: t.Rule.WatchScore, CooldownDays: uint32(t.Rule.CooldownDays), RecoveryDays: uint32(t.Rule.RecoveryDays),
+			StagnationCounts: t.Rule.StagnationCounts},
 	}
 }
 
@@ -56,17 +58,20 @@ func FromProto(p *fatiguev1.FatigueThresholds) domain.Thresholds {
 	return domain.Thresholds{
 		Strength: domain.StrengthThresholds{E1RMMinRPE: s.GetE1RmMinRpe(), E1RMMaxReps: int(s.GetE1RmMaxReps()), WindowDays: int(s.GetWindowDays()),
 			StagnationMinGainPct: s.GetStagnationMinGainPct(), DeclinePct: s.GetDeclinePct()},
-		RPEDrift: domain.RPEDriftThresholds{LoadTolerancePct: r.GetLoadTolerancePct(), RPERise: r.GetRpeRise(), BaselineDays: int(r.GetBaselineDays())},
+		RPEDrift: domain.RPEDriftThresholds{LoadTolerancePct: r.GetLoadTolerancePct(), RPERise: r.GetRpeRise(), BaselineDays: int(r.GetBaselineDays()),
+			RecentSessions: int(r.GetRecentSessions())},
 		Velocity: domain.VelocityThresholds{LoadTolerancePct: v.GetLoadTolerancePct(), BaselineDays: int(v.GetBaselineDays()), MinDropPct: v.GetMinDropPct(),
 			Exposures: int(v.GetExposures()), RequiredExposures: int(v.GetRequiredExposures())},
 		Wellness: domain.WellnessThresholds{BaselineDays: int(w.GetBaselineDays()), AmberZ: w.GetAmberZ(), RedZ: w.GetRedZ(), WindowReports: int(w.GetWindowReports()),
 			MinFlaggedReports: int(w.GetMinFlaggedReports()), JointPainFlag: int(w.GetJointPainFlag())},
 		Readiness: domain.ReadinessThresholds{HRVRollingDays: int(rd.GetHrvRollingDays()), HRVBaselineDays: int(rd.GetHrvBaselineDays()), HRVSWCSD: rd.GetHrvSwcSd(),
-			HRVMinMorningsPerWeek: int(rd.GetHrvMinMorningsPerWeek()), CMJBaselineDays: int(rd.GetCmjBaselineDays()), CMJMinDropPct: rd.GetCmjMinDropPct()},
+			HRVMinMorningsPerWeek: int(rd.GetHrvMinMorningsPerWeek()), CMJBaselineDays: int(rd.GetCmjBaselineDays()), CMJMinDropPct: rd.GetCmjMinDropPct(),
+			HRVPersistDays: int(rd.GetHrvPersistDays())},
 		Load: domain.LoadThresholds{ACWRAcuteDays: int(l.GetAcwrAcuteDays()), ACWRChronicDays: int(l.GetAcwrChronicDays()), ACWRHigh: l.GetAcwrHigh(),
 			ACWRMinHistoryDays: int(l.GetAcwrMinHistoryDays()), MonotonyHigh: l.GetMonotonyHigh(), CTLDays: int(l.GetCtlDays()), ATLDays: int(l.GetAtlDays())},
 		Rule: domain.RuleThresholds{MinFamilies: int(ru.GetMinFamilies()), MinAbnormalDays: int(ru.GetMinAbnormalDays()), WindowDays: int(ru.GetWindowDays()),
-			DeclinePlusSubjective: ru.GetDeclinePlusSubjective(), WatchScore: ru.GetWatchScore(), CooldownDays: int(ru.GetCooldownDays()), RecoveryDays: int(ru.GetRecoveryDays())},
+			DeclinePlusSubjective: ru.GetDeclinePlusSubjective(), WatchScore: ru.GetWatchScore(), CooldownDays: int(ru.GetCooldownDays()), RecoveryDays: int(ru.GetRecoveryDays()),
+			StagnationCounts: ru.GetStagnationCounts()},
 	}
 }
 

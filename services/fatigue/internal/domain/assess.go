@@ -32,13 +32,21 @@ func bit(f commonv1.SignalFamily) uint8 { return 1 << (uint(f) - 1) }
 // ruleGroups are the independent sources of evidence the deload rule counts. Stagnation and
 // decline are one group (a declining lift is not two pieces of evidence), and so are the two
 // subjective families: they come from the same morning questionnaire, so a bad week of
-// answers is one source, not two.
-var ruleGroups = []uint8{
-	bit(famDecline),
-	bit(famRPE),
-	bit(famVelocity),
-	bit(famSoreness) | bit(famMotSleep),
-	bit(famReadiness),
+// answers is one source, not two. Stagnation joins the strength group only when the team
+// says so (Rule.StagnationCounts): a lift that stalls for three weeks is common in healthy
+// training, so by default only a decline is strength evidence of fatigue.
+func ruleGroups(rt RuleThresholds) [5]uint8 {
+	strength := bit(famDecline)
+	if rt.StagnationCounts {
+		strength |= bit(famStagnation)
+	}
+	return [5]uint8{
+		strength,
+		bit(famRPE),
+		bit(famVelocity),
+		bit(famSoreness) | bit(famMotSleep),
+		bit(famReadiness),
+	}
 }
 
 // familyWeight is each family's share of the 0-100 concern score.
@@ -116,6 +124,7 @@ func (s *State) Assess(d Day, th Thresholds) Result {
 	var res Result
 	persistent := 0
 	var firedMask uint8
+	groupsOf := ruleGroups(th.Rule)
 	for day := d - Day(th.Rule.WindowDays) + 1; day <= d; day++ {
 		m := mask
 		if day != d {
@@ -125,7 +134,7 @@ func (s *State) Assess(d Day, th Thresholds) Result {
 			m = s.rec(day).Mask
 		}
 		groups := 0
-		for _, g := range ruleGroups {
+		for _, g := range groupsOf {
 			if m&g != 0 {
 				groups++
 			}
@@ -368,15 +377,20 @@ func round2(x float64) float64 { return math.Round(x*100) / 100 }
 
 func within(a, b, tolPct float64) bool { return math.Abs(a-b) <= b*tolPct/100+1e-9 }
 
-// rpeDrift compares the RPE of this week's main-lift exposures with the median RPE of the
+// rpeDrift compares the RPE of the most recent main-lift exposures with the median RPE of the
 // same lift at the same load (+-tolerance) and reps over the BaselineDays before the week. The
-// value is the mean drift over every matched exposure of the week, so one bad session does not
-// make a trend while a real change (it shows on every lift) does.
+// exposures judged are those of the last RecentSessions lifting days of the week that have a
+// familiar load: a mean over the whole week dilutes a change that began mid-week with the
+// sessions before it and fires days late, while the last sessions' exposures (every lift
+// trained that day, each a mean over its top sets) still keep one bad set from making a trend.
 func (s *State) rpeDrift(d Day, th Thresholds) family {
 	fm := family{f: famRPE}
-	var drifts []float64
-	var parts []string
-	var when []Day
+	type judged struct {
+		li       int
+		cur      liftDay
+		baseline float64
+	}
+	byDay := map[Day][]judged{}
 	for li, days := range s.lifts {
 		for _, cur := range days {
 			day := Day(cur.Day)
@@ -394,10 +408,22 @@ func (s *State) rpeDrift(d Day, th Thresholds) family {
 			if len(base) == 0 {
 				continue
 			}
-			med := Median(base)
-			drifts = append(drifts, float64(cur.RPE)-med)
-			when = append(when, day)
-			parts = append(parts, fmt.Sprintf("%s %.1f kg x %d at RPE %.1f vs %.1f", liftNames[mainLifts[li]], cur.TopLoad, cur.TopReps, cur.RPE, med))
+			byDay[day] = append(byDay[day], judged{li, cur, Median(base)})
+		}
+	}
+	var drifts []float64
+	var parts []string
+	var when []Day
+	sessions := 0
+	for day := d; day > d-7 && sessions < th.RPEDrift.RecentSessions; day-- {
+		if len(byDay[day]) == 0 {
+			continue
+		}
+		sessions++
+		when = append(when, day)
+		for _, j := range byDay[day] {
+			drifts = append(drifts, float64(j.cur.RPE)-j.baseline)
+			parts = append(parts, fmt.Sprintf("%s %s %.1f kg x %d at RPE %.1f vs %.1f", day, liftNames[mainLifts[j.li]], j.cur.TopLoad, j.cur.TopReps, j.cur.RPE, j.baseline))
 		}
 	}
 	if len(drifts) == 0 {
@@ -411,8 +437,8 @@ func (s *State) rpeDrift(d Day, th Thresholds) family {
 	fm.evidence = []*eventsv1.Evidence{{
 		Family: famRPE, Metric: "rpe_drift", Value: f64(round2(mean)), Baseline: f64(0), Threshold: f64(th.RPEDrift.RPERise),
 		Unit: "rpe", Abnormal: fm.abnormal, Dates: dates(when...), WindowDays: 7,
-		Detail: fmt.Sprintf("RPE at familiar loads %+.1f vs the %d-day median (fires at %+.1f): %s",
-			mean, th.RPEDrift.BaselineDays, th.RPEDrift.RPERise, strings.Join(parts, "; ")),
+		Detail: fmt.Sprintf("RPE at familiar loads %+.1f over the last %d lifting days vs the %d-day median (fires at %+.1f): %s",
+			mean, sessions, th.RPEDrift.BaselineDays, th.RPEDrift.RPERise, strings.Join(parts, "; ")),
 	}}
 	return fm
 }
@@ -658,10 +684,6 @@ func capitalize(s string) string {
 	return strings.ToUpper(s[:1]) + s[1:]
 }
 
-// hrvPersistDays is how many mornings before today the HRV rolling mean must also have been
-// below its band for the drop to count as sustained.
-const hrvPersistDays = 2
-
 // readiness applies the HRV band and the CMJ drop.
 func (s *State) readiness(d Day, th Thresholds) family {
 	rt := th.Readiness
@@ -691,10 +713,11 @@ func (s *State) readiness(d Day, th Thresholds) family {
 	rolling := rollDays
 	if ok && h.Abnormal {
 		// The 0.5 SD band is the smallest worthwhile change: a 7-day mean of noisy mornings
-		// crosses it on about one day in ten with nothing wrong. It counts as a sustained
+		// crosses it on about one day in ten with nothing wrong, and one low morning keeps
+		// it there for as long as the morning stays in the window. It counts as a sustained
 		// drop only when the rolling mean was also below the band on each of the previous
-		// hrvPersistDays days that had a valid rolling mean.
-		for back := Day(1); back <= hrvPersistDays; back++ {
+		// HRVPersistDays days that had a valid rolling mean.
+		for back := Day(1); back <= Day(rt.HRVPersistDays); back++ {
 			if prev, _, pok := hrvAsOf(d - back); pok && !prev.Abnormal {
 				h.Abnormal = false
 				break

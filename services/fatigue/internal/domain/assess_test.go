@@ -259,3 +259,99 @@ func TestStateRoundTripAndSize(t *testing.T) {
 		t.Error("unknown version accepted")
 	}
 }
+
+// A catch-up assessment (a day left behind without events, canOpen false) is never published,
+// so it must not open a recommendation: the rule shows as a watch and the next day with an
+// event opens it.
+func TestCatchUpDayCannotOpenEpisode(t *testing.T) {
+	th := DefaultThresholds()
+	dr, watch := commonv1.AthleteStatus_ATHLETE_STATUS_DELOAD_RECOMMENDED, commonv1.AthleteStatus_ATHLETE_STATUS_WATCH
+	for _, c := range []struct {
+		name        string
+		open        bool // an episode is already open
+		canOpen     bool
+		newRec      bool
+		status      commonv1.AthleteStatus
+		episodeOpen bool
+	}{
+		{"catch-up day, no episode", false, false, false, watch, false},
+		{"event day, no episode", false, true, true, dr, true},
+		{"catch-up day, episode open", true, false, false, dr, true},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			st := &State{FirstDay: day0, LastDay: day0 + 5}
+			st.Episode.Open = c.open
+			r := Result{Assessed: &eventsv1.AthleteAssessed{AsOf: (day0 + 5).Date(), Score: 60}, RuleFired: RuleTwoFamilies}
+			st.conclude(&r, th, c.canOpen)
+			if r.NewRecommendation != c.newRec || r.Assessed.GetStatus() != c.status || st.Episode.Open != c.episodeOpen {
+				t.Errorf("new %v status %v open %v, want %v %v %v", r.NewRecommendation, r.Assessed.GetStatus(), st.Episode.Open, c.newRec, c.status, c.episodeOpen)
+			}
+			if !c.newRec && !c.open && st.Episode.CooldownUntil != 0 {
+				t.Errorf("catch-up day started a cooldown until %v", st.Episode.CooldownUntil)
+			}
+		})
+	}
+	// Through advanceTo: the rule holds on a day without events (day 5, after two groups on
+	// days 2-4 recorded in the ring); moving on to day 6 assesses day 5 as catch-up, which
+	// must show the rule as a watch without opening the episode.
+	st := &State{FirstDay: day0, LastDay: day0 + 2}
+	for d := Day(2); d <= 4; d++ {
+		st.LastDay = day0 + d
+		r := st.rec(day0 + d)
+		r.Mask, r.Flags = bit(famRPE)|bit(famSoreness), flagAssessed
+	}
+	st.advanceTo(day0+6, th)
+	if got := commonv1.AthleteStatus(st.rec(day0 + 5).Status); got != watch {
+		t.Errorf("catch-up day 5 status %v, want %v (the rule holds)", got, watch)
+	}
+	if st.Episode.Open || st.Episode.LastRecommendationDay != 0 {
+		t.Errorf("catch-up assessment opened an episode on %v", st.Episode.LastRecommendationDay)
+	}
+}
+
+// rpe_drift judges the exposures of the last RecentSessions lifting days: squat 100 kg x 5 at
+// RPE 8 on days 0-24, then RPE 10 on day 26. At day 27 the week holds days 22, 24 and 26
+// (drifts 0, 0, +2 vs the median 8 of days 0-20).
+func TestRPEDriftJudgesRecentSessions(t *testing.T) {
+	squat := commonv1.LiftCategory_LIFT_CATEGORY_SQUAT
+	for _, c := range []struct {
+		recent   int
+		value    float64
+		abnormal bool
+	}{
+		{1, 2, true},        // day 26 alone
+		{2, 1, true},        // days 24, 26: (0+2)/2 = 1.0, at the 1.0 rise
+		{3, 2.0 / 3, false}, // the whole week: (0+0+2)/3
+		{7, 2.0 / 3, false},
+	} {
+		th := DefaultThresholds()
+		th.RPEDrift.RecentSessions = c.recent
+		st := &State{}
+		for d := 0; d <= 26; d += 2 {
+			rpe := 8.0
+			if d == 26 {
+				rpe = 10
+			}
+			st.ObserveSet(day0+Day(d), Set{Lift: squat, Type: commonv1.SetType_SET_TYPE_WORKING, LoadKg: 100, Reps: 5, RPE: rpe, HasRPE: true}, 0, th)
+		}
+		fm := st.rpeDrift(day0+27, th)
+		if fm.abnormal != c.abnormal {
+			t.Errorf("recent %d: abnormal %v, want %v", c.recent, fm.abnormal, c.abnormal)
+		}
+		near(t, "drift", fm.evidence[0].GetValue(), round2(c.value), 1e-9)
+	}
+}
+
+func TestStagnationCountsOnlyWhenConfigured(t *testing.T) {
+	for _, c := range []struct {
+		counts bool
+		want   uint8
+	}{
+		{false, bit(famDecline)},
+		{true, bit(famDecline) | bit(famStagnation)},
+	} {
+		if got := ruleGroups(RuleThresholds{StagnationCounts: c.counts})[0]; got != c.want {
+			t.Errorf("stagnation counts %v: strength group %08b, want %08b", c.counts, got, c.want)
+		}
+	}
+}

@@ -35,6 +35,9 @@ type RPEDriftThresholds struct {
 	LoadTolerancePct float64
 	RPERise          float64
 	BaselineDays     int
+	// RecentSessions is how many of the week's most recent lifting days (with a familiar
+	// load) are judged.
+	RecentSessions int
 }
 
 // VelocityThresholds drive "slower bar speed".
@@ -64,6 +67,9 @@ type ReadinessThresholds struct {
 	HRVMinMorningsPerWeek int
 	CMJBaselineDays       int
 	CMJMinDropPct         float64
+	// HRVPersistDays is how many previous days the HRV rolling mean must also have been below
+	// its band for a drop to count as sustained.
+	HRVPersistDays int
 }
 
 // LoadThresholds are the load model constants and the load-spike context thresholds.
@@ -86,16 +92,19 @@ type RuleThresholds struct {
 	WatchScore            float64
 	CooldownDays          int
 	RecoveryDays          int
+	// StagnationCounts lets strength stagnation, not only decline, count as the strength group
+	// of the two-families rule.
+	StagnationCounts bool
 }
 
 // DefaultThresholds are the defaults of DOMAIN.md.
 func DefaultThresholds() Thresholds {
 	return Thresholds{
 		Strength:  StrengthThresholds{E1RMMinRPE: 7, E1RMMaxReps: 10, WindowDays: 21, StagnationMinGainPct: 1.0, DeclinePct: -2.5},
-		RPEDrift:  RPEDriftThresholds{LoadTolerancePct: 2.5, RPERise: 1.0, BaselineDays: 28},
+		RPEDrift:  RPEDriftThresholds{LoadTolerancePct: 2.5, RPERise: 1.0, BaselineDays: 28, RecentSessions: 2},
 		Velocity:  VelocityThresholds{LoadTolerancePct: 2.5, BaselineDays: 42, MinDropPct: 5, Exposures: 3, RequiredExposures: 2},
 		Wellness:  WellnessThresholds{BaselineDays: 28, AmberZ: -1, RedZ: -2, WindowReports: 7, MinFlaggedReports: 3, JointPainFlag: 3},
-		Readiness: ReadinessThresholds{HRVRollingDays: 7, HRVBaselineDays: 60, HRVSWCSD: 0.5, HRVMinMorningsPerWeek: 3, CMJBaselineDays: 35, CMJMinDropPct: 5},
+		Readiness: ReadinessThresholds{HRVRollingDays: 7, HRVBaselineDays: 60, HRVSWCSD: 0.5, HRVMinMorningsPerWeek: 3, CMJBaselineDays: 35, CMJMinDropPct: 5, HRVPersistDays: 4},
 		Load:      LoadThresholds{ACWRAcuteDays: 7, ACWRChronicDays: 28, ACWRHigh: 1.5, ACWRMinHistoryDays: 28, MonotonyHigh: 2.0, CTLDays: 42, ATLDays: 7},
 		Rule:      RuleThresholds{MinFamilies: 2, MinAbnormalDays: 3, WindowDays: 7, DeclinePlusSubjective: true, WatchScore: 40, CooldownDays: 21, RecoveryDays: 3},
 	}
@@ -134,6 +143,7 @@ func (t Thresholds) Validate() []Violation {
 	floatIn("rpe_drift.load_tolerance_pct", r.LoadTolerancePct, 0, 10)
 	floatIn("rpe_drift.rpe_rise", r.RPERise, 0.5, 5)
 	intIn("rpe_drift.baseline_days", r.BaselineDays, 7, LiftRetentionDays-7)
+	intIn("rpe_drift.recent_sessions", r.RecentSessions, 1, 7)
 	ve := t.Velocity
 	floatIn("velocity.load_tolerance_pct", ve.LoadTolerancePct, 0, 10)
 	intIn("velocity.baseline_days", ve.BaselineDays, 14, LiftRetentionDays)
@@ -163,6 +173,7 @@ func (t Thresholds) Validate() []Violation {
 	intIn("readiness.hrv_min_mornings_per_week", rd.HRVMinMorningsPerWeek, 1, 7)
 	intIn("readiness.cmj_baseline_days", rd.CMJBaselineDays, 7, RingDays-7)
 	floatIn("readiness.cmj_min_drop_pct", rd.CMJMinDropPct, 1, 30)
+	intIn("readiness.hrv_persist_days", rd.HRVPersistDays, 0, rd.HRVRollingDays)
 	l := t.Load
 	intIn("load.acwr_acute_days", l.ACWRAcuteDays, 3, 14)
 	intIn("load.acwr_chronic_days", l.ACWRChronicDays, 14, 60)

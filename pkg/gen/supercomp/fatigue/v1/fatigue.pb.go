@@ -1016,9 +1016,12 @@ type RpeDriftThresholds struct {
 	// Fires when RPE rose by at least this vs the baseline median (default 1.0).
 	RpeRise float64 `protobuf:"fixed64,2,opt,name=rpe_rise,json=rpeRise,proto3" json:"rpe_rise,omitempty"`
 	// Baseline window in days (default 28).
-	BaselineDays  uint32 `protobuf:"varint,3,opt,name=baseline_days,json=baselineDays,proto3" json:"baseline_days,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	BaselineDays uint32 `protobuf:"varint,3,opt,name=baseline_days,json=baselineDays,proto3" json:"baseline_days,omitempty"`
+	// Most recent lifting days of the week (with a familiar load) whose exposures are judged
+	// (default 2).
+	RecentSessions uint32 `protobuf:"varint,4,opt,name=recent_sessions,json=recentSessions,proto3" json:"recent_sessions,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
 }
 
 func (x *RpeDriftThresholds) Reset() {
@@ -1068,6 +1071,13 @@ func (x *RpeDriftThresholds) GetRpeRise() float64 {
 func (x *RpeDriftThresholds) GetBaselineDays() uint32 {
 	if x != nil {
 		return x.BaselineDays
+	}
+	return 0
+}
+
+func (x *RpeDriftThresholds) GetRecentSessions() uint32 {
+	if x != nil {
+		return x.RecentSessions
 	}
 	return 0
 }
@@ -1260,8 +1270,11 @@ type ReadinessThresholds struct {
 	CmjBaselineDays uint32 `protobuf:"varint,5,opt,name=cmj_baseline_days,json=cmjBaselineDays,proto3" json:"cmj_baseline_days,omitempty"`
 	// Abnormal when CMJ height is below baseline by more than this, percent (default 5).
 	CmjMinDropPct float64 `protobuf:"fixed64,6,opt,name=cmj_min_drop_pct,json=cmjMinDropPct,proto3" json:"cmj_min_drop_pct,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	// An HRV drop counts only when the rolling mean was also below its band on each of this many
+	// previous days with a valid rolling mean (default 4; 0 = today alone).
+	HrvPersistDays uint32 `protobuf:"varint,7,opt,name=hrv_persist_days,json=hrvPersistDays,proto3" json:"hrv_persist_days,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
 }
 
 func (x *ReadinessThresholds) Reset() {
@@ -1332,6 +1345,13 @@ func (x *ReadinessThresholds) GetCmjBaselineDays() uint32 {
 func (x *ReadinessThresholds) GetCmjMinDropPct() float64 {
 	if x != nil {
 		return x.CmjMinDropPct
+	}
+	return 0
+}
+
+func (x *ReadinessThresholds) GetHrvPersistDays() uint32 {
+	if x != nil {
+		return x.HrvPersistDays
 	}
 	return 0
 }
@@ -1454,9 +1474,12 @@ type DeloadRuleThresholds struct {
 	CooldownDays uint32 `protobuf:"varint,6,opt,name=cooldown_days,json=cooldownDays,proto3" json:"cooldown_days,omitempty"`
 	// Consecutive OK days needed before the same recommendation can open again (hysteresis,
 	// default 3).
-	RecoveryDays  uint32 `protobuf:"varint,7,opt,name=recovery_days,json=recoveryDays,proto3" json:"recovery_days,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	RecoveryDays uint32 `protobuf:"varint,7,opt,name=recovery_days,json=recoveryDays,proto3" json:"recovery_days,omitempty"`
+	// Count strength stagnation (not only decline) toward the independent families of the rule
+	// (default false: a stalled lift is not yet evidence of fatigue).
+	StagnationCounts bool `protobuf:"varint,8,opt,name=stagnation_counts,json=stagnationCounts,proto3" json:"stagnation_counts,omitempty"`
+	unknownFields    protoimpl.UnknownFields
+	sizeCache        protoimpl.SizeCache
 }
 
 func (x *DeloadRuleThresholds) Reset() {
@@ -1536,6 +1559,13 @@ func (x *DeloadRuleThresholds) GetRecoveryDays() uint32 {
 		return x.RecoveryDays
 	}
 	return 0
+}
+
+func (x *DeloadRuleThresholds) GetStagnationCounts() bool {
+	if x != nil {
+		return x.StagnationCounts
+	}
+	return false
 }
 
 // Every configurable number of the fatigue assessment (DOMAIN.md defaults). Paths for field masks
@@ -1998,11 +2028,12 @@ const file_supercomp_fatigue_v1_fatigue_proto_rawDesc = "" +
 	"windowDays\x125\n" +
 	"\x17stagnation_min_gain_pct\x18\x04 \x01(\x01R\x14stagnationMinGainPct\x12\x1f\n" +
 	"\vdecline_pct\x18\x05 \x01(\x01R\n" +
-	"declinePct\"\x82\x01\n" +
+	"declinePct\"\xab\x01\n" +
 	"\x12RpeDriftThresholds\x12,\n" +
 	"\x12load_tolerance_pct\x18\x01 \x01(\x01R\x10loadTolerancePct\x12\x19\n" +
 	"\brpe_rise\x18\x02 \x01(\x01R\arpeRise\x12#\n" +
-	"\rbaseline_days\x18\x03 \x01(\rR\fbaselineDays\"\xd6\x01\n" +
+	"\rbaseline_days\x18\x03 \x01(\rR\fbaselineDays\x12'\n" +
+	"\x0frecent_sessions\x18\x04 \x01(\rR\x0erecentSessions\"\xd6\x01\n" +
 	"\x12VelocityThresholds\x12,\n" +
 	"\x12load_tolerance_pct\x18\x01 \x01(\x01R\x10loadTolerancePct\x12#\n" +
 	"\rbaseline_days\x18\x02 \x01(\rR\fbaselineDays\x12 \n" +
@@ -2016,7 +2047,7 @@ const file_supercomp_fatigue_v1_fatigue_proto_rawDesc = "" +
 	"\x05red_z\x18\x03 \x01(\x01R\x04redZ\x12%\n" +
 	"\x0ewindow_reports\x18\x04 \x01(\rR\rwindowReports\x12.\n" +
 	"\x13min_flagged_reports\x18\x05 \x01(\rR\x11minFlaggedReports\x12&\n" +
-	"\x0fjoint_pain_flag\x18\x06 \x01(\rR\rjointPainFlag\"\x98\x02\n" +
+	"\x0fjoint_pain_flag\x18\x06 \x01(\rR\rjointPainFlag\"\xc2\x02\n" +
 	"\x13ReadinessThresholds\x12(\n" +
 	"\x10hrv_rolling_days\x18\x01 \x01(\rR\x0ehrvRollingDays\x12*\n" +
 	"\x11hrv_baseline_days\x18\x02 \x01(\rR\x0fhrvBaselineDays\x12\x1c\n" +
@@ -2024,7 +2055,8 @@ const file_supercomp_fatigue_v1_fatigue_proto_rawDesc = "" +
 	"hrv_swc_sd\x18\x03 \x01(\x01R\bhrvSwcSd\x128\n" +
 	"\x19hrv_min_mornings_per_week\x18\x04 \x01(\rR\x15hrvMinMorningsPerWeek\x12*\n" +
 	"\x11cmj_baseline_days\x18\x05 \x01(\rR\x0fcmjBaselineDays\x12'\n" +
-	"\x10cmj_min_drop_pct\x18\x06 \x01(\x01R\rcmjMinDropPct\"\x8f\x02\n" +
+	"\x10cmj_min_drop_pct\x18\x06 \x01(\x01R\rcmjMinDropPct\x12(\n" +
+	"\x10hrv_persist_days\x18\a \x01(\rR\x0ehrvPersistDays\"\x8f\x02\n" +
 	"\x0eLoadThresholds\x12&\n" +
 	"\x0facwr_acute_days\x18\x01 \x01(\rR\racwrAcuteDays\x12*\n" +
 	"\x11acwr_chronic_days\x18\x02 \x01(\rR\x0facwrChronicDays\x12\x1b\n" +
@@ -2032,7 +2064,7 @@ const file_supercomp_fatigue_v1_fatigue_proto_rawDesc = "" +
 	"\x15acwr_min_history_days\x18\x04 \x01(\rR\x12acwrMinHistoryDays\x12#\n" +
 	"\rmonotony_high\x18\x05 \x01(\x01R\fmonotonyHigh\x12\x19\n" +
 	"\bctl_days\x18\x06 \x01(\rR\actlDays\x12\x19\n" +
-	"\batl_days\x18\a \x01(\rR\aatlDays\"\xa9\x02\n" +
+	"\batl_days\x18\a \x01(\rR\aatlDays\"\xd6\x02\n" +
 	"\x14DeloadRuleThresholds\x12!\n" +
 	"\fmin_families\x18\x01 \x01(\rR\vminFamilies\x12*\n" +
 	"\x11min_abnormal_days\x18\x02 \x01(\rR\x0fminAbnormalDays\x12\x1f\n" +
@@ -2042,7 +2074,8 @@ const file_supercomp_fatigue_v1_fatigue_proto_rawDesc = "" +
 	"\vwatch_score\x18\x05 \x01(\x01R\n" +
 	"watchScore\x12#\n" +
 	"\rcooldown_days\x18\x06 \x01(\rR\fcooldownDays\x12#\n" +
-	"\rrecovery_days\x18\a \x01(\rR\frecoveryDays\"\xef\x03\n" +
+	"\rrecovery_days\x18\a \x01(\rR\frecoveryDays\x12+\n" +
+	"\x11stagnation_counts\x18\b \x01(\bR\x10stagnationCounts\"\xef\x03\n" +
 	"\x11FatigueThresholds\x12D\n" +
 	"\bstrength\x18\x01 \x01(\v2(.supercomp.fatigue.v1.StrengthThresholdsR\bstrength\x12E\n" +
 	"\trpe_drift\x18\x02 \x01(\v2(.supercomp.fatigue.v1.RpeDriftThresholdsR\brpeDrift\x12D\n" +
