@@ -35,6 +35,9 @@ type Spec struct {
 	New Factory
 	// Started, when set, is called once both listeners are bound (tests learn the addresses).
 	Started func(*Host)
+	// RegisterFlags, when set, adds the service's own flags (with the same SC_* env
+	// fallback); New sees their parsed values.
+	RegisterFlags func(fs *flag.FlagSet)
 }
 
 // StandaloneConfig is the configuration every standalone service binary takes. Standalone
@@ -96,6 +99,9 @@ func Run(ctx context.Context, spec Spec, args []string, usageOut io.Writer) erro
 	fs := flag.NewFlagSet(spec.Name, flag.ContinueOnError)
 	fs.SetOutput(usageOut)
 	cfg.RegisterFlags(fs)
+	if spec.RegisterFlags != nil {
+		spec.RegisterFlags(fs)
+	}
 	if err := config.Parse(fs, args); err != nil {
 		return err
 	}

@@ -7,11 +7,13 @@ package fatigue
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"time"
 
 	"google.golang.org/grpc"
 
+	"github.com/supercomp/supercomp/pkg/bus"
 	fatiguev1 "github.com/supercomp/supercomp/pkg/gen/supercomp/fatigue/v1"
 	trendsv1 "github.com/supercomp/supercomp/pkg/gen/supercomp/trends/v1"
 	"github.com/supercomp/supercomp/pkg/lifecycle"
@@ -42,6 +44,39 @@ const setupTimeout = 30 * time.Second
 // buckets, the durable consumers, and the gRPC handlers. ClickHouse is optional (history RPCs
 // answer Unavailable without it).
 func New(deps service.Deps) (*Service, error) {
+	return NewWithOptions(deps, Options{})
+}
+
+// Options are the fatigue service's own settings.
+type Options struct {
+	// Partitions above 1 let several instances share the work: TRAINING and PROGRAMMING are
+	// consumed through a view partitioned by athlete, each partition held by one instance at a
+	// time. Every instance must use the same number. 1 (the default) is one consumer per stream.
+	Partitions int
+}
+
+// FlagPartitions is the flag (env SC_PARTITIONS) of Options.Partitions.
+const FlagPartitions = "partitions"
+
+// RegisterFlags adds the options' flags.
+func (o *Options) RegisterFlags(fs *flag.FlagSet) {
+	fs.IntVar(&o.Partitions, FlagPartitions, 1,
+		"partitions of the athlete-keyed consumption; above 1, instances share them (same value on every instance)")
+}
+
+// Validate reports a setting that cannot work, by flag name.
+func (o Options) Validate() error {
+	if o.Partitions < 0 || o.Partitions > bus.MaxPartitions {
+		return fmt.Errorf("--%s %d: must be between 1 and %d", FlagPartitions, o.Partitions, bus.MaxPartitions)
+	}
+	return nil
+}
+
+// NewWithOptions is New with the service's own settings.
+func NewWithOptions(deps service.Deps, opts Options) (*Service, error) {
+	if err := opts.Validate(); err != nil {
+		return nil, fmt.Errorf("fatigue: %w", err)
+	}
 	if deps.Bus == nil {
 		return nil, errors.New("fatigue: needs NATS")
 	}
@@ -62,7 +97,7 @@ func New(deps service.Deps) (*Service, error) {
 	if deps.Store != nil {
 		history = &adapters.History{Store: deps.Store}
 	}
-	engine, err := ports.NewEngine(ctx, deps.Bus, proc, history, deps.Log)
+	engine, err := ports.NewEngine(ctx, deps.Bus, proc, history, opts.Partitions, deps.Log)
 	if err != nil {
 		return nil, fmt.Errorf("fatigue: %w", err)
 	}

@@ -8,10 +8,12 @@ import (
 )
 
 func main() {
+	var opts fatigue.Options
 	service.Main(service.Spec{
-		Name:     fatigue.Name,
-		GRPCAddr: "127.0.0.1:7402",
-		HTTPAddr: "127.0.0.1:7482",
-		New:      func(d service.Deps) (service.Module, error) { return fatigue.New(d) },
+		Name:          fatigue.Name,
+		GRPCAddr:      "127.0.0.1:7402",
+		HTTPAddr:      "127.0.0.1:7482",
+		RegisterFlags: opts.RegisterFlags,
+		New:           func(d service.Deps) (service.Module, error) { return fatigue.NewWithOptions(d, opts) },
 	})
 }

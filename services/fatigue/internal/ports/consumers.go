@@ -23,6 +23,11 @@ const (
 	DurableTraining    = "fatigue"
 	DurableProgramming = "fatigue-programming"
 	DurableRecorder    = "fatigue-assessments"
+	// DurablePartitions prefixes the partition consumers (fatigue-p0, ...) of the view.
+	DurablePartitions = "fatigue"
+	// ViewPartitions is the work-queue stream that partitions TRAINING and PROGRAMMING by
+	// athlete when several instances share the work.
+	ViewPartitions = "FATIGUE_PARTITIONS"
 )
 
 // decodeAll decodes a batch; undecodable messages are poisoned (DLQ) and skipped.
@@ -30,10 +35,7 @@ func decodeAll(msgs []jetstream.Msg) ([]app.Message, *bus.BatchError) {
 	out := make([]app.Message, 0, len(msgs))
 	var bad *bus.BatchError
 	for i, m := range msgs {
-		ev, err := events.Decode(m.Data())
-		if err == nil && (ev.GetTeamId() == "" || (ev.GetAthleteId() == "" && ev.GetPayload() != nil && isTraining(ev))) {
-			err = errors.New("event without team or athlete")
-		}
+		ev, err := decodeOne(m)
 		if err != nil {
 			if bad == nil {
 				bad = &bus.BatchError{Errs: map[int]error{}}
@@ -50,6 +52,14 @@ func decodeAll(msgs []jetstream.Msg) ([]app.Message, *bus.BatchError) {
 	return out, bad
 }
 
+func decodeOne(m jetstream.Msg) (*eventsv1.Event, error) {
+	ev, err := events.Decode(m.Data())
+	if err == nil && (ev.GetTeamId() == "" || (ev.GetAthleteId() == "" && ev.GetPayload() != nil && isTraining(ev))) {
+		err = errors.New("event without team or athlete")
+	}
+	return ev, err
+}
+
 func isTraining(ev *eventsv1.Event) bool {
 	switch ev.GetPayload().(type) {
 	case *eventsv1.Event_SetRecorded, *eventsv1.Event_SessionRecorded, *eventsv1.Event_WellnessReported, *eventsv1.Event_ReadinessMeasured:
@@ -62,53 +72,32 @@ func isTraining(ev *eventsv1.Event) bool {
 // then consumes TRAINING and PROGRAMMING and records assessments. It is one lifecycle component
 // so the restore always happens before the first event is applied.
 type Engine struct {
-	proc      *app.Processor
-	consumers []*bus.Consumer
-	log       *zap.Logger
+	proc       *app.Processor
+	components []consumer
+	log        *zap.Logger
+}
+
+// consumer is a bus.Consumer or a bus.PartitionedConsumer.
+type consumer interface {
+	Start(ctx context.Context) error
+	Stop(ctx context.Context) error
 }
 
 // NewEngine declares the durable consumers. history may be nil (no ClickHouse): then
-// assessments are published but not recorded.
-func NewEngine(ctx context.Context, b *bus.Bus, proc *app.Processor, history *adapters.History, log *zap.Logger) (*Engine, error) {
+// assessments are published but not recorded. partitions above 1 replace the TRAINING and
+// PROGRAMMING consumers with a partitioned view (see partitionedConsumer) so that several
+// instances can run; 1 keeps one consumer per stream.
+func NewEngine(ctx context.Context, b *bus.Bus, proc *app.Processor, history *adapters.History, partitions int, log *zap.Logger) (*Engine, error) {
 	e := &Engine{proc: proc, log: log}
-	training, err := b.NewBatchConsumer(ctx, bus.ConsumerConfig{
-		Stream: bus.StreamTraining, Durable: DurableTraining, FilterSubjects: []string{bus.SubjectsTraining},
-		MaxDeliver: -1, Batch: 500,
-	}, func(ctx context.Context, msgs []jetstream.Msg) error {
-		decoded, bad := decodeAll(msgs)
-		if _, err := proc.HandleTraining(ctx, decoded); err != nil {
-			return err
+	if partitions > 1 {
+		pc, err := partitionedConsumer(ctx, b, proc, partitions, log)
+		if err != nil {
+			return nil, err
 		}
-		if bad != nil {
-			return bad
-		}
-		return nil
-	}, log)
-	if err != nil {
-		return nil, fmt.Errorf("training consumer: %w", err)
+		e.components = append(e.components, pc)
+	} else if err := e.streamConsumers(ctx, b, proc, log); err != nil {
+		return nil, err
 	}
-	programming, err := b.NewBatchConsumer(ctx, bus.ConsumerConfig{
-		Stream: bus.StreamProgramming, Durable: DurableProgramming,
-		FilterSubjects: []string{"sc.programming.*.*.deload_scheduled", "sc.programming.*.*.deload_decided", "sc.programming.*.*.deload_completed"},
-		MaxDeliver:     -1,
-	}, func(ctx context.Context, msgs []jetstream.Msg) error {
-		decoded, bad := decodeAll(msgs)
-		evs := make([]*eventsv1.Event, 0, len(decoded))
-		for _, m := range decoded {
-			evs = append(evs, m.Event)
-		}
-		if err := proc.HandleProgramming(ctx, evs); err != nil {
-			return err
-		}
-		if bad != nil {
-			return bad
-		}
-		return nil
-	}, log)
-	if err != nil {
-		return nil, fmt.Errorf("programming consumer: %w", err)
-	}
-	e.consumers = append(e.consumers, training, programming)
 	if history != nil {
 		recorder, err := b.NewBatchConsumer(ctx, bus.ConsumerConfig{
 			Stream: bus.StreamAnalysis, Durable: DurableRecorder, FilterSubjects: []string{"sc.analysis.*.*.assessed"},
@@ -130,9 +119,51 @@ func NewEngine(ctx context.Context, b *bus.Bus, proc *app.Processor, history *ad
 		if err != nil {
 			return nil, fmt.Errorf("assessment recorder: %w", err)
 		}
-		e.consumers = append(e.consumers, recorder)
+		e.components = append(e.components, recorder)
 	}
 	return e, nil
+}
+
+func (e *Engine) streamConsumers(ctx context.Context, b *bus.Bus, proc *app.Processor, log *zap.Logger) error {
+	training, err := b.NewBatchConsumer(ctx, bus.ConsumerConfig{
+		Stream: bus.StreamTraining, Durable: DurableTraining, FilterSubjects: []string{bus.SubjectsTraining},
+		MaxDeliver: -1, Batch: 500,
+	}, func(ctx context.Context, msgs []jetstream.Msg) error {
+		decoded, bad := decodeAll(msgs)
+		if _, err := proc.HandleTraining(ctx, decoded); err != nil {
+			return err
+		}
+		if bad != nil {
+			return bad
+		}
+		return nil
+	}, log)
+	if err != nil {
+		return fmt.Errorf("training consumer: %w", err)
+	}
+	programming, err := b.NewBatchConsumer(ctx, bus.ConsumerConfig{
+		Stream: bus.StreamProgramming, Durable: DurableProgramming,
+		FilterSubjects: []string{"sc.programming.*.*.deload_scheduled", "sc.programming.*.*.deload_decided", "sc.programming.*.*.deload_completed"},
+		MaxDeliver:     -1,
+	}, func(ctx context.Context, msgs []jetstream.Msg) error {
+		decoded, bad := decodeAll(msgs)
+		evs := make([]*eventsv1.Event, 0, len(decoded))
+		for _, m := range decoded {
+			evs = append(evs, m.Event)
+		}
+		if err := proc.HandleProgramming(ctx, evs); err != nil {
+			return err
+		}
+		if bad != nil {
+			return bad
+		}
+		return nil
+	}, log)
+	if err != nil {
+		return fmt.Errorf("programming consumer: %w", err)
+	}
+	e.components = append(e.components, training, programming)
+	return nil
 }
 
 // Name implements lifecycle.Component.
@@ -145,9 +176,9 @@ func (e *Engine) Start(ctx context.Context) error {
 		return err
 	}
 	e.log.Info("fatigue states restored", zap.Int("athletes", n))
-	errs := make([]error, len(e.consumers))
+	errs := make([]error, len(e.components))
 	var wg sync.WaitGroup
-	for i, c := range e.consumers {
+	for i, c := range e.components {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -161,7 +192,7 @@ func (e *Engine) Start(ctx context.Context) error {
 // Stop stops every consumer after its in-flight batch.
 func (e *Engine) Stop(ctx context.Context) error {
 	var errs []error
-	for _, c := range e.consumers {
+	for _, c := range e.components {
 		errs = append(errs, c.Stop(ctx))
 	}
 	return errors.Join(errs...)
