@@ -100,8 +100,28 @@ func NewIngester(pub Publisher, index Index, log *zap.Logger) *Ingester {
 // returns an error only when publishing failed (what was acknowledged stays stored; ids make a
 // retry safe); invalid records are results, not errors.
 func (in *Ingester) Ingest(ctx context.Context, items []Item, opts Options) ([]Result, error) {
+	b := in.prepare(ctx, items, opts)
+	if err := in.publish(ctx, b); err != nil {
+		return nil, err
+	}
+	return b.results, nil
+}
+
+// batch is a call's records between prepare and publish.
+type batch struct {
+	results []Result
+	// pending are the indices of the records to publish, in order; evs their events.
+	pending []int
+	evs     []*eventsv1.Event
+}
+
+// prepare validates the items, gives them ids and settles every record it can without the
+// stream: rejected, not stored (all-or-nothing), duplicate within the call or already stored.
+// What is left to publish is stamped with the time of acceptance.
+func (in *Ingester) prepare(ctx context.Context, items []Item, opts Options) *batch {
 	now := in.now()
-	results := make([]Result, len(items))
+	b := &batch{results: make([]Result, len(items))}
+	results := b.results
 	valid := make([]int, 0, len(items))
 	rejected := false
 	for i, it := range items {
@@ -119,7 +139,7 @@ func (in *Ingester) Ingest(ctx context.Context, items []Item, opts Options) ([]R
 		for _, i := range valid {
 			results[i].Outcome = NotStored
 		}
-		return results, nil
+		return b
 	}
 
 	// The same id twice in one call: the second is a duplicate of the first.
@@ -134,14 +154,14 @@ func (in *Ingester) Ingest(ctx context.Context, items []Item, opts Options) ([]R
 		fresh = append(fresh, i)
 	}
 	if len(fresh) == 0 {
-		return results, nil
+		return b
 	}
 
-	evs := make([]*eventsv1.Event, len(fresh))
-	for k, i := range fresh {
-		evs[k] = items[i].Event
-	}
 	if in.index != nil {
+		evs := make([]*eventsv1.Event, len(fresh))
+		for k, i := range fresh {
+			evs[k] = items[i].Event
+		}
 		stored, err := in.index.Stored(ctx, evs)
 		if err != nil {
 			in.log.Warn("duplicate lookup failed; relying on the stream's dedupe window", zap.Error(err))
@@ -160,29 +180,48 @@ func (in *Ingester) Ingest(ctx context.Context, items []Item, opts Options) ([]R
 		for _, i := range fresh {
 			results[i].Outcome = Accepted
 		}
-		return results, nil
+		return b
 	}
-	if len(fresh) == 0 {
-		return results, nil
-	}
-	evs = evs[:0]
-	for _, i := range fresh {
+	b.pending = fresh
+	b.evs = make([]*eventsv1.Event, len(fresh))
+	for k, i := range fresh {
 		ev := items[i].Event
 		ev.RecordedAt = timestamppb.New(now)
-		evs = append(evs, ev)
+		b.evs[k] = ev
+	}
+	return b
+}
+
+// publish sends what prepare left in bs, in order and in one batch, and settles those records by
+// the stream's acks.
+func (in *Ingester) publish(ctx context.Context, bs ...*batch) error {
+	var evs []*eventsv1.Event
+	if len(bs) == 1 {
+		evs = bs[0].evs
+	} else {
+		for _, b := range bs {
+			evs = append(evs, b.evs...)
+		}
+	}
+	if len(evs) == 0 {
+		return nil
 	}
 	dups, err := in.pub.Publish(ctx, evs)
 	if err != nil {
-		return nil, fault.Unavailable("publish to %s: %w", bus.StreamTraining, err)
+		return fault.Unavailable("publish to %s: %w", bus.StreamTraining, err)
 	}
-	for k, i := range fresh {
-		if dups[k] {
-			results[i].Outcome = Duplicate
-		} else {
-			results[i].Outcome = Accepted
+	k := 0
+	for _, b := range bs {
+		for _, i := range b.pending {
+			if dups[k] {
+				b.results[i].Outcome = Duplicate
+			} else {
+				b.results[i].Outcome = Accepted
+			}
+			k++
 		}
 	}
-	return results, nil
+	return nil
 }
 
 // normalise fills defaults (set type, lift category), validates the record and sets its id.

@@ -58,9 +58,13 @@ func LiftCategoryOf(exercise string) commonv1.LiftCategory {
 // normalizeExercise lower-cases the name, writes word separators as single spaces and joins the
 // spellings of pull-up and chin-up, so "Pull-Ups", "pullups" and "Pull Up (Weighted)" all read
 // "pull up ...".
+// exerciseSeparators is built once: a Replacer compiles its table on first use, which cost more
+// than the rest of a record's validation when it was built per call.
+var exerciseSeparators = strings.NewReplacer("-", " ", "_", " ", "(", " ", ")", " ", ",", " ", "/", " ", "dumbell", "dumbbell")
+
 func normalizeExercise(s string) string {
 	s = strings.ToLower(s)
-	s = strings.NewReplacer("-", " ", "_", " ", "(", " ", ")", " ", ",", " ", "/", " ", "dumbell", "dumbbell").Replace(s)
+	s = exerciseSeparators.Replace(s)
 	s = " " + strings.Join(strings.Fields(s), " ") + " "
 	for _, p := range [][2]string{
 		{" pullups ", " pull up "}, {" pullup ", " pull up "}, {" pull ups ", " pull up "},

@@ -134,14 +134,26 @@ func (s *Server) RecordBatch(ctx context.Context, req *ingestionv1.RecordBatchRe
 }
 
 // StreamRecords ingests each message's records as they arrive and answers with counts when the
-// client closes the stream.
-func (s *Server) StreamRecords(stream grpc.ClientStreamingServer[ingestionv1.StreamRecordsRequest, ingestionv1.StreamRecordsResponse]) error {
-	ctx := stream.Context()
+// client closes the stream. Messages go through an app.Stream: the next ones are validated and
+// checked for stored duplicates while earlier ones wait for their acks, and the answer comes
+// only once every accepted record was acknowledged. A bad message ends the call with an error
+// after the messages before it are settled.
+func (s *Server) StreamRecords(stream grpc.ClientStreamingServer[ingestionv1.StreamRecordsRequest, ingestionv1.StreamRecordsResponse]) (err error) {
+	pipeline := s.ingester.NewStream(stream.Context(), app.Options{})
+	defer func() {
+		if closeErr := pipeline.Close(); err == nil {
+			err = closeErr
+		}
+	}()
+	// resp is only written by the pipeline's reports, and read after Close.
 	resp := &ingestionv1.StreamRecordsResponse{Counts: &ingestionv1.RecordCounts{}}
 	index := 0
 	for {
 		msg, err := stream.Recv()
 		if errors.Is(err, io.EOF) {
+			if err := pipeline.Close(); err != nil {
+				return err
+			}
 			return stream.SendAndClose(resp)
 		}
 		if err != nil {
@@ -157,20 +169,22 @@ func (s *Server) StreamRecords(stream grpc.ClientStreamingServer[ingestionv1.Str
 		for i, rec := range msg.GetRecords() {
 			items[i] = toItem(msg.GetTeamId(), rec, fault.Field("records", index+i))
 		}
-		results, err := s.ingester.Ingest(ctx, items, app.Options{})
+		first := index
+		err = pipeline.Submit(items, func(results []app.Result) {
+			for i, r := range results {
+				addCount(resp.Counts, r.Outcome)
+				if r.Outcome != app.Rejected {
+					continue
+				}
+				if len(resp.Rejected) < MaxStreamRejected {
+					resp.Rejected = append(resp.Rejected, toResult(first+i, r))
+				} else {
+					resp.RejectedTruncated = true
+				}
+			}
+		})
 		if err != nil {
 			return err
-		}
-		for i, r := range results {
-			addCount(resp.Counts, r.Outcome)
-			if r.Outcome != app.Rejected {
-				continue
-			}
-			if len(resp.Rejected) < MaxStreamRejected {
-				resp.Rejected = append(resp.Rejected, toResult(index+i, r))
-			} else {
-				resp.RejectedTruncated = true
-			}
 		}
 		index += len(items)
 	}

@@ -1,0 +1,144 @@
+package app
+
+import (
+	"context"
+	"sync"
+)
+
+// StreamAhead is how many messages of a Stream may be validated and looked up while an
+// earlier one publishes; it bounds the records a stream holds in memory.
+const StreamAhead = 4
+
+// Stream ingests the messages of one client stream (or one import's chunks) as a pipeline:
+// while a message waits for its acks, the next ones are validated and looked up for stored
+// duplicates, so neither the lookup's nor the publish's round trip holds the other up.
+//
+// Publishes stay in submission order, one message at a time, so per-athlete order in the
+// stream is the order the client sent, and an id sent twice across messages is flagged by the
+// stream's dedupe even when the lookup ran before the first copy was stored. A message's
+// lookup always finishes before its own records are published, so it never sees them.
+type Stream struct {
+	in     *Ingester
+	opts   Options
+	ctx    context.Context
+	cancel context.CancelFunc
+	queue  chan *streamMsg
+	done   chan struct{}
+	closed sync.Once
+
+	mu  sync.Mutex
+	err error
+}
+
+type streamMsg struct {
+	ready  chan struct{}
+	batch  *batch
+	report func([]Result)
+}
+
+// NewStream starts a pipeline; Close must be called to finish it.
+func (in *Ingester) NewStream(ctx context.Context, opts Options) *Stream {
+	ctx, cancel := context.WithCancel(ctx)
+	s := &Stream{in: in, opts: opts, ctx: ctx, cancel: cancel, queue: make(chan *streamMsg, StreamAhead), done: make(chan struct{})}
+	go s.publishInOrder()
+	return s
+}
+
+// Submit queues items, blocking while StreamAhead messages already wait. report receives the
+// items' results once they are settled (acknowledged by the stream or otherwise), in
+// submission order, on the pipeline's goroutine. After a failed publish, Submit returns that
+// error and queues nothing more.
+func (s *Stream) Submit(items []Item, report func([]Result)) error {
+	if err := s.failure(); err != nil {
+		return err
+	}
+	m := &streamMsg{ready: make(chan struct{}), report: report}
+	select {
+	case s.queue <- m:
+	case <-s.ctx.Done():
+		if err := s.failure(); err != nil {
+			return err
+		}
+		return s.ctx.Err()
+	}
+	go func() {
+		m.batch = s.in.prepare(s.ctx, items, s.opts)
+		close(m.ready)
+	}()
+	return nil
+}
+
+// Close waits until every submitted message is settled and returns the first publish error:
+// when it returns nil, every record reported accepted was acknowledged by the stream. Calling
+// it again returns the same error.
+func (s *Stream) Close() error {
+	s.closed.Do(func() {
+		close(s.queue)
+		<-s.done
+		s.cancel()
+	})
+	return s.failure()
+}
+
+func (s *Stream) failure() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.err
+}
+
+// publishInOrder publishes the prepared messages in submission order. Each publish takes
+// every message already prepared behind the first, up to StreamAhead+1 of them, in one batch:
+// a round trip per message would leave the stream idle while each waits for its acks. After a
+// failure it only drains the queue: nothing later is published or reported.
+func (s *Stream) publishInOrder() {
+	defer close(s.done)
+	var next *streamMsg
+	for {
+		m := next
+		next = nil
+		if m == nil {
+			var ok bool
+			if m, ok = <-s.queue; !ok {
+				return
+			}
+		}
+		<-m.ready
+		if s.failure() != nil {
+			continue
+		}
+		group := []*streamMsg{m}
+	gather:
+		for len(group) <= StreamAhead {
+			select {
+			case n, ok := <-s.queue:
+				if !ok {
+					break gather
+				}
+				select {
+				case <-n.ready:
+					group = append(group, n)
+				default:
+					next = n // not prepared yet: it leads the next publish
+					break gather
+				}
+			default:
+				break gather
+			}
+		}
+		batches := make([]*batch, len(group))
+		for i, g := range group {
+			batches[i] = g.batch
+		}
+		err := s.in.publish(s.ctx, batches...)
+		if err != nil {
+			s.mu.Lock()
+			s.err = err
+			s.mu.Unlock()
+			s.cancel()
+			continue
+		}
+		for _, g := range group {
+			g.report(g.batch.results)
+		}
+	}
+}
