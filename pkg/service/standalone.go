@@ -52,6 +52,9 @@ type StandaloneConfig struct {
 	// bootstrap, for deployments without it).
 	AdminKey string
 	Shutdown config.Shutdown
+	// TLS of the gRPC listener (mTLS with a client CA) and of the NATS connection.
+	TLS     config.ServerTLS
+	NATSTLS config.NATSTLS
 }
 
 // RegisterFlags registers every flag of a standalone binary.
@@ -65,12 +68,15 @@ func (c *StandaloneConfig) RegisterFlags(fs *flag.FlagSet) {
 	fs.StringVar(&c.AdminKey, "admin-key", c.AdminKey,
 		fmt.Sprintf("register this admin API key at start (at least %d characters); calls need `authorization: Bearer <key or token>`", auth.MinOperatorKeyLen))
 	c.Shutdown.RegisterFlags(fs)
+	c.TLS.RegisterFlags(fs)
+	c.NATSTLS.RegisterFlags(fs)
 }
 
 // Validate reports every bad flag at once, each by name.
 func (c *StandaloneConfig) Validate() error {
 	var v config.Validator
-	v.Add(c.Log.Validate(), c.GRPC.Validate(), c.HTTP.Validate(), c.NATS.Validate(), c.Shutdown.Validate())
+	v.Add(c.Log.Validate(), c.GRPC.Validate(), c.HTTP.Validate(), c.NATS.Validate(), c.Shutdown.Validate(),
+		c.TLS.Validate(), c.NATSTLS.Validate())
 	v.Check(c.NATS.URL != "", config.FlagNATSURL, "is required: standalone services connect to a NATS server")
 	v.Add(config.Store{Backend: config.BackendClickHouse, DSN: c.ClickHouseDSN}.Validate())
 	v.Check(c.AdminKey == "" || len(c.AdminKey) >= auth.MinOperatorKeyLen, "admin-key", "must be at least %d characters", auth.MinOperatorKeyLen)
@@ -118,7 +124,12 @@ func Run(ctx context.Context, spec Spec, args []string, usageOut io.Writer) erro
 		zap.String(log.Addr, cfg.GRPC.Addr), zap.String("http_addr", cfg.HTTP.Addr))
 
 	metrics := NewMetricsRegistry()
-	b, err := bus.Connect(ctx, bus.Config{URL: cfg.NATS.URL, Name: "supercomp-" + spec.Name, Replicas: cfg.NATS.Replicas},
+	serverTLS, err := cfg.TLS.Load()
+	if err != nil {
+		return err
+	}
+	b, err := bus.Connect(ctx, bus.Config{URL: cfg.NATS.URL, Name: "supercomp-" + spec.Name, Replicas: cfg.NATS.Replicas,
+		TLSCAFile: cfg.NATSTLS.CAFile, TLSCertFile: cfg.NATSTLS.CertFile, TLSKeyFile: cfg.NATSTLS.KeyFile},
 		logger, bus.WithRegisterer(metrics))
 	if err != nil {
 		return err
@@ -150,7 +161,7 @@ func Run(ctx context.Context, spec Spec, args []string, usageOut io.Writer) erro
 		}
 		logger.Info("admin key registered", zap.String("key_id", id), zap.Bool("created", created))
 	}
-	host, err := NewSecureHost(logger, server.Config{Addr: cfg.GRPC.Addr, ShutdownTimeout: cfg.Shutdown.Timeout},
+	host, err := NewSecureHost(logger, server.Config{Addr: cfg.GRPC.Addr, ShutdownTimeout: cfg.Shutdown.Timeout, TLS: serverTLS},
 		cfg.HTTP.Addr, b, st, metrics, authn, []Factory{spec.New})
 	if err != nil {
 		return err

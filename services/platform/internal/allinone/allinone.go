@@ -52,6 +52,9 @@ type Config struct {
 	NATS     config.NATS
 	Store    config.Store
 	Shutdown config.Shutdown
+	// TLS of the gRPC listener (mTLS with a client CA) and of a NATS connection given by --nats-url.
+	TLS     config.ServerTLS
+	NATSTLS config.NATSTLS
 	// AdminKey is the bootstrap admin API key; empty means the one in <data-dir>/credentials,
 	// created there on first start.
 	AdminKey string
@@ -80,7 +83,8 @@ func (c *Config) Validate() error {
 	v.Check(c.DataDir != "", "data-dir", "must not be empty")
 	v.Check(c.NATSPort == -1 || (c.NATSPort > 0 && c.NATSPort < 65536), "nats-port", "must be a port number or -1, got %d", c.NATSPort)
 	v.Check(c.AdminKey == "" || len(c.AdminKey) >= auth.MinOperatorKeyLen, "admin-key", "must be at least %d characters", auth.MinOperatorKeyLen)
-	v.Add(c.Log.Validate(), c.GRPC.Validate(), c.HTTP.Validate(), c.NATS.Validate(), c.Store.Validate(), c.Shutdown.Validate())
+	v.Add(c.Log.Validate(), c.GRPC.Validate(), c.HTTP.Validate(), c.NATS.Validate(), c.Store.Validate(), c.Shutdown.Validate(),
+		c.TLS.Validate(), c.NATSTLS.Validate())
 	return v.Err()
 }
 
@@ -155,7 +159,12 @@ func Serve(ctx context.Context, cfg Config, started func(*service.Host)) error {
 		busOpts = append(busOpts, bus.WithInProcess(embedded))
 		natsURL = embedded.ClientURL()
 	}
-	b, err := bus.Connect(ctx, bus.Config{URL: natsURL, Name: "supercomp", Replicas: cfg.NATS.Replicas}, logger, busOpts...)
+	serverTLS, err := cfg.TLS.Load()
+	if err != nil {
+		return err
+	}
+	b, err := bus.Connect(ctx, bus.Config{URL: natsURL, Name: "supercomp", Replicas: cfg.NATS.Replicas,
+		TLSCAFile: cfg.NATSTLS.CAFile, TLSCertFile: cfg.NATSTLS.CertFile, TLSKeyFile: cfg.NATSTLS.KeyFile}, logger, busOpts...)
 	if err != nil {
 		return err
 	}
@@ -181,7 +190,7 @@ func Serve(ctx context.Context, cfg Config, started func(*service.Host)) error {
 		return err
 	}
 
-	host, err := service.NewSecureHost(logger, server.Config{Addr: cfg.GRPC.Addr, ShutdownTimeout: cfg.Shutdown.Timeout},
+	host, err := service.NewSecureHost(logger, server.Config{Addr: cfg.GRPC.Addr, ShutdownTimeout: cfg.Shutdown.Timeout, TLS: serverTLS},
 		cfg.HTTP.Addr, b, st, metrics, authn, Services(), infra...)
 	if err != nil {
 		return err

@@ -10,7 +10,6 @@ import (
 
 	"github.com/spf13/cobra"
 	"google.golang.org/grpc"
-	"google.golang.org/grpc/credentials/insecure"
 )
 
 // DefaultAddr is the all-in-one platform's gRPC address.
@@ -25,6 +24,8 @@ type options struct {
 	token string
 	// dataDir is the local platform's data dir, where it keeps its admin key.
 	dataDir string
+	// tls is how the connection is secured; zero means plaintext (the local platform).
+	tls clientTLS
 }
 
 // NewRoot builds the sc command tree writing to out and errOut.
@@ -52,6 +53,7 @@ func NewRoot(out, errOut io.Writer) *cobra.Command {
 	}
 	root.PersistentFlags().StringVar(&opts.dataDir, "data-dir", dataDir,
 		"data dir of the local platform, whose credentials file sc uses when --addr is the local default (env SC_DATA_DIR)")
+	opts.tls.registerFlags(root)
 
 	for _, newCmd := range subcommands {
 		root.AddCommand(newCmd(opts))
@@ -68,7 +70,11 @@ var subcommands = []func(*options) *cobra.Command{newVersionCmd, newHealthCmd}
 // grpc.NewClient connects lazily, so reachability errors show up on the first call and are
 // reported there with the address.
 func (o *options) dial() (*grpc.ClientConn, error) {
-	dialOpts := []grpc.DialOption{grpc.WithTransportCredentials(insecure.NewCredentials())}
+	transport, err := o.tls.credentials()
+	if err != nil {
+		return nil, err
+	}
+	dialOpts := []grpc.DialOption{grpc.WithTransportCredentials(transport)}
 	cred, _, err := o.credential()
 	if err != nil {
 		return nil, err
