@@ -1,7 +1,6 @@
 // Package trends is the fatigue service's team-wide trends: the TrendsService gRPC handlers and
 // the lifecycle components of team-trend detection (an ANALYSIS consumer for event-driven
-// checks, a PROGRAMMING consumer for position groups, a periodic check and the rollup
-// reconciler). The fatigue module registers it; everything else stays in internal/trends.
+// checks, a PROGRAMMING consumer for position groups and a periodic check). The fatigue module registers it; everything else stays in internal/trends.
 package trends
 
 import (
@@ -21,11 +20,8 @@ import (
 	"github.com/supercomp/supercomp/services/fatigue/internal/trends/ports"
 )
 
-// Default periods of the background jobs.
-const (
-	DetectEvery    = 15 * time.Minute
-	ReconcileEvery = 5 * time.Minute
-)
+// DetectEvery is the period of the periodic team-trend check.
+const DetectEvery = 15 * time.Minute
 
 // Trends serves TrendsService and runs detection.
 type Trends struct {
@@ -47,8 +43,6 @@ func New(deps service.Deps) (*Trends, error) {
 	repo := adapters.Repo{Store: deps.Store}
 	t.Server.Trends = app.Trends{Repo: repo}
 	log := deps.Log
-	t.components = append(t.components, &ports.Ticker{Label: "trends reconciler", Period: ReconcileEvery,
-		Fn: ports.Reconciler(repo, time.Now), Log: log})
 	if deps.Bus == nil {
 		return t, nil
 	}

@@ -1,7 +1,6 @@
 // Package adapters holds the trends' ClickHouse SQL, written once for both backends (ClickHouse
-// 18.16 and chDB) against store.Store with bound parameters only. Set series read the daily
-// rollup trend_sets_daily (migration 0500); sessions, wellness and assessments, about one row per
-// athlete and day, read their raw tables with FINAL so replayed events count once.
+// 18.16 and chDB) against store.Store with bound parameters only. Every query reads the raw
+// tables with FINAL so replayed events count once; the set series share one grouped scan.
 package adapters
 
 import (
@@ -87,46 +86,48 @@ type LiftBucket struct {
 	Rows     int64  // stored set rows (warm-ups included)
 }
 
-// SetsByLift sums volume-load and hard sets per bucket and lift category from the rollup.
-func (r Repo) SetsByLift(ctx context.Context, f Filter) ([]LiftBucket, error) {
-	cond, args := f.where("day", false)
-	q := `SELECT b, lift_category, sum(vol), sum(hard), countIf(work > 0), sum(n) FROM (
-    SELECT ` + bucketExpr(f.Bucket, "day") + ` AS b, lift_category, athlete_id, sumMerge(volume_load_kg) AS vol,
-        sumMerge(hard_sets) AS hard, sumMerge(working_sets) AS work, sumMerge(set_rows) AS n
-    FROM trend_sets_daily WHERE ` + cond + `
-    GROUP BY b, lift_category, athlete_id)
-GROUP BY b, lift_category ORDER BY b, lift_category`
-	var out []LiftBucket
-	err := query(ctx, r.Store, "sets by lift", q, args, func(rows store.Rows) error {
-		var lb LiftBucket
-		if err := rows.Scan(&lb.Bucket, &lb.Lift, &lb.VolumeKg, &lb.HardSets, &lb.Athletes, &lb.Rows); err != nil {
-			return err
-		}
-		out = append(out, lb)
-		return nil
-	})
-	return out, err
-}
-
 // MainLifts are the lifts with per-lift strength series.
 var MainLifts = []string{"squat", "bench_press", "deadlift", "overhead_press"}
 
-// BestE1RM returns each athlete's best e1RM per main lift and bucket.
-func (r Repo) BestE1RM(ctx context.Context, f Filter) ([]domain.BestE1RM, error) {
-	cond, args := f.where("day", false)
-	q := `SELECT athlete_id, lift_category, ` + bucketExpr(f.Bucket, "day") + ` AS b, maxMerge(best_e1rm_kg) AS best, sumMerge(working_sets)
-FROM trend_sets_daily WHERE ` + cond + ` AND has(?, lift_category)
-GROUP BY athlete_id, lift_category, b HAVING best > 0 ORDER BY b, athlete_id, lift_category`
-	args = append(args, MainLifts)
-	var out []domain.BestE1RM
-	err := query(ctx, r.Store, "best e1rm", q, args, func(rows store.Rows) error {
-		var b domain.BestE1RM
-		var n int64
-		if err := rows.Scan(&b.Athlete, &b.Lift, &b.Bucket, &b.Kg, &n); err != nil {
+// SetCell sums one athlete's sets of one exercise (and lift category) at one rep count and load
+// on one day: the finest grain any set series needs, so every set metric of a query comes from
+// a single scan.
+type SetCell struct {
+	Athlete   string
+	Day       time.Time
+	Lift      string
+	Exercise  string
+	Reps      uint32
+	LoadKg    float64
+	Rows      uint64  // stored set rows (warm-ups included)
+	Working   uint64  // working and failure sets
+	HardSets  uint64  // working sets at effective RIR <= 3
+	VolumeKg  float64 // working-set volume-load
+	BestE1RM  float64 // 0 when no set has an e1RM
+	RatedSets uint64  // working sets with a load and an effective RIR
+	RPESum    float64 // sum of 10 - effective RIR over the rated sets
+}
+
+// SetCells reads the filter's sets once, deduplicated by event id (FINAL: a replayed set
+// counts once). The table is ordered by team, athlete and time, so a squad's date range is a
+// narrow primary-key scan; a grouped scan of it costs about what the daily rollup this replaced
+// cost to merge, without the rollup's duplicate problem (migration 0501).
+func (r Repo) SetCells(ctx context.Context, f Filter) ([]SetCell, error) {
+	cond, args := f.where("day", true)
+	const rated = "is_working = 1 AND isNotNull(effective_rir) AND load_kg > 0"
+	q := `SELECT athlete_id, day, lift_category, exercise, reps, load_kg, count(), sum(is_working), sum(is_hard_set),
+    sum(if(is_working = 1, volume_load_kg, 0.)), max(ifNull(e1rm_kg, 0.)),
+    countIf(` + rated + `), sumIf(10 - assumeNotNull(effective_rir), ` + rated + `)
+FROM training_sets FINAL WHERE ` + cond + `
+GROUP BY athlete_id, day, lift_category, exercise, reps, load_kg`
+	var out []SetCell
+	err := query(ctx, r.Store, "set cells", q, args, func(rows store.Rows) error {
+		var c SetCell
+		if err := rows.Scan(&c.Athlete, &c.Day, &c.Lift, &c.Exercise, &c.Reps, &c.LoadKg, &c.Rows, &c.Working, &c.HardSets,
+			&c.VolumeKg, &c.BestE1RM, &c.RatedSets, &c.RPESum); err != nil {
 			return err
 		}
-		b.Sets = uint64(max(n, 0))
-		out = append(out, b)
+		out = append(out, c)
 		return nil
 	})
 	return out, err
@@ -247,40 +248,26 @@ FROM fatigue_assessments FINAL WHERE ` + cond + ` AND status > 0 GROUP BY athlet
 	return out, err
 }
 
-// RatedExposures returns rated working sets grouped by athlete, exercise, reps, load and day,
-// with the mean RPE (10 - effective RIR, so RIR-only sets count too).
-func (r Repo) RatedExposures(ctx context.Context, f Filter) ([]domain.RatedExposure, error) {
-	cond, args := f.where("day", true)
-	q := `SELECT athlete_id, exercise, reps, load_kg, day, avg(10 - assumeNotNull(effective_rir)), count()
-FROM training_sets FINAL WHERE ` + cond + ` AND is_working = 1 AND isNotNull(effective_rir) AND load_kg > 0
-GROUP BY athlete_id, exercise, reps, load_kg, day`
-	var out []domain.RatedExposure
-	err := query(ctx, r.Store, "rated exposures", q, args, func(rows store.Rows) error {
-		var e domain.RatedExposure
-		if err := rows.Scan(&e.Athlete, &e.Exercise, &e.Reps, &e.LoadKg, &e.Day, &e.MeanRPE, &e.Sets); err != nil {
+// Coverage returns the stored session, wellness and assessment rows per athlete in the filter
+// (the sets' share comes from SetCells).
+func (r Repo) Coverage(ctx context.Context, f Filter) (map[string]uint64, error) {
+	rawCond, rawArgs := f.where("day", true)
+	asCond, asArgs := f.where("as_of", false)
+	q := `SELECT athlete_id, sum(n) FROM (
+    SELECT athlete_id, count() AS n FROM training_sessions FINAL WHERE ` + rawCond + ` GROUP BY athlete_id
+    UNION ALL SELECT athlete_id, count() AS n FROM training_wellness FINAL WHERE ` + rawCond + ` GROUP BY athlete_id
+    UNION ALL SELECT athlete_id, count() AS n FROM fatigue_assessments FINAL WHERE ` + asCond + ` GROUP BY athlete_id)
+GROUP BY athlete_id`
+	args := append(append(append([]any{}, rawArgs...), rawArgs...), asArgs...)
+	out := map[string]uint64{}
+	err := query(ctx, r.Store, "coverage", q, args, func(rows store.Rows) error {
+		var a string
+		var n uint64
+		if err := rows.Scan(&a, &n); err != nil {
 			return err
 		}
-		out = append(out, e)
+		out[a] = n
 		return nil
 	})
 	return out, err
-}
-
-// Coverage counts the distinct athletes and stored rows (sets, sessions, wellness reports,
-// assessments) in the filter.
-func (r Repo) Coverage(ctx context.Context, f Filter) (athletes uint64, rows uint64, err error) {
-	setCond, setArgs := f.where("day", false)
-	rawCond, rawArgs := f.where("day", true)
-	asCond, asArgs := f.where("as_of", false)
-	q := `SELECT uniqExact(athlete_id), sum(n) FROM (
-    SELECT athlete_id, sumMerge(set_rows) AS n FROM trend_sets_daily WHERE ` + setCond + ` GROUP BY athlete_id
-    UNION ALL SELECT athlete_id, toInt64(count()) AS n FROM training_sessions FINAL WHERE ` + rawCond + ` GROUP BY athlete_id
-    UNION ALL SELECT athlete_id, toInt64(count()) AS n FROM training_wellness FINAL WHERE ` + rawCond + ` GROUP BY athlete_id
-    UNION ALL SELECT athlete_id, toInt64(count()) AS n FROM fatigue_assessments FINAL WHERE ` + asCond + ` GROUP BY athlete_id)`
-	args := append(append(append(append([]any{}, setArgs...), rawArgs...), rawArgs...), asArgs...)
-	var n int64
-	if err := store.QueryRow(ctx, r.Store, q, args...).Scan(&athletes, &n); err != nil {
-		return 0, 0, fmt.Errorf("coverage: %w", err)
-	}
-	return athletes, uint64(max(n, 0)), nil
 }

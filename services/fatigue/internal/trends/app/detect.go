@@ -160,7 +160,7 @@ func (d *Detector) squadWeek(ctx context.Context, team string, sq squad, week, e
 	}
 	rf := f
 	rf.From = week.AddDate(0, 0, -7*d.Rules.RPERisingWeeks)
-	weekly, _, err := d.Trends.rpeWeekly(ctx, rf)
+	weekly, _, err := d.Trends.rpeWeeklyFor(ctx, rf)
 	if err != nil {
 		return w, err
 	}

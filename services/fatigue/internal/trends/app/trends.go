@@ -6,6 +6,7 @@ package app
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sort"
 	"time"
 
@@ -123,27 +124,53 @@ func (t Trends) TeamTrends(ctx context.Context, q Query) (*trendsv1.GetTeamTrend
 	for _, b := range buckets {
 		resp.Buckets = append(resp.Buckets, domain.DateProto(b))
 	}
-	athletes, rows, err := t.Repo.Coverage(ctx, f)
+	// The set metrics share one scan; the RPE metric needs its baseline window before the range.
+	sf := f
+	if slices.Contains(q.Metrics, trendsv1.TrendMetric_TREND_METRIC_RPE_AT_FAMILIAR_LOADS) {
+		sf.From = f.From.AddDate(0, 0, -domain.FamiliarWindowDays)
+	}
+	cells, err := t.Repo.SetCells(ctx, sf)
 	if err != nil {
 		return nil, err
 	}
-	resp.AthletesCovered, resp.RowsCovered = uint32(athletes), rows
+	inRange := cellsFrom(cells, f.From)
+	others, err := t.Repo.Coverage(ctx, f)
+	if err != nil {
+		return nil, err
+	}
+	for _, c := range inRange {
+		others[c.Athlete] += c.Rows
+	}
+	resp.AthletesCovered = uint32(len(others))
+	for _, n := range others {
+		resp.RowsCovered += n
+	}
+	// Session load and ACWR share one read, reaching back for the ACWR's chronic window.
+	var wideLoads []adapters.DailyLoad
+	if slices.Contains(q.Metrics, trendsv1.TrendMetric_TREND_METRIC_SESSION_LOAD) || slices.Contains(q.Metrics, trendsv1.TrendMetric_TREND_METRIC_ACWR) {
+		wf := f
+		wf.From = f.From.AddDate(0, 0, -domain.ACWRLookbackDays)
+		if wideLoads, err = t.Repo.DailySessionLoad(ctx, wf); err != nil {
+			return nil, err
+		}
+	}
 	for _, m := range q.Metrics {
 		var series []*trendsv1.TrendSeries
 		var err error
 		switch m {
 		case trendsv1.TrendMetric_TREND_METRIC_VOLUME_LOAD, trendsv1.TrendMetric_TREND_METRIC_HARD_SETS:
-			series, err = t.liftSeries(ctx, f, g, m)
+			series = liftSeries(liftBuckets(inRange, f.Bucket), g, m)
 		case trendsv1.TrendMetric_TREND_METRIC_SESSION_LOAD:
-			series, err = t.sessionLoad(ctx, f, g)
+			series = sessionLoad(wideLoads, f, g)
 		case trendsv1.TrendMetric_TREND_METRIC_ACWR:
-			series, err = t.acwr(ctx, f, g)
+			series, err = t.acwr(ctx, wideLoads, f, g)
 		case trendsv1.TrendMetric_TREND_METRIC_WELLNESS:
 			series, err = t.wellness(ctx, f, g)
 		case trendsv1.TrendMetric_TREND_METRIC_E1RM_CHANGE:
-			series, err = t.e1rmChange(ctx, f, g)
+			series = e1rmChange(bestE1RMs(inRange, f.Bucket), g)
 		case trendsv1.TrendMetric_TREND_METRIC_RPE_AT_FAMILIAR_LOADS:
-			series, err = t.rpeFamiliar(ctx, f, g)
+			weekly, sets := rpeWeekly(cells, f)
+			series = rpeFamiliar(weekly, sets, g)
 		case trendsv1.TrendMetric_TREND_METRIC_STATUS_SHARE:
 			series, err = t.statusShare(ctx, f, g)
 		default:
@@ -182,11 +209,55 @@ func intersect(members, list []string) []string {
 	return out
 }
 
-func (t Trends) liftSeries(ctx context.Context, f adapters.Filter, g grid, m trendsv1.TrendMetric) ([]*trendsv1.TrendSeries, error) {
-	lbs, err := t.Repo.SetsByLift(ctx, f)
-	if err != nil {
-		return nil, err
+// cellsFrom returns the cells on or after the day (the scan may reach back for RPE baselines).
+func cellsFrom(cells []adapters.SetCell, from time.Time) []adapters.SetCell {
+	out := make([]adapters.SetCell, 0, len(cells))
+	for _, c := range cells {
+		if !c.Day.Before(from) {
+			out = append(out, c)
+		}
 	}
+	return out
+}
+
+// liftBuckets sums the cells per bucket and lift category, ordered by bucket and lift.
+func liftBuckets(cells []adapters.SetCell, b domain.Bucketing) []adapters.LiftBucket {
+	type key struct {
+		bucket time.Time
+		lift   string
+	}
+	per := map[key]*adapters.LiftBucket{}
+	working := map[key]map[string]bool{}
+	for _, c := range cells {
+		k := key{domain.BucketStart(c.Day, b), c.Lift}
+		lb := per[k]
+		if lb == nil {
+			lb = &adapters.LiftBucket{Bucket: k.bucket, Lift: k.lift}
+			per[k] = lb
+			working[k] = map[string]bool{}
+		}
+		lb.VolumeKg += c.VolumeKg
+		lb.HardSets += int64(c.HardSets)
+		lb.Rows += int64(c.Rows)
+		if c.Working > 0 {
+			working[k][c.Athlete] = true
+		}
+	}
+	out := make([]adapters.LiftBucket, 0, len(per))
+	for k, lb := range per {
+		lb.Athletes = uint64(len(working[k]))
+		out = append(out, *lb)
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if !out[i].Bucket.Equal(out[j].Bucket) {
+			return out[i].Bucket.Before(out[j].Bucket)
+		}
+		return out[i].Lift < out[j].Lift
+	})
+	return out
+}
+
+func liftSeries(lbs []adapters.LiftBucket, g grid, m trendsv1.TrendMetric) []*trendsv1.TrendSeries {
 	byLift := map[string]*trendsv1.TrendSeries{}
 	for _, lift := range liftOrder {
 		var s *trendsv1.TrendSeries
@@ -216,14 +287,11 @@ func (t Trends) liftSeries(ctx context.Context, f adapters.Filter, g grid, m tre
 	for _, lift := range liftOrder {
 		out = append(out, byLift[lift])
 	}
-	return out, nil
+	return out
 }
 
-func (t Trends) sessionLoad(ctx context.Context, f adapters.Filter, g grid) ([]*trendsv1.TrendSeries, error) {
-	daily, err := t.Repo.DailySessionLoad(ctx, f)
-	if err != nil {
-		return nil, err
-	}
+// sessionLoad sums the daily loads within f's range (daily may reach back further).
+func sessionLoad(daily []adapters.DailyLoad, f adapters.Filter, g grid) []*trendsv1.TrendSeries {
 	type agg struct {
 		sum      float64
 		rows     uint64
@@ -231,6 +299,9 @@ func (t Trends) sessionLoad(ctx context.Context, f adapters.Filter, g grid) ([]*
 	}
 	per := map[time.Time]*agg{}
 	for _, d := range daily {
+		if d.Day.Before(f.From) {
+			continue
+		}
 		b := domain.BucketStart(d.Day, f.Bucket)
 		a := per[b]
 		if a == nil {
@@ -249,18 +320,14 @@ func (t Trends) sessionLoad(ctx context.Context, f adapters.Filter, g grid) ([]*
 		g.set(sum, b, a.sum, n, a.rows)
 		g.set(mean, b, a.sum/float64(n), n, a.rows)
 	}
-	return []*trendsv1.TrendSeries{sum, mean}, nil
+	return []*trendsv1.TrendSeries{sum, mean}
 }
 
 // acwrValues returns each athlete's ACWR at the end of every bucket (clipped to the range end),
-// plus the rows that fed them.
-func (t Trends) acwrValues(ctx context.Context, f adapters.Filter, buckets []time.Time) (map[time.Time][]float64, uint64, error) {
+// plus the rows that fed them. daily holds the loads from ACWRLookbackDays before f.From.
+func (t Trends) acwrValues(ctx context.Context, daily []adapters.DailyLoad, f adapters.Filter, buckets []time.Time) (map[time.Time][]float64, uint64, error) {
 	wf := f
 	wf.From = f.From.AddDate(0, 0, -domain.ACWRLookbackDays)
-	daily, err := t.Repo.DailySessionLoad(ctx, wf)
-	if err != nil {
-		return nil, 0, err
-	}
 	first, err := t.Repo.FirstLoadDays(ctx, f)
 	if err != nil {
 		return nil, 0, err
@@ -291,8 +358,8 @@ func (t Trends) acwrValues(ctx context.Context, f adapters.Filter, buckets []tim
 	return out, rows, nil
 }
 
-func (t Trends) acwr(ctx context.Context, f adapters.Filter, g grid) ([]*trendsv1.TrendSeries, error) {
-	vals, rows, err := t.acwrValues(ctx, f, g.buckets)
+func (t Trends) acwr(ctx context.Context, daily []adapters.DailyLoad, f adapters.Filter, g grid) ([]*trendsv1.TrendSeries, error) {
+	vals, rows, err := t.acwrValues(ctx, daily, f, g.buckets)
 	if err != nil {
 		return nil, err
 	}
@@ -330,11 +397,47 @@ func (t Trends) wellness(ctx context.Context, f adapters.Filter, g grid) ([]*tre
 	return out, nil
 }
 
-func (t Trends) e1rmChange(ctx context.Context, f adapters.Filter, g grid) ([]*trendsv1.TrendSeries, error) {
-	bests, err := t.Repo.BestE1RM(ctx, f)
-	if err != nil {
-		return nil, err
+// bestE1RMs returns each athlete's best e1RM per main lift and bucket (with their working sets
+// of it), ordered by bucket, athlete and lift.
+func bestE1RMs(cells []adapters.SetCell, b domain.Bucketing) []domain.BestE1RM {
+	type key struct {
+		athlete, lift string
+		bucket        time.Time
 	}
+	per := map[key]*domain.BestE1RM{}
+	for _, c := range cells {
+		if !slices.Contains(adapters.MainLifts, c.Lift) {
+			continue
+		}
+		k := key{c.Athlete, c.Lift, domain.BucketStart(c.Day, b)}
+		x := per[k]
+		if x == nil {
+			x = &domain.BestE1RM{Athlete: k.athlete, Lift: k.lift, Bucket: k.bucket}
+			per[k] = x
+		}
+		x.Kg = max(x.Kg, c.BestE1RM)
+		x.Sets += c.Working
+	}
+	out := make([]domain.BestE1RM, 0, len(per))
+	for _, x := range per {
+		if x.Kg > 0 {
+			out = append(out, *x)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool {
+		a, b := out[i], out[j]
+		if !a.Bucket.Equal(b.Bucket) {
+			return a.Bucket.Before(b.Bucket)
+		}
+		if a.Athlete != b.Athlete {
+			return a.Athlete < b.Athlete
+		}
+		return a.Lift < b.Lift
+	})
+	return out
+}
+
+func e1rmChange(bests []domain.BestE1RM, g grid) []*trendsv1.TrendSeries {
 	type cell struct {
 		pcts []float64
 		sets uint64
@@ -366,18 +469,52 @@ func (t Trends) e1rmChange(ctx context.Context, f adapters.Filter, g grid) ([]*t
 			out = append(out, s)
 		}
 	}
-	return out, nil
+	return out
+}
+
+// ratedExposures groups the cells' rated working sets by athlete, exercise, reps, load and day
+// (a cell may split one exposure by lift category), with their mean RPE.
+func ratedExposures(cells []adapters.SetCell) []domain.RatedExposure {
+	type key struct {
+		athlete, exercise string
+		reps              uint32
+		load              float64
+		day               time.Time
+	}
+	type acc struct {
+		sum float64
+		n   uint64
+	}
+	per := map[key]*acc{}
+	var keys []key
+	for _, c := range cells {
+		if c.RatedSets == 0 {
+			continue
+		}
+		k := key{c.Athlete, c.Exercise, c.Reps, c.LoadKg, c.Day}
+		a := per[k]
+		if a == nil {
+			a = &acc{}
+			per[k] = a
+			keys = append(keys, k)
+		}
+		a.sum += c.RPESum
+		a.n += c.RatedSets
+	}
+	out := make([]domain.RatedExposure, 0, len(keys))
+	for _, k := range keys {
+		a := per[k]
+		out = append(out, domain.RatedExposure{Athlete: k.athlete, Exercise: k.exercise, Reps: k.reps, LoadKg: k.load, Day: k.day,
+			MeanRPE: a.sum / float64(a.n), Sets: a.n})
+	}
+	return out
 }
 
 // rpeWeekly returns, per bucket, each athlete's mean RPE deviation at familiar loads and the
-// sets behind them. Exposures from the window before the range serve as baselines only.
-func (t Trends) rpeWeekly(ctx context.Context, f adapters.Filter) (map[time.Time]map[string]float64, map[time.Time]uint64, error) {
-	wf := f
-	wf.From = f.From.AddDate(0, 0, -domain.FamiliarWindowDays)
-	exps, err := t.Repo.RatedExposures(ctx, wf)
-	if err != nil {
-		return nil, nil, err
-	}
+// sets behind them. cells must reach FamiliarWindowDays before f.From: exposures from that
+// window serve as baselines only.
+func rpeWeekly(cells []adapters.SetCell, f adapters.Filter) (map[time.Time]map[string]float64, map[time.Time]uint64) {
+	exps := ratedExposures(cells)
 	type acc struct {
 		sum float64
 		n   int
@@ -408,7 +545,19 @@ func (t Trends) rpeWeekly(ctx context.Context, f adapters.Filter) (map[time.Time
 			out[b][a] = x.sum / float64(x.n)
 		}
 	}
-	return out, sets, nil
+	return out, sets
+}
+
+// rpeWeeklyFor reads the sets rpeWeekly needs for f.
+func (t Trends) rpeWeeklyFor(ctx context.Context, f adapters.Filter) (map[time.Time]map[string]float64, map[time.Time]uint64, error) {
+	wf := f
+	wf.From = f.From.AddDate(0, 0, -domain.FamiliarWindowDays)
+	cells, err := t.Repo.SetCells(ctx, wf)
+	if err != nil {
+		return nil, nil, err
+	}
+	weekly, sets := rpeWeekly(cells, f)
+	return weekly, sets, nil
 }
 
 func values(m map[string]float64) []float64 {
@@ -419,11 +568,7 @@ func values(m map[string]float64) []float64 {
 	return out
 }
 
-func (t Trends) rpeFamiliar(ctx context.Context, f adapters.Filter, g grid) ([]*trendsv1.TrendSeries, error) {
-	weekly, sets, err := t.rpeWeekly(ctx, f)
-	if err != nil {
-		return nil, err
-	}
+func rpeFamiliar(weekly map[time.Time]map[string]float64, sets map[time.Time]uint64, g grid) []*trendsv1.TrendSeries {
 	m := trendsv1.TrendMetric_TREND_METRIC_RPE_AT_FAMILIAR_LOADS
 	median := g.series(m, trendsv1.TrendStatistic_TREND_STATISTIC_MEDIAN, "rpe", "RPE at familiar loads vs baseline, median")
 	p75 := g.series(m, trendsv1.TrendStatistic_TREND_STATISTIC_P75, "rpe", "RPE at familiar loads vs baseline, p75")
@@ -436,7 +581,7 @@ func (t Trends) rpeFamiliar(ctx context.Context, f adapters.Filter, g grid) ([]*
 			g.set(p75, b, v, uint64(len(xs)), sets[b])
 		}
 	}
-	return []*trendsv1.TrendSeries{median, p75}, nil
+	return []*trendsv1.TrendSeries{median, p75}
 }
 
 var statuses = []struct {

@@ -73,8 +73,7 @@ func seed(t *testing.T, st store.Store) {
 		set("s11", "b", "2026-01-13", "Bench Press", "bench_press", true, 80, 5, 7, 0),
 	}
 	must(t, st.InsertBatch(ctx, "training_sets", setCols, rows))
-	// A redelivered batch: s1 inserted again. The rollup's view counts it twice until the
-	// reconciler corrects it.
+	// A redelivered batch: s1 inserted again; the trends must count it once.
 	must(t, st.InsertBatch(ctx, "training_sets", setCols, rows[:1]))
 	at := func(d string) time.Time { return day(d).Add(7 * time.Hour) }
 	must(t, st.InsertBatch(ctx, "training_sessions", []string{"event_id", "team_id", "athlete_id", "occurred_at", "day", "recorded_at",
@@ -151,9 +150,7 @@ func TestTeamTrends(t *testing.T) {
 	trendstest.Backends(t, func(t *testing.T, st store.Store) {
 		ctx := context.Background()
 		seed(t, st)
-		repo := adapters.Repo{Store: st}
-		must(t, repo.Reconcile(ctx, "t1", domain.Range{From: day("2026-01-01"), To: day("2026-01-31")}))
-		tr := app.Trends{Repo: repo}
+		tr := app.Trends{Repo: adapters.Repo{Store: st}}
 		resp, err := tr.TeamTrends(ctx, twoWeeks("t1"))
 		must(t, err)
 		if len(resp.GetBuckets()) != 2 || resp.GetAthletesCovered() != 2 {
@@ -250,38 +247,27 @@ func TestTeamTrendsFilters(t *testing.T) {
 	})
 }
 
-func TestReconcileRemovesDuplicates(t *testing.T) {
+// The seed stores squat set s1 twice (a replayed event): every set metric counts it once.
+func TestDuplicatesCountOnce(t *testing.T) {
 	trendstest.Backends(t, func(t *testing.T, st store.Store) {
 		ctx := context.Background()
 		seed(t, st)
-		repo := adapters.Repo{Store: st}
-		f := adapters.Filter{Team: "t1", From: day("2026-01-05"), To: day("2026-01-11"), Bucket: domain.Week}
-		volume := func() float64 {
-			lbs, err := repo.SetsByLift(ctx, f)
-			must(t, err)
-			for _, lb := range lbs {
-				if lb.Lift == "squat" {
-					return lb.VolumeKg
-				}
-			}
-			return 0
+		var raw uint64
+		must(t, store.QueryRow(ctx, st, "SELECT count() FROM training_sets WHERE event_id = 's1'").Scan(&raw))
+		if raw != 2 {
+			t.Fatalf("seed stored s1 %d times, want 2 (the duplicate under test)", raw)
 		}
-		if got := volume(); got != 2000 { // the view saw s1 twice: 1500 + 500
-			t.Fatalf("before reconcile squat volume = %v, want 2000 (duplicate counted)", got)
-		}
-		touched, err := repo.TouchedDays(ctx, day("2026-01-01"))
+		q := twoWeeks("t1")
+		q.Range.To = day("2026-01-11")
+		q.Athletes = []string{"a"}
+		resp, err := app.Trends{Repo: adapters.Repo{Store: st}}.TeamTrends(ctx, q)
 		must(t, err)
-		rg, ok := touched["t1"]
-		if !ok || !rg.From.Equal(day("2026-01-05")) || !rg.To.Equal(day("2026-01-13")) {
-			t.Fatalf("touched = %v", touched)
-		}
-		must(t, repo.Reconcile(ctx, "t1", rg))
-		if got := volume(); got != 1500 {
-			t.Errorf("after reconcile squat volume = %v, want 1500", got)
-		}
-		must(t, repo.Reconcile(ctx, "t1", rg)) // idempotent
-		if got := volume(); got != 1500 {
-			t.Errorf("after a second reconcile squat volume = %v, want 1500", got)
+		vol, sum := trendsv1.TrendMetric_TREND_METRIC_VOLUME_LOAD, trendsv1.TrendStatistic_TREND_STATISTIC_SUM
+		point(t, find(t, resp, vol, sum, "Volume-load squat (kg)"), 0, v(1500), 1) // 3 x 100 x 5, not 2000
+		hard := find(t, resp, trendsv1.TrendMetric_TREND_METRIC_HARD_SETS, sum, "Hard sets squat")
+		point(t, hard, 0, v(3), 1)
+		if got := hard.GetPoints()[0].GetRows(); got != 4 { // 3 working + 1 warm-up
+			t.Errorf("squat set rows = %d, want 4", got)
 		}
 	})
 }

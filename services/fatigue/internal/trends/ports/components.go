@@ -75,7 +75,7 @@ func sortedKeys(m map[string]bool) []string {
 }
 
 // Ticker runs fn every period until stopped (a lifecycle component). Failures are logged and
-// retried at the next tick: both jobs are idempotent passes.
+// retried at the next tick: the job is an idempotent pass.
 type Ticker struct {
 	Label  string
 	Period time.Duration
@@ -137,30 +137,6 @@ func (t *Ticker) Stop(ctx context.Context) error {
 		// Start was never called.
 	}
 	return nil
-}
-
-// Reconciler returns the periodic rollup reconcile job: each pass rechecks the days that had
-// set rows recorded since shortly before the previous pass (48 hours back on the first).
-func Reconciler(repo adapters.Repo, now func() time.Time) func(ctx context.Context) error {
-	var last time.Time
-	return func(ctx context.Context) error {
-		start := now()
-		since := start.Add(-48 * time.Hour)
-		if !last.IsZero() {
-			since = last.Add(-10 * time.Minute) // overlap covers inserts in flight during a pass
-		}
-		touched, err := repo.TouchedDays(ctx, since)
-		if err != nil {
-			return err
-		}
-		for team, rg := range touched {
-			if err := repo.Reconcile(ctx, team, rg); err != nil {
-				return err
-			}
-		}
-		last = start
-		return nil
-	}
 }
 
 // PeriodicDetection returns the periodic detection job: every team with assessments in the
