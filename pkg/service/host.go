@@ -68,7 +68,9 @@ func newHost(logger *zap.Logger, cfg server.Config, httpAddr string, b *bus.Bus,
 	opts := []server.Option{server.WithRegistry(metrics)}
 	if authn != nil {
 		guard := auth.NewGuard(authn)
-		opts = append(opts, server.WithUnaryInterceptors(guard.Unary()), server.WithStreamInterceptors(guard.Stream()))
+		// The auditor runs after the guard, which puts the principal it records in the context.
+		auditor := auth.NewAuditor(b, logger.Named("audit"))
+		opts = append(opts, server.WithUnaryInterceptors(guard.Unary(), auditor.Unary()), server.WithStreamInterceptors(guard.Stream()))
 	}
 	grpcServer, err := server.New(cfg, logger, opts...)
 	if err != nil {
