@@ -191,30 +191,6 @@ func TestWaitingForTheSessionObeysContext(t *testing.T) {
 	}
 }
 
-// benchRows are 10,000 rows of 8 columns, shaped like recorded training sets.
-func benchRows() [][]any {
-	const n = 10000
-	rows := make([][]any, n)
-	base := time.Date(2024, 6, 1, 0, 0, 0, 0, time.UTC)
-	rpe := float32(8.5)
-	for i := range rows {
-		var r *float32
-		if i%4 != 0 {
-			r = &rpe
-		}
-		rows[i] = []any{fmt.Sprintf("018f6b2e-%08d", i), fmt.Sprintf("team-%d", i%20), fmt.Sprintf("athlete-%d", i%500),
-			base.Add(time.Duration(i) * time.Second), 60 + float64(i%100)/2, uint16(1 + i%12), r, "squat"}
-	}
-	return rows
-}
-
-var benchColumns = []string{"event_id", "team_id", "athlete_id", "ts", "load_kg", "reps", "rpe", "exercise"}
-
-const benchTable = `CREATE TABLE IF NOT EXISTS bench_sets (
-    event_id String, team_id LowCardinality(String), athlete_id String, ts DateTime,
-    load_kg Float64, reps UInt16, rpe Nullable(Float32), exercise String
-) ENGINE = MergeTree PARTITION BY toYYYYMM(ts) ORDER BY (team_id, athlete_id, ts)`
-
 // BenchmarkInsertBatch compares InsertBatch with the engine on its own in the same run: "raw"
 // sends the identical INSERT ... VALUES text built once up front (so the ratio is the cost of
 // converting and formatting the rows), "raw_select" generates the same rows inside the engine
@@ -227,33 +203,33 @@ func BenchmarkInsertBatch(b *testing.B) {
 		_ = s.Exec(ctx, "DROP DATABASE IF EXISTS "+db)
 		s.Close()
 	}()
-	if err := s.Exec(ctx, benchTable); err != nil {
+	if err := s.Exec(ctx, storetest.BenchTableDDL); err != nil {
 		b.Fatal(err)
 	}
-	rows := benchRows()
+	rows := storetest.BenchRows(10000)
 	report := func(b *testing.B) {
 		b.ReportMetric(float64(len(rows)*b.N)/b.Elapsed().Seconds(), "rows/s")
 	}
 	b.Run("store", func(b *testing.B) {
 		for b.Loop() {
-			if err := s.InsertBatch(ctx, "bench_sets", benchColumns, rows); err != nil {
+			if err := s.InsertBatch(ctx, "bench_sets", storetest.BenchColumns, rows); err != nil {
 				b.Fatal(err)
 			}
 		}
 		report(b)
 	})
 
-	prefix, err := chsql.InsertPrefix("bench_sets", benchColumns)
+	prefix, err := chsql.InsertPrefix("bench_sets", storetest.BenchColumns)
 	if err != nil {
 		b.Fatal(err)
 	}
 	var stmts []string
 	err = s.with(ctx, func() error {
-		types, err := s.sess.columnTypes("bench_sets", benchColumns)
+		types, err := s.sess.columnTypes("bench_sets", storetest.BenchColumns)
 		if err != nil {
 			return err
 		}
-		stmts, err = buildInserts(prefix, types, benchColumns, rows)
+		stmts, err = buildInserts(prefix, types, storetest.BenchColumns, rows)
 		return err
 	})
 	if err != nil {

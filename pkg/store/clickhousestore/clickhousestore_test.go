@@ -64,30 +64,6 @@ func TestOpen(t *testing.T) {
 	}
 }
 
-// benchRows are 10,000 rows of 8 columns, shaped like recorded training sets.
-func benchRows() [][]any {
-	const n = 10000
-	rows := make([][]any, n)
-	base := time.Date(2024, 6, 1, 0, 0, 0, 0, time.UTC)
-	rpe := float32(8.5)
-	for i := range rows {
-		var r *float32
-		if i%4 != 0 {
-			r = &rpe
-		}
-		rows[i] = []any{fmt.Sprintf("018f6b2e-%08d", i), fmt.Sprintf("team-%d", i%20), fmt.Sprintf("athlete-%d", i%500),
-			base.Add(time.Duration(i) * time.Second), 60 + float64(i%100)/2, uint16(1 + i%12), r, "squat"}
-	}
-	return rows
-}
-
-var benchColumns = []string{"event_id", "team_id", "athlete_id", "ts", "load_kg", "reps", "rpe", "exercise"}
-
-const benchTable = `CREATE TABLE IF NOT EXISTS bench_sets (
-    event_id String, team_id LowCardinality(String), athlete_id String, ts DateTime,
-    load_kg Float64, reps UInt16, rpe Nullable(Float32), exercise String
-) ENGINE = MergeTree PARTITION BY toYYYYMM(ts) ORDER BY (team_id, athlete_id, ts)`
-
 // BenchmarkInsertBatch compares InsertBatch with clickhouse-go's PrepareBatch/Append/Send on
 // the same rows in the same run ("raw"), so the cost of the store's conversions shows as a ratio.
 func BenchmarkInsertBatch(b *testing.B) {
@@ -102,16 +78,16 @@ func BenchmarkInsertBatch(b *testing.B) {
 		_ = s.Exec(ctx, "DROP DATABASE IF EXISTS "+db)
 		s.Close()
 	}()
-	if err := s.Exec(ctx, benchTable); err != nil {
+	if err := s.Exec(ctx, storetest.BenchTableDDL); err != nil {
 		b.Fatal(err)
 	}
-	rows := benchRows()
+	rows := storetest.BenchRows(10000)
 	report := func(b *testing.B) {
 		b.ReportMetric(float64(len(rows)*b.N)/b.Elapsed().Seconds(), "rows/s")
 	}
 	b.Run("store", func(b *testing.B) {
 		for b.Loop() {
-			if err := s.InsertBatch(ctx, "bench_sets", benchColumns, rows); err != nil {
+			if err := s.InsertBatch(ctx, "bench_sets", storetest.BenchColumns, rows); err != nil {
 				b.Fatal(err)
 			}
 		}
@@ -119,7 +95,7 @@ func BenchmarkInsertBatch(b *testing.B) {
 	})
 	b.Run("raw", func(b *testing.B) {
 		for b.Loop() {
-			batch, err := s.Conn().PrepareBatch(ctx, "INSERT INTO bench_sets ("+strings.Join(benchColumns, ", ")+")")
+			batch, err := s.Conn().PrepareBatch(ctx, "INSERT INTO bench_sets ("+strings.Join(storetest.BenchColumns, ", ")+")")
 			if err != nil {
 				b.Fatal(err)
 			}
