@@ -445,7 +445,10 @@ func (s *State) rpeDrift(d Day, th Thresholds) family {
 
 // barSpeed checks each lift's last Exposures velocity exposures against the athlete's own
 // velocity at that load: the mean of earlier exposures at the same load (+-tolerance) within
-// BaselineDays, or else the load-velocity profile fitted on them.
+// BaselineDays (at least minVelocityBaseline of them), or else the load-velocity profile fitted
+// on them. A lift is slow when RequiredExposures of them are and the latest one is: a lift
+// trained once a week keeps two slow exposures among its last three for up to three weeks,
+// long after bar speed is back.
 func (s *State) barSpeed(d Day, th Thresholds) family {
 	fm := family{f: famVelocity}
 	vt := th.Velocity
@@ -465,6 +468,7 @@ func (s *State) barSpeed(d Day, th Thresholds) family {
 		slow, judged := 0, 0
 		var slowDays []Day
 		var lastDrop, lastBase float64
+		lastSlow := false
 		for i := first; i < len(exp); i++ {
 			e := exp[i]
 			var same, loads, vels []float64
@@ -474,8 +478,12 @@ func (s *State) barSpeed(d Day, th Thresholds) family {
 					same = append(same, float64(b.Vel))
 				}
 			}
+			// The usual velocity at that load is an average: one earlier exposure carries its
+			// day's noise (about 3% of bar speed) into every comparison, so with fewer than
+			// minVelocityBaseline exposures at the load the athlete's load-velocity profile
+			// gives the expectation instead.
 			base := 0.0
-			if len(same) > 0 {
+			if len(same) >= minVelocityBaseline {
 				base, _ = MeanSD(same, false)
 			} else if p, ok := FitLoadVelocity(loads, vels); ok {
 				base = p.VelocityAt(float64(e.TopLoad))
@@ -486,6 +494,7 @@ func (s *State) barSpeed(d Day, th Thresholds) family {
 			judged++
 			drop := 100 * (base - float64(e.Vel)) / base
 			lastDrop, lastBase = drop, base
+			lastSlow = drop > vt.MinDropPct
 			if drop > vt.MinDropPct {
 				slow++
 				slowDays = append(slowDays, Day(e.Day))
@@ -498,7 +507,7 @@ func (s *State) barSpeed(d Day, th Thresholds) family {
 		last := exp[len(exp)-1]
 		best = &eventsv1.Evidence{
 			Family: famVelocity, Metric: "velocity_drop_pct", Value: f64(round1(lastDrop)), Baseline: f64(round2(lastBase)),
-			Threshold: f64(vt.MinDropPct), Unit: "%", Abnormal: slow >= vt.RequiredExposures, LiftCategory: mainLifts[li],
+			Threshold: f64(vt.MinDropPct), Unit: "%", Abnormal: slow >= vt.RequiredExposures && lastSlow, LiftCategory: mainLifts[li],
 			Dates: dates(slowDays...), AbnormalDays: uint32(slow), WindowDays: uint32(vt.BaselineDays),
 			Detail: fmt.Sprintf("%s bar speed %.2f m/s at %.1f kg, %.1f%% below the usual %.2f m/s; slow on %d of the last %d exposures (fires at %d, drop > %.0f%%)",
 				liftNames[mainLifts[li]], last.Vel, last.TopLoad, lastDrop, lastBase, slow, judged, vt.RequiredExposures, vt.MinDropPct),
@@ -683,6 +692,10 @@ func capitalize(s string) string {
 	}
 	return strings.ToUpper(s[:1]) + s[1:]
 }
+
+// minVelocityBaseline is the fewest earlier exposures at the same load (+-tolerance) whose mean
+// is the usual velocity there.
+const minVelocityBaseline = 2
 
 // readiness applies the HRV band and the CMJ drop.
 func (s *State) readiness(d Day, th Thresholds) family {

@@ -355,3 +355,47 @@ func TestStagnationCountsOnlyWhenConfigured(t *testing.T) {
 		}
 	}
 }
+
+// Bar speed: squat 100 kg x 5 with every rep at the given mean velocity on the given days.
+func TestBarSpeedNeedsTwoBaselineExposuresAndASlowLatest(t *testing.T) {
+	squat := commonv1.LiftCategory_LIFT_CATEGORY_SQUAT
+	type exposure struct {
+		day int
+		vel float64
+	}
+	weekly := []exposure{{0, 0.60}, {7, 0.60}, {14, 0.60}, {21, 0.60}, {28, 0.55}, {35, 0.55}, {42, 0.60}}
+	for _, c := range []struct {
+		name      string
+		exposures []exposure
+		asOf      int
+		abnormal  bool
+		slowDays  uint32
+	}{
+		// Days 28 and 35 are 8.3% and 6.8% below the mean of the earlier ones (0.60, then
+		// 0.59): 2 of the last 3 (21, 28, 35) slow, the latest among them.
+		{"two slow, latest slow", weekly, 41, true, 2},
+		// Day 42 is back at 0.60, above its 0.586 baseline: still 2 of the last 3 (28, 35,
+		// 42) slow, but the latest is not, so bar speed is back.
+		{"two slow, latest back", weekly, 42, false, 2},
+		// Day 7 has one earlier exposure at its load (no baseline, no profile from 1 point);
+		// day 14 is 5.3% below the mean of days 0 and 7 (0.57): one slow exposure judged.
+		{"one earlier exposure is not a baseline", []exposure{{0, 0.60}, {7, 0.54}, {14, 0.54}}, 14, false, 1},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			th := DefaultThresholds()
+			st := &State{}
+			for _, e := range c.exposures {
+				if e.day > c.asOf {
+					break
+				}
+				v := []float64{e.vel, e.vel, e.vel, e.vel, e.vel}
+				st.ObserveSet(day0+Day(e.day), Set{Lift: squat, Type: commonv1.SetType_SET_TYPE_WORKING, LoadKg: 100, Reps: 5, RPE: 8, HasRPE: true, RepVelocities: v}, 0, th)
+			}
+			fm := st.barSpeed(day0+Day(c.asOf), th)
+			ev := fm.evidence[0]
+			if fm.abnormal != c.abnormal || ev.GetAbnormalDays() != c.slowDays {
+				t.Errorf("abnormal %v slow exposures %d, want %v %d (%s)", fm.abnormal, ev.GetAbnormalDays(), c.abnormal, c.slowDays, ev.GetDetail())
+			}
+		})
+	}
+}
