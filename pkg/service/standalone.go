@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"regexp"
+	"strings"
 	"time"
 
 	"go.uber.org/zap"
@@ -48,6 +50,9 @@ type StandaloneConfig struct {
 	HTTP          config.HTTP
 	NATS          config.NATS
 	ClickHouseDSN string
+	// ClickHouseCluster, when set, names the ClickHouse cluster (a remote_servers entry): the
+	// migrations run as cluster DDL (store.OnCluster) and inserts wait for the shards.
+	ClickHouseCluster string
 	// AdminKey, when set, is registered as an admin API key at start (the all-in-one's
 	// bootstrap, for deployments without it).
 	AdminKey string
@@ -65,6 +70,8 @@ func (c *StandaloneConfig) RegisterFlags(fs *flag.FlagSet) {
 	c.NATS.RegisterFlags(fs)
 	fs.StringVar(&c.ClickHouseDSN, config.FlagClickHouseDSN, c.ClickHouseDSN,
 		"ClickHouse server DSN over the native protocol, e.g. clickhouse://user:password@127.0.0.1:9000/supercomp")
+	fs.StringVar(&c.ClickHouseCluster, "clickhouse-cluster", c.ClickHouseCluster,
+		"ClickHouse cluster name (remote_servers): migrate with ON CLUSTER DDL, replicated local tables and Distributed tables; empty for one server")
 	fs.StringVar(&c.AdminKey, "admin-key", c.AdminKey,
 		fmt.Sprintf("register this admin API key at start (at least %d characters); calls need `authorization: Bearer <key or token>`", auth.MinOperatorKeyLen))
 	c.Shutdown.RegisterFlags(fs)
@@ -79,6 +86,8 @@ func (c *StandaloneConfig) Validate() error {
 		c.TLS.Validate(), c.NATSTLS.Validate())
 	v.Check(c.NATS.URL != "", config.FlagNATSURL, "is required: standalone services connect to a NATS server")
 	v.Add(config.Store{Backend: config.BackendClickHouse, DSN: c.ClickHouseDSN}.Validate())
+	v.Check(c.ClickHouseCluster == "" || clusterName.MatchString(c.ClickHouseCluster), "clickhouse-cluster",
+		"must be a ClickHouse identifier ([A-Za-z_][A-Za-z0-9_]*)")
 	v.Check(c.AdminKey == "" || len(c.AdminKey) >= auth.MinOperatorKeyLen, "admin-key", "must be at least %d characters", auth.MinOperatorKeyLen)
 	return v.Err()
 }
@@ -139,12 +148,17 @@ func Run(ctx context.Context, spec Spec, args []string, usageOut io.Writer) erro
 		return err
 	}
 
-	st, err := clickhousestore.Open(ctx, cfg.ClickHouseDSN, logger)
+	dsn, migrateOpts := cfg.ClickHouseDSN, []store.MigrateOption(nil)
+	if cfg.ClickHouseCluster != "" {
+		dsn = withDistributedSync(dsn)
+		migrateOpts = append(migrateOpts, store.OnCluster(cfg.ClickHouseCluster))
+	}
+	st, err := clickhousestore.Open(ctx, dsn, logger)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
-	if err := store.Migrate(ctx, st, store.Migrations, logger); err != nil {
+	if err := store.Migrate(ctx, st, store.Migrations, logger, migrateOpts...); err != nil {
 		return err
 	}
 
@@ -175,4 +189,19 @@ func Run(ctx context.Context, spec Spec, args []string, usageOut io.Writer) erro
 	err = host.Run(ctx)
 	logger.Info("stopped")
 	return err
+}
+
+var clusterName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+
+// withDistributedSync makes inserts into Distributed tables return only once every shard wrote
+// its part (insert_distributed_sync=1), so a consumer acks after the rows are durable rather
+// than queued on the node it talked to. A setting already in the DSN is left as it is.
+func withDistributedSync(dsn string) string {
+	if strings.Contains(dsn, "insert_distributed_sync=") {
+		return dsn
+	}
+	if strings.Contains(dsn, "?") {
+		return dsn + "&insert_distributed_sync=1"
+	}
+	return dsn + "?insert_distributed_sync=1"
 }

@@ -131,6 +131,7 @@ func TestStandaloneConfigErrorsNameTheFlag(t *testing.T) {
 		{[]string{"--log-level", "loud"}, "--log-level"},
 		{[]string{"--bogus"}, "bogus"},
 		{[]string{"--admin-key", "short"}, "--admin-key"},
+		{[]string{"--clickhouse-cluster", "two shards"}, "--clickhouse-cluster"},
 	}
 	for _, tt := range tests {
 		err := service.Run(context.Background(), spec, tt.args, io.Discard)
@@ -142,7 +143,9 @@ func TestStandaloneConfigErrorsNameTheFlag(t *testing.T) {
 	if err := service.Run(context.Background(), spec, []string{"--help"}, &out); !errors.Is(err, flag.ErrHelp) {
 		t.Errorf("--help: %v", err)
 	}
-	if !strings.Contains(out.String(), "SC_CLICKHOUSE_DSN") {
-		t.Errorf("--help does not document SC_CLICKHOUSE_DSN:\n%s", out.String())
+	for _, env := range []string{"SC_CLICKHOUSE_DSN", "SC_CLICKHOUSE_CLUSTER"} {
+		if !strings.Contains(out.String(), env) {
+			t.Errorf("--help does not document %s:\n%s", env, out.String())
+		}
 	}
 }

@@ -46,6 +46,89 @@ ORDER BY version`
 
 var migrationName = regexp.MustCompile(`^([0-9]{4})_([a-z0-9_]+)\.sql$`)
 
+// MigrateOption changes how Migrate runs.
+type MigrateOption func(*migrateOptions)
+
+type migrateOptions struct {
+	cluster string
+}
+
+// OnCluster makes Migrate build the schema on the ClickHouse cluster named cluster: each
+// statement is rewritten by ClusterDDL (replicated local tables, Distributed tables under the
+// original names, ON CLUSTER DDL), and the database is created on every node first. An empty
+// name means a single server.
+func OnCluster(cluster string) MigrateOption {
+	return func(o *migrateOptions) { o.cluster = cluster }
+}
+
+// exec runs one statement of the bookkeeping, rewritten for the cluster when there is one.
+func (o migrateOptions) exec(ctx context.Context, s Store, stmt string) error {
+	stmts := []string{stmt}
+	if o.cluster != "" {
+		var err error
+		if stmts, err = ClusterDDL(stmt, o.cluster, s.Database()); err != nil {
+			return err
+		}
+	}
+	for _, q := range stmts {
+		if err := s.Exec(ctx, q); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// clusterMigrations creates the database on every node of cluster and returns the migrations
+// with their statements rewritten by ClusterDDL (checksums stay those of the files, so the
+// records mean the same in both modes). A database whose schema_migrations is a plain table was
+// migrated for a single server: mixing the two would leave half the tables unreplicated, so it
+// is refused.
+func clusterMigrations(ctx context.Context, s Store, migrations []Migration, cluster string) ([]Migration, error) {
+	db := s.Database()
+	create, err := ClusterDDL("CREATE DATABASE IF NOT EXISTS "+db, cluster, db)
+	if err != nil {
+		return nil, err
+	}
+	for _, q := range create {
+		if err := s.Exec(ctx, q); err != nil {
+			return nil, fmt.Errorf("create database %s on cluster %s: %w", db, cluster, err)
+		}
+	}
+	rows, err := s.Query(ctx, "SELECT engine FROM system.tables WHERE database = ? AND name = ?", db, MigrationsTable)
+	if err != nil {
+		return nil, fmt.Errorf("look up %s: %w", MigrationsTable, err)
+	}
+	var engine string
+	for rows.Next() {
+		if err := rows.Scan(&engine); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("look up %s: %w", MigrationsTable, err)
+		}
+	}
+	err = rows.Err()
+	rows.Close()
+	if err != nil {
+		return nil, fmt.Errorf("look up %s: %w", MigrationsTable, err)
+	}
+	if engine != "" && engine != "Distributed" {
+		return nil, fmt.Errorf("database %s was migrated for a single server (%s is %s, not Distributed): "+
+			"cluster mode needs a fresh database; copy the data over with INSERT ... SELECT", db, MigrationsTable, engine)
+	}
+	out := make([]Migration, len(migrations))
+	for i, m := range migrations {
+		out[i] = m
+		out[i].Statements = nil
+		for n, stmt := range m.Statements {
+			rewritten, err := ClusterDDL(stmt, cluster, db)
+			if err != nil {
+				return nil, fmt.Errorf("migration %s, statement %d: %w", m.Name, n+1, err)
+			}
+			out[i].Statements = append(out[i].Statements, rewritten...)
+		}
+	}
+	return out, nil
+}
+
 // Migration is one numbered schema change: a file NNNN_name.sql holding one or more statements
 // separated by semicolons.
 type Migration struct {
@@ -110,15 +193,26 @@ func LoadMigrations(fsys fs.FS) ([]Migration, error) {
 // before it stay applied and the whole file runs again next time, so write migrations that can
 // run twice (CREATE TABLE IF NOT EXISTS, ADD COLUMN IF NOT EXISTS, ...). Statements run through
 // Store.Exec, so seed data is written as INSERT ... SELECT, not INSERT ... VALUES.
-func Migrate(ctx context.Context, s Store, fsys fs.FS, log *zap.Logger) error {
+//
+// With OnCluster, every statement (schema_migrations included) goes through ClusterDDL first.
+func Migrate(ctx context.Context, s Store, fsys fs.FS, log *zap.Logger, opts ...MigrateOption) error {
 	if log == nil {
 		log = zap.NewNop()
+	}
+	var o migrateOptions
+	for _, opt := range opts {
+		opt(&o)
 	}
 	migrations, err := LoadMigrations(fsys)
 	if err != nil {
 		return err
 	}
-	if err := s.Exec(ctx, createMigrationsTable); err != nil {
+	if o.cluster != "" {
+		if migrations, err = clusterMigrations(ctx, s, migrations, o.cluster); err != nil {
+			return err
+		}
+	}
+	if err := o.exec(ctx, s, createMigrationsTable); err != nil {
 		return fmt.Errorf("create %s: %w", MigrationsTable, err)
 	}
 	applied, err := appliedMigrations(ctx, s)
@@ -177,7 +271,10 @@ type appliedMigration struct {
 }
 
 func appliedMigrations(ctx context.Context, s Store) (map[int]appliedMigration, error) {
-	rows, err := s.Query(ctx, "SELECT version, name, checksum FROM "+MigrationsTable+" FINAL")
+	// argMax instead of FINAL: the same answer on a single server, and valid through the
+	// Distributed table of cluster mode (FINAL on Distributed is not available on every version).
+	rows, err := s.Query(ctx, "SELECT version, argMax(name, applied_at), argMax(checksum, applied_at) FROM "+
+		MigrationsTable+" GROUP BY version")
 	if err != nil {
 		return nil, fmt.Errorf("read %s: %w", MigrationsTable, err)
 	}
