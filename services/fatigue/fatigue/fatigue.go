@@ -93,6 +93,9 @@ func NewWithOptions(deps service.Deps, opts Options) (*Service, error) {
 	thresholds := app.Thresholds{Store: overrides}
 	cached := &app.CachedThresholds{Source: thresholds, TTL: 30 * time.Second}
 	proc := app.NewProcessor(states, adapters.Publisher{Bus: deps.Bus}, cached)
+	if opts.Partitions > 1 {
+		proc.ReadFromSnapshots()
+	}
 	var history *adapters.History
 	if deps.Store != nil {
 		history = &adapters.History{Store: deps.Store}

@@ -33,7 +33,12 @@ type running struct {
 
 func start(t *testing.T, deps service.Deps) *running {
 	t.Helper()
-	svc, err := fatigue.New(deps)
+	return startWith(t, deps, fatigue.Options{})
+}
+
+func startWith(t *testing.T, deps service.Deps, opts fatigue.Options) *running {
+	t.Helper()
+	svc, err := fatigue.NewWithOptions(deps, opts)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -73,8 +73,23 @@ func (s *StateKV) Save(ctx context.Context, k app.Key, st *domain.State) error {
 
 // All implements app.StateStore.
 func (s *StateKV) All(ctx context.Context) (map[app.Key]*domain.State, error) {
+	return s.list(ctx)
+}
+
+// Team implements app.StateStore: the keys of one team only ("<team>.*").
+func (s *StateKV) Team(ctx context.Context, team string) (map[app.Key]*domain.State, error) {
+	return s.list(ctx, team+".*")
+}
+
+func (s *StateKV) list(ctx context.Context, filters ...string) (map[app.Key]*domain.State, error) {
 	out := map[app.Key]*domain.State{}
-	lister, err := s.kv.ListKeys(ctx)
+	var lister jetstream.KeyLister
+	var err error
+	if len(filters) == 0 {
+		lister, err = s.kv.ListKeys(ctx)
+	} else {
+		lister, err = s.kv.ListKeysFiltered(ctx, filters...)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("list states: %w", err)
 	}

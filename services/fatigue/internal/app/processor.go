@@ -22,6 +22,8 @@ type StateStore interface {
 	Load(ctx context.Context, k Key) (*domain.State, error)
 	Save(ctx context.Context, k Key, st *domain.State) error
 	All(ctx context.Context) (map[Key]*domain.State, error)
+	// Team returns the snapshots of one team's athletes.
+	Team(ctx context.Context, team string) (map[Key]*domain.State, error)
 }
 
 // Publisher publishes events (ids make retries and replays safe).
@@ -49,12 +51,23 @@ type Processor struct {
 	store      StateStore
 	pub        Publisher
 	thresholds ThresholdSource
+	// snapshotReads: queries read the saved snapshots, not the in-memory states (see
+	// ReadFromSnapshots).
+	snapshotReads bool
 }
 
 // NewProcessor builds a processor over its ports.
 func NewProcessor(store StateStore, pub Publisher, th ThresholdSource) *Processor {
 	return &Processor{states: map[Key]*domain.State{}, store: store, pub: pub, thresholds: th}
 }
+
+// ReadFromSnapshots makes Current and Team read the saved snapshots instead of the in-memory
+// states. A partitioned deployment needs it: an athlete whose partition another instance holds
+// is advanced there, so this instance's copy (if any) is stale, and which partitions an instance
+// holds changes without notice. For the athletes it does hold nothing is lost: a batch saves
+// the states it touched before it releases the lock, so between batches the snapshot equals
+// the in-memory state.
+func (p *Processor) ReadFromSnapshots() { p.snapshotReads = true }
 
 // Restore loads every snapshot into memory (at start, before consuming).
 func (p *Processor) Restore(ctx context.Context) (int, error) {
@@ -172,14 +185,23 @@ type Snapshot struct {
 // Current re-assesses an athlete as of its latest day without changing anything; the status is
 // the one concluded for that day. ok is false when the athlete has no data.
 func (p *Processor) Current(ctx context.Context, k Key) (Snapshot, bool, error) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	st, err := p.state(ctx, k)
+	var st *domain.State
+	var err error
+	if p.snapshotReads {
+		// Not cached: the athlete may belong to another instance.
+		st, err = p.store.Load(ctx, k)
+	} else {
+		p.mu.Lock()
+		defer p.mu.Unlock()
+		st, err = p.state(ctx, k)
+	}
 	if err != nil {
 		return Snapshot{}, false, err
 	}
 	if st.Empty() {
-		delete(p.states, k)
+		if !p.snapshotReads {
+			delete(p.states, k)
+		}
 		return Snapshot{}, false, nil
 	}
 	th, err := p.thresholds.Effective(ctx, k.Team, k.Athlete)
@@ -203,10 +225,19 @@ func (p *Processor) view(k Key, st *domain.State, th domain.Thresholds) Snapshot
 
 // Team lists every athlete of a team with their current assessment.
 func (p *Processor) Team(ctx context.Context, team string) ([]Snapshot, error) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
+	var states map[Key]*domain.State
+	if p.snapshotReads {
+		var err error
+		if states, err = p.store.Team(ctx, team); err != nil {
+			return nil, err
+		}
+	} else {
+		p.mu.Lock()
+		defer p.mu.Unlock()
+		states = p.states
+	}
 	var out []Snapshot
-	for k, st := range p.states {
+	for k, st := range states {
 		if k.Team != team || st.Empty() {
 			continue
 		}
