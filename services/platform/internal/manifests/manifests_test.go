@@ -1,10 +1,12 @@
 package manifests
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"runtime"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -128,9 +130,25 @@ func TestProdScalesWhereSafe(t *testing.T) {
 	if n := field(t, res["Deployment/ingestion"], "spec", "replicas"); n != int64(3) && n != 3 && n != float64(3) {
 		t.Errorf("prod ingestion replicas = %v, want 3", n)
 	}
-	// Per-athlete state must not be updated by two instances until TRAINING is partitioned.
-	if n := field(t, res["Deployment/fatigue"], "spec", "replicas"); n != int64(1) && n != 1 && n != float64(1) {
-		t.Errorf("prod fatigue replicas = %v, want 1", n)
+	// Per-athlete state must not be updated by two instances at once: more than one fatigue
+	// replica needs partitioned consumption, with at least as many partitions as replicas.
+	replicas, _ := strconv.Atoi(fmt.Sprint(field(t, res["Deployment/fatigue"], "spec", "replicas")))
+	if replicas < 2 {
+		t.Errorf("prod fatigue replicas = %d, want several (partitioned)", replicas)
+	}
+	partitions := 1
+	env, _ := field(t, res["Deployment/fatigue"], "spec", "template", "spec", "containers", 0, "env").([]any)
+	for _, e := range env {
+		if m, _ := e.(map[string]any); m["name"] == "SC_PARTITIONS" {
+			p, err := strconv.Atoi(fmt.Sprint(m["value"]))
+			if err != nil {
+				t.Errorf("SC_PARTITIONS = %v: %v", m["value"], err)
+			}
+			partitions = p
+		}
+	}
+	if replicas > 1 && (partitions < 2 || partitions < replicas) {
+		t.Errorf("prod fatigue has %d replicas but SC_PARTITIONS = %d: instances would share an athlete's state or idle", replicas, partitions)
 	}
 	for _, hpa := range []string{"ingestion", "notifications"} {
 		if res["HorizontalPodAutoscaler/"+hpa] == nil {
