@@ -141,3 +141,19 @@ func GrantsFromProto(grants []*authv1.TeamGrant) []Grant {
 	}
 	return out
 }
+
+// GrantedTeams is what a query may read on behalf of ctx's caller: restricted is false for
+// admins and for calls without a principal (a service's own work, tests that call handlers
+// directly), which read what they ask for; otherwise teams lists the granted teams, so
+// repositories can bind them into the query itself as a second line behind the Guard.
+func GrantedTeams(ctx context.Context) (teams []string, restricted bool) {
+	p, ok := FromContext(ctx)
+	if !ok || p.Role == commonv1.Role_ROLE_ADMIN {
+		return nil, false
+	}
+	teams = make([]string, 0, len(p.Grants))
+	for _, g := range p.Grants {
+		teams = append(teams, g.TeamID)
+	}
+	return teams, true
+}

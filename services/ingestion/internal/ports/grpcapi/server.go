@@ -13,6 +13,7 @@ import (
 
 	"google.golang.org/grpc"
 
+	"github.com/supercomp/supercomp/pkg/auth"
 	"github.com/supercomp/supercomp/pkg/bus"
 	"github.com/supercomp/supercomp/pkg/fault"
 	commonv1 "github.com/supercomp/supercomp/pkg/gen/supercomp/common/v1"
@@ -427,7 +428,11 @@ func (s *Server) Export(req *ingestionv1.ExportRequest, stream grpc.ServerStream
 	if s.tables == nil {
 		return fault.FailedPrecondition("export: this ingestion instance has no store")
 	}
-	return s.tables.Export(stream.Context(), chstore.ExportQuery{Table: table, Team: req.GetTeamId(), Athlete: req.GetAthleteId(), From: from, To: to},
+	q := chstore.ExportQuery{Table: table, Team: req.GetTeamId(), Athlete: req.GetAthleteId(), From: from, To: to}
+	if teams, restricted := auth.GrantedTeams(stream.Context()); restricted {
+		q.GrantedTeams = teams
+	}
+	return s.tables.Export(stream.Context(), q,
 		func(evs []*eventsv1.Event) error {
 			if err := stream.Send(&ingestionv1.ExportResponse{Events: evs}); err != nil {
 				return fmt.Errorf("send export page: %w", err)
