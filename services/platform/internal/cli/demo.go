@@ -11,7 +11,11 @@ import (
 
 	"github.com/spf13/cobra"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/types/known/durationpb"
 
+	authv1 "github.com/supercomp/supercomp/pkg/gen/supercomp/auth/v1"
 	commonv1 "github.com/supercomp/supercomp/pkg/gen/supercomp/common/v1"
 	eventsv1 "github.com/supercomp/supercomp/pkg/gen/supercomp/events/v1"
 	fatiguev1 "github.com/supercomp/supercomp/pkg/gen/supercomp/fatigue/v1"
@@ -78,6 +82,10 @@ func runDemo(ctx context.Context, conn *grpc.ClientConn, out io.Writer, d demoOp
 		return err
 	}
 	fmt.Fprintf(out, "Profiles and a linear program assigned to every athlete.\n")
+	coachKey, err := demoCoachKey(ctx, conn, d.team)
+	if err != nil {
+		return err
+	}
 
 	ingest := ingestionv1.NewIngestionServiceClient(conn)
 	weekEnd := start.AddDate(0, 0, 7)
@@ -178,6 +186,11 @@ func runDemo(ctx context.Context, conn *grpc.ClientConn, out io.Writer, d demoOp
 		}
 	}
 	fmt.Fprintf(out, `
+A coach key for team %[1]s was created for this demo (shown once, valid 7 days); it reads team
+%[1]s and nothing else:
+  export SC_TOKEN=%[3]s
+`, d.team, example, coachKey)
+	fmt.Fprintf(out, `
 Try next:
   bin/sc status --team %[1]s                      the coach's board
   bin/sc explain --team %[1]s --athlete %[2]s       why a deload is recommended
@@ -255,4 +268,20 @@ func firstLine(s string) string {
 		line = line[:67] + "..."
 	}
 	return line
+}
+
+// demoCoachKey registers the demo team and creates a coach key for it, as a team admin would
+// for their strength coach: the key shows what a coach sees, limited to this team.
+func demoCoachKey(ctx context.Context, conn *grpc.ClientConn, team string) (string, error) {
+	authc := authv1.NewAuthServiceClient(conn)
+	_, err := authc.CreateTeam(ctx, &authv1.CreateTeamRequest{Team: &authv1.Team{TeamId: team, Name: "Demo squad"}})
+	if err != nil && status.Code(err) != codes.AlreadyExists {
+		return "", fmt.Errorf("create team %s: %w", team, err)
+	}
+	resp, err := authc.CreateApiKey(ctx, &authv1.CreateApiKeyRequest{Name: "demo coach", Role: commonv1.Role_ROLE_COACH,
+		Grants: []*authv1.TeamGrant{{TeamId: team}}, Ttl: durationpb.New(7 * 24 * time.Hour)})
+	if err != nil {
+		return "", fmt.Errorf("create the demo coach key: %w", err)
+	}
+	return resp.GetSecret(), nil
 }

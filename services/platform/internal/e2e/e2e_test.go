@@ -4,6 +4,7 @@
 package e2e
 
 import (
+	"bytes"
 	"context"
 	"crypto/hmac"
 	"crypto/sha256"
@@ -18,7 +19,9 @@ import (
 	"time"
 
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/status"
 
 	commonv1 "github.com/supercomp/supercomp/pkg/gen/supercomp/common/v1"
 	fatiguev1 "github.com/supercomp/supercomp/pkg/gen/supercomp/fatigue/v1"
@@ -29,6 +32,7 @@ import (
 	"github.com/supercomp/supercomp/pkg/store"
 	"github.com/supercomp/supercomp/services/fatigue/simulate"
 	"github.com/supercomp/supercomp/services/platform/internal/allinone"
+	"github.com/supercomp/supercomp/services/platform/internal/cli"
 	"github.com/supercomp/supercomp/services/platform/internal/demo"
 )
 
@@ -199,6 +203,43 @@ type endpoints struct {
 func TestAllInOneOnChDB(t *testing.T) {
 	host, conn := startPlatform(t)
 	overreachingAthlete(t, endpoints{ingestion: conn, fatigue: conn, programming: conn, notifications: conn, store: host.Store()})
+	// chDB allows one engine per process, so the demo runs on the same platform.
+	t.Run("sc demo", func(t *testing.T) { scDemo(t, host.GRPC().Addr().String()) })
+}
+
+// scDemo runs `sc demo` as `make demo` does and checks what it shows and the coach key it
+// provisions: the key reads its own team and nothing else.
+func scDemo(t *testing.T, addr string) {
+	var out, errOut bytes.Buffer
+	root := cli.NewRoot(&out, &errOut)
+	root.SetArgs([]string{"--addr", addr, "--token", adminKey, "demo", "--team", "demo", "--athletes", "8",
+		"--overreachers", "2", "--weeks", "10", "--wait", "20s"})
+	if err := root.ExecuteContext(context.Background()); err != nil {
+		t.Fatalf("sc demo: %v\n%s", err, out.String())
+	}
+	text := out.String()
+	for _, want := range []string{"week 10:", "Deload recommendations (fatigue):", "Deload weeks (programming):", "Alerts (notifications):", "bin/sc status --team demo"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("sc demo output lacks %q:\n%s", want, text)
+		}
+	}
+	_, after, found := strings.Cut(text, "export SC_TOKEN=")
+	coachKey := strings.TrimSpace(strings.SplitN(after, "\n", 2)[0])
+	if !found || !strings.HasPrefix(coachKey, "sck_") {
+		t.Fatalf("sc demo printed no coach key:\n%s", text)
+	}
+	coach, err := grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials()), grpc.WithPerRPCCredentials(bearer(coachKey)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer coach.Close()
+	board := fatiguev1.NewFatigueServiceClient(coach)
+	if _, err := board.ListTeamStatus(context.Background(), &fatiguev1.ListTeamStatusRequest{TeamId: "demo"}); err != nil {
+		t.Errorf("the demo coach key cannot read its team: %v", err)
+	}
+	if _, err := board.ListTeamStatus(context.Background(), &fatiguev1.ListTeamStatusRequest{TeamId: team}); status.Code(err) != codes.PermissionDenied {
+		t.Errorf("the demo coach key reading team %s: %v, want PermissionDenied", team, err)
+	}
 }
 
 // overreachingAthlete follows one overreaching athlete's data from ingestion to the coach.
