@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -36,10 +37,23 @@ type EmbeddedConfig struct {
 	Port int
 	// ServerName defaults to "supercomp".
 	ServerName string
+	// Cluster, when set, makes the server one node of a JetStream cluster (tests of R3 streams
+	// and failover; production clusters are real nats-server deployments).
+	Cluster *EmbeddedCluster
 	// Users, when set, are the only clients the server accepts, each limited to the subjects it
 	// may publish and subscribe to (per-service users, see pkg/auth/README.md). Empty keeps the
 	// server open to any local client.
 	Users []EmbeddedUser
+}
+
+// EmbeddedCluster is the cluster part of an embedded server's configuration.
+type EmbeddedCluster struct {
+	// Name is the cluster name, the same on every node.
+	Name string
+	// Port is this node's route port on Host.
+	Port int
+	// Routes are the other nodes' route URLs, e.g. nats-route://127.0.0.1:6223.
+	Routes []string
 }
 
 // EmbeddedUser is a client of the embedded server with its subject permissions. Empty Publish
@@ -108,6 +122,10 @@ func StartEmbedded(cfg EmbeddedConfig, log *zap.Logger) (*Embedded, error) {
 	}
 	if len(cfg.Users) > 0 {
 		opts.Users = serverUsers(cfg.Users)
+	}
+	if c := cfg.Cluster; c != nil {
+		opts.Cluster = server.ClusterOpts{Name: c.Name, Host: cfg.Host, Port: c.Port}
+		opts.Routes = server.RoutesFromStr(strings.Join(c.Routes, ","))
 	}
 	srv, err := server.NewServer(opts)
 	if err != nil {
