@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"text/tabwriter"
+	"time"
 
 	"github.com/spf13/cobra"
 	"google.golang.org/grpc/status"
@@ -33,20 +34,33 @@ var trendMetricNames = map[string]trendsv1.TrendMetric{
 }
 
 func newTrendsCmd(opts *options) *cobra.Command {
-	var team, group, format string
+	var team, group, format, until string
 	var weeks uint32
 	var metrics, athletes []string
 	var daily bool
 	cmd := &cobra.Command{
 		Use:     "trends --team T [--group G] [--weeks 12] [--metric volume,acwr,...] [--format table|csv|json]",
 		Short:   "Team-wide trends per week: volume, hard sets, session load, ACWR, wellness, e1RM, RPE, statuses",
-		Example: "  sc trends --team t1 --weeks 12\n  sc trends --team t1 --group forwards --metric volume,e1rm --format csv > squad.csv",
+		Example: "  sc trends --team t1 --weeks 12\n  sc trends --team t1 --weeks 12 --until 2025-07-27\n  sc trends --team t1 --group forwards --metric volume,e1rm --format csv > squad.csv",
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if team == "" {
 				return fmt.Errorf("--team is required")
 			}
 			req := &trendsv1.GetTeamTrendsRequest{TeamId: team, PositionGroup: group, AthleteIds: athletes, Weeks: weeks}
+			if until != "" {
+				// An older export (last year's app history) is read by ending the range on its
+				// last week instead of today.
+				end, err := time.Parse(time.DateOnly, until)
+				if err != nil {
+					return fmt.Errorf("--until %q: want YYYY-MM-DD", until)
+				}
+				start := end.AddDate(0, 0, -7*int(weeks)+1)
+				req.Range = &commonv1.DateRange{
+					Start: &commonv1.Date{Year: int32(start.Year()), Month: int32(start.Month()), Day: int32(start.Day())},
+					End:   &commonv1.Date{Year: int32(end.Year()), Month: int32(end.Month()), Day: int32(end.Day())},
+				}
+			}
 			if daily {
 				req.Bucket = trendsv1.TrendBucket_TREND_BUCKET_DAY
 			}
@@ -90,7 +104,8 @@ func newTrendsCmd(opts *options) *cobra.Command {
 	cmd.Flags().StringVar(&team, "team", "", "team id")
 	cmd.Flags().StringVar(&group, "group", "", "position group (default: whole team)")
 	cmd.Flags().StringSliceVar(&athletes, "athlete", nil, "only these athletes (repeatable)")
-	cmd.Flags().Uint32Var(&weeks, "weeks", 12, "weeks back from today")
+	cmd.Flags().Uint32Var(&weeks, "weeks", 12, "weeks back from today (or from --until)")
+	cmd.Flags().StringVar(&until, "until", "", "last day of the range, YYYY-MM-DD (default today), e.g. the end of an older export")
 	cmd.Flags().StringSliceVar(&metrics, "metric", nil, "metrics (default all): volume, hard-sets, session-load, acwr, wellness, e1rm, rpe, status")
 	cmd.Flags().StringVar(&format, "format", "table", "table, csv or json")
 	cmd.Flags().BoolVar(&daily, "daily", false, "daily buckets instead of weekly")
