@@ -89,115 +89,45 @@ type LiftBucket struct {
 // MainLifts are the lifts with per-lift strength series.
 var MainLifts = []string{"squat", "bench_press", "deadlift", "overhead_press"}
 
-// SetBucket sums one athlete's stored sets of one lift category in one bucket.
-type SetBucket struct {
-	Athlete  string
-	Bucket   time.Time
-	Lift     string
-	Rows     uint64  // stored set rows (warm-ups included)
-	Working  uint64  // working and failure sets
-	HardSets uint64  // working sets at effective RIR <= 3
-	VolumeKg float64 // working-set volume-load
-	BestE1RM float64 // 0 when no set has an e1RM
-}
-
-// FamiliarBucket sums one athlete's RPE deviations at familiar loads in one bucket
-// (domain.FamiliarLoadDeviations, computed in SQL).
-type FamiliarBucket struct {
+// SetCell sums one athlete's sets of one exercise (and lift category) at one rep count and load
+// on one day: the finest grain any set series needs, so every set metric of a query comes from
+// a single scan.
+type SetCell struct {
 	Athlete   string
-	Bucket    time.Time
-	DeltaSum  float64
-	Exposures uint64
-	Sets      uint64
+	Day       time.Time
+	Lift      string
+	Exercise  string
+	Reps      uint32
+	LoadKg    float64
+	Rows      uint64  // stored set rows (warm-ups included)
+	Working   uint64  // working and failure sets
+	HardSets  uint64  // working sets at effective RIR <= 3
+	VolumeKg  float64 // working-set volume-load
+	BestE1RM  float64 // 0 when no set has an e1RM
+	RatedSets uint64  // working sets with a load and an effective RIR
+	RPESum    float64 // sum of 10 - effective RIR over the rated sets
 }
 
-// SetSummary holds every set metric's input of one query.
-type SetSummary struct {
-	Buckets  []SetBucket
-	Familiar []FamiliarBucket // empty unless asked for
-}
-
-// setSummarySQL reads the sets once (FINAL: a replayed set counts once; grouping by the sort key
-// with argMax instead measured 3-6x slower on 18.16) and reduces them in four steps, so a
-// squad's 12 weeks come back as a few thousand rows instead of tens of thousands of cells:
-//
-//  1. cells: one athlete's sets of one exercise, lift, rep count and load on one day;
-//  2. exposures: the cells of one exercise, rep count, load and day (lift categories merged),
-//     with their rated sets' RPE sum;
-//  3. per athlete, exercise and rep count: the exposures' day, load, mean RPE and sets as
-//     parallel arrays (capturing plain arrays in the lambdas is cheaper than an array of tuples)
-//     and their cells; each in-range exposure's baseline is the sorted mean RPEs of the earlier
-//     exposures within the window at a load within tolerance, as domain.FamiliarLoadDeviations,
-//     and its median (Quantile type 7: the middle element, or the two middle ones' midpoint) an
-//     index into it, since 18.16 has no window functions;
-//  4. one row per kind (0 cells, 1 deviations), athlete, bucket and lift.
-//
-// Placeholders: the range start six times, the window days, the tolerance, then the filter's.
-const setSummarySQL = `SELECT tupleElement(o, 1) AS kind, athlete_id, %[1]s AS b, tupleElement(o, 3) AS lift,
-    sum(tupleElement(o, 4)), sum(tupleElement(o, 5)), sum(tupleElement(o, 6)), sum(tupleElement(o, 7)), max(tupleElement(o, 8))
-FROM (
-  SELECT athlete_id, arrayConcat(
-      arrayMap(c -> (toUInt8(0), c.1, c.2, c.6, c.3, c.4, c.5, c.7), arrayFilter(c -> c.1 >= toDate(?), cells)),
-      arrayMap((d, r, n, base) -> (toUInt8(1), d, '', r - (arrayElement(base, intDiv(length(base) - 1, 2) + 1)
-              + (arrayElement(base, intDiv(length(base) - 1, 2) + 1 + (length(base) - 1) %% 2) - arrayElement(base, intDiv(length(base) - 1, 2) + 1))
-                * (0.5 * ((length(base) - 1) %% 2))),
-            n, toUInt64(1), toUInt64(0), 0.),
-        tds, trs, tns, bases)) AS out
-  FROM (
-    SELECT athlete_id, cells,
-        arrayFilter((d, b) -> d >= toDate(?) AND length(b) > 0, ds, bs) AS tds,
-        arrayFilter((r, b, d) -> d >= toDate(?) AND length(b) > 0, rs, bs, ds) AS trs,
-        arrayFilter((n, b, d) -> d >= toDate(?) AND length(b) > 0, ns, bs, ds) AS tns,
-        arrayFilter((b, d) -> d >= toDate(?) AND length(b) > 0, bs, ds) AS bases
-    FROM (
-      SELECT athlete_id, cells, ds, rs, ns,
-          arrayMap((ed, el) -> if(ed < toDate(?), emptyArrayFloat64(),
-              arraySort(arrayFilter((r, d, l) -> d < ed AND d >= ed - ? AND abs(l - el) <= ? * el, rs, ds, ls))), ds, ls) AS bs
-      FROM (
-        SELECT athlete_id, groupArrayIf(day, rated > 0) AS ds, groupArrayIf(load_kg, rated > 0) AS ls,
-            groupArrayIf(rpe_sum / rated, rated > 0) AS rs, groupArrayIf(rated, rated > 0) AS ns, groupArrayArray(cs) AS cells
-        FROM (
-          SELECT athlete_id, exercise, reps, load_kg, day, sum(c_rated) AS rated, sum(c_rpe) AS rpe_sum,
-              groupArray((day, lift_category, c_rows, c_working, c_hard, c_volume, c_e1rm)) AS cs
-          FROM (
-            SELECT athlete_id, day, lift_category, exercise, reps, load_kg, count() AS c_rows, sum(is_working) AS c_working,
-                sum(is_hard_set) AS c_hard, sum(if(is_working = 1, volume_load_kg, 0.)) AS c_volume, max(ifNull(e1rm_kg, 0.)) AS c_e1rm,
-                countIf(%[2]s) AS c_rated, sumIf(10 - assumeNotNull(effective_rir), %[2]s) AS c_rpe
-            FROM training_sets FINAL WHERE %[3]s
-            GROUP BY athlete_id, day, lift_category, exercise, reps, load_kg)
-          GROUP BY athlete_id, exercise, reps, load_kg, day)
-        GROUP BY athlete_id, exercise, reps)))
-) ARRAY JOIN out AS o
-GROUP BY kind, athlete_id, b, lift`
-
-// SetSummary reduces the filter's sets to per-athlete buckets and, with familiar, to
-// per-athlete RPE deviations at familiar loads; the scan then reaches FamiliarWindowDays before
-// f.From for the baselines, whose exposures count nowhere else.
-func (r Repo) SetSummary(ctx context.Context, f Filter, familiar bool) (SetSummary, error) {
-	sf := f
-	if familiar {
-		sf.From = f.From.AddDate(0, 0, -domain.FamiliarWindowDays)
-	}
-	cond, condArgs := sf.where("day", true)
+// SetCells reads the filter's sets once, deduplicated by event id (FINAL: a replayed set
+// counts once). The table is ordered by team, athlete and time, so a squad's date range is a
+// narrow primary-key scan; a grouped scan of it costs about what the daily rollup this replaced
+// cost to merge, without the rollup's duplicate problem (migration 0501).
+func (r Repo) SetCells(ctx context.Context, f Filter) ([]SetCell, error) {
+	cond, args := f.where("day", true)
 	const rated = "is_working = 1 AND isNotNull(effective_rir) AND load_kg > 0"
-	q := fmt.Sprintf(setSummarySQL, bucketExpr(f.Bucket, "tupleElement(o, 2)"), rated, cond)
-	args := append([]any{f.From, f.From, f.From, f.From, f.From, f.From, domain.FamiliarWindowDays, domain.FamiliarLoadTolerance}, condArgs...)
-	var out SetSummary
-	err := query(ctx, r.Store, "set summary", q, args, func(rows store.Rows) error {
-		var kind uint8
-		var sb SetBucket
-		var x4 float64
-		if err := rows.Scan(&kind, &sb.Athlete, &sb.Bucket, &sb.Lift, &x4, &sb.Rows, &sb.Working, &sb.HardSets, &sb.BestE1RM); err != nil {
+	q := `SELECT athlete_id, day, lift_category, exercise, reps, load_kg, count(), sum(is_working), sum(is_hard_set),
+    sum(if(is_working = 1, volume_load_kg, 0.)), max(ifNull(e1rm_kg, 0.)),
+    countIf(` + rated + `), sumIf(10 - assumeNotNull(effective_rir), ` + rated + `)
+FROM training_sets FINAL WHERE ` + cond + `
+GROUP BY athlete_id, day, lift_category, exercise, reps, load_kg`
+	var out []SetCell
+	err := query(ctx, r.Store, "set cells", q, args, func(rows store.Rows) error {
+		var c SetCell
+		if err := rows.Scan(&c.Athlete, &c.Day, &c.Lift, &c.Exercise, &c.Reps, &c.LoadKg, &c.Rows, &c.Working, &c.HardSets,
+			&c.VolumeKg, &c.BestE1RM, &c.RatedSets, &c.RPESum); err != nil {
 			return err
 		}
-		if kind == 1 {
-			if familiar {
-				out.Familiar = append(out.Familiar, FamiliarBucket{Athlete: sb.Athlete, Bucket: sb.Bucket, DeltaSum: x4, Sets: sb.Rows, Exposures: sb.Working})
-			}
-			return nil
-		}
-		sb.VolumeKg = x4
-		out.Buckets = append(out.Buckets, sb)
+		out = append(out, c)
 		return nil
 	})
 	return out, err
@@ -319,7 +249,7 @@ FROM fatigue_assessments FINAL WHERE ` + cond + ` AND status > 0 GROUP BY athlet
 }
 
 // Coverage returns the stored session, wellness and assessment rows per athlete in the filter
-// (the sets' share comes from SetSummary).
+// (the sets' share comes from SetCells).
 func (r Repo) Coverage(ctx context.Context, f Filter) (map[string]uint64, error) {
 	rawCond, rawArgs := f.where("day", true)
 	asCond, asArgs := f.where("as_of", false)

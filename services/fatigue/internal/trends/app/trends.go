@@ -124,18 +124,22 @@ func (t Trends) TeamTrends(ctx context.Context, q Query) (*trendsv1.GetTeamTrend
 	for _, b := range buckets {
 		resp.Buckets = append(resp.Buckets, domain.DateProto(b))
 	}
-	// The set metrics share one scan, reduced in SQL; the RPE metric's baselines reach back
-	// before the range.
-	sets, err := t.Repo.SetSummary(ctx, f, slices.Contains(q.Metrics, trendsv1.TrendMetric_TREND_METRIC_RPE_AT_FAMILIAR_LOADS))
+	// The set metrics share one scan; the RPE metric needs its baseline window before the range.
+	sf := f
+	if slices.Contains(q.Metrics, trendsv1.TrendMetric_TREND_METRIC_RPE_AT_FAMILIAR_LOADS) {
+		sf.From = f.From.AddDate(0, 0, -domain.FamiliarWindowDays)
+	}
+	cells, err := t.Repo.SetCells(ctx, sf)
 	if err != nil {
 		return nil, err
 	}
+	inRange := cellsFrom(cells, f.From)
 	others, err := t.Repo.Coverage(ctx, f)
 	if err != nil {
 		return nil, err
 	}
-	for _, sb := range sets.Buckets {
-		others[sb.Athlete] += sb.Rows
+	for _, c := range inRange {
+		others[c.Athlete] += c.Rows
 	}
 	resp.AthletesCovered = uint32(len(others))
 	for _, n := range others {
@@ -155,7 +159,7 @@ func (t Trends) TeamTrends(ctx context.Context, q Query) (*trendsv1.GetTeamTrend
 		var err error
 		switch m {
 		case trendsv1.TrendMetric_TREND_METRIC_VOLUME_LOAD, trendsv1.TrendMetric_TREND_METRIC_HARD_SETS:
-			series = liftSeries(liftBuckets(sets.Buckets), g, m)
+			series = liftSeries(liftBuckets(inRange, f.Bucket), g, m)
 		case trendsv1.TrendMetric_TREND_METRIC_SESSION_LOAD:
 			series = sessionLoad(wideLoads, f, g)
 		case trendsv1.TrendMetric_TREND_METRIC_ACWR:
@@ -163,10 +167,10 @@ func (t Trends) TeamTrends(ctx context.Context, q Query) (*trendsv1.GetTeamTrend
 		case trendsv1.TrendMetric_TREND_METRIC_WELLNESS:
 			series, err = t.wellness(ctx, f, g)
 		case trendsv1.TrendMetric_TREND_METRIC_E1RM_CHANGE:
-			series = e1rmChange(bestE1RMs(sets.Buckets), g)
+			series = e1rmChange(bestE1RMs(inRange, f.Bucket), g)
 		case trendsv1.TrendMetric_TREND_METRIC_RPE_AT_FAMILIAR_LOADS:
-			weekly, rated := rpeWeekly(sets.Familiar)
-			series = rpeFamiliar(weekly, rated, g)
+			weekly, sets := rpeWeekly(cells, f)
+			series = rpeFamiliar(weekly, sets, g)
 		case trendsv1.TrendMetric_TREND_METRIC_STATUS_SHARE:
 			series, err = t.statusShare(ctx, f, g)
 		default:
@@ -205,16 +209,27 @@ func intersect(members, list []string) []string {
 	return out
 }
 
-// liftBuckets sums the athletes' buckets per bucket and lift category, ordered by bucket and lift.
-func liftBuckets(sbs []adapters.SetBucket) []adapters.LiftBucket {
+// cellsFrom returns the cells on or after the day (the scan may reach back for RPE baselines).
+func cellsFrom(cells []adapters.SetCell, from time.Time) []adapters.SetCell {
+	out := make([]adapters.SetCell, 0, len(cells))
+	for _, c := range cells {
+		if !c.Day.Before(from) {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// liftBuckets sums the cells per bucket and lift category, ordered by bucket and lift.
+func liftBuckets(cells []adapters.SetCell, b domain.Bucketing) []adapters.LiftBucket {
 	type key struct {
 		bucket time.Time
 		lift   string
 	}
 	per := map[key]*adapters.LiftBucket{}
 	working := map[key]map[string]bool{}
-	for _, c := range sbs {
-		k := key{domain.Date(c.Bucket), c.Lift}
+	for _, c := range cells {
+		k := key{domain.BucketStart(c.Day, b), c.Lift}
 		lb := per[k]
 		if lb == nil {
 			lb = &adapters.LiftBucket{Bucket: k.bucket, Lift: k.lift}
@@ -384,17 +399,17 @@ func (t Trends) wellness(ctx context.Context, f adapters.Filter, g grid) ([]*tre
 
 // bestE1RMs returns each athlete's best e1RM per main lift and bucket (with their working sets
 // of it), ordered by bucket, athlete and lift.
-func bestE1RMs(sbs []adapters.SetBucket) []domain.BestE1RM {
+func bestE1RMs(cells []adapters.SetCell, b domain.Bucketing) []domain.BestE1RM {
 	type key struct {
 		athlete, lift string
 		bucket        time.Time
 	}
 	per := map[key]*domain.BestE1RM{}
-	for _, c := range sbs {
+	for _, c := range cells {
 		if !slices.Contains(adapters.MainLifts, c.Lift) {
 			continue
 		}
-		k := key{c.Athlete, c.Lift, domain.Date(c.Bucket)}
+		k := key{c.Athlete, c.Lift, domain.BucketStart(c.Day, b)}
 		x := per[k]
 		if x == nil {
 			x = &domain.BestE1RM{Athlete: k.athlete, Lift: k.lift, Bucket: k.bucket}
@@ -457,32 +472,91 @@ func e1rmChange(bests []domain.BestE1RM, g grid) []*trendsv1.TrendSeries {
 	return out
 }
 
-// rpeWeekly returns, per bucket, each athlete's mean RPE deviation at familiar loads and the
-// sets behind them.
-func rpeWeekly(fbs []adapters.FamiliarBucket) (map[time.Time]map[string]float64, map[time.Time]uint64) {
-	out := map[time.Time]map[string]float64{}
-	sets := map[time.Time]uint64{}
-	for _, fb := range fbs {
-		if fb.Exposures == 0 {
+// ratedExposures groups the cells' rated working sets by athlete, exercise, reps, load and day
+// (a cell may split one exposure by lift category), with their mean RPE.
+func ratedExposures(cells []adapters.SetCell) []domain.RatedExposure {
+	type key struct {
+		athlete, exercise string
+		reps              uint32
+		load              float64
+		day               time.Time
+	}
+	type acc struct {
+		sum float64
+		n   uint64
+	}
+	per := map[key]*acc{}
+	var keys []key
+	for _, c := range cells {
+		if c.RatedSets == 0 {
 			continue
 		}
-		b := domain.Date(fb.Bucket)
-		if out[b] == nil {
-			out[b] = map[string]float64{}
+		k := key{c.Athlete, c.Exercise, c.Reps, c.LoadKg, c.Day}
+		a := per[k]
+		if a == nil {
+			a = &acc{}
+			per[k] = a
+			keys = append(keys, k)
 		}
-		out[b][fb.Athlete] = fb.DeltaSum / float64(fb.Exposures)
-		sets[b] += fb.Sets
+		a.sum += c.RPESum
+		a.n += c.RatedSets
+	}
+	out := make([]domain.RatedExposure, 0, len(keys))
+	for _, k := range keys {
+		a := per[k]
+		out = append(out, domain.RatedExposure{Athlete: k.athlete, Exercise: k.exercise, Reps: k.reps, LoadKg: k.load, Day: k.day,
+			MeanRPE: a.sum / float64(a.n), Sets: a.n})
+	}
+	return out
+}
+
+// rpeWeekly returns, per bucket, each athlete's mean RPE deviation at familiar loads and the
+// sets behind them. cells must reach FamiliarWindowDays before f.From: exposures from that
+// window serve as baselines only.
+func rpeWeekly(cells []adapters.SetCell, f adapters.Filter) (map[time.Time]map[string]float64, map[time.Time]uint64) {
+	exps := ratedExposures(cells)
+	type acc struct {
+		sum float64
+		n   int
+	}
+	per := map[time.Time]map[string]*acc{}
+	sets := map[time.Time]uint64{}
+	for _, d := range domain.FamiliarLoadDeviations(exps, domain.FamiliarWindowDays, domain.FamiliarLoadTolerance) {
+		if d.Day.Before(f.From) {
+			continue
+		}
+		b := domain.BucketStart(d.Day, f.Bucket)
+		if per[b] == nil {
+			per[b] = map[string]*acc{}
+		}
+		a := per[b][d.Athlete]
+		if a == nil {
+			a = &acc{}
+			per[b][d.Athlete] = a
+		}
+		a.sum += d.Delta
+		a.n++
+		sets[b] += d.Sets
+	}
+	out := map[time.Time]map[string]float64{}
+	for b, m := range per {
+		out[b] = map[string]float64{}
+		for a, x := range m {
+			out[b][a] = x.sum / float64(x.n)
+		}
 	}
 	return out, sets
 }
 
-// rpeWeeklyFor reads the deviations rpeWeekly needs for f.
+// rpeWeeklyFor reads the sets rpeWeekly needs for f.
 func (t Trends) rpeWeeklyFor(ctx context.Context, f adapters.Filter) (map[time.Time]map[string]float64, map[time.Time]uint64, error) {
-	sum, err := t.Repo.SetSummary(ctx, f, true)
+	wf := f
+	wf.From = f.From.AddDate(0, 0, -domain.FamiliarWindowDays)
+	cells, err := t.Repo.SetCells(ctx, wf)
 	if err != nil {
 		return nil, nil, err
 	}
-	weekly, sets := rpeWeekly(sum.Familiar)
+	weekly, sets := rpeWeekly(cells, f)
 	return weekly, sets, nil
 }
 
