@@ -137,6 +137,31 @@ func TestFamiliarLoadDeviations(t *testing.T) {
 	}
 }
 
+// The window's edges: an exposure exactly windowDays before counts, one a day older does not,
+// and the walk back over a long history stops at the window start without skipping anything.
+func TestFamiliarLoadWindowEdges(t *testing.T) {
+	ex := func(d string, rpe float64) RatedExposure {
+		return RatedExposure{Athlete: "c", Exercise: "Bench Press", Reps: 5, LoadKg: 80, Day: day(d), MeanRPE: rpe, Sets: 2}
+	}
+	in := []RatedExposure{
+		ex("2026-01-31", 9), // window 01-03..01-30: baselines 8 (01-03) and 6 (01-20) -> median 7 -> +2
+		ex("2026-01-02", 9), // 29 days before 01-31: its own baseline only (7) -> +2
+		ex("2026-01-03", 8), // exactly 28 days before 01-31: counts; baseline median(7, 9) = 8 -> 0
+		ex("2026-01-01", 7),
+		ex("2026-01-20", 6), // baseline median(7, 9, 8) = 8 -> -2
+	}
+	got := FamiliarLoadDeviations(in, FamiliarWindowDays, FamiliarLoadTolerance)
+	want := map[string]float64{"2026-01-02": 2, "2026-01-03": 0, "2026-01-20": -2, "2026-01-31": 2}
+	if len(got) != len(want) {
+		t.Fatalf("deviations = %+v; want %v", got, want)
+	}
+	for _, d := range got {
+		if w, ok := want[d.Day.Format(time.DateOnly)]; !ok || !near(d.Delta, w) {
+			t.Errorf("%s: delta %v, want %v", d.Day.Format(time.DateOnly), d.Delta, w)
+		}
+	}
+}
+
 func TestE1RMChanges(t *testing.T) {
 	w1, w2, w3 := day("2026-01-05"), day("2026-01-12"), day("2026-01-19")
 	got := E1RMChanges([]BestE1RM{

@@ -69,11 +69,18 @@ func FamiliarLoadDeviations(exposures []RatedExposure, windowDays int, tolerance
 			}
 			return g[i].LoadKg < g[j].LoadKg
 		})
+		var base []float64
 		for i, e := range g {
 			windowStart := e.Day.AddDate(0, 0, -windowDays)
-			var base []float64
-			for _, p := range g[:i] {
-				if !p.Day.Before(e.Day) || p.Day.Before(windowStart) {
+			base = base[:0]
+			// g is in day order: walk back from e and stop at the window's start, so a long
+			// history costs the window's exposures per exposure, not all earlier ones.
+			for j := i - 1; j >= 0; j-- {
+				p := g[j]
+				if p.Day.Before(windowStart) {
+					break
+				}
+				if !p.Day.Before(e.Day) {
 					continue
 				}
 				if math.Abs(p.LoadKg-e.LoadKg) <= tolerance*e.LoadKg {
