@@ -473,39 +473,33 @@ func e1rmChange(bests []domain.BestE1RM, g grid) []*trendsv1.TrendSeries {
 }
 
 // ratedExposures groups the cells' rated working sets by athlete, exercise, reps, load and day
-// (a cell may split one exposure by lift category), with their mean RPE.
+// (a cell may split one exposure by lift category), with their mean RPE. An index map and one
+// preallocated slice: this runs over every cell of a squad's weeks.
 func ratedExposures(cells []adapters.SetCell) []domain.RatedExposure {
 	type key struct {
 		athlete, exercise string
 		reps              uint32
 		load              float64
-		day               time.Time
+		day               int64
 	}
-	type acc struct {
-		sum float64
-		n   uint64
-	}
-	per := map[key]*acc{}
-	var keys []key
+	idx := make(map[key]int, len(cells))
+	out := make([]domain.RatedExposure, 0, len(cells))
 	for _, c := range cells {
 		if c.RatedSets == 0 {
 			continue
 		}
-		k := key{c.Athlete, c.Exercise, c.Reps, c.LoadKg, c.Day}
-		a := per[k]
-		if a == nil {
-			a = &acc{}
-			per[k] = a
-			keys = append(keys, k)
+		k := key{c.Athlete, c.Exercise, c.Reps, c.LoadKg, c.Day.Unix()}
+		i, ok := idx[k]
+		if !ok {
+			i = len(out)
+			idx[k] = i
+			out = append(out, domain.RatedExposure{Athlete: c.Athlete, Exercise: c.Exercise, Reps: c.Reps, LoadKg: c.LoadKg, Day: c.Day})
 		}
-		a.sum += c.RPESum
-		a.n += c.RatedSets
+		out[i].MeanRPE += c.RPESum // the sum until divided below
+		out[i].Sets += c.RatedSets
 	}
-	out := make([]domain.RatedExposure, 0, len(keys))
-	for _, k := range keys {
-		a := per[k]
-		out = append(out, domain.RatedExposure{Athlete: k.athlete, Exercise: k.exercise, Reps: k.reps, LoadKg: k.load, Day: k.day,
-			MeanRPE: a.sum / float64(a.n), Sets: a.n})
+	for i := range out {
+		out[i].MeanRPE /= float64(out[i].Sets)
 	}
 	return out
 }
