@@ -112,6 +112,13 @@ type SetCell struct {
 // counts once). The table is ordered by team, athlete and time, so a squad's date range is a
 // narrow primary-key scan; a grouped scan of it costs about what the daily rollup this replaced
 // cost to merge, without the rollup's duplicate problem (migration 0501).
+//
+// Measured on the 12-week squad benchmark (commits 879bae8, reverted by 908dfd8): computing the
+// RPE-at-familiar-load baselines in SQL (groupArray per athlete, exercise and reps, arrayFilter
+// over the 4-week window, arraySort + index for the median) returned ~7k rows instead of these
+// ~56k cells but made the whole query slower (chDB ~0.9 s vs ~0.6 s, 18.16 ~2.1 s vs ~1.1 s):
+// the lambdas copy each group's arrays once per exposure. Deduplicating with GROUP BY the sort
+// key and argMax instead of FINAL was 3-6x slower on 18.16.
 func (r Repo) SetCells(ctx context.Context, f Filter) ([]SetCell, error) {
 	cond, args := f.where("day", true)
 	const rated = "is_working = 1 AND isNotNull(effective_rir) AND load_kg > 0"
