@@ -24,13 +24,25 @@ type Filter struct {
 	Athletes []string
 	From, To time.Time // inclusive days
 	Bucket   domain.Bucketing
+	// GrantedTeams, when not nil, are the teams the caller may read (auth.GrantedTeams): bound
+	// into every query, so tenant isolation does not rest on the gRPC guard alone.
+	GrantedTeams []string
+}
+
+// teamCond is the team condition every trend query starts with.
+func (f Filter) teamCond() (string, []any) {
+	if f.GrantedTeams == nil {
+		return "team_id = ?", []any{f.Team}
+	}
+	return "team_id = ? AND has(?, team_id)", []any{f.Team, nonEmpty(f.GrantedTeams)}
 }
 
 // where returns the team, athlete and day conditions on dayCol plus their arguments. Raw
 // tables are partitioned by occurred_at, so they also get an occurred_at range for pruning.
 func (f Filter) where(dayCol string, raw bool) (string, []any) {
-	cond := "team_id = ? AND " + dayCol + " >= toDate(?) AND " + dayCol + " <= toDate(?)"
-	args := []any{f.Team, f.From, f.To}
+	cond, args := f.teamCond()
+	cond += " AND " + dayCol + " >= toDate(?) AND " + dayCol + " <= toDate(?)"
+	args = append(args, f.From, f.To)
 	if raw {
 		cond += " AND occurred_at >= ? AND occurred_at < ?"
 		args = append(args, f.From, f.To.AddDate(0, 0, 1))
@@ -169,8 +181,9 @@ GROUP BY athlete_id, day ORDER BY athlete_id, day`
 
 // FirstLoadDays returns each athlete's first day with session load (their ACWR history start).
 func (r Repo) FirstLoadDays(ctx context.Context, f Filter) (map[string]time.Time, error) {
-	cond := "team_id = ? AND day <= toDate(?) AND isNotNull(session_load_au)"
-	args := []any{f.Team, f.To}
+	cond, args := f.teamCond()
+	cond += " AND day <= toDate(?) AND isNotNull(session_load_au)"
+	args = append(args, f.To)
 	if f.Athletes != nil {
 		cond += " AND has(?, athlete_id)"
 		args = append(args, nonEmpty(f.Athletes))

@@ -243,6 +243,33 @@ func TestTeamTrendsFilters(t *testing.T) {
 			t.Fatalf("daily buckets = %d", len(daily.GetBuckets()))
 		}
 		point(t, find(t, daily, vol, sum, "Volume-load bench (kg)"), 1, v(800), 1) // 2026-01-06
+
+		// Tenant isolation inside the queries: a caller granted other teams reads nothing of t1
+		// even if a request for t1 got this far; granted t1 among others, it reads all of it.
+		all, err := tr.TeamTrends(ctx, twoWeeks("t1"))
+		must(t, err)
+		q = twoWeeks("t1")
+		q.GrantedTeams = []string{"t2", "t3"}
+		denied, err := tr.TeamTrends(ctx, q)
+		must(t, err)
+		if denied.GetAthletesCovered() != 0 || denied.GetRowsCovered() != 0 {
+			t.Errorf("t1 read with grants on t2,t3: %d athletes %d rows", denied.GetAthletesCovered(), denied.GetRowsCovered())
+		}
+		for _, s := range denied.GetSeries() {
+			for _, p := range s.GetPoints() {
+				if p.Value != nil {
+					t.Errorf("t1 read with grants on t2,t3: %s has value %v", s.GetLabel(), p.GetValue())
+				}
+			}
+		}
+		q.GrantedTeams = []string{"t2", "t1"}
+		granted, err := tr.TeamTrends(ctx, q)
+		must(t, err)
+		if granted.GetAthletesCovered() != all.GetAthletesCovered() || granted.GetRowsCovered() != all.GetRowsCovered() || granted.GetAthletesCovered() == 0 {
+			t.Errorf("granted t1: %d athletes %d rows, unrestricted %d / %d", granted.GetAthletesCovered(), granted.GetRowsCovered(),
+				all.GetAthletesCovered(), all.GetRowsCovered())
+		}
+		point(t, find(t, granted, vol, sum, "Volume-load bench (kg)"), 1, v(800), 1)
 		_ = commonv1.LiftCategory_LIFT_CATEGORY_SQUAT
 	})
 }

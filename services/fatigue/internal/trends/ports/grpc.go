@@ -7,6 +7,7 @@ import (
 	"context"
 	"time"
 
+	"github.com/supercomp/supercomp/pkg/auth"
 	"github.com/supercomp/supercomp/pkg/bus"
 	"github.com/supercomp/supercomp/pkg/fault"
 	commonv1 "github.com/supercomp/supercomp/pkg/gen/supercomp/common/v1"
@@ -110,6 +111,9 @@ func (s *Server) GetTeamTrends(ctx context.Context, req *trendsv1.GetTeamTrendsR
 	q, err := ParseQuery(req, s.Now())
 	if err != nil {
 		return nil, err
+	}
+	if teams, restricted := auth.GrantedTeams(ctx); restricted {
+		q.GrantedTeams = teams
 	}
 	if s.Trends.Repo.Store == nil {
 		return nil, fault.Unavailable("trends need ClickHouse")
