@@ -101,7 +101,17 @@ func (p *Processor) state(ctx context.Context, k Key) (*domain.State, error) {
 func (p *Processor) HandleTraining(ctx context.Context, msgs []Message) (published int, err error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	dirty := map[Key]*domain.State{}
+	dirty, touched := map[Key]*domain.State{}, map[Key]bool{}
+	// A failed batch is redelivered. The cached states it advanced would make the redelivery
+	// skip its events as already applied, so their outputs would never be published and their
+	// snapshot never saved: forget them, and the redelivery starts from the last snapshot.
+	defer func() {
+		if err != nil {
+			for k := range touched {
+				delete(p.states, k)
+			}
+		}
+	}()
 	var out []*eventsv1.Event
 	for _, m := range msgs {
 		ev := m.Event
@@ -110,6 +120,7 @@ func (p *Processor) HandleTraining(ctx context.Context, msgs []Message) (publish
 		if err != nil {
 			return 0, err
 		}
+		touched[k] = true
 		if m.Seq != 0 && m.Seq <= st.Seq {
 			continue
 		}
