@@ -65,7 +65,25 @@ func (s *StateKV) Save(ctx context.Context, k app.Key, st *domain.State) error {
 	if err != nil {
 		return err
 	}
-	if _, err := s.kv.Put(ctx, k.String(), data); err != nil {
+	// Snapshots only move forward: an instance that lost the athlete's partition (and may still
+	// be finishing a batch) must not overwrite the newer state of the instance that took over.
+	// The write is conditional on the revision read, so a concurrent save loses instead of
+	// clobbering; the failed batch is redelivered and starts again from the stored snapshot.
+	key := k.String()
+	cur, err := s.kv.Get(ctx, key)
+	switch {
+	case errors.Is(err, jetstream.ErrKeyNotFound):
+		_, err = s.kv.Create(ctx, key, data)
+	case err != nil:
+		return fmt.Errorf("save state %s: %w", k, err)
+	default:
+		stored := &domain.State{}
+		if stored.UnmarshalBinary(cur.Value()) == nil && stored.Seq > st.Seq {
+			return fault.FailedPrecondition("save state %s: stored snapshot is at sequence %d, this one at %d", k, stored.Seq, st.Seq)
+		}
+		_, err = s.kv.Update(ctx, key, data, cur.Revision())
+	}
+	if err != nil {
 		return fmt.Errorf("save state %s: %w", k, err)
 	}
 	return nil
