@@ -133,8 +133,9 @@ func TestProdScalesWhereSafe(t *testing.T) {
 	// Per-athlete state must not be updated by two instances at once: more than one fatigue
 	// replica needs partitioned consumption, with at least as many partitions as replicas.
 	replicas, _ := strconv.Atoi(fmt.Sprint(field(t, res["Deployment/fatigue"], "spec", "replicas")))
-	if replicas < 2 {
-		t.Errorf("prod fatigue replicas = %d, want several (partitioned)", replicas)
+	// One instance until the partitioned failover case passes (see the prod overlay).
+	if replicas != 1 {
+		t.Errorf("prod fatigue replicas = %d, want 1 until partitioned failover is proven", replicas)
 	}
 	partitions := 1
 	env, _ := field(t, res["Deployment/fatigue"], "spec", "template", "spec", "containers", 0, "env").([]any)
