@@ -124,23 +124,24 @@ func recommendations(t *testing.T, b *bus.Bus) []*eventsv1.Event {
 	}
 	var out []*eventsv1.Event
 	pending := int(info.NumPending)
-	for len(out) < pending {
+	// An empty fetch is retried (a loaded machine can return one before the messages); the
+	// deadline turns a real shortfall into a failure instead of a silently short list.
+	deadline := time.Now().Add(60 * time.Second)
+	for len(out) < pending && time.Now().Before(deadline) {
 		batch, err := c.Fetch(pending-len(out), jetstream.FetchMaxWait(5*time.Second))
 		if err != nil {
 			t.Fatal(err)
 		}
-		n := 0
 		for m := range batch.Messages() {
 			ev, err := events.Decode(m.Data())
 			if err != nil {
 				t.Fatal(err)
 			}
 			out = append(out, ev)
-			n++
 		}
-		if n == 0 {
-			break
-		}
+	}
+	if len(out) != pending {
+		t.Fatalf("read %d of %d recommendations", len(out), pending)
 	}
 	return out
 }
