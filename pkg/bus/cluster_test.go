@@ -3,7 +3,6 @@ package bus_test
 import (
 	"context"
 	"fmt"
-	"net"
 	"strings"
 	"testing"
 	"time"
@@ -14,58 +13,11 @@ import (
 	"github.com/supercomp/supercomp/pkg/bus/bustest"
 )
 
-func freePort(t *testing.T) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
-}
-
 // TestClusterRidesOutTheLossOfOneServer runs a three-node JetStream cluster in the process, the
 // platform's streams at R3, and a client given every node's URL: with one node gone, publishing
 // and consuming carry on and nothing acknowledged is lost.
 func TestClusterRidesOutTheLossOfOneServer(t *testing.T) {
-	const nodes = 3
-	clientPorts, routePorts := make([]int, nodes), make([]int, nodes)
-	for i := range nodes {
-		clientPorts[i], routePorts[i] = freePort(t), freePort(t)
-	}
-	servers := make([]*bus.Embedded, nodes)
-	started := make(chan error, nodes)
-	for i := range nodes {
-		var routes []string
-		for j := range nodes {
-			if j != i {
-				routes = append(routes, fmt.Sprintf("nats-route://127.0.0.1:%d", routePorts[j]))
-			}
-		}
-		go func() {
-			e, err := bus.StartEmbedded(bus.EmbeddedConfig{
-				StoreDir: t.TempDir(), Port: clientPorts[i], ServerName: fmt.Sprintf("n%d", i+1),
-				Cluster: &bus.EmbeddedCluster{Name: "sc-test", Port: routePorts[i], Routes: routes},
-			}, bustest.Logger(t))
-			servers[i] = e
-			started <- err
-		}()
-	}
-	for range nodes {
-		if err := <-started; err != nil {
-			t.Fatal(err)
-		}
-	}
-	t.Cleanup(func() {
-		for _, s := range servers {
-			s.Shutdown()
-		}
-	})
-
-	urls := make([]string, nodes)
-	for i, p := range clientPorts {
-		urls[i] = fmt.Sprintf("nats://127.0.0.1:%d", p)
-	}
+	servers, urls := bustest.Cluster(t, 3)
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
 	b, err := bus.Connect(ctx, bus.Config{URL: strings.Join(urls, ","), Name: "cluster-test", Replicas: 3}, bustest.Logger(t))

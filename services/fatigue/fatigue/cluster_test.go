@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"net"
 	"os"
 	"slices"
 	"strings"
@@ -71,7 +70,7 @@ func runOnCluster(t *testing.T, failover bool) {
 	wantAssessed := assessedByAthlete(t, single)
 	wantStates := snapshots(t, single)
 
-	servers, urls := natsCluster(t, 3)
+	servers, urls := bustest.Cluster(t, 3)
 	feed := connectCluster(t, urls, "feed")
 	if err := ensureStreamsOnCluster(feed); err != nil {
 		t.Fatalf("R3 streams: %v", err)
@@ -208,66 +207,6 @@ func publishRetrying(t *testing.T, b *bus.Bus, evs []*eventsv1.Event) {
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
-}
-
-func freePort(t *testing.T) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
-}
-
-// natsCluster starts n embedded JetStream servers routed to each other on loopback ports and
-// returns them with their client URLs; they shut down when the test ends.
-func natsCluster(t *testing.T, n int) ([]*bus.Embedded, []string) {
-	t.Helper()
-	clientPorts, routePorts := make([]int, n), make([]int, n)
-	for i := range n {
-		clientPorts[i], routePorts[i] = freePort(t), freePort(t)
-	}
-	servers := make([]*bus.Embedded, n)
-	started := make(chan error, n)
-	for i := range n {
-		var routes []string
-		for j := range n {
-			if j != i {
-				routes = append(routes, fmt.Sprintf("nats-route://127.0.0.1:%d", routePorts[j]))
-			}
-		}
-		// Concurrently: each server waits for its routes before it is ready.
-		go func() {
-			e, err := bus.StartEmbedded(bus.EmbeddedConfig{
-				StoreDir: t.TempDir(), Port: clientPorts[i], ServerName: fmt.Sprintf("n%d", i+1),
-				Cluster: &bus.EmbeddedCluster{Name: "sc-fatigue-test", Port: routePorts[i], Routes: routes},
-			}, bustest.Logger(t))
-			servers[i] = e
-			started <- err
-		}()
-	}
-	var errs []error
-	for range n {
-		if err := <-started; err != nil {
-			errs = append(errs, err)
-		}
-	}
-	t.Cleanup(func() {
-		for _, s := range servers {
-			if s != nil {
-				s.Shutdown()
-			}
-		}
-	})
-	if len(errs) > 0 {
-		t.Fatalf("start cluster: %v", errs)
-	}
-	urls := make([]string, n)
-	for i, p := range clientPorts {
-		urls[i] = fmt.Sprintf("nats://127.0.0.1:%d", p)
-	}
-	return servers, urls
 }
 
 // connectCluster connects to every URL with R3 streams and buckets.

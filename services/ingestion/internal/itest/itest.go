@@ -6,14 +6,11 @@ package itest
 import (
 	"context"
 	"fmt"
-	"net"
 	"net/url"
-	"os"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/ClickHouse/clickhouse-go/v2"
 	"github.com/prometheus/client_golang/prometheus"
 	"go.uber.org/zap"
 	"google.golang.org/grpc"
@@ -26,33 +23,14 @@ import (
 	"github.com/supercomp/supercomp/pkg/service"
 	"github.com/supercomp/supercomp/pkg/store"
 	"github.com/supercomp/supercomp/pkg/store/clickhousestore"
+	"github.com/supercomp/supercomp/pkg/store/storetest"
 )
 
-// DefaultDSN is the ClickHouse server tests use unless SC_TEST_CLICKHOUSE_DSN says otherwise.
-const DefaultDSN = "clickhouse://127.0.0.1:9000/default"
-
-// ServerDSN returns the test server's DSN, or skips the test (fails it when
-// SC_REQUIRE_CLICKHOUSE=1, as in `make test`) when nothing answers there.
+// ServerDSN is storetest.ServerDSN: the shared rule for finding the test server (skip, or
+// fail under SC_REQUIRE_CLICKHOUSE=1).
 func ServerDSN(tb testing.TB) string {
 	tb.Helper()
-	dsn := os.Getenv("SC_TEST_CLICKHOUSE_DSN")
-	if dsn == "" {
-		dsn = DefaultDSN
-	}
-	opts, err := clickhouse.ParseDSN(dsn)
-	if err != nil {
-		tb.Fatalf("SC_TEST_CLICKHOUSE_DSN=%q: %v", dsn, err)
-	}
-	conn, err := net.DialTimeout("tcp", opts.Addr[0], 2*time.Second)
-	if err != nil {
-		msg := fmt.Sprintf("no ClickHouse server answers at %s (%v): start one with scripts/clickhouse.sh", opts.Addr[0], err)
-		if os.Getenv("SC_REQUIRE_CLICKHOUSE") == "1" {
-			tb.Fatal(msg)
-		}
-		tb.Skip(msg)
-	}
-	conn.Close()
-	return dsn
+	return storetest.ServerDSN(tb)
 }
 
 // WithDatabase returns dsn pointing at database.
