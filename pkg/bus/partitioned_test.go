@@ -3,6 +3,7 @@ package bus_test
 import (
 	"context"
 	"fmt"
+	"os"
 	"strconv"
 	"strings"
 	"sync"
@@ -275,6 +276,13 @@ func TestPartitionedInstancesHandOverOnStop(t *testing.T) {
 }
 
 func TestPartitionedInstanceCrashIsTakenOver(t *testing.T) {
+	// Known issue (issue 9, still open): in about one run in four the survivor never gets some
+	// of the crashed instance's pinned partitions, so crash take-over is not yet reliable and
+	// partitioned mode stays off by default (partitions = 1) and out of the prod overlay. The
+	// case runs on demand until it is fixed.
+	if os.Getenv("SC_PARTITION_CRASH") != "1" {
+		t.Skip("crash take-over of pinned partitions is a known open issue; run with SC_PARTITION_CRASH=1")
+	}
 	setup, e := bustest.New(t)
 	const athletes, partitions = 12, 3
 	cfg := partitionedConfig("CRASH", partitions)
