@@ -31,6 +31,30 @@ const (
 )
 
 // decodeAll decodes a batch; undecodable messages are poisoned (DLQ) and skipped.
+// decodedBatch adapts fn to a batch handler: fn gets the decodable messages, and only once it
+// succeeded are the undecodable ones reported, so they go to the DLQ while the rest are acked.
+func decodedBatch(fn func(context.Context, []app.Message) error) bus.BatchHandler {
+	return func(ctx context.Context, msgs []jetstream.Msg) error {
+		decoded, bad := decodeAll(msgs)
+		if err := fn(ctx, decoded); err != nil {
+			return err
+		}
+		if bad != nil { // a nil *BatchError must not become a non-nil error
+			return bad
+		}
+		return nil
+	}
+}
+
+// eventsOf drops the stream positions when a handler needs only the events.
+func eventsOf(ms []app.Message) []*eventsv1.Event {
+	evs := make([]*eventsv1.Event, 0, len(ms))
+	for _, m := range ms {
+		evs = append(evs, m.Event)
+	}
+	return evs
+}
+
 func decodeAll(msgs []jetstream.Msg) ([]app.Message, *bus.BatchError) {
 	out := make([]app.Message, 0, len(msgs))
 	var bad *bus.BatchError
@@ -102,20 +126,9 @@ func NewEngine(ctx context.Context, b *bus.Bus, proc *app.Processor, history *ad
 		recorder, err := b.NewBatchConsumer(ctx, bus.ConsumerConfig{
 			Stream: bus.StreamAnalysis, Durable: DurableRecorder, FilterSubjects: []string{"sc.analysis.*.*.assessed"},
 			MaxDeliver: -1,
-		}, func(ctx context.Context, msgs []jetstream.Msg) error {
-			decoded, bad := decodeAll(msgs)
-			evs := make([]*eventsv1.Event, 0, len(decoded))
-			for _, m := range decoded {
-				evs = append(evs, m.Event)
-			}
-			if err := history.Record(ctx, evs); err != nil {
-				return err
-			}
-			if bad != nil {
-				return bad
-			}
-			return nil
-		}, log)
+		}, decodedBatch(func(ctx context.Context, ms []app.Message) error {
+			return history.Record(ctx, eventsOf(ms))
+		}), log)
 		if err != nil {
 			return nil, fmt.Errorf("assessment recorder: %w", err)
 		}
@@ -128,16 +141,10 @@ func (e *Engine) streamConsumers(ctx context.Context, b *bus.Bus, proc *app.Proc
 	training, err := b.NewBatchConsumer(ctx, bus.ConsumerConfig{
 		Stream: bus.StreamTraining, Durable: DurableTraining, FilterSubjects: []string{bus.SubjectsTraining},
 		MaxDeliver: -1, Batch: 500,
-	}, func(ctx context.Context, msgs []jetstream.Msg) error {
-		decoded, bad := decodeAll(msgs)
-		if _, err := proc.HandleTraining(ctx, decoded); err != nil {
-			return err
-		}
-		if bad != nil {
-			return bad
-		}
-		return nil
-	}, log)
+	}, decodedBatch(func(ctx context.Context, ms []app.Message) error {
+		_, err := proc.HandleTraining(ctx, ms)
+		return err
+	}), log)
 	if err != nil {
 		return fmt.Errorf("training consumer: %w", err)
 	}
@@ -145,20 +152,9 @@ func (e *Engine) streamConsumers(ctx context.Context, b *bus.Bus, proc *app.Proc
 		Stream: bus.StreamProgramming, Durable: DurableProgramming,
 		FilterSubjects: []string{"sc.programming.*.*.deload_scheduled", "sc.programming.*.*.deload_decided", "sc.programming.*.*.deload_completed"},
 		MaxDeliver:     -1,
-	}, func(ctx context.Context, msgs []jetstream.Msg) error {
-		decoded, bad := decodeAll(msgs)
-		evs := make([]*eventsv1.Event, 0, len(decoded))
-		for _, m := range decoded {
-			evs = append(evs, m.Event)
-		}
-		if err := proc.HandleProgramming(ctx, evs); err != nil {
-			return err
-		}
-		if bad != nil {
-			return bad
-		}
-		return nil
-	}, log)
+	}, decodedBatch(func(ctx context.Context, ms []app.Message) error {
+		return proc.HandleProgramming(ctx, eventsOf(ms))
+	}), log)
 	if err != nil {
 		return fmt.Errorf("programming consumer: %w", err)
 	}
