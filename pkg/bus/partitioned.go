@@ -29,9 +29,10 @@ import (
 //     one client at a time and moves the pin to a waiting instance when the
 //     pinned one stops pulling for PinnedTTL (it died) or unpins on Stop.
 //
-// Redeliveries are served before new messages, so a PinnedTTL above AckWait
-// makes the next owner of a dead instance's partition start with what the
-// dead one had not acknowledged, keeping per-key order.
+// An instance given a partition (at start, on a handover, after a crash)
+// and an instance whose batch failed start again from the partition's first
+// unacknowledged message, in stream order (see partitioned_run.go: the
+// server's own redelivery order is not kept on pinned consumers).
 
 // Partitioned view defaults.
 const (
@@ -74,8 +75,9 @@ type PartitionedConfig struct {
 	Consumer ConsumerConfig
 	// PinnedTTL is how long a partition stays with an instance that stopped
 	// pulling (it died) before the server gives it to another; default twice
-	// AckWait. It must exceed AckWait (order after a crash) and the longest
-	// handler call (a slower call loses the pin while it runs).
+	// AckWait. It must exceed the longest handler call (a slower call loses
+	// the pin while it runs). It also caps the wait before a failed batch is
+	// retried at half of it, so the failing instance keeps its partitions.
 	PinnedTTL time.Duration
 	// Replicas of the view; 0 takes the Bus's.
 	Replicas int
@@ -195,6 +197,7 @@ func SourceOf(m jetstream.Msg) (Origin, bool) {
 type PartitionedConsumer struct {
 	bus       *Bus
 	cfg       PartitionedConfig
+	ttl       time.Duration
 	log       *zap.Logger
 	consumers []*Consumer
 
@@ -241,57 +244,43 @@ func (b *Bus) viewConfig(cfg PartitionedConfig) jetstream.StreamConfig {
 }
 
 // NewPartitionedBatchConsumer ensures the view and declares its partition
-// consumers; handler has NewBatchConsumer's semantics (Retry, Poison,
-// BatchError, MaxDeliver to the DLQ) and gets messages of one partition per
-// call. SourceOf(m) gives a message's original stream, sequence and subject.
+// consumers; handler gets messages of one partition per call, in the view's
+// order. nil acks the batch, a *BatchError settles messages one by one,
+// Poison dead-letters, and any other error (Retry included) has the
+// partition delivered again from its first unacknowledged message after the
+// BackOff step (at most half the pinned TTL); the MaxDeliver-th failure of a
+// message dead-letters it. SourceOf(m) gives a message's original stream,
+// sequence and subject.
 func (b *Bus) NewPartitionedBatchConsumer(ctx context.Context, cfg PartitionedConfig, handler BatchHandler, log *zap.Logger) (*PartitionedConsumer, error) {
 	if handler == nil {
 		return nil, errors.New("new partitioned consumer: nil handler")
 	}
-	return b.newPartitioned(ctx, cfg, log, func(c *Consumer, acquire func(context.Context, jetstream.Msg) error) {
-		c.run = func(runCtx, handlerCtx context.Context) error {
-			return c.consumeBatches(runCtx, handlerCtx, func(ctx context.Context, msgs []jetstream.Msg) error {
-				if err := acquire(ctx, msgs[0]); err != nil {
-					return err
-				}
-				return handler(ctx, msgs)
-			})
-		}
-	}, true)
+	return b.newPartitioned(ctx, cfg, log, batchResults(handler), true)
 }
 
 // NewPartitionedConsumer is NewPartitionedBatchConsumer for a Handler of one
-// message at a time (NewConsumer's semantics).
+// message at a time: after a failure the partition's later messages wait for
+// the failed one.
 func (b *Bus) NewPartitionedConsumer(ctx context.Context, cfg PartitionedConfig, handler Handler, log *zap.Logger) (*PartitionedConsumer, error) {
 	if handler == nil {
 		return nil, errors.New("new partitioned consumer: nil handler")
 	}
-	return b.newPartitioned(ctx, cfg, log, func(c *Consumer, acquire func(context.Context, jetstream.Msg) error) {
-		c.run = func(runCtx, handlerCtx context.Context) error {
-			return c.consumeOneByOne(runCtx, handlerCtx, func(ctx context.Context, m jetstream.Msg) error {
-				if err := acquire(ctx, m); err != nil {
-					return err
-				}
-				return handler(ctx, m)
-			})
-		}
-	}, false)
+	return b.newPartitioned(ctx, cfg, log, oneByOneResults(handler), false)
 }
 
-func (b *Bus) newPartitioned(ctx context.Context, cfg PartitionedConfig, log *zap.Logger,
-	wire func(*Consumer, func(context.Context, jetstream.Msg) error), batchConsumer bool) (*PartitionedConsumer, error) {
+func (b *Bus) newPartitioned(ctx context.Context, cfg PartitionedConfig, log *zap.Logger, handler partitionHandler, batchConsumer bool) (*PartitionedConsumer, error) {
 	if err := b.EnsurePartitionedView(ctx, cfg); err != nil {
 		return nil, err
 	}
 	if log == nil {
 		log = b.log
 	}
-	pc := &PartitionedConsumer{bus: b, cfg: cfg, log: log.With(zap.String("view", cfg.View)), pins: make([]string, cfg.Partitions)}
 	base := cfg.Consumer.withDefaults(batchConsumer)
 	ttl := cfg.PinnedTTL
 	if ttl == 0 {
 		ttl = 2 * base.AckWait
 	}
+	pc := &PartitionedConsumer{bus: b, cfg: cfg, ttl: ttl, log: log.With(zap.String("view", cfg.View)), pins: make([]string, cfg.Partitions)}
 	for p := 0; p < cfg.Partitions; p++ {
 		cc := cfg.Consumer
 		cc.Stream = cfg.View
@@ -308,35 +297,11 @@ func (b *Bus) newPartitioned(ctx context.Context, cfg PartitionedConfig, log *za
 		}
 		c.group = group
 		c.log = c.log.With(zap.Int("partition", p))
-		wire(c, pc.acquirer(p, c.log))
+		r := &partitionRun{pc: pc, c: c, p: p, handler: handler, failures: map[uint64]int{}}
+		c.run = r.run
 		pc.consumers = append(pc.consumers, c)
 	}
 	return pc, nil
-}
-
-// acquirer calls OnAcquire when a partition's messages arrive under a pin id
-// other than the last one seen: this instance was just given the partition.
-// Handler calls of one partition never overlap, so last needs no lock.
-func (pc *PartitionedConsumer) acquirer(p int, log *zap.Logger) func(context.Context, jetstream.Msg) error {
-	var last string
-	held := false
-	return func(ctx context.Context, m jetstream.Msg) error {
-		pin := m.Headers().Get(pinIDHeader)
-		if held && pin == last {
-			return nil
-		}
-		if pc.cfg.OnAcquire != nil {
-			if err := pc.cfg.OnAcquire(ctx, p); err != nil {
-				return fmt.Errorf("acquire partition %d: %w", p, err)
-			}
-		}
-		log.Info("partition acquired")
-		last, held = pin, true
-		pc.mu.Lock()
-		pc.pins[p] = pin
-		pc.mu.Unlock()
-		return nil
-	}
 }
 
 // Name identifies the consumer group in the lifecycle registry.

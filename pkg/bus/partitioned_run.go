@@ -1,0 +1,288 @@
+package bus
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+	"go.uber.org/zap"
+)
+
+// Why partitions have their own fetch loop instead of the batch consumer's:
+// the server (nats-server 2.15) does not keep redeliveries in stream order
+// on a pinned consumer. When it takes a redelivery off the head of its
+// redelivery queue and no waiting pull request may receive it (the pinned
+// instance is between fetches or dead, the others wait unpinned), it puts
+// the message back at the tail (consumer.go loopAndGatherMsgs). The queue
+// rotates, so after a crash or a failed batch the owner of a partition got
+// e.g. event 11 of an athlete before event 10. Waiting for AckWait does not
+// help: the rotation happens while the redeliveries wait for the new pin.
+//
+// So this loop never relies on the server's redelivery order. Whenever the
+// stream order may have been lost, i.e. when an instance is given a
+// partition and after a failed batch, it drops what it fetched and resets
+// the consumer to its ack floor: the server forgets its pending and
+// redelivery state and delivers again from the first unacknowledged message,
+// in stream order. The view is a work queue, so what was acked beyond the
+// floor is gone and is not delivered twice.
+
+// resetTimeout bounds the reset request (a Raft proposal on a replicated
+// consumer).
+const resetTimeout = 10 * time.Second
+
+// errNotHandled marks messages of a one-by-one call that were not given to
+// the handler because an earlier message failed: the reset delivers them
+// again after it.
+var errNotHandled = errors.New("not handled: an earlier message of the partition failed")
+
+// partitionHandler handles a fetched batch of one partition and returns one
+// result per message: nil acks it, a Poison error dead-letters it, any other
+// error (errNotHandled included) has the batch delivered again from the
+// partition's first unacknowledged message.
+type partitionHandler func(ctx context.Context, msgs []jetstream.Msg) []error
+
+func batchResults(handler BatchHandler) partitionHandler {
+	return func(ctx context.Context, msgs []jetstream.Msg) []error {
+		errs := make([]error, len(msgs))
+		err := handler(ctx, msgs)
+		var batchErr *BatchError
+		switch {
+		case err == nil:
+		case errors.As(err, &batchErr):
+			for i, e := range batchErr.Errs {
+				if i >= 0 && i < len(errs) {
+					errs[i] = e
+				}
+			}
+		default:
+			for i := range errs {
+				errs[i] = err
+			}
+		}
+		return errs
+	}
+}
+
+func oneByOneResults(handler Handler) partitionHandler {
+	return func(ctx context.Context, msgs []jetstream.Msg) []error {
+		errs := make([]error, len(msgs))
+		for i, m := range msgs {
+			errs[i] = handler(ctx, m)
+			if errs[i] != nil && !IsPoison(errs[i]) {
+				for j := i + 1; j < len(msgs); j++ {
+					errs[j] = errNotHandled
+				}
+				break
+			}
+		}
+		return errs
+	}
+}
+
+// partitionRun is the state of one partition's fetch loop.
+type partitionRun struct {
+	pc      *PartitionedConsumer
+	c       *Consumer
+	p       int
+	handler partitionHandler
+	// held: this instance holds the partition under pin.
+	held bool
+	pin  string
+	// failures counts the failed attempts per view sequence, for MaxDeliver:
+	// the server's delivery count starts again at every reset.
+	failures map[uint64]int
+	// retryAfter is the longest delay a failed message asked for with Retry.
+	retryAfter time.Duration
+}
+
+func (r *partitionRun) run(runCtx, handlerCtx context.Context) error {
+	c := r.c
+	for runCtx.Err() == nil {
+		batch, err := c.cons.Fetch(c.cfg.Batch, jetstream.FetchMaxWait(c.cfg.MaxWait), jetstream.FetchPriorityGroup(c.group))
+		if err != nil {
+			if c.bus.nc.IsClosed() {
+				return fmt.Errorf("consume %s: %w", c.cfg.Durable, err)
+			}
+			c.log.Warn("fetch failed", zap.Error(err))
+			sleep(runCtx, c.cfg.MaxWait)
+			continue
+		}
+		msgs := make([]jetstream.Msg, 0, c.cfg.Batch)
+		for m := range batch.Messages() {
+			msgs = append(msgs, m)
+		}
+		if err := batch.Error(); err != nil && !errors.Is(err, jetstream.ErrNoMessages) {
+			switch {
+			case errors.Is(err, jetstream.ErrConsumerDeleted) || c.bus.nc.IsClosed():
+				return fmt.Errorf("consume %s: %w", c.cfg.Durable, err)
+			case errors.Is(err, jetstream.ErrPinIDMismatch):
+				// Another instance holds the partition; the client forgot
+				// its pin and the next fetch waits its turn.
+			default:
+				c.log.Warn("fetch interrupted", zap.Error(err), zap.Int("received", len(msgs)))
+			}
+		}
+		if len(msgs) == 0 {
+			continue
+		}
+		if pin := msgs[0].Headers().Get(pinIDHeader); !r.held || pin != r.pin {
+			// What was fetched may be out of order: it is dropped and
+			// delivered again after the reset.
+			r.acquire(runCtx, handlerCtx, pin)
+			continue
+		}
+		if r.handle(handlerCtx, msgs) {
+			continue
+		}
+		// Something failed: wait the backoff, then start again from the
+		// first unacknowledged message.
+		sleep(runCtx, r.backOff())
+		if runCtx.Err() != nil {
+			// The next owner (or this instance's next start) resets anyway.
+			break
+		}
+		if !r.pc.pinnedTo(handlerCtx, c, r.pin) {
+			// Another instance holds the partition now (this one was too
+			// slow, or the consumer's leader changed): resetting would
+			// disturb its deliveries. It started from the floor itself.
+			r.held = false
+			continue
+		}
+		if err := r.reset(handlerCtx); err != nil {
+			c.log.Warn("reset after a failed batch failed; retrying on the next fetch", zap.Error(err))
+			r.held = false
+		}
+	}
+	return nil
+}
+
+// acquire resets the partition's consumer to its ack floor and lets the
+// service drop its cached state of the partition. On failure the partition
+// stays not held, so the next fetch tries again.
+func (r *partitionRun) acquire(runCtx, handlerCtx context.Context, pin string) {
+	r.held = false
+	if err := r.reset(handlerCtx); err != nil {
+		r.c.log.Warn("partition acquired but its reset failed; retrying", zap.Error(err))
+		sleep(runCtx, r.c.cfg.MaxWait)
+		return
+	}
+	clear(r.failures)
+	if f := r.pc.cfg.OnAcquire; f != nil {
+		if err := f(handlerCtx, r.p); err != nil {
+			r.c.log.Warn("partition acquired but its acquire hook failed; retrying", zap.Error(err))
+			sleep(runCtx, r.c.cfg.MaxWait)
+			return
+		}
+	}
+	r.held, r.pin = true, pin
+	r.pc.mu.Lock()
+	r.pc.pins[r.p] = pin
+	r.pc.mu.Unlock()
+	r.c.log.Info("partition acquired")
+}
+
+func (r *partitionRun) reset(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, resetTimeout)
+	defer cancel()
+	if _, err := r.c.bus.js.ResetConsumer(ctx, r.c.cfg.Stream, r.c.cfg.Durable); err != nil {
+		return fmt.Errorf("reset consumer %s to its ack floor: %w", r.c.cfg.Durable, err)
+	}
+	return nil
+}
+
+// handle runs the handler and settles the batch; it reports whether every
+// message was settled (acked or dead-lettered).
+func (r *partitionRun) handle(ctx context.Context, fetched []jetstream.Msg) bool {
+	c := r.c
+	msgs := fetched[:0]
+	metas := make([]*jetstream.MsgMetadata, 0, len(fetched))
+	for _, m := range fetched {
+		if meta, ok := c.metadata(ctx, m); ok {
+			msgs = append(msgs, m)
+			metas = append(metas, meta)
+		}
+	}
+	if len(msgs) == 0 {
+		return true
+	}
+	c.keeper.begin(msgs)
+	start := time.Now()
+	var errs []error
+	err := callHandler(ctx, c.log, func(ctx context.Context, msgs []jetstream.Msg) error {
+		errs = r.handler(ctx, msgs)
+		return nil
+	}, msgs)
+	c.metrics.handler.Observe(time.Since(start).Seconds())
+	c.keeper.end()
+	if err != nil { // a panic
+		errs = make([]error, len(msgs))
+		for i := range errs {
+			errs[i] = err
+		}
+	}
+	settled := true
+	r.retryAfter = 0
+	var firstErr error
+	for i, m := range msgs {
+		seq := metas[i].Sequence.Stream
+		e := errs[i]
+		switch {
+		case e == nil:
+			if ackErr := m.Ack(); ackErr != nil {
+				// Redelivered after the next reset or AckWait; handlers are
+				// idempotent by sequence or id.
+				c.log.Warn("ack failed; message will be redelivered", zap.Uint64("stream_seq", seq), zap.Error(ackErr))
+			} else {
+				c.metrics.acked.Inc()
+			}
+			delete(r.failures, seq)
+		case IsPoison(e):
+			c.deadLetter(ctx, m, metas[i], e)
+			delete(r.failures, seq)
+		case errors.Is(e, errNotHandled):
+			settled = false
+		default:
+			r.failures[seq]++
+			if c.cfg.MaxDeliver > 0 && r.failures[seq] >= c.cfg.MaxDeliver {
+				c.deadLetter(ctx, m, metas[i], e)
+				delete(r.failures, seq)
+				continue
+			}
+			settled = false
+			c.metrics.nakked.Inc()
+			var retry *retryError
+			if errors.As(e, &retry) && retry.delay > 0 {
+				r.retryAfter = max(r.retryAfter, retry.delay)
+			}
+			if firstErr == nil {
+				firstErr = e
+			}
+		}
+	}
+	if firstErr != nil {
+		c.log.Warn("partition handler failed, will redeliver from the first unacknowledged message",
+			zap.Int("batch", len(msgs)), zap.Error(firstErr))
+	}
+	return settled
+}
+
+// backOff is the wait before a failed batch is delivered again: the
+// consumer's BackOff step for the most failed message, but at most half the
+// pinned TTL, since an instance that stops fetching for the TTL loses the
+// partition.
+func (r *partitionRun) backOff() time.Duration {
+	n := 1
+	for _, f := range r.failures {
+		n = max(n, f)
+	}
+	d := r.c.backOff(uint64(n))
+	if r.retryAfter > 0 {
+		d = r.retryAfter
+	}
+	if ttl := r.pc.ttl; ttl > 0 {
+		d = min(d, ttl/2)
+	}
+	return d
+}
