@@ -2,9 +2,12 @@ package bus
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"time"
 
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 )
 
@@ -56,4 +59,65 @@ func IsRevisionMismatch(err error) bool {
 			apiErr.ErrorCode == jetstream.JSErrCodeStreamWrongLastSequenceConstant
 	}
 	return false
+}
+
+// KVLatest is the latest value of a key as the bucket's stream leader holds it.
+type KVLatest struct {
+	Value    []byte
+	Revision uint64
+}
+
+// msgGetTimeout bounds a leader read.
+const msgGetTimeout = 5 * time.Second
+
+// LatestFromLeader reads key of bucket from the bucket stream's leader, so it
+// sees every acknowledged write. KeyValue.Get uses direct gets, which any
+// replica of an R3 bucket answers: a follower that is behind (typically just
+// after a leader change) returns an older revision. State that is read,
+// advanced and written back (an athlete's snapshot after a partition changed
+// hands) must not start from such a copy. A missing, deleted or purged key is
+// jetstream.ErrKeyNotFound.
+func (b *Bus) LatestFromLeader(ctx context.Context, bucket, key string) (KVLatest, error) {
+	req, err := json.Marshal(struct {
+		LastFor string `json:"last_by_subj"`
+	}{"$KV." + bucket + "." + key})
+	if err != nil {
+		return KVLatest{}, err
+	}
+	ctx, cancel := context.WithTimeout(ctx, msgGetTimeout)
+	defer cancel()
+	resp, err := b.nc.RequestWithContext(ctx, "$JS.API.STREAM.MSG.GET.KV_"+bucket, req)
+	if err != nil {
+		return KVLatest{}, fmt.Errorf("read %s/%s from the leader: %w", bucket, key, err)
+	}
+	var out struct {
+		Message *struct {
+			Seq    uint64 `json:"seq"`
+			Header []byte `json:"hdrs"`
+			Data   []byte `json:"data"`
+		} `json:"message"`
+		Error *jetstream.APIError `json:"error"`
+	}
+	if err := json.Unmarshal(resp.Data, &out); err != nil {
+		return KVLatest{}, fmt.Errorf("read %s/%s from the leader: %w", bucket, key, err)
+	}
+	if out.Error != nil {
+		if out.Error.ErrorCode == jetstream.JSErrCodeMessageNotFound {
+			return KVLatest{}, jetstream.ErrKeyNotFound
+		}
+		return KVLatest{}, fmt.Errorf("read %s/%s from the leader: %w", bucket, key, out.Error)
+	}
+	if out.Message == nil {
+		return KVLatest{}, fmt.Errorf("read %s/%s from the leader: empty response", bucket, key)
+	}
+	if len(out.Message.Header) > 0 {
+		h, err := nats.DecodeHeadersMsg(out.Message.Header)
+		if err != nil {
+			return KVLatest{}, fmt.Errorf("read %s/%s from the leader: %w", bucket, key, err)
+		}
+		if op := h.Get("KV-Operation"); op == "DEL" || op == "PURGE" {
+			return KVLatest{}, jetstream.ErrKeyNotFound
+		}
+	}
+	return KVLatest{Value: out.Message.Data, Revision: out.Message.Seq}, nil
 }

@@ -79,3 +79,43 @@ func TestIsRevisionMismatch(t *testing.T) {
 		}
 	}
 }
+
+func TestLatestFromLeaderReadsWhatWasWritten(t *testing.T) {
+	b, _ := bustest.New(t)
+	ctx := testContext(t)
+	kv, err := b.KeyValue(ctx, jetstream.KeyValueConfig{Bucket: "leaderreads"})
+	if err != nil {
+		t.Fatalf("bucket: %v", err)
+	}
+	if _, err := b.LatestFromLeader(ctx, "leaderreads", "t1.a1"); !errors.Is(err, jetstream.ErrKeyNotFound) {
+		t.Fatalf("missing key: error %v, want ErrKeyNotFound", err)
+	}
+	if _, err := kv.Put(ctx, "t1.a1", []byte("one")); err != nil {
+		t.Fatal(err)
+	}
+	// Another key in between: the revision is the bucket stream's sequence, not a per-key count.
+	if _, err := kv.Put(ctx, "t1.a2", []byte("other")); err != nil {
+		t.Fatal(err)
+	}
+	rev, err := kv.Put(ctx, "t1.a1", []byte("two"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := b.LatestFromLeader(ctx, "leaderreads", "t1.a1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(got.Value) != "two" || got.Revision != rev || rev != 3 {
+		t.Errorf("read %q at revision %d, want \"two\" at revision %d (3)", got.Value, got.Revision, rev)
+	}
+	// The revision read is the one an optimistic update must name.
+	if _, err := kv.Update(ctx, "t1.a1", []byte("three"), got.Revision); err != nil {
+		t.Errorf("update at the revision read: %v", err)
+	}
+	if err := kv.Delete(ctx, "t1.a1"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.LatestFromLeader(ctx, "leaderreads", "t1.a1"); !errors.Is(err, jetstream.ErrKeyNotFound) {
+		t.Errorf("deleted key: error %v, want ErrKeyNotFound", err)
+	}
+}
