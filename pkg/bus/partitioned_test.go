@@ -2,6 +2,7 @@ package bus_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -223,8 +224,13 @@ type instance struct {
 
 func startInstance(t *testing.T, e *bus.Embedded, cfg bus.PartitionedConfig, name string, l *ledger) *instance {
 	t.Helper()
+	return startWithHandler(t, e, cfg, name, l.handler(name))
+}
+
+func startWithHandler(t *testing.T, e *bus.Embedded, cfg bus.PartitionedConfig, name string, h bus.BatchHandler) *instance {
+	t.Helper()
 	b := bustest.Connect(t, e)
-	pc, err := b.NewPartitionedBatchConsumer(testContext(t), cfg, l.handler(name), bustest.Logger(t))
+	pc, err := b.NewPartitionedBatchConsumer(testContext(t), cfg, h, bustest.Logger(t))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -302,5 +308,44 @@ func TestPartitionedInstanceCrashIsTakenOver(t *testing.T) {
 	defer l.mu.Unlock()
 	if l.applied["B"] == 0 {
 		t.Error("B applied nothing: the partitions never moved")
+	}
+}
+
+// failingEvery fails every n-th call before it reaches h, as a handler whose store is briefly
+// unavailable does.
+func failingEvery(n int, h bus.BatchHandler) bus.BatchHandler {
+	var mu sync.Mutex
+	calls := 0
+	return func(ctx context.Context, msgs []jetstream.Msg) error {
+		mu.Lock()
+		calls++
+		fail := calls%n == 0
+		mu.Unlock()
+		if fail {
+			return errors.New("store unavailable")
+		}
+		return h(ctx, msgs)
+	}
+}
+
+func TestPartitionedFailedBatchesAreRetriedInOrder(t *testing.T) {
+	// A failed batch comes back while the other instances wait unpinned: the state in which the
+	// server rotates its redeliveries. Every athlete's events must still be applied in order.
+	setup, e := bustest.New(t)
+	const athletes, partitions = 12, 3
+	cfg := partitionedConfig("RETRIED", partitions)
+	l := newLedger()
+	var instances []*instance
+	for i, name := range []string{"A", "B", "C"} {
+		instances = append(instances, startWithHandler(t, e, cfg, name, failingEvery(3+i, l.handler(name))))
+	}
+	publishRound(t, setup, athletes, 0, 30)
+	eventually(t, "every event applied", func() bool { return l.total() == athletes*30 })
+	for _, in := range instances {
+		in.stop(t)
+	}
+	l.check(t, athletes, 30)
+	if got := streamMsgs(t, setup, "RETRIED"); got != 0 {
+		t.Errorf("view holds %d messages after everything was acked, want 0", got)
 	}
 }
