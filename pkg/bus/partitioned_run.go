@@ -22,15 +22,18 @@ import (
 //
 // So this loop never relies on the server's redelivery order. Whenever the
 // stream order may have been lost, i.e. when an instance is given a
-// partition and after a failed batch, it drops what it fetched and resets
-// the consumer to its ack floor: the server forgets its pending and
-// redelivery state and delivers again from the first unacknowledged message,
-// in stream order. The view is a work queue, so what was acked beyond the
-// floor is gone and is not delivered twice.
+// partition, after a failed batch, and after a gap in the deliveries, it
+// drops what it fetched and resets the consumer to the partition's first
+// message still stored: the server forgets its pending and redelivery state
+// and delivers again from there, in stream order. The view is a work queue,
+// so what was acked is gone and is not delivered twice.
 
 // resetTimeout bounds the reset request (a Raft proposal on a replicated
 // consumer).
 const resetTimeout = 10 * time.Second
+
+// leaderlessWait paces fetches that fail at once (no consumer leader).
+const leaderlessWait = 250 * time.Millisecond
 
 // errNotHandled marks messages of a one-by-one call that were not given to
 // the handler because an earlier message failed: the reset delivers them
@@ -93,6 +96,9 @@ type partitionRun struct {
 	// failures counts the failed attempts per view sequence, for MaxDeliver:
 	// the server's delivery count starts again at every reset.
 	failures map[uint64]int
+	// lastDelivery is the consumer sequence of the last message received
+	// since the last reset (0: none yet).
+	lastDelivery uint64
 	// retryAfter is the longest delay a failed message asked for with Retry.
 	retryAfter time.Duration
 }
@@ -122,6 +128,11 @@ func (r *partitionRun) run(runCtx, handlerCtx context.Context) error {
 				// its pin and the next fetch waits its turn.
 			default:
 				c.log.Warn("fetch interrupted", zap.Error(err), zap.Int("received", len(msgs)))
+				if len(msgs) == 0 {
+					// E.g. no responders while the consumer elects a
+					// leader: fetching again at once only spins.
+					sleep(runCtx, min(c.cfg.MaxWait, leaderlessWait))
+				}
 			}
 		}
 		if len(msgs) == 0 {
@@ -131,6 +142,18 @@ func (r *partitionRun) run(runCtx, handlerCtx context.Context) error {
 			// What was fetched may be out of order: it is dropped and
 			// delivered again after the reset.
 			r.acquire(runCtx, handlerCtx, pin)
+			continue
+		}
+		if !r.contiguous(msgs) {
+			// A delivery went missing (it was sent to a fetch that had
+			// already given up, or lost with a server connection): it
+			// would come back only after AckWait, behind later messages.
+			c.log.Warn("partition delivery gap; starting again from the first unacknowledged message")
+			if err := r.reset(handlerCtx); err != nil {
+				c.log.Warn("reset after a delivery gap failed; retrying", zap.Error(err))
+				r.held = false
+				sleep(runCtx, c.cfg.MaxWait)
+			}
 			continue
 		}
 		if r.handle(handlerCtx, msgs) {
@@ -183,13 +206,72 @@ func (r *partitionRun) acquire(runCtx, handlerCtx context.Context, pin string) {
 	r.c.log.Info("partition acquired")
 }
 
+// reset has the server forget the partition's pending and redelivery state
+// and deliver again from the partition's first message still in the view.
+// Deliveries then count again from consumer sequence 1.
+//
+// The start is that message's sequence, read from the view's leader, rather
+// than the consumer's ack floor: the view is a work queue, so what is still
+// stored is exactly what was not acknowledged, while a consumer leader
+// elected after a server loss can have lost the pending entries of the
+// deliveries its predecessor made just before, and then counts them as
+// acknowledged (its floor jumps to the last delivery): a reset to that floor
+// skipped an athlete's first events in the failover test.
 func (r *partitionRun) reset(ctx context.Context) error {
 	ctx, cancel := context.WithTimeout(ctx, resetTimeout)
 	defer cancel()
-	if _, err := r.c.bus.js.ResetConsumer(ctx, r.c.cfg.Stream, r.c.cfg.Durable); err != nil {
-		return fmt.Errorf("reset consumer %s to its ack floor: %w", r.c.cfg.Durable, err)
+	r.lastDelivery = 0
+	start, err := r.firstStored(ctx)
+	if err == nil {
+		_, err = r.c.bus.js.ResetConsumerToSequence(ctx, r.c.cfg.Stream, r.c.cfg.Durable, start)
+	}
+	if err != nil {
+		// The next batch then fails the contiguity check unless the reset
+		// did happen, and is reset again.
+		r.lastDelivery = noDeliveryYet
+		return fmt.Errorf("reset consumer %s: %w", r.c.cfg.Durable, err)
 	}
 	return nil
+}
+
+// firstStored is the view sequence of the partition's first stored message,
+// or the one the next message will get when none is stored.
+func (r *partitionRun) firstStored(ctx context.Context) (uint64, error) {
+	view, err := r.c.bus.js.Stream(ctx, r.c.cfg.Stream)
+	if err != nil {
+		return 0, fmt.Errorf("view %s: %w", r.c.cfg.Stream, err)
+	}
+	m, err := view.GetMsg(ctx, 1, jetstream.WithGetMsgSubject(r.c.cfg.FilterSubjects[0]))
+	switch {
+	case err == nil:
+		return m.Sequence, nil
+	case errors.Is(err, jetstream.ErrMsgNotFound):
+		return view.CachedInfo().State.LastSeq + 1, nil
+	default:
+		return 0, fmt.Errorf("first message of %s: %w", r.c.cfg.FilterSubjects[0], err)
+	}
+}
+
+// noDeliveryYet makes the next batch pass contiguous whatever it starts at.
+const noDeliveryYet = ^uint64(0)
+
+// contiguous reports whether msgs continue the partition's deliveries
+// without a gap. A pinned consumer delivers to one instance only, and every
+// delivery (redeliveries too) takes the next consumer sequence, so a gap
+// means a delivery this instance never got.
+func (r *partitionRun) contiguous(msgs []jetstream.Msg) bool {
+	for _, m := range msgs {
+		meta, err := m.Metadata()
+		if err != nil {
+			return false
+		}
+		d := meta.Sequence.Consumer
+		if r.lastDelivery != noDeliveryYet && d != r.lastDelivery+1 {
+			return false
+		}
+		r.lastDelivery = d
+	}
+	return true
 }
 
 // handle runs the handler and settles the batch; it reports whether every

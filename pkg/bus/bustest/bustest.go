@@ -79,7 +79,12 @@ func Logger(t testing.TB) *zap.Logger {
 	w := &testWriter{t: t}
 	t.Cleanup(w.close)
 	enc := zapcore.NewConsoleEncoder(zap.NewDevelopmentEncoderConfig())
-	return zap.New(zapcore.NewCore(enc, w, zapcore.InfoLevel))
+	level := zapcore.InfoLevel
+	if _, ok := t.(*testing.B); ok {
+		// A benchmark prints every line it logs, failing or not.
+		level = zapcore.WarnLevel
+	}
+	return zap.New(zapcore.NewCore(enc, w, level))
 }
 
 type testWriter struct {
