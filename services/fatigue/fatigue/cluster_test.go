@@ -31,24 +31,45 @@ import (
 // athlete states (which carry the last applied TRAINING sequence), the same assessments per
 // athlete in the same order, and every recommendation exactly once.
 //
-// The failover case also loses, mid-stream, the server one instance is connected to and stops
-// another instance. It does NOT hold yet (issue 9): the outcome diverges from the reference
-// (missing and different assessments, different states). Known causes: a batch whose publish or
-// state save fails leaves the cached states advanced, so its redelivery is skipped as already
-// applied (outputs never published, snapshot never saved); state snapshots are saved with an
-// unconditional Put, so an instance that lost its partition can overwrite the new owner's newer
-// snapshot. It runs with SC_FATIGUE_FAILOVER=1 until that is fixed.
+// The failover case also loses, mid-stream, the server one instance is connected to, and
+// another instance stops; the crash case has that instance crash instead (its connection
+// closes without acks or unpinning). What made the failover case
+// diverge before (issue 9): the server hands a pinned partition's redeliveries over out of
+// stream order; a consumer leader elected after the server loss can count deliveries made just
+// before it as acknowledged; a delivery lost with a connection only comes back after AckWait,
+// behind later messages; and snapshots were read with direct gets, which a lagging R3 follower
+// may answer. pkg/bus now restarts a partition from its first stored message whenever order may
+// be lost (partitioned_run.go), and snapshots are read from the bucket's leader. The reference
+// replays TRAINING as the cluster stored it, since a publish retried through the failover may
+// store a batch in another order. Losing the server that sources the partition view can stall
+// it for about 40 s (the server's source-consumer timeout and retry).
 func TestPartitionedInstancesOnACluster(t *testing.T) {
-	t.Run("steady", func(t *testing.T) { runOnCluster(t, false) })
-	t.Run("failover", func(t *testing.T) {
-		if os.Getenv("SC_FATIGUE_FAILOVER") != "1" {
-			t.Skip("known to diverge after a server loss (issue 9); set SC_FATIGUE_FAILOVER=1 to run")
+	t.Run("steady", func(t *testing.T) { runOnCluster(t, steady) })
+	t.Run("failover", func(t *testing.T) { runOnCluster(t, serverLostInstanceStopped) })
+	t.Run("crash", func(t *testing.T) {
+		// Still diverges in about 1 run in 5 (issue 9): one partition's athletes end with
+		// other states and assessments than the reference. Not found yet; suspects are in the
+		// report of the scale-out work.
+		if os.Getenv("SC_FATIGUE_CRASH") != "1" {
+			t.Skip("a crashed instance plus a lost server can still diverge (issue 9); set SC_FATIGUE_CRASH=1 to run")
 		}
-		runOnCluster(t, true)
+		runOnCluster(t, serverLostInstanceCrashed)
 	})
 }
 
-func runOnCluster(t *testing.T, failover bool) {
+// clusterCase is what happens mid-stream in runOnCluster.
+type clusterCase int
+
+const (
+	steady clusterCase = iota
+	// The server instance 0 is connected to dies, then instance 1 stops.
+	serverLostInstanceStopped
+	// The server instance 0 is connected to dies, then instance 1 crashes.
+	serverLostInstanceCrashed
+)
+
+func runOnCluster(t *testing.T, mode clusterCase) {
+	failover := mode != steady
 	team := simulate.Generate(simulate.Config{Team: "t1", Athletes: 8, Overreachers: 4, Weeks: 12, Seed: 11})
 	chunks := split(team.Events, 4)
 	ctx := context.Background()
@@ -57,25 +78,16 @@ func runOnCluster(t *testing.T, failover bool) {
 		t.Fatal(err)
 	}
 
-	// The reference: one instance, no partitions, one server.
-	single, _ := bustest.New(t)
-	ref := start(t, service.Deps{Log: bustest.Logger(t), Bus: single, Store: st})
-	publish(t, single, team.Events)
-	waitConsumed(t, single, bus.StreamTraining, ports.DurableTraining)
-	ref.stop()
-	wantRecs := recommendationIDs(t, recommendations(t, single))
-	if len(wantRecs) == 0 {
-		t.Fatal("the single instance recommended nothing: the comparison would prove nothing")
-	}
-	wantAssessed := assessedByAthlete(t, single)
-	wantStates := snapshots(t, single)
-
 	servers, urls := bustest.Cluster(t, 3)
 	feed := connectCluster(t, urls, "feed")
 	if err := ensureStreamsOnCluster(feed); err != nil {
 		t.Fatalf("R3 streams: %v", err)
 	}
 	opts := fatigue.Options{Partitions: testPartitions}
+	if mode == serverLostInstanceCrashed {
+		// A crashed instance's partitions wait PartitionTTL before another instance takes them.
+		opts.PartitionTTL = 5 * time.Second
+	}
 	instances := make([]*running, 3)
 	buses := make([]*bus.Bus, 3)
 	for i := range instances {
@@ -88,8 +100,8 @@ func runOnCluster(t *testing.T, failover bool) {
 
 	publishRetrying(t, feed, chunks[0])
 	publishRetrying(t, feed, chunks[1])
-	// Mid-stream: the server instance 0 is connected to dies, then instance 1 stops while
-	// chunk 2 is being consumed.
+	// Mid-stream: the server instance 0 is connected to dies, then instance 1 stops or crashes
+	// while chunk 2 is being consumed.
 	lost := buses[0].Conn().ConnectedUrl()
 	if failover {
 		for i, u := range urls {
@@ -100,11 +112,34 @@ func runOnCluster(t *testing.T, failover bool) {
 	}
 	publishRetrying(t, feed, chunks[2])
 	time.Sleep(20 * time.Millisecond)
-	if failover {
+	switch mode {
+	case serverLostInstanceStopped:
 		instances[1].stop()
+	case serverLostInstanceCrashed:
+		instances[1].crash(buses[1])
 	}
 	publishRetrying(t, feed, chunks[3])
 	waitPartitionsDrained(t, feed)
+
+	// The reference: one instance, no partitions, one server, fed TRAINING as the cluster
+	// stored it. A publish retried through the failover can store a batch's messages in another
+	// order than they were sent (those lost with the server come after the ones that made it),
+	// and stream order is the order the service promises to keep.
+	stored := trainingEvents(t, feed)
+	if len(stored) != len(team.Events) {
+		t.Fatalf("TRAINING on the cluster holds %d events, %d were published", len(stored), len(team.Events))
+	}
+	single, _ := bustest.New(t)
+	ref := start(t, service.Deps{Log: bustest.Logger(t), Bus: single, Store: st})
+	publish(t, single, stored)
+	waitConsumed(t, single, bus.StreamTraining, ports.DurableTraining)
+	ref.stop()
+	wantRecs := recommendationIDs(t, recommendations(t, single))
+	if len(wantRecs) == 0 {
+		t.Fatal("the single instance recommended nothing: the comparison would prove nothing")
+	}
+	wantAssessed := assessedByAthlete(t, single)
+	wantStates := snapshots(t, single)
 
 	gotRecs := recommendationIDs(t, recommendations(t, feed))
 	for id, n := range gotRecs {
@@ -138,14 +173,31 @@ func runOnCluster(t *testing.T, failover bool) {
 	}
 }
 
+// trainingEvents reads every event on TRAINING in stream order.
+func trainingEvents(t *testing.T, b *bus.Bus) []*eventsv1.Event {
+	t.Helper()
+	var out []*eventsv1.Event
+	readAll(t, b, bus.StreamTraining, bus.SubjectsTraining, func(ev *eventsv1.Event) { out = append(out, ev) })
+	return out
+}
+
 // assessedByAthlete reads every AthleteAssessed on ANALYSIS, grouped by athlete in stream
 // order: a duplicate, a lost event or two instances racing on one athlete changes a list.
 func assessedByAthlete(t *testing.T, b *bus.Bus) map[string][]string {
 	t.Helper()
+	out := map[string][]string{}
+	readAll(t, b, bus.StreamAnalysis, "sc.analysis.*.*.assessed", func(ev *eventsv1.Event) {
+		out[ev.GetAthleteId()] = append(out[ev.GetAthleteId()], ev.GetId())
+	})
+	return out
+}
+
+// readAll decodes every message of stream on subject, in stream order.
+func readAll(t *testing.T, b *bus.Bus, stream, subject string, each func(*eventsv1.Event)) {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	c, err := b.JetStream().OrderedConsumer(ctx, bus.StreamAnalysis, jetstream.OrderedConsumerConfig{
-		FilterSubjects: []string{"sc.analysis.*.*.assessed"}})
+	c, err := b.JetStream().OrderedConsumer(ctx, stream, jetstream.OrderedConsumerConfig{FilterSubjects: []string{subject}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -153,7 +205,6 @@ func assessedByAthlete(t *testing.T, b *bus.Bus) map[string][]string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	out := map[string][]string{}
 	pending, read := int(info.NumPending), 0
 	for read < pending && ctx.Err() == nil {
 		batch, err := c.Fetch(pending-read, jetstream.FetchMaxWait(5*time.Second))
@@ -166,7 +217,7 @@ func assessedByAthlete(t *testing.T, b *bus.Bus) map[string][]string {
 			if err != nil {
 				t.Fatal(err)
 			}
-			out[ev.GetAthleteId()] = append(out[ev.GetAthleteId()], ev.GetId())
+			each(ev)
 			n++
 		}
 		// An empty fetch is not the end on a loaded machine (an ordered consumer may be
@@ -174,17 +225,16 @@ func assessedByAthlete(t *testing.T, b *bus.Bus) map[string][]string {
 		read += n
 	}
 	if read != pending {
-		t.Fatalf("read %d of %d assessments", read, pending)
+		t.Fatalf("read %d of %d messages of %s", read, pending, stream)
 	}
 	if pending == 0 {
-		t.Fatal("no assessments: the comparison would prove nothing")
+		t.Fatalf("nothing on %s %s: the comparison would prove nothing", stream, subject)
 	}
-	return out
 }
 
 // publishRetrying publishes evs, retrying through a failover: the events' ids make a retried
 // batch land once.
-func publishRetrying(t *testing.T, b *bus.Bus, evs []*eventsv1.Event) {
+func publishRetrying(t testing.TB, b *bus.Bus, evs []*eventsv1.Event) {
 	t.Helper()
 	msgs := make([]bus.OutMsg, 0, len(evs))
 	for _, ev := range evs {
@@ -210,7 +260,7 @@ func publishRetrying(t *testing.T, b *bus.Bus, evs []*eventsv1.Event) {
 }
 
 // connectCluster connects to every URL with R3 streams and buckets.
-func connectCluster(t *testing.T, urls []string, name string) *bus.Bus {
+func connectCluster(t testing.TB, urls []string, name string) *bus.Bus {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()

@@ -53,21 +53,34 @@ type Options struct {
 	// consumed through a view partitioned by athlete, each partition held by one instance at a
 	// time. Every instance must use the same number. 1 (the default) is one consumer per stream.
 	Partitions int
+	// PartitionTTL is how long the partitions of an instance that died (stopped fetching without
+	// stopping) wait before another instance takes them; 0 is 60 s. It must exceed the longest
+	// batch: an instance whose batch runs longer loses its partitions meanwhile (correct, since
+	// snapshots are revision-checked, but wasted work).
+	PartitionTTL time.Duration
 }
 
-// FlagPartitions is the flag (env SC_PARTITIONS) of Options.Partitions.
-const FlagPartitions = "partitions"
+// Flags (env SC_PARTITIONS, SC_PARTITION_TTL) of Options.
+const (
+	FlagPartitions   = "partitions"
+	FlagPartitionTTL = "partition-ttl"
+)
 
 // RegisterFlags adds the options' flags.
 func (o *Options) RegisterFlags(fs *flag.FlagSet) {
 	fs.IntVar(&o.Partitions, FlagPartitions, 1,
 		"partitions of the athlete-keyed consumption; above 1, instances share them (same value on every instance)")
+	fs.DurationVar(&o.PartitionTTL, FlagPartitionTTL, 0,
+		"how long a dead instance's partitions wait before another instance takes them (0: 60s)")
 }
 
 // Validate reports a setting that cannot work, by flag name.
 func (o Options) Validate() error {
 	if o.Partitions < 0 || o.Partitions > bus.MaxPartitions {
 		return fmt.Errorf("--%s %d: must be between 1 and %d", FlagPartitions, o.Partitions, bus.MaxPartitions)
+	}
+	if o.PartitionTTL < 0 {
+		return fmt.Errorf("--%s %s: must not be negative", FlagPartitionTTL, o.PartitionTTL)
 	}
 	return nil
 }
@@ -100,7 +113,7 @@ func NewWithOptions(deps service.Deps, opts Options) (*Service, error) {
 	if deps.Store != nil {
 		history = &adapters.History{Store: deps.Store}
 	}
-	engine, err := ports.NewEngine(ctx, deps.Bus, proc, history, opts.Partitions, deps.Log)
+	engine, err := ports.NewEngine(ctx, deps.Bus, proc, history, ports.Partitioning{N: opts.Partitions, TTL: opts.PartitionTTL}, deps.Log)
 	if err != nil {
 		return nil, fmt.Errorf("fatigue: %w", err)
 	}

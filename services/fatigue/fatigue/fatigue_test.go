@@ -29,14 +29,23 @@ type running struct {
 	client fatiguev1.FatigueServiceClient
 	done   chan error
 	stop   func()
+	// crashed: the instance lost its connection without stopping (see crash).
+	crashed bool
 }
 
-func start(t *testing.T, deps service.Deps) *running {
+// crash kills the instance as a lost process would: its NATS connection closes with no
+// acknowledgement, flush or unpinning, and its consumers end with an error.
+func (r *running) crash(b *bus.Bus) {
+	r.crashed = true
+	b.Conn().Close()
+}
+
+func start(t testing.TB, deps service.Deps) *running {
 	t.Helper()
 	return startWith(t, deps, fatigue.Options{})
 }
 
-func startWith(t *testing.T, deps service.Deps, opts fatigue.Options) *running {
+func startWith(t testing.TB, deps service.Deps, opts fatigue.Options) *running {
 	t.Helper()
 	svc, err := fatigue.NewWithOptions(deps, opts)
 	if err != nil {
@@ -67,7 +76,7 @@ func startWith(t *testing.T, deps service.Deps, opts fatigue.Options) *running {
 		if err := comps[0].Stop(ctx); err != nil {
 			t.Errorf("stop: %v", err)
 		}
-		if err := <-r.done; err != nil {
+		if err := <-r.done; err != nil && !r.crashed {
 			t.Errorf("engine: %v", err)
 		}
 		srv.Stop()

@@ -107,13 +107,18 @@ func split(evs []*eventsv1.Event, n int) [][]*eventsv1.Event {
 
 // waitPartitionsDrained waits until the view has sourced everything published to TRAINING
 // and every partition consumer has acked what it was given, twice in a row.
-func waitPartitionsDrained(t *testing.T, b *bus.Bus) {
+func waitPartitionsDrained(t testing.TB, b *bus.Bus) {
+	t.Helper()
+	waitDrained(t, b, testPartitions)
+}
+
+func waitDrained(t testing.TB, b *bus.Bus, partitions int) {
 	t.Helper()
 	ctx := context.Background()
 	deadline := time.Now().Add(60 * time.Second)
 	calm := 0
 	for time.Now().Before(deadline) {
-		if drained(ctx, b) {
+		if drained(ctx, b, partitions) {
 			if calm++; calm == 2 {
 				return
 			}
@@ -125,7 +130,7 @@ func waitPartitionsDrained(t *testing.T, b *bus.Bus) {
 	t.Fatal("the partitioned view did not drain")
 }
 
-func drained(ctx context.Context, b *bus.Bus) bool {
+func drained(ctx context.Context, b *bus.Bus, partitions int) bool {
 	training, err := b.JetStream().Stream(ctx, bus.StreamTraining)
 	if err != nil {
 		return false
@@ -147,21 +152,19 @@ func drained(ctx context.Context, b *bus.Bus) bool {
 			return false
 		}
 	}
-	// Everything TRAINING holds went through the view (a work queue: acked means gone).
-	if ti.State.LastSeq > 0 && ti.State.Msgs > 0 {
-		sourced := uint64(0)
-		for p := 0; p < testPartitions; p++ {
-			c, err := b.JetStream().Consumer(ctx, ports.ViewPartitions, bus.PartitionDurable(ports.DurablePartitions, p))
-			if err != nil {
-				return false
-			}
-			ci, err := c.Info(ctx)
-			if err != nil || ci.NumPending != 0 || ci.NumAckPending != 0 {
-				return false
-			}
-			sourced += ci.AckFloor.Consumer
+	// Everything TRAINING holds went through the view: the view's last sequence counts what it
+	// ever stored (a work queue: acked means gone, so Msgs 0 above means all were acked). Consumer
+	// sequences are no measure: a partition's consumer is reset when it changes hands.
+	if vi.State.LastSeq < ti.State.Msgs {
+		return false
+	}
+	for p := 0; p < partitions; p++ {
+		c, err := b.JetStream().Consumer(ctx, ports.ViewPartitions, bus.PartitionDurable(ports.DurablePartitions, p))
+		if err != nil {
+			return false
 		}
-		if sourced < ti.State.Msgs {
+		ci, err := c.Info(ctx)
+		if err != nil || ci.NumPending != 0 || ci.NumAckPending != 0 {
 			return false
 		}
 	}
@@ -220,11 +223,12 @@ func snapshots(t *testing.T, b *bus.Bus) map[string][]byte {
 	sort.Strings(keys)
 	out := map[string][]byte{}
 	for _, k := range keys {
-		e, err := kv.Get(ctx, k)
+		// From the leader: a direct get may be answered by a lagging R3 follower.
+		e, err := b.LatestFromLeader(ctx, adapters.StateBucket, k)
 		if err != nil {
 			t.Fatal(err)
 		}
-		out[k] = e.Value()
+		out[k] = e.Value
 	}
 	return out
 }

@@ -30,8 +30,14 @@ const (
 )
 
 // StateKV keeps one snapshot per athlete under "<team>.<athlete>", each with the stream
-// sequence of the last event it includes.
-type StateKV struct{ kv jetstream.KeyValue }
+// sequence of the last event it includes. Snapshots are read from the bucket's stream leader
+// (bus.LatestFromLeader), never through direct gets: on an R3 bucket a follower that is behind
+// would hand an instance that just took over a partition an older snapshot, and it would then
+// publish assessments computed from a state that misses events already acknowledged.
+type StateKV struct {
+	bus *bus.Bus
+	kv  jetstream.KeyValue
+}
 
 // NewStateKV binds (or creates) the state bucket.
 func NewStateKV(ctx context.Context, b *bus.Bus) (*StateKV, error) {
@@ -39,12 +45,12 @@ func NewStateKV(ctx context.Context, b *bus.Bus) (*StateKV, error) {
 	if err != nil {
 		return nil, fmt.Errorf("state bucket: %w", err)
 	}
-	return &StateKV{kv: kv}, nil
+	return &StateKV{bus: b, kv: kv}, nil
 }
 
 // Load implements app.StateStore; a missing key is an empty state.
 func (s *StateKV) Load(ctx context.Context, k app.Key) (*domain.State, error) {
-	e, err := s.kv.Get(ctx, k.String())
+	e, err := s.bus.LatestFromLeader(ctx, StateBucket, k.String())
 	if errors.Is(err, jetstream.ErrKeyNotFound) {
 		return &domain.State{}, nil
 	}
@@ -52,7 +58,7 @@ func (s *StateKV) Load(ctx context.Context, k app.Key) (*domain.State, error) {
 		return nil, fmt.Errorf("load state %s: %w", k, err)
 	}
 	st := &domain.State{}
-	if err := st.UnmarshalBinary(e.Value()); err != nil {
+	if err := st.UnmarshalBinary(e.Value); err != nil {
 		// An unreadable snapshot is rebuilt from what follows rather than blocking the athlete.
 		return &domain.State{}, nil
 	}
@@ -70,7 +76,7 @@ func (s *StateKV) Save(ctx context.Context, k app.Key, st *domain.State) error {
 	// The write is conditional on the revision read, so a concurrent save loses instead of
 	// clobbering; the failed batch is redelivered and starts again from the stored snapshot.
 	key := k.String()
-	cur, err := s.kv.Get(ctx, key)
+	cur, err := s.bus.LatestFromLeader(ctx, StateBucket, key)
 	switch {
 	case errors.Is(err, jetstream.ErrKeyNotFound):
 		_, err = s.kv.Create(ctx, key, data)
@@ -78,10 +84,10 @@ func (s *StateKV) Save(ctx context.Context, k app.Key, st *domain.State) error {
 		return fmt.Errorf("save state %s: %w", k, err)
 	default:
 		stored := &domain.State{}
-		if stored.UnmarshalBinary(cur.Value()) == nil && stored.Seq > st.Seq {
+		if stored.UnmarshalBinary(cur.Value) == nil && stored.Seq > st.Seq {
 			return fault.FailedPrecondition("save state %s: stored snapshot is at sequence %d, this one at %d", k, stored.Seq, st.Seq)
 		}
-		_, err = s.kv.Update(ctx, key, data, cur.Revision())
+		_, err = s.kv.Update(ctx, key, data, cur.Revision)
 	}
 	if err != nil {
 		return fmt.Errorf("save state %s: %w", k, err)

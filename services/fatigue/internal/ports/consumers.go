@@ -108,12 +108,12 @@ type consumer interface {
 }
 
 // NewEngine declares the durable consumers. history may be nil (no ClickHouse): then
-// assessments are published but not recorded. partitions above 1 replace the TRAINING and
+// assessments are published but not recorded. partitions.N above 1 replace the TRAINING and
 // PROGRAMMING consumers with a partitioned view (see partitionedConsumer) so that several
 // instances can run; 1 keeps one consumer per stream.
-func NewEngine(ctx context.Context, b *bus.Bus, proc *app.Processor, history *adapters.History, partitions int, log *zap.Logger) (*Engine, error) {
+func NewEngine(ctx context.Context, b *bus.Bus, proc *app.Processor, history *adapters.History, partitions Partitioning, log *zap.Logger) (*Engine, error) {
 	e := &Engine{proc: proc, log: log}
-	if partitions > 1 {
+	if partitions.N > 1 {
 		pc, err := partitionedConsumer(ctx, b, proc, partitions, log)
 		if err != nil {
 			return nil, err

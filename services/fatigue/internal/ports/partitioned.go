@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
 	"go.uber.org/zap"
@@ -19,9 +20,19 @@ import (
 // through the same partition consumer so that a deload decision and the training it affects
 // are applied by the same instance. The stream subjects and the other services' consumers are
 // untouched; the view holds only the backlog (work queue).
-func partitionedConsumer(ctx context.Context, b *bus.Bus, proc *app.Processor, partitions int, log *zap.Logger) (*bus.PartitionedConsumer, error) {
+// Partitioning is how the engine splits its work among instances.
+type Partitioning struct {
+	// N partitions; 1 or less consumes the streams directly (one instance).
+	N int
+	// TTL is bus.PartitionedConfig.PinnedTTL (0: the default, twice AckWait).
+	TTL time.Duration
+}
+
+func partitionedConsumer(ctx context.Context, b *bus.Bus, proc *app.Processor, part Partitioning, log *zap.Logger) (*bus.PartitionedConsumer, error) {
+	partitions := part.N
 	cfg := bus.PartitionedConfig{
-		View: ViewPartitions,
+		PinnedTTL: part.TTL,
+		View:      ViewPartitions,
 		Sources: []bus.PartitionSource{
 			{Stream: bus.StreamTraining, Subject: "sc.training.*.*.*", Key: []int{1, 2}},
 			{Stream: bus.StreamProgramming, Subject: "sc.programming.*.*.*", Key: []int{1, 2}},
