@@ -135,13 +135,14 @@ func (t Trends) TeamTrends(ctx context.Context, q Query) (*trendsv1.GetTeamTrend
 	if err != nil {
 		return nil, err
 	}
-	inRange := cellsFrom(cells, f.From)
 	others, err := t.Repo.Coverage(ctx, f)
 	if err != nil {
 		return nil, err
 	}
-	for _, c := range inRange {
-		others[c.Athlete] += c.Rows
+	for _, c := range cells {
+		if !c.Day.Before(f.From) {
+			others[c.Athlete] += c.Rows
+		}
 	}
 	resp.AthletesCovered = uint32(len(others))
 	for _, n := range others {
@@ -161,7 +162,7 @@ func (t Trends) TeamTrends(ctx context.Context, q Query) (*trendsv1.GetTeamTrend
 		var err error
 		switch m {
 		case trendsv1.TrendMetric_TREND_METRIC_VOLUME_LOAD, trendsv1.TrendMetric_TREND_METRIC_HARD_SETS:
-			series = liftSeries(liftBuckets(inRange, f.Bucket), g, m)
+			series = liftSeries(liftBuckets(cells, f.From, f.Bucket), g, m)
 		case trendsv1.TrendMetric_TREND_METRIC_SESSION_LOAD:
 			series = sessionLoad(wideLoads, f, g)
 		case trendsv1.TrendMetric_TREND_METRIC_ACWR:
@@ -169,7 +170,7 @@ func (t Trends) TeamTrends(ctx context.Context, q Query) (*trendsv1.GetTeamTrend
 		case trendsv1.TrendMetric_TREND_METRIC_WELLNESS:
 			series, err = t.wellness(ctx, f, g)
 		case trendsv1.TrendMetric_TREND_METRIC_E1RM_CHANGE:
-			series = e1rmChange(bestE1RMs(inRange, f.Bucket), g)
+			series = e1rmChange(bestE1RMs(cells, f.From, f.Bucket), g)
 		case trendsv1.TrendMetric_TREND_METRIC_RPE_AT_FAMILIAR_LOADS:
 			weekly, sets := rpeWeekly(cells, f)
 			series = rpeFamiliar(weekly, sets, g)
@@ -211,19 +212,9 @@ func intersect(members, list []string) []string {
 	return out
 }
 
-// cellsFrom returns the cells on or after the day (the scan may reach back for RPE baselines).
-func cellsFrom(cells []adapters.SetCell, from time.Time) []adapters.SetCell {
-	out := make([]adapters.SetCell, 0, len(cells))
-	for _, c := range cells {
-		if !c.Day.Before(from) {
-			out = append(out, c)
-		}
-	}
-	return out
-}
-
-// liftBuckets sums the cells per bucket and lift category, ordered by bucket and lift.
-func liftBuckets(cells []adapters.SetCell, b domain.Bucketing) []adapters.LiftBucket {
+// liftBuckets sums the cells on or after from (the cells may reach back for RPE baselines) per
+// bucket and lift category, ordered by bucket and lift.
+func liftBuckets(cells []adapters.SetCell, from time.Time, b domain.Bucketing) []adapters.LiftBucket {
 	type key struct {
 		bucket time.Time
 		lift   string
@@ -231,6 +222,9 @@ func liftBuckets(cells []adapters.SetCell, b domain.Bucketing) []adapters.LiftBu
 	per := map[key]*adapters.LiftBucket{}
 	working := map[key]map[string]bool{}
 	for _, c := range cells {
+		if c.Day.Before(from) {
+			continue
+		}
 		k := key{domain.BucketStart(c.Day, b), c.Lift}
 		lb := per[k]
 		if lb == nil {
@@ -400,15 +394,15 @@ func (t Trends) wellness(ctx context.Context, f adapters.Filter, g grid) ([]*tre
 }
 
 // bestE1RMs returns each athlete's best e1RM per main lift and bucket (with their working sets
-// of it), ordered by bucket, athlete and lift.
-func bestE1RMs(cells []adapters.SetCell, b domain.Bucketing) []domain.BestE1RM {
+// of it) from the cells on or after from, ordered by bucket, athlete and lift.
+func bestE1RMs(cells []adapters.SetCell, from time.Time, b domain.Bucketing) []domain.BestE1RM {
 	type key struct {
 		athlete, lift string
 		bucket        time.Time
 	}
 	per := map[key]*domain.BestE1RM{}
 	for _, c := range cells {
-		if !slices.Contains(adapters.MainLifts, c.Lift) {
+		if c.Day.Before(from) || !slices.Contains(adapters.MainLifts, c.Lift) {
 			continue
 		}
 		k := key{c.Athlete, c.Lift, domain.BucketStart(c.Day, b)}
