@@ -120,10 +120,34 @@ type SetCell struct {
 	RPESum    float64 // sum of 10 - effective RIR over the rated sets
 }
 
-// SetCells reads the filter's sets once, deduplicated by event id (FINAL: a replayed set
-// counts once). The table is ordered by team, athlete and time, so a squad's date range is a
-// narrow primary-key scan; a grouped scan of it costs about what the daily rollup this replaced
-// cost to merge, without the rollup's duplicate problem (migration 0501).
+var epoch = time.Date(1970, 1, 1, 0, 0, 0, 0, time.UTC)
+
+// SetGroup is one athlete's cells of one lift category, exercise and rep count. SetGroups
+// orders groups by athlete, exercise, reps and lift category, so the groups of one athlete,
+// exercise and rep count (what familiar loads compare) are adjacent.
+type SetGroup struct {
+	Athlete  string
+	Lift     string
+	Exercise string
+	Reps     uint32
+	Cells    []SetCell // in no particular order
+}
+
+// SetCells is SetGroups' cells, flattened.
+func (r Repo) SetCells(ctx context.Context, f Filter) ([]SetCell, error) {
+	_, cells, err := r.setGroups(ctx, f)
+	return cells, err
+}
+
+// SetGroups reads the filter's sets once, deduplicated by event id (FINAL: a replayed set
+// counts once), as cells grouped by athlete, lift category, exercise and reps. The table is
+// ordered by team, athlete and time, so a squad's date range is a narrow primary-key scan; a
+// grouped scan of it costs about what the daily rollup this replaced cost to merge, without the
+// rollup's duplicate problem (migration 0501).
+//
+// The cells come back as one row per group with the cells' values in parallel arrays: a few
+// hundred rows instead of tens of thousands, which was most of what reading them cost
+// (per-row decoding and scanning, not the engine).
 //
 // Measured on the 12-week squad benchmark (commits 879bae8, reverted by 908dfd8): computing the
 // RPE-at-familiar-load baselines in SQL (groupArray per athlete, exercise and reps, arrayFilter
@@ -131,54 +155,67 @@ type SetCell struct {
 // ~56k cells but made the whole query slower (chDB ~0.9 s vs ~0.6 s, 18.16 ~2.1 s vs ~1.1 s):
 // the lambdas copy each group's arrays once per exposure. Deduplicating with GROUP BY the sort
 // key and argMax instead of FINAL was 3-6x slower on 18.16.
-func (r Repo) SetCells(ctx context.Context, f Filter) ([]SetCell, error) {
+func (r Repo) SetGroups(ctx context.Context, f Filter) ([]SetGroup, error) {
+	groups, _, err := r.setGroups(ctx, f)
+	return groups, err
+}
+
+// setGroups returns the groups and all their cells (which the groups' Cells slice), in group
+// order.
+func (r Repo) setGroups(ctx context.Context, f Filter) ([]SetGroup, []SetCell, error) {
 	cond, args := f.where("day", true)
 	const rated = "is_working = 1 AND isNotNull(effective_rir) AND load_kg > 0"
-	// The cells come back as one row per athlete, lift, exercise and reps with the cells' values
-	// in parallel arrays: a few hundred rows instead of tens of thousands, which is most of what
-	// reading them cost (per-row decoding and scanning, not the engine).
-	q := `SELECT athlete_id, lift_category, exercise, reps, groupArray(day), groupArray(load_kg), groupArray(n), groupArray(w),
-    groupArray(h), groupArray(v), groupArray(e), groupArray(rs), groupArray(rp)
+	// Every array is Float64 (days as days since 1970, counts exactly below 2^53): the chDB
+	// driver decodes Float64 arrays in one pass but boxes other element types one by one,
+	// which cost more than the query.
+	q := `SELECT athlete_id, lift_category, exercise, reps, groupArray(toFloat64(toUInt16(day))), groupArray(load_kg),
+    groupArray(toFloat64(n)), groupArray(toFloat64(w)), groupArray(toFloat64(h)), groupArray(v), groupArray(e),
+    groupArray(toFloat64(rs)), groupArray(rp)
 FROM (
     SELECT athlete_id, day, lift_category, exercise, reps, load_kg, count() AS n, sum(is_working) AS w, sum(is_hard_set) AS h,
         sum(if(is_working = 1, volume_load_kg, 0.)) AS v, max(ifNull(e1rm_kg, 0.)) AS e,
         countIf(` + rated + `) AS rs, sumIf(10 - assumeNotNull(effective_rir), ` + rated + `) AS rp
     FROM training_sets FINAL WHERE ` + cond + `
     GROUP BY athlete_id, day, lift_category, exercise, reps, load_kg)
-GROUP BY athlete_id, lift_category, exercise, reps`
-	type group struct {
-		head                        SetCell
-		days                        []time.Time
-		loads, volumes, bests, rpes []float64
-		rows, working, hard, rated  []uint64
+GROUP BY athlete_id, lift_category, exercise, reps
+ORDER BY athlete_id, exercise, reps, lift_category`
+	type arrays struct {
+		days, loads, volumes, bests, rpes []float64
+		rows, working, hard, rated        []float64
 	}
-	var groups []group
+	var groups []SetGroup
+	var values []arrays
 	total := 0
 	err := query(ctx, r.Store, "set cells", q, args, func(rows store.Rows) error {
-		var g group
-		if err := rows.Scan(&g.head.Athlete, &g.head.Lift, &g.head.Exercise, &g.head.Reps, &g.days, &g.loads, &g.rows, &g.working,
-			&g.hard, &g.volumes, &g.bests, &g.rated, &g.rpes); err != nil {
+		var g SetGroup
+		var a arrays
+		if err := rows.Scan(&g.Athlete, &g.Lift, &g.Exercise, &g.Reps, &a.days, &a.loads, &a.rows, &a.working,
+			&a.hard, &a.volumes, &a.bests, &a.rated, &a.rpes); err != nil {
 			return err
 		}
 		groups = append(groups, g)
-		total += len(g.days)
+		values = append(values, a)
+		total += len(a.days)
 		return nil
 	})
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	// One allocation of the exact size: growing a slice of these cells was a third of the
-	// query's time at squad size.
-	out := make([]SetCell, 0, total)
-	for _, g := range groups {
-		for i := range g.days {
-			c := g.head
-			c.Day, c.LoadKg, c.Rows, c.Working, c.HardSets = g.days[i], g.loads[i], g.rows[i], g.working[i], g.hard[i]
-			c.VolumeKg, c.BestE1RM, c.RatedSets, c.RPESum = g.volumes[i], g.bests[i], g.rated[i], g.rpes[i]
-			out = append(out, c)
+	// One allocation of the exact size shared by all groups: growing a slice of these cells
+	// was a third of the query's time at squad size.
+	cells := make([]SetCell, 0, total)
+	for gi := range groups {
+		g, a := &groups[gi], values[gi]
+		start := len(cells)
+		for i := range a.days {
+			cells = append(cells, SetCell{Athlete: g.Athlete, Day: epoch.AddDate(0, 0, int(a.days[i])), Lift: g.Lift,
+				Exercise: g.Exercise, Reps: g.Reps, LoadKg: a.loads[i], Rows: uint64(a.rows[i]), Working: uint64(a.working[i]),
+				HardSets: uint64(a.hard[i]), VolumeKg: a.volumes[i], BestE1RM: a.bests[i], RatedSets: uint64(a.rated[i]),
+				RPESum: a.rpes[i]})
 		}
+		g.Cells = cells[start:len(cells):len(cells)]
 	}
-	return out, nil
+	return groups, cells, nil
 }
 
 // DailyLoad is one athlete's session load on one day.

@@ -58,19 +58,31 @@ func FamiliarLoadDeviations(exposures []RatedExposure, windowDays int, tolerance
 		}
 		return cmp.Compare(a.LoadKg, b.LoadKg)
 	})
-	sameGroup := func(a, b RatedExposure) bool {
-		return a.Athlete == b.Athlete && a.Exercise == b.Exercise && a.Reps == b.Reps
-	}
 	out := make([]RPEDeviation, 0, len(g))
-	var base []float64
-	for i, e := range g {
+	for start := 0; start < len(g); {
+		end := start + 1
+		for end < len(g) && g[end].Athlete == g[start].Athlete && g[end].Exercise == g[start].Exercise && g[end].Reps == g[start].Reps {
+			end++
+		}
+		out = FamiliarRunDeviations(g[start:end], windowDays, tolerance, out)
+		start = end
+	}
+	return out
+}
+
+// FamiliarRunDeviations is FamiliarLoadDeviations for one run of exposures of one athlete,
+// exercise and rep count, already ordered by day and then load; it appends to out.
+func FamiliarRunDeviations(run []RatedExposure, windowDays int, tolerance float64, out []RPEDeviation) []RPEDeviation {
+	var scratch [64]float64
+	base := scratch[:0]
+	for i, e := range run {
 		windowStart := e.Day.AddDate(0, 0, -windowDays)
 		base = base[:0]
-		// g is in day order within the group: walk back from e and stop at the group's or the
-		// window's start, so a long history costs the window's exposures per exposure.
+		// run is in day order: walk back from e and stop at the window's start, so a long
+		// history costs the window's exposures per exposure, not all earlier ones.
 		for j := i - 1; j >= 0; j-- {
-			p := g[j]
-			if !sameGroup(p, e) || p.Day.Before(windowStart) {
+			p := &run[j]
+			if p.Day.Before(windowStart) {
 				break
 			}
 			if !p.Day.Before(e.Day) {
