@@ -1,11 +1,14 @@
 // Package adapters holds the trends' ClickHouse SQL, written once for both backends (ClickHouse
 // 18.16 and chDB) against store.Store with bound parameters only. Every query reads the raw
-// tables with FINAL so replayed events count once; the set series share one grouped scan.
+// tables with FINAL so replayed events count once, except the set cells, which come from a
+// rollup checked against FINAL (SetGroups); the set series share that one read.
 package adapters
 
 import (
+	"cmp"
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -133,52 +136,195 @@ type SetGroup struct {
 	Cells    []SetCell // in no particular order
 }
 
-// SetCells is SetGroups' cells, flattened.
-func (r Repo) SetCells(ctx context.Context, f Filter) ([]SetCell, error) {
-	_, cells, err := r.setGroups(ctx, f)
-	return cells, err
-}
-
-// SetGroups reads the filter's sets once, deduplicated by event id (FINAL: a replayed set
-// counts once), as cells grouped by athlete, lift category, exercise and reps. The table is
-// ordered by team, athlete and time, so a squad's date range is a narrow primary-key scan; a
-// grouped scan of it costs about what the daily rollup this replaced cost to merge, without the
-// rollup's duplicate problem (migration 0501).
+// SetGroups reads the filter's sets as cells grouped by athlete, lift category, exercise and
+// reps, each set counted once although the recorder may insert one twice (at-least-once).
 //
-// The cells come back as one row per group with the cells' values in parallel arrays: a few
-// hundred rows instead of tens of thousands, which was most of what reading them cost
-// (per-row decoding and scanning, not the engine).
+// The cells come from trend_set_cells (migration 0502), the rollup a materialized view keeps,
+// next to a count of each athlete's and day's rows in training_sets FINAL (the deduplicated
+// sets; only key columns, the cheap part of FINAL). Where the rollup saw as many rows as FINAL
+// keeps, it holds exactly those sets; a day where it saw more (a duplicate, a re-recorded set)
+// or fewer is read from training_sets FINAL instead. Both reads run at once.
 //
-// Measured on the 12-week squad benchmark (commits 879bae8, reverted by 908dfd8): computing the
-// RPE-at-familiar-load baselines in SQL (groupArray per athlete, exercise and reps, arrayFilter
-// over the 4-week window, arraySort + index for the median) returned ~7k rows instead of these
-// ~56k cells but made the whole query slower (chDB ~0.9 s vs ~0.6 s, 18.16 ~2.1 s vs ~1.1 s):
-// the lambdas copy each group's arrays once per exposure. Deduplicating with GROUP BY the sort
-// key and argMax instead of FINAL was 3-6x slower on 18.16.
+// Measured on the 12-week squad benchmark (2,000 athletes, 51.1M sets, one squad of 100): the
+// raw grouped FINAL read took ~380 ms on ClickHouse 18.16 and ~100 ms on chDB; the rollup ~80
+// ms and ~60 ms, the FINAL row count ~90 ms and ~25 ms. A duplicate check with uniqExact states
+// of the event ids instead cost as much as the count and ~10 GB to backfill on 18.16.
+// Computing the RPE-at-familiar-load baselines in SQL (commit 879bae8, reverted by 908dfd8) was
+// slower than doing it in Go: the lambdas copy each group's arrays once per exposure.
 func (r Repo) SetGroups(ctx context.Context, f Filter) ([]SetGroup, error) {
-	groups, _, err := r.setGroups(ctx, f)
-	return groups, err
+	var rolled []SetGroup
+	var final map[athleteDay]uint64
+	rollErr := make(chan error, 1)
+	go func() {
+		var err error
+		rolled, err = r.rolledSetGroups(ctx, f)
+		rollErr <- err
+	}()
+	final, err := r.finalDayRows(ctx, f)
+	if err := <-rollErr; err != nil {
+		return nil, err
+	}
+	if err != nil {
+		return nil, err
+	}
+	seen := make(map[athleteDay]uint64, len(final))
+	for _, g := range rolled {
+		for _, c := range g.Cells {
+			seen[athleteDay{c.Athlete, c.Day.Unix()}] += c.Rows
+		}
+	}
+	stale := map[athleteDay]bool{}
+	for k, n := range seen {
+		if final[k] != n {
+			stale[k] = true
+		}
+	}
+	for k := range final {
+		if _, ok := seen[k]; !ok {
+			stale[k] = true
+		}
+	}
+	if len(stale) == 0 {
+		return rolled, nil
+	}
+	// Read the stale days raw: their athletes over the days' span, keeping the stale days only.
+	rf := f
+	rf.Athletes = nil
+	first := true
+	athletes := map[string]bool{}
+	for k := range stale {
+		d := time.Unix(k.day, 0).UTC()
+		if first || d.Before(rf.From) {
+			rf.From = d
+		}
+		if first || d.After(rf.To) {
+			rf.To = d
+		}
+		first = false
+		if !athletes[k.athlete] {
+			athletes[k.athlete] = true
+			rf.Athletes = append(rf.Athletes, k.athlete)
+		}
+	}
+	raw, err := r.RawSetGroups(ctx, rf)
+	if err != nil {
+		return nil, err
+	}
+	return mergeGroups(rolled, raw, stale), nil
 }
 
-// setGroups returns the groups and all their cells (which the groups' Cells slice), in group
-// order.
-func (r Repo) setGroups(ctx context.Context, f Filter) ([]SetGroup, []SetCell, error) {
+// athleteDay is one athlete's day (the day as Unix seconds).
+type athleteDay struct {
+	athlete string
+	day     int64
+}
+
+// mergeGroups returns rolled's cells except the stale days' plus raw's cells of the stale days,
+// grouped and ordered as SetGroups promises.
+func mergeGroups(rolled, raw []SetGroup, stale map[athleteDay]bool) []SetGroup {
+	type key struct {
+		athlete, lift, exercise string
+		reps                    uint32
+	}
+	per := map[key][]SetCell{}
+	total := 0
+	add := func(groups []SetGroup, wantStale bool) {
+		for _, g := range groups {
+			k := key{g.Athlete, g.Lift, g.Exercise, g.Reps}
+			for _, c := range g.Cells {
+				if stale[athleteDay{c.Athlete, c.Day.Unix()}] == wantStale {
+					per[k] = append(per[k], c)
+					total++
+				}
+			}
+		}
+	}
+	add(rolled, false)
+	add(raw, true)
+	keys := make([]key, 0, len(per))
+	for k := range per {
+		keys = append(keys, k)
+	}
+	slices.SortFunc(keys, func(a, b key) int {
+		return cmp.Or(strings.Compare(a.athlete, b.athlete), strings.Compare(a.exercise, b.exercise), cmp.Compare(a.reps, b.reps),
+			strings.Compare(a.lift, b.lift))
+	})
+	cells := make([]SetCell, 0, total)
+	out := make([]SetGroup, 0, len(keys))
+	for _, k := range keys {
+		start := len(cells)
+		cells = append(cells, per[k]...)
+		out = append(out, SetGroup{Athlete: k.athlete, Lift: k.lift, Exercise: k.exercise, Reps: k.reps, Cells: cells[start:len(cells):len(cells)]})
+	}
+	return out
+}
+
+// finalDayRows counts the filter's sets per athlete and day in training_sets FINAL.
+func (r Repo) finalDayRows(ctx context.Context, f Filter) (map[athleteDay]uint64, error) {
+	cond, args := f.where("day", true)
+	q := `SELECT athlete_id, groupArray(d), groupArray(n) FROM (
+    SELECT athlete_id, toFloat64(toUInt16(day)) AS d, toFloat64(count()) AS n FROM training_sets FINAL WHERE ` + cond + `
+    GROUP BY athlete_id, day)
+GROUP BY athlete_id`
+	out := map[athleteDay]uint64{}
+	err := query(ctx, r.Store, "set rows per day", q, args, func(rows store.Rows) error {
+		var a string
+		var days, ns []float64
+		if err := rows.Scan(&a, &days, &ns); err != nil {
+			return err
+		}
+		for i, d := range days {
+			out[athleteDay{a, epoch.AddDate(0, 0, int(d)).Unix()}] = uint64(ns[i])
+		}
+		return nil
+	})
+	return out, err
+}
+
+// cellColumns select a group's cells from a subquery of cells (n, w, h, v, e, rs, rp). Every
+// array is Float64 (days as days since 1970, counts exactly below 2^53): the chDB driver decodes
+// Float64 arrays in one pass but boxes other element types one by one, which cost more than the
+// query.
+const cellColumns = `athlete_id, lift_category, exercise, reps, groupArray(toFloat64(toUInt16(day))), groupArray(load_kg),
+    groupArray(toFloat64(n)), groupArray(toFloat64(w)), groupArray(toFloat64(h)), groupArray(v), groupArray(e),
+    groupArray(toFloat64(rs)), groupArray(rp)`
+
+// cellGroupOrder groups and orders the cells as SetGroup promises.
+const cellGroupOrder = `GROUP BY athlete_id, lift_category, exercise, reps
+ORDER BY athlete_id, exercise, reps, lift_category`
+
+// rolledSetGroups reads the filter's cells from the rollup, as the view counted them.
+func (r Repo) rolledSetGroups(ctx context.Context, f Filter) ([]SetGroup, error) {
+	cond, args := f.where("day", false)
+	q := `SELECT ` + cellColumns + `
+FROM (
+    SELECT athlete_id, day, lift_category, exercise, reps, load_kg, sumMerge(set_rows) AS n, sumMerge(working_sets) AS w,
+        sumMerge(hard_sets) AS h, sumMerge(volume_load_kg) AS v, maxMerge(best_e1rm_kg) AS e, sumMerge(rated_sets) AS rs,
+        sumMerge(rpe_sum) AS rp
+    FROM trend_set_cells WHERE ` + cond + `
+    GROUP BY athlete_id, day, lift_category, exercise, reps, load_kg)
+` + cellGroupOrder
+	return r.cellGroups(ctx, "set cells", q, args)
+}
+
+// RawSetGroups is SetGroups read from training_sets FINAL alone (deduplicated by event id),
+// without the rollup: what the rollup must equal.
+func (r Repo) RawSetGroups(ctx context.Context, f Filter) ([]SetGroup, error) {
 	cond, args := f.where("day", true)
 	const rated = "is_working = 1 AND isNotNull(effective_rir) AND load_kg > 0"
-	// Every array is Float64 (days as days since 1970, counts exactly below 2^53): the chDB
-	// driver decodes Float64 arrays in one pass but boxes other element types one by one,
-	// which cost more than the query.
-	q := `SELECT athlete_id, lift_category, exercise, reps, groupArray(toFloat64(toUInt16(day))), groupArray(load_kg),
-    groupArray(toFloat64(n)), groupArray(toFloat64(w)), groupArray(toFloat64(h)), groupArray(v), groupArray(e),
-    groupArray(toFloat64(rs)), groupArray(rp)
+	q := `SELECT ` + cellColumns + `
 FROM (
     SELECT athlete_id, day, lift_category, exercise, reps, load_kg, count() AS n, sum(is_working) AS w, sum(is_hard_set) AS h,
         sum(if(is_working = 1, volume_load_kg, 0.)) AS v, max(ifNull(e1rm_kg, 0.)) AS e,
         countIf(` + rated + `) AS rs, sumIf(10 - assumeNotNull(effective_rir), ` + rated + `) AS rp
     FROM training_sets FINAL WHERE ` + cond + `
     GROUP BY athlete_id, day, lift_category, exercise, reps, load_kg)
-GROUP BY athlete_id, lift_category, exercise, reps
-ORDER BY athlete_id, exercise, reps, lift_category`
+` + cellGroupOrder
+	return r.cellGroups(ctx, "raw set cells", q, args)
+}
+
+// cellGroups runs a query selecting cellColumns.
+func (r Repo) cellGroups(ctx context.Context, what, q string, args []any) ([]SetGroup, error) {
 	type arrays struct {
 		days, loads, volumes, bests, rpes []float64
 		rows, working, hard, rated        []float64
@@ -186,7 +332,7 @@ ORDER BY athlete_id, exercise, reps, lift_category`
 	var groups []SetGroup
 	var values []arrays
 	total := 0
-	err := query(ctx, r.Store, "set cells", q, args, func(rows store.Rows) error {
+	err := query(ctx, r.Store, what, q, args, func(rows store.Rows) error {
 		var g SetGroup
 		var a arrays
 		if err := rows.Scan(&g.Athlete, &g.Lift, &g.Exercise, &g.Reps, &a.days, &a.loads, &a.rows, &a.working,
@@ -199,7 +345,7 @@ ORDER BY athlete_id, exercise, reps, lift_category`
 		return nil
 	})
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	// One allocation of the exact size shared by all groups: growing a slice of these cells
 	// was a third of the query's time at squad size.
@@ -215,7 +361,7 @@ ORDER BY athlete_id, exercise, reps, lift_category`
 		}
 		g.Cells = cells[start:len(cells):len(cells)]
 	}
-	return groups, cells, nil
+	return groups, nil
 }
 
 // DailyLoad is one athlete's session load on one day.
