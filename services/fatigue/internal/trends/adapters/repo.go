@@ -139,7 +139,7 @@ type SetGroup struct {
 // SetGroups reads the filter's sets as cells grouped by athlete, lift category, exercise and
 // reps, each set counted once although the recorder may insert one twice (at-least-once).
 //
-// The cells come from trend_set_cells (migration 0502), the rollup a materialized view keeps,
+// The cells come from trend_set_cells (migration 0601), the rollup a materialized view keeps,
 // next to a count of each athlete's and day's rows in training_sets FINAL (the deduplicated
 // sets; only key columns, the cheap part of FINAL). Where the rollup saw as many rows as FINAL
 // keeps, it holds exactly those sets; a day where it saw more (a duplicate, a re-recorded set)

@@ -47,7 +47,7 @@ func cellsOf(t *testing.T, groups []SetGroup) map[string]SetCell {
 	return out
 }
 
-// The rollup of migration 0502 answers like training_sets FINAL: on clean data from the rollup
+// The rollup of migration 0601 answers like training_sets FINAL: on clean data from the rollup
 // itself, and after a redelivered set and a re-recorded set (which the view counts twice) by
 // reading those days raw.
 func TestSetGroupsMatchFinal(t *testing.T) {

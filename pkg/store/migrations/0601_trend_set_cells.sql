@@ -1,4 +1,4 @@
--- 0502: trend_set_cells, the trends' set cells kept up to date by a materialized view: one row
+-- 0601: trend_set_cells, the trends' set cells kept up to date by a materialized view: one row
 -- per (team, athlete, day, lift category, exercise, reps, load) instead of one per set, so a
 -- squad's 12-week set metrics read about a tenth of the rows and no FINAL over the wide raw
 -- table (ClickHouse 18.16's FINAL merges every column it reads and was most of the query).
@@ -11,6 +11,9 @@
 -- The reader (services/fatigue/internal/trends/adapters) compares the two per athlete and day
 -- and reads the days that differ from training_sets FINAL instead, so a duplicate costs speed,
 -- never correctness.
+--
+-- Numbered after 0600 although it belongs to the trends (05xx): Migrate refuses a migration
+-- older than the latest applied one, so a 05xx file would stop every database that has 0600.
 CREATE TABLE IF NOT EXISTS trend_set_cells (
     team_id String,
     athlete_id String,
