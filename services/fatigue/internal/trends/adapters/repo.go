@@ -140,15 +140,16 @@ type SetGroup struct {
 // reps, each set counted once although the recorder may insert one twice (at-least-once).
 //
 // The cells come from trend_set_cells (migration 0601), the rollup a materialized view keeps,
-// next to a count of each athlete's and day's rows in training_sets FINAL (the deduplicated
-// sets; only key columns, the cheap part of FINAL). Where the rollup saw as many rows as FINAL
-// keeps, it holds exactly those sets; a day where it saw more (a duplicate, a re-recorded set)
-// or fewer is read from training_sets FINAL instead. Both reads run at once.
+// next to a count of each athlete's and day's sets as training_sets FINAL keeps them
+// (finalDayRows). Where the rollup saw as many rows as FINAL keeps, it holds exactly those sets;
+// a day where it saw more (a duplicate, a re-recorded set) or fewer is read from training_sets
+// FINAL instead. Both reads run at once.
 //
-// Measured on the 12-week squad benchmark (2,000 athletes, 51.1M sets, one squad of 100): the
-// raw grouped FINAL read took ~380 ms on ClickHouse 18.16 and ~100 ms on chDB; the rollup ~80
-// ms and ~60 ms, the FINAL row count ~90 ms and ~25 ms. A duplicate check with uniqExact states
-// of the event ids instead cost as much as the count and ~10 GB to backfill on 18.16.
+// Measured on the 12-week squad benchmark (2,000 athletes, 51.1M sets, one squad of 100, 16
+// weeks read with the RPE baselines; best of 5, load average ~4): the grouped FINAL read of
+// training_sets took 264-483 ms on ClickHouse 18.16 and 87-155 ms on chDB; the rollup 84-114 ms
+// and 47-63 ms, the day count 62-83 ms and 40-60 ms. So the server gains most (the two run in
+// parallel there); chDB runs them in turn, about as long as the raw read.
 // Computing the RPE-at-familiar-load baselines in SQL (commit 879bae8, reverted by 908dfd8) was
 // slower than doing it in Go: the lambdas copy each group's arrays once per exposure.
 func (r Repo) SetGroups(ctx context.Context, f Filter) ([]SetGroup, error) {
@@ -259,11 +260,16 @@ func mergeGroups(rolled, raw []SetGroup, stale map[athleteDay]bool) []SetGroup {
 	return out
 }
 
-// finalDayRows counts the filter's sets per athlete and day in training_sets FINAL.
+// finalDayRows counts the filter's sets per athlete and day as training_sets FINAL keeps them:
+// FINAL keeps one row per sorting key (team, athlete, occurred_at, event_id), and a set's day is
+// its occurred_at's UTC day (migration 0100), so that count is the distinct (occurred_at,
+// event_id) pairs per athlete and day. Counted with uniqExact over the raw rows it costs a third
+// of a FINAL read on ClickHouse 18.16, whose FINAL merges every column it reads.
 func (r Repo) finalDayRows(ctx context.Context, f Filter) (map[athleteDay]uint64, error) {
 	cond, args := f.where("day", true)
 	q := `SELECT athlete_id, groupArray(d), groupArray(n) FROM (
-    SELECT athlete_id, toFloat64(toUInt16(day)) AS d, toFloat64(count()) AS n FROM training_sets FINAL WHERE ` + cond + `
+    SELECT athlete_id, toFloat64(toUInt16(day)) AS d, toFloat64(uniqExact(occurred_at, event_id)) AS n FROM training_sets
+    WHERE ` + cond + `
     GROUP BY athlete_id, day)
 GROUP BY athlete_id`
 	out := map[athleteDay]uint64{}
