@@ -378,20 +378,29 @@ type DailyLoad struct {
 	Rows    uint64
 }
 
-// DailySessionLoad returns the athletes' session load (sRPE x minutes) per day; sessions
-// without sRPE are left out (never invented).
+// DailySessionLoad returns the athletes' session load (sRPE x minutes) per day, ordered by
+// athlete and day; sessions without sRPE are left out (never invented). The days come back as
+// Float64 arrays per athlete, like the set cells (see cellColumns).
 func (r Repo) DailySessionLoad(ctx context.Context, f Filter) ([]DailyLoad, error) {
 	cond, args := f.where("day", true)
-	q := `SELECT athlete_id, day, sum(assumeNotNull(session_load_au)), count()
-FROM training_sessions FINAL WHERE ` + cond + ` AND isNotNull(session_load_au)
-GROUP BY athlete_id, day ORDER BY athlete_id, day`
+	q := `SELECT athlete_id, groupArray(d), groupArray(l), groupArray(n) FROM (
+    SELECT athlete_id, toFloat64(toUInt16(day)) AS d, sum(assumeNotNull(session_load_au)) AS l, toFloat64(count()) AS n
+    FROM training_sessions FINAL WHERE ` + cond + ` AND isNotNull(session_load_au)
+    GROUP BY athlete_id, day)
+GROUP BY athlete_id ORDER BY athlete_id`
 	var out []DailyLoad
 	err := query(ctx, r.Store, "daily session load", q, args, func(rows store.Rows) error {
-		var d DailyLoad
-		if err := rows.Scan(&d.Athlete, &d.Day, &d.LoadAU, &d.Rows); err != nil {
+		var a string
+		var days, loads, ns []float64
+		if err := rows.Scan(&a, &days, &loads, &ns); err != nil {
 			return err
 		}
-		out = append(out, d)
+		start := len(out)
+		for i, d := range days {
+			out = append(out, DailyLoad{Athlete: a, Day: epoch.AddDate(0, 0, int(d)), LoadAU: loads[i], Rows: uint64(ns[i])})
+		}
+		athlete := out[start:]
+		slices.SortFunc(athlete, func(x, y DailyLoad) int { return x.Day.Compare(y.Day) })
 		return nil
 	})
 	return out, err
