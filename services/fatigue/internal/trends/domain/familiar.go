@@ -40,8 +40,8 @@ type RPEDeviation struct {
 // same day excluded). Exposures without such a baseline are not familiar and yield nothing.
 func FamiliarLoadDeviations(exposures []RatedExposure, windowDays int, tolerance float64) []RPEDeviation {
 	// One sort by athlete, exercise, reps, day and load makes every (athlete, exercise, reps)
-	// group a contiguous, day-ordered run: no map of groups, no per-group slices. This runs over
-	// every rated exposure of a squad's weeks.
+	// group a contiguous, day-ordered run. (The trends hand their runs, already grouped by the
+	// query, to FamiliarRunDeviations directly.)
 	g := slices.Clone(exposures)
 	slices.SortFunc(g, func(a, b RatedExposure) int {
 		if c := strings.Compare(a.Athlete, b.Athlete); c != 0 {
