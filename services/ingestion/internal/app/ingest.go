@@ -23,10 +23,12 @@ import (
 	"github.com/supercomp/supercomp/services/ingestion/internal/domain"
 )
 
-// Publisher publishes events whose ids are set and returns once the stream acknowledged every
-// one; duplicate[i] is true when the stream already held events[i] (JetStream dedupe window).
+// Publisher publishes events whose ids are set. Send returns once the events are on their way,
+// and events of successive calls reach the stream in call order; wait returns once the stream
+// acknowledged every one, with duplicate[i] true when the stream already held events[i]
+// (JetStream dedupe window).
 type Publisher interface {
-	Publish(ctx context.Context, evs []*eventsv1.Event) (duplicate []bool, err error)
+	Send(ctx context.Context, evs []*eventsv1.Event) (wait func() (duplicate []bool, err error))
 }
 
 // Index tells which events are already recorded, so a resend or re-import after the stream's
@@ -195,6 +197,12 @@ func (in *Ingester) prepare(ctx context.Context, items []Item, opts Options) *ba
 // publish sends what prepare left in bs, in order and in one batch, and settles those records by
 // the stream's acks.
 func (in *Ingester) publish(ctx context.Context, bs ...*batch) error {
+	return in.send(ctx, bs...)()
+}
+
+// send starts publishing the batches' fresh events; settle waits for the acks and fills in the
+// outcomes.
+func (in *Ingester) send(ctx context.Context, bs ...*batch) (settle func() error) {
 	var evs []*eventsv1.Event
 	if len(bs) == 1 {
 		evs = bs[0].evs
@@ -204,27 +212,29 @@ func (in *Ingester) publish(ctx context.Context, bs ...*batch) error {
 		}
 	}
 	if len(evs) == 0 {
+		return func() error { return nil }
+	}
+	wait := in.pub.Send(ctx, evs)
+	return func() error {
+		dups, err := wait()
+		if err != nil {
+			return fault.Unavailable("publish to %s: %w", bus.StreamTraining, err)
+		}
+		k := 0
+		for _, b := range bs {
+			for _, i := range b.pending {
+				if dups[k] {
+					b.results[i].Outcome = Duplicate
+				} else {
+					b.results[i].Outcome = Accepted
+				}
+				k++
+			}
+		}
 		return nil
 	}
-	dups, err := in.pub.Publish(ctx, evs)
-	if err != nil {
-		return fault.Unavailable("publish to %s: %w", bus.StreamTraining, err)
-	}
-	k := 0
-	for _, b := range bs {
-		for _, i := range b.pending {
-			if dups[k] {
-				b.results[i].Outcome = Duplicate
-			} else {
-				b.results[i].Outcome = Accepted
-			}
-			k++
-		}
-	}
-	return nil
 }
 
-// normalise fills defaults (set type, lift category), validates the record and sets its id.
 func (in *Ingester) normalise(v *fault.Invalid, it Item, now time.Time) string {
 	ev := it.Event
 	field := func(name string) string { return join(it.Prefix, name) }
