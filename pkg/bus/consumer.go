@@ -78,6 +78,12 @@ type ConsumerConfig struct {
 	// Batch (so a recorder's inserts stay few and large). Unused by
 	// NewConsumer.
 	EarlyFlush int
+	// Overlap gathers the next batch while the handler runs. Batches are
+	// still handled one at a time and in order, but a failed batch's
+	// redelivery comes after the batch gathered meanwhile: only for
+	// handlers whose effects do not depend on order across batches, such
+	// as a recorder keyed by event id. Unused by NewConsumer.
+	Overlap bool
 }
 
 // Validate reports the first setting that cannot work.
@@ -485,19 +491,37 @@ func (c *Consumer) handleOne(ctx context.Context, m jetstream.Msg, handler Handl
 // says how many follow. With EarlyFlush, a batch is handed over once the
 // stream falls quiet, so the end of a burst is handled when it arrives.
 func (c *Consumer) consumeBatches(runCtx, handlerCtx context.Context, handler BatchHandler) error {
+	handle := func(msgs []jetstream.Msg) { c.handleBatch(handlerCtx, msgs, handler) }
+	if c.cfg.Overlap {
+		// One goroutine handles the batches in order while the next one is
+		// gathered; handing over blocks while it is busy.
+		batches := make(chan []jetstream.Msg)
+		handled := make(chan struct{})
+		go func() {
+			defer close(handled)
+			for msgs := range batches {
+				c.handleBatch(handlerCtx, msgs, handler)
+			}
+		}()
+		defer func() {
+			close(batches)
+			<-handled
+		}()
+		handle = func(msgs []jetstream.Msg) { batches <- msgs }
+	}
 	g := &gatherer{c: c}
 	for runCtx.Err() == nil {
 		if err := g.fetch(runCtx); err != nil {
-			g.flush(handlerCtx, handler)
+			g.flush(handle)
 			return err
 		}
 		if g.ready() {
-			g.flush(handlerCtx, handler)
+			g.flush(handle)
 		}
 	}
 	// Messages already delivered are handled rather than left to redeliver
 	// after AckWait: gathering lasts at most MaxWait.
-	g.flush(handlerCtx, handler)
+	g.flush(handle)
 	return nil
 }
 
@@ -606,11 +630,11 @@ func (g *gatherer) ready() bool {
 	return n >= g.c.cfg.Batch || timeUp || g.quiet || g.failed
 }
 
-func (g *gatherer) flush(ctx context.Context, handler BatchHandler) {
+func (g *gatherer) flush(handle func([]jetstream.Msg)) {
 	if len(g.msgs) == 0 {
 		return
 	}
-	g.c.handleBatch(ctx, g.msgs, handler)
+	handle(g.msgs)
 	g.msgs = make([]jetstream.Msg, 0, g.c.cfg.Batch)
 	g.quiet, g.failed = false, false
 }

@@ -64,6 +64,8 @@ func New(ctx context.Context, b *bus.Bus, tables *chstore.Tables, cfg Config, lo
 		Batch:          cfg.Batch,
 		MaxWait:        cfg.MaxWait,
 		EarlyFlush:     cfg.EarlyFlush,
+		// Rows are keyed by event id, so a retried batch may land after a later one.
+		Overlap: true,
 	}, h.handle, log)
 }
 
