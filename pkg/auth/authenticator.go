@@ -4,22 +4,52 @@ import (
 	"context"
 	"errors"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/supercomp/supercomp/pkg/bus"
 	"github.com/supercomp/supercomp/pkg/fault"
 )
 
+// KeyUseResolution is how often one process records a key's use: last_used_at is approximate
+// so that authentication costs a write only once in this long per key.
+const KeyUseResolution = 5 * time.Minute
+
 // Authenticator turns a presented credential (API key or token) into a principal.
 type Authenticator struct {
 	store  *Store
 	tokens *Tokens
 	now    func() time.Time
+
+	mu       sync.Mutex
+	recorded map[string]time.Time // key id -> last use this process recorded
 }
 
 // NewAuthenticator authenticates against store, verifying tokens with tokens' keyring.
 func NewAuthenticator(store *Store, tokens *Tokens) *Authenticator {
-	return &Authenticator{store: store, tokens: tokens, now: time.Now}
+	return &Authenticator{store: store, tokens: tokens, now: time.Now, recorded: map[string]time.Time{}}
+}
+
+// noteUse records a successful authentication by key id, at most once per KeyUseResolution.
+// A failed write is not the caller's problem: the call is authenticated either way, and the
+// next use past the resolution tries again.
+func (a *Authenticator) noteUse(ctx context.Context, id string) {
+	now := a.now()
+	a.mu.Lock()
+	last, ok := a.recorded[id]
+	due := !ok || now.Sub(last) >= KeyUseResolution
+	if due {
+		a.recorded[id] = now
+	}
+	a.mu.Unlock()
+	if !due {
+		return
+	}
+	if err := a.store.RecordKeyUse(ctx, id, now); err != nil {
+		a.mu.Lock()
+		delete(a.recorded, id)
+		a.mu.Unlock()
+	}
 }
 
 // Store is the credential store.
@@ -56,6 +86,7 @@ func (a *Authenticator) authenticateKey(ctx context.Context, presented string) (
 	if err := a.checkActive(k, "api key"); err != nil {
 		return nil, err
 	}
+	a.noteUse(ctx, k.ID)
 	return k.Principal(CredentialAPIKey), nil
 }
 
@@ -77,6 +108,7 @@ func (a *Authenticator) authenticateToken(ctx context.Context, raw string) (*Pri
 	if RoleName(k.Role) != c.Role {
 		return nil, fault.Unauthenticated("token role %q no longer matches its api key", c.Role)
 	}
+	a.noteUse(ctx, k.ID)
 	p := k.Principal(CredentialToken)
 	if exp := c.ExpiresAt.Time; p.ExpiresAt.IsZero() || exp.Before(p.ExpiresAt) {
 		p.ExpiresAt = exp

@@ -69,6 +69,9 @@ type KeyRecord struct {
 	RevokedAt time.Time     `json:"revoked_at,omitzero"`
 	// Revision is the key-value revision the record was read at (not stored).
 	Revision uint64 `json:"-"`
+	// LastUsedAt is when the key last authenticated, to within KeyUseResolution; only
+	// Store.Keys fills it (it is stored apart from the key).
+	LastUsedAt time.Time `json:"-"`
 }
 
 // ActorRecord is an Actor as stored.
@@ -117,6 +120,9 @@ func (k *KeyRecord) Proto() *authv1.ApiKey {
 	}
 	if !k.RevokedAt.IsZero() {
 		out.RevokedAt = timestamppb.New(k.RevokedAt)
+	}
+	if !k.LastUsedAt.IsZero() {
+		out.LastUsedAt = timestamppb.New(k.LastUsedAt)
 	}
 	return out
 }

@@ -22,6 +22,9 @@ const Bucket = "sc_auth"
 // Key names inside Bucket.
 const (
 	apiKeyPrefix = "apikey."
+	// keyUsePrefix keys hold each API key's last use, apart from the key so the key's
+	// revision (which admins check when changing grants) does not move on every call.
+	keyUsePrefix = "apikey_used."
 	teamPrefix   = "team."
 	keyringKey   = "signing.keyring"
 )
@@ -104,6 +107,9 @@ func (s *Store) Keys(ctx context.Context) ([]*KeyRecord, error) {
 		if err != nil {
 			return nil, err
 		}
+		if k.LastUsedAt, err = s.keyUse(ctx, k.ID); err != nil {
+			return nil, err
+		}
 		out = append(out, k)
 	}
 	slices.SortFunc(out, func(a, b *KeyRecord) int {
@@ -113,6 +119,30 @@ func (s *Store) Keys(ctx context.Context) ([]*KeyRecord, error) {
 		return strings.Compare(a.ID, b.ID)
 	})
 	return out, nil
+}
+
+// RecordKeyUse stores at as the last time key id authenticated.
+func (s *Store) RecordKeyUse(ctx context.Context, id string, at time.Time) error {
+	if _, err := s.kv.Put(ctx, keyUsePrefix+id, []byte(at.UTC().Format(time.RFC3339Nano))); err != nil {
+		return fmt.Errorf("record use of api key %s: %w", id, err)
+	}
+	return nil
+}
+
+// keyUse is when key id last authenticated, zero if never recorded.
+func (s *Store) keyUse(ctx context.Context, id string) (time.Time, error) {
+	e, err := s.kv.Get(ctx, keyUsePrefix+id)
+	if errors.Is(err, jetstream.ErrKeyNotFound) {
+		return time.Time{}, nil
+	}
+	if err != nil {
+		return time.Time{}, fmt.Errorf("read use of api key %s: %w", id, err)
+	}
+	at, err := time.Parse(time.RFC3339Nano, string(e.Value()))
+	if err != nil {
+		return time.Time{}, fmt.Errorf("decode use of api key %s: %w", id, err)
+	}
+	return at, nil
 }
 
 // TeamRecord is a team as stored.

@@ -70,6 +70,20 @@ type ConsumerConfig struct {
 	// MaxWait is how long a batch consumer waits to fill a batch before it
 	// hands over what it has (default 1s). Unused by NewConsumer.
 	MaxWait time.Duration
+	// EarlyFlush, when positive, hands a batch of at least this many
+	// messages to the handler as soon as the server has nothing more
+	// pending and nothing arrives for a moment (50ms), instead of waiting
+	// out MaxWait: the end of a bulk import is handled when it arrives,
+	// while a trickle or a steady flow still gathers for MaxWait or a full
+	// Batch (so a recorder's inserts stay few and large). Unused by
+	// NewConsumer.
+	EarlyFlush int
+	// Overlap gathers the next batch while the handler runs. Batches are
+	// still handled one at a time and in order, but a failed batch's
+	// redelivery comes after the batch gathered meanwhile: only for
+	// handlers whose effects do not depend on order across batches, such
+	// as a recorder keyed by event id. Unused by NewConsumer.
+	Overlap bool
 }
 
 // Validate reports the first setting that cannot work.
@@ -87,8 +101,8 @@ func (c ConsumerConfig) Validate() error {
 		return fmt.Errorf("consumer %s: ack wait and max wait must not be negative", c.Durable)
 	case c.MaxAckPending < -1:
 		return fmt.Errorf("consumer %s max ack pending %d: must be -1 or positive", c.Durable, c.MaxAckPending)
-	case c.Batch < 0:
-		return fmt.Errorf("consumer %s batch %d: must not be negative", c.Durable, c.Batch)
+	case c.Batch < 0 || c.EarlyFlush < 0:
+		return fmt.Errorf("consumer %s batch %d, early flush %d: must not be negative", c.Durable, c.Batch, c.EarlyFlush)
 	}
 	for _, d := range c.BackOff {
 		if d <= 0 {
@@ -470,44 +484,159 @@ func (c *Consumer) handleOne(ctx context.Context, m jetstream.Msg, handler Handl
 	c.settle(ctx, m, meta, err)
 }
 
+// consumeBatches gathers batches over as many fetches as it takes. A fetch
+// asks for only what the server said is pending (NumPending of the last
+// message), so it completes at once instead of waiting MaxWait for a batch
+// that cannot fill; an idle consumer asks for one message, whose metadata
+// says how many follow. With EarlyFlush, a batch is handed over once the
+// stream falls quiet, so the end of a burst is handled when it arrives.
 func (c *Consumer) consumeBatches(runCtx, handlerCtx context.Context, handler BatchHandler) error {
+	handle := func(msgs []jetstream.Msg) { c.handleBatch(handlerCtx, msgs, handler) }
+	if c.cfg.Overlap {
+		// One goroutine handles the batches in order while the next one is
+		// gathered; handing over blocks while it is busy.
+		batches := make(chan []jetstream.Msg)
+		handled := make(chan struct{})
+		go func() {
+			defer close(handled)
+			for msgs := range batches {
+				c.handleBatch(handlerCtx, msgs, handler)
+			}
+		}()
+		defer func() {
+			close(batches)
+			<-handled
+		}()
+		handle = func(msgs []jetstream.Msg) { batches <- msgs }
+	}
+	g := &gatherer{c: c}
 	for runCtx.Err() == nil {
-		fetchOpts := []jetstream.FetchOpt{jetstream.FetchMaxWait(c.cfg.MaxWait)}
-		if c.group != "" {
-			fetchOpts = append(fetchOpts, jetstream.FetchPriorityGroup(c.group))
+		if err := g.fetch(runCtx); err != nil {
+			g.flush(handle)
+			return err
 		}
-		batch, err := c.cons.Fetch(c.cfg.Batch, fetchOpts...)
-		if err != nil {
-			if c.bus.nc.IsClosed() {
-				return fmt.Errorf("consume %s: %w", c.cfg.Durable, err)
-			}
-			c.log.Warn("fetch failed", zap.Error(err))
-			sleep(runCtx, c.cfg.MaxWait)
-			continue
-		}
-		// A fetch already sent is finished and handled even when Stop
-		// arrives meanwhile: it lasts at most MaxWait.
-		msgs := make([]jetstream.Msg, 0, c.cfg.Batch)
-		for m := range batch.Messages() {
-			msgs = append(msgs, m)
-		}
-		if err := batch.Error(); err != nil && !errors.Is(err, jetstream.ErrNoMessages) {
-			switch {
-			case errors.Is(err, jetstream.ErrConsumerDeleted) || c.bus.nc.IsClosed():
-				return fmt.Errorf("consume %s: %w", c.cfg.Durable, err)
-			case errors.Is(err, jetstream.ErrPinIDMismatch):
-				// Another instance holds the partition now; the client
-				// forgot its pin and the next fetch waits its turn.
-				c.log.Info("partition pinned to another instance")
-			default:
-				c.log.Warn("fetch interrupted", zap.Error(err), zap.Int("received", len(msgs)))
-			}
-		}
-		if len(msgs) > 0 {
-			c.handleBatch(handlerCtx, msgs, handler)
+		if g.ready() {
+			g.flush(handle)
 		}
 	}
+	// Messages already delivered are handled rather than left to redeliver
+	// after AckWait: gathering lasts at most MaxWait.
+	g.flush(handle)
 	return nil
+}
+
+// gatherer accumulates one batch of a batch consumer.
+type gatherer struct {
+	c       *Consumer
+	msgs    []jetstream.Msg
+	started time.Time // when the first message of the batch arrived
+	pending uint64    // messages the server still had for us after the last one
+	quiet   bool      // nothing arrived within quietPeriod with nothing pending
+	failed  bool      // the last fetch failed: hand over what there is
+}
+
+const (
+	// minFetchWait is the shortest wait worth a pull request; a batch
+	// closer than this to MaxWait is handed over instead.
+	minFetchWait = 5 * time.Millisecond
+	// idleFetchWait bounds an idle consumer's pull request, whatever
+	// MaxWait: it is also how long Stop may wait for that request.
+	idleFetchWait = time.Second
+	// quietPeriod is how long a stream with nothing pending must stay
+	// silent before an EarlyFlush batch is handed over: short enough to
+	// end a burst promptly, long enough that a steady flow still fills
+	// whole batches instead of one insert per few messages.
+	quietPeriod = 50 * time.Millisecond
+)
+
+func (g *gatherer) fetch(runCtx context.Context) error {
+	c := g.c
+	n := len(g.msgs)
+	want, wait := c.cfg.Batch-n, c.cfg.MaxWait
+	switch {
+	case n == 0 && g.pending == 0:
+		want, wait = 1, min(wait, idleFetchWait)
+	case g.pending > 0:
+		want = int(min(uint64(want), g.pending))
+	}
+	lingering := false
+	if n > 0 {
+		wait = time.Until(g.started.Add(c.cfg.MaxWait))
+		if g.pending == 0 && c.cfg.EarlyFlush > 0 && n >= c.cfg.EarlyFlush && wait > quietPeriod {
+			wait, lingering = quietPeriod, true
+		}
+		if wait < minFetchWait {
+			return nil // ready: the batch's time is up
+		}
+	}
+	fetchOpts := []jetstream.FetchOpt{jetstream.FetchMaxWait(wait)}
+	if c.group != "" {
+		fetchOpts = append(fetchOpts, jetstream.FetchPriorityGroup(c.group))
+	}
+	g.quiet, g.failed = false, false
+	batch, err := c.cons.Fetch(want, fetchOpts...)
+	if err != nil {
+		if c.bus.nc.IsClosed() {
+			return fmt.Errorf("consume %s: %w", c.cfg.Durable, err)
+		}
+		c.log.Warn("fetch failed", zap.Error(err))
+		g.pending, g.failed = 0, true
+		if n == 0 {
+			sleep(runCtx, c.cfg.MaxWait)
+		}
+		return nil
+	}
+	// A fetch already sent is finished even when Stop arrives meanwhile: it
+	// lasts at most MaxWait.
+	got := 0
+	for m := range batch.Messages() {
+		if len(g.msgs) == 0 {
+			g.started = time.Now()
+		}
+		g.msgs = append(g.msgs, m)
+		got++
+		if meta, err := m.Metadata(); err == nil {
+			g.pending = meta.NumPending
+		}
+	}
+	if got == 0 {
+		g.pending = 0
+		g.quiet = lingering
+	}
+	if err := batch.Error(); err != nil && !errors.Is(err, jetstream.ErrNoMessages) {
+		switch {
+		case errors.Is(err, jetstream.ErrConsumerDeleted) || c.bus.nc.IsClosed():
+			return fmt.Errorf("consume %s: %w", c.cfg.Durable, err)
+		case errors.Is(err, jetstream.ErrPinIDMismatch):
+			// Another instance holds the partition now; the client
+			// forgot its pin and the next fetch waits its turn.
+			c.log.Info("partition pinned to another instance")
+		default:
+			c.log.Warn("fetch interrupted", zap.Error(err), zap.Int("received", got))
+		}
+		g.failed = true
+	}
+	return nil
+}
+
+// ready says whether the batch is handed over now: full, out of time,
+// quiet (EarlyFlush), or after a failed fetch.
+func (g *gatherer) ready() bool {
+	n := len(g.msgs)
+	if n == 0 {
+		return false
+	}
+	timeUp := time.Since(g.started) >= g.c.cfg.MaxWait-minFetchWait
+	return n >= g.c.cfg.Batch || timeUp || g.quiet || g.failed
+}
+
+func (g *gatherer) flush(handle func([]jetstream.Msg)) {
+	if len(g.msgs) == 0 {
+		return
+	}
+	handle(g.msgs)
+	g.msgs = make([]jetstream.Msg, 0, g.c.cfg.Batch)
+	g.quiet, g.failed = false, false
 }
 
 func (c *Consumer) handleBatch(ctx context.Context, fetched []jetstream.Msg, handler BatchHandler) {

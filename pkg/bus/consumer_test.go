@@ -476,3 +476,147 @@ func TestStopHandsBackPulledMessages(t *testing.T) {
 		t.Errorf("first instance handled %d messages after Stop, want only the in-flight one", firstCalls.Load())
 	}
 }
+
+// A burst is handed over when its last message arrives, not when MaxWait
+// runs out: with a minute's MaxWait, only EarlyFlush can finish in time.
+func TestBatchConsumerEarlyFlushEndsABurst(t *testing.T) {
+	b, _ := bustest.New(t)
+	ctx := testContext(t)
+	const n = 1500
+	publishN(t, b, n, "set")
+
+	var mu sync.Mutex
+	var sizes []int
+	c, err := b.NewBatchConsumer(ctx, bus.ConsumerConfig{
+		Stream: bus.StreamTraining, Durable: "recorder", Batch: 1000, MaxWait: time.Minute, EarlyFlush: 100, MaxDeliver: -1,
+	}, func(_ context.Context, msgs []jetstream.Msg) error {
+		mu.Lock()
+		defer mu.Unlock()
+		sizes = append(sizes, len(msgs))
+		return nil
+	}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	startConsumer(t, c)
+	eventually(t, "the whole burst before MaxWait", func() bool {
+		mu.Lock()
+		defer mu.Unlock()
+		total := 0
+		for _, s := range sizes {
+			total += s
+		}
+		return total == n
+	})
+	mu.Lock()
+	defer mu.Unlock()
+	if sizes[0] != 1000 {
+		t.Errorf("batch sizes %v: the first batch should be full (1000)", sizes)
+	}
+}
+
+// A trickle smaller than EarlyFlush still gathers for MaxWait, so a recorder
+// does not insert message by message.
+func TestBatchConsumerTrickleGathersUntilMaxWait(t *testing.T) {
+	b, _ := bustest.New(t)
+	ctx := testContext(t)
+
+	var mu sync.Mutex
+	var sizes []int
+	c, err := b.NewBatchConsumer(ctx, bus.ConsumerConfig{
+		Stream: bus.StreamTraining, Durable: "recorder", Batch: 1000, MaxWait: 3 * time.Second, EarlyFlush: 100, MaxDeliver: -1,
+	}, func(_ context.Context, msgs []jetstream.Msg) error {
+		mu.Lock()
+		defer mu.Unlock()
+		sizes = append(sizes, len(msgs))
+		return nil
+	}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	startConsumer(t, c)
+	for i := 0; i < 5; i++ {
+		subject := bus.Subject(bus.StreamTraining, "t1", "a1", "set")
+		if _, err := b.Publish(ctx, subject, fmt.Sprintf("trickle-%d", i), []byte("x"), nil); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	eventually(t, "the gathered trickle", func() bool {
+		mu.Lock()
+		defer mu.Unlock()
+		return len(sizes) > 0
+	})
+	mu.Lock()
+	defer mu.Unlock()
+	if len(sizes) != 1 || sizes[0] != 5 {
+		t.Errorf("batch sizes %v: want the 5 messages in one batch", sizes)
+	}
+}
+
+// With Overlap the next batch is gathered while the handler runs, and
+// handlers still run one at a time, in order.
+func TestBatchConsumerOverlapGathersWhileHandling(t *testing.T) {
+	b, _ := bustest.New(t)
+	ctx := testContext(t)
+	const n = 300
+	publishN(t, b, n, "set")
+
+	var c *bus.Consumer
+	var mu sync.Mutex
+	var order []string
+	running, calls := 0, 0
+	c, err := b.NewBatchConsumer(ctx, bus.ConsumerConfig{
+		Stream: bus.StreamTraining, Durable: "recorder", Batch: 100, MaxWait: 200 * time.Millisecond, MaxDeliver: -1, Overlap: true,
+	}, func(_ context.Context, msgs []jetstream.Msg) error {
+		mu.Lock()
+		running++
+		calls++
+		first, concurrent := calls == 1, running > 1
+		for _, m := range msgs {
+			order = append(order, string(m.Data()))
+		}
+		mu.Unlock()
+		defer func() {
+			mu.Lock()
+			running--
+			mu.Unlock()
+		}()
+		if concurrent {
+			t.Error("two batches handled at once")
+		}
+		if first {
+			// The second batch is delivered while this one is still in hand.
+			// (t.Error, not eventually: a Fatal off the test goroutine
+			// would hang the consumer instead of failing.)
+			deadline := time.Now().Add(10 * time.Second)
+			for {
+				if info, err := c.Info(ctx); err == nil && info.NumAckPending >= 200 {
+					break
+				}
+				if time.Now().After(deadline) {
+					t.Error("the next batch was not gathered while the first was handled")
+					break
+				}
+				time.Sleep(10 * time.Millisecond)
+			}
+		}
+		return nil
+	}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	startConsumer(t, c)
+	eventually(t, "every message", func() bool {
+		mu.Lock()
+		defer mu.Unlock()
+		return len(order) == n
+	})
+	mu.Lock()
+	defer mu.Unlock()
+	for i, p := range order {
+		if want := fmt.Sprintf("payload %d", i); p != want {
+			t.Fatalf("message %d is %q, want %q: batches out of order", i, p, want)
+		}
+	}
+}

@@ -56,19 +56,36 @@ func (b *Bus) Publish(ctx context.Context, subject, msgID string, data []byte, h
 // the failed ones (ids make that safe). Order within the stream follows
 // msgs order unless the client had to resend after a failure.
 func (b *Bus) PublishBatch(ctx context.Context, msgs []OutMsg) ([]PubResult, error) {
-	results := make([]PubResult, len(msgs))
+	return b.SendBatch(ctx, msgs).Wait()
+}
+
+// SentBatch is a batch whose messages are all handed to the connection and
+// whose acks are being collected.
+type SentBatch struct {
+	b         *Bus
+	results   []PubResult
+	collected chan struct{}
+}
+
+// SendBatch is PublishBatch without the wait: it returns once every message
+// is sent (it blocks only while PublishMaxPending acks are outstanding), so
+// a caller can send its next batch while this one's acks are on their way.
+// Batches sent one after another from one goroutine reach the stream in
+// that order. Wait must be called to learn the outcome.
+func (b *Bus) SendBatch(ctx context.Context, msgs []OutMsg) *SentBatch {
+	sent := &SentBatch{b: b, results: make([]PubResult, len(msgs)), collected: make(chan struct{})}
+	results := sent.results
 	type pending struct {
 		index  int
 		future jetstream.PubAckFuture
 	}
 	futures := make(chan pending, cap(b.inflight))
-	collected := make(chan struct{})
 
 	// The collector waits for acks in publish order, which is also roughly
 	// the order they arrive in, and frees a slot per ack so the producer
 	// below can send the next message.
 	go func() {
-		defer close(collected)
+		defer close(sent.collected)
 		for p := range futures {
 			select {
 			case ack := <-p.future.Ok():
@@ -106,12 +123,17 @@ produce:
 		futures <- pending{index: i, future: future}
 	}
 	close(futures)
-	<-collected
+	return sent
+}
 
+// Wait returns once every message of the batch is acknowledged or failed,
+// with the same results and error as PublishBatch.
+func (s *SentBatch) Wait() ([]PubResult, error) {
+	<-s.collected
 	var failed int
 	var first error
-	for _, r := range results {
-		b.metrics.observePublish(r.Ack, r.Err)
+	for _, r := range s.results {
+		s.b.metrics.observePublish(r.Ack, r.Err)
 		if r.Err != nil {
 			if first == nil {
 				first = r.Err
@@ -120,9 +142,9 @@ produce:
 		}
 	}
 	if failed > 0 {
-		return results, fmt.Errorf("publish batch: %d of %d failed: %w", failed, len(msgs), first)
+		return s.results, fmt.Errorf("publish batch: %d of %d failed: %w", failed, len(s.results), first)
 	}
-	return results, nil
+	return s.results, nil
 }
 
 // newMsg copies the caller's header before adding Nats-Msg-Id, because

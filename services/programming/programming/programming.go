@@ -33,6 +33,7 @@ type Service struct {
 	app      *app.Service
 	grpc     *ports.GRPC
 	consumer lifecycle.Component
+	sweep    lifecycle.Component
 }
 
 var _ service.Module = (*Service)(nil)
@@ -59,8 +60,23 @@ func New(deps service.Deps) (*Service, error) {
 	if err != nil {
 		return nil, fmt.Errorf("programming: %w", err)
 	}
-	return &Service{app: a, grpc: &ports.GRPC{App: a}, consumer: consumer}, nil
+	sweep := &lifecycle.Periodic{
+		Label: "deload completion sweep", Period: CompletionSweep,
+		Fn: func(ctx context.Context) error {
+			n, err := a.CompleteEnded(ctx)
+			if n > 0 {
+				log.Info("deload weeks completed", zap.Int("deloads", n))
+			}
+			return err
+		},
+		OnError: func(err error) { log.Warn("deload completion sweep failed; retried next period", zap.Error(err)) },
+	}
+	return &Service{app: a, grpc: &ports.GRPC{App: a}, consumer: consumer, sweep: sweep}, nil
 }
+
+// CompletionSweep is how often deload weeks that are over are closed (DeloadCompleted). A
+// deload ends at midnight, so the event follows its last day by at most this much.
+const CompletionSweep = 10 * time.Minute
 
 // Name implements service.Module.
 func (s *Service) Name() string { return Name }
@@ -75,5 +91,7 @@ func (s *Service) GRPCServices() []string {
 	return []string{programmingv1.ProgrammingService_ServiceDesc.ServiceName}
 }
 
-// Components implements service.Module: the ANALYSIS consumer.
-func (s *Service) Components() []lifecycle.Component { return []lifecycle.Component{s.consumer} }
+// Components implements service.Module: the ANALYSIS consumer and the deload completion sweep.
+func (s *Service) Components() []lifecycle.Component {
+	return []lifecycle.Component{s.consumer, s.sweep}
+}

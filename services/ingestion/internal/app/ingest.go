@@ -23,10 +23,14 @@ import (
 	"github.com/supercomp/supercomp/services/ingestion/internal/domain"
 )
 
-// Publisher publishes events whose ids are set and returns once the stream acknowledged every
-// one; duplicate[i] is true when the stream already held events[i] (JetStream dedupe window).
+// Publisher publishes events whose ids are set. Encode runs ahead, off the publishing path, on
+// many messages at once; Send returns once the messages are on their way, and messages of
+// successive calls reach the stream in call order; wait returns once the stream acknowledged
+// every one, with duplicate[i] true when the stream already held msgs[i] (JetStream dedupe
+// window).
 type Publisher interface {
-	Publish(ctx context.Context, evs []*eventsv1.Event) (duplicate []bool, err error)
+	Encode(ev *eventsv1.Event) (bus.OutMsg, error)
+	Send(ctx context.Context, msgs []bus.OutMsg) (wait func() (duplicate []bool, err error))
 }
 
 // Index tells which events are already recorded, so a resend or re-import after the stream's
@@ -110,9 +114,9 @@ func (in *Ingester) Ingest(ctx context.Context, items []Item, opts Options) ([]R
 // batch is a call's records between prepare and publish.
 type batch struct {
 	results []Result
-	// pending are the indices of the records to publish, in order; evs their events.
+	// pending are the indices of the records to publish, in order; msgs their encoded events.
 	pending []int
-	evs     []*eventsv1.Event
+	msgs    []bus.OutMsg
 }
 
 // prepare validates the items, gives them ids and settles every record it can without the
@@ -182,12 +186,26 @@ func (in *Ingester) prepare(ctx context.Context, items []Item, opts Options) *ba
 		}
 		return b
 	}
-	b.pending = fresh
-	b.evs = make([]*eventsv1.Event, len(fresh))
-	for k, i := range fresh {
+	b.pending = make([]int, 0, len(fresh))
+	b.msgs = make([]bus.OutMsg, 0, len(fresh))
+	recordedAt := timestamppb.New(now)
+	for _, i := range fresh {
 		ev := items[i].Event
-		ev.RecordedAt = timestamppb.New(now)
-		b.evs[k] = ev
+		ev.RecordedAt = recordedAt
+		m, err := in.pub.Encode(ev)
+		if err != nil {
+			// Validation lets nothing unencodable through; should it, the record is
+			// refused rather than the whole call failing.
+			field := items[i].Prefix
+			if field == "" {
+				field = "record"
+			}
+			results[i].Outcome = Rejected
+			results[i].Violations = append(results[i].Violations, fault.FieldViolation{Field: field, Description: err.Error()})
+			continue
+		}
+		b.pending = append(b.pending, i)
+		b.msgs = append(b.msgs, m)
 	}
 	return b
 }
@@ -195,36 +213,44 @@ func (in *Ingester) prepare(ctx context.Context, items []Item, opts Options) *ba
 // publish sends what prepare left in bs, in order and in one batch, and settles those records by
 // the stream's acks.
 func (in *Ingester) publish(ctx context.Context, bs ...*batch) error {
-	var evs []*eventsv1.Event
-	if len(bs) == 1 {
-		evs = bs[0].evs
-	} else {
-		for _, b := range bs {
-			evs = append(evs, b.evs...)
-		}
-	}
-	if len(evs) == 0 {
-		return nil
-	}
-	dups, err := in.pub.Publish(ctx, evs)
-	if err != nil {
-		return fault.Unavailable("publish to %s: %w", bus.StreamTraining, err)
-	}
-	k := 0
-	for _, b := range bs {
-		for _, i := range b.pending {
-			if dups[k] {
-				b.results[i].Outcome = Duplicate
-			} else {
-				b.results[i].Outcome = Accepted
-			}
-			k++
-		}
-	}
-	return nil
+	return in.send(ctx, bs...)()
 }
 
-// normalise fills defaults (set type, lift category), validates the record and sets its id.
+// send starts publishing the batches' fresh events; settle waits for the acks and fills in the
+// outcomes.
+func (in *Ingester) send(ctx context.Context, bs ...*batch) (settle func() error) {
+	var msgs []bus.OutMsg
+	if len(bs) == 1 {
+		msgs = bs[0].msgs
+	} else {
+		for _, b := range bs {
+			msgs = append(msgs, b.msgs...)
+		}
+	}
+	if len(msgs) == 0 {
+		return func() error { return nil }
+	}
+	wait := in.pub.Send(ctx, msgs)
+	return func() error {
+		dups, err := wait()
+		if err != nil {
+			return fault.Unavailable("publish to %s: %w", bus.StreamTraining, err)
+		}
+		k := 0
+		for _, b := range bs {
+			for _, i := range b.pending {
+				if dups[k] {
+					b.results[i].Outcome = Duplicate
+				} else {
+					b.results[i].Outcome = Accepted
+				}
+				k++
+			}
+		}
+		return nil
+	}
+}
+
 func (in *Ingester) normalise(v *fault.Invalid, it Item, now time.Time) string {
 	ev := it.Event
 	field := func(name string) string { return join(it.Prefix, name) }

@@ -10,8 +10,9 @@ import (
 const StreamAhead = 4
 
 // Stream ingests the messages of one client stream (or one import's chunks) as a pipeline:
-// while a message waits for its acks, the next ones are validated and looked up for stored
-// duplicates, so neither the lookup's nor the publish's round trip holds the other up.
+// while a message waits for its acks, the next ones are validated, looked up for stored
+// duplicates and published, so neither the lookup's nor the publish's round trip holds the
+// others up.
 //
 // Publishes stay in submission order, one message at a time, so per-athlete order in the
 // stream is the order the client sent, and an id sent twice across messages is flagged by the
@@ -87,11 +88,19 @@ func (s *Stream) failure() error {
 }
 
 // publishInOrder publishes the prepared messages in submission order. Each publish takes
-// every message already prepared behind the first, up to StreamAhead+1 of them, in one batch:
-// a round trip per message would leave the stream idle while each waits for its acks. After a
-// failure it only drains the queue: nothing later is published or reported.
+// every message already prepared behind the first, up to StreamAhead+1 of them, in one batch,
+// and does not wait for that batch's acks before sending the next: settleInOrder collects them,
+// so the stream is never idle while acks travel back. After a failure it only drains the
+// queue: nothing later is published or reported.
 func (s *Stream) publishInOrder() {
-	defer close(s.done)
+	sent := make(chan sentGroup, StreamAhead)
+	settled := make(chan struct{})
+	go s.settleInOrder(sent, settled)
+	defer func() {
+		close(sent)
+		<-settled
+		close(s.done)
+	}()
 	var next *streamMsg
 	for {
 		m := next
@@ -129,7 +138,25 @@ func (s *Stream) publishInOrder() {
 		for i, g := range group {
 			batches[i] = g.batch
 		}
-		err := s.in.publish(s.ctx, batches...)
+		sent <- sentGroup{msgs: group, settle: s.in.send(s.ctx, batches...)}
+	}
+}
+
+// sentGroup is a published group of messages whose acks are awaited.
+type sentGroup struct {
+	msgs   []*streamMsg
+	settle func() error
+}
+
+// settleInOrder waits for each group's acks in publish order and reports its results; the
+// first failure stops the stream, and later groups are waited for but not reported.
+func (s *Stream) settleInOrder(sent <-chan sentGroup, settled chan<- struct{}) {
+	defer close(settled)
+	for g := range sent {
+		err := g.settle()
+		if s.failure() != nil {
+			continue
+		}
 		if err != nil {
 			s.mu.Lock()
 			s.err = err
@@ -137,8 +164,8 @@ func (s *Stream) publishInOrder() {
 			s.cancel()
 			continue
 		}
-		for _, g := range group {
-			g.report(g.batch.results)
+		for _, m := range g.msgs {
+			m.report(m.batch.results)
 		}
 	}
 }

@@ -168,10 +168,10 @@ func newKeysCmd(opts *options) *cobra.Command {
 					return err
 				}
 				tw := tabwriter.NewWriter(opts.out, 0, 4, 2, ' ', 0)
-				fmt.Fprintln(tw, "KEY ID\tNAME\tROLE\tGRANTS\tCREATED\tEXPIRES\tREVOKED")
+				fmt.Fprintln(tw, "KEY ID\tNAME\tROLE\tGRANTS\tCREATED\tEXPIRES\tREVOKED\tLAST USED")
 				for _, k := range resp.GetKeys() {
-					fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", k.GetKeyId(), k.GetName(), auth.RoleName(k.GetRole()),
-						grantsString(k.GetGrants()), when(k.GetCreatedAt()), when(k.GetExpiresAt()), orDash(k.GetRevokedAt()))
+					fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", k.GetKeyId(), k.GetName(), auth.RoleName(k.GetRole()),
+						grantsString(k.GetGrants()), when(k.GetCreatedAt()), when(k.GetExpiresAt()), orDash(k.GetRevokedAt()), when(k.GetLastUsedAt()))
 				}
 				return tw.Flush()
 			})

@@ -17,7 +17,7 @@ type Table[T proto.Message] interface {
 	// the stored revision is still N; a failed check is fault.FailedPrecondition and changes
 	// nothing. It returns the new revision.
 	Put(ctx context.Context, key string, v T, expected *uint64) (uint64, error)
-	// List returns every record whose key starts with prefix + ".".
+	// List returns every record whose key starts with prefix + "." (every record for "").
 	List(ctx context.Context, prefix string) ([]Versioned[T], error)
 }
 

@@ -1,11 +1,14 @@
 // Package adapters holds the trends' ClickHouse SQL, written once for both backends (ClickHouse
 // 18.16 and chDB) against store.Store with bound parameters only. Every query reads the raw
-// tables with FINAL so replayed events count once; the set series share one grouped scan.
+// tables with FINAL so replayed events count once, except the set cells, which come from a
+// rollup checked against FINAL (SetGroups); the set series share that one read.
 package adapters
 
 import (
+	"cmp"
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -120,36 +123,251 @@ type SetCell struct {
 	RPESum    float64 // sum of 10 - effective RIR over the rated sets
 }
 
-// SetCells reads the filter's sets once, deduplicated by event id (FINAL: a replayed set
-// counts once). The table is ordered by team, athlete and time, so a squad's date range is a
-// narrow primary-key scan; a grouped scan of it costs about what the daily rollup this replaced
-// cost to merge, without the rollup's duplicate problem (migration 0501).
+var epoch = time.Date(1970, 1, 1, 0, 0, 0, 0, time.UTC)
+
+// SetGroup is one athlete's cells of one lift category, exercise and rep count. SetGroups
+// orders groups by athlete, exercise, reps and lift category, so the groups of one athlete,
+// exercise and rep count (what familiar loads compare) are adjacent.
+type SetGroup struct {
+	Athlete  string
+	Lift     string
+	Exercise string
+	Reps     uint32
+	Cells    []SetCell // in no particular order
+}
+
+// SetGroups reads the filter's sets as cells grouped by athlete, lift category, exercise and
+// reps, each set counted once although the recorder may insert one twice (at-least-once).
 //
-// Measured on the 12-week squad benchmark (commits 879bae8, reverted by 908dfd8): computing the
-// RPE-at-familiar-load baselines in SQL (groupArray per athlete, exercise and reps, arrayFilter
-// over the 4-week window, arraySort + index for the median) returned ~7k rows instead of these
-// ~56k cells but made the whole query slower (chDB ~0.9 s vs ~0.6 s, 18.16 ~2.1 s vs ~1.1 s):
-// the lambdas copy each group's arrays once per exposure. Deduplicating with GROUP BY the sort
-// key and argMax instead of FINAL was 3-6x slower on 18.16.
-func (r Repo) SetCells(ctx context.Context, f Filter) ([]SetCell, error) {
+// The cells come from trend_set_cells (migration 0601), the rollup a materialized view keeps,
+// next to a count of each athlete's and day's sets as training_sets FINAL keeps them
+// (finalDayRows). Where the rollup saw as many rows as FINAL keeps, it holds exactly those sets;
+// a day where it saw more (a duplicate, a re-recorded set) or fewer is read from training_sets
+// FINAL instead. Both reads run at once.
+//
+// Measured on the 12-week squad benchmark (2,000 athletes, 51.1M sets, one squad of 100, 16
+// weeks read with the RPE baselines; best of 5, load average ~4): the grouped FINAL read of
+// training_sets took 264-483 ms on ClickHouse 18.16 and 87-155 ms on chDB; the rollup 84-114 ms
+// and 47-63 ms, the day count 62-83 ms and 40-60 ms. So the server gains most (the two run in
+// parallel there); chDB runs them in turn, about as long as the raw read.
+// Computing the RPE-at-familiar-load baselines in SQL (commit 879bae8, reverted by 908dfd8) was
+// slower than doing it in Go: the lambdas copy each group's arrays once per exposure.
+func (r Repo) SetGroups(ctx context.Context, f Filter) ([]SetGroup, error) {
+	var rolled []SetGroup
+	var final map[athleteDay]uint64
+	rollErr := make(chan error, 1)
+	go func() {
+		var err error
+		rolled, err = r.rolledSetGroups(ctx, f)
+		rollErr <- err
+	}()
+	final, err := r.finalDayRows(ctx, f)
+	if err := <-rollErr; err != nil {
+		return nil, err
+	}
+	if err != nil {
+		return nil, err
+	}
+	seen := make(map[athleteDay]uint64, len(final))
+	for _, g := range rolled {
+		for _, c := range g.Cells {
+			seen[athleteDay{c.Athlete, c.Day.Unix()}] += c.Rows
+		}
+	}
+	stale := map[athleteDay]bool{}
+	for k, n := range seen {
+		if final[k] != n {
+			stale[k] = true
+		}
+	}
+	for k := range final {
+		if _, ok := seen[k]; !ok {
+			stale[k] = true
+		}
+	}
+	if len(stale) == 0 {
+		return rolled, nil
+	}
+	// Read the stale days raw: their athletes over the days' span, keeping the stale days only.
+	rf := f
+	rf.Athletes = nil
+	first := true
+	athletes := map[string]bool{}
+	for k := range stale {
+		d := time.Unix(k.day, 0).UTC()
+		if first || d.Before(rf.From) {
+			rf.From = d
+		}
+		if first || d.After(rf.To) {
+			rf.To = d
+		}
+		first = false
+		if !athletes[k.athlete] {
+			athletes[k.athlete] = true
+			rf.Athletes = append(rf.Athletes, k.athlete)
+		}
+	}
+	raw, err := r.RawSetGroups(ctx, rf)
+	if err != nil {
+		return nil, err
+	}
+	return mergeGroups(rolled, raw, stale), nil
+}
+
+// athleteDay is one athlete's day (the day as Unix seconds).
+type athleteDay struct {
+	athlete string
+	day     int64
+}
+
+// mergeGroups returns rolled's cells except the stale days' plus raw's cells of the stale days,
+// grouped and ordered as SetGroups promises.
+func mergeGroups(rolled, raw []SetGroup, stale map[athleteDay]bool) []SetGroup {
+	type key struct {
+		athlete, lift, exercise string
+		reps                    uint32
+	}
+	per := map[key][]SetCell{}
+	total := 0
+	add := func(groups []SetGroup, wantStale bool) {
+		for _, g := range groups {
+			k := key{g.Athlete, g.Lift, g.Exercise, g.Reps}
+			for _, c := range g.Cells {
+				if stale[athleteDay{c.Athlete, c.Day.Unix()}] == wantStale {
+					per[k] = append(per[k], c)
+					total++
+				}
+			}
+		}
+	}
+	add(rolled, false)
+	add(raw, true)
+	keys := make([]key, 0, len(per))
+	for k := range per {
+		keys = append(keys, k)
+	}
+	slices.SortFunc(keys, func(a, b key) int {
+		return cmp.Or(strings.Compare(a.athlete, b.athlete), strings.Compare(a.exercise, b.exercise), cmp.Compare(a.reps, b.reps),
+			strings.Compare(a.lift, b.lift))
+	})
+	cells := make([]SetCell, 0, total)
+	out := make([]SetGroup, 0, len(keys))
+	for _, k := range keys {
+		start := len(cells)
+		cells = append(cells, per[k]...)
+		out = append(out, SetGroup{Athlete: k.athlete, Lift: k.lift, Exercise: k.exercise, Reps: k.reps, Cells: cells[start:len(cells):len(cells)]})
+	}
+	return out
+}
+
+// finalDayRows counts the filter's sets per athlete and day as training_sets FINAL keeps them:
+// FINAL keeps one row per sorting key (team, athlete, occurred_at, event_id), and a set's day is
+// its occurred_at's UTC day (migration 0100), so that count is the distinct (occurred_at,
+// event_id) pairs per athlete and day. Counted with uniqExact over the raw rows it costs a third
+// of a FINAL read on ClickHouse 18.16, whose FINAL merges every column it reads.
+func (r Repo) finalDayRows(ctx context.Context, f Filter) (map[athleteDay]uint64, error) {
 	cond, args := f.where("day", true)
-	const rated = "is_working = 1 AND isNotNull(effective_rir) AND load_kg > 0"
-	q := `SELECT athlete_id, day, lift_category, exercise, reps, load_kg, count(), sum(is_working), sum(is_hard_set),
-    sum(if(is_working = 1, volume_load_kg, 0.)), max(ifNull(e1rm_kg, 0.)),
-    countIf(` + rated + `), sumIf(10 - assumeNotNull(effective_rir), ` + rated + `)
-FROM training_sets FINAL WHERE ` + cond + `
-GROUP BY athlete_id, day, lift_category, exercise, reps, load_kg`
-	var out []SetCell
-	err := query(ctx, r.Store, "set cells", q, args, func(rows store.Rows) error {
-		var c SetCell
-		if err := rows.Scan(&c.Athlete, &c.Day, &c.Lift, &c.Exercise, &c.Reps, &c.LoadKg, &c.Rows, &c.Working, &c.HardSets,
-			&c.VolumeKg, &c.BestE1RM, &c.RatedSets, &c.RPESum); err != nil {
+	q := `SELECT athlete_id, groupArray(d), groupArray(n) FROM (
+    SELECT athlete_id, toFloat64(toUInt16(day)) AS d, toFloat64(uniqExact(occurred_at, event_id)) AS n FROM training_sets
+    WHERE ` + cond + `
+    GROUP BY athlete_id, day)
+GROUP BY athlete_id`
+	out := map[athleteDay]uint64{}
+	err := query(ctx, r.Store, "set rows per day", q, args, func(rows store.Rows) error {
+		var a string
+		var days, ns []float64
+		if err := rows.Scan(&a, &days, &ns); err != nil {
 			return err
 		}
-		out = append(out, c)
+		for i, d := range days {
+			out[athleteDay{a, epoch.AddDate(0, 0, int(d)).Unix()}] = uint64(ns[i])
+		}
 		return nil
 	})
 	return out, err
+}
+
+// cellColumns select a group's cells from a subquery of cells (n, w, h, v, e, rs, rp). Every
+// array is Float64 (days as days since 1970, counts exactly below 2^53): the chDB driver decodes
+// Float64 arrays in one pass but boxes other element types one by one, which cost more than the
+// query.
+const cellColumns = `athlete_id, lift_category, exercise, reps, groupArray(toFloat64(toUInt16(day))), groupArray(load_kg),
+    groupArray(toFloat64(n)), groupArray(toFloat64(w)), groupArray(toFloat64(h)), groupArray(v), groupArray(e),
+    groupArray(toFloat64(rs)), groupArray(rp)`
+
+// cellGroupOrder groups and orders the cells as SetGroup promises.
+const cellGroupOrder = `GROUP BY athlete_id, lift_category, exercise, reps
+ORDER BY athlete_id, exercise, reps, lift_category`
+
+// rolledSetGroups reads the filter's cells from the rollup, as the view counted them.
+func (r Repo) rolledSetGroups(ctx context.Context, f Filter) ([]SetGroup, error) {
+	cond, args := f.where("day", false)
+	q := `SELECT ` + cellColumns + `
+FROM (
+    SELECT athlete_id, day, lift_category, exercise, reps, load_kg, sumMerge(set_rows) AS n, sumMerge(working_sets) AS w,
+        sumMerge(hard_sets) AS h, sumMerge(volume_load_kg) AS v, maxMerge(best_e1rm_kg) AS e, sumMerge(rated_sets) AS rs,
+        sumMerge(rpe_sum) AS rp
+    FROM trend_set_cells WHERE ` + cond + `
+    GROUP BY athlete_id, day, lift_category, exercise, reps, load_kg)
+` + cellGroupOrder
+	return r.cellGroups(ctx, "set cells", q, args)
+}
+
+// RawSetGroups is SetGroups read from training_sets FINAL alone (deduplicated by event id),
+// without the rollup: what the rollup must equal.
+func (r Repo) RawSetGroups(ctx context.Context, f Filter) ([]SetGroup, error) {
+	cond, args := f.where("day", true)
+	const rated = "is_working = 1 AND isNotNull(effective_rir) AND load_kg > 0"
+	q := `SELECT ` + cellColumns + `
+FROM (
+    SELECT athlete_id, day, lift_category, exercise, reps, load_kg, count() AS n, sum(is_working) AS w, sum(is_hard_set) AS h,
+        sum(if(is_working = 1, volume_load_kg, 0.)) AS v, max(ifNull(e1rm_kg, 0.)) AS e,
+        countIf(` + rated + `) AS rs, sumIf(10 - assumeNotNull(effective_rir), ` + rated + `) AS rp
+    FROM training_sets FINAL WHERE ` + cond + `
+    GROUP BY athlete_id, day, lift_category, exercise, reps, load_kg)
+` + cellGroupOrder
+	return r.cellGroups(ctx, "raw set cells", q, args)
+}
+
+// cellGroups runs a query selecting cellColumns.
+func (r Repo) cellGroups(ctx context.Context, what, q string, args []any) ([]SetGroup, error) {
+	type arrays struct {
+		days, loads, volumes, bests, rpes []float64
+		rows, working, hard, rated        []float64
+	}
+	var groups []SetGroup
+	var values []arrays
+	total := 0
+	err := query(ctx, r.Store, what, q, args, func(rows store.Rows) error {
+		var g SetGroup
+		var a arrays
+		if err := rows.Scan(&g.Athlete, &g.Lift, &g.Exercise, &g.Reps, &a.days, &a.loads, &a.rows, &a.working,
+			&a.hard, &a.volumes, &a.bests, &a.rated, &a.rpes); err != nil {
+			return err
+		}
+		groups = append(groups, g)
+		values = append(values, a)
+		total += len(a.days)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	// One allocation of the exact size shared by all groups: growing a slice of these cells
+	// was a third of the query's time at squad size.
+	cells := make([]SetCell, 0, total)
+	for gi := range groups {
+		g, a := &groups[gi], values[gi]
+		start := len(cells)
+		for i := range a.days {
+			cells = append(cells, SetCell{Athlete: g.Athlete, Day: epoch.AddDate(0, 0, int(a.days[i])), Lift: g.Lift,
+				Exercise: g.Exercise, Reps: g.Reps, LoadKg: a.loads[i], Rows: uint64(a.rows[i]), Working: uint64(a.working[i]),
+				HardSets: uint64(a.hard[i]), VolumeKg: a.volumes[i], BestE1RM: a.bests[i], RatedSets: uint64(a.rated[i]),
+				RPESum: a.rpes[i]})
+		}
+		g.Cells = cells[start:len(cells):len(cells)]
+	}
+	return groups, nil
 }
 
 // DailyLoad is one athlete's session load on one day.
@@ -160,20 +378,29 @@ type DailyLoad struct {
 	Rows    uint64
 }
 
-// DailySessionLoad returns the athletes' session load (sRPE x minutes) per day; sessions
-// without sRPE are left out (never invented).
+// DailySessionLoad returns the athletes' session load (sRPE x minutes) per day, ordered by
+// athlete and day; sessions without sRPE are left out (never invented). The days come back as
+// Float64 arrays per athlete, like the set cells (see cellColumns).
 func (r Repo) DailySessionLoad(ctx context.Context, f Filter) ([]DailyLoad, error) {
 	cond, args := f.where("day", true)
-	q := `SELECT athlete_id, day, sum(assumeNotNull(session_load_au)), count()
-FROM training_sessions FINAL WHERE ` + cond + ` AND isNotNull(session_load_au)
-GROUP BY athlete_id, day ORDER BY athlete_id, day`
+	q := `SELECT athlete_id, groupArray(d), groupArray(l), groupArray(n) FROM (
+    SELECT athlete_id, toFloat64(toUInt16(day)) AS d, sum(assumeNotNull(session_load_au)) AS l, toFloat64(count()) AS n
+    FROM training_sessions FINAL WHERE ` + cond + ` AND isNotNull(session_load_au)
+    GROUP BY athlete_id, day)
+GROUP BY athlete_id ORDER BY athlete_id`
 	var out []DailyLoad
 	err := query(ctx, r.Store, "daily session load", q, args, func(rows store.Rows) error {
-		var d DailyLoad
-		if err := rows.Scan(&d.Athlete, &d.Day, &d.LoadAU, &d.Rows); err != nil {
+		var a string
+		var days, loads, ns []float64
+		if err := rows.Scan(&a, &days, &loads, &ns); err != nil {
 			return err
 		}
-		out = append(out, d)
+		start := len(out)
+		for i, d := range days {
+			out = append(out, DailyLoad{Athlete: a, Day: epoch.AddDate(0, 0, int(d)), LoadAU: loads[i], Rows: uint64(ns[i])})
+		}
+		athlete := out[start:]
+		slices.SortFunc(athlete, func(x, y DailyLoad) int { return x.Day.Compare(y.Day) })
 		return nil
 	})
 	return out, err

@@ -4,10 +4,13 @@
 package app
 
 import (
+	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"sort"
+	"sync"
 	"time"
 
 	commonv1 "github.com/supercomp/supercomp/pkg/gen/supercomp/common/v1"
@@ -126,64 +129,150 @@ func (t Trends) TeamTrends(ctx context.Context, q Query) (*trendsv1.GetTeamTrend
 	for _, b := range buckets {
 		resp.Buckets = append(resp.Buckets, domain.DateProto(b))
 	}
-	// The set metrics share one scan; the RPE metric needs its baseline window before the range.
-	sf := f
-	if slices.Contains(q.Metrics, trendsv1.TrendMetric_TREND_METRIC_RPE_AT_FAMILIAR_LOADS) {
-		sf.From = f.From.AddDate(0, 0, -domain.FamiliarWindowDays)
-	}
-	cells, err := t.Repo.SetCells(ctx, sf)
+	in, err := t.read(ctx, f, q.Metrics, g)
 	if err != nil {
 		return nil, err
 	}
-	inRange := cellsFrom(cells, f.From)
-	others, err := t.Repo.Coverage(ctx, f)
-	if err != nil {
-		return nil, err
-	}
-	for _, c := range inRange {
-		others[c.Athlete] += c.Rows
-	}
-	resp.AthletesCovered = uint32(len(others))
-	for _, n := range others {
+	resp.AthletesCovered = uint32(len(in.covered))
+	for _, n := range in.covered {
 		resp.RowsCovered += n
-	}
-	// Session load and ACWR share one read, reaching back for the ACWR's chronic window.
-	var wideLoads []adapters.DailyLoad
-	if slices.Contains(q.Metrics, trendsv1.TrendMetric_TREND_METRIC_SESSION_LOAD) || slices.Contains(q.Metrics, trendsv1.TrendMetric_TREND_METRIC_ACWR) {
-		wf := f
-		wf.From = f.From.AddDate(0, 0, -domain.ACWRLookbackDays)
-		if wideLoads, err = t.Repo.DailySessionLoad(ctx, wf); err != nil {
-			return nil, err
-		}
 	}
 	for _, m := range q.Metrics {
 		var series []*trendsv1.TrendSeries
-		var err error
 		switch m {
 		case trendsv1.TrendMetric_TREND_METRIC_VOLUME_LOAD, trendsv1.TrendMetric_TREND_METRIC_HARD_SETS:
-			series = liftSeries(liftBuckets(inRange, f.Bucket), g, m)
+			series = liftSeries(in.lifts, g, m)
 		case trendsv1.TrendMetric_TREND_METRIC_SESSION_LOAD:
-			series = sessionLoad(wideLoads, f, g)
+			series = sessionLoad(in.wideLoads, f, g)
 		case trendsv1.TrendMetric_TREND_METRIC_ACWR:
-			series, err = t.acwr(ctx, wideLoads, f, g)
+			series = acwr(in.wideLoads, in.firsts, f, g)
 		case trendsv1.TrendMetric_TREND_METRIC_WELLNESS:
-			series, err = t.wellness(ctx, f, g)
+			series = wellness(in.wellness, g)
 		case trendsv1.TrendMetric_TREND_METRIC_E1RM_CHANGE:
-			series = e1rmChange(bestE1RMs(inRange, f.Bucket), g)
+			series = e1rmChange(in.bests, g)
 		case trendsv1.TrendMetric_TREND_METRIC_RPE_AT_FAMILIAR_LOADS:
-			weekly, sets := rpeWeekly(cells, f)
-			series = rpeFamiliar(weekly, sets, g)
+			series = rpeFamiliar(in.rpeWeekly, in.rpeSets, g)
 		case trendsv1.TrendMetric_TREND_METRIC_STATUS_SHARE:
-			series, err = t.statusShare(ctx, f, g)
+			series = statusShare(in.statuses, g)
 		default:
-			err = fmt.Errorf("metric %s is not supported", m)
-		}
-		if err != nil {
-			return nil, err
+			return nil, fmt.Errorf("metric %s is not supported", m)
 		}
 		resp.Series = append(resp.Series, series...)
 	}
 	return resp, nil
+}
+
+// inputs are what one TeamTrends answer is built from: the rows read for it and what the set
+// cells reduce to.
+type inputs struct {
+	covered   map[string]uint64 // stored rows per athlete in the range
+	lifts     []adapters.LiftBucket
+	bests     []domain.BestE1RM
+	rpeWeekly map[time.Time]map[string]float64
+	rpeSets   map[time.Time]uint64
+	wideLoads []adapters.DailyLoad // from ACWRLookbackDays before the range
+	firsts    map[string]time.Time
+	wellness  []adapters.WellnessBucket
+	statuses  []adapters.AthleteStatus
+}
+
+// read runs the queries the metrics need at once: the server answers them in parallel, and on
+// chDB (one session, queries in turn) the set cells are reduced while the next query runs.
+func (t Trends) read(ctx context.Context, f adapters.Filter, metrics []trendsv1.TrendMetric, g grid) (inputs, error) {
+	has := func(m trendsv1.TrendMetric) bool { return slices.Contains(metrics, m) }
+	var in inputs
+	var others map[string]uint64
+	var groups []adapters.SetGroup
+	// The set metrics share one scan; the RPE metric needs its baseline window before the range.
+	sf := f
+	if has(trendsv1.TrendMetric_TREND_METRIC_RPE_AT_FAMILIAR_LOADS) {
+		sf.From = f.From.AddDate(0, 0, -domain.FamiliarWindowDays)
+	}
+	jobs := []func(context.Context) error{
+		func(ctx context.Context) (err error) {
+			if groups, err = t.Repo.SetGroups(ctx, sf); err != nil {
+				return err
+			}
+			bucket := bucketMemo(f.Bucket)
+			in.lifts = liftBuckets(groups, f.From, bucket)
+			in.bests = bestE1RMs(groups, f.From, bucket)
+			if has(trendsv1.TrendMetric_TREND_METRIC_RPE_AT_FAMILIAR_LOADS) {
+				in.rpeWeekly, in.rpeSets = rpeWeekly(groups, f)
+			}
+			return nil
+		},
+		func(ctx context.Context) (err error) { others, err = t.Repo.Coverage(ctx, f); return err },
+	}
+	// Session load and ACWR share one read, reaching back for the ACWR's chronic window.
+	if has(trendsv1.TrendMetric_TREND_METRIC_SESSION_LOAD) || has(trendsv1.TrendMetric_TREND_METRIC_ACWR) {
+		wf := f
+		wf.From = f.From.AddDate(0, 0, -domain.ACWRLookbackDays)
+		jobs = append(jobs, func(ctx context.Context) (err error) {
+			in.wideLoads, err = t.Repo.DailySessionLoad(ctx, wf)
+			return err
+		})
+	}
+	if has(trendsv1.TrendMetric_TREND_METRIC_ACWR) {
+		jobs = append(jobs, func(ctx context.Context) (err error) { in.firsts, err = t.Repo.FirstLoadDays(ctx, f); return err })
+	}
+	if has(trendsv1.TrendMetric_TREND_METRIC_WELLNESS) {
+		jobs = append(jobs, func(ctx context.Context) (err error) { in.wellness, err = t.Repo.Wellness(ctx, f); return err })
+	}
+	if has(trendsv1.TrendMetric_TREND_METRIC_STATUS_SHARE) {
+		jobs = append(jobs, func(ctx context.Context) (err error) { in.statuses, err = t.Repo.Statuses(ctx, f); return err })
+	}
+	if err := parallel(ctx, jobs); err != nil {
+		return in, err
+	}
+	for _, g := range groups {
+		for _, c := range g.Cells {
+			if !c.Day.Before(f.From) {
+				others[c.Athlete] += c.Rows
+			}
+		}
+	}
+	in.covered = others
+	return in, nil
+}
+
+// parallel runs jobs concurrently and returns the first error; the first failure cancels the
+// others' context.
+func parallel(ctx context.Context, jobs []func(context.Context) error) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	errs := make([]error, len(jobs))
+	var wg sync.WaitGroup
+	for i, job := range jobs {
+		wg.Go(func() {
+			if errs[i] = job(ctx); errs[i] != nil {
+				cancel()
+			}
+		})
+	}
+	wg.Wait()
+	// The first error in job order, not a later job's "context canceled" it caused.
+	var first error
+	for _, err := range errs {
+		if err != nil && (first == nil || errors.Is(first, context.Canceled)) {
+			first = err
+		}
+	}
+	return first
+}
+
+// bucketMemo returns domain.BucketStart for b, remembered per day: the cells of a squad's
+// weeks repeat a few hundred days tens of thousands of times.
+func bucketMemo(b domain.Bucketing) func(time.Time) time.Time {
+	memo := map[int64]time.Time{}
+	return func(day time.Time) time.Time {
+		k := day.Unix()
+		if v, ok := memo[k]; ok {
+			return v
+		}
+		v := domain.BucketStart(day, b)
+		memo[k] = v
+		return v
+	}
 }
 
 func bucketEnum(b domain.Bucketing) trendsv1.TrendBucket {
@@ -211,38 +300,33 @@ func intersect(members, list []string) []string {
 	return out
 }
 
-// cellsFrom returns the cells on or after the day (the scan may reach back for RPE baselines).
-func cellsFrom(cells []adapters.SetCell, from time.Time) []adapters.SetCell {
-	out := make([]adapters.SetCell, 0, len(cells))
-	for _, c := range cells {
-		if !c.Day.Before(from) {
-			out = append(out, c)
-		}
-	}
-	return out
-}
-
-// liftBuckets sums the cells per bucket and lift category, ordered by bucket and lift.
-func liftBuckets(cells []adapters.SetCell, b domain.Bucketing) []adapters.LiftBucket {
+// liftBuckets sums the cells on or after from (the cells may reach back for RPE baselines) per
+// bucket and lift category, ordered by bucket and lift.
+func liftBuckets(groups []adapters.SetGroup, from time.Time, bucket func(time.Time) time.Time) []adapters.LiftBucket {
 	type key struct {
 		bucket time.Time
 		lift   string
 	}
 	per := map[key]*adapters.LiftBucket{}
 	working := map[key]map[string]bool{}
-	for _, c := range cells {
-		k := key{domain.BucketStart(c.Day, b), c.Lift}
-		lb := per[k]
-		if lb == nil {
-			lb = &adapters.LiftBucket{Bucket: k.bucket, Lift: k.lift}
-			per[k] = lb
-			working[k] = map[string]bool{}
-		}
-		lb.VolumeKg += c.VolumeKg
-		lb.HardSets += int64(c.HardSets)
-		lb.Rows += int64(c.Rows)
-		if c.Working > 0 {
-			working[k][c.Athlete] = true
+	for _, g := range groups {
+		for _, c := range g.Cells {
+			if c.Day.Before(from) {
+				continue
+			}
+			k := key{bucket(c.Day), c.Lift}
+			lb := per[k]
+			if lb == nil {
+				lb = &adapters.LiftBucket{Bucket: k.bucket, Lift: k.lift}
+				per[k] = lb
+				working[k] = map[string]bool{}
+			}
+			lb.VolumeKg += c.VolumeKg
+			lb.HardSets += int64(c.HardSets)
+			lb.Rows += int64(c.Rows)
+			if c.Working > 0 {
+				working[k][c.Athlete] = true
+			}
 		}
 	}
 	out := make([]adapters.LiftBucket, 0, len(per))
@@ -326,14 +410,11 @@ func sessionLoad(daily []adapters.DailyLoad, f adapters.Filter, g grid) []*trend
 }
 
 // acwrValues returns each athlete's ACWR at the end of every bucket (clipped to the range end),
-// plus the rows that fed them. daily holds the loads from ACWRLookbackDays before f.From.
-func (t Trends) acwrValues(ctx context.Context, daily []adapters.DailyLoad, f adapters.Filter, buckets []time.Time) (map[time.Time][]float64, uint64, error) {
+// plus the rows that fed them. daily holds the loads from ACWRLookbackDays before f.From; first
+// is each athlete's first day with load.
+func acwrValues(daily []adapters.DailyLoad, first map[string]time.Time, f adapters.Filter, buckets []time.Time) (map[time.Time][]float64, uint64) {
 	wf := f
 	wf.From = f.From.AddDate(0, 0, -domain.ACWRLookbackDays)
-	first, err := t.Repo.FirstLoadDays(ctx, f)
-	if err != nil {
-		return nil, 0, err
-	}
 	loads := map[string]map[time.Time]float64{}
 	var rows uint64
 	for _, d := range daily {
@@ -343,28 +424,29 @@ func (t Trends) acwrValues(ctx context.Context, daily []adapters.DailyLoad, f ad
 		loads[d.Athlete][domain.Date(d.Day)] += d.LoadAU
 		rows += d.Rows
 	}
-	out := map[time.Time][]float64{}
 	athletes := make([]string, 0, len(loads))
 	for a := range loads {
 		athletes = append(athletes, a)
 	}
 	sort.Strings(athletes)
-	for _, b := range buckets {
-		end := domain.BucketEnd(b, f.Bucket, f.To)
-		for _, a := range athletes {
-			if v, ok := domain.ACWRAt(loads[a], wf.From, first[a], end); ok {
-				out[b] = append(out[b], v)
+	ends := make([]time.Time, len(buckets))
+	for i, b := range buckets {
+		ends[i] = domain.BucketEnd(b, f.Bucket, f.To)
+	}
+	out := map[time.Time][]float64{}
+	for _, a := range athletes {
+		vals, oks := domain.ACWRsAt(loads[a], wf.From, first[a], ends)
+		for i, b := range buckets {
+			if oks[i] {
+				out[b] = append(out[b], vals[i])
 			}
 		}
 	}
-	return out, rows, nil
+	return out, rows
 }
 
-func (t Trends) acwr(ctx context.Context, daily []adapters.DailyLoad, f adapters.Filter, g grid) ([]*trendsv1.TrendSeries, error) {
-	vals, rows, err := t.acwrValues(ctx, daily, f, g.buckets)
-	if err != nil {
-		return nil, err
-	}
+func acwr(daily []adapters.DailyLoad, first map[string]time.Time, f adapters.Filter, g grid) []*trendsv1.TrendSeries {
+	vals, rows := acwrValues(daily, first, f, g.buckets)
 	m := trendsv1.TrendMetric_TREND_METRIC_ACWR
 	var out []*trendsv1.TrendSeries
 	for _, qs := range quantileStats {
@@ -376,14 +458,10 @@ func (t Trends) acwr(ctx context.Context, daily []adapters.DailyLoad, f adapters
 		}
 		out = append(out, s)
 	}
-	return out, nil
+	return out
 }
 
-func (t Trends) wellness(ctx context.Context, f adapters.Filter, g grid) ([]*trendsv1.TrendSeries, error) {
-	wbs, err := t.Repo.Wellness(ctx, f)
-	if err != nil {
-		return nil, err
-	}
+func wellness(wbs []adapters.WellnessBucket, g grid) []*trendsv1.TrendSeries {
 	m := trendsv1.TrendMetric_TREND_METRIC_WELLNESS
 	var out []*trendsv1.TrendSeries
 	for i, it := range wellnessItems {
@@ -396,29 +474,34 @@ func (t Trends) wellness(ctx context.Context, f adapters.Filter, g grid) ([]*tre
 		}
 		out = append(out, s)
 	}
-	return out, nil
+	return out
 }
 
 // bestE1RMs returns each athlete's best e1RM per main lift and bucket (with their working sets
-// of it), ordered by bucket, athlete and lift.
-func bestE1RMs(cells []adapters.SetCell, b domain.Bucketing) []domain.BestE1RM {
+// of it) from the cells on or after from, ordered by bucket, athlete and lift.
+func bestE1RMs(groups []adapters.SetGroup, from time.Time, bucket func(time.Time) time.Time) []domain.BestE1RM {
 	type key struct {
 		athlete, lift string
 		bucket        time.Time
 	}
 	per := map[key]*domain.BestE1RM{}
-	for _, c := range cells {
-		if !slices.Contains(adapters.MainLifts, c.Lift) {
+	for _, g := range groups {
+		if !slices.Contains(adapters.MainLifts, g.Lift) {
 			continue
 		}
-		k := key{c.Athlete, c.Lift, domain.BucketStart(c.Day, b)}
-		x := per[k]
-		if x == nil {
-			x = &domain.BestE1RM{Athlete: k.athlete, Lift: k.lift, Bucket: k.bucket}
-			per[k] = x
+		for _, c := range g.Cells {
+			if c.Day.Before(from) {
+				continue
+			}
+			k := key{c.Athlete, c.Lift, bucket(c.Day)}
+			x := per[k]
+			if x == nil {
+				x = &domain.BestE1RM{Athlete: k.athlete, Lift: k.lift, Bucket: k.bucket}
+				per[k] = x
+			}
+			x.Kg = max(x.Kg, c.BestE1RM)
+			x.Sets += c.Working
 		}
-		x.Kg = max(x.Kg, c.BestE1RM)
-		x.Sets += c.Working
 	}
 	out := make([]domain.BestE1RM, 0, len(per))
 	for _, x := range per {
@@ -474,50 +557,71 @@ func e1rmChange(bests []domain.BestE1RM, g grid) []*trendsv1.TrendSeries {
 	return out
 }
 
-// ratedExposures groups the cells' rated working sets by athlete, exercise, reps, load and day
-// (a cell may split one exposure by lift category), with their mean RPE. An index map and one
-// preallocated slice: this runs over every cell of a squad's weeks.
-func ratedExposures(cells []adapters.SetCell) []domain.RatedExposure {
-	type key struct {
-		athlete, exercise string
-		reps              uint32
-		load              float64
-		day               int64
+// runExposures appends the rated exposures of groups (one athlete, exercise and reps; a lift
+// category each) to out in day and load order: their rated working sets per load and day, with
+// their mean RPE. A cell may split one exposure by lift category; those are merged.
+func runExposures(groups []adapters.SetGroup, out []domain.RatedExposure) []domain.RatedExposure {
+	start := len(out)
+	for _, g := range groups {
+		for _, c := range g.Cells {
+			if c.RatedSets > 0 {
+				out = append(out, domain.RatedExposure{Athlete: c.Athlete, Exercise: c.Exercise, Reps: c.Reps, LoadKg: c.LoadKg, Day: c.Day,
+					MeanRPE: c.RPESum, Sets: c.RatedSets}) // MeanRPE holds the sum until divided below
+			}
+		}
 	}
-	idx := make(map[key]int, len(cells))
-	out := make([]domain.RatedExposure, 0, len(cells))
-	for _, c := range cells {
-		if c.RatedSets == 0 {
+	run := out[start:]
+	slices.SortFunc(run, func(a, b domain.RatedExposure) int {
+		if c := a.Day.Compare(b.Day); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.LoadKg, b.LoadKg)
+	})
+	n := 0
+	for i, e := range run {
+		if n > 0 && run[n-1].Day.Equal(e.Day) && run[n-1].LoadKg == e.LoadKg {
+			run[n-1].MeanRPE += e.MeanRPE
+			run[n-1].Sets += e.Sets
 			continue
 		}
-		k := key{c.Athlete, c.Exercise, c.Reps, c.LoadKg, c.Day.Unix()}
-		i, ok := idx[k]
-		if !ok {
-			i = len(out)
-			idx[k] = i
-			out = append(out, domain.RatedExposure{Athlete: c.Athlete, Exercise: c.Exercise, Reps: c.Reps, LoadKg: c.LoadKg, Day: c.Day})
-		}
-		out[i].MeanRPE += c.RPESum // the sum until divided below
-		out[i].Sets += c.RatedSets
+		run[n] = run[i]
+		n++
 	}
-	for i := range out {
-		out[i].MeanRPE /= float64(out[i].Sets)
+	run = run[:n]
+	for i := range run {
+		run[i].MeanRPE /= float64(run[i].Sets)
 	}
-	return out
+	return out[:start+n]
 }
 
 // rpeWeekly returns, per bucket, each athlete's mean RPE deviation at familiar loads and the
-// sets behind them. cells must reach FamiliarWindowDays before f.From: exposures from that
-// window serve as baselines only.
-func rpeWeekly(cells []adapters.SetCell, f adapters.Filter) (map[time.Time]map[string]float64, map[time.Time]uint64) {
-	exps := ratedExposures(cells)
+// sets behind them. groups (SetGroups' order) must reach FamiliarWindowDays before f.From:
+// exposures from that window serve as baselines only.
+func rpeWeekly(groups []adapters.SetGroup, f adapters.Filter) (map[time.Time]map[string]float64, map[time.Time]uint64) {
+	n := 0
+	for _, g := range groups {
+		n += len(g.Cells)
+	}
+	// At most one deviation per cell: sized once, as growing it cost more than computing it.
+	devs := make([]domain.RPEDeviation, 0, n)
+	var run []domain.RatedExposure
+	for start := 0; start < len(groups); {
+		end := start + 1
+		for end < len(groups) && groups[end].Athlete == groups[start].Athlete && groups[end].Exercise == groups[start].Exercise &&
+			groups[end].Reps == groups[start].Reps {
+			end++
+		}
+		run = runExposures(groups[start:end], run[:0])
+		devs = domain.FamiliarRunDeviations(run, domain.FamiliarWindowDays, domain.FamiliarLoadTolerance, devs)
+		start = end
+	}
 	type acc struct {
 		sum float64
 		n   int
 	}
 	per := map[time.Time]map[string]*acc{}
 	sets := map[time.Time]uint64{}
-	for _, d := range domain.FamiliarLoadDeviations(exps, domain.FamiliarWindowDays, domain.FamiliarLoadTolerance) {
+	for _, d := range devs {
 		if d.Day.Before(f.From) {
 			continue
 		}
@@ -548,11 +652,11 @@ func rpeWeekly(cells []adapters.SetCell, f adapters.Filter) (map[time.Time]map[s
 func (t Trends) rpeWeeklyFor(ctx context.Context, f adapters.Filter) (map[time.Time]map[string]float64, map[time.Time]uint64, error) {
 	wf := f
 	wf.From = f.From.AddDate(0, 0, -domain.FamiliarWindowDays)
-	cells, err := t.Repo.SetCells(ctx, wf)
+	groups, err := t.Repo.SetGroups(ctx, wf)
 	if err != nil {
 		return nil, nil, err
 	}
-	weekly, sets := rpeWeekly(cells, f)
+	weekly, sets := rpeWeekly(groups, f)
 	return weekly, sets, nil
 }
 
@@ -589,11 +693,7 @@ var statuses = []struct {
 	{commonv1.AthleteStatus_ATHLETE_STATUS_DELOAD_RECOMMENDED, "deload recommended"},
 }
 
-func (t Trends) statusShare(ctx context.Context, f adapters.Filter, g grid) ([]*trendsv1.TrendSeries, error) {
-	sts, err := t.Repo.Statuses(ctx, f)
-	if err != nil {
-		return nil, err
-	}
+func statusShare(sts []adapters.AthleteStatus, g grid) []*trendsv1.TrendSeries {
 	type agg struct {
 		total uint64
 		rows  uint64
@@ -620,5 +720,5 @@ func (t Trends) statusShare(ctx context.Context, f adapters.Filter, g grid) ([]*
 		}
 		out = append(out, s)
 	}
-	return out, nil
+	return out
 }

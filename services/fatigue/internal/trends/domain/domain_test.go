@@ -261,3 +261,54 @@ func TestStep(t *testing.T) {
 		t.Errorf("new episode: %+v %v", ep2, opened)
 	}
 }
+
+// ACWRsAt must give exactly ACWRAt's values (same operations in the same order) at every day
+// asked, including days before the history or the window start, with a gap and rest days.
+func TestACWRsAtMatchesACWRAt(t *testing.T) {
+	start := day("2026-01-01")
+	first := day("2026-01-10")
+	daily := map[time.Time]float64{}
+	for i := 9; i < 120; i++ {
+		if i%7 != 3 && (i < 50 || i > 60) { // a weekly rest day and an 11-day gap
+			daily[start.AddDate(0, 0, i)] = float64(300 + 37*(i%5))
+		}
+	}
+	var days []time.Time
+	for i := 0; i < 130; i += 6 {
+		days = append(days, start.AddDate(0, 0, i))
+	}
+	vals, oks := ACWRsAt(daily, start, first, days)
+	some := false
+	for i, d := range days {
+		want, wantOK := ACWRAt(daily, start, first, d)
+		if oks[i] != wantOK || vals[i] != want {
+			t.Errorf("%s: got %v %v, ACWRAt %v %v", d.Format(time.DateOnly), vals[i], oks[i], want, wantOK)
+		}
+		some = some || wantOK
+	}
+	if !some || oks[0] {
+		t.Errorf("want values only once 28 days of history exist: %v", oks)
+	}
+	if _, oks := ACWRsAt(daily, start, time.Time{}, days); oks[len(oks)-1] {
+		t.Error("no history start: no ACWR")
+	}
+}
+
+// One run handed to FamiliarRunDeviations gives what FamiliarLoadDeviations gives for it, and
+// appends to what is already there.
+func TestFamiliarRunDeviations(t *testing.T) {
+	ex := func(d string, load, rpe float64) RatedExposure {
+		return RatedExposure{Athlete: "a", Exercise: "Deadlift", Reps: 3, LoadKg: load, Day: day(d), MeanRPE: rpe, Sets: 1}
+	}
+	run := []RatedExposure{ex("2026-02-01", 150, 7), ex("2026-02-05", 152, 8), ex("2026-02-09", 150, 8.5), ex("2026-02-09", 170, 9)}
+	prior := []RPEDeviation{{Athlete: "z", Delta: 42}}
+	got := FamiliarRunDeviations(run, FamiliarWindowDays, FamiliarLoadTolerance, prior)
+	// 02-05: baseline 7 -> +1; 02-09 at 150: median(7, 8) = 7.5 -> +1; 170 is not familiar.
+	if len(got) != 3 || got[0].Delta != 42 || !near(got[1].Delta, 1) || !near(got[2].Delta, 1) {
+		t.Fatalf("deviations = %+v", got)
+	}
+	all := FamiliarLoadDeviations(run, FamiliarWindowDays, FamiliarLoadTolerance)
+	if len(all) != 2 || all[0] != got[1] || all[1] != got[2] {
+		t.Errorf("FamiliarLoadDeviations = %+v, run = %+v", all, got[1:])
+	}
+}

@@ -1,8 +1,10 @@
 package domain
 
 import (
+	"cmp"
 	"math"
-	"sort"
+	"slices"
+	"strings"
 	"time"
 )
 
@@ -37,59 +39,62 @@ type RPEDeviation struct {
 // the same exercise and reps at a load within tolerance over the previous windowDays days (the
 // same day excluded). Exposures without such a baseline are not familiar and yield nothing.
 func FamiliarLoadDeviations(exposures []RatedExposure, windowDays int, tolerance float64) []RPEDeviation {
-	type key struct {
-		athlete, exercise string
-		reps              uint32
-	}
-	groups := map[key][]RatedExposure{}
-	for _, e := range exposures {
-		k := key{e.Athlete, e.Exercise, e.Reps}
-		groups[k] = append(groups[k], e)
-	}
-	keys := make([]key, 0, len(groups))
-	for k := range groups {
-		keys = append(keys, k)
-	}
-	sort.Slice(keys, func(i, j int) bool {
-		a, b := keys[i], keys[j]
-		if a.athlete != b.athlete {
-			return a.athlete < b.athlete
+	// One sort by athlete, exercise, reps, day and load makes every (athlete, exercise, reps)
+	// group a contiguous, day-ordered run. (The trends hand their runs, already grouped by the
+	// query, to FamiliarRunDeviations directly.)
+	g := slices.Clone(exposures)
+	slices.SortFunc(g, func(a, b RatedExposure) int {
+		if c := strings.Compare(a.Athlete, b.Athlete); c != 0 {
+			return c
 		}
-		if a.exercise != b.exercise {
-			return a.exercise < b.exercise
+		if c := strings.Compare(a.Exercise, b.Exercise); c != 0 {
+			return c
 		}
-		return a.reps < b.reps
+		if c := cmp.Compare(a.Reps, b.Reps); c != 0 {
+			return c
+		}
+		if c := a.Day.Compare(b.Day); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.LoadKg, b.LoadKg)
 	})
-	var out []RPEDeviation
-	for _, k := range keys {
-		g := groups[k]
-		sort.Slice(g, func(i, j int) bool {
-			if !g[i].Day.Equal(g[j].Day) {
-				return g[i].Day.Before(g[j].Day)
+	out := make([]RPEDeviation, 0, len(g))
+	for start := 0; start < len(g); {
+		end := start + 1
+		for end < len(g) && g[end].Athlete == g[start].Athlete && g[end].Exercise == g[start].Exercise && g[end].Reps == g[start].Reps {
+			end++
+		}
+		out = FamiliarRunDeviations(g[start:end], windowDays, tolerance, out)
+		start = end
+	}
+	return out
+}
+
+// FamiliarRunDeviations is FamiliarLoadDeviations for one run of exposures of one athlete,
+// exercise and rep count, already ordered by day and then load; it appends to out.
+func FamiliarRunDeviations(run []RatedExposure, windowDays int, tolerance float64, out []RPEDeviation) []RPEDeviation {
+	var scratch [64]float64
+	base := scratch[:0]
+	for i, e := range run {
+		windowStart := e.Day.AddDate(0, 0, -windowDays)
+		base = base[:0]
+		// run is in day order: walk back from e and stop at the window's start, so a long
+		// history costs the window's exposures per exposure, not all earlier ones.
+		for j := i - 1; j >= 0; j-- {
+			p := &run[j]
+			if p.Day.Before(windowStart) {
+				break
 			}
-			return g[i].LoadKg < g[j].LoadKg
-		})
-		var base []float64
-		for i, e := range g {
-			windowStart := e.Day.AddDate(0, 0, -windowDays)
-			base = base[:0]
-			// g is in day order: walk back from e and stop at the window's start, so a long
-			// history costs the window's exposures per exposure, not all earlier ones.
-			for j := i - 1; j >= 0; j-- {
-				p := g[j]
-				if p.Day.Before(windowStart) {
-					break
-				}
-				if !p.Day.Before(e.Day) {
-					continue
-				}
-				if math.Abs(p.LoadKg-e.LoadKg) <= tolerance*e.LoadKg {
-					base = append(base, p.MeanRPE)
-				}
+			if !p.Day.Before(e.Day) {
+				continue
 			}
-			if m, ok := Median(base); ok {
-				out = append(out, RPEDeviation{Athlete: e.Athlete, Day: e.Day, Delta: e.MeanRPE - m, Sets: e.Sets})
+			if math.Abs(p.LoadKg-e.LoadKg) <= tolerance*e.LoadKg {
+				base = append(base, p.MeanRPE)
 			}
+		}
+		if len(base) > 0 {
+			slices.Sort(base) // base is rebuilt for every exposure, so it may be sorted in place
+			out = append(out, RPEDeviation{Athlete: e.Athlete, Day: e.Day, Delta: e.MeanRPE - quantileSorted(base, 0.5), Sets: e.Sets})
 		}
 	}
 	return out

@@ -48,3 +48,42 @@ func ACWRAt(daily map[time.Time]float64, windowStart, firstDay, day time.Time) (
 	}
 	return acute / chronic, true
 }
+
+// ACWRsAt is ACWRAt(daily, windowStart, firstDay, day) for every one of days (ascending), in
+// one pass over the loads instead of one per day: the same operations in the same order, so
+// the same values.
+func ACWRsAt(daily map[time.Time]float64, windowStart, firstDay time.Time, days []time.Time) ([]float64, []bool) {
+	vals := make([]float64, len(days))
+	oks := make([]bool, len(days))
+	if firstDay.IsZero() || len(days) == 0 {
+		return vals, oks
+	}
+	start := Date(windowStart)
+	if fd := Date(firstDay); fd.After(start) {
+		start = fd
+	}
+	la := 2 / float64(AcuteDays+1)
+	lc := 2 / float64(ChronicDays+1)
+	var acute, chronic float64
+	n := 0
+	d := start
+	for i, day := range days {
+		day = Date(day)
+		for ; !d.After(day); d = d.AddDate(0, 0, 1) {
+			load := daily[d]
+			acute = la*load + (1-la)*acute
+			chronic = lc*load + (1-lc)*chronic
+			n++
+		}
+		if int(day.Sub(Date(firstDay)).Hours()/24)+1 < MinHistoryDays || n == 0 || day.Before(start) {
+			continue
+		}
+		a := acute / (1 - math.Pow(1-la, float64(n)))
+		c := chronic / (1 - math.Pow(1-lc, float64(n)))
+		if c <= 0 {
+			continue
+		}
+		vals[i], oks[i] = a/c, true
+	}
+	return vals, oks
+}

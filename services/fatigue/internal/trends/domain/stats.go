@@ -20,12 +20,17 @@ func Quantile(xs []float64, q float64) (float64, bool) {
 	}
 	s := slices.Clone(xs)
 	slices.Sort(s)
+	return quantileSorted(s, q), true
+}
+
+// quantileSorted is Quantile of an already sorted, non-empty slice (no copy).
+func quantileSorted(s []float64, q float64) float64 {
 	q = min(max(q, 0), 1)
 	pos := q * float64(len(s)-1)
 	lo := int(math.Floor(pos))
 	hi := int(math.Ceil(pos))
 	frac := pos - float64(lo)
-	return s[lo] + (s[hi]-s[lo])*frac, true
+	return s[lo] + (s[hi]-s[lo])*frac
 }
 
 // Median is Quantile(xs, 0.5).

@@ -105,7 +105,9 @@ func ChDBDir() string { return chdbDir }
 
 func migrate(t testing.TB, st store.Store) {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	// Generous: on the benchmark's 51M-row history a migration that backfills a rollup from
+	// training_sets (0601) runs for minutes; on a test's fresh database it takes milliseconds.
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Minute)
 	defer cancel()
 	if err := store.Migrate(ctx, st, store.Migrations, nil); err != nil {
 		t.Fatal(err)

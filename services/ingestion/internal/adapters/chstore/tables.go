@@ -9,6 +9,7 @@ import (
 	"math"
 	"sort"
 	"strconv"
+	"strings"
 	"time"
 
 	"google.golang.org/protobuf/types/known/timestamppb"
@@ -158,10 +159,20 @@ func (t *Tables) storedIn(ctx context.Context, table, team string, s *span, out 
 	if limit <= 0 {
 		limit = defaultSpanLimit
 	}
-	q := "SELECT event_id FROM " + table + " WHERE team_id = ? AND has(?, athlete_id) AND occurred_at >= ? AND occurred_at <= ?"
+	// athlete_id IN (?, ...) rather than has(?, athlete_id): ClickHouse 18.16 prunes the
+	// (team_id, athlete_id, occurred_at) key only for IN, and without it every lookup would
+	// read the team's whole history.
+	q := "SELECT event_id FROM " + table + " WHERE team_id = ? AND athlete_id IN (" +
+		strings.TrimSuffix(strings.Repeat("?, ", len(athletes)), ", ") + ") AND occurred_at >= ? AND occurred_at <= ?"
 	from, to := s.from.Truncate(time.Second), s.to.Truncate(time.Second).Add(time.Second)
+	args := make([]any, 0, len(athletes)+4)
+	args = append(args, team)
+	for _, a := range athletes {
+		args = append(args, a)
+	}
+	args = append(args, from, to)
 	found := map[string]bool{}
-	n, err := t.scanIDs(ctx, q+" LIMIT "+strconv.Itoa(limit+1), found, team, athletes, from, to)
+	n, err := t.scanIDs(ctx, q+" LIMIT "+strconv.Itoa(limit+1), found, args...)
 	if err != nil {
 		return err
 	}
@@ -171,7 +182,7 @@ func (t *Tables) storedIn(ctx context.Context, table, team string, s *span, out 
 			ids = append(ids, id)
 		}
 		found = map[string]bool{}
-		if _, err := t.scanIDs(ctx, q+" AND has(?, event_id)", found, team, athletes, from, to, ids); err != nil {
+		if _, err := t.scanIDs(ctx, q+" AND has(?, event_id)", found, append(args, ids)...); err != nil {
 			return err
 		}
 	}

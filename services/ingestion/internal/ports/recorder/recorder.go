@@ -27,6 +27,10 @@ type Config struct {
 	Batch int
 	// MaxWait is how long a batch waits to fill (default 1s).
 	MaxWait time.Duration
+	// EarlyFlush is the smallest batch inserted as soon as the stream has nothing more pending
+	// (default 100): an import is queryable when its last set arrives, while a trickle of
+	// single sets still makes one insert per MaxWait instead of one per set.
+	EarlyFlush int
 	// BackOff is the wait before retrying a failed insert (default 1s, 2s, 5s, then 10s).
 	BackOff []time.Duration
 }
@@ -37,6 +41,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.MaxWait <= 0 {
 		c.MaxWait = time.Second
+	}
+	if c.EarlyFlush <= 0 {
+		c.EarlyFlush = 100
 	}
 	if len(c.BackOff) == 0 {
 		c.BackOff = []time.Duration{time.Second, 2 * time.Second, 5 * time.Second, 10 * time.Second}
@@ -56,6 +63,9 @@ func New(ctx context.Context, b *bus.Bus, tables *chstore.Tables, cfg Config, lo
 		BackOff:        cfg.BackOff,
 		Batch:          cfg.Batch,
 		MaxWait:        cfg.MaxWait,
+		EarlyFlush:     cfg.EarlyFlush,
+		// Rows are keyed by event id, so a retried batch may land after a later one.
+		Overlap: true,
 	}, h.handle, log)
 }
 

@@ -116,7 +116,11 @@ func (t *Table[T]) Put(ctx context.Context, key string, v T, expected *uint64) (
 
 // List implements app.Table.
 func (t *Table[T]) List(ctx context.Context, prefix string) ([]app.Versioned[T], error) {
-	lister, err := t.kv.ListKeysFiltered(ctx, prefix+".>")
+	filter := prefix + ".>"
+	if prefix == "" {
+		filter = ">"
+	}
+	lister, err := t.kv.ListKeysFiltered(ctx, filter)
 	if err != nil {
 		return nil, fault.Unavailable("list %s %s: %w", t.kv.Bucket(), prefix, err)
 	}

@@ -1,0 +1,123 @@
+package adapters
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/supercomp/supercomp/pkg/store"
+	"github.com/supercomp/supercomp/services/fatigue/internal/trends/domain"
+	"github.com/supercomp/supercomp/services/fatigue/internal/trends/trendstest"
+)
+
+func TestMain(m *testing.M) { os.Exit(trendstest.Main(m)) }
+
+var setCols = []string{"event_id", "team_id", "athlete_id", "occurred_at", "day", "recorded_at", "exercise", "lift_category",
+	"set_type", "load_kg", "reps", "rpe", "effective_rir", "volume_load_kg", "is_working", "is_hard_set", "e1rm_kg"}
+
+// set is a working set at RPE 8 (hard) of athlete on day d, recorded at minute rec past 18:00.
+func set(id, athlete, d string, load float64, rec int) []any {
+	day, err := time.Parse(time.DateOnly, d)
+	if err != nil {
+		panic(err)
+	}
+	at := day.Add(17 * time.Hour)
+	return []any{id, "t1", athlete, at, day, day.Add(18*time.Hour + time.Duration(rec)*time.Minute), "Back Squat", "squat", "working",
+		load, uint32(5), 8.0, 2.0, load * 5, true, true, load + 20}
+}
+
+// cellsOf flattens groups into their cells keyed by athlete, day and load, checking the order
+// SetGroups promises on the way.
+func cellsOf(t *testing.T, groups []SetGroup) map[string]SetCell {
+	t.Helper()
+	out := map[string]SetCell{}
+	for i, g := range groups {
+		if i > 0 && (groups[i-1].Athlete > g.Athlete || groups[i-1].Athlete == g.Athlete && groups[i-1].Exercise > g.Exercise) {
+			t.Errorf("group %d (%s %s) out of order", i, g.Athlete, g.Exercise)
+		}
+		for _, c := range g.Cells {
+			if c.Athlete != g.Athlete || c.Lift != g.Lift || c.Exercise != g.Exercise || c.Reps != g.Reps {
+				t.Errorf("cell %+v in group %s/%s/%s/%d", c, g.Athlete, g.Lift, g.Exercise, g.Reps)
+			}
+			out[fmt.Sprintf("%s %s %g", c.Athlete, c.Day.Format(time.DateOnly), c.LoadKg)] = c
+		}
+	}
+	return out
+}
+
+// The rollup of migration 0601 answers like training_sets FINAL: on clean data from the rollup
+// itself, and after a redelivered set and a re-recorded set (which the view counts twice) by
+// reading those days raw.
+func TestSetGroupsMatchFinal(t *testing.T) {
+	trendstest.Backends(t, func(t *testing.T, st store.Store) {
+		ctx := context.Background()
+		repo := Repo{Store: st}
+		f := Filter{Team: "t1", From: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC), To: time.Date(2026, 1, 31, 0, 0, 0, 0, time.UTC), Bucket: domain.Week}
+		must(t, st.InsertBatch(ctx, "training_sets", setCols, [][]any{
+			set("s1", "a", "2026-01-05", 100, 0), set("s2", "a", "2026-01-05", 100, 0), set("s3", "a", "2026-01-06", 100, 0),
+			set("s4", "b", "2026-01-05", 80, 0), set("s5", "b", "2026-01-07", 80, 0),
+		}))
+		check := func(wantCells, wantRolledRows map[string]uint64) {
+			t.Helper()
+			got, err := repo.SetGroups(ctx, f)
+			must(t, err)
+			raw, err := repo.RawSetGroups(ctx, f)
+			must(t, err)
+			rolled, err := repo.rolledSetGroups(ctx, f)
+			must(t, err)
+			gc, rc, rl := cellsOf(t, got), cellsOf(t, raw), cellsOf(t, rolled)
+			if len(gc) != len(wantCells) || len(rc) != len(wantCells) {
+				t.Fatalf("cells: got %v, raw %v, want %v", gc, rc, wantCells)
+			}
+			for k, n := range wantCells {
+				if gc[k] != rc[k] || gc[k].Rows != n {
+					t.Errorf("%s: got %+v, raw %+v, want %d rows", k, gc[k], rc[k], n)
+				}
+			}
+			for k, n := range wantRolledRows {
+				if rl[k].Rows != n {
+					t.Errorf("rollup %s: %d rows, want %d (the view counts every insert)", k, rl[k].Rows, n)
+				}
+			}
+		}
+		clean := map[string]uint64{"a 2026-01-05 100": 2, "a 2026-01-06 100": 1, "b 2026-01-05 80": 1, "b 2026-01-07 80": 1}
+		check(clean, clean)
+
+		// s1 delivered again: the rollup counts it twice, FINAL once.
+		must(t, st.InsertBatch(ctx, "training_sets", setCols, [][]any{set("s1", "a", "2026-01-05", 100, 0)}))
+		check(clean, map[string]uint64{"a 2026-01-05 100": 3})
+
+		// s5 re-recorded later with a corrected load: FINAL keeps the newer row only, so b's
+		// 01-07 cell moves from 80 kg to 85 kg; the rollup has both.
+		must(t, st.InsertBatch(ctx, "training_sets", setCols, [][]any{set("s5", "b", "2026-01-07", 85, 30)}))
+		fixed := map[string]uint64{"a 2026-01-05 100": 2, "a 2026-01-06 100": 1, "b 2026-01-05 80": 1, "b 2026-01-07 85": 1}
+		check(fixed, map[string]uint64{"b 2026-01-07 80": 1, "b 2026-01-07 85": 1})
+		got, err := repo.SetGroups(ctx, f)
+		must(t, err)
+		if c := cellsOf(t, got)["b 2026-01-07 85"]; c.VolumeKg != 425 || c.BestE1RM != 105 || c.RatedSets != 1 || c.RPESum != 8 {
+			t.Errorf("re-recorded cell = %+v, want the corrected set's values", c)
+		}
+
+		// An athlete filter and an empty group reach both reads.
+		fa := f
+		fa.Athletes = []string{"b"}
+		got, err = repo.SetGroups(ctx, fa)
+		must(t, err)
+		if cs := cellsOf(t, got); len(cs) != 2 || cs["b 2026-01-05 80"].Rows != 1 {
+			t.Errorf("athlete b only: %v", cs)
+		}
+		fa.Athletes = []string{}
+		if got, err = repo.SetGroups(ctx, fa); err != nil || len(got) != 0 {
+			t.Errorf("empty group: %v, %v", got, err)
+		}
+	})
+}
+
+func must(t *testing.T, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+}
