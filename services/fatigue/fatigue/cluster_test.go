@@ -47,9 +47,13 @@ func TestPartitionedInstancesOnACluster(t *testing.T) {
 	t.Run("steady", func(t *testing.T) { runOnCluster(t, steady) })
 	t.Run("failover", func(t *testing.T) { runOnCluster(t, serverLostInstanceStopped) })
 	t.Run("crash", func(t *testing.T) {
-		// Still diverges in about 1 run in 5 (issue 9): one partition's athletes end with
-		// other states and assessments than the reference. Not found yet; suspects are in the
-		// report of the scale-out work.
+		// Still diverges in about 1 run in 5 (issue 9). Traced: the athletes of the partitions
+		// whose consumer leader died in the middle of a large delivery lose those messages
+		// (~150 events each): the next leader knows the delivered sequence but not the pending
+		// entries, moves the ack floor past them, and the work-queue view deletes what lies
+		// below the floor. The same can hit the failover case when the kill lands on a large
+		// delivery. A fix needs a view the server cannot trim that way (limits retention with
+		// the restart point taken from the athletes' snapshots), not yet done.
 		if os.Getenv("SC_FATIGUE_CRASH") != "1" {
 			t.Skip("a crashed instance plus a lost server can still diverge (issue 9); set SC_FATIGUE_CRASH=1 to run")
 		}
