@@ -18,6 +18,7 @@ import (
 	"github.com/supercomp/supercomp/services/fatigue/internal/trends/app"
 	"github.com/supercomp/supercomp/services/fatigue/internal/trends/domain"
 	"github.com/supercomp/supercomp/services/fatigue/internal/trends/ports"
+	"go.uber.org/zap"
 )
 
 // DetectEvery is the period of the periodic team-trend check.
@@ -63,7 +64,8 @@ func New(deps service.Deps) (*Trends, error) {
 		return nil, fmt.Errorf("trends: %w", err)
 	}
 	t.components = append(t.components, assessed, profiles,
-		&ports.Ticker{Label: "trends detector", Period: DetectEvery, Fn: ports.PeriodicDetection(det), Log: log})
+		&lifecycle.Periodic{Label: "trends detector", Period: DetectEvery, Fn: ports.PeriodicDetection(det),
+			OnError: func(err error) { log.Warn("periodic team trend detection failed; retried next period", zap.Error(err)) }})
 	return t, nil
 }
 

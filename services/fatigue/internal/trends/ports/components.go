@@ -3,7 +3,6 @@ package ports
 import (
 	"context"
 	"sort"
-	"sync"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
@@ -72,71 +71,6 @@ func sortedKeys(m map[string]bool) []string {
 	}
 	sort.Strings(out)
 	return out
-}
-
-// Ticker runs fn every period until stopped (a lifecycle component). Failures are logged and
-// retried at the next tick: the job is an idempotent pass.
-type Ticker struct {
-	Label  string
-	Period time.Duration
-	Fn     func(ctx context.Context) error
-	Log    *zap.Logger
-
-	once sync.Once
-	stop chan struct{}
-	done chan struct{}
-}
-
-func (t *Ticker) init() {
-	t.once.Do(func() { t.stop, t.done = make(chan struct{}), make(chan struct{}) })
-}
-
-// Name implements lifecycle.Component.
-func (t *Ticker) Name() string { return t.Label }
-
-// Start implements lifecycle.Component.
-func (t *Ticker) Start(ctx context.Context) error {
-	t.init()
-	defer close(t.done)
-	runCtx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	go func() {
-		select {
-		case <-t.stop:
-			cancel()
-		case <-runCtx.Done():
-		}
-	}()
-	tick := time.NewTicker(t.Period)
-	defer tick.Stop()
-	for {
-		if err := t.Fn(runCtx); err != nil && runCtx.Err() == nil {
-			t.Log.Warn("periodic job failed", zap.String("job", t.Label), zap.Error(err))
-		}
-		select {
-		case <-runCtx.Done():
-			return nil
-		case <-tick.C:
-		}
-	}
-}
-
-// Stop implements lifecycle.Component.
-func (t *Ticker) Stop(ctx context.Context) error {
-	t.init()
-	select {
-	case <-t.stop:
-	default:
-		close(t.stop)
-	}
-	select {
-	case <-t.done:
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-time.After(50 * time.Millisecond):
-		// Start was never called.
-	}
-	return nil
 }
 
 // PeriodicDetection returns the periodic detection job: every team with assessments in the
