@@ -262,8 +262,8 @@ func TestStep(t *testing.T) {
 	}
 }
 
-// ACWRsAt must give exactly ACWRAt's values (same operations in the same order) at every day
-// asked, including days before the history or the window start, with a gap and rest days.
+// One pass over many days must give exactly what a pass per day gives (ACWRAt is the one-day
+// case), including days before the history or the window start, with a gap and rest days.
 func TestACWRsAtMatchesACWRAt(t *testing.T) {
 	start := day("2026-01-01")
 	first := day("2026-01-10")

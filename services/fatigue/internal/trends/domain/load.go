@@ -20,38 +20,12 @@ const (
 // daily maps days (UTC midnight) to load; firstDay is the athlete's first day of history.
 // ok is false with less than MinHistoryDays of history or a zero chronic load.
 func ACWRAt(daily map[time.Time]float64, windowStart, firstDay, day time.Time) (float64, bool) {
-	day = Date(day)
-	if firstDay.IsZero() || int(day.Sub(Date(firstDay)).Hours()/24)+1 < MinHistoryDays {
-		return 0, false
-	}
-	start := Date(windowStart)
-	if fd := Date(firstDay); fd.After(start) {
-		start = fd
-	}
-	la := 2 / float64(AcuteDays+1)
-	lc := 2 / float64(ChronicDays+1)
-	var acute, chronic float64
-	n := 0
-	for d := start; !d.After(day); d = d.AddDate(0, 0, 1) {
-		load := daily[d]
-		acute = la*load + (1-la)*acute
-		chronic = lc*load + (1-lc)*chronic
-		n++
-	}
-	if n == 0 {
-		return 0, false
-	}
-	acute /= 1 - math.Pow(1-la, float64(n))
-	chronic /= 1 - math.Pow(1-lc, float64(n))
-	if chronic <= 0 {
-		return 0, false
-	}
-	return acute / chronic, true
+	vals, oks := ACWRsAt(daily, windowStart, firstDay, []time.Time{day})
+	return vals[0], oks[0]
 }
 
-// ACWRsAt is ACWRAt(daily, windowStart, firstDay, day) for every one of days (ascending), in
-// one pass over the loads instead of one per day: the same operations in the same order, so
-// the same values.
+// ACWRsAt is ACWRAt for every one of days (ascending), in one pass over the loads instead of
+// one per day.
 func ACWRsAt(daily map[time.Time]float64, windowStart, firstDay time.Time, days []time.Time) ([]float64, []bool) {
 	vals := make([]float64, len(days))
 	oks := make([]bool, len(days))
