@@ -63,9 +63,9 @@ func New(deps service.Deps) (*Service, error) {
 	sweep := &lifecycle.Periodic{
 		Label: "deload completion sweep", Period: CompletionSweep,
 		Fn: func(ctx context.Context) error {
-			n, err := a.CompleteEnded(ctx)
-			if n > 0 {
-				log.Info("deload weeks completed", zap.Int("deloads", n))
+			completed, lapsed, err := a.CloseEndedWeeks(ctx)
+			if completed+lapsed > 0 {
+				log.Info("deload weeks closed", zap.Int("completed", completed), zap.Int("lapsed_unapproved", lapsed))
 			}
 			return err
 		},
@@ -74,8 +74,8 @@ func New(deps service.Deps) (*Service, error) {
 	return &Service{app: a, grpc: &ports.GRPC{App: a}, consumer: consumer, sweep: sweep}, nil
 }
 
-// CompletionSweep is how often deload weeks that are over are closed (DeloadCompleted). A
-// deload ends at midnight, so the event follows its last day by at most this much.
+// CompletionSweep is how often deload weeks that are over are closed (completed, or lapsed
+// when never approved). A deload ends at midnight, so its event follows by at most this much.
 const CompletionSweep = 10 * time.Minute
 
 // Name implements service.Module.

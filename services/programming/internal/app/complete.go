@@ -17,41 +17,52 @@ import (
 	"github.com/supercomp/supercomp/services/programming/internal/domain"
 )
 
-// CompleteEnded closes the deload weeks that are over: each scheduled or in-progress deload
+// CloseEndedWeeks closes the deload weeks that are over. Each scheduled or in-progress deload
 // whose last day has passed gets one DeloadCompleted event (fatigue restarts its cooldown and
-// planned-deload clock from it) and is stored as completed. It is an idempotent sweep over
-// every team, run periodically: the event is published before the record is updated, under an
-// id derived from the deload, so a crash in between republishes the same event, and a
-// concurrent sweep or coach edit (revision check) leaves the deload for the next pass. It
-// returns how many deloads it completed.
-func (s *Service) CompleteEnded(ctx context.Context) (int, error) {
+// planned-deload clock from it) and is stored as completed; each one still pending approval
+// lapses: it is stored as skipped, saying it was not approved in time, with a DeloadSkipped
+// event, so a coach's list does not keep recommendations for weeks long gone. It is an
+// idempotent sweep over every team, run periodically: events carry ids derived from the deload,
+// and a concurrent sweep or coach decision (revision check) leaves the deload for the next pass.
+func (s *Service) CloseEndedWeeks(ctx context.Context) (completed, lapsed int, err error) {
 	all, err := s.tables.Deloads.List(ctx, "")
 	if err != nil {
-		return 0, err
+		return 0, 0, err
 	}
 	today := s.today()
-	completed := 0
 	var errs []error
 	for _, v := range all {
 		d := v.Value
+		d.Revision = v.Revision
 		stored := statusOf(d.GetStatus())
-		if stored != domain.StatusScheduled && stored != domain.StatusInProgress {
-			continue
-		}
 		start, days := DateOf(d.GetWeekStart()), int(d.GetParameters().GetDurationDays())
-		if start.IsZero() || domain.EffectiveStatus(stored, start, days, today) != domain.StatusCompleted {
+		if start.IsZero() {
 			continue
 		}
-		if err := s.complete(ctx, v.Key, d, v.Revision, domain.Monday(start).AddDate(0, 0, max(days, 1)-1)); err != nil {
-			if errors.Is(err, fault.ErrFailedPrecondition) {
-				continue // changed meanwhile: the next pass looks again
+		lastDay := domain.Monday(start).AddDate(0, 0, max(days, 1)-1)
+		if !today.After(lastDay) {
+			continue
+		}
+		switch stored {
+		case domain.StatusScheduled, domain.StatusInProgress:
+			err = s.complete(ctx, v.Key, d, v.Revision, lastDay)
+			if err == nil {
+				completed++
 			}
-			errs = append(errs, fmt.Errorf("deload %s: %w", d.GetDeloadId(), err))
+		case domain.StatusPendingApproval:
+			reason := fmt.Sprintf("lapsed: not approved before the week of %s ended (%s)", start.Format(time.DateOnly), d.GetReason())
+			err = s.skip(ctx, d, reason)
+			if err == nil {
+				lapsed++
+			}
+		default:
 			continue
 		}
-		completed++
+		if err != nil && !errors.Is(err, fault.ErrFailedPrecondition) { // changed meanwhile: next pass
+			errs = append(errs, fmt.Errorf("deload %s: %w", d.GetDeloadId(), err))
+		}
 	}
-	return completed, errors.Join(errs...)
+	return completed, lapsed, errors.Join(errs...)
 }
 
 func (s *Service) complete(ctx context.Context, key string, d *programmingv1.Deload, rev uint64, endedOn time.Time) error {

@@ -2,6 +2,7 @@ package app_test
 
 import (
 	"context"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -14,9 +15,10 @@ import (
 	"github.com/supercomp/supercomp/services/programming/internal/app"
 )
 
-// A deload week that is over is completed once: one DeloadCompleted per deload, across teams,
-// the stored status moves to completed, and a deload still under way is left alone.
-func TestDeloadWeeksThatAreOverAreCompletedOnce(t *testing.T) {
+// A deload week that is over is closed once: a scheduled one is completed (one DeloadCompleted
+// per deload, across teams), one never approved lapses (skipped, with DeloadSkipped saying
+// why), and a deload still under way is left alone.
+func TestDeloadWeeksThatAreOverAreClosedOnce(t *testing.T) {
 	b, _ := bustest.New(t)
 	ctx := context.Background()
 	tables, err := kvstore.Open(ctx, b)
@@ -37,19 +39,28 @@ func TestDeloadWeeksThatAreOverAreCompletedOnce(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if n, err := svc.CompleteEnded(ctx); err != nil || n != 0 {
-		t.Fatalf("on the first deload's first day: completed %d (%v), want 0", n, err)
+	// A reactive recommendation of that Monday: pending approval (team policy) for the week of
+	// 12 January.
+	if err := svc.HandleRecommendation(ctx, recommendation("r-lapse", start)); err != nil {
+		t.Fatal(err)
+	}
+	pending, err := svc.Deloads(ctx, team, athlete)
+	if err != nil || len(pending) != 1 || pending[0].GetStatus() != commonv1.DeloadStatus_DELOAD_STATUS_PENDING_APPROVAL {
+		t.Fatalf("deloads of %s: %v (%v), want one pending approval", athlete, pending, err)
+	}
+	if c, l, err := svc.CloseEndedWeeks(ctx); err != nil || c != 0 || l != 0 {
+		t.Fatalf("on the first deload's first day: completed %d, lapsed %d (%v), want 0, 0", c, l, err)
 	}
 
 	// Tuesday 13 January: t1's week (5-11 January) is over, t2's is under way.
 	mu.Lock()
 	now = start.AddDate(0, 0, 8).Add(3 * time.Hour)
 	mu.Unlock()
-	if n, err := svc.CompleteEnded(ctx); err != nil || n != 1 {
-		t.Fatalf("completed %d (%v), want 1", n, err)
+	if c, l, err := svc.CloseEndedWeeks(ctx); err != nil || c != 1 || l != 0 {
+		t.Fatalf("completed %d, lapsed %d (%v), want 1, 0", c, l, err)
 	}
-	if n, err := svc.CompleteEnded(ctx); err != nil || n != 0 {
-		t.Fatalf("second sweep completed %d (%v), want 0", n, err)
+	if c, l, err := svc.CloseEndedWeeks(ctx); err != nil || c != 0 || l != 0 {
+		t.Fatalf("second sweep: completed %d, lapsed %d (%v), want 0, 0", c, l, err)
 	}
 	d, err := svc.Deload(ctx, "t1", first.GetDeloadId())
 	if err != nil {
@@ -66,12 +77,28 @@ func TestDeloadWeeksThatAreOverAreCompletedOnce(t *testing.T) {
 		t.Errorf("t2 deload status %s, want in progress", d2.GetStatus())
 	}
 
-	// Monday 19 January: t2's week is over too.
+	// Monday 19 January: t2's week is over too, and the week of 12 January went by unapproved.
 	mu.Lock()
 	now = start.AddDate(0, 0, 14).Add(time.Hour)
 	mu.Unlock()
-	if n, err := svc.CompleteEnded(ctx); err != nil || n != 1 {
-		t.Fatalf("completed %d (%v), want 1 (t2)", n, err)
+	if c, l, err := svc.CloseEndedWeeks(ctx); err != nil || c != 1 || l != 1 {
+		t.Fatalf("completed %d, lapsed %d (%v), want 1 (t2), 1 (the unapproved one)", c, l, err)
+	}
+	lapsed, err := svc.Deload(ctx, team, pending[0].GetDeloadId())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if lapsed.GetStatus() != commonv1.DeloadStatus_DELOAD_STATUS_SKIPPED || !strings.Contains(lapsed.GetReason(), "not approved before the week of 2026-01-12 ended") {
+		t.Errorf("unapproved deload: %s, %q; want skipped, saying it was not approved in time", lapsed.GetStatus(), lapsed.GetReason())
+	}
+	skipped := 0
+	for _, ev := range programmingEvents(t, b) {
+		if sk := ev.GetDeloadSkipped(); sk != nil && sk.GetDeloadId() == lapsed.GetDeloadId() {
+			skipped++
+		}
+	}
+	if skipped != 1 {
+		t.Errorf("%d DeloadSkipped events for the lapsed deload, want 1", skipped)
 	}
 
 	var completed []*eventsv1.DeloadCompleted

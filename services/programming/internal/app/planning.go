@@ -124,7 +124,7 @@ func (s *Service) replan(ctx context.Context, team, athlete string) ([]*programm
 	recon := domain.ReconcilePlanned(existing, kept, anchors, policy.Planned.SkipWithinDaysAfterReactive)
 
 	for _, sk := range recon.Skip {
-		if err := s.skipPlanned(ctx, byID[sk.ID], sk.Reason); err != nil {
+		if err := s.skip(ctx, byID[sk.ID], sk.Reason); err != nil {
 			return nil, err
 		}
 	}
@@ -146,7 +146,9 @@ func (s *Service) replan(ctx context.Context, team, athlete string) ([]*programm
 	return out, nil
 }
 
-func (s *Service) skipPlanned(ctx context.Context, d *programmingv1.Deload, reason string) error {
+// skip stores a deload as skipped with reason and publishes DeloadSkipped: a planned deload
+// the rules moved aside, or one never approved before its week ended.
+func (s *Service) skip(ctx context.Context, d *programmingv1.Deload, reason string) error {
 	rev := d.GetRevision()
 	d.Status = commonv1.DeloadStatus_DELOAD_STATUS_SKIPPED
 	d.Reason = reason
@@ -154,7 +156,7 @@ func (s *Service) skipPlanned(ctx context.Context, d *programmingv1.Deload, reas
 	d.Revision = 0
 	newRev, err := s.tables.Deloads.Put(ctx, Key(d.GetTeamId(), d.GetDeloadId()), d, &rev)
 	if err != nil {
-		return fmt.Errorf("skip planned deload %s: %w", d.GetDeloadId(), err)
+		return fmt.Errorf("skip deload %s: %w", d.GetDeloadId(), err)
 	}
 	ev := &eventsv1.Event{
 		Id:     events.DeterministicID("deload_skipped", d.GetDeloadId(), strconv.FormatUint(newRev, 10)),
