@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"strings"
 
+	"google.golang.org/protobuf/proto"
+
 	"github.com/supercomp/supercomp/pkg/bus"
 	"github.com/supercomp/supercomp/pkg/events"
 	commonv1 "github.com/supercomp/supercomp/pkg/gen/supercomp/common/v1"
@@ -106,8 +108,36 @@ func (a *App) HandleEvent(ctx context.Context, data []byte) error {
 			return a.resolveDeloadAlerts(ctx, team, athlete, eventsv1.AlertResolution_ALERT_RESOLUTION_DISMISSED, ev.GetId())
 		}
 		return nil
+	case *eventsv1.Event_DeloadCompleted:
+		return a.expireScheduledAlert(ctx, key(commonv1.AlertKind_ALERT_KIND_DELOAD_SCHEDULED, ""), p.DeloadCompleted.GetDeloadId(), ev.GetId())
+	case *eventsv1.Event_DeloadSkipped:
+		return a.expireScheduledAlert(ctx, key(commonv1.AlertKind_ALERT_KIND_DELOAD_SCHEDULED, ""), p.DeloadSkipped.GetDeloadId(), ev.GetId())
 	}
 	return nil
+}
+
+// expireScheduledAlert closes the open "deload scheduled / awaits approval" alert once its
+// deload is over or will not happen (completed, skipped, lapsed unapproved), so a coach's
+// board does not keep it. Only the alert about that deload: the athlete's open alert may
+// already be about another one.
+func (a *App) expireScheduledAlert(ctx context.Context, dedupeKey, deloadID, causation string) error {
+	k, _, err := a.State.Key(ctx, dedupeKey)
+	if err != nil || !k.Active {
+		return err
+	}
+	rec, _, err := a.State.Alert(ctx, k.TeamID, k.AlertID)
+	if err != nil {
+		return err
+	}
+	content := &eventsv1.AlertContent{}
+	if err := proto.Unmarshal(rec.Content, content); err != nil {
+		return bus.Poison(fmt.Errorf("decode alert content: %w", err))
+	}
+	if content.GetDeloadId() != deloadID {
+		return nil
+	}
+	_, err = a.Resolve(ctx, k.TeamID, k.AlertID, eventsv1.AlertResolution_ALERT_RESOLUTION_EXPIRED, nil, "", causation)
+	return err
 }
 
 func (a *App) resolveDeloadAlerts(ctx context.Context, team, athlete string, r eventsv1.AlertResolution, causation string) error {
