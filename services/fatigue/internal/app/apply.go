@@ -89,6 +89,10 @@ type Outcome struct {
 	Assessed *eventsv1.Event
 	// Recommended is the DeloadRecommended event, nil unless the rule opened a recommendation.
 	Recommended *eventsv1.Event
+	// JointPain is the JointPainFlagged event of a wellness report with a location at or above
+	// the flag level, nil otherwise: joint pain is an absolute flag a coach hears about at once,
+	// whatever the rest of the assessment says.
+	JointPain *eventsv1.Event
 }
 
 // Source is the envelope source of everything the service publishes.
@@ -101,7 +105,7 @@ func Step(st *domain.State, ev *eventsv1.Event, th domain.Thresholds) (Outcome, 
 		return Outcome{}, false
 	}
 	res := st.Step(th)
-	out := Outcome{Result: res}
+	out := Outcome{Result: res, JointPain: jointPainFlag(st, ev, th)}
 	if !res.Changed {
 		return out, true
 	}
@@ -117,6 +121,34 @@ func Step(st *domain.State, ev *eventsv1.Event, th domain.Thresholds) (Outcome, 
 		out.Recommended.OccurredAt = at
 	}
 	return out, true
+}
+
+// jointPainFlag builds the JointPainFlagged event of a wellness report with pain at or above the
+// flag, with how many reports in a row were; its id is derived from the report's.
+func jointPainFlag(st *domain.State, ev *eventsv1.Event, th domain.Thresholds) *eventsv1.Event {
+	w := ev.GetWellnessReported()
+	if w == nil {
+		return nil
+	}
+	flag := th.Wellness.JointPainFlag
+	var flagged []*eventsv1.JointPain
+	for _, jp := range w.GetJointPain() {
+		if int(jp.GetScore()) >= flag {
+			flagged = append(flagged, jp)
+		}
+	}
+	if len(flagged) == 0 {
+		return nil
+	}
+	day := domain.DayOf(ev.GetOccurredAt().AsTime())
+	return &eventsv1.Event{
+		Id: events.DeterministicID("joint_pain_flagged", ev.GetId()), TeamId: ev.GetTeamId(), AthleteId: ev.GetAthleteId(),
+		Source: Source, CausationId: ev.GetId(), OccurredAt: ev.GetOccurredAt(),
+		Payload: &eventsv1.Event_JointPainFlagged{JointPainFlagged: &eventsv1.JointPainFlagged{
+			ReportEventId: ev.GetId(), ReportedOn: day.Date(), JointPain: flagged, Threshold: uint32(flag),
+			ConsecutiveReports: uint32(max(st.JointPainStreak(day, flag), 1)),
+		}},
+	}
 }
 
 // RecommendationID is the stable id of the athlete's recommendation opened on day d.

@@ -143,6 +143,9 @@ func (p *Processor) HandleTraining(ctx context.Context, msgs []Message) (publish
 		if o.Recommended != nil {
 			out = append(out, o.Recommended)
 		}
+		if o.JointPain != nil {
+			out = append(out, o.JointPain)
+		}
 	}
 	if len(out) > 0 {
 		if err := p.pub.Publish(ctx, out); err != nil {

@@ -163,6 +163,24 @@ func (s *State) Empty() bool { return s.FirstDay == 0 && s.LastDay == 0 }
 
 func (s *State) rec(d Day) *dayRecord { return &s.ring[int(d)%RingDays] }
 
+// JointPainStreak counts the consecutive wellness reports, back from day d and including it,
+// whose highest joint pain is at least flag; days without a report neither count nor break
+// the streak. It is 0 when d's report is below flag (or there is none).
+func (s *State) JointPainStreak(d Day, flag int) int {
+	n := 0
+	for day := d; s.inRing(day); day-- {
+		r := s.rec(day)
+		if r.Flags&flagWellness == 0 {
+			continue
+		}
+		if int(r.JointPain) < flag {
+			break
+		}
+		n++
+	}
+	return n
+}
+
 // inRing reports whether day d is held by the ring.
 func (s *State) inRing(d Day) bool {
 	return !s.Empty() && d <= s.LastDay && d > s.LastDay-RingDays && d >= s.FirstDay
