@@ -150,6 +150,10 @@ func (r *partitionRun) run(runCtx, handlerCtx context.Context) error {
 			}
 		}
 		if len(msgs) == 0 {
+			if r.held && r.checkpoint > r.purged {
+				// Idle after a full batch: nothing else would purge it.
+				r.purge(handlerCtx)
+			}
 			continue
 		}
 		if pin := msgs[0].Headers().Get(pinIDHeader); !r.held || pin != r.pin {
