@@ -595,13 +595,13 @@ func (g *gatherer) fetch(runCtx context.Context) error {
 		}
 		g.msgs = append(g.msgs, m)
 		got++
-		if meta, err := m.Metadata(); err == nil {
-			g.pending = meta.NumPending
-		}
 	}
+	g.pending = 0
 	if got == 0 {
-		g.pending = 0
 		g.quiet = lingering
+	} else if meta, err := g.msgs[len(g.msgs)-1].Metadata(); err == nil {
+		// The last message's count is what is still pending after this fetch.
+		g.pending = meta.NumPending
 	}
 	if err := batch.Error(); err != nil && !errors.Is(err, jetstream.ErrNoMessages) {
 		switch {

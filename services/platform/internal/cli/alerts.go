@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -69,13 +68,11 @@ func newAlertsListCmd(opts *options) *cobra.Command {
 				}
 				req.States = append(req.States, commonv1.AlertState(v))
 			}
-			conn, err := opts.dial()
+			conn, ctx, done, err := opts.connect(cmd)
 			if err != nil {
 				return err
 			}
-			defer conn.Close()
-			ctx, cancel := context.WithTimeout(cmd.Context(), opts.timeout)
-			defer cancel()
+			defer done()
 			resp, err := notificationsv1.NewNotificationServiceClient(conn).ListAlerts(ctx, req)
 			if err != nil {
 				return alertsRPCError("list alerts", err)
@@ -101,13 +98,11 @@ func newAlertsAckCmd(opts *options, resolve bool) *cobra.Command {
 		Short: short,
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			conn, err := opts.dial()
+			conn, ctx, done, err := opts.connect(cmd)
 			if err != nil {
 				return err
 			}
-			defer conn.Close()
-			ctx, cancel := context.WithTimeout(cmd.Context(), opts.timeout)
-			defer cancel()
+			defer done()
 			client := notificationsv1.NewNotificationServiceClient(conn)
 			var alert *notificationsv1.Alert
 			if resolve {

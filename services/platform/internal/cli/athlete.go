@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"context"
 	"fmt"
 	"strconv"
 	"strings"
@@ -39,14 +38,12 @@ func newAthleteSetCmd(opts *options) *cobra.Command {
 			if athlete == "" {
 				return fmt.Errorf("--athlete is required")
 			}
-			conn, err := opts.dial()
+			conn, ctx, done, err := opts.connect(cmd)
 			if err != nil {
 				return err
 			}
-			defer conn.Close()
+			defer done()
 			client := programmingv1.NewProgrammingServiceClient(conn)
-			ctx, cancel := context.WithTimeout(cmd.Context(), opts.timeout)
-			defer cancel()
 
 			// Start from the stored profile so unchanged fields survive, and write back only
 			// if nobody changed it in between.
@@ -152,13 +149,11 @@ func newAthleteShowCmd(opts *options) *cobra.Command {
 			if err := progNeedTeam(team); err != nil {
 				return err
 			}
-			conn, err := opts.dial()
+			conn, ctx, done, err := opts.connect(cmd)
 			if err != nil {
 				return err
 			}
-			defer conn.Close()
-			ctx, cancel := context.WithTimeout(cmd.Context(), opts.timeout)
-			defer cancel()
+			defer done()
 			resp, err := programmingv1.NewProgrammingServiceClient(conn).GetAthleteProfile(ctx, &programmingv1.GetAthleteProfileRequest{TeamId: team, AthleteId: athlete})
 			if err != nil {
 				return progCallErr("read profile", err)

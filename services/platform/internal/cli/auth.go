@@ -24,13 +24,11 @@ func init() {
 // callAuth dials and runs fn with the AuthService client under the call deadline, turning
 // credential errors into one line that says what to do.
 func (o *options) callAuth(cmd *cobra.Command, fn func(context.Context, authv1.AuthServiceClient) error) error {
-	conn, err := o.dial()
+	conn, ctx, done, err := o.connect(cmd)
 	if err != nil {
 		return err
 	}
-	defer conn.Close()
-	ctx, cancel := context.WithTimeout(cmd.Context(), o.timeout)
-	defer cancel()
+	defer done()
 	return explainAuthError(o.addr, fn(ctx, authv1.NewAuthServiceClient(conn)))
 }
 

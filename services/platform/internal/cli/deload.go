@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"context"
 	"fmt"
 	"os"
 	"text/tabwriter"
@@ -42,13 +41,11 @@ func newDeloadListCmd(opts *options) *cobra.Command {
 				}
 				req.Statuses = append(req.Statuses, commonv1.DeloadStatus(v))
 			}
-			conn, err := opts.dial()
+			conn, ctx, done, err := opts.connect(cmd)
 			if err != nil {
 				return err
 			}
-			defer conn.Close()
-			ctx, cancel := context.WithTimeout(cmd.Context(), opts.timeout)
-			defer cancel()
+			defer done()
 			resp, err := programmingv1.NewProgrammingServiceClient(conn).ListDeloads(ctx, req)
 			if err != nil {
 				return progCallErr("list deloads", err)
@@ -96,13 +93,11 @@ func newDeloadDecideCmd(opts *options, verb string, decision commonv1.DeloadDeci
 				rev := uint64(revision)
 				req.ExpectedRevision = &rev
 			}
-			conn, err := opts.dial()
+			conn, ctx, done, err := opts.connect(cmd)
 			if err != nil {
 				return err
 			}
-			defer conn.Close()
-			ctx, cancel := context.WithTimeout(cmd.Context(), opts.timeout)
-			defer cancel()
+			defer done()
 			resp, err := programmingv1.NewProgrammingServiceClient(conn).DecideDeload(ctx, req)
 			if err != nil {
 				return progCallErr(verb+" deload", err)

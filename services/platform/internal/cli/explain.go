@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"context"
 	"fmt"
 
 	"github.com/spf13/cobra"
@@ -19,13 +18,11 @@ func newExplainCmd(opts *options) *cobra.Command {
 			if team == "" || athlete == "" {
 				return fmt.Errorf("--team and --athlete are required")
 			}
-			conn, err := opts.dial()
+			conn, ctx, done, err := opts.connect(cmd)
 			if err != nil {
 				return err
 			}
-			defer conn.Close()
-			ctx, cancel := context.WithTimeout(cmd.Context(), opts.timeout)
-			defer cancel()
+			defer done()
 			resp, err := fatiguev1.NewFatigueServiceClient(conn).ExplainAssessment(ctx, &fatiguev1.ExplainAssessmentRequest{
 				TeamId: team, AthleteId: athlete, AssessmentEventId: assessment})
 			if err != nil {

@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"context"
 	"fmt"
 	"strconv"
 	"strings"
@@ -68,14 +67,12 @@ func newProgramAssignCmd(opts *options) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			conn, err := opts.dial()
+			conn, ctx, done, err := opts.connect(cmd)
 			if err != nil {
 				return err
 			}
-			defer conn.Close()
+			defer done()
 			client := programmingv1.NewProgrammingServiceClient(conn)
-			ctx, cancel := context.WithTimeout(cmd.Context(), opts.timeout)
-			defer cancel()
 			if template != "" {
 				o := &programmingv1.TemplateOptions{Weeks: weeks, SessionsPerWeek: sessions, WeeklyIncrementPercent: increment}
 				for _, l := range lifts {
@@ -136,13 +133,11 @@ func newProgramShowCmd(opts *options) *cobra.Command {
 			if err := progNeedTeam(team); err != nil {
 				return err
 			}
-			conn, err := opts.dial()
+			conn, ctx, done, err := opts.connect(cmd)
 			if err != nil {
 				return err
 			}
-			defer conn.Close()
-			ctx, cancel := context.WithTimeout(cmd.Context(), opts.timeout)
-			defer cancel()
+			defer done()
 			resp, err := programmingv1.NewProgrammingServiceClient(conn).GetAthleteProgram(ctx, &programmingv1.GetAthleteProgramRequest{TeamId: team, AthleteId: athlete, Week: week})
 			if err != nil {
 				return progCallErr("read program", err)

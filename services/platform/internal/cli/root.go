@@ -3,6 +3,7 @@
 package cli
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"os"
@@ -69,6 +70,20 @@ var subcommands = []func(*options) *cobra.Command{newVersionCmd, newHealthCmd}
 // dial opens a client connection that presents the resolved credential on every call;
 // grpc.NewClient connects lazily, so reachability errors show up on the first call and are
 // reported there with the address.
+// connect dials the platform for one command's call: ctx carries the --timeout deadline, and
+// done releases both.
+func (o *options) connect(cmd *cobra.Command) (conn *grpc.ClientConn, ctx context.Context, done func(), err error) {
+	conn, err = o.dial()
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	ctx, cancel := context.WithTimeout(cmd.Context(), o.timeout)
+	return conn, ctx, func() {
+		cancel()
+		_ = conn.Close()
+	}, nil
+}
+
 func (o *options) dial() (*grpc.ClientConn, error) {
 	transport, err := o.tls.credentials()
 	if err != nil {

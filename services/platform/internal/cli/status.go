@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"context"
 	"fmt"
 	"strings"
 	"text/tabwriter"
@@ -67,14 +66,12 @@ func newStatusCmd(opts *options) *cobra.Command {
 			if team == "" {
 				return fmt.Errorf("--team is required")
 			}
-			conn, err := opts.dial()
+			conn, ctx, done, err := opts.connect(cmd)
 			if err != nil {
 				return err
 			}
-			defer conn.Close()
+			defer done()
 			client := fatiguev1.NewFatigueServiceClient(conn)
-			ctx, cancel := context.WithTimeout(cmd.Context(), opts.timeout)
-			defer cancel()
 			tw := tabwriter.NewWriter(opts.out, 0, 4, 2, ' ', 0)
 			defer tw.Flush()
 			if athlete != "" {

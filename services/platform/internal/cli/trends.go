@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"context"
 	"encoding/csv"
 	"fmt"
 	"io"
@@ -76,13 +75,11 @@ func newTrendsCmd(opts *options) *cobra.Command {
 			if format != "table" && format != "csv" && format != "json" {
 				return fmt.Errorf("--format %q: one of table, csv, json", format)
 			}
-			conn, err := opts.dial()
+			conn, ctx, done, err := opts.connect(cmd)
 			if err != nil {
 				return err
 			}
-			defer conn.Close()
-			ctx, cancel := context.WithTimeout(cmd.Context(), opts.timeout)
-			defer cancel()
+			defer done()
 			resp, err := trendsv1.NewTrendsServiceClient(conn).GetTeamTrends(ctx, req)
 			if err != nil {
 				return fmt.Errorf("trends: %s", status.Convert(err).Message())

@@ -6,7 +6,9 @@ package chstore
 import (
 	"context"
 	"fmt"
+	"maps"
 	"math"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -155,35 +157,44 @@ func (t *Tables) storedIn(ctx context.Context, table, team string, s *span, out 
 		athletes = append(athletes, a)
 	}
 	sort.Strings(athletes)
+	ids := make([]string, 0, len(s.ids))
+	for id := range s.ids {
+		ids = append(ids, id)
+	}
+	sort.Strings(ids)
 	limit := t.spanLimit
 	if limit <= 0 {
 		limit = defaultSpanLimit
 	}
-	// athlete_id IN (?, ...) rather than has(?, athlete_id): ClickHouse 18.16 prunes the
-	// (team_id, athlete_id, occurred_at) key only for IN, and without it every lookup would
-	// read the team's whole history.
-	q := "SELECT event_id FROM " + table + " WHERE team_id = ? AND athlete_id IN (" +
-		strings.TrimSuffix(strings.Repeat("?, ", len(athletes)), ", ") + ") AND occurred_at >= ? AND occurred_at <= ?"
 	from, to := s.from.Truncate(time.Second), s.to.Truncate(time.Second).Add(time.Second)
-	args := make([]any, 0, len(athletes)+4)
-	args = append(args, team)
-	for _, a := range athletes {
-		args = append(args, a)
-	}
-	args = append(args, from, to)
 	found := map[string]bool{}
-	n, err := t.scanIDs(ctx, q+" LIMIT "+strconv.Itoa(limit+1), found, args...)
-	if err != nil {
-		return err
-	}
-	if n > limit {
-		ids := make([]string, 0, len(s.ids))
-		for id := range s.ids {
-			ids = append(ids, id)
+	// Bound parameters are rendered into the query text, which ClickHouse caps (max_query_size,
+	// 256 KiB by default): athletes and ids go in chunks that stay far below it.
+	for chunk := range slices.Chunk(athletes, lookupAthletes) {
+		// athlete_id IN (?, ...) rather than has(?, athlete_id): ClickHouse 18.16 prunes the
+		// (team_id, athlete_id, occurred_at) key only for IN, and without it every lookup would
+		// read the team's whole history.
+		q := "SELECT event_id FROM " + table + " WHERE team_id = ? AND athlete_id IN (" +
+			strings.TrimSuffix(strings.Repeat("?, ", len(chunk)), ", ") + ") AND occurred_at >= ? AND occurred_at <= ?"
+		args := make([]any, 0, len(chunk)+4)
+		args = append(args, team)
+		for _, a := range chunk {
+			args = append(args, a)
 		}
-		found = map[string]bool{}
-		if _, err := t.scanIDs(ctx, q+" AND has(?, event_id)", found, append(args, ids)...); err != nil {
+		args = append(args, from, to)
+		inSpan := map[string]bool{}
+		n, err := t.scanIDs(ctx, q+" LIMIT "+strconv.Itoa(limit+1), inSpan, args...)
+		if err != nil {
 			return err
+		}
+		if n <= limit {
+			maps.Copy(found, inSpan)
+			continue
+		}
+		for idChunk := range slices.Chunk(ids, lookupIDs) {
+			if _, err := t.scanIDs(ctx, q+" AND has(?, event_id)", found, append(args, idChunk)...); err != nil {
+				return err
+			}
 		}
 	}
 	for id := range found {
@@ -194,7 +205,13 @@ func (t *Tables) storedIn(ctx context.Context, table, team string, s *span, out 
 	return nil
 }
 
-// scanIDs runs q and adds the event ids it returns to found; n counts the rows.
+// lookupAthletes and lookupIDs bound one stored-id query's parameters (ids of at most 64
+// characters: ~35 KiB and ~80 KiB of query text).
+const (
+	lookupAthletes = 500
+	lookupIDs      = 2000
+)
+
 func (t *Tables) scanIDs(ctx context.Context, q string, found map[string]bool, args ...any) (n int, err error) {
 	rows, err := t.st.Query(ctx, q, args...)
 	if err != nil {

@@ -103,6 +103,8 @@ func runTables(t *testing.T, st store.Store) {
 		}
 	}
 
+	storedAtScale(ctx, t, st)
+
 	var e1rm float64
 	var method string
 	var hard, working uint8
@@ -176,4 +178,36 @@ func TestTablesChDB(t *testing.T) {
 	}
 	defer st.Close()
 	runTables(t, st)
+}
+
+// storedAtScale: a recorder batch of 5,000 sets from 5,000 athletes with 64-character ids would
+// be a lookup of ~330 KiB of query text, over ClickHouse's 256 KiB max_query_size; the lookups
+// go in chunks and find every stored id, by span and by id list.
+func storedAtScale(ctx context.Context, t *testing.T, st store.Store) {
+	t.Helper()
+	at := time.Date(2026, 4, 6, 9, 0, 0, 0, time.UTC)
+	evs := make([]*eventsv1.Event, 5000)
+	for i := range evs {
+		evs[i] = &eventsv1.Event{
+			Id: events.DeterministicID("chstore-scale", fmt.Sprint(i)), TeamId: "scale", AthleteId: fmt.Sprintf("%064d", i),
+			Source: "test", OccurredAt: timestamppb.New(at.Add(time.Duration(i) * time.Millisecond)), RecordedAt: timestamppb.New(at),
+			Payload: &eventsv1.Event_SetRecorded{SetRecorded: &eventsv1.SetRecorded{SessionId: "s", Exercise: "Back Squat",
+				LiftCategory: commonv1.LiftCategory_LIFT_CATEGORY_SQUAT, LoadKg: 100, Reps: 5, SetType: commonv1.SetType_SET_TYPE_WORKING, SetIndex: 1}},
+		}
+	}
+	if n, err := chstore.New(st).Insert(ctx, evs[:4000]); err != nil || n != 4000 {
+		t.Fatalf("insert 4000 of 5000: %d, %v", n, err)
+	}
+	for _, tc := range []struct {
+		name   string
+		tables *chstore.Tables
+	}{{"span listed", chstore.New(st)}, {"ids sent", chstore.NewWithSpanLimit(st, 2)}} {
+		got, err := tc.tables.Stored(ctx, evs)
+		if err != nil {
+			t.Fatalf("%s: stored among 5000: %v", tc.name, err)
+		}
+		if len(got) != 4000 || !got[evs[0].GetId()] || !got[evs[3999].GetId()] || got[evs[4000].GetId()] {
+			t.Errorf("%s: %d stored ids found, want the first 4000", tc.name, len(got))
+		}
+	}
 }
