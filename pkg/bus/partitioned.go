@@ -18,21 +18,33 @@ import (
 // stream while every key (an athlete) is handled by one instance at a time,
 // in stream order. It uses only the server's features:
 //
-//   - a partitioned view: a work-queue stream that sources the original
-//     streams and, with a subject transform, prefixes each subject with
+//   - a partitioned view: a stream that sources the original streams and,
+//     with a subject transform, prefixes each subject with
 //     {{partition(N, key wildcards)}}, so sc.training.t1.a42.set is stored
 //     as <view>.<p>.sc.training.t1.a42.set. The original streams and every
-//     existing filter stay as they are; acked messages leave the view, so it
-//     holds only the backlog.
+//     existing filter stay as they are.
 //   - one durable pull consumer per partition, filtered on <view>.<p>.>, with
 //     the pinned_client priority policy: the server delivers a partition to
 //     one client at a time and moves the pin to a waiting instance when the
 //     pinned one stops pulling for PinnedTTL (it died) or unpins on Stop.
+//   - a checkpoint per partition in a key-value bucket (<view>_checkpoints):
+//     the view sequence up to which every message of the partition was
+//     handled and settled, written by the instance holding the partition
+//     after each batch.
 //
 // An instance given a partition (at start, on a handover, after a crash)
-// and an instance whose batch failed start again from the partition's first
-// unacknowledged message, in stream order (see partitioned_run.go: the
+// and an instance whose batch failed start again from the message after the
+// partition's checkpoint, in stream order (see partitioned_run.go: the
 // server's own redelivery order is not kept on pinned consumers).
+//
+// Why a checkpoint and not the consumer's ack floor: a consumer leader
+// elected after a server loss knows how far its predecessor delivered but
+// can miss the pending entries of its last deliveries, and then counts them
+// as acknowledged. Its floor is not evidence that anything was handled, so
+// the view has limits retention (a work queue deleted what lay below that
+// floor, and with it the events of a crashed instance's last delivery), and
+// what is settled leaves the view by an explicit purge up to the
+// checkpoint. MaxAge bounds the view if the instances stop consuming.
 
 // Partitioned view defaults.
 const (
@@ -44,6 +56,9 @@ const (
 	// stream: "<stream> <seq> <filter> <transform> <original subject>".
 	sourceHeader = "Nats-Stream-Source"
 	unpinTimeout = 5 * time.Second
+	// DefaultViewMaxAge bounds a view whose instances stopped consuming: a
+	// message not handled within it expires unhandled (the sources keep it).
+	DefaultViewMaxAge = 7 * 24 * time.Hour
 )
 
 // PartitionSource is one stream feeding a partitioned view.
@@ -61,8 +76,9 @@ type PartitionSource struct {
 
 // PartitionedConfig declares a partitioned view and its consumers.
 type PartitionedConfig struct {
-	// View names the work-queue stream, e.g. "FATIGUE_PARTITIONS". Its
-	// lowercase name is the first token of its subjects.
+	// View names the view stream, e.g. "FATIGUE_PARTITIONS". Its lowercase
+	// name is the first token of its subjects; the checkpoints are in the
+	// bucket CheckpointBucket(View).
 	View    string
 	Sources []PartitionSource
 	// Partitions is the number of partitions (1 to MaxPartitions). Changing
@@ -79,8 +95,11 @@ type PartitionedConfig struct {
 	// the pin while it runs). It also caps the wait before a failed batch is
 	// retried at half of it, so the failing instance keeps its partitions.
 	PinnedTTL time.Duration
-	// Replicas of the view; 0 takes the Bus's.
+	// Replicas of the view and its checkpoint bucket; 0 takes the Bus's.
 	Replicas int
+	// MaxAge is how long the view keeps a message that no instance handled;
+	// 0 is DefaultViewMaxAge. Handled messages are purged long before.
+	MaxAge time.Duration
 	// OnAcquire, if set, runs before the first message of a partition this
 	// instance was not holding (at start or after another instance held it):
 	// it is where cached per-key state of the partition is dropped, since
@@ -100,6 +119,8 @@ func (c PartitionedConfig) validate() error {
 		return fmt.Errorf("partitioned view %s durable %q: not a valid consumer name", c.View, c.Consumer.Durable)
 	case c.PinnedTTL < 0:
 		return fmt.Errorf("partitioned view %s: pinned ttl must not be negative", c.View)
+	case c.MaxAge < 0:
+		return fmt.Errorf("partitioned view %s: max age must not be negative", c.View)
 	}
 	for _, s := range c.Sources {
 		if _, err := s.destination(c.prefix(), c.Partitions); err != nil {
@@ -200,6 +221,10 @@ type PartitionedConsumer struct {
 	ttl       time.Duration
 	log       *zap.Logger
 	consumers []*Consumer
+	// checkpoints is the bucket of the partitions' checkpoints; view is the
+	// view stream, for purges.
+	checkpoints jetstream.KeyValue
+	view        jetstream.Stream
 
 	mu sync.Mutex
 	// pins[p] is the pin id this instance last received partition p under,
@@ -207,18 +232,61 @@ type PartitionedConsumer struct {
 	pins []string
 }
 
-// EnsurePartitionedView creates or updates the view stream of cfg.
+// CheckpointBucket names the key-value bucket of a view's partition
+// checkpoints; the key of partition p is PartitionDurable(durable, p).
+func CheckpointBucket(view string) string { return view + "_checkpoints" }
+
+// EnsurePartitionedView creates or updates the view stream of cfg and its
+// checkpoint bucket. A view created as a work queue (before checkpoints) is
+// deleted and created again, since the server cannot change a work queue's
+// retention: it then sources its streams from the start, and every message
+// is handled again from checkpoint 0, which handlers idempotent by source
+// sequence skip.
 func (b *Bus) EnsurePartitionedView(ctx context.Context, cfg PartitionedConfig) error {
 	if err := cfg.validate(); err != nil {
 		return err
 	}
-	return b.EnsureStreams(ctx, b.viewConfig(cfg))
+	if err := b.replaceWorkQueueView(ctx, cfg.View); err != nil {
+		return err
+	}
+	if err := b.EnsureStreams(ctx, b.viewConfig(cfg)); err != nil {
+		return err
+	}
+	_, err := b.KeyValue(ctx, jetstream.KeyValueConfig{
+		Bucket:      CheckpointBucket(cfg.View),
+		Description: "per partition: the view sequence up to which every message was handled",
+		History:     1,
+		Replicas:    cfg.Replicas,
+	})
+	return err
+}
+
+func (b *Bus) replaceWorkQueueView(ctx context.Context, view string) error {
+	s, err := b.js.Stream(ctx, view)
+	if errors.Is(err, jetstream.ErrStreamNotFound) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("partitioned view %s: %w", view, err)
+	}
+	if s.CachedInfo().Config.Retention != jetstream.WorkQueuePolicy {
+		return nil
+	}
+	b.log.Warn("replacing a work-queue partitioned view; its messages are sourced again", zap.String("view", view))
+	if err := b.js.DeleteStream(ctx, view); err != nil && !errors.Is(err, jetstream.ErrStreamNotFound) {
+		return fmt.Errorf("replace work-queue view %s: %w", view, err)
+	}
+	return nil
 }
 
 func (b *Bus) viewConfig(cfg PartitionedConfig) jetstream.StreamConfig {
 	replicas := cfg.Replicas
 	if replicas == 0 {
 		replicas = b.cfg.Replicas
+	}
+	maxAge := cfg.MaxAge
+	if maxAge == 0 {
+		maxAge = DefaultViewMaxAge
 	}
 	sources := make([]*jetstream.StreamSource, 0, len(cfg.Sources))
 	for _, s := range cfg.Sources {
@@ -231,11 +299,13 @@ func (b *Bus) viewConfig(cfg PartitionedConfig) jetstream.StreamConfig {
 	return jetstream.StreamConfig{
 		Name:        cfg.View,
 		Description: fmt.Sprintf("%d partitions of %d sources, consumed by pinned instances", cfg.Partitions, len(cfg.Sources)),
-		// Work queue: an acked message leaves the view, which therefore
-		// holds the backlog only; the sources keep the history.
-		Retention: jetstream.WorkQueuePolicy,
+		// Limits, not a work queue: an ack must not delete anything (see
+		// the package comment); the instances purge what their checkpoints
+		// cover, and the sources keep the history.
+		Retention: jetstream.LimitsPolicy,
 		Storage:   jetstream.FileStorage,
 		Discard:   jetstream.DiscardOld,
+		MaxAge:    maxAge,
 		MaxMsgs:   -1,
 		MaxBytes:  -1,
 		Replicas:  replicas,
@@ -247,7 +317,7 @@ func (b *Bus) viewConfig(cfg PartitionedConfig) jetstream.StreamConfig {
 // consumers; handler gets messages of one partition per call, in the view's
 // order. nil acks the batch, a *BatchError settles messages one by one,
 // Poison dead-letters, and any other error (Retry included) has the
-// partition delivered again from its first unacknowledged message after the
+// partition delivered again from the message after its checkpoint after the
 // BackOff step (at most half the pinned TTL); the MaxDeliver-th failure of a
 // message dead-letters it. SourceOf(m) gives a message's original stream,
 // sequence and subject.
@@ -280,7 +350,18 @@ func (b *Bus) newPartitioned(ctx context.Context, cfg PartitionedConfig, log *za
 	if ttl == 0 {
 		ttl = 2 * base.AckWait
 	}
-	pc := &PartitionedConsumer{bus: b, cfg: cfg, ttl: ttl, log: log.With(zap.String("view", cfg.View)), pins: make([]string, cfg.Partitions)}
+	checkpoints, err := b.js.KeyValue(ctx, CheckpointBucket(cfg.View))
+	if err != nil {
+		return nil, fmt.Errorf("partitioned view %s checkpoints: %w", cfg.View, err)
+	}
+	view, err := b.js.Stream(ctx, cfg.View)
+	if err != nil {
+		return nil, fmt.Errorf("partitioned view %s: %w", cfg.View, err)
+	}
+	pc := &PartitionedConsumer{
+		bus: b, cfg: cfg, ttl: ttl, log: log.With(zap.String("view", cfg.View)), pins: make([]string, cfg.Partitions),
+		checkpoints: checkpoints, view: view,
+	}
 	for p := 0; p < cfg.Partitions; p++ {
 		cc := cfg.Consumer
 		cc.Stream = cfg.View

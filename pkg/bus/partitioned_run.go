@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
@@ -23,14 +24,21 @@ import (
 // So this loop never relies on the server's redelivery order. Whenever the
 // stream order may have been lost, i.e. when an instance is given a
 // partition, after a failed batch, and after a gap in the deliveries, it
-// drops what it fetched and resets the consumer to the partition's first
-// message still stored: the server forgets its pending and redelivery state
-// and delivers again from there, in stream order. The view is a work queue,
-// so what was acked is gone and is not delivered twice.
+// drops what it fetched and resets the consumer to the message after the
+// partition's checkpoint: the server forgets its pending and redelivery
+// state and delivers again from there, in stream order. After every batch
+// the checkpoint moves to the last message of the settled prefix, so what a
+// reset delivers twice is at most the batch in flight when an instance died
+// or a checkpoint write failed: handlers are idempotent by source sequence.
 
 // resetTimeout bounds the reset request (a Raft proposal on a replicated
 // consumer).
 const resetTimeout = 10 * time.Second
+
+// purgeInterval is how often an instance that is not caught up purges the
+// settled messages of a partition from the view (a caught-up one purges
+// after every batch).
+const purgeInterval = 5 * time.Second
 
 // leaderlessWait paces fetches that fail at once (no consumer leader).
 const leaderlessWait = 250 * time.Millisecond
@@ -43,7 +51,7 @@ var errNotHandled = errors.New("not handled: an earlier message of the partition
 // partitionHandler handles a fetched batch of one partition and returns one
 // result per message: nil acks it, a Poison error dead-letters it, any other
 // error (errNotHandled included) has the batch delivered again from the
-// partition's first unacknowledged message.
+// partition's checkpoint.
 type partitionHandler func(ctx context.Context, msgs []jetstream.Msg) []error
 
 func batchResults(handler BatchHandler) partitionHandler {
@@ -101,6 +109,12 @@ type partitionRun struct {
 	lastDelivery uint64
 	// retryAfter is the longest delay a failed message asked for with Retry.
 	retryAfter time.Duration
+	// checkpoint is the partition's checkpoint as last read or written, and
+	// checkpointRev its revision in the bucket (0: no checkpoint yet).
+	checkpoint, checkpointRev uint64
+	// purged is the checkpoint of the last purge, at purgedAt.
+	purged   uint64
+	purgedAt time.Time
 }
 
 func (r *partitionRun) run(runCtx, handlerCtx context.Context) error {
@@ -136,6 +150,10 @@ func (r *partitionRun) run(runCtx, handlerCtx context.Context) error {
 			}
 		}
 		if len(msgs) == 0 {
+			if r.held && r.checkpoint > r.purged {
+				// Idle after a full batch: nothing else would purge it.
+				r.purge(handlerCtx)
+			}
 			continue
 		}
 		if pin := msgs[0].Headers().Get(pinIDHeader); !r.held || pin != r.pin {
@@ -148,7 +166,7 @@ func (r *partitionRun) run(runCtx, handlerCtx context.Context) error {
 			// A delivery went missing (it was sent to a fetch that had
 			// already given up, or lost with a server connection): it
 			// would come back only after AckWait, behind later messages.
-			c.log.Warn("partition delivery gap; starting again from the first unacknowledged message")
+			c.log.Warn("partition delivery gap; starting again from the checkpoint")
 			if err := r.reset(handlerCtx); err != nil {
 				c.log.Warn("reset after a delivery gap failed; retrying", zap.Error(err))
 				r.held = false
@@ -156,11 +174,13 @@ func (r *partitionRun) run(runCtx, handlerCtx context.Context) error {
 			}
 			continue
 		}
-		if r.handle(handlerCtx, msgs) {
+		settled, upTo := r.handle(handlerCtx, msgs)
+		r.commit(handlerCtx, upTo, len(msgs) < c.cfg.Batch)
+		if settled {
 			continue
 		}
 		// Something failed: wait the backoff, then start again from the
-		// first unacknowledged message.
+		// checkpoint.
 		sleep(runCtx, r.backOff())
 		if runCtx.Err() != nil {
 			// The next owner (or this instance's next start) resets anyway.
@@ -169,7 +189,7 @@ func (r *partitionRun) run(runCtx, handlerCtx context.Context) error {
 		if !r.pc.pinnedTo(handlerCtx, c, r.pin) {
 			// Another instance holds the partition now (this one was too
 			// slow, or the consumer's leader changed): resetting would
-			// disturb its deliveries. It started from the floor itself.
+			// disturb its deliveries. It started from the checkpoint itself.
 			r.held = false
 			continue
 		}
@@ -181,7 +201,7 @@ func (r *partitionRun) run(runCtx, handlerCtx context.Context) error {
 	return nil
 }
 
-// acquire resets the partition's consumer to its ack floor and lets the
+// acquire resets the partition's consumer to its checkpoint and lets the
 // service drop its cached state of the partition. On failure the partition
 // stays not held, so the next fetch tries again.
 func (r *partitionRun) acquire(runCtx, handlerCtx context.Context, pin string) {
@@ -207,23 +227,23 @@ func (r *partitionRun) acquire(runCtx, handlerCtx context.Context, pin string) {
 }
 
 // reset has the server forget the partition's pending and redelivery state
-// and deliver again from the partition's first message still in the view.
-// Deliveries then count again from consumer sequence 1.
+// and deliver again from the message after the partition's checkpoint, read
+// from the bucket's leader. Deliveries then count again from consumer
+// sequence 1.
 //
-// The start is that message's sequence, read from the view's leader, rather
-// than the consumer's ack floor: the view is a work queue, so what is still
-// stored is exactly what was not acknowledged, while a consumer leader
-// elected after a server loss can have lost the pending entries of the
-// deliveries its predecessor made just before, and then counts them as
-// acknowledged (its floor jumps to the last delivery): a reset to that floor
-// skipped an athlete's first events in the failover test.
+// Not the consumer's ack floor: a consumer leader elected after a server
+// loss can have lost the pending entries of the deliveries its predecessor
+// made just before, and then counts them as acknowledged (its floor jumps to
+// the last delivery), although the instance they went to may have crashed
+// before handling them.
 func (r *partitionRun) reset(ctx context.Context) error {
 	ctx, cancel := context.WithTimeout(ctx, resetTimeout)
 	defer cancel()
 	r.lastDelivery = 0
-	start, err := r.firstStored(ctx)
+	checkpoint, rev, err := r.readCheckpoint(ctx)
 	if err == nil {
-		_, err = r.c.bus.js.ResetConsumerToSequence(ctx, r.c.cfg.Stream, r.c.cfg.Durable, start)
+		r.checkpoint, r.checkpointRev = checkpoint, rev
+		_, err = r.c.bus.js.ResetConsumerToSequence(ctx, r.c.cfg.Stream, r.c.cfg.Durable, checkpoint+1)
 	}
 	if err != nil {
 		// The next batch then fails the contiguity check unless the reset
@@ -234,22 +254,89 @@ func (r *partitionRun) reset(ctx context.Context) error {
 	return nil
 }
 
-// firstStored is the view sequence of the partition's first stored message,
-// or the one the next message will get when none is stored.
-func (r *partitionRun) firstStored(ctx context.Context) (uint64, error) {
-	view, err := r.c.bus.js.Stream(ctx, r.c.cfg.Stream)
+// readCheckpoint reads the partition's checkpoint from the bucket's leader
+// (a lagging follower could return an older one, which only delivers more
+// again, but the leader's is as cheap); 0 when none was written.
+func (r *partitionRun) readCheckpoint(ctx context.Context) (seq, rev uint64, err error) {
+	e, err := r.c.bus.LatestFromLeader(ctx, CheckpointBucket(r.pc.cfg.View), r.c.cfg.Durable)
+	if errors.Is(err, jetstream.ErrKeyNotFound) {
+		return 0, 0, nil
+	}
 	if err != nil {
-		return 0, fmt.Errorf("view %s: %w", r.c.cfg.Stream, err)
+		return 0, 0, fmt.Errorf("checkpoint of %s: %w", r.c.cfg.Durable, err)
 	}
-	m, err := view.GetMsg(ctx, 1, jetstream.WithGetMsgSubject(r.c.cfg.FilterSubjects[0]))
-	switch {
-	case err == nil:
-		return m.Sequence, nil
-	case errors.Is(err, jetstream.ErrMsgNotFound):
-		return view.CachedInfo().State.LastSeq + 1, nil
-	default:
-		return 0, fmt.Errorf("first message of %s: %w", r.c.cfg.FilterSubjects[0], err)
+	seq, err = strconv.ParseUint(string(e.Value), 10, 64)
+	if err != nil {
+		return 0, 0, fmt.Errorf("checkpoint of %s: %q: %w", r.c.cfg.Durable, e.Value, err)
 	}
+	return seq, e.Revision, nil
+}
+
+// commit records that every message of the partition up to view sequence
+// seq is settled, and purges them from the view when the partition caught
+// up or the last purge is purgeInterval old. A failed write only leaves the
+// checkpoint behind: the next reset delivers again what it covers, and
+// handlers skip what they applied.
+func (r *partitionRun) commit(ctx context.Context, seq uint64, caughtUp bool) {
+	if seq <= r.checkpoint {
+		return
+	}
+	if err := r.writeCheckpoint(ctx, seq); err != nil {
+		r.c.log.Warn("partition checkpoint not written; a reset delivers again from the previous one",
+			zap.Uint64("view_seq", seq), zap.Error(err))
+		return
+	}
+	if caughtUp || time.Since(r.purgedAt) >= purgeInterval {
+		r.purge(ctx)
+	}
+}
+
+// writeCheckpoint moves the checkpoint forward to seq, never back: an
+// instance that lost the partition while finishing a batch may write after
+// the one that took it over, and both only write what they settled.
+func (r *partitionRun) writeCheckpoint(ctx context.Context, seq uint64) error {
+	kv, key := r.pc.checkpoints, r.c.cfg.Durable
+	value := []byte(strconv.FormatUint(seq, 10))
+	for attempt := 0; ; attempt++ {
+		var rev uint64
+		var err error
+		if r.checkpointRev == 0 {
+			rev, err = kv.Create(ctx, key, value)
+		} else {
+			rev, err = kv.Update(ctx, key, value, r.checkpointRev)
+		}
+		if err == nil {
+			r.checkpoint, r.checkpointRev = seq, rev
+			return nil
+		}
+		if !IsRevisionMismatch(err) || attempt == 1 {
+			return fmt.Errorf("write checkpoint of %s: %w", key, err)
+		}
+		// Another instance wrote it meanwhile.
+		stored, rev, err := r.readCheckpoint(ctx)
+		if err != nil {
+			return err
+		}
+		r.checkpoint, r.checkpointRev = stored, rev
+		if stored >= seq {
+			return nil
+		}
+	}
+}
+
+// purge removes the partition's messages up to its checkpoint from the
+// view, so it holds about the backlog only.
+func (r *partitionRun) purge(ctx context.Context) {
+	r.purgedAt = time.Now()
+	if r.checkpoint <= r.purged {
+		return
+	}
+	err := r.pc.view.Purge(ctx, jetstream.WithPurgeSubject(r.c.cfg.FilterSubjects[0]), jetstream.WithPurgeSequence(r.checkpoint+1))
+	if err != nil {
+		r.c.log.Warn("purge of settled partition messages failed; retried later", zap.Error(err))
+		return
+	}
+	r.purged = r.checkpoint
 }
 
 // noDeliveryYet makes the next batch pass contiguous whatever it starts at.
@@ -275,9 +362,14 @@ func (r *partitionRun) contiguous(msgs []jetstream.Msg) bool {
 }
 
 // handle runs the handler and settles the batch; it reports whether every
-// message was settled (acked or dead-lettered).
-func (r *partitionRun) handle(ctx context.Context, fetched []jetstream.Msg) bool {
+// message was settled (acked or dead-lettered), and the view sequence up to
+// which the batch's messages were all settled (0: not even its first).
+func (r *partitionRun) handle(ctx context.Context, fetched []jetstream.Msg) (settled bool, upTo uint64) {
 	c := r.c
+	var last uint64
+	if meta, err := fetched[len(fetched)-1].Metadata(); err == nil {
+		last = meta.Sequence.Stream
+	}
 	msgs := fetched[:0]
 	metas := make([]*jetstream.MsgMetadata, 0, len(fetched))
 	for _, m := range fetched {
@@ -287,7 +379,7 @@ func (r *partitionRun) handle(ctx context.Context, fetched []jetstream.Msg) bool
 		}
 	}
 	if len(msgs) == 0 {
-		return true
+		return true, last
 	}
 	c.keeper.begin(msgs)
 	start := time.Now()
@@ -304,7 +396,7 @@ func (r *partitionRun) handle(ctx context.Context, fetched []jetstream.Msg) bool
 			errs[i] = err
 		}
 	}
-	settled := true
+	settled = true
 	r.retryAfter = 0
 	var firstErr error
 	for i, m := range msgs {
@@ -330,7 +422,7 @@ func (r *partitionRun) handle(ctx context.Context, fetched []jetstream.Msg) bool
 			if c.cfg.MaxDeliver > 0 && r.failures[seq] >= c.cfg.MaxDeliver {
 				c.deadLetter(ctx, m, metas[i], e)
 				delete(r.failures, seq)
-				continue
+				break
 			}
 			settled = false
 			c.metrics.nakked.Inc()
@@ -342,12 +434,18 @@ func (r *partitionRun) handle(ctx context.Context, fetched []jetstream.Msg) bool
 				firstErr = e
 			}
 		}
+		if settled {
+			upTo = seq
+		}
 	}
 	if firstErr != nil {
-		c.log.Warn("partition handler failed, will redeliver from the first unacknowledged message",
+		c.log.Warn("partition handler failed, will redeliver from the checkpoint",
 			zap.Int("batch", len(msgs)), zap.Error(firstErr))
 	}
-	return settled
+	if settled {
+		upTo = max(upTo, last)
+	}
+	return settled, upTo
 }
 
 // backOff is the wait before a failed batch is delivered again: the

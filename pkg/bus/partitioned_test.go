@@ -349,3 +349,84 @@ func TestPartitionedFailedBatchesAreRetriedInOrder(t *testing.T) {
 		t.Errorf("view holds %d messages after everything was acked, want 0", got)
 	}
 }
+
+func TestPartitionedRestartIgnoresAnAckFloorNothingWasHandledFor(t *testing.T) {
+	// A consumer leader elected after a server loss can count its predecessor's last
+	// deliveries as acknowledged although the instance they went to crashed before handling
+	// them. Here another client acks every message the handler never saw: the partitions must
+	// still start from their checkpoints and apply everything, in order.
+	setup, e := bustest.New(t)
+	const athletes, partitions = 12, 3
+	cfg := partitionedConfig("FLOOR", partitions)
+	pc, err := setup.NewPartitionedBatchConsumer(testContext(t), cfg, func(context.Context, []jetstream.Msg) error {
+		return errors.New("never started")
+	}, bustest.Logger(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	publishRound(t, setup, athletes, 0, 10)
+	eventually(t, "the view to source every message", func() bool { return streamMsgs(t, setup, "FLOOR") == athletes*10 })
+	view, err := setup.JetStream().Stream(testContext(t), "FLOOR")
+	if err != nil {
+		t.Fatal(err)
+	}
+	acked := 0
+	for _, c := range pc.Consumers() {
+		durable := c.Config().Durable
+		cons, err := setup.JetStream().Consumer(testContext(t), "FLOOR", durable)
+		if err != nil {
+			t.Fatal(err)
+		}
+		batch, err := cons.Fetch(athletes*10, jetstream.FetchMaxWait(time.Second), jetstream.FetchPriorityGroup(durable))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for m := range batch.Messages() {
+			if err := m.DoubleAck(testContext(t)); err != nil {
+				t.Fatal(err)
+			}
+			acked++
+		}
+		if err := view.UnpinConsumer(testContext(t), durable, durable); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if acked != athletes*10 {
+		t.Fatalf("acked %d messages outside the handler, want %d", acked, athletes*10)
+	}
+
+	l := newLedger()
+	a := startInstance(t, e, cfg, "A", l)
+	publishRound(t, setup, athletes, 10, 20)
+	eventually(t, "every event applied", func() bool { return l.total() == athletes*20 })
+	a.stop(t)
+	l.check(t, athletes, 20)
+	if got := streamMsgs(t, setup, "FLOOR"); got != 0 {
+		t.Errorf("view holds %d messages after everything was handled, want 0 (purged up to the checkpoints)", got)
+	}
+}
+
+func TestPartitionedViewCreatedAsAWorkQueueIsReplaced(t *testing.T) {
+	// Views were work queues before checkpoints; the server cannot change that retention.
+	b, _ := bustest.New(t)
+	ctx := testContext(t)
+	if _, err := b.JetStream().CreateStream(ctx, jetstream.StreamConfig{
+		Name: "LEGACY", Subjects: []string{"legacy.>"}, Retention: jetstream.WorkQueuePolicy,
+	}); err != nil {
+		t.Fatal(err)
+	}
+	cfg := partitionedConfig("LEGACY", 2)
+	if err := b.EnsurePartitionedView(ctx, cfg); err != nil {
+		t.Fatalf("ensure a view over a work-queue one: %v", err)
+	}
+	s, err := b.JetStream().Stream(ctx, "LEGACY")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c := s.CachedInfo().Config; c.Retention != jetstream.LimitsPolicy || c.MaxAge != bus.DefaultViewMaxAge || len(c.Sources) != 1 {
+		t.Errorf("view retention %s, max age %s, %d sources; want limits, %s, 1", c.Retention, c.MaxAge, len(c.Sources), bus.DefaultViewMaxAge)
+	}
+	if _, err := b.JetStream().KeyValue(ctx, bus.CheckpointBucket("LEGACY")); err != nil {
+		t.Errorf("checkpoint bucket: %v", err)
+	}
+}

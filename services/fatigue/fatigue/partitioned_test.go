@@ -153,7 +153,8 @@ func drained(ctx context.Context, b *bus.Bus, partitions int) bool {
 		}
 	}
 	// Everything TRAINING holds went through the view: the view's last sequence counts what it
-	// ever stored (a work queue: acked means gone, so Msgs 0 above means all were acked). Consumer
+	// ever stored (the instances purge what their checkpoints cover, so Msgs 0 above means all
+	// were handled). Consumer
 	// sequences are no measure: a partition's consumer is reset when it changes hands.
 	if vi.State.LastSeq < ti.State.Msgs {
 		return false

@@ -25,8 +25,8 @@ const (
 	DurableRecorder    = "fatigue-assessments"
 	// DurablePartitions prefixes the partition consumers (fatigue-p0, ...) of the view.
 	DurablePartitions = "fatigue"
-	// ViewPartitions is the work-queue stream that partitions TRAINING and PROGRAMMING by
-	// athlete when several instances share the work.
+	// ViewPartitions is the stream that partitions TRAINING and PROGRAMMING by athlete when
+	// several instances share the work; its checkpoints are in bus.CheckpointBucket of it.
 	ViewPartitions = "FATIGUE_PARTITIONS"
 )
 

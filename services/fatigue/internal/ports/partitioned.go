@@ -19,7 +19,9 @@ import (
 // only ever changed by the instance holding its partition, in stream order. Both streams go
 // through the same partition consumer so that a deload decision and the training it affects
 // are applied by the same instance. The stream subjects and the other services' consumers are
-// untouched; the view holds only the backlog (work queue).
+// untouched; the view holds about the backlog only (what a partition's checkpoint covers is
+// purged), and a partition restarts after its checkpoint, where HandleTraining skips the events
+// an athlete's snapshot already includes.
 // Partitioning is how the engine splits its work among instances.
 type Partitioning struct {
 	// N partitions; 1 or less consumes the streams directly (one instance).
