@@ -640,14 +640,7 @@ func (g *gatherer) flush(handle func([]jetstream.Msg)) {
 }
 
 func (c *Consumer) handleBatch(ctx context.Context, fetched []jetstream.Msg, handler BatchHandler) {
-	msgs := fetched[:0]
-	metas := make([]*jetstream.MsgMetadata, 0, len(fetched))
-	for _, m := range fetched {
-		if meta, ok := c.metadata(ctx, m); ok {
-			msgs = append(msgs, m)
-			metas = append(metas, meta)
-		}
-	}
+	msgs, metas := c.deliverable(ctx, fetched)
 	if len(msgs) == 0 {
 		return
 	}
@@ -674,6 +667,20 @@ func (c *Consumer) handleBatch(ctx context.Context, fetched []jetstream.Msg, han
 			c.settle(ctx, m, metas[i], err)
 		}
 	}
+}
+
+// deliverable keeps the fetched messages that are still to be handled, with
+// their metadata (see metadata); it reuses fetched's array.
+func (c *Consumer) deliverable(ctx context.Context, fetched []jetstream.Msg) ([]jetstream.Msg, []*jetstream.MsgMetadata) {
+	msgs := fetched[:0]
+	metas := make([]*jetstream.MsgMetadata, 0, len(fetched))
+	for _, m := range fetched {
+		if meta, ok := c.metadata(ctx, m); ok {
+			msgs = append(msgs, m)
+			metas = append(metas, meta)
+		}
+	}
+	return msgs, metas
 }
 
 // metadata reads the delivery count and moves a message that already had all

@@ -370,14 +370,7 @@ func (r *partitionRun) handle(ctx context.Context, fetched []jetstream.Msg) (set
 	if meta, err := fetched[len(fetched)-1].Metadata(); err == nil {
 		last = meta.Sequence.Stream
 	}
-	msgs := fetched[:0]
-	metas := make([]*jetstream.MsgMetadata, 0, len(fetched))
-	for _, m := range fetched {
-		if meta, ok := c.metadata(ctx, m); ok {
-			msgs = append(msgs, m)
-			metas = append(metas, meta)
-		}
-	}
+	msgs, metas := c.deliverable(ctx, fetched)
 	if len(msgs) == 0 {
 		return true, last
 	}
