@@ -103,15 +103,7 @@ func strongDuration(s string) (float64, bool) {
 // Weight Unit column. Set Order is a number, or W/D/F for warm-up, drop and failure sets.
 func parseStrong(t *table, opts Options, res *Result) error {
 	w := newWorkouts(FormatStrong, opts)
-	err := t.rows(func(line uint64, r record) {
-		row, err := strongRow(w, r)
-		if err != nil {
-			res.Rows = append(res.Rows, rowFromErr(line, err))
-			return
-		}
-		row.Line = line
-		res.Rows = append(res.Rows, row)
-	}, func(line uint64, msg string) { res.Rows = append(res.Rows, Row{Line: line, Problem: msg}) })
+	err := t.collect(res, func(r record) (Row, error) { return strongRow(w, r) })
 	res.Extra = w.extra()
 	return err
 }
@@ -213,15 +205,7 @@ func parseHevy(t *table, opts Options, res *Result) error {
 		distanceCol = "distance_miles"
 	}
 	w := newWorkouts(FormatHevy, opts)
-	err := t.rows(func(line uint64, r record) {
-		row, err := hevyRow(w, r, unit, weightCol, distanceCol)
-		if err != nil {
-			res.Rows = append(res.Rows, rowFromErr(line, err))
-			return
-		}
-		row.Line = line
-		res.Rows = append(res.Rows, row)
-	}, func(line uint64, msg string) { res.Rows = append(res.Rows, Row{Line: line, Problem: msg}) })
+	err := t.collect(res, func(r record) (Row, error) { return hevyRow(w, r, unit, weightCol, distanceCol) })
 	res.Extra = w.extra()
 	return err
 }
@@ -308,16 +292,7 @@ func parseFitNotes(t *table, opts Options, res *Result) error {
 		unit, weightCol = commonv1.WeightUnit_WEIGHT_UNIT_LB, "weight (lbs)"
 	}
 	w := newWorkouts(FormatFitNotes, opts)
-	err := t.rows(func(line uint64, r record) {
-		row, err := fitNotesRow(w, r, unit, weightCol)
-		if err != nil {
-			res.Rows = append(res.Rows, rowFromErr(line, err))
-			return
-		}
-		row.Line = line
-		res.Rows = append(res.Rows, row)
-	}, func(line uint64, msg string) { res.Rows = append(res.Rows, Row{Line: line, Problem: msg}) })
-	return err
+	return t.collect(res, func(r record) (Row, error) { return fitNotesRow(w, r, unit, weightCol) })
 }
 
 func fitNotesRow(w *workouts, r record, unit commonv1.WeightUnit, weightCol string) (Row, error) {

@@ -187,6 +187,19 @@ func newTable(data []byte, comma rune) (*table, error) {
 	return t, nil
 }
 
+// collect parses every data row with parse into res.Rows, with its line: a parse error or a
+// row the CSV reader cannot split becomes a row with a problem, so every line is accounted for.
+func (t *table) collect(res *Result, parse func(record) (Row, error)) error {
+	return t.rows(func(line uint64, r record) {
+		row, err := parse(r)
+		if err != nil {
+			row = rowFromErr(line, err)
+		}
+		row.Line = line
+		res.Rows = append(res.Rows, row)
+	}, func(line uint64, msg string) { res.Rows = append(res.Rows, Row{Line: line, Problem: msg}) })
+}
+
 // rows calls fn for every data row with its line; rows the CSV reader cannot split are reported
 // through bad with the reader's message.
 func (t *table) rows(fn func(line uint64, rec record), bad func(line uint64, msg string)) error {

@@ -18,22 +18,12 @@ const pmdataTime = "2006-01-02T15:04:05.999Z07:00"
 // or a sleep duration of 0 is pmsys's "not answered" and stored as missing, never as a score.
 func parsePMData(t *table, opts Options, res *Result) error {
 	wellness := t.has("effective_time_frame")
-	err := t.rows(func(line uint64, r record) {
-		var row Row
-		var err error
+	return t.collect(res, func(r record) (Row, error) {
 		if wellness {
-			row, err = pmdataWellnessRow(opts, r)
-		} else {
-			row, err = pmdataSRPERow(opts, r)
+			return pmdataWellnessRow(opts, r)
 		}
-		if err != nil {
-			res.Rows = append(res.Rows, rowFromErr(line, err))
-			return
-		}
-		row.Line = line
-		res.Rows = append(res.Rows, row)
-	}, func(line uint64, msg string) { res.Rows = append(res.Rows, Row{Line: line, Problem: msg}) })
-	return err
+		return pmdataSRPERow(opts, r)
+	})
 }
 
 func pmdataWellnessRow(opts Options, r record) (Row, error) {

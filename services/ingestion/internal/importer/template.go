@@ -20,16 +20,7 @@ var templateTimeLayouts = []string{time.RFC3339Nano, "2006-01-02 15:04:05", "200
 // order. Rows carry no key: the caller derives each id from the record's content (the same id
 // the gRPC API derives), unless the row gives event_id.
 func parseTemplate(t *table, opts Options, res *Result) error {
-	err := t.rows(func(line uint64, r record) {
-		row, err := templateRow(opts, r)
-		if err != nil {
-			res.Rows = append(res.Rows, rowFromErr(line, err))
-			return
-		}
-		row.Line = line
-		res.Rows = append(res.Rows, row)
-	}, func(line uint64, msg string) { res.Rows = append(res.Rows, Row{Line: line, Problem: msg}) })
-	return err
+	return t.collect(res, func(r record) (Row, error) { return templateRow(opts, r) })
 }
 
 func templateRow(opts Options, r record) (Row, error) {
