@@ -78,21 +78,7 @@ func BenchmarkInsertBatch(b *testing.B) {
 		_ = s.Exec(ctx, "DROP DATABASE IF EXISTS "+db)
 		s.Close()
 	}()
-	if err := s.Exec(ctx, storetest.BenchTableDDL); err != nil {
-		b.Fatal(err)
-	}
-	rows := storetest.BenchRows(10000)
-	report := func(b *testing.B) {
-		b.ReportMetric(float64(len(rows)*b.N)/b.Elapsed().Seconds(), "rows/s")
-	}
-	b.Run("store", func(b *testing.B) {
-		for b.Loop() {
-			if err := s.InsertBatch(ctx, "bench_sets", storetest.BenchColumns, rows); err != nil {
-				b.Fatal(err)
-			}
-		}
-		report(b)
-	})
+	rows, report := storetest.BenchInsert(b, s)
 	b.Run("raw", func(b *testing.B) {
 		for b.Loop() {
 			batch, err := s.Conn().PrepareBatch(ctx, "INSERT INTO bench_sets ("+strings.Join(storetest.BenchColumns, ", ")+")")

@@ -1,8 +1,12 @@
 package storetest
 
 import (
+	"context"
 	"fmt"
+	"testing"
 	"time"
+
+	"github.com/supercomp/supercomp/pkg/store"
 )
 
 // The insert benchmark fixture both backends use, so their rows/s compare like for like.
@@ -30,4 +34,27 @@ func BenchRows(n int) [][]any {
 			base.Add(time.Duration(i) * time.Second), 60 + float64(i%100)/2, uint16(1 + i%12), r, "squat"}
 	}
 	return rows
+}
+
+// BenchInsert creates the benchmark table in s and runs the "store" sub-benchmark (InsertBatch
+// of 10,000 BenchRows per iteration). It returns the rows and the rows/s reporter for the
+// backend's own raw sub-benchmarks.
+func BenchInsert(b *testing.B, s store.Store) (rows [][]any, report func(*testing.B)) {
+	ctx := context.Background()
+	if err := s.Exec(ctx, BenchTableDDL); err != nil {
+		b.Fatal(err)
+	}
+	rows = BenchRows(10000)
+	report = func(b *testing.B) {
+		b.ReportMetric(float64(len(rows)*b.N)/b.Elapsed().Seconds(), "rows/s")
+	}
+	b.Run("store", func(b *testing.B) {
+		for b.Loop() {
+			if err := s.InsertBatch(ctx, "bench_sets", BenchColumns, rows); err != nil {
+				b.Fatal(err)
+			}
+		}
+		report(b)
+	})
+	return rows, report
 }
