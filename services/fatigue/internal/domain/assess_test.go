@@ -163,6 +163,30 @@ func TestDeloadCompletedResetsCooldownAndEpisode(t *testing.T) {
 	}
 }
 
+// A completion delivered again after a later episode opened must not close that episode:
+// the rule would recommend a second deload for it.
+func TestDeloadCompletedAgainLeavesLaterEpisodeOpen(t *testing.T) {
+	th := DefaultThresholds()
+	st, _ := scenario(t, th, 26, func(d int) bool { return d >= 20 })
+	st.DeloadCompleted(day0+26, day0+32, th)
+	after := st.Episode
+	// A later episode: recommended once the cooldown of the first deload is over.
+	st.Episode.Open, st.Episode.OKStreak = true, 2
+	st.Episode.LastRecommendationDay = after.CooldownUntil + 1
+	st.Episode.CooldownUntil = after.CooldownUntil + 1 + Day(th.Rule.CooldownDays)
+	later := st.Episode
+	st.DeloadCompleted(day0+26, day0+32, th) // the first completion, delivered again
+	if st.Episode != later {
+		t.Errorf("replayed completion changed the later episode: %+v, want %+v", st.Episode, later)
+	}
+	// The same completion on the state it was first applied to changes nothing either.
+	st.Episode = after
+	st.DeloadCompleted(day0+26, day0+32, th)
+	if st.Episode != after {
+		t.Errorf("second application changed the episode: %+v, want %+v", st.Episode, after)
+	}
+}
+
 func TestACWRHiddenForFirst28Days(t *testing.T) {
 	th := DefaultThresholds()
 	st := &State{}

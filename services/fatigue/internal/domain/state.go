@@ -414,12 +414,19 @@ func (s *State) DeloadScheduled(weekStart Day) {
 	s.Episode.CooldownUntil = max(s.Episode.CooldownUntil, weekStart+6)
 }
 
-// DeloadCompleted starts the cooldown after a deload and closes the open episode: the athlete
-// starts over from a fresh baseline.
+// DeloadCompleted starts the cooldown after a deload and closes the episode the deload treated:
+// the athlete starts over from a fresh baseline.
+//
+// It is idempotent, so a completion delivered again (a redelivery, a partition restarting from
+// its checkpoint, a new partitioned view replaying PROGRAMMING) changes nothing. An episode
+// whose recommendation came after the deload ended is a later one and stays open: without
+// that, a replayed completion closed it and the rule recommended a second deload for it.
 func (s *State) DeloadCompleted(weekStart, endedOn Day, th Thresholds) {
 	s.Episode.CooldownUntil = max(s.Episode.CooldownUntil, endedOn+Day(th.Rule.CooldownDays))
-	s.Episode.Open = false
-	s.Episode.OKStreak = 0
+	if s.Episode.LastRecommendationDay <= endedOn {
+		s.Episode.Open = false
+		s.Episode.OKStreak = 0
+	}
 	s.Episode.LastDeloadWeek = max(s.Episode.LastDeloadWeek, weekStart)
 }
 
