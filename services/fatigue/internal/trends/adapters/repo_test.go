@@ -28,8 +28,8 @@ func set(id, athlete, d string, load float64, rec int) []any {
 		load, uint32(5), 8.0, 2.0, load * 5, true, true, load + 20}
 }
 
-// cellsOf flattens groups into their cells keyed by athlete, day and load, checking the order
-// SetGroups promises on the way.
+// cellsOf flattens groups into their cells keyed by athlete, day and load, summing a cell's
+// parts, and checks the order SetGroups promises on the way.
 func cellsOf(t *testing.T, groups []SetGroup) map[string]SetCell {
 	t.Helper()
 	out := map[string]SetCell{}
@@ -41,7 +41,17 @@ func cellsOf(t *testing.T, groups []SetGroup) map[string]SetCell {
 			if c.Athlete != g.Athlete || c.Lift != g.Lift || c.Exercise != g.Exercise || c.Reps != g.Reps {
 				t.Errorf("cell %+v in group %s/%s/%s/%d", c, g.Athlete, g.Lift, g.Exercise, g.Reps)
 			}
-			out[fmt.Sprintf("%s %s %g", c.Athlete, c.Day.Format(time.DateOnly), c.LoadKg)] = c
+			k := fmt.Sprintf("%s %s %g", c.Athlete, c.Day.Format(time.DateOnly), c.LoadKg)
+			if p, ok := out[k]; ok {
+				c.Rows += p.Rows
+				c.Working += p.Working
+				c.HardSets += p.HardSets
+				c.VolumeKg += p.VolumeKg
+				c.BestE1RM = max(c.BestE1RM, p.BestE1RM)
+				c.RatedSets += p.RatedSets
+				c.RPESum += p.RPESum
+			}
+			out[k] = c
 		}
 	}
 	return out
@@ -82,8 +92,28 @@ func TestSetGroupsMatchFinal(t *testing.T) {
 				}
 			}
 		}
-		clean := map[string]uint64{"a 2026-01-05 100": 2, "a 2026-01-06 100": 1, "b 2026-01-05 80": 1, "b 2026-01-07 80": 1}
+		check(map[string]uint64{"a 2026-01-05 100": 2, "a 2026-01-06 100": 1, "b 2026-01-05 80": 1, "b 2026-01-07 80": 1}, nil)
+
+		// s6 joins a's 01-06 cell in an insert of its own: the rollup holds that cell in two rows
+		// until ClickHouse merges them (merges are stopped here to keep both), and SetGroups
+		// returns it in two parts that sum to what FINAL has.
+		must(t, st.Exec(ctx, "SYSTEM STOP MERGES trend_set_cells"))
+		must(t, st.InsertBatch(ctx, "training_sets", setCols, [][]any{set("s6", "a", "2026-01-06", 100, 0)}))
+		clean := map[string]uint64{"a 2026-01-05 100": 2, "a 2026-01-06 100": 2, "b 2026-01-05 80": 1, "b 2026-01-07 80": 1}
 		check(clean, clean)
+		got, err := repo.SetGroups(ctx, f)
+		must(t, err)
+		parts := 0
+		for _, g := range got {
+			for _, c := range g.Cells {
+				if c.Athlete == "a" && c.Day.Equal(time.Date(2026, 1, 6, 0, 0, 0, 0, time.UTC)) {
+					parts++
+				}
+			}
+		}
+		if parts != 2 {
+			t.Errorf("a's 01-06 cell came in %d parts, want the rollup's 2 unmerged rows", parts)
+		}
 
 		// s1 delivered again: the rollup counts it twice, FINAL once.
 		must(t, st.InsertBatch(ctx, "training_sets", setCols, [][]any{set("s1", "a", "2026-01-05", 100, 0)}))
@@ -92,9 +122,9 @@ func TestSetGroupsMatchFinal(t *testing.T) {
 		// s5 re-recorded later with a corrected load: FINAL keeps the newer row only, so b's
 		// 01-07 cell moves from 80 kg to 85 kg; the rollup has both.
 		must(t, st.InsertBatch(ctx, "training_sets", setCols, [][]any{set("s5", "b", "2026-01-07", 85, 30)}))
-		fixed := map[string]uint64{"a 2026-01-05 100": 2, "a 2026-01-06 100": 1, "b 2026-01-05 80": 1, "b 2026-01-07 85": 1}
+		fixed := map[string]uint64{"a 2026-01-05 100": 2, "a 2026-01-06 100": 2, "b 2026-01-05 80": 1, "b 2026-01-07 85": 1}
 		check(fixed, map[string]uint64{"b 2026-01-07 80": 1, "b 2026-01-07 85": 1})
-		got, err := repo.SetGroups(ctx, f)
+		got, err = repo.SetGroups(ctx, f)
 		must(t, err)
 		if c := cellsOf(t, got)["b 2026-01-07 85"]; c.VolumeKg != 425 || c.BestE1RM != 105 || c.RatedSets != 1 || c.RPESum != 8 {
 			t.Errorf("re-recorded cell = %+v, want the corrected set's values", c)
