@@ -9,6 +9,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -87,6 +88,59 @@ func query(ctx context.Context, st store.Store, what, q string, args []any, scan
 	}
 	if err := rows.Err(); err != nil {
 		return fmt.Errorf("%s: %w", what, err)
+	}
+	return nil
+}
+
+// numbers appends the values of a numeric array's text to dst: "[1,2.5,3]", what toString
+// returns for an array.
+//
+// The trend queries return their arrays as text because clickhouse-go scans an array element by
+// element through reflection: a squad's 12 weeks of set cells (about 500,000 numbers) took ~100
+// ms to scan from ClickHouse 18.16 and take ~15 ms to format and parse as text; on chDB the text
+// costs the same as the binary arrays. Both engines print a Float64 in the shortest form that
+// reads back as the same value (double-conversion on 18.16), so nothing is rounded
+// (TestArrayTextRoundTrip).
+func numbers(text string, dst []float64) ([]float64, error) {
+	body, ok := strings.CutPrefix(text, "[")
+	if body, ok = strings.CutSuffix(body, "]"); !ok {
+		return nil, fmt.Errorf("not an array: %.40q", text)
+	}
+	if body == "" {
+		return dst, nil
+	}
+	dst = slices.Grow(dst, strings.Count(body, ",")+1)
+	for body != "" {
+		var tok string
+		tok, body, _ = strings.Cut(body, ",")
+		v, err := strconv.ParseFloat(tok, 64)
+		if err != nil {
+			return nil, fmt.Errorf("array element %q: %w", tok, err)
+		}
+		dst = append(dst, v)
+	}
+	return dst, nil
+}
+
+// scanNumbers scans a row of an athlete id and numeric arrays as text (see numbers), checking
+// the arrays have one value per element of the first.
+func scanNumbers(rows store.Rows, athlete *string, arrays ...*[]float64) error {
+	text := make([]string, len(arrays))
+	dest := []any{athlete}
+	for i := range text {
+		dest = append(dest, &text[i])
+	}
+	if err := rows.Scan(dest...); err != nil {
+		return err
+	}
+	for i, a := range arrays {
+		var err error
+		if *a, err = numbers(text[i], (*a)[:0]); err != nil {
+			return err
+		}
+		if len(*a) != len(*arrays[0]) {
+			return fmt.Errorf("arrays of %d and %d values", len(*arrays[0]), len(*a))
+		}
 	}
 	return nil
 }
@@ -275,8 +329,8 @@ func mergeGroups(rolled, raw []SetGroup, stale map[athleteDay]bool) []SetGroup {
 // correctness, unless it exactly offsets a set the rollup lacks on the same day.
 func (r Repo) finalDayRows(ctx context.Context, f Filter) (map[athleteDay]uint64, error) {
 	cond, args := f.where("day", true)
-	q := `SELECT athlete_id, groupArray(d), groupArray(n) FROM (
-    SELECT athlete_id, toFloat64(toUInt16(day)) AS d, toFloat64(uniqExact(cityHash64(occurred_at, event_id))) AS n FROM training_sets
+	q := `SELECT athlete_id, toString(groupArray(d)), toString(groupArray(n)) FROM (
+    SELECT athlete_id, toUInt16(day) AS d, uniqExact(cityHash64(occurred_at, event_id)) AS n FROM training_sets
     WHERE ` + cond + `
     GROUP BY athlete_id, day)
 GROUP BY athlete_id`
@@ -284,7 +338,7 @@ GROUP BY athlete_id`
 	err := query(ctx, r.Store, "set rows per day", q, args, func(rows store.Rows) error {
 		var a string
 		var days, ns []float64
-		if err := rows.Scan(&a, &days, &ns); err != nil {
+		if err := scanNumbers(rows, &a, &days, &ns); err != nil {
 			return err
 		}
 		for i, d := range days {
@@ -295,13 +349,11 @@ GROUP BY athlete_id`
 	return out, err
 }
 
-// cellColumns select a group's cells from a subquery of cells (n, w, h, v, e, rs, rp). Every
-// array is Float64 (days as days since 1970, counts exactly below 2^53): the chDB driver decodes
-// Float64 arrays in one pass but boxes other element types one by one, which cost more than the
-// query.
-const cellColumns = `athlete_id, lift_category, exercise, reps, groupArray(toFloat64(toUInt16(day))), groupArray(load_kg),
-    groupArray(toFloat64(n)), groupArray(toFloat64(w)), groupArray(toFloat64(h)), groupArray(v), groupArray(e),
-    groupArray(toFloat64(rs)), groupArray(rp)`
+// cellColumns select a group's cells from a subquery of cells (n, w, h, v, e, rs, rp), each
+// array as text (see numbers); days as days since 1970.
+const cellColumns = `athlete_id, lift_category, exercise, reps, toString(groupArray(toUInt16(day))), toString(groupArray(load_kg)),
+    toString(groupArray(n)), toString(groupArray(w)), toString(groupArray(h)), toString(groupArray(v)), toString(groupArray(e)),
+    toString(groupArray(rs)), toString(groupArray(rp))`
 
 // cellGroupOrder groups and orders the cells as SetGroup promises.
 const cellGroupOrder = `GROUP BY athlete_id, lift_category, exercise, reps
@@ -353,9 +405,19 @@ func (r Repo) cellGroups(ctx context.Context, what, q string, args []any) ([]Set
 	err := query(ctx, r.Store, what, q, args, func(rows store.Rows) error {
 		var g SetGroup
 		var a arrays
-		if err := rows.Scan(&g.Athlete, &g.Lift, &g.Exercise, &g.Reps, &a.days, &a.loads, &a.rows, &a.working,
-			&a.hard, &a.volumes, &a.bests, &a.rated, &a.rpes); err != nil {
+		var text [9]string
+		if err := rows.Scan(&g.Athlete, &g.Lift, &g.Exercise, &g.Reps, &text[0], &text[1], &text[2], &text[3],
+			&text[4], &text[5], &text[6], &text[7], &text[8]); err != nil {
 			return err
+		}
+		for i, dst := range []*[]float64{&a.days, &a.loads, &a.rows, &a.working, &a.hard, &a.volumes, &a.bests, &a.rated, &a.rpes} {
+			var err error
+			if *dst, err = numbers(text[i], nil); err != nil {
+				return err
+			}
+			if len(*dst) != len(a.days) {
+				return fmt.Errorf("cell arrays of %d and %d values", len(a.days), len(*dst))
+			}
 		}
 		groups = append(groups, g)
 		values = append(values, a)
@@ -392,11 +454,11 @@ type DailyLoad struct {
 
 // DailySessionLoad returns the athletes' session load (sRPE x minutes) per day, ordered by
 // athlete and day; sessions without sRPE are left out (never invented). The days come back as
-// Float64 arrays per athlete, like the set cells (see cellColumns).
+// arrays per athlete, like the set cells (see numbers).
 func (r Repo) DailySessionLoad(ctx context.Context, f Filter) ([]DailyLoad, error) {
 	cond, args := f.where("day", true)
-	q := `SELECT athlete_id, groupArray(d), groupArray(l), groupArray(n) FROM (
-    SELECT athlete_id, toFloat64(toUInt16(day)) AS d, sum(assumeNotNull(session_load_au)) AS l, toFloat64(count()) AS n
+	q := `SELECT athlete_id, toString(groupArray(d)), toString(groupArray(l)), toString(groupArray(n)) FROM (
+    SELECT athlete_id, toUInt16(day) AS d, sum(assumeNotNull(session_load_au)) AS l, count() AS n
     FROM training_sessions FINAL WHERE ` + cond + ` AND isNotNull(session_load_au)
     GROUP BY athlete_id, day)
 GROUP BY athlete_id ORDER BY athlete_id`
@@ -404,7 +466,7 @@ GROUP BY athlete_id ORDER BY athlete_id`
 	err := query(ctx, r.Store, "daily session load", q, args, func(rows store.Rows) error {
 		var a string
 		var days, loads, ns []float64
-		if err := rows.Scan(&a, &days, &loads, &ns); err != nil {
+		if err := scanNumbers(rows, &a, &days, &loads, &ns); err != nil {
 			return err
 		}
 		start := len(out)

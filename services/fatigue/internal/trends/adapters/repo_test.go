@@ -151,3 +151,32 @@ func must(t *testing.T, err error) {
 		t.Fatal(err)
 	}
 }
+
+// The trend queries read arrays as text (see numbers): every Float64 must read back exactly,
+// on both engines, including values without a short decimal form.
+func TestArrayTextRoundTrip(t *testing.T) {
+	values := []float64{0, 1, 102.5, 1.15 * 102, 0.1 + 0.2, 1.0 / 3, 2.0 / 3 * 1e-7, 4.35 * 3, 123456.789, 1e21, 1e-300,
+		1.7976931348623157e308, -0.5, 9007199254740993, 3 * 1.1}
+	trendstest.Backends(t, func(t *testing.T, st store.Store) {
+		var text string
+		must(t, store.QueryRow(context.Background(), st, "SELECT toString(groupArray(x)) FROM (SELECT arrayJoin(?) AS x)", values).Scan(&text))
+		got, err := numbers(text, nil)
+		must(t, err)
+		if len(got) != len(values) {
+			t.Fatalf("%q read as %v", text, got)
+		}
+		for i, v := range values {
+			if got[i] != v {
+				t.Errorf("%v came back as %v (text %q)", v, got[i], text)
+			}
+		}
+	})
+	for _, bad := range []string{"", "1,2", "[1,,2]", "[x]"} {
+		if _, err := numbers(bad, nil); err == nil {
+			t.Errorf("numbers(%q) accepted", bad)
+		}
+	}
+	if got, err := numbers("[]", nil); err != nil || len(got) != 0 {
+		t.Errorf("empty array: %v %v", got, err)
+	}
+}
