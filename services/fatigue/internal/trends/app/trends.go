@@ -176,32 +176,38 @@ type inputs struct {
 	statuses  []adapters.AthleteStatus
 }
 
-// read runs the queries the metrics need at once: the server answers them in parallel, and on
-// chDB (one session, queries in turn) the set cells are reduced while the next query runs.
+// read runs the queries the metrics need in two steps. The set cells come first and alone: they
+// are the longest read, and the set metrics wait for them. Then the other queries run (at once
+// on the server, in turn on chDB's one session) while the cells are reduced in Go. Issued all at
+// once, the set read queued behind the small queries on chDB, or shared the server's cores with
+// them, and its reduction came last on the critical path.
 func (t Trends) read(ctx context.Context, f adapters.Filter, metrics []trendsv1.TrendMetric, g grid) (inputs, error) {
 	has := func(m trendsv1.TrendMetric) bool { return slices.Contains(metrics, m) }
 	var in inputs
 	var others map[string]uint64
-	var groups []adapters.SetGroup
 	// The set metrics share one scan; the RPE metric needs its baseline window before the range.
 	sf := f
 	if has(trendsv1.TrendMetric_TREND_METRIC_RPE_AT_FAMILIAR_LOADS) {
 		sf.From = f.From.AddDate(0, 0, -domain.FamiliarWindowDays)
 	}
+	groups, err := t.Repo.SetGroups(ctx, sf)
+	if err != nil {
+		return in, err
+	}
 	jobs := []func(context.Context) error{
-		func(ctx context.Context) (err error) {
-			if groups, err = t.Repo.SetGroups(ctx, sf); err != nil {
-				return err
-			}
+		func(context.Context) error {
 			bucket := bucketMemo(f.Bucket)
 			in.lifts = liftBuckets(groups, f.From, bucket)
 			in.bests = bestE1RMs(groups, f.From, bucket)
-			if has(trendsv1.TrendMetric_TREND_METRIC_RPE_AT_FAMILIAR_LOADS) {
-				in.rpeWeekly, in.rpeSets = rpeWeekly(groups, f)
-			}
 			return nil
 		},
 		func(ctx context.Context) (err error) { others, err = t.Repo.Coverage(ctx, f); return err },
+	}
+	if has(trendsv1.TrendMetric_TREND_METRIC_RPE_AT_FAMILIAR_LOADS) {
+		jobs = append(jobs, func(context.Context) error {
+			in.rpeWeekly, in.rpeSets = rpeWeekly(groups, f)
+			return nil
+		})
 	}
 	// Session load and ACWR share one read, reaching back for the ACWR's chronic window.
 	if has(trendsv1.TrendMetric_TREND_METRIC_SESSION_LOAD) || has(trendsv1.TrendMetric_TREND_METRIC_ACWR) {
@@ -619,31 +625,33 @@ func rpeWeekly(groups []adapters.SetGroup, f adapters.Filter) (map[time.Time]map
 		sum float64
 		n   int
 	}
-	per := map[time.Time]map[string]*acc{}
+	type key struct {
+		bucket  time.Time
+		athlete string
+	}
+	per := map[key]*acc{}
 	sets := map[time.Time]uint64{}
+	bucket := bucketMemo(f.Bucket)
 	for _, d := range devs {
 		if d.Day.Before(f.From) {
 			continue
 		}
-		b := domain.BucketStart(d.Day, f.Bucket)
-		if per[b] == nil {
-			per[b] = map[string]*acc{}
-		}
-		a := per[b][d.Athlete]
+		k := key{bucket(d.Day), d.Athlete}
+		a := per[k]
 		if a == nil {
 			a = &acc{}
-			per[b][d.Athlete] = a
+			per[k] = a
 		}
 		a.sum += d.Delta
 		a.n++
-		sets[b] += d.Sets
+		sets[k.bucket] += d.Sets
 	}
 	out := map[time.Time]map[string]float64{}
-	for b, m := range per {
-		out[b] = map[string]float64{}
-		for a, x := range m {
-			out[b][a] = x.sum / float64(x.n)
+	for k, x := range per {
+		if out[k.bucket] == nil {
+			out[k.bucket] = map[string]float64{}
 		}
+		out[k.bucket][k.athlete] = x.sum / float64(x.n)
 	}
 	return out, sets
 }

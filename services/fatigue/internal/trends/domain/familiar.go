@@ -75,8 +75,9 @@ func FamiliarLoadDeviations(exposures []RatedExposure, windowDays int, tolerance
 func FamiliarRunDeviations(run []RatedExposure, windowDays int, tolerance float64, out []RPEDeviation) []RPEDeviation {
 	var scratch [64]float64
 	base := scratch[:0]
+	window := time.Duration(windowDays) * 24 * time.Hour // days are UTC midnights: no DST
 	for i, e := range run {
-		windowStart := e.Day.AddDate(0, 0, -windowDays)
+		windowStart := e.Day.Add(-window)
 		base = base[:0]
 		// run is in day order: walk back from e and stop at the window's start, so a long
 		// history costs the window's exposures per exposure, not all earlier ones.
