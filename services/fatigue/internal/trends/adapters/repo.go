@@ -102,31 +102,33 @@ func query(ctx context.Context, st store.Store, what, q string, args []any, scan
 // reads back as the same value (double-conversion on 18.16), so nothing is rounded
 // (TestArrayTextRoundTrip).
 func numbers(text string, dst []float64) ([]float64, error) {
-	body, ok := strings.CutPrefix(text, "[")
-	if body, ok = strings.CutSuffix(body, "]"); !ok {
+	if !strings.HasPrefix(text, "[") || !strings.HasSuffix(text, "]") {
 		return nil, fmt.Errorf("not an array: %.40q", text)
 	}
+	body := text[1 : len(text)-1]
 	if body == "" {
 		return dst, nil
 	}
 	dst = slices.Grow(dst, strings.Count(body, ",")+1)
-	for body != "" {
-		var tok string
-		tok, body, _ = strings.Cut(body, ",")
+	for {
+		tok, rest, more := strings.Cut(body, ",")
 		v, err := strconv.ParseFloat(tok, 64)
 		if err != nil {
 			return nil, fmt.Errorf("array element %q: %w", tok, err)
 		}
 		dst = append(dst, v)
+		if !more {
+			return dst, nil
+		}
+		body = rest
 	}
-	return dst, nil
 }
 
-// scanNumbers scans a row of an athlete id and numeric arrays as text (see numbers), checking
-// the arrays have one value per element of the first.
-func scanNumbers(rows store.Rows, athlete *string, arrays ...*[]float64) error {
+// scanNumbers scans a row of key columns followed by numeric arrays as text (see numbers),
+// checking the arrays have one value per element of the first.
+func scanNumbers(rows store.Rows, keys []any, arrays ...*[]float64) error {
 	text := make([]string, len(arrays))
-	dest := []any{athlete}
+	dest := keys
 	for i := range text {
 		dest = append(dest, &text[i])
 	}
@@ -338,7 +340,7 @@ GROUP BY athlete_id`
 	err := query(ctx, r.Store, "set rows per day", q, args, func(rows store.Rows) error {
 		var a string
 		var days, ns []float64
-		if err := scanNumbers(rows, &a, &days, &ns); err != nil {
+		if err := scanNumbers(rows, []any{&a}, &days, &ns); err != nil {
 			return err
 		}
 		for i, d := range days {
@@ -405,19 +407,9 @@ func (r Repo) cellGroups(ctx context.Context, what, q string, args []any) ([]Set
 	err := query(ctx, r.Store, what, q, args, func(rows store.Rows) error {
 		var g SetGroup
 		var a arrays
-		var text [9]string
-		if err := rows.Scan(&g.Athlete, &g.Lift, &g.Exercise, &g.Reps, &text[0], &text[1], &text[2], &text[3],
-			&text[4], &text[5], &text[6], &text[7], &text[8]); err != nil {
+		if err := scanNumbers(rows, []any{&g.Athlete, &g.Lift, &g.Exercise, &g.Reps}, &a.days, &a.loads, &a.rows, &a.working,
+			&a.hard, &a.volumes, &a.bests, &a.rated, &a.rpes); err != nil {
 			return err
-		}
-		for i, dst := range []*[]float64{&a.days, &a.loads, &a.rows, &a.working, &a.hard, &a.volumes, &a.bests, &a.rated, &a.rpes} {
-			var err error
-			if *dst, err = numbers(text[i], nil); err != nil {
-				return err
-			}
-			if len(*dst) != len(a.days) {
-				return fmt.Errorf("cell arrays of %d and %d values", len(a.days), len(*dst))
-			}
 		}
 		groups = append(groups, g)
 		values = append(values, a)
@@ -466,7 +458,7 @@ GROUP BY athlete_id ORDER BY athlete_id`
 	err := query(ctx, r.Store, "daily session load", q, args, func(rows store.Rows) error {
 		var a string
 		var days, loads, ns []float64
-		if err := scanNumbers(rows, &a, &days, &loads, &ns); err != nil {
+		if err := scanNumbers(rows, []any{&a}, &days, &loads, &ns); err != nil {
 			return err
 		}
 		start := len(out)

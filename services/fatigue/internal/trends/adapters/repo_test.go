@@ -171,7 +171,7 @@ func TestArrayTextRoundTrip(t *testing.T) {
 			}
 		}
 	})
-	for _, bad := range []string{"", "1,2", "[1,,2]", "[x]"} {
+	for _, bad := range []string{"", "1,2", "1,2]", "[1,2", "[1,,2]", "[x]", "[1,]"} {
 		if _, err := numbers(bad, nil); err == nil {
 			t.Errorf("numbers(%q) accepted", bad)
 		}
