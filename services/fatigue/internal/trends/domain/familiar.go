@@ -21,7 +21,7 @@ type RatedExposure struct {
 	Exercise string
 	Reps     uint32
 	LoadKg   float64
-	Day      time.Time
+	Day      time.Time // a UTC midnight, as every trend day is
 	MeanRPE  float64
 	Sets     uint64
 }
@@ -75,7 +75,7 @@ func FamiliarLoadDeviations(exposures []RatedExposure, windowDays int, tolerance
 func FamiliarRunDeviations(run []RatedExposure, windowDays int, tolerance float64, out []RPEDeviation) []RPEDeviation {
 	var scratch [64]float64
 	base := scratch[:0]
-	window := time.Duration(windowDays) * 24 * time.Hour // days are UTC midnights: no DST
+	window := time.Duration(windowDays) * 24 * time.Hour // UTC days have no DST: no calendar arithmetic per exposure
 	for i, e := range run {
 		windowStart := e.Day.Add(-window)
 		base = base[:0]
