@@ -228,14 +228,7 @@ func readAll(t *testing.T, b *bus.Bus, stream, subject string, each func(*events
 // batch land once.
 func publishRetrying(t testing.TB, b *bus.Bus, evs []*eventsv1.Event) {
 	t.Helper()
-	msgs := make([]bus.OutMsg, 0, len(evs))
-	for _, ev := range evs {
-		m, err := events.OutMsg(ev)
-		if err != nil {
-			t.Fatal(err)
-		}
-		msgs = append(msgs, m)
-	}
+	msgs := outMsgs(t, evs)
 	deadline := time.Now().Add(60 * time.Second)
 	for {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)

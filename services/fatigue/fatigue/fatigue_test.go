@@ -86,7 +86,8 @@ func startWith(t testing.TB, deps service.Deps, opts fatigue.Options) *running {
 	return r
 }
 
-func publish(t *testing.T, b *bus.Bus, evs []*eventsv1.Event) {
+// outMsgs encodes evs as bus messages (subject and Nats-Msg-Id from each event).
+func outMsgs(t testing.TB, evs []*eventsv1.Event) []bus.OutMsg {
 	t.Helper()
 	msgs := make([]bus.OutMsg, 0, len(evs))
 	for _, ev := range evs {
@@ -96,7 +97,12 @@ func publish(t *testing.T, b *bus.Bus, evs []*eventsv1.Event) {
 		}
 		msgs = append(msgs, m)
 	}
-	if _, err := b.PublishBatch(context.Background(), msgs); err != nil {
+	return msgs
+}
+
+func publish(t *testing.T, b *bus.Bus, evs []*eventsv1.Event) {
+	t.Helper()
+	if _, err := b.PublishBatch(context.Background(), outMsgs(t, evs)); err != nil {
 		t.Fatal(err)
 	}
 }
