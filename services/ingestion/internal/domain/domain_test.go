@@ -1,6 +1,7 @@
 package domain
 
 import (
+	"fmt"
 	"math"
 	"strings"
 	"testing"
@@ -102,9 +103,27 @@ func TestLiftCategoryOf(t *testing.T) {
 		"Pull Up": pull, "Pull-Ups": pull, "Wide Grip Pullups": pull, "Chin Ups": pull, "Assisted Chinups": pull,
 		"Lat Pulldown (Cable)": other, "Burpees - Pullup": other, "Bicep Curl (Dumbbell)": other, "": other,
 	} {
-		if got := LiftCategoryOf(name); got != want {
-			t.Errorf("LiftCategoryOf(%q) = %v, want %v", name, got, want)
+		// Twice: the second answer is the remembered one.
+		for pass := range 2 {
+			if got := LiftCategoryOf(name); got != want {
+				t.Errorf("pass %d: LiftCategoryOf(%q) = %v, want %v", pass, name, got, want)
+			}
 		}
+	}
+}
+
+func TestLiftCategoryOfRemembersBoundedNames(t *testing.T) {
+	for i := range knownLiftLimit + 100 {
+		LiftCategoryOf(fmt.Sprintf("Squat variation %d", i))
+	}
+	remembered := 0
+	knownLifts.Range(func(_, _ any) bool { remembered++; return true })
+	if remembered > knownLiftLimit {
+		t.Fatalf("%d names remembered, limit %d", remembered, knownLiftLimit)
+	}
+	// Names past the limit are still answered, by matching.
+	if got := LiftCategoryOf("Barbell Back Squat (new name)"); got != commonv1.LiftCategory_LIFT_CATEGORY_SQUAT {
+		t.Errorf("past the limit: %v", got)
 	}
 }
 
