@@ -52,8 +52,10 @@ test: tools proto-check deps vet ## Everything CI runs: vet, generated-code chec
 
 .PHONY: bench
 bench: deps $(BIN)/benchstat ## Run the Go benchmarks (bus, store backends) and print them as a table.
-	@lib="$(CHDB_LIB)"; rm -f bench.txt; for m in $(MODULES); do \
-		(cd $$m && SC_REQUIRE_CLICKHOUSE=1 SC_CLICKHOUSE_PID="$$(cat $(CURDIR)/.cache/clickhouse.pid 2>/dev/null)" CHDB_LIB_PATH="$$lib" go test -run '^$$' -bench . -benchmem -count 6 -timeout 30m ./... | tee -a $(CURDIR)/bench.txt); \
+	@lib="$(CHDB_LIB)"; rm -f bench.txt; \
+	pid=$$(cat .cache/clickhouse.pid 2>/dev/null || true); kill -0 "$$pid" 2>/dev/null || pid=""; \
+	for m in $(MODULES); do \
+		(cd $$m && SC_REQUIRE_CLICKHOUSE=1 SC_CLICKHOUSE_PID="$$pid" CHDB_LIB_PATH="$$lib" go test -run '^$$' -bench . -benchmem -count 6 -timeout 30m ./... | tee -a $(CURDIR)/bench.txt); \
 	done
 	$(BIN)/benchstat bench.txt
 
