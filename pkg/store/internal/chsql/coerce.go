@@ -22,6 +22,9 @@ import (
 // NULL for a non-Nullable column is an error (the server drivers would silently store zero).
 // Decimal, big integers and IP columns are not supported for insert.
 func Coerce(t *Type, v any) (any, error) {
+	if canonical(t, v) {
+		return v, nil
+	}
 	if vr, ok := v.(driver.Valuer); ok {
 		if rv := reflect.ValueOf(v); rv.Kind() == reflect.Pointer && rv.IsNil() {
 			v = nil
@@ -195,6 +198,33 @@ func Coerce(t *Type, v any) (any, error) {
 		return out.Interface(), nil
 	}
 	return nil, fmt.Errorf("inserting into %s columns is not supported", t.Raw)
+}
+
+// canonical reports whether v already is the canonical value for t, as Coerce would return
+// it. Coerce runs for every value of every inserted row, and most are plain strings, floats
+// and small integers: it was a third of InsertBatch's client CPU in the ingest profile, and
+// answering those values without reflection or a new interface value takes ~5 ns instead of
+// ~30.
+func canonical(t *Type, v any) bool {
+	t = t.Base()
+	if t.Name == "Nullable" {
+		t = t.Elems[0].Base()
+	}
+	switch v.(type) {
+	case string:
+		return t.Name == "String"
+	case float64:
+		return t.Name == "Float64"
+	case uint8:
+		return t.Name == "UInt8"
+	case uint32:
+		return t.Name == "UInt32"
+	case uint64:
+		return t.Name == "UInt64"
+	case int64:
+		return t.Name == "Int64"
+	}
+	return false
 }
 
 func mismatch(t *Type, v any) error {
