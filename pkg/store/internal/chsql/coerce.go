@@ -210,21 +210,24 @@ func canonical(t *Type, v any) bool {
 	if t.Name == "Nullable" {
 		t = t.Elems[0].Base()
 	}
+	var name string
 	switch v.(type) {
 	case string:
-		return t.Name == "String"
+		name = "String"
 	case float64:
-		return t.Name == "Float64"
+		name = "Float64"
 	case uint8:
-		return t.Name == "UInt8"
+		name = "UInt8"
 	case uint32:
-		return t.Name == "UInt32"
+		name = "UInt32"
 	case uint64:
-		return t.Name == "UInt64"
+		name = "UInt64"
 	case int64:
-		return t.Name == "Int64"
+		name = "Int64"
+	default:
+		return false
 	}
-	return false
+	return t.Name == name
 }
 
 func mismatch(t *Type, v any) error {
