@@ -1,6 +1,8 @@
-// Package trends is the fatigue service's team-wide trends: the TrendsService gRPC handlers and
-// the lifecycle components of team-trend detection (an ANALYSIS consumer for event-driven
-// checks, a PROGRAMMING consumer for position groups and a periodic check). The fatigue module registers it; everything else stays in internal/trends.
+// Package trends is the fatigue service's team-wide trends: the TrendsService gRPC handlers, the
+// periodic summarizer of athlete days the answers read, and the lifecycle components of
+// team-trend detection (an ANALYSIS consumer for event-driven checks, a PROGRAMMING consumer for
+// position groups and a periodic check). The fatigue module registers it; everything else stays
+// in internal/trends.
 package trends
 
 import (
@@ -24,6 +26,11 @@ import (
 // DetectEvery is the period of the periodic team-trend check.
 const DetectEvery = 15 * time.Minute
 
+// SummarizeEvery is the period of the trend summarizer. Answers are exact whenever it last ran;
+// an athlete with rows newer than their summaries is computed from the raw tables, which is
+// slower, until the next pass.
+const SummarizeEvery = 30 * time.Second
+
 // Trends serves TrendsService and runs detection.
 type Trends struct {
 	ports.Server
@@ -44,6 +51,16 @@ func New(deps service.Deps) (*Trends, error) {
 	repo := adapters.Repo{Store: deps.Store}
 	t.Server.Trends = app.Trends{Repo: repo}
 	log := deps.Log
+	sum := app.Summarizer{Trends: t.Server.Trends, Settle: app.DefaultSettle, Now: time.Now}
+	t.components = append(t.components, &lifecycle.Periodic{Label: "trends summarizer", Period: SummarizeEvery,
+		Fn: func(ctx context.Context) error {
+			n, err := sum.SummarizeAll(ctx)
+			if n > 0 {
+				log.Debug("trend days summarized", zap.Int("days", n))
+			}
+			return err
+		},
+		OnError: func(err error) { log.Warn("trend summaries not brought up to date; retried next period", zap.Error(err)) }})
 	if deps.Bus == nil {
 		return t, nil
 	}

@@ -495,9 +495,10 @@ func (r Repo) FirstLoadDays(ctx context.Context, f Filter) (map[string]time.Time
 	return out, err
 }
 
-// WellnessColumns are the training_wellness columns averaged per item, in the order of
+// WellnessColumns are the training_wellness columns averaged per item (and the order of the
+// wellness arrays of trend_athlete_days, migration 0602), in the order of
 // WellnessBucket.Sums.
-var WellnessColumns = []string{"fatigue", "sleep_quality", "soreness", "stress", "mood", "motivation", "joint_pain_max", "sleep_hours", "readiness"}
+var WellnessColumns = [...]string{"fatigue", "sleep_quality", "soreness", "stress", "mood", "motivation", "joint_pain_max", "sleep_hours", "readiness"}
 
 // WellnessBucket holds per-item sums and counts of one bucket's reports.
 type WellnessBucket struct {
@@ -556,30 +557,6 @@ FROM fatigue_assessments FINAL WHERE ` + cond + ` AND status > 0 GROUP BY athlet
 			return err
 		}
 		out = append(out, s)
-		return nil
-	})
-	return out, err
-}
-
-// Coverage returns the stored session, wellness and assessment rows per athlete in the filter
-// (the sets' share comes from SetCells).
-func (r Repo) Coverage(ctx context.Context, f Filter) (map[string]uint64, error) {
-	rawCond, rawArgs := f.where("day", true)
-	asCond, asArgs := f.where("as_of", false)
-	q := `SELECT athlete_id, sum(n) FROM (
-    SELECT athlete_id, count() AS n FROM training_sessions FINAL WHERE ` + rawCond + ` GROUP BY athlete_id
-    UNION ALL SELECT athlete_id, count() AS n FROM training_wellness FINAL WHERE ` + rawCond + ` GROUP BY athlete_id
-    UNION ALL SELECT athlete_id, count() AS n FROM fatigue_assessments FINAL WHERE ` + asCond + ` GROUP BY athlete_id)
-GROUP BY athlete_id`
-	args := append(append(append([]any{}, rawArgs...), rawArgs...), asArgs...)
-	out := map[string]uint64{}
-	err := query(ctx, r.Store, "coverage", q, args, func(rows store.Rows) error {
-		var a string
-		var n uint64
-		if err := rows.Scan(&a, &n); err != nil {
-			return err
-		}
-		out[a] = n
 		return nil
 	})
 	return out, err

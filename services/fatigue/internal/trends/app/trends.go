@@ -43,7 +43,7 @@ var liftEnum = map[string]commonv1.LiftCategory{
 	"other": commonv1.LiftCategory_LIFT_CATEGORY_OTHER,
 }
 
-var liftOrder = []string{"squat", "bench_press", "deadlift", "overhead_press", "row", "pull_up", "other"}
+var liftOrder = domain.LiftCategories
 
 var liftLabel = map[string]string{"squat": "squat", "bench_press": "bench", "deadlift": "deadlift", "overhead_press": "OHP",
 	"row": "row", "pull_up": "pull-up", "other": "other"}
@@ -129,7 +129,7 @@ func (t Trends) TeamTrends(ctx context.Context, q Query) (*trendsv1.GetTeamTrend
 	for _, b := range buckets {
 		resp.Buckets = append(resp.Buckets, domain.DateProto(b))
 	}
-	in, err := t.read(ctx, f, q.Metrics, g)
+	in, err := t.read(ctx, f)
 	if err != nil {
 		return nil, err
 	}
@@ -176,69 +176,14 @@ type inputs struct {
 	statuses  []adapters.AthleteStatus
 }
 
-// read runs the queries the metrics need in two steps. The set cells come first and alone: they
-// are the longest read, and the set metrics wait for them. Then the other queries run (at once
-// on the server, in turn on chDB's one session) while the cells are reduced in Go. Issued all at
-// once, the set read queued behind the small queries on chDB, or shared the server's cores with
-// them, and its reduction came last on the critical path.
-func (t Trends) read(ctx context.Context, f adapters.Filter, metrics []trendsv1.TrendMetric, g grid) (inputs, error) {
-	has := func(m trendsv1.TrendMetric) bool { return slices.Contains(metrics, m) }
-	var in inputs
-	var others map[string]uint64
-	// The set metrics share one scan; the RPE metric needs its baseline window before the range.
-	sf := f
-	if has(trendsv1.TrendMetric_TREND_METRIC_RPE_AT_FAMILIAR_LOADS) {
-		sf.From = f.From.AddDate(0, 0, -domain.FamiliarWindowDays)
-	}
-	groups, err := t.Repo.SetGroups(ctx, sf)
+// read returns what the answer is built from: the athlete days of f (see days), from the
+// ACWR's warm-up before the range on.
+func (t Trends) read(ctx context.Context, f adapters.Filter) (inputs, error) {
+	days, err := t.days(ctx, f, f.From.AddDate(0, 0, -domain.ACWRLookbackDays))
 	if err != nil {
-		return in, err
+		return inputs{}, err
 	}
-	jobs := []func(context.Context) error{
-		func(context.Context) error {
-			bucket := bucketMemo(f.Bucket)
-			in.lifts = liftBuckets(groups, f.From, bucket)
-			in.bests = bestE1RMs(groups, f.From, bucket)
-			return nil
-		},
-		func(ctx context.Context) (err error) { others, err = t.Repo.Coverage(ctx, f); return err },
-	}
-	if has(trendsv1.TrendMetric_TREND_METRIC_RPE_AT_FAMILIAR_LOADS) {
-		jobs = append(jobs, func(context.Context) error {
-			in.rpeWeekly, in.rpeSets = rpeWeekly(groups, f)
-			return nil
-		})
-	}
-	// Session load and ACWR share one read, reaching back for the ACWR's chronic window.
-	if has(trendsv1.TrendMetric_TREND_METRIC_SESSION_LOAD) || has(trendsv1.TrendMetric_TREND_METRIC_ACWR) {
-		wf := f
-		wf.From = f.From.AddDate(0, 0, -domain.ACWRLookbackDays)
-		jobs = append(jobs, func(ctx context.Context) (err error) {
-			in.wideLoads, err = t.Repo.DailySessionLoad(ctx, wf)
-			return err
-		})
-	}
-	if has(trendsv1.TrendMetric_TREND_METRIC_ACWR) {
-		jobs = append(jobs, func(ctx context.Context) (err error) { in.firsts, err = t.Repo.FirstLoadDays(ctx, f); return err })
-	}
-	if has(trendsv1.TrendMetric_TREND_METRIC_WELLNESS) {
-		jobs = append(jobs, func(ctx context.Context) (err error) { in.wellness, err = t.Repo.Wellness(ctx, f); return err })
-	}
-	if has(trendsv1.TrendMetric_TREND_METRIC_STATUS_SHARE) {
-		jobs = append(jobs, func(ctx context.Context) (err error) { in.statuses, err = t.Repo.Statuses(ctx, f); return err })
-	}
-	if err := parallel(ctx, jobs); err != nil {
-		return in, err
-	}
-	for _, g := range groups {
-		for _, c := range g.Cells {
-			if !c.Day.Before(f.From) {
-				others[c.Athlete] += c.Rows
-			}
-		}
-	}
-	in.covered = others
-	return in, nil
+	return inputsFromDays(days, f), nil
 }
 
 // parallel runs jobs concurrently and returns the first error; the first failure cancels the
@@ -306,48 +251,6 @@ func intersect(members, list []string) []string {
 	return out
 }
 
-// liftBuckets sums the cells on or after from (the cells may reach back for RPE baselines) per
-// bucket and lift category, ordered by bucket and lift.
-func liftBuckets(groups []adapters.SetGroup, from time.Time, bucket func(time.Time) time.Time) []adapters.LiftBucket {
-	type key struct {
-		bucket time.Time
-		lift   string
-	}
-	per := map[key]*adapters.LiftBucket{}
-	working := map[key]map[string]bool{}
-	for _, g := range groups {
-		for _, c := range g.Cells {
-			if c.Day.Before(from) {
-				continue
-			}
-			k := key{bucket(c.Day), c.Lift}
-			lb := per[k]
-			if lb == nil {
-				lb = &adapters.LiftBucket{Bucket: k.bucket, Lift: k.lift}
-				per[k] = lb
-				working[k] = map[string]bool{}
-			}
-			lb.VolumeKg += c.VolumeKg
-			lb.HardSets += int64(c.HardSets)
-			lb.Rows += int64(c.Rows)
-			if c.Working > 0 {
-				working[k][c.Athlete] = true
-			}
-		}
-	}
-	out := make([]adapters.LiftBucket, 0, len(per))
-	for k, lb := range per {
-		lb.Athletes = uint64(len(working[k]))
-		out = append(out, *lb)
-	}
-	sort.Slice(out, func(i, j int) bool {
-		if !out[i].Bucket.Equal(out[j].Bucket) {
-			return out[i].Bucket.Before(out[j].Bucket)
-		}
-		return out[i].Lift < out[j].Lift
-	})
-	return out
-}
 
 func liftSeries(lbs []adapters.LiftBucket, g grid, m trendsv1.TrendMetric) []*trendsv1.TrendSeries {
 	byLift := map[string]*trendsv1.TrendSeries{}
@@ -483,50 +386,6 @@ func wellness(wbs []adapters.WellnessBucket, g grid) []*trendsv1.TrendSeries {
 	return out
 }
 
-// bestE1RMs returns each athlete's best e1RM per main lift and bucket (with their working sets
-// of it) from the cells on or after from, ordered by bucket, athlete and lift.
-func bestE1RMs(groups []adapters.SetGroup, from time.Time, bucket func(time.Time) time.Time) []domain.BestE1RM {
-	type key struct {
-		athlete, lift string
-		bucket        time.Time
-	}
-	per := map[key]*domain.BestE1RM{}
-	for _, g := range groups {
-		if !slices.Contains(adapters.MainLifts, g.Lift) {
-			continue
-		}
-		for _, c := range g.Cells {
-			if c.Day.Before(from) {
-				continue
-			}
-			k := key{c.Athlete, c.Lift, bucket(c.Day)}
-			x := per[k]
-			if x == nil {
-				x = &domain.BestE1RM{Athlete: k.athlete, Lift: k.lift, Bucket: k.bucket}
-				per[k] = x
-			}
-			x.Kg = max(x.Kg, c.BestE1RM)
-			x.Sets += c.Working
-		}
-	}
-	out := make([]domain.BestE1RM, 0, len(per))
-	for _, x := range per {
-		if x.Kg > 0 {
-			out = append(out, *x)
-		}
-	}
-	sort.Slice(out, func(i, j int) bool {
-		a, b := out[i], out[j]
-		if !a.Bucket.Equal(b.Bucket) {
-			return a.Bucket.Before(b.Bucket)
-		}
-		if a.Athlete != b.Athlete {
-			return a.Athlete < b.Athlete
-		}
-		return a.Lift < b.Lift
-	})
-	return out
-}
 
 func e1rmChange(bests []domain.BestE1RM, g grid) []*trendsv1.TrendSeries {
 	type cell struct {
@@ -600,10 +459,9 @@ func runExposures(groups []adapters.SetGroup, out []domain.RatedExposure) []doma
 	return out[:start+n]
 }
 
-// rpeWeekly returns, per bucket, each athlete's mean RPE deviation at familiar loads and the
-// sets behind them. groups (SetGroups' order) must reach FamiliarWindowDays before f.From:
-// exposures from that window serve as baselines only.
-func rpeWeekly(groups []adapters.SetGroup, f adapters.Filter) (map[time.Time]map[string]float64, map[time.Time]uint64) {
+// rpeDeviations returns the RPE deviation at familiar loads of every rated exposure in groups
+// (SetGroups' order) that has a baseline in the groups' earlier days.
+func rpeDeviations(groups []adapters.SetGroup) []domain.RPEDeviation {
 	n := 0
 	for _, g := range groups {
 		n += len(g.Cells)
@@ -621,6 +479,14 @@ func rpeWeekly(groups []adapters.SetGroup, f adapters.Filter) (map[time.Time]map
 		devs = domain.FamiliarRunDeviations(run, domain.FamiliarWindowDays, domain.FamiliarLoadTolerance, devs)
 		start = end
 	}
+	return devs
+}
+
+// rpeWeekly returns, per bucket, each athlete's mean RPE deviation at familiar loads and the
+// sets behind them. groups (SetGroups' order) must reach FamiliarWindowDays before f.From:
+// exposures from that window serve as baselines only.
+func rpeWeekly(groups []adapters.SetGroup, f adapters.Filter) (map[time.Time]map[string]float64, map[time.Time]uint64) {
+	devs := rpeDeviations(groups)
 	type acc struct {
 		sum float64
 		n   int

@@ -1,0 +1,340 @@
+package adapters
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/supercomp/supercomp/pkg/store"
+	"github.com/supercomp/supercomp/services/fatigue/internal/trends/domain"
+)
+
+// LiftDay sums one athlete's sets of one lift category on one day.
+type LiftDay struct {
+	Rows     uint64  // stored set rows (warm-ups included)
+	Working  uint64  // working and failure sets
+	HardSets uint64  // working sets at effective RIR <= 3
+	VolumeKg float64 // working-set volume-load
+	BestE1RM float64 // 0 when no set has an e1RM
+}
+
+// AthleteDay is what the team trends need of one athlete's day (a row of trend_athlete_days,
+// migration 0602): each metric's per-athlete input, so an answer is a sum over days and
+// athletes.
+type AthleteDay struct {
+	Athlete string
+	Day     time.Time
+	// Token is the athlete's insert count over every day up to Day when the day was computed
+	// (trend_day_inserts); 0 for days computed at query time.
+	Token uint64
+	Lifts [len(domain.LiftCategories)]LiftDay
+	// RPE at familiar loads: the day's exposures that had a baseline.
+	RPEDeviationSum  float64
+	RPEDeviations    uint64
+	RPEDeviationSets uint64
+	SessionLoadAU    float64
+	LoadSessions     uint64    // sessions with a session load
+	FirstLoadDay     time.Time // the athlete's first day with session load, if on or before Day
+	WellnessReports  uint64
+	WellnessSums     [len(WellnessColumns)]float64 // per item, over the reports that answered it
+	WellnessCounts   [len(WellnessColumns)]uint64
+	Status           uint8  // most concerning assessment status (0: none)
+	StatusRows       uint64 // assessments with a status
+	OtherRows        uint64 // stored session, wellness and assessment rows
+}
+
+// SetRows is the day's stored set rows over every lift.
+func (d *AthleteDay) SetRows() uint64 {
+	var n uint64
+	for _, l := range d.Lifts {
+		n += l.Rows
+	}
+	return n
+}
+
+// fromDayNumber is the Date of ClickHouse's toUInt16 of it: days since 1970-01-01.
+func fromDayNumber(n float64) time.Time { return epoch.AddDate(0, 0, int(n)) }
+
+// InsertCounts returns, per athlete of f with rows inserted on or before f.To, how many rows
+// were ever inserted (trend_day_inserts, duplicates included) before the day from, and per day
+// from then to f.To.
+type InsertCounts struct {
+	Before uint64
+	Days   []time.Time // ascending
+	Counts []uint64
+}
+
+// Cumulative returns the athlete's insert count over every day up to each of c.Days.
+func (c InsertCounts) Cumulative() []uint64 {
+	out := make([]uint64, len(c.Days))
+	sum := c.Before
+	for i, n := range c.Counts {
+		sum += n
+		out[i] = sum
+	}
+	return out
+}
+
+// DayInserts reads InsertCounts for the athletes of f (f.From is ignored) from the day from.
+func (r Repo) DayInserts(ctx context.Context, f Filter, from time.Time) (map[string]InsertCounts, error) {
+	cond, args := f.teamCond()
+	cond += " AND day <= toDate(?)"
+	args = append(args, f.To)
+	if f.Athletes != nil {
+		cond += " AND has(?, athlete_id)"
+		args = append(args, nonEmpty(f.Athletes))
+	}
+	q := `SELECT athlete_id, toString(groupArray(toUInt16(d))), toString(groupArray(n)) FROM (
+    SELECT athlete_id, if(day < toDate(?), toDate(0), day) AS d, sum(c) AS n FROM (
+        SELECT athlete_id, day, sumMerge(inserted) AS c FROM trend_day_inserts WHERE ` + cond + ` GROUP BY athlete_id, day)
+    GROUP BY athlete_id, d)
+GROUP BY athlete_id`
+	out := map[string]InsertCounts{}
+	err := query(ctx, r.Store, "day inserts", q, append([]any{from}, args...), func(rows store.Rows) error {
+		var a string
+		var days, ns []float64
+		if err := scanNumbers(rows, []any{&a}, &days, &ns); err != nil {
+			return err
+		}
+		order := make([]int, len(days))
+		for i := range order {
+			order[i] = i
+		}
+		slices.SortFunc(order, func(x, y int) int { return int(days[x] - days[y]) })
+		var c InsertCounts
+		for _, i := range order {
+			if days[i] == 0 { // the days before from, folded into day 0 above
+				c.Before += uint64(ns[i])
+				continue
+			}
+			c.Days = append(c.Days, fromDayNumber(days[i]))
+			c.Counts = append(c.Counts, uint64(ns[i]))
+		}
+		out[a] = c
+		return nil
+	})
+	return out, err
+}
+
+// SummaryTokens returns the tokens of the stored summary days of the team's athletes, per
+// athlete and day (as Unix seconds).
+func (r Repo) SummaryTokens(ctx context.Context, team string) (map[string]map[int64]uint64, error) {
+	q := `SELECT athlete_id, toString(groupArray(toUInt16(day))), toString(groupArray(token))
+FROM trend_athlete_days FINAL WHERE team_id = ? GROUP BY athlete_id`
+	out := map[string]map[int64]uint64{}
+	err := query(ctx, r.Store, "summary tokens", q, []any{team}, func(rows store.Rows) error {
+		var a string
+		var days, tokens []float64
+		if err := scanNumbers(rows, []any{&a}, &days, &tokens); err != nil {
+			return err
+		}
+		m := make(map[int64]uint64, len(days))
+		for i, d := range days {
+			m[fromDayNumber(d).Unix()] = uint64(tokens[i])
+		}
+		out[a] = m
+		return nil
+	})
+	return out, err
+}
+
+// SummaryTeams returns the teams with inserted rows.
+func (r Repo) SummaryTeams(ctx context.Context) ([]string, error) {
+	var out []string
+	err := query(ctx, r.Store, "summary teams", "SELECT DISTINCT team_id FROM trend_day_inserts ORDER BY team_id", nil,
+		func(rows store.Rows) error {
+			var t string
+			if err := rows.Scan(&t); err != nil {
+				return err
+			}
+			out = append(out, t)
+			return nil
+		})
+	return out, err
+}
+
+var summaryColumns = []string{"team_id", "athlete_id", "day", "token", "version", "set_rows", "working_sets", "hard_sets",
+	"volume_load_kg", "best_e1rm_kg", "rpe_deviation_sum", "rpe_deviations", "rpe_deviation_sets", "session_load_au",
+	"load_sessions", "first_load_day", "wellness_reports", "wellness_sums", "wellness_counts", "status", "status_rows",
+	"other_rows"}
+
+// SaveDays stores computed days of team's athletes as version (newer versions replace older).
+func (r Repo) SaveDays(ctx context.Context, team string, days []AthleteDay, version uint64) error {
+	if len(days) == 0 {
+		return nil
+	}
+	rows := make([][]any, 0, len(days))
+	const lifts = len(domain.LiftCategories)
+	for i := range days {
+		d := &days[i]
+		setRows, working, hard := make([]uint64, lifts), make([]uint64, lifts), make([]uint64, lifts)
+		volume, best := make([]float64, lifts), make([]float64, lifts)
+		for j, l := range d.Lifts {
+			setRows[j], working[j], hard[j], volume[j], best[j] = l.Rows, l.Working, l.HardSets, l.VolumeKg, l.BestE1RM
+		}
+		first := epoch
+		if !d.FirstLoadDay.IsZero() {
+			first = d.FirstLoadDay
+		}
+		rows = append(rows, []any{team, d.Athlete, d.Day, d.Token, version, setRows, working, hard, volume, best,
+			d.RPEDeviationSum, d.RPEDeviations, d.RPEDeviationSets, d.SessionLoadAU, d.LoadSessions, first, d.WellnessReports,
+			d.WellnessSums[:], d.WellnessCounts[:], d.Status, d.StatusRows, d.OtherRows})
+	}
+	if err := r.Store.InsertBatch(ctx, "trend_athlete_days", summaryColumns, rows); err != nil {
+		return fmt.Errorf("save trend days: %w", err)
+	}
+	return nil
+}
+
+// SummaryDays returns the stored summary days of f's athletes from the day from to f.To, in no
+// particular order. Each athlete's days come back as one row of arrays (see numbers), the
+// per-lift and per-item arrays concatenated day after day.
+func (r Repo) SummaryDays(ctx context.Context, f Filter, from time.Time) ([]AthleteDay, error) {
+	g := f
+	g.From = from
+	cond, args := g.where("day", false)
+	q := `SELECT athlete_id, toString(groupArray(toUInt16(day))), toString(groupArray(token)), toString(groupArrayArray(set_rows)),
+    toString(groupArrayArray(working_sets)), toString(groupArrayArray(hard_sets)), toString(groupArrayArray(volume_load_kg)),
+    toString(groupArrayArray(best_e1rm_kg)), toString(groupArray(rpe_deviation_sum)), toString(groupArray(rpe_deviations)),
+    toString(groupArray(rpe_deviation_sets)), toString(groupArray(session_load_au)), toString(groupArray(load_sessions)),
+    toString(groupArray(toUInt16(first_load_day))), toString(groupArray(wellness_reports)), toString(groupArrayArray(wellness_sums)),
+    toString(groupArrayArray(wellness_counts)), toString(groupArray(status)), toString(groupArray(status_rows)),
+    toString(groupArray(other_rows))
+FROM trend_athlete_days FINAL WHERE ` + cond + ` GROUP BY athlete_id`
+	const lifts, items = len(domain.LiftCategories), len(WellnessColumns)
+	var out []AthleteDay
+	err := query(ctx, r.Store, "summary days", q, args, func(rows store.Rows) error {
+		var a string
+		text := make([]string, 19)
+		dest := []any{&a}
+		for i := range text {
+			dest = append(dest, &text[i])
+		}
+		if err := rows.Scan(dest...); err != nil {
+			return err
+		}
+		cols := make([][]float64, len(text))
+		for i, t := range text {
+			var err error
+			if cols[i], err = numbers(t, nil); err != nil {
+				return err
+			}
+		}
+		n := len(cols[0])
+		for i, c := range cols {
+			want := n
+			switch i {
+			case 2, 3, 4, 5, 6:
+				want = n * lifts
+			case 14, 15:
+				want = n * items
+			}
+			if len(c) != want {
+				return fmt.Errorf("summary of %s: column %d has %d values for %d days", a, i, len(c), n)
+			}
+		}
+		for i := range n {
+			d := AthleteDay{Athlete: a, Day: fromDayNumber(cols[0][i]), Token: uint64(cols[1][i]),
+				RPEDeviationSum: cols[7][i], RPEDeviations: uint64(cols[8][i]), RPEDeviationSets: uint64(cols[9][i]),
+				SessionLoadAU: cols[10][i], LoadSessions: uint64(cols[11][i]), WellnessReports: uint64(cols[13][i]),
+				Status: uint8(cols[16][i]), StatusRows: uint64(cols[17][i]), OtherRows: uint64(cols[18][i])}
+			if cols[12][i] > 0 {
+				d.FirstLoadDay = fromDayNumber(cols[12][i])
+			}
+			for j := range lifts {
+				k := i*lifts + j
+				d.Lifts[j] = LiftDay{Rows: uint64(cols[2][k]), Working: uint64(cols[3][k]), HardSets: uint64(cols[4][k]),
+					VolumeKg: cols[5][k], BestE1RM: cols[6][k]}
+			}
+			for j := range items {
+				d.WellnessSums[j] = cols[14][i*items+j]
+				d.WellnessCounts[j] = uint64(cols[15][i*items+j])
+			}
+			out = append(out, d)
+		}
+		return nil
+	})
+	return out, err
+}
+
+// WellnessDay is one athlete's wellness reports of one day: per-item sums and counts (NULL is
+// skipped, not 0), in the order of WellnessColumns.
+type WellnessDay struct {
+	Athlete string
+	Day     time.Time
+	Reports uint64
+	Sums    [len(WellnessColumns)]float64
+	Counts  [len(WellnessColumns)]uint64
+}
+
+// WellnessDays sums every item per athlete and day.
+func (r Repo) WellnessDays(ctx context.Context, f Filter) ([]WellnessDay, error) {
+	cond, args := f.where("day", true)
+	inner := "toUInt16(day) AS d, count() AS n"
+	outer := "toString(groupArray(d)), toString(groupArray(n))"
+	for i, c := range WellnessColumns {
+		inner += fmt.Sprintf(", sum(toFloat64(ifNull(%s, 0))) AS s%d, countIf(isNotNull(%s)) AS c%d", c, i, c, i)
+		outer += fmt.Sprintf(", toString(groupArray(s%d)), toString(groupArray(c%d))", i, i)
+	}
+	q := `SELECT athlete_id, ` + outer + ` FROM (
+    SELECT athlete_id, ` + inner + ` FROM training_wellness FINAL WHERE ` + cond + ` GROUP BY athlete_id, day)
+GROUP BY athlete_id`
+	var out []WellnessDay
+	err := query(ctx, r.Store, "wellness days", q, args, func(rows store.Rows) error {
+		var a string
+		arrays := make([][]float64, 2+2*len(WellnessColumns))
+		ptrs := make([]*[]float64, len(arrays))
+		for i := range arrays {
+			ptrs[i] = &arrays[i]
+		}
+		if err := scanNumbers(rows, []any{&a}, ptrs...); err != nil {
+			return err
+		}
+		for i, d := range arrays[0] {
+			w := WellnessDay{Athlete: a, Day: fromDayNumber(d), Reports: uint64(arrays[1][i])}
+			for j := range WellnessColumns {
+				w.Sums[j] = arrays[2+2*j][i]
+				w.Counts[j] = uint64(arrays[3+2*j][i])
+			}
+			out = append(out, w)
+		}
+		return nil
+	})
+	return out, err
+}
+
+// DayRows is how many rows one athlete has stored on one day.
+type DayRows struct {
+	Athlete string
+	Day     time.Time
+	Rows    uint64
+}
+
+// OtherDayRows counts the stored session, wellness and assessment rows per athlete and day (the
+// sets' come from the set cells).
+func (r Repo) OtherDayRows(ctx context.Context, f Filter) ([]DayRows, error) {
+	rawCond, rawArgs := f.where("day", true)
+	asCond, asArgs := f.where("as_of", false)
+	q := `SELECT athlete_id, toString(groupArray(d)), toString(groupArray(n)) FROM (
+    SELECT athlete_id, d, sum(n) AS n FROM (
+        SELECT athlete_id, toUInt16(day) AS d, count() AS n FROM training_sessions FINAL WHERE ` + rawCond + ` GROUP BY athlete_id, day
+        UNION ALL SELECT athlete_id, toUInt16(day) AS d, count() AS n FROM training_wellness FINAL WHERE ` + rawCond + ` GROUP BY athlete_id, day
+        UNION ALL SELECT athlete_id, toUInt16(as_of) AS d, count() AS n FROM fatigue_assessments FINAL WHERE ` + asCond + ` GROUP BY athlete_id, as_of)
+    GROUP BY athlete_id, d)
+GROUP BY athlete_id`
+	args := append(append(append([]any{}, rawArgs...), rawArgs...), asArgs...)
+	var out []DayRows
+	err := query(ctx, r.Store, "other rows per day", q, args, func(rows store.Rows) error {
+		var a string
+		var days, ns []float64
+		if err := scanNumbers(rows, []any{&a}, &days, &ns); err != nil {
+			return err
+		}
+		for i, d := range days {
+			out = append(out, DayRows{Athlete: a, Day: fromDayNumber(d), Rows: uint64(ns[i])})
+		}
+		return nil
+	})
+	return out, err
+}

@@ -1,0 +1,123 @@
+package app
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/supercomp/supercomp/services/fatigue/internal/trends/adapters"
+)
+
+// Summarizer keeps trend_athlete_days (migration 0602) up to date, so that answers read the
+// athlete days instead of computing them from the raw tables.
+type Summarizer struct {
+	Trends Trends
+	// Settle is how long a pass waits after reading the insert counts before it reads the raw
+	// rows. chDB commits the insert count's part and the table's part of one INSERT one after
+	// the other, so for a moment a count may be visible before its rows; a summary computed in
+	// that moment would claim rows it did not read. The wait outlasts that moment by far.
+	Settle time.Duration
+	Now    func() time.Time
+}
+
+// DefaultSettle is Summarizer.Settle in the service.
+const DefaultSettle = time.Second
+
+// allDays is the first day DayInserts keeps apart: a pass reads every day's count.
+var allDays = time.Date(1970, 1, 1, 0, 0, 0, 0, time.UTC)
+
+// summaryHorizon bounds the insert counts a pass reads: later than any day ingestion accepts.
+var summaryHorizon = time.Date(2100, 1, 1, 0, 0, 0, 0, time.UTC)
+
+// SummarizeAll summarizes every team with stored rows; it returns the days written.
+func (s Summarizer) SummarizeAll(ctx context.Context) (int, error) {
+	teams, err := s.Trends.Repo.SummaryTeams(ctx)
+	if err != nil {
+		return 0, err
+	}
+	total := 0
+	for _, team := range teams {
+		n, err := s.SummarizeTeam(ctx, team)
+		total += n
+		if err != nil {
+			return total, fmt.Errorf("summarize team %s: %w", team, err)
+		}
+	}
+	return total, nil
+}
+
+// SummarizeTeam recomputes, for every athlete of team with a day whose stored summary is missing
+// or stale (see migration 0602), their days from the earliest such day on, and stores them with
+// the insert counts read before the raw rows as tokens. It returns the days written.
+func (s Summarizer) SummarizeTeam(ctx context.Context, team string) (int, error) {
+	f := adapters.Filter{Team: team, To: summaryHorizon}
+	counts, err := s.Trends.Repo.DayInserts(ctx, f, allDays)
+	if err != nil {
+		return 0, err
+	}
+	tokens, err := s.Trends.Repo.SummaryTokens(ctx, team)
+	if err != nil {
+		return 0, err
+	}
+	from := map[string]time.Time{}
+	var first, last time.Time
+	for a, c := range counts {
+		stored := tokens[a]
+		for i, cum := range c.Cumulative() {
+			d := c.Days[i]
+			if tok, ok := stored[d.Unix()]; ok && tok == cum {
+				continue
+			}
+			from[a] = d
+			if first.IsZero() || d.Before(first) {
+				first = d
+			}
+			if end := c.Days[len(c.Days)-1]; end.After(last) {
+				last = end
+			}
+			break
+		}
+	}
+	if len(from) == 0 {
+		return 0, nil
+	}
+	select {
+	case <-ctx.Done():
+		return 0, ctx.Err()
+	case <-time.After(s.Settle):
+	}
+	f.From, f.To = first, last
+	for a := range from {
+		f.Athletes = append(f.Athletes, a)
+	}
+	days, err := s.Trends.daysFromRaw(ctx, f, first)
+	if err != nil {
+		return 0, err
+	}
+	keep := days[:0]
+	for _, d := range days {
+		start, ok := from[d.Athlete]
+		if !ok || d.Day.Before(start) {
+			continue // unchanged since its stored summary
+		}
+		d.Token = tokenAt(counts[d.Athlete], d.Day)
+		keep = append(keep, d)
+	}
+	if err := s.Trends.Repo.SaveDays(ctx, team, keep, uint64(s.Now().UnixNano())); err != nil {
+		return 0, err
+	}
+	return len(keep), nil
+}
+
+// tokenAt is the athlete's insert count up to day as read: for a day with rows inserted after
+// the read, the count before them, so that day reads as stale until the next pass.
+func tokenAt(c adapters.InsertCounts, day time.Time) uint64 {
+	token := c.Before
+	for i, d := range c.Days {
+		if d.After(day) {
+			break
+		}
+		token += c.Counts[i]
+	}
+	return token
+}
