@@ -9,7 +9,8 @@
 --
 -- How a summary stays exact without reading the raw tables at query time:
 --   * trend_day_inserts counts every row inserted into the four source tables per (team,
---     athlete, day), duplicates included, by materialized views: a count only grows.
+--     athlete, day), duplicates included, by materialized views: a count only grows. Readers
+--     sum a day's rows (SummingMergeTree merges them eventually, not at once).
 --   * A summary row of day D stores token = the athlete's insert count over every day <= D at the
 --     moment the summarizer began reading the raw rows (FINAL) it was computed from. Every metric
 --     of day D depends only on rows of days <= D (RPE baselines look back 28 days, the first load
@@ -25,26 +26,26 @@ CREATE TABLE IF NOT EXISTS trend_day_inserts (
     team_id String,
     athlete_id String,
     day Date,
-    inserted AggregateFunction(sum, UInt64)
-) ENGINE = AggregatingMergeTree()
+    inserted UInt64
+) ENGINE = SummingMergeTree(inserted)
 ORDER BY (team_id, athlete_id, day);
 
 CREATE MATERIALIZED VIEW IF NOT EXISTS trend_day_inserts_sets_mv TO trend_day_inserts AS
-SELECT team_id, athlete_id, day, sumState(toUInt64(1)) AS inserted FROM training_sets GROUP BY team_id, athlete_id, day;
+SELECT team_id, athlete_id, day, toUInt64(count()) AS inserted FROM training_sets GROUP BY team_id, athlete_id, day;
 
 CREATE MATERIALIZED VIEW IF NOT EXISTS trend_day_inserts_sessions_mv TO trend_day_inserts AS
-SELECT team_id, athlete_id, day, sumState(toUInt64(1)) AS inserted FROM training_sessions GROUP BY team_id, athlete_id, day;
+SELECT team_id, athlete_id, day, toUInt64(count()) AS inserted FROM training_sessions GROUP BY team_id, athlete_id, day;
 
 CREATE MATERIALIZED VIEW IF NOT EXISTS trend_day_inserts_wellness_mv TO trend_day_inserts AS
-SELECT team_id, athlete_id, day, sumState(toUInt64(1)) AS inserted FROM training_wellness GROUP BY team_id, athlete_id, day;
+SELECT team_id, athlete_id, day, toUInt64(count()) AS inserted FROM training_wellness GROUP BY team_id, athlete_id, day;
 
 CREATE MATERIALIZED VIEW IF NOT EXISTS trend_day_inserts_assessments_mv TO trend_day_inserts AS
-SELECT team_id, athlete_id, as_of AS day, sumState(toUInt64(1)) AS inserted FROM fatigue_assessments GROUP BY team_id, athlete_id, as_of;
+SELECT team_id, athlete_id, as_of AS day, toUInt64(count()) AS inserted FROM fatigue_assessments GROUP BY team_id, athlete_id, as_of;
 
 -- The views first, then the counts of what is already stored: a row inserted in between is
 -- counted twice, which only makes its days look stale. A re-run double counts the same way.
 INSERT INTO trend_day_inserts (team_id, athlete_id, day, inserted)
-SELECT team_id, athlete_id, day, sumState(n) FROM (
+SELECT team_id, athlete_id, day, sum(n) FROM (
     SELECT team_id, athlete_id, day, toUInt64(count()) AS n FROM training_sets GROUP BY team_id, athlete_id, day
     UNION ALL SELECT team_id, athlete_id, day, toUInt64(count()) AS n FROM training_sessions GROUP BY team_id, athlete_id, day
     UNION ALL SELECT team_id, athlete_id, day, toUInt64(count()) AS n FROM training_wellness GROUP BY team_id, athlete_id, day

@@ -1,6 +1,7 @@
 package adapters
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"slices"
@@ -85,27 +86,30 @@ func (r Repo) DayInserts(ctx context.Context, f Filter, from time.Time) (map[str
 		cond += " AND has(?, athlete_id)"
 		args = append(args, nonEmpty(f.Athletes))
 	}
-	q := `SELECT athlete_id, toString(groupArray(toUInt16(d))), toString(groupArray(n)) FROM (
-    SELECT athlete_id, if(day < toDate(?), toDate(0), day) AS d, sum(c) AS n FROM (
-        SELECT athlete_id, day, sumMerge(inserted) AS c FROM trend_day_inserts WHERE ` + cond + ` GROUP BY athlete_id, day)
-    GROUP BY athlete_id, d)
-GROUP BY athlete_id`
+	// One aggregation level, unmerged rows of a day summed here: half the time of grouping by
+	// day in SQL first (6 vs 10 ms on chDB for a squad's two years).
+	q := `SELECT athlete_id, sumIf(inserted, day < toDate(?)), toString(groupArrayIf(toUInt16(day), day >= toDate(?))),
+    toString(groupArrayIf(inserted, day >= toDate(?)))
+FROM trend_day_inserts WHERE ` + cond + ` GROUP BY athlete_id`
 	out := map[string]InsertCounts{}
-	err := query(ctx, r.Store, "day inserts", q, append([]any{from}, args...), func(rows store.Rows) error {
+	err := query(ctx, r.Store, "day inserts", q, append([]any{from, from, from}, args...), func(rows store.Rows) error {
 		var a string
+		var c InsertCounts
 		var days, ns []float64
-		if err := scanNumbers(rows, []any{&a}, &days, &ns); err != nil {
+		if err := scanNumbers(rows, []any{&a, &c.Before}, &days, &ns); err != nil {
 			return err
 		}
+		// Days in order, the unmerged rows of one day added up.
 		order := make([]int, len(days))
 		for i := range order {
 			order[i] = i
 		}
-		slices.SortFunc(order, func(x, y int) int { return int(days[x] - days[y]) })
-		var c InsertCounts
-		for _, i := range order {
-			if days[i] == 0 { // the days before from, folded into day 0 above
-				c.Before += uint64(ns[i])
+		slices.SortFunc(order, func(x, y int) int { return cmp.Compare(days[x], days[y]) })
+		c.Days = make([]time.Time, 0, len(days))
+		c.Counts = make([]uint64, 0, len(days))
+		for j, i := range order {
+			if j > 0 && days[i] == days[order[j-1]] {
+				c.Counts[len(c.Counts)-1] += uint64(ns[i])
 				continue
 			}
 			c.Days = append(c.Days, fromDayNumber(days[i]))
@@ -187,26 +191,89 @@ func (r Repo) SaveDays(ctx context.Context, team string, days []AthleteDay, vers
 	return nil
 }
 
-// SummaryDays returns the stored summary days of f's athletes from the day from to f.To, in no
-// particular order. Each athlete's days come back as one row of arrays (see numbers), the
-// per-lift and per-item arrays concatenated day after day.
-func (r Repo) SummaryDays(ctx context.Context, f Filter, from time.Time) ([]AthleteDay, error) {
+// StoredAthlete is one athlete's stored summary days over a query: their tokens (to check them
+// against the insert counts), the session loads of the days from the ACWR's warm-up on, and
+// every other input summed per bucket of the range.
+type StoredAthlete struct {
+	Days   []time.Time // ascending
+	Tokens []uint64
+	Loads  []DailyLoad // the days with session load
+	// FirstLoadDay is the athlete's first day with session load, when they have loads.
+	FirstLoadDay time.Time
+	// Buckets hold the other inputs summed per bucket (the best e1RMs: their maximum), each
+	// dated on the bucket's first day within the range; their session loads are left 0.
+	Buckets []AthleteDay
+}
+
+// StoredSummaries reads the stored summary days of f's athletes: days and loads from loadsFrom
+// to f.To, the buckets of f. Each athlete comes back as one row of arrays per query (see
+// numbers), the per-lift and per-item arrays concatenated bucket after bucket. Summing per bucket
+// in SQL returns a seventh of the numbers per-day rows would for a weekly answer: parsing those
+// took longer than the query (107 of 149 ms on chDB for a squad's 12 weeks).
+func (r Repo) StoredSummaries(ctx context.Context, f Filter, loadsFrom time.Time) (map[string]*StoredAthlete, error) {
+	out := map[string]*StoredAthlete{}
+	athlete := func(a string) *StoredAthlete {
+		s := out[a]
+		if s == nil {
+			s = &StoredAthlete{}
+			out[a] = s
+		}
+		return s
+	}
 	g := f
-	g.From = from
+	g.From = loadsFrom
 	cond, args := g.where("day", false)
-	q := `SELECT athlete_id, toString(groupArray(toUInt16(day))), toString(groupArray(token)), toString(groupArrayArray(set_rows)),
-    toString(groupArrayArray(working_sets)), toString(groupArrayArray(hard_sets)), toString(groupArrayArray(volume_load_kg)),
-    toString(groupArrayArray(best_e1rm_kg)), toString(groupArray(rpe_deviation_sum)), toString(groupArray(rpe_deviations)),
-    toString(groupArray(rpe_deviation_sets)), toString(groupArray(session_load_au)), toString(groupArray(load_sessions)),
-    toString(groupArray(toUInt16(first_load_day))), toString(groupArray(wellness_reports)), toString(groupArrayArray(wellness_sums)),
-    toString(groupArrayArray(wellness_counts)), toString(groupArray(status)), toString(groupArray(status_rows)),
-    toString(groupArray(other_rows))
+	q := `SELECT athlete_id, toString(groupArray(toUInt16(day))), toString(groupArray(token)), toString(groupArray(session_load_au)),
+    toString(groupArray(load_sessions)), toString(groupArray(toUInt16(first_load_day)))
 FROM trend_athlete_days FINAL WHERE ` + cond + ` GROUP BY athlete_id`
-	const lifts, items = len(domain.LiftCategories), len(WellnessColumns)
-	var out []AthleteDay
 	err := query(ctx, r.Store, "summary days", q, args, func(rows store.Rows) error {
 		var a string
-		text := make([]string, 19)
+		var days, tokens, loads, sessions, firsts []float64
+		if err := scanNumbers(rows, []any{&a}, &days, &tokens, &loads, &sessions, &firsts); err != nil {
+			return err
+		}
+		order := make([]int, len(days))
+		for i := range order {
+			order[i] = i
+		}
+		slices.SortFunc(order, func(x, y int) int { return cmp.Compare(days[x], days[y]) })
+		s := athlete(a)
+		s.Days = make([]time.Time, 0, len(days))
+		s.Tokens = make([]uint64, 0, len(days))
+		s.Loads = make([]DailyLoad, 0, len(days))
+		for _, i := range order {
+			d := fromDayNumber(days[i])
+			s.Days = append(s.Days, d)
+			s.Tokens = append(s.Tokens, uint64(tokens[i]))
+			if sessions[i] > 0 {
+				s.Loads = append(s.Loads, DailyLoad{Athlete: a, Day: d, LoadAU: loads[i], Rows: uint64(sessions[i])})
+				if firsts[i] > 0 {
+					s.FirstLoadDay = fromDayNumber(firsts[i])
+				}
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	cond, args = f.where("day", false)
+	q = `SELECT athlete_id, toString(groupArray(toUInt16(b))), toString(groupArrayArray(r)), toString(groupArrayArray(w)),
+    toString(groupArrayArray(h)), toString(groupArrayArray(v)), toString(groupArrayArray(e)), toString(groupArray(ds)),
+    toString(groupArray(dn)), toString(groupArray(dsets)), toString(groupArray(wr)), toString(groupArrayArray(ws)),
+    toString(groupArrayArray(wc)), toString(groupArray(st)), toString(groupArray(str)), toString(groupArray(o))
+FROM (
+    SELECT athlete_id, greatest(` + bucketExpr(f.Bucket, "day") + `, toDate(?)) AS b, sumForEach(set_rows) AS r,
+        sumForEach(working_sets) AS w, sumForEach(hard_sets) AS h, sumForEach(volume_load_kg) AS v, maxForEach(best_e1rm_kg) AS e,
+        sum(rpe_deviation_sum) AS ds, sum(rpe_deviations) AS dn, sum(rpe_deviation_sets) AS dsets, sum(wellness_reports) AS wr,
+        sumForEach(wellness_sums) AS ws, sumForEach(wellness_counts) AS wc, max(status) AS st, sum(status_rows) AS str,
+        sum(other_rows) AS o
+    FROM trend_athlete_days FINAL WHERE ` + cond + ` GROUP BY athlete_id, b)
+GROUP BY athlete_id`
+	const lifts, items = len(domain.LiftCategories), len(WellnessColumns)
+	err = query(ctx, r.Store, "summary buckets", q, append([]any{f.From}, args...), func(rows store.Rows) error {
+		var a string
+		text := make([]string, 15)
 		dest := []any{&a}
 		for i := range text {
 			dest = append(dest, &text[i])
@@ -225,33 +292,31 @@ FROM trend_athlete_days FINAL WHERE ` + cond + ` GROUP BY athlete_id`
 		for i, c := range cols {
 			want := n
 			switch i {
-			case 2, 3, 4, 5, 6:
+			case 1, 2, 3, 4, 5:
 				want = n * lifts
-			case 14, 15:
+			case 10, 11:
 				want = n * items
 			}
 			if len(c) != want {
-				return fmt.Errorf("summary of %s: column %d has %d values for %d days", a, i, len(c), n)
+				return fmt.Errorf("summary of %s: column %d has %d values for %d buckets", a, i, len(c), n)
 			}
 		}
+		s := athlete(a)
+		s.Buckets = slices.Grow(s.Buckets, n)
 		for i := range n {
-			d := AthleteDay{Athlete: a, Day: fromDayNumber(cols[0][i]), Token: uint64(cols[1][i]),
-				RPEDeviationSum: cols[7][i], RPEDeviations: uint64(cols[8][i]), RPEDeviationSets: uint64(cols[9][i]),
-				SessionLoadAU: cols[10][i], LoadSessions: uint64(cols[11][i]), WellnessReports: uint64(cols[13][i]),
-				Status: uint8(cols[16][i]), StatusRows: uint64(cols[17][i]), OtherRows: uint64(cols[18][i])}
-			if cols[12][i] > 0 {
-				d.FirstLoadDay = fromDayNumber(cols[12][i])
-			}
+			d := AthleteDay{Athlete: a, Day: fromDayNumber(cols[0][i]), RPEDeviationSum: cols[6][i], RPEDeviations: uint64(cols[7][i]),
+				RPEDeviationSets: uint64(cols[8][i]), WellnessReports: uint64(cols[9][i]), Status: uint8(cols[12][i]),
+				StatusRows: uint64(cols[13][i]), OtherRows: uint64(cols[14][i])}
 			for j := range lifts {
 				k := i*lifts + j
-				d.Lifts[j] = LiftDay{Rows: uint64(cols[2][k]), Working: uint64(cols[3][k]), HardSets: uint64(cols[4][k]),
-					VolumeKg: cols[5][k], BestE1RM: cols[6][k]}
+				d.Lifts[j] = LiftDay{Rows: uint64(cols[1][k]), Working: uint64(cols[2][k]), HardSets: uint64(cols[3][k]),
+					VolumeKg: cols[4][k], BestE1RM: cols[5][k]}
 			}
 			for j := range items {
-				d.WellnessSums[j] = cols[14][i*items+j]
-				d.WellnessCounts[j] = uint64(cols[15][i*items+j])
+				d.WellnessSums[j] = cols[10][i*items+j]
+				d.WellnessCounts[j] = uint64(cols[11][i*items+j])
 			}
-			out = append(out, d)
+			s.Buckets = append(s.Buckets, d)
 		}
 		return nil
 	})

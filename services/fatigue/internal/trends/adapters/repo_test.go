@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"strconv"
 	"testing"
 	"time"
 
@@ -156,7 +157,7 @@ func must(t *testing.T, err error) {
 // on both engines, including values without a short decimal form.
 func TestArrayTextRoundTrip(t *testing.T) {
 	values := []float64{0, 1, 102.5, 1.15 * 102, 0.1 + 0.2, 1.0 / 3, 2.0 / 3 * 1e-7, 4.35 * 3, 123456.789, 1e21, 1e-300,
-		1.7976931348623157e308, -0.5, 9007199254740993, 3 * 1.1}
+		1.7976931348623157e308, -0.5, 9007199254740993, 3 * 1.1, 42, 123456789012345, 1234567890123456, 1e15, 1e16}
 	trendstest.Backends(t, func(t *testing.T, st store.Store) {
 		var text string
 		must(t, store.QueryRow(context.Background(), st, "SELECT toString(groupArray(x)) FROM (SELECT arrayJoin(?) AS x)", values).Scan(&text))
@@ -174,6 +175,14 @@ func TestArrayTextRoundTrip(t *testing.T) {
 	for _, bad := range []string{"", "1,2", "1,2]", "[1,2", "[1,,2]", "[x]", "[1,]"} {
 		if _, err := numbers(bad, nil); err == nil {
 			t.Errorf("numbers(%q) accepted", bad)
+		}
+	}
+	// The whole-number fast path and ParseFloat agree where they meet.
+	for _, tok := range []string{"0", "007", "35", "999999999999999", "1000000000000000", "-3", "1e5", "2.5", "inf"} {
+		want, werr := strconv.ParseFloat(tok, 64)
+		got, err := numbers("["+tok+"]", nil)
+		if (err != nil) != (werr != nil) || err == nil && got[0] != want {
+			t.Errorf("numbers([%s]) = %v, %v; ParseFloat: %v, %v", tok, got, err, want, werr)
 		}
 	}
 	if got, err := numbers("[]", nil); err != nil || len(got) != 0 {

@@ -16,62 +16,90 @@ import (
 // whose stored days are still exact, and are computed from the raw tables (daysFromRaw, the
 // same computation the Summarizer stores) for the others. Either way the answer is the same.
 
-// days returns the athlete days of f: every metric's inputs from f.From, session loads alone
-// from loadsFrom (the ACWR's warm-up).
-func (t Trends) days(ctx context.Context, f adapters.Filter, loadsFrom time.Time) ([]adapters.AthleteDay, error) {
+// athleteInputs are what an answer is reduced from: athlete days from f.From (stored ones
+// summed per bucket, see adapters.StoredAthlete) and the session loads from the ACWR's warm-up on,
+// with each loaded athlete's first day with load.
+type athleteInputs struct {
+	days   []adapters.AthleteDay // their session loads are not read: loads has them
+	loads  []adapters.DailyLoad
+	firsts map[string]time.Time
+}
+
+// add appends days computed from the raw tables.
+func (in *athleteInputs) add(days []adapters.AthleteDay, from time.Time) {
+	for i := range days {
+		d := &days[i]
+		if d.LoadSessions > 0 {
+			in.loads = append(in.loads, adapters.DailyLoad{Athlete: d.Athlete, Day: d.Day, LoadAU: d.SessionLoadAU, Rows: d.LoadSessions})
+			if !d.FirstLoadDay.IsZero() {
+				in.firsts[d.Athlete] = d.FirstLoadDay
+			}
+		}
+		if !d.Day.Before(from) {
+			in.days = append(in.days, *d)
+		}
+	}
+}
+
+// athleteInputs reads f's inputs: from trend_athlete_days for every athlete whose stored days
+// are all exact, from the raw tables for the others.
+func (t Trends) athleteInputs(ctx context.Context, f adapters.Filter, loadsFrom time.Time) (athleteInputs, error) {
 	var counts map[string]adapters.InsertCounts
-	var stored []adapters.AthleteDay
+	var stored map[string]*adapters.StoredAthlete
 	err := parallel(ctx, []func(context.Context) error{
 		func(ctx context.Context) (err error) { counts, err = t.Repo.DayInserts(ctx, f, loadsFrom); return err },
-		func(ctx context.Context) (err error) { stored, err = t.Repo.SummaryDays(ctx, f, loadsFrom); return err },
+		func(ctx context.Context) (err error) {
+			stored, err = t.Repo.StoredSummaries(ctx, f, loadsFrom)
+			return err
+		},
 	})
 	if err != nil {
-		return nil, err
+		return athleteInputs{}, err
 	}
-	days, stale := exactDays(counts, stored)
+	in := athleteInputs{firsts: map[string]time.Time{}}
+	nDays, nLoads := 0, 0
+	for _, s := range stored {
+		nDays += len(s.Buckets)
+		nLoads += len(s.Loads)
+	}
+	in.days = make([]adapters.AthleteDay, 0, nDays)
+	in.loads = make([]adapters.DailyLoad, 0, nLoads)
+	var stale []string
+	for a, c := range counts {
+		s := stored[a]
+		if s == nil || !tokensMatch(c, s) {
+			stale = append(stale, a)
+			continue
+		}
+		in.days = append(in.days, s.Buckets...)
+		in.loads = append(in.loads, s.Loads...)
+		if !s.FirstLoadDay.IsZero() {
+			in.firsts[a] = s.FirstLoadDay
+		}
+	}
+	// Stored days of athletes without counted rows are left out: they cannot have rows.
 	if len(stale) == 0 {
-		return days, nil
+		return in, nil
 	}
+	slices.Sort(stale)
 	rf := f
 	rf.Athletes = stale
 	raw, err := t.daysFromRaw(ctx, rf, loadsFrom)
 	if err != nil {
-		return nil, err
+		return athleteInputs{}, err
 	}
-	return append(days, raw...), nil
+	in.add(raw, f.From)
+	return in, nil
 }
 
-// exactDays keeps the stored days of the athletes whose every day with rows has a stored day
-// whose token still equals the athlete's insert count up to that day, and names the athletes
-// with rows that have not (stale). Days of athletes without counted rows are dropped: they
-// cannot have rows.
-func exactDays(counts map[string]adapters.InsertCounts, stored []adapters.AthleteDay) (exact []adapters.AthleteDay, stale []string) {
-	byAthlete := map[string][]adapters.AthleteDay{}
-	for _, d := range stored {
-		byAthlete[d.Athlete] = append(byAthlete[d.Athlete], d)
-	}
-	for a, c := range counts {
-		days := byAthlete[a]
-		if dayTokensMatch(c, days) {
-			exact = append(exact, days...)
-		} else {
-			stale = append(stale, a)
-		}
-	}
-	slices.Sort(stale)
-	return exact, stale
-}
-
-func dayTokensMatch(c adapters.InsertCounts, days []adapters.AthleteDay) bool {
-	if len(days) != len(c.Days) {
+// tokensMatch reports whether s has a day for each of c's days, and no other, with the token
+// c's cumulative count gives it. Both are in day order.
+func tokensMatch(c adapters.InsertCounts, s *adapters.StoredAthlete) bool {
+	if len(s.Days) != len(c.Days) {
 		return false
 	}
-	tokens := make(map[int64]uint64, len(days))
-	for _, d := range days {
-		tokens[d.Day.Unix()] = d.Token
-	}
 	for i, cum := range c.Cumulative() {
-		if tok, ok := tokens[c.Days[i].Unix()]; !ok || tok != cum {
+		if !s.Days[i].Equal(c.Days[i]) || s.Tokens[i] != cum {
 			return false
 		}
 	}
@@ -178,48 +206,61 @@ func (t Trends) daysFromRaw(ctx context.Context, f adapters.Filter, loadsFrom ti
 	return out, nil
 }
 
-// inputsFromDays reduces athlete days to what the series are built from. Days before f.From
-// contribute their session loads only.
-func inputsFromDays(days []adapters.AthleteDay, f adapters.Filter) inputs {
-	bucket := bucketMemo(f.Bucket)
-	type liftKey struct {
-		bucket time.Time
-		lift   int
+// reduce turns athlete inputs into what the series are built from, in arrays indexed by
+// bucket and athlete rather than maps: allocation (and the collection it causes) was a third of a
+// squad's answer. It relies on each athlete's days being adjacent in ai.days, as athleteInputs
+// returns them.
+func reduce(ai athleteInputs, f adapters.Filter, g grid) inputs {
+	nb := len(g.buckets)
+	// The bucket of each day of the range.
+	firstDay := domain.Date(f.From)
+	dayBucket := make([]int, int(domain.Date(f.To).Sub(firstDay).Hours()/24)+1)
+	for i := range dayBucket {
+		dayBucket[i] = g.index[domain.BucketStart(firstDay.AddDate(0, 0, i), f.Bucket)]
 	}
-	type athleteBucket struct {
-		athlete string
-		bucket  time.Time
+	const lifts = len(domain.LiftCategories)
+	type liftCell struct {
+		volume     float64
+		hard, rows int64
+		athletes   uint64
+		last       int // 1 + the last athlete counted in athletes
 	}
-	type bestKey struct {
-		athleteBucket
-		lift int
+	type best struct {
+		kg   float64
+		sets uint64
 	}
 	type mean struct {
 		sum float64
 		n   uint64
 	}
-	lifts := map[liftKey]*adapters.LiftBucket{}
-	liftAthletes := map[liftKey]map[string]bool{}
-	bests := map[bestKey]*domain.BestE1RM{}
-	rpe := map[athleteBucket]*mean{}
-	wellness := map[time.Time]*adapters.WellnessBucket{}
-	wellnessAthletes := map[time.Time]map[string]bool{}
-	itemAthletes := map[time.Time][]map[string]bool{}
-	statuses := map[athleteBucket]*adapters.AthleteStatus{}
-	in := inputs{covered: map[string]uint64{}, firsts: map[string]time.Time{}, rpeWeekly: map[time.Time]map[string]float64{},
+	type wellnessCell struct {
+		adapters.WellnessBucket
+		last     int
+		itemLast [len(adapters.WellnessColumns)]int
+	}
+	liftCells := make([]liftCell, nb*lifts)
+	wellness := make([]wellnessCell, nb)
+	var athletes []string
+	var bests [][]best                      // per athlete: bucket x main lift
+	var rpe [][]mean                        // per athlete: bucket
+	var statuses [][]adapters.AthleteStatus // per athlete: bucket
+	in := inputs{covered: map[string]uint64{}, firsts: ai.firsts, wideLoads: ai.loads, rpeWeekly: map[time.Time]map[string]float64{},
 		rpeSets: map[time.Time]uint64{}}
-	for i := range days {
-		d := &days[i]
-		if d.LoadSessions > 0 {
-			in.wideLoads = append(in.wideLoads, adapters.DailyLoad{Athlete: d.Athlete, Day: d.Day, LoadAU: d.SessionLoadAU, Rows: d.LoadSessions})
-			if !d.FirstLoadDay.IsZero() {
-				in.firsts[d.Athlete] = d.FirstLoadDay
-			}
-		}
-		if d.Day.Before(f.From) {
+	mainLifts := len(adapters.MainLifts)
+	for i := range ai.days {
+		d := &ai.days[i]
+		off := int(d.Day.Sub(firstDay).Hours() / 24)
+		if off < 0 || off >= len(dayBucket) {
 			continue
 		}
-		b := bucket(d.Day)
+		b := dayBucket[off]
+		if len(athletes) == 0 || athletes[len(athletes)-1] != d.Athlete {
+			athletes = append(athletes, d.Athlete)
+			bests = append(bests, make([]best, nb*mainLifts))
+			rpe = append(rpe, make([]mean, nb))
+			statuses = append(statuses, make([]adapters.AthleteStatus, nb))
+		}
+		ath := len(athletes) // 1-based, so 0 means none in the cells' last
 		if n := d.SetRows() + d.OtherRows; n > 0 {
 			in.covered[d.Athlete] += n
 		}
@@ -227,111 +268,80 @@ func inputsFromDays(days []adapters.AthleteDay, f adapters.Filter) inputs {
 			if l.Rows == 0 {
 				continue
 			}
-			k := liftKey{b, li}
-			lb := lifts[k]
-			if lb == nil {
-				lb = &adapters.LiftBucket{Bucket: b, Lift: domain.LiftCategories[li]}
-				lifts[k] = lb
-				liftAthletes[k] = map[string]bool{}
+			c := &liftCells[b*lifts+li]
+			c.volume += l.VolumeKg
+			c.hard += int64(l.HardSets)
+			c.rows += int64(l.Rows)
+			if l.Working > 0 && c.last != ath {
+				c.athletes++
+				c.last = ath
 			}
-			lb.VolumeKg += l.VolumeKg
-			lb.HardSets += int64(l.HardSets)
-			lb.Rows += int64(l.Rows)
-			if l.Working > 0 {
-				liftAthletes[k][d.Athlete] = true
-			}
-			if slices.Contains(adapters.MainLifts, domain.LiftCategories[li]) {
-				bk := bestKey{athleteBucket{d.Athlete, b}, li}
-				x := bests[bk]
-				if x == nil {
-					x = &domain.BestE1RM{Athlete: d.Athlete, Lift: domain.LiftCategories[li], Bucket: b}
-					bests[bk] = x
-				}
-				x.Kg = max(x.Kg, l.BestE1RM)
-				x.Sets += l.Working
+			if li < mainLifts {
+				x := &bests[ath-1][b*mainLifts+li]
+				x.kg = max(x.kg, l.BestE1RM)
+				x.sets += l.Working
 			}
 		}
 		if d.RPEDeviations > 0 {
-			k := athleteBucket{d.Athlete, b}
-			m := rpe[k]
-			if m == nil {
-				m = &mean{}
-				rpe[k] = m
-			}
+			m := &rpe[ath-1][b]
 			m.sum += d.RPEDeviationSum
 			m.n += d.RPEDeviations
-			in.rpeSets[b] += d.RPEDeviationSets
+			in.rpeSets[g.buckets[b]] += d.RPEDeviationSets
 		}
 		if d.WellnessReports > 0 {
-			wb := wellness[b]
-			if wb == nil {
+			w := &wellness[b]
+			if w.Sums == nil {
 				n := len(adapters.WellnessColumns)
-				wb = &adapters.WellnessBucket{Bucket: b, Sums: make([]float64, n), Counts: make([]uint64, n), ItemAths: make([]uint64, n)}
-				wellness[b] = wb
-				wellnessAthletes[b] = map[string]bool{}
-				itemAthletes[b] = make([]map[string]bool, n)
-				for i := range itemAthletes[b] {
-					itemAthletes[b][i] = map[string]bool{}
-				}
+				w.Bucket = g.buckets[b]
+				w.Sums, w.Counts, w.ItemAths = make([]float64, n), make([]uint64, n), make([]uint64, n)
 			}
-			wb.Reports += d.WellnessReports
-			wellnessAthletes[b][d.Athlete] = true
-			for i := range d.WellnessSums {
-				wb.Sums[i] += d.WellnessSums[i]
-				wb.Counts[i] += d.WellnessCounts[i]
-				if d.WellnessCounts[i] > 0 {
-					itemAthletes[b][i][d.Athlete] = true
+			w.Reports += d.WellnessReports
+			if w.last != ath {
+				w.Athletes++
+				w.last = ath
+			}
+			for j := range d.WellnessSums {
+				w.Sums[j] += d.WellnessSums[j]
+				w.Counts[j] += d.WellnessCounts[j]
+				if d.WellnessCounts[j] > 0 && w.itemLast[j] != ath {
+					w.ItemAths[j]++
+					w.itemLast[j] = ath
 				}
 			}
 		}
 		if d.StatusRows > 0 {
-			k := athleteBucket{d.Athlete, b}
-			s := statuses[k]
-			if s == nil {
-				s = &adapters.AthleteStatus{Athlete: d.Athlete, Bucket: b}
-				statuses[k] = s
-			}
+			s := &statuses[ath-1][b]
 			s.Status = max(s.Status, d.Status)
 			s.Rows += d.StatusRows
 		}
 	}
-	for k, lb := range lifts {
-		lb.Athletes = uint64(len(liftAthletes[k]))
-		in.lifts = append(in.lifts, *lb)
-	}
-	slices.SortFunc(in.lifts, func(a, b adapters.LiftBucket) int {
-		return cmp.Or(a.Bucket.Compare(b.Bucket), strings.Compare(a.Lift, b.Lift))
-	})
-	for _, x := range bests {
-		if x.Kg > 0 {
-			in.bests = append(in.bests, *x)
+	for b, bucket := range g.buckets {
+		for li := range lifts {
+			if c := liftCells[b*lifts+li]; c.rows > 0 {
+				in.lifts = append(in.lifts, adapters.LiftBucket{Bucket: bucket, Lift: domain.LiftCategories[li], VolumeKg: c.volume,
+					HardSets: c.hard, Athletes: c.athletes, Rows: c.rows})
+			}
+		}
+		if w := wellness[b]; w.Sums != nil {
+			in.wellness = append(in.wellness, w.WellnessBucket)
+		}
+		for ax, a := range athletes {
+			for li := range mainLifts {
+				if x := bests[ax][b*mainLifts+li]; x.kg > 0 {
+					in.bests = append(in.bests, domain.BestE1RM{Athlete: a, Lift: domain.LiftCategories[li], Bucket: bucket, Kg: x.kg, Sets: x.sets})
+				}
+			}
+			if m := rpe[ax][b]; m.n > 0 {
+				if in.rpeWeekly[bucket] == nil {
+					in.rpeWeekly[bucket] = map[string]float64{}
+				}
+				in.rpeWeekly[bucket][a] = m.sum / float64(m.n)
+			}
+			if s := statuses[ax][b]; s.Rows > 0 {
+				s.Athlete, s.Bucket = a, bucket
+				in.statuses = append(in.statuses, s)
+			}
 		}
 	}
-	slices.SortFunc(in.bests, func(a, b domain.BestE1RM) int {
-		return cmp.Or(a.Bucket.Compare(b.Bucket), strings.Compare(a.Athlete, b.Athlete), strings.Compare(a.Lift, b.Lift))
-	})
-	for k, m := range rpe {
-		if in.rpeWeekly[k.bucket] == nil {
-			in.rpeWeekly[k.bucket] = map[string]float64{}
-		}
-		in.rpeWeekly[k.bucket][k.athlete] = m.sum / float64(m.n)
-	}
-	for b, wb := range wellness {
-		wb.Athletes = uint64(len(wellnessAthletes[b]))
-		for i, as := range itemAthletes[b] {
-			wb.ItemAths[i] = uint64(len(as))
-		}
-		in.wellness = append(in.wellness, *wb)
-	}
-	slices.SortFunc(in.wellness, func(a, b adapters.WellnessBucket) int { return a.Bucket.Compare(b.Bucket) })
-	for _, s := range statuses {
-		in.statuses = append(in.statuses, *s)
-	}
-	slices.SortFunc(in.statuses, func(a, b adapters.AthleteStatus) int {
-		return cmp.Or(a.Bucket.Compare(b.Bucket), strings.Compare(a.Athlete, b.Athlete))
-	})
-	slices.SortFunc(in.wideLoads, func(a, b adapters.DailyLoad) int {
-		return cmp.Or(strings.Compare(a.Athlete, b.Athlete), a.Day.Compare(b.Day))
-	})
 	return in
 }

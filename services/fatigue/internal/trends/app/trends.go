@@ -129,7 +129,7 @@ func (t Trends) TeamTrends(ctx context.Context, q Query) (*trendsv1.GetTeamTrend
 	for _, b := range buckets {
 		resp.Buckets = append(resp.Buckets, domain.DateProto(b))
 	}
-	in, err := t.read(ctx, f)
+	in, err := t.read(ctx, f, g)
 	if err != nil {
 		return nil, err
 	}
@@ -176,14 +176,14 @@ type inputs struct {
 	statuses  []adapters.AthleteStatus
 }
 
-// read returns what the answer is built from: the athlete days of f (see days), from the
-// ACWR's warm-up before the range on.
-func (t Trends) read(ctx context.Context, f adapters.Filter) (inputs, error) {
-	days, err := t.days(ctx, f, f.From.AddDate(0, 0, -domain.ACWRLookbackDays))
+// read returns what the answer is built from: the athlete inputs of f (see athleteInputs), from
+// the ACWR's warm-up before the range on.
+func (t Trends) read(ctx context.Context, f adapters.Filter, g grid) (inputs, error) {
+	ai, err := t.athleteInputs(ctx, f, f.From.AddDate(0, 0, -domain.ACWRLookbackDays))
 	if err != nil {
 		return inputs{}, err
 	}
-	return inputsFromDays(days, f), nil
+	return reduce(ai, f, g), nil
 }
 
 // parallel runs jobs concurrently and returns the first error; the first failure cancels the
@@ -250,7 +250,6 @@ func intersect(members, list []string) []string {
 	}
 	return out
 }
-
 
 func liftSeries(lbs []adapters.LiftBucket, g grid, m trendsv1.TrendMetric) []*trendsv1.TrendSeries {
 	byLift := map[string]*trendsv1.TrendSeries{}
@@ -385,7 +384,6 @@ func wellness(wbs []adapters.WellnessBucket, g grid) []*trendsv1.TrendSeries {
 	}
 	return out
 }
-
 
 func e1rmChange(bests []domain.BestE1RM, g grid) []*trendsv1.TrendSeries {
 	type cell struct {
