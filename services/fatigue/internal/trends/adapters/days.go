@@ -191,41 +191,34 @@ func (r Repo) SaveDays(ctx context.Context, team string, days []AthleteDay, vers
 	return nil
 }
 
-// StoredAthlete is one athlete's stored summary days over a query: their tokens (to check them
-// against the insert counts), the session loads of the days from the ACWR's warm-up on, and
-// every other input summed per bucket of the range.
-type StoredAthlete struct {
+// StoredDays are one athlete's stored summary days over a query: their tokens (to check them
+// against the insert counts) and the session loads of the days from the ACWR's warm-up on.
+type StoredDays struct {
 	Days   []time.Time // ascending
 	Tokens []uint64
 	Loads  []DailyLoad // the days with session load
 	// FirstLoadDay is the athlete's first day with session load, when they have loads.
 	FirstLoadDay time.Time
-	// Buckets hold the other inputs summed per bucket (the best e1RMs: their maximum), each
-	// dated on the bucket's first day within the range; their session loads are left 0.
-	Buckets []AthleteDay
+	// Duplicated: a day came back twice (a rewritten day not merged away yet). Such an athlete
+	// is computed from the raw tables.
+	Duplicated bool
 }
 
-// StoredSummaries reads the stored summary days of f's athletes: days and loads from loadsFrom
-// to f.To, the buckets of f. Each athlete comes back as one row of arrays per query (see
-// numbers), the per-lift and per-item arrays concatenated bucket after bucket. Summing per bucket
-// in SQL returns a seventh of the numbers per-day rows would for a weekly answer: parsing those
-// took longer than the query (107 of 149 ms on chDB for a squad's 12 weeks).
-func (r Repo) StoredSummaries(ctx context.Context, f Filter, loadsFrom time.Time) (map[string]*StoredAthlete, error) {
-	out := map[string]*StoredAthlete{}
-	athlete := func(a string) *StoredAthlete {
-		s := out[a]
-		if s == nil {
-			s = &StoredAthlete{}
-			out[a] = s
-		}
-		return s
-	}
+// The summary reads take no FINAL: ClickHouse 18.16's FINAL made the bucket read 93 ms instead
+// of 25 (chDB: about the same). A day the summarizer rewrote comes back twice until
+// ClickHouse merges its parts; each read reports that (Duplicated), and the reader computes that
+// athlete from the raw tables meanwhile, so no row is counted twice.
+
+// StoredDays reads the stored days of f's athletes from loadsFrom to f.To, each athlete as one
+// row of arrays (see numbers).
+func (r Repo) StoredDays(ctx context.Context, f Filter, loadsFrom time.Time) (map[string]*StoredDays, error) {
 	g := f
 	g.From = loadsFrom
 	cond, args := g.where("day", false)
 	q := `SELECT athlete_id, toString(groupArray(toUInt16(day))), toString(groupArray(token)), toString(groupArray(session_load_au)),
     toString(groupArray(load_sessions)), toString(groupArray(toUInt16(first_load_day)))
-FROM trend_athlete_days FINAL WHERE ` + cond + ` GROUP BY athlete_id`
+FROM trend_athlete_days WHERE ` + cond + ` GROUP BY athlete_id`
+	out := map[string]*StoredDays{}
 	err := query(ctx, r.Store, "summary days", q, args, func(rows store.Rows) error {
 		var a string
 		var days, tokens, loads, sessions, firsts []float64
@@ -237,11 +230,13 @@ FROM trend_athlete_days FINAL WHERE ` + cond + ` GROUP BY athlete_id`
 			order[i] = i
 		}
 		slices.SortFunc(order, func(x, y int) int { return cmp.Compare(days[x], days[y]) })
-		s := athlete(a)
-		s.Days = make([]time.Time, 0, len(days))
-		s.Tokens = make([]uint64, 0, len(days))
-		s.Loads = make([]DailyLoad, 0, len(days))
-		for _, i := range order {
+		s := &StoredDays{Days: make([]time.Time, 0, len(days)), Tokens: make([]uint64, 0, len(days)), Loads: make([]DailyLoad, 0, len(days))}
+		out[a] = s
+		for j, i := range order {
+			if j > 0 && days[i] == days[order[j-1]] {
+				s.Duplicated = true
+				return nil
+			}
 			d := fromDayNumber(days[i])
 			s.Days = append(s.Days, d)
 			s.Tokens = append(s.Tokens, uint64(tokens[i]))
@@ -254,32 +249,52 @@ FROM trend_athlete_days FINAL WHERE ` + cond + ` GROUP BY athlete_id`
 		}
 		return nil
 	})
-	if err != nil {
-		return nil, err
-	}
-	cond, args = f.where("day", false)
-	q = `SELECT athlete_id, toString(groupArray(toUInt16(b))), toString(groupArrayArray(r)), toString(groupArrayArray(w)),
+	return out, err
+}
+
+// StoredBuckets are one athlete's stored days of a query's range, every input but the session
+// loads summed per bucket (the best e1RMs: their maximum), each dated on the bucket's first day
+// within the range.
+type StoredBuckets struct {
+	Buckets    []AthleteDay
+	Duplicated bool // as in StoredDays
+}
+
+// StoredBuckets reads the stored days of f's athletes summed per bucket of f, each athlete as one
+// row of arrays, the per-lift and per-item arrays concatenated bucket after bucket. Summing per
+// bucket in SQL returns a seventh of the numbers per-day rows would for a weekly answer: parsing
+// those took longer than the query (107 of 149 ms on chDB for a squad's 12 weeks).
+func (r Repo) StoredBuckets(ctx context.Context, f Filter) (map[string]*StoredBuckets, error) {
+	cond, args := f.where("day", false)
+	q := `SELECT athlete_id, sum(dup), toString(groupArray(toUInt16(b))), toString(groupArrayArray(r)), toString(groupArrayArray(w)),
     toString(groupArrayArray(h)), toString(groupArrayArray(v)), toString(groupArrayArray(e)), toString(groupArray(ds)),
     toString(groupArray(dn)), toString(groupArray(dsets)), toString(groupArray(wr)), toString(groupArrayArray(ws)),
     toString(groupArrayArray(wc)), toString(groupArray(st)), toString(groupArray(str)), toString(groupArray(o))
 FROM (
-    SELECT athlete_id, greatest(` + bucketExpr(f.Bucket, "day") + `, toDate(?)) AS b, sumForEach(set_rows) AS r,
-        sumForEach(working_sets) AS w, sumForEach(hard_sets) AS h, sumForEach(volume_load_kg) AS v, maxForEach(best_e1rm_kg) AS e,
-        sum(rpe_deviation_sum) AS ds, sum(rpe_deviations) AS dn, sum(rpe_deviation_sets) AS dsets, sum(wellness_reports) AS wr,
-        sumForEach(wellness_sums) AS ws, sumForEach(wellness_counts) AS wc, max(status) AS st, sum(status_rows) AS str,
-        sum(other_rows) AS o
-    FROM trend_athlete_days FINAL WHERE ` + cond + ` GROUP BY athlete_id, b)
+    SELECT athlete_id, greatest(` + bucketExpr(f.Bucket, "day") + `, toDate(?)) AS b, count() - uniqExact(day) AS dup,
+        sumForEach(set_rows) AS r, sumForEach(working_sets) AS w, sumForEach(hard_sets) AS h, sumForEach(volume_load_kg) AS v,
+        maxForEach(best_e1rm_kg) AS e, sum(rpe_deviation_sum) AS ds, sum(rpe_deviations) AS dn, sum(rpe_deviation_sets) AS dsets,
+        sum(wellness_reports) AS wr, sumForEach(wellness_sums) AS ws, sumForEach(wellness_counts) AS wc, max(status) AS st,
+        sum(status_rows) AS str, sum(other_rows) AS o
+    FROM trend_athlete_days WHERE ` + cond + ` GROUP BY athlete_id, b)
 GROUP BY athlete_id`
 	const lifts, items = len(domain.LiftCategories), len(WellnessColumns)
-	err = query(ctx, r.Store, "summary buckets", q, append([]any{f.From}, args...), func(rows store.Rows) error {
+	out := map[string]*StoredBuckets{}
+	err := query(ctx, r.Store, "summary buckets", q, append([]any{f.From}, args...), func(rows store.Rows) error {
 		var a string
+		var dup uint64
 		text := make([]string, 15)
-		dest := []any{&a}
+		dest := []any{&a, &dup}
 		for i := range text {
 			dest = append(dest, &text[i])
 		}
 		if err := rows.Scan(dest...); err != nil {
 			return err
+		}
+		s := &StoredBuckets{Duplicated: dup > 0}
+		out[a] = s
+		if s.Duplicated {
+			return nil
 		}
 		cols := make([][]float64, len(text))
 		for i, t := range text {
@@ -301,8 +316,7 @@ GROUP BY athlete_id`
 				return fmt.Errorf("summary of %s: column %d has %d values for %d buckets", a, i, len(c), n)
 			}
 		}
-		s := athlete(a)
-		s.Buckets = slices.Grow(s.Buckets, n)
+		s.Buckets = make([]AthleteDay, 0, n)
 		for i := range n {
 			d := AthleteDay{Athlete: a, Day: fromDayNumber(cols[0][i]), RPEDeviationSum: cols[6][i], RPEDeviations: uint64(cols[7][i]),
 				RPEDeviationSets: uint64(cols[8][i]), WellnessReports: uint64(cols[9][i]), Status: uint8(cols[12][i]),
@@ -402,4 +416,12 @@ GROUP BY athlete_id`
 		return nil
 	})
 	return out, err
+}
+
+// GetBuckets returns s's buckets; none for a nil s (an athlete without stored days in the range).
+func (s *StoredBuckets) GetBuckets() []AthleteDay {
+	if s == nil {
+		return nil
+	}
+	return s.Buckets
 }

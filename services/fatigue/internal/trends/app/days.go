@@ -17,7 +17,7 @@ import (
 // same computation the Summarizer stores) for the others. Either way the answer is the same.
 
 // athleteInputs are what an answer is reduced from: athlete days from f.From (stored ones
-// summed per bucket, see adapters.StoredAthlete) and the session loads from the ACWR's warm-up on,
+// summed per bucket, see adapters.StoredBuckets) and the session loads from the ACWR's warm-up on,
 // with each loaded athlete's first day with load.
 type athleteInputs struct {
 	days   []adapters.AthleteDay // their session loads are not read: loads has them
@@ -45,33 +45,35 @@ func (in *athleteInputs) add(days []adapters.AthleteDay, from time.Time) {
 // are all exact, from the raw tables for the others.
 func (t Trends) athleteInputs(ctx context.Context, f adapters.Filter, loadsFrom time.Time) (athleteInputs, error) {
 	var counts map[string]adapters.InsertCounts
-	var stored map[string]*adapters.StoredAthlete
+	var stored map[string]*adapters.StoredDays
+	var buckets map[string]*adapters.StoredBuckets
 	err := parallel(ctx, []func(context.Context) error{
 		func(ctx context.Context) (err error) { counts, err = t.Repo.DayInserts(ctx, f, loadsFrom); return err },
-		func(ctx context.Context) (err error) {
-			stored, err = t.Repo.StoredSummaries(ctx, f, loadsFrom)
-			return err
-		},
+		func(ctx context.Context) (err error) { stored, err = t.Repo.StoredDays(ctx, f, loadsFrom); return err },
+		func(ctx context.Context) (err error) { buckets, err = t.Repo.StoredBuckets(ctx, f); return err },
 	})
 	if err != nil {
 		return athleteInputs{}, err
 	}
 	in := athleteInputs{firsts: map[string]time.Time{}}
 	nDays, nLoads := 0, 0
-	for _, s := range stored {
-		nDays += len(s.Buckets)
+	for a, s := range stored {
+		nDays += len(buckets[a].GetBuckets())
 		nLoads += len(s.Loads)
 	}
 	in.days = make([]adapters.AthleteDay, 0, nDays)
 	in.loads = make([]adapters.DailyLoad, 0, nLoads)
 	var stale []string
 	for a, c := range counts {
-		s := stored[a]
-		if s == nil || !tokensMatch(c, s) {
+		if len(c.Days) == 0 {
+			continue // no rows in the window: nothing to read
+		}
+		s, b := stored[a], buckets[a]
+		if s == nil || s.Duplicated || b != nil && b.Duplicated || !tokensMatch(c, s) {
 			stale = append(stale, a)
 			continue
 		}
-		in.days = append(in.days, s.Buckets...)
+		in.days = append(in.days, b.GetBuckets()...)
 		in.loads = append(in.loads, s.Loads...)
 		if !s.FirstLoadDay.IsZero() {
 			in.firsts[a] = s.FirstLoadDay
@@ -94,7 +96,7 @@ func (t Trends) athleteInputs(ctx context.Context, f adapters.Filter, loadsFrom 
 
 // tokensMatch reports whether s has a day for each of c's days, and no other, with the token
 // c's cumulative count gives it. Both are in day order.
-func tokensMatch(c adapters.InsertCounts, s *adapters.StoredAthlete) bool {
+func tokensMatch(c adapters.InsertCounts, s *adapters.StoredDays) bool {
 	if len(s.Days) != len(c.Days) {
 		return false
 	}
@@ -315,6 +317,8 @@ func reduce(ai athleteInputs, f adapters.Filter, g grid) inputs {
 			s.Rows += d.StatusRows
 		}
 	}
+	in.bests = make([]domain.BestE1RM, 0, len(athletes)*nb*mainLifts)
+	in.statuses = make([]adapters.AthleteStatus, 0, len(athletes)*nb)
 	for b, bucket := range g.buckets {
 		for li := range lifts {
 			if c := liftCells[b*lifts+li]; c.rows > 0 {

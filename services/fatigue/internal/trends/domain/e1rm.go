@@ -37,7 +37,7 @@ func E1RMChanges(bests []BestE1RM) []E1RMChange {
 			base[k] = b
 		}
 	}
-	var out []E1RMChange
+	out := make([]E1RMChange, 0, len(bests))
 	for _, b := range bests {
 		first, ok := base[key{b.Athlete, b.Lift}]
 		if !ok || b.Kg <= 0 {
