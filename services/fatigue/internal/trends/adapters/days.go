@@ -54,8 +54,10 @@ func (d *AthleteDay) SetRows() uint64 {
 	return n
 }
 
-// fromDayNumber is the Date of ClickHouse's toUInt16 of it: days since 1970-01-01.
-func fromDayNumber(n float64) time.Time { return epoch.AddDate(0, 0, int(n)) }
+// fromDayNumber is the Date of ClickHouse's toUInt16 of it: days since 1970-01-01. UTC days are
+// all 24 hours long, so this adds hours rather than calendar days (AddDate's civil-date round
+// trip was visible in a squad's profile).
+func fromDayNumber(n float64) time.Time { return epoch.Add(time.Duration(n) * 24 * time.Hour) }
 
 // InsertCounts returns, per athlete of f with rows inserted on or before f.To, how many rows
 // were ever inserted (trend_day_inserts, duplicates included) before the day from, and per day

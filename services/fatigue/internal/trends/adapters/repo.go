@@ -365,7 +365,7 @@ GROUP BY athlete_id`
 			return err
 		}
 		for i, d := range days {
-			out[athleteDay{a, epoch.AddDate(0, 0, int(d)).Unix()}] = uint64(ns[i])
+			out[athleteDay{a, fromDayNumber(d).Unix()}] = uint64(ns[i])
 		}
 		return nil
 	})
@@ -447,7 +447,7 @@ func (r Repo) cellGroups(ctx context.Context, what, q string, args []any) ([]Set
 		g, a := &groups[gi], values[gi]
 		start := len(cells)
 		for i := range a.days {
-			cells = append(cells, SetCell{Athlete: g.Athlete, Day: epoch.AddDate(0, 0, int(a.days[i])), Lift: g.Lift,
+			cells = append(cells, SetCell{Athlete: g.Athlete, Day: fromDayNumber(a.days[i]), Lift: g.Lift,
 				Exercise: g.Exercise, Reps: g.Reps, LoadKg: a.loads[i], Rows: uint64(a.rows[i]), Working: uint64(a.working[i]),
 				HardSets: uint64(a.hard[i]), VolumeKg: a.volumes[i], BestE1RM: a.bests[i], RatedSets: uint64(a.rated[i]),
 				RPESum: a.rpes[i]})
@@ -484,7 +484,7 @@ GROUP BY athlete_id ORDER BY athlete_id`
 		}
 		start := len(out)
 		for i, d := range days {
-			out = append(out, DailyLoad{Athlete: a, Day: epoch.AddDate(0, 0, int(d)), LoadAU: loads[i], Rows: uint64(ns[i])})
+			out = append(out, DailyLoad{Athlete: a, Day: fromDayNumber(d), LoadAU: loads[i], Rows: uint64(ns[i])})
 		}
 		athlete := out[start:]
 		slices.SortFunc(athlete, func(x, y DailyLoad) int { return x.Day.Compare(y.Day) })

@@ -324,9 +324,20 @@ func acwrValues(daily []adapters.DailyLoad, first map[string]time.Time, f adapte
 	wf := f
 	wf.From = f.From.AddDate(0, 0, -domain.ACWRLookbackDays)
 	// One athlete at a time through one reused map: a map per athlete was a tenth of a squad's
-	// answer in allocation.
-	byAthlete := slices.Clone(daily)
-	slices.SortStableFunc(byAthlete, func(x, y adapters.DailyLoad) int { return strings.Compare(x.Athlete, y.Athlete) })
+	// answer in allocation. The loads come grouped by athlete; sorting them is the fallback.
+	byAthlete := daily
+	seen := map[string]bool{}
+	for i, d := range daily {
+		if i > 0 && d.Athlete == daily[i-1].Athlete {
+			continue
+		}
+		if seen[d.Athlete] {
+			byAthlete = slices.Clone(daily)
+			slices.SortStableFunc(byAthlete, func(x, y adapters.DailyLoad) int { return strings.Compare(x.Athlete, y.Athlete) })
+			break
+		}
+		seen[d.Athlete] = true
+	}
 	ends := make([]time.Time, len(buckets))
 	for i, b := range buckets {
 		ends[i] = domain.BucketEnd(b, f.Bucket, f.To)
