@@ -60,7 +60,9 @@ func New(deps service.Deps) (*Trends, error) {
 			}
 			return err
 		},
-		OnError: func(err error) { log.Warn("trend summaries not brought up to date; retried next period", zap.Error(err)) }})
+		OnError: func(err error) {
+			log.Warn("trend summaries not brought up to date; retried next period", zap.Error(err))
+		}})
 	if deps.Bus == nil {
 		return t, nil
 	}
