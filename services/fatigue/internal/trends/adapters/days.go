@@ -339,30 +339,35 @@ GROUP BY athlete_id`
 	return out, err
 }
 
-// WellnessDay is one athlete's wellness reports of one day: per-item sums and counts (NULL is
-// skipped, not 0), in the order of WellnessColumns.
+// WellnessDay is one athlete's wellness reports of one day or bucket: per-item sums and counts
+// (NULL is skipped, not 0), in the order of WellnessColumns.
 type WellnessDay struct {
 	Athlete string
-	Day     time.Time
+	Day     time.Time // the bucket's first day within the range
 	Reports uint64
 	Sums    [len(WellnessColumns)]float64
 	Counts  [len(WellnessColumns)]uint64
 }
 
-// WellnessDays sums every item per athlete and day.
+// bucketDay is the first day of a Date column's bucket of f within f's range.
+func bucketDay(f Filter, col string) string {
+	return "toUInt16(greatest(" + bucketExpr(f.Bucket, col) + ", toDate(?)))"
+}
+
+// WellnessDays sums every item per athlete and bucket of f.
 func (r Repo) WellnessDays(ctx context.Context, f Filter) ([]WellnessDay, error) {
 	cond, args := f.where("day", true)
-	inner := "toUInt16(day) AS d, count() AS n"
+	inner := bucketDay(f, "day") + " AS d, count() AS n"
 	outer := "toString(groupArray(d)), toString(groupArray(n))"
 	for i, c := range WellnessColumns {
 		inner += fmt.Sprintf(", sum(toFloat64(ifNull(%s, 0))) AS s%d, countIf(isNotNull(%s)) AS c%d", c, i, c, i)
 		outer += fmt.Sprintf(", toString(groupArray(s%d)), toString(groupArray(c%d))", i, i)
 	}
 	q := `SELECT athlete_id, ` + outer + ` FROM (
-    SELECT athlete_id, ` + inner + ` FROM training_wellness FINAL WHERE ` + cond + ` GROUP BY athlete_id, day)
+    SELECT athlete_id, ` + inner + ` FROM training_wellness FINAL WHERE ` + cond + ` GROUP BY athlete_id, d)
 GROUP BY athlete_id`
 	var out []WellnessDay
-	err := query(ctx, r.Store, "wellness days", q, args, func(rows store.Rows) error {
+	err := query(ctx, r.Store, "wellness days", q, append([]any{f.From}, args...), func(rows store.Rows) error {
 		var a string
 		arrays := make([][]float64, 2+2*len(WellnessColumns))
 		ptrs := make([]*[]float64, len(arrays))
@@ -385,26 +390,29 @@ GROUP BY athlete_id`
 	return out, err
 }
 
-// DayRows is how many rows one athlete has stored on one day.
+// DayRows is how many rows one athlete has stored on one day or in one bucket.
 type DayRows struct {
 	Athlete string
-	Day     time.Time
+	Day     time.Time // the bucket's first day within the range
 	Rows    uint64
 }
 
-// OtherDayRows counts the stored session, wellness and assessment rows per athlete and day (the
-// sets' come from the set cells).
+// OtherDayRows counts the stored session, wellness and assessment rows per athlete and bucket
+// of f (the sets' come from the set cells).
 func (r Repo) OtherDayRows(ctx context.Context, f Filter) ([]DayRows, error) {
 	rawCond, rawArgs := f.where("day", true)
 	asCond, asArgs := f.where("as_of", false)
 	q := `SELECT athlete_id, toString(groupArray(d)), toString(groupArray(n)) FROM (
     SELECT athlete_id, d, sum(n) AS n FROM (
-        SELECT athlete_id, toUInt16(day) AS d, count() AS n FROM training_sessions FINAL WHERE ` + rawCond + ` GROUP BY athlete_id, day
-        UNION ALL SELECT athlete_id, toUInt16(day) AS d, count() AS n FROM training_wellness FINAL WHERE ` + rawCond + ` GROUP BY athlete_id, day
-        UNION ALL SELECT athlete_id, toUInt16(as_of) AS d, count() AS n FROM fatigue_assessments FINAL WHERE ` + asCond + ` GROUP BY athlete_id, as_of)
+        SELECT athlete_id, ` + bucketDay(f, "day") + ` AS d, count() AS n FROM training_sessions FINAL WHERE ` + rawCond + ` GROUP BY athlete_id, d
+        UNION ALL SELECT athlete_id, ` + bucketDay(f, "day") + ` AS d, count() AS n FROM training_wellness FINAL WHERE ` + rawCond + ` GROUP BY athlete_id, d
+        UNION ALL SELECT athlete_id, ` + bucketDay(f, "as_of") + ` AS d, count() AS n FROM fatigue_assessments FINAL WHERE ` + asCond + ` GROUP BY athlete_id, d)
     GROUP BY athlete_id, d)
 GROUP BY athlete_id`
-	args := append(append(append([]any{}, rawArgs...), rawArgs...), asArgs...)
+	// Each subquery binds the range start of its bucket expression, then its conditions.
+	args := append([]any{f.From}, rawArgs...)
+	args = append(append(args, f.From), rawArgs...)
+	args = append(append(args, f.From), asArgs...)
 	var out []DayRows
 	err := query(ctx, r.Store, "other rows per day", q, args, func(rows store.Rows) error {
 		var a string

@@ -3,6 +3,7 @@ package app
 import (
 	"cmp"
 	"context"
+	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -11,10 +12,11 @@ import (
 	"github.com/supercomp/supercomp/services/fatigue/internal/trends/domain"
 )
 
-// An answer is built from athlete days (adapters.AthleteDay): each athlete's per-day inputs of
-// every metric. They come from trend_athlete_days, which the Summarizer keeps, for every athlete
-// whose stored days are still exact, and are computed from the raw tables (daysFromRaw, the
-// same computation the Summarizer stores) for the others. Either way the answer is the same.
+// An answer is built from athlete days (adapters.AthleteDay): each athlete's inputs of every
+// metric per day or bucket. They come from trend_athlete_days, which the Summarizer keeps, for
+// every athlete whose stored days are still exact, and are computed from the raw tables
+// (rawInputs, the computation the Summarizer stores) for the others. Either way the answer is
+// the same.
 
 // athleteInputs are what an answer is reduced from: athlete days from f.From (stored ones
 // summed per bucket, see adapters.StoredBuckets) and the session loads from the ACWR's warm-up on,
@@ -23,22 +25,6 @@ type athleteInputs struct {
 	days   []adapters.AthleteDay // their session loads are not read: loads has them
 	loads  []adapters.DailyLoad
 	firsts map[string]time.Time
-}
-
-// add appends days computed from the raw tables.
-func (in *athleteInputs) add(days []adapters.AthleteDay, from time.Time) {
-	for i := range days {
-		d := &days[i]
-		if d.LoadSessions > 0 {
-			in.loads = append(in.loads, adapters.DailyLoad{Athlete: d.Athlete, Day: d.Day, LoadAU: d.SessionLoadAU, Rows: d.LoadSessions})
-			if !d.FirstLoadDay.IsZero() {
-				in.firsts[d.Athlete] = d.FirstLoadDay
-			}
-		}
-		if !d.Day.Before(from) {
-			in.days = append(in.days, *d)
-		}
-	}
 }
 
 // athleteInputs reads f's inputs: from trend_athlete_days for every athlete whose stored days
@@ -86,11 +72,13 @@ func (t Trends) athleteInputs(ctx context.Context, f adapters.Filter, loadsFrom 
 	slices.Sort(stale)
 	rf := f
 	rf.Athletes = stale
-	raw, err := t.daysFromRaw(ctx, rf, loadsFrom)
+	raw, err := t.rawInputs(ctx, rf, loadsFrom)
 	if err != nil {
 		return athleteInputs{}, err
 	}
-	in.add(raw, f.From)
+	in.days = append(in.days, raw.days...)
+	in.loads = append(in.loads, raw.loads...)
+	maps.Copy(in.firsts, raw.firsts)
 	return in, nil
 }
 
@@ -108,11 +96,12 @@ func tokensMatch(c adapters.InsertCounts, s *adapters.StoredDays) bool {
 	return true
 }
 
-// daysFromRaw computes the athlete days of f from the raw tables (deduplicated by event id):
-// every metric's inputs for the days from f.From to f.To, and for the days from loadsFrom (when
-// earlier) only their session loads. The RPE deviations of a day compare it with the sets of
-// the FamiliarWindowDays before it, which are read too. Tokens are left 0.
-func (t Trends) daysFromRaw(ctx context.Context, f adapters.Filter, loadsFrom time.Time) ([]adapters.AthleteDay, error) {
+// rawInputs computes f's athlete inputs from the raw tables (deduplicated by event id): every
+// metric's input from f.From to f.To summed per athlete and bucket of f (dated on the bucket's
+// first day within the range, as stored buckets are), and the session loads per day from
+// loadsFrom. The RPE deviations of a day compare it with the sets of the FamiliarWindowDays
+// before it, which are read too. With daily buckets the days are what the Summarizer stores.
+func (t Trends) rawInputs(ctx context.Context, f adapters.Filter, loadsFrom time.Time) (athleteInputs, error) {
 	var (
 		groups   []adapters.SetGroup
 		loads    []adapters.DailyLoad
@@ -134,19 +123,32 @@ func (t Trends) daysFromRaw(ctx context.Context, f adapters.Filter, loadsFrom ti
 		func(ctx context.Context) (err error) { others, err = t.Repo.OtherDayRows(ctx, f); return err },
 	})
 	if err != nil {
-		return nil, err
+		return athleteInputs{}, err
+	}
+	// The first day of each day's bucket within the range, by day number.
+	firstDay := domain.Date(f.From)
+	bucketDay := make([]time.Time, int(domain.Date(f.To).Sub(firstDay).Hours()/24)+1)
+	for i := range bucketDay {
+		bucketDay[i] = domain.BucketStart(firstDay.AddDate(0, 0, i), f.Bucket)
+		if bucketDay[i].Before(firstDay) {
+			bucketDay[i] = firstDay
+		}
 	}
 	type key struct {
 		athlete string
 		day     int64
 	}
 	byKey := map[key]*adapters.AthleteDay{}
-	day := func(athlete string, t time.Time) *adapters.AthleteDay {
-		t = domain.Date(t)
-		k := key{athlete, t.Unix()}
+	at := func(athlete string, t time.Time) *adapters.AthleteDay {
+		off := int(domain.Date(t).Sub(firstDay).Hours() / 24)
+		if off < 0 || off >= len(bucketDay) {
+			return &adapters.AthleteDay{} // outside the range: counted nowhere
+		}
+		b := bucketDay[off]
+		k := key{athlete, b.Unix()}
 		d := byKey[k]
 		if d == nil {
-			d = &adapters.AthleteDay{Athlete: athlete, Day: t}
+			d = &adapters.AthleteDay{Athlete: athlete, Day: b}
 			byKey[k] = d
 		}
 		return d
@@ -157,7 +159,7 @@ func (t Trends) daysFromRaw(ctx context.Context, f adapters.Filter, loadsFrom ti
 			if c.Day.Before(f.From) {
 				continue // an RPE baseline only
 			}
-			l := &day(c.Athlete, c.Day).Lifts[lift]
+			l := &at(c.Athlete, c.Day).Lifts[lift]
 			l.Rows += c.Rows
 			l.Working += c.Working
 			l.HardSets += c.HardSets
@@ -169,18 +171,13 @@ func (t Trends) daysFromRaw(ctx context.Context, f adapters.Filter, loadsFrom ti
 		if dev.Day.Before(f.From) {
 			continue
 		}
-		d := day(dev.Athlete, dev.Day)
+		d := at(dev.Athlete, dev.Day)
 		d.RPEDeviationSum += dev.Delta
 		d.RPEDeviations++
 		d.RPEDeviationSets += dev.Sets
 	}
-	for _, l := range loads {
-		d := day(l.Athlete, l.Day)
-		d.SessionLoadAU += l.LoadAU
-		d.LoadSessions += l.Rows
-	}
 	for _, w := range wellness {
-		d := day(w.Athlete, w.Day)
+		d := at(w.Athlete, w.Day)
 		d.WellnessReports += w.Reports
 		for i := range w.Sums {
 			d.WellnessSums[i] += w.Sums[i]
@@ -188,24 +185,57 @@ func (t Trends) daysFromRaw(ctx context.Context, f adapters.Filter, loadsFrom ti
 		}
 	}
 	for _, s := range statuses {
-		d := day(s.Athlete, s.Bucket)
+		d := at(s.Athlete, s.Bucket)
 		d.Status = max(d.Status, s.Status)
 		d.StatusRows += s.Rows
 	}
 	for _, o := range others {
-		day(o.Athlete, o.Day).OtherRows += o.Rows
+		at(o.Athlete, o.Day).OtherRows += o.Rows
 	}
-	out := make([]adapters.AthleteDay, 0, len(byKey))
+	in := athleteInputs{days: make([]adapters.AthleteDay, 0, len(byKey)), loads: loads, firsts: make(map[string]time.Time, len(firsts))}
 	for _, d := range byKey {
-		if first, ok := firsts[d.Athlete]; ok && !first.After(d.Day) {
-			d.FirstLoadDay = domain.Date(first)
-		}
-		out = append(out, *d)
+		in.days = append(in.days, *d)
 	}
-	slices.SortFunc(out, func(a, b adapters.AthleteDay) int {
+	// Each athlete's days adjacent and in order, as reduce and the Summarizer want them.
+	slices.SortFunc(in.days, func(a, b adapters.AthleteDay) int {
 		return cmp.Or(strings.Compare(a.Athlete, b.Athlete), a.Day.Compare(b.Day))
 	})
-	return out, nil
+	for a, first := range firsts {
+		in.firsts[a] = domain.Date(first)
+	}
+	return in, nil
+}
+
+// storedDays are the days the Summarizer stores, from rawInputs with daily buckets (and
+// loadsFrom = f.From): each day's inputs with its session load and the athlete's first day with
+// load when on or before it.
+func (in athleteInputs) storedDays() []adapters.AthleteDay {
+	type key struct {
+		athlete string
+		day     int64
+	}
+	index := make(map[key]int, len(in.days))
+	days := slices.Clone(in.days)
+	for i, d := range days {
+		index[key{d.Athlete, d.Day.Unix()}] = i
+	}
+	for _, l := range in.loads {
+		k := key{l.Athlete, domain.Date(l.Day).Unix()}
+		i, ok := index[k]
+		if !ok {
+			i = len(days)
+			index[k] = i
+			days = append(days, adapters.AthleteDay{Athlete: l.Athlete, Day: domain.Date(l.Day)})
+		}
+		days[i].SessionLoadAU += l.LoadAU
+		days[i].LoadSessions += l.Rows
+	}
+	for i := range days {
+		if first, ok := in.firsts[days[i].Athlete]; ok && !first.After(days[i].Day) {
+			days[i].FirstLoadDay = first
+		}
+	}
+	return days
 }
 
 // reduce turns athlete inputs into what the series are built from, in arrays indexed by

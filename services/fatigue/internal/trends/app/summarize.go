@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/supercomp/supercomp/services/fatigue/internal/trends/adapters"
+	"github.com/supercomp/supercomp/services/fatigue/internal/trends/domain"
 )
 
 // Summarizer keeps trend_athlete_days (migration 0602) up to date, so that answers read the
@@ -90,10 +91,12 @@ func (s Summarizer) SummarizeTeam(ctx context.Context, team string) (int, error)
 	for a := range from {
 		f.Athletes = append(f.Athletes, a)
 	}
-	days, err := s.Trends.daysFromRaw(ctx, f, first)
+	f.Bucket = domain.Day
+	in, err := s.Trends.rawInputs(ctx, f, first)
 	if err != nil {
 		return 0, err
 	}
+	days := in.storedDays()
 	keep := days[:0]
 	for _, d := range days {
 		start, ok := from[d.Athlete]

@@ -63,7 +63,9 @@ func summaryQueries() []app.Query {
 	group.Group = "forwards"
 	late := twoWeeks("t1")
 	late.Range.From = day("2026-01-12")
-	return []app.Query{twoWeeks("t1"), byDay, group, late}
+	midWeek := twoWeeks("t1") // weeks cut by the range: a Wednesday to a Tuesday
+	midWeek.Range = domain.Range{From: day("2026-01-07"), To: day("2026-01-13")}
+	return []app.Query{twoWeeks("t1"), byDay, group, late, midWeek}
 }
 
 // Answers read from the summaries equal the answers computed from the raw tables.
