@@ -51,7 +51,7 @@ func New(deps service.Deps) (*Trends, error) {
 	repo := adapters.Repo{Store: deps.Store}
 	t.Server.Trends = app.Trends{Repo: repo}
 	log := deps.Log
-	sum := app.Summarizer{Trends: t.Server.Trends, Settle: app.DefaultSettle, Now: time.Now}
+	sum := &app.Summarizer{Trends: t.Server.Trends, Settle: app.DefaultSettle, Now: time.Now}
 	t.components = append(t.components, &lifecycle.Periodic{Label: "trends summarizer", Period: SummarizeEvery,
 		Fn: func(ctx context.Context) error {
 			n, err := sum.SummarizeAll(ctx)

@@ -145,16 +145,17 @@ FROM trend_athlete_days FINAL WHERE team_id = ? GROUP BY athlete_id`
 	return out, err
 }
 
-// SummaryTeams returns the teams with inserted rows.
-func (r Repo) SummaryTeams(ctx context.Context) ([]string, error) {
-	var out []string
-	err := query(ctx, r.Store, "summary teams", "SELECT DISTINCT team_id FROM trend_day_inserts ORDER BY team_id", nil,
+// InsertTotals returns each team's count of rows ever inserted (trend_day_inserts).
+func (r Repo) InsertTotals(ctx context.Context) (map[string]uint64, error) {
+	out := map[string]uint64{}
+	err := query(ctx, r.Store, "insert totals", "SELECT team_id, sum(inserted) FROM trend_day_inserts GROUP BY team_id", nil,
 		func(rows store.Rows) error {
 			var t string
-			if err := rows.Scan(&t); err != nil {
+			var n uint64
+			if err := rows.Scan(&t, &n); err != nil {
 				return err
 			}
-			out = append(out, t)
+			out[t] = n
 			return nil
 		})
 	return out, err

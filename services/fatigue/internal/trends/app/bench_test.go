@@ -110,7 +110,8 @@ func benchTrends(b *testing.B, st store.Store) {
 	// The summarizer's pass brings the athlete days up to date (once: the whole history takes
 	// minutes; later runs find nothing stale), as the service's periodic pass does.
 	started := time.Now()
-	n, err := app.Summarizer{Trends: app.Trends{Repo: adapters.Repo{Store: st}}, Now: time.Now}.SummarizeAll(ctx)
+	sum := &app.Summarizer{Trends: app.Trends{Repo: adapters.Repo{Store: st}}, Now: time.Now}
+	n, err := sum.SummarizeAll(ctx)
 	if err != nil {
 		b.Fatal(err)
 	}

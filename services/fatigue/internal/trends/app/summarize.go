@@ -3,6 +3,8 @@ package app
 import (
 	"context"
 	"fmt"
+	"maps"
+	"slices"
 	"time"
 
 	"github.com/supercomp/supercomp/services/fatigue/internal/trends/adapters"
@@ -10,7 +12,8 @@ import (
 )
 
 // Summarizer keeps trend_athlete_days (migration 0602) up to date, so that answers read the
-// athlete days instead of computing them from the raw tables.
+// athlete days instead of computing them from the raw tables. It is not safe for concurrent use;
+// the service runs one pass at a time.
 type Summarizer struct {
 	Trends Trends
 	// Settle is how long a pass waits after reading the insert counts before it reads the raw
@@ -19,6 +22,11 @@ type Summarizer struct {
 	// that moment would claim rows it did not read. The wait outlasts that moment by far.
 	Settle time.Duration
 	Now    func() time.Time
+
+	// checked holds each team's insert total when a pass last found (or left) all its days
+	// summarized: a pass skips the teams whose total has not moved, so an idle platform costs one
+	// small query per pass instead of two per team.
+	checked map[string]uint64
 }
 
 // DefaultSettle is Summarizer.Settle in the service.
@@ -30,27 +38,37 @@ var allDays = time.Date(1970, 1, 1, 0, 0, 0, 0, time.UTC)
 // summaryHorizon bounds the insert counts a pass reads: later than any day ingestion accepts.
 var summaryHorizon = time.Date(2100, 1, 1, 0, 0, 0, 0, time.UTC)
 
-// SummarizeAll summarizes every team with stored rows; it returns the days written.
-func (s Summarizer) SummarizeAll(ctx context.Context) (int, error) {
-	teams, err := s.Trends.Repo.SummaryTeams(ctx)
+// SummarizeAll summarizes every team with rows inserted since its last check; it returns the
+// days written.
+func (s *Summarizer) SummarizeAll(ctx context.Context) (int, error) {
+	totals, err := s.Trends.Repo.InsertTotals(ctx)
 	if err != nil {
 		return 0, err
 	}
-	total := 0
-	for _, team := range teams {
-		n, err := s.SummarizeTeam(ctx, team)
-		total += n
-		if err != nil {
-			return total, fmt.Errorf("summarize team %s: %w", team, err)
-		}
+	if s.checked == nil {
+		s.checked = map[string]uint64{}
 	}
-	return total, nil
+	written := 0
+	for _, team := range slices.Sorted(maps.Keys(totals)) {
+		if seen, ok := s.checked[team]; ok && seen == totals[team] {
+			continue
+		}
+		n, err := s.SummarizeTeam(ctx, team)
+		written += n
+		if err != nil {
+			return written, fmt.Errorf("summarize team %s: %w", team, err)
+		}
+		// The total read before this team's pass: rows inserted during it move the total and
+		// bring the team back next pass.
+		s.checked[team] = totals[team]
+	}
+	return written, nil
 }
 
 // SummarizeTeam recomputes, for every athlete of team with a day whose stored summary is missing
 // or stale (see migration 0602), their days from the earliest such day on, and stores them with
 // the insert counts read before the raw rows as tokens. It returns the days written.
-func (s Summarizer) SummarizeTeam(ctx context.Context, team string) (int, error) {
+func (s *Summarizer) SummarizeTeam(ctx context.Context, team string) (int, error) {
 	f := adapters.Filter{Team: team, To: summaryHorizon}
 	counts, err := s.Trends.Repo.DayInserts(ctx, f, allDays)
 	if err != nil {

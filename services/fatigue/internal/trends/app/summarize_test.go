@@ -16,21 +16,26 @@ import (
 	"github.com/supercomp/supercomp/services/fatigue/internal/trends/trendstest"
 )
 
-func summarizer(st store.Store) app.Summarizer {
-	return app.Summarizer{Trends: app.Trends{Repo: adapters.Repo{Store: st}}, Now: time.Now}
+func summarizer(st store.Store) *app.Summarizer {
+	return &app.Summarizer{Trends: app.Trends{Repo: adapters.Repo{Store: st}}, Now: time.Now}
 }
 
-// summarize runs a pass and checks it wrote want days, then that a second pass finds nothing
-// stale (every day's token equals its insert count, so answers read the summaries).
+// summarize runs a pass and checks it wrote want days; then that a new summarizer, which checks
+// every team, finds nothing stale (every day's token equals its insert count, so answers read
+// the summaries), and that the first skips the teams without new rows.
 func summarize(t *testing.T, st store.Store, want int) {
 	t.Helper()
+	ctx := context.Background()
 	s := summarizer(st)
-	n, err := s.SummarizeAll(context.Background())
+	n, err := s.SummarizeAll(ctx)
 	must(t, err)
 	if n != want {
 		t.Errorf("summarized %d days, want %d", n, want)
 	}
-	if n, err := s.SummarizeAll(context.Background()); err != nil || n != 0 {
+	if n, err := summarizer(st).SummarizeAll(ctx); err != nil || n != 0 {
+		t.Errorf("a fresh check summarized %d days (%v), want 0", n, err)
+	}
+	if n, err := s.SummarizeAll(ctx); err != nil || n != 0 {
 		t.Errorf("second pass summarized %d days (%v), want 0", n, err)
 	}
 }
@@ -104,7 +109,12 @@ func TestLateRowsMakeSummariesStale(t *testing.T) {
 	trendstest.Backends(t, func(t *testing.T, st store.Store) {
 		ctx := context.Background()
 		seed(t, st)
-		summarize(t, st, 5)
+		s := summarizer(st)
+		n, err := s.SummarizeAll(ctx)
+		must(t, err)
+		if n != 5 {
+			t.Fatalf("summarized %d days, want 5", n)
+		}
 		late := set("s12", "a", "2026-01-06", "Back Squat", "squat", true, 100, 5, 8, 0)
 		must(t, st.InsertBatch(ctx, "training_sets", setCols, [][]any{late}))
 		again := set("s5", "a", "2026-01-12", "Back Squat", "squat", true, 100, 5, 9, 126)
@@ -116,7 +126,11 @@ func TestLateRowsMakeSummariesStale(t *testing.T) {
 		point(t, squat, 0, v(2000), 1) // the late set counted
 		point(t, squat, 1, v(1500), 1) // the duplicate not
 
-		summarize(t, st, 3) // a's 01-06, 01-07 and 01-12
+		// The team's insert total moved, so the same summarizer checks it again.
+		if n, err := s.SummarizeAll(ctx); err != nil || n != 3 { // a's 01-06, 01-07 and 01-12
+			t.Fatalf("re-summarized %d days (%v), want 3", n, err)
+		}
+		summarize(t, st, 0)
 		sameAnswers(t, "re-summarized", answers(t, st, summaryQueries()), stale)
 
 		// With no summaries at all, every athlete is computed from the raw tables: the same.
