@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"sort"
 	"time"
 
 	"github.com/supercomp/supercomp/services/fatigue/internal/trends/adapters"
@@ -115,13 +116,17 @@ func (s *Summarizer) SummarizeTeam(ctx context.Context, team string) (int, error
 		return 0, err
 	}
 	days := in.storedDays()
+	cumulative := make(map[string][]uint64, len(from))
+	for a := range from {
+		cumulative[a] = counts[a].Cumulative()
+	}
 	keep := days[:0]
 	for _, d := range days {
 		start, ok := from[d.Athlete]
 		if !ok || d.Day.Before(start) {
 			continue // unchanged since its stored summary
 		}
-		d.Token = tokenAt(counts[d.Athlete], d.Day)
+		d.Token = tokenAt(counts[d.Athlete], cumulative[d.Athlete], d.Day)
 		keep = append(keep, d)
 	}
 	if err := s.Trends.Repo.SaveDays(ctx, team, keep, uint64(s.Now().UnixNano())); err != nil {
@@ -130,15 +135,13 @@ func (s *Summarizer) SummarizeTeam(ctx context.Context, team string) (int, error
 	return len(keep), nil
 }
 
-// tokenAt is the athlete's insert count up to day as read: for a day with rows inserted after
-// the read, the count before them, so that day reads as stale until the next pass.
-func tokenAt(c adapters.InsertCounts, day time.Time) uint64 {
-	token := c.Before
-	for i, d := range c.Days {
-		if d.After(day) {
-			break
-		}
-		token += c.Counts[i]
+// tokenAt is the athlete's insert count up to day as read (cum is c.Cumulative()): for a day
+// with rows inserted after the read, the count before them, so that day reads as stale until
+// the next pass.
+func tokenAt(c adapters.InsertCounts, cum []uint64, day time.Time) uint64 {
+	n := sort.Search(len(c.Days), func(i int) bool { return c.Days[i].After(day) }) // days up to day
+	if n == 0 {
+		return c.Before
 	}
-	return token
+	return cum[n-1]
 }
