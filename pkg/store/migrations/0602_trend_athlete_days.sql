@@ -5,7 +5,7 @@
 -- Why: a squad's 12-week answer read five tables (set cells with their stored-set check,
 -- sessions, first load days, wellness, assessments); on chDB each read costs 5-40 ms however few
 -- rows it returns, so the answer took 20-30x a bare count() of the same sets. Read from here it is
--- two small reads.
+-- three small reads (insert counts, stored days, stored days summed per bucket): about 7x.
 --
 -- How a summary stays exact without reading the raw tables at query time:
 --   * trend_day_inserts counts every row inserted into the four source tables per (team,
@@ -20,6 +20,8 @@
 --     from the earliest changed one.
 --   * A count that moved between the summarizer's reads makes the token smaller than the count
 --     (a needless recomputation, never a wrong answer).
+--   * A rewritten day is stored twice until ClickHouse merges the versions; readers skip FINAL
+--     (slow on 18.16), notice the second row and compute that athlete from the raw tables.
 -- Rows deleted from the source tables would not lower the count; nothing in the platform deletes
 -- them.
 CREATE TABLE IF NOT EXISTS trend_day_inserts (
