@@ -1,7 +1,8 @@
 // Package adapters holds the trends' ClickHouse SQL, written once for both backends (ClickHouse
-// 18.16 and chDB) against store.Store with bound parameters only. Every query reads the raw
-// tables with FINAL so replayed events count once, except the set cells, which come from a
-// rollup checked against FINAL (SetGroups); the set series share that one read.
+// 18.16 and chDB) against store.Store with bound parameters only. Reads of the raw tables use
+// FINAL so replayed events count once, except the set cells, which come from a rollup checked
+// against FINAL (SetGroups). The stored athlete days (days.go, migration 0602) are read without
+// FINAL and checked against the insert counts instead.
 package adapters
 
 import (
