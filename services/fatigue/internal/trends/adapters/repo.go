@@ -179,8 +179,10 @@ type LiftBucket struct {
 	Rows     int64  // stored set rows (warm-ups included)
 }
 
-// MainLifts are the lifts with per-lift strength series.
-var MainLifts = []string{"squat", "bench_press", "deadlift", "overhead_press"}
+// MainLifts are the lifts with per-lift strength series: the first four of
+// domain.LiftCategories, so a lift's index there is its index here (the answer's reduction
+// relies on it).
+var MainLifts = domain.LiftCategories[:4]
 
 // SetCell sums one athlete's sets of one exercise (and lift category) at one rep count and load
 // on one day: the finest grain any set series needs, so every set metric of a query comes from
