@@ -8,6 +8,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"reflect"
 	"strings"
 	"sync"
 	"time"
@@ -48,31 +49,39 @@ type Route struct {
 
 // RouteOf reads the route of ev's payload from the proto's `route` field option.
 func RouteOf(ev *eventsv1.Event) (Route, error) {
-	m := ev.ProtoReflect()
-	fd := m.WhichOneof(payloadOneof)
+	// The payload's Go type finds the route without protoreflect's WhichOneof, which cost ~0.2
+	// µs per lookup on the ingest path, where routes are looked up five times per set.
+	if r, ok := payloadRoutes()[reflect.TypeOf(ev.GetPayload())]; ok {
+		return r, nil
+	}
+	fd := ev.ProtoReflect().WhichOneof(payloadOneof)
 	if fd == nil {
 		return Route{}, errors.New("event has no payload")
 	}
-	r, ok := payloadRoutes()[fd.Number()]
-	if !ok {
-		return Route{}, fmt.Errorf("payload %s has no route option", fd.Name())
-	}
-	return r, nil
+	return Route{}, fmt.Errorf("payload %s has no route option", fd.Name())
 }
 
 // payloadOneof is the Event's payload oneof.
 var payloadOneof = (&eventsv1.Event{}).ProtoReflect().Descriptor().Oneofs().ByName("payload")
 
-// payloadRoutes maps each payload field that has a valid route option to its route, read from
-// the descriptors once: reading the option per event (proto.GetExtension) allocated and cost
-// about a microsecond of every set on the ingest path, where routes are looked up three times.
-var payloadRoutes = sync.OnceValue(func() map[protoreflect.FieldNumber]Route {
-	routes := map[protoreflect.FieldNumber]Route{}
+// payloadRoutes maps the Go type of each payload that has a valid route option to its route,
+// read from the descriptors once: reading the option per event (proto.GetExtension) allocated
+// and cost about a microsecond of every set on the ingest path.
+var payloadRoutes = sync.OnceValue(func() map[reflect.Type]Route {
+	routes := map[reflect.Type]Route{}
 	fields := payloadOneof.Fields()
 	for i := range fields.Len() {
-		if r, err := routeOfField(fields.Get(i)); err == nil {
-			routes[fields.Get(i).Number()] = r
+		fd := fields.Get(i)
+		r, err := routeOfField(fd)
+		if err != nil {
+			continue
 		}
+		// Setting the field on an empty event gives its oneof wrapper, whose Go type is what
+		// a decoded event's GetPayload returns.
+		probe := &eventsv1.Event{}
+		m := probe.ProtoReflect()
+		m.Set(fd, m.NewField(fd))
+		routes[reflect.TypeOf(probe.GetPayload())] = r
 	}
 	return routes
 })

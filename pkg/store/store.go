@@ -31,6 +31,13 @@
 // InsertBatch converts each value to its column's type with the same rules on both backends:
 // integers in range, floats, strings, time.Time for Date and DateTime (a Date column stores the
 // value's calendar day), bool for UInt8, slices for arrays, nil only for Nullable columns.
+//
+// InsertColumns takes the same values column by column: one slice per column, one element per
+// row, converted with the same rules. A column whose slice already has the column's canonical
+// Go type ([]string for String, []uint32 for UInt32, []*float64 for Nullable(Float64),
+// [][]float64 for Array(Float64), []time.Time for Date and DateTime) reaches the ClickHouse
+// server without a conversion or an interface value per cell, which is how a recorder writes
+// tens of thousands of rows per insert cheaply.
 package store
 
 import (
@@ -55,6 +62,10 @@ type Store interface {
 	// InsertBatch inserts rows into table (optionally "database.table"), naming the columns
 	// explicitly (18.16 needs the column list); each row holds one value per column.
 	InsertBatch(ctx context.Context, table string, columns []string, rows [][]any) error
+	// InsertColumns inserts rows given column by column: values[i] is a slice holding column
+	// i's value for every row, and every slice has the same length. Nothing is inserted when
+	// any value is refused.
+	InsertColumns(ctx context.Context, table string, columns []string, values []any) error
 	// ServerVersion returns the engine's version(), e.g. "18.16.1" or "26.7.2.1".
 	ServerVersion(ctx context.Context) (string, error)
 	// Backend returns BackendClickHouse or BackendChDB.

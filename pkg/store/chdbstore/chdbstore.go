@@ -402,6 +402,16 @@ func (s *Store) InsertBatch(ctx context.Context, table string, columns []string,
 	return nil
 }
 
+// InsertColumns inserts columnar values through InsertBatch: chDB takes rows as VALUES text,
+// so the columns are turned into rows first and then checked and converted the same way.
+func (s *Store) InsertColumns(ctx context.Context, table string, columns []string, values []any) error {
+	rows, err := chsql.Transpose(columns, values)
+	if err != nil {
+		return fmt.Errorf("insert into %s: %w", table, err)
+	}
+	return s.InsertBatch(ctx, table, columns, rows)
+}
+
 func buildInserts(prefix string, types []*chsql.Type, columns []string, rows [][]any) ([]string, error) {
 	var (
 		out []string

@@ -188,28 +188,15 @@ func (s *Store) Query(ctx context.Context, query string, args ...any) (store.Row
 // Append, Send). Values are first converted to the column types with the rules shared with the
 // chDB backend, so a value one backend refuses is refused by the other too.
 func (s *Store) InsertBatch(ctx context.Context, table string, columns []string, rows [][]any) error {
-	prefix, err := chsql.InsertPrefix(table, columns)
+	if len(rows) == 0 {
+		_, err := chsql.InsertPrefix(table, columns)
+		return err
+	}
+	batch, types, err := s.prepareBatch(ctx, table, columns)
 	if err != nil {
 		return err
 	}
-	if len(rows) == 0 {
-		return nil
-	}
-	batch, err := s.conn.PrepareBatch(queryCtx(ctx), prefix)
-	if err != nil {
-		return fmt.Errorf("insert into %s: %w", table, wrapErr(ctx, err))
-	}
 	defer batch.Close()
-	cols := batch.Columns()
-	if len(cols) != len(columns) {
-		return fmt.Errorf("insert into %s: server expects %d columns, %d named", table, len(cols), len(columns))
-	}
-	types := make([]*chsql.Type, len(cols))
-	for i, c := range cols {
-		if types[i], err = chsql.ParseType(string(c.Type())); err != nil {
-			return fmt.Errorf("insert into %s: %w", table, err)
-		}
-	}
 	vals := make([]any, len(columns))
 	for n, row := range rows {
 		if len(row) != len(columns) {
@@ -226,6 +213,71 @@ func (s *Store) InsertBatch(ctx context.Context, table string, columns []string,
 			return fmt.Errorf("insert into %s: row %d: %w", table, n, err)
 		}
 	}
+	return s.sendBatch(ctx, table, batch)
+}
+
+// InsertColumns sends the columns as one native INSERT block: each column goes into the block
+// in one call (batch.Column(i).Append), so values already of the column's canonical type cost
+// no conversion, reflection or interface value per cell.
+func (s *Store) InsertColumns(ctx context.Context, table string, columns []string, values []any) error {
+	if len(values) != len(columns) {
+		return fmt.Errorf("insert into %s: %d columns of values for %d columns", table, len(values), len(columns))
+	}
+	batch, types, err := s.prepareBatch(ctx, table, columns)
+	if err != nil {
+		return err
+	}
+	defer batch.Close()
+	coerced := make([]any, len(values))
+	rows := 0
+	for i, v := range values {
+		c, n, err := chsql.CoerceColumn(types[i], v)
+		if err != nil {
+			return fmt.Errorf("insert into %s: column %s: %w", table, columns[i], err)
+		}
+		if i > 0 && n != rows {
+			return fmt.Errorf("insert into %s: column %s has %d values, column %s has %d", table, columns[i], n, columns[0], rows)
+		}
+		coerced[i], rows = c, n
+	}
+	if rows == 0 {
+		return nil
+	}
+	for i, c := range coerced {
+		if err := batch.Column(i).Append(c); err != nil {
+			return fmt.Errorf("insert into %s: column %s: %w", table, columns[i], err)
+		}
+	}
+	return s.sendBatch(ctx, table, batch)
+}
+
+// prepareBatch starts an INSERT of the named columns and returns the server's types for them.
+// The caller closes the batch.
+func (s *Store) prepareBatch(ctx context.Context, table string, columns []string) (driver.Batch, []*chsql.Type, error) {
+	prefix, err := chsql.InsertPrefix(table, columns)
+	if err != nil {
+		return nil, nil, err
+	}
+	batch, err := s.conn.PrepareBatch(queryCtx(ctx), prefix)
+	if err != nil {
+		return nil, nil, fmt.Errorf("insert into %s: %w", table, wrapErr(ctx, err))
+	}
+	cols := batch.Columns()
+	if len(cols) != len(columns) {
+		batch.Close()
+		return nil, nil, fmt.Errorf("insert into %s: server expects %d columns, %d named", table, len(cols), len(columns))
+	}
+	types := make([]*chsql.Type, len(cols))
+	for i, c := range cols {
+		if types[i], err = chsql.ParseType(string(c.Type())); err != nil {
+			batch.Close()
+			return nil, nil, fmt.Errorf("insert into %s: %w", table, err)
+		}
+	}
+	return batch, types, nil
+}
+
+func (s *Store) sendBatch(ctx context.Context, table string, batch driver.Batch) error {
 	if err := batch.Send(); err != nil {
 		return fmt.Errorf("insert into %s: %w", table, wrapErr(ctx, err))
 	}

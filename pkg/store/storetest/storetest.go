@@ -45,6 +45,8 @@ func Run(t *testing.T, open Open) {
 	t.Run("PlatformMigrations", h.testPlatformMigrations)
 	t.Run("Errors", h.testErrors)
 	t.Run("InsertErrors", h.testInsertErrors)
+	t.Run("InsertColumns", h.testInsertColumns)
+	t.Run("InsertColumnsErrors", h.testInsertColumnsErrors)
 	t.Run("ContextCancellation", h.testContext)
 	t.Run("Concurrent", h.testConcurrent)
 	t.Run("LargeBatch", h.testLargeBatch)
@@ -819,6 +821,121 @@ func (h *harness) testInsertErrors(t *testing.T) {
 	}
 	insert(t, s, s.Database()+".ins", cols, [][]any{good})
 	equal(t, "row inserted with a qualified table name", count(t, s, "SELECT count() FROM ins"), uint64(1))
+}
+
+// typesColumnsCanonical is typesRows column by column, each in its column's canonical Go type:
+// the slices InsertColumns hands to the server without converting a value.
+func typesColumnsCanonical() []any {
+	return []any{
+		[]string{"a", "b"},
+		[]int8{math.MinInt8, math.MaxInt8}, []int16{math.MinInt16, math.MaxInt16},
+		[]int32{math.MinInt32, math.MaxInt32}, []int64{math.MinInt64, math.MaxInt64},
+		[]uint8{0, math.MaxUint8}, []uint16{0, math.MaxUint16}, []uint32{0, math.MaxUint32}, []uint64{0, math.MaxUint64},
+		[]float32{-1.5, 3.25}, []float64{-0.1, math.Pi},
+		[]uint8{0, 1},
+		[]time.Time{dayA, dayB}, []time.Time{tsA, tsB},
+		[]string{"squat", "bench"},
+		[]*string{nil, ptr("x")}, []*float64{nil, ptr(2.5)}, []*int64{nil, ptr(int64(-7))}, []*time.Time{nil, &ntsB},
+		[][]string{{}, tagsB}, [][]float64{{}, valsB}, [][]*float64{{}, nvalsB},
+		[]string{"ok", "deload"},
+	}
+}
+
+// dump reads every column of table as the backend's canonical values, ordered by id.
+func dump(t *testing.T, s store.Store, table string) [][]any {
+	t.Helper()
+	rows, err := s.Query(ctx(t), "SELECT "+strings.Join(typesColumns, ", ")+" FROM "+table+" ORDER BY id")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var out [][]any
+	for rows.Next() {
+		vals := make([]any, len(typesColumns))
+		dest := make([]any, len(vals))
+		for i := range vals {
+			dest[i] = &vals[i]
+		}
+		if err := rows.Scan(dest...); err != nil {
+			t.Fatalf("scan %s: %v", table, err)
+		}
+		out = append(out, vals)
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// testInsertColumns checks that a columnar insert stores exactly what InsertBatch stores for the
+// same values, whether the columns come in their canonical types or as any other slices
+// InsertBatch's rules accept.
+func (h *harness) testInsertColumns(t *testing.T) {
+	s := h.typesStore(t)
+	want := dump(t, s, "types")
+	if len(want) != 2 {
+		t.Fatalf("types holds %d rows, want 2", len(want))
+	}
+	loose := make([]any, len(typesColumns))
+	for i := range loose {
+		col := make([]any, 0, 2)
+		for _, row := range typesRows() {
+			col = append(col, row[i])
+		}
+		loose[i] = col
+	}
+	for name, values := range map[string][]any{"canonical": typesColumnsCanonical(), "loose": loose} {
+		table := "types_" + name
+		exec(t, s, strings.Replace(typesTable, "CREATE TABLE types", "CREATE TABLE "+table, 1))
+		if err := s.InsertColumns(ctx(t), table, typesColumns, values); err != nil {
+			t.Fatalf("%s columns: %v", name, err)
+		}
+		equal(t, name+" columns stored", dump(t, s, table), want)
+	}
+}
+
+func (h *harness) testInsertColumnsErrors(t *testing.T) {
+	s := h.fresh(t)
+	exec(t, s, "CREATE TABLE ins (id UInt32, small UInt8, name String, n Nullable(Float64), day Date) ENGINE = MergeTree ORDER BY id")
+	cols := []string{"id", "small", "name", "n", "day"}
+	good := func() []any {
+		return []any{[]uint32{1, 2}, []uint8{3, 4}, []string{"x", "y"}, []*float64{nil, ptr(1.5)}, []time.Time{dayA, dayA}}
+	}
+	with := func(i int, v any) []any {
+		vals := good()
+		vals[i] = v
+		return vals
+	}
+	cases := []struct {
+		name    string
+		cols    []string
+		values  []any
+		mention string
+	}{
+		{"short column", cols, with(2, []string{"x"}), "name"},
+		{"overflow", cols, with(1, []int{3, 300}), "overflows"},
+		{"negative into UInt", cols, with(0, []int{1, -1}), "overflows"},
+		{"NULL into non-Nullable", cols, with(2, []any{"x", nil}), "NULL"},
+		{"string into Date", cols, with(4, []string{"2024-01-01", "2024-01-02"}), "day"},
+		{"not a slice", cols, with(0, 7), "slice"},
+		{"fewer columns of values", cols, good()[:4], "columns"},
+		{"unknown column", []string{"id", "nope"}, good()[:2], "nope"},
+	}
+	for _, c := range cases {
+		mustErr(t, c.name, s.InsertColumns(ctx(t), "ins", c.cols, c.values), c.mention)
+	}
+	equal(t, "rows after refused columns", count(t, s, "SELECT count() FROM ins"), uint64(0))
+	empty := []any{[]uint32{}, []uint8{}, []string{}, []*float64{}, []time.Time{}}
+	if err := s.InsertColumns(ctx(t), "ins", cols, empty); err != nil {
+		t.Errorf("empty columns: %v", err)
+	}
+	if err := s.InsertColumns(ctx(t), "ins", cols, good()); err != nil {
+		t.Fatal(err)
+	}
+	equal(t, "rows inserted", count(t, s, "SELECT count() FROM ins"), uint64(2))
+	var n *float64
+	one(t, s, "SELECT n FROM ins WHERE id = 2", nil, &n)
+	equal(t, "Nullable value stored", n, ptr(1.5))
 }
 
 func (h *harness) testContext(t *testing.T) {

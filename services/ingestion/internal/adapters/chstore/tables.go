@@ -7,7 +7,6 @@ import (
 	"context"
 	"fmt"
 	"maps"
-	"math"
 	"slices"
 	"sort"
 	"strconv"
@@ -19,7 +18,6 @@ import (
 	"github.com/supercomp/supercomp/pkg/events"
 	eventsv1 "github.com/supercomp/supercomp/pkg/gen/supercomp/events/v1"
 	"github.com/supercomp/supercomp/pkg/store"
-	"github.com/supercomp/supercomp/services/ingestion/internal/domain"
 )
 
 // Table names, one per record kind.
@@ -32,9 +30,11 @@ const (
 
 // TableOf maps a subject kind ("set", "session", "wellness", "readiness") to its table.
 func TableOf(kind string) (string, bool) {
-	t, ok := map[string]string{"set": TableSets, "session": TableSessions, "wellness": TableWellness, "readiness": TableReadiness}[kind]
+	t, ok := tableOfKind[kind]
 	return t, ok
 }
+
+var tableOfKind = map[string]string{"set": TableSets, "session": TableSessions, "wellness": TableWellness, "readiness": TableReadiness}
 
 // envelopeColumns start every table's column list.
 var envelopeColumns = []string{"event_id", "team_id", "athlete_id", "occurred_at", "day", "recorded_at", "source"}
@@ -69,25 +69,47 @@ func (t *Tables) Insert(ctx context.Context, evs []*eventsv1.Event) (int, error)
 	if err != nil {
 		return 0, err
 	}
-	rows := map[string][][]any{}
-	seen := map[string]bool{}
-	for _, ev := range evs {
+	// Each event's table, first: counting the rows per table lets every block make its columns
+	// once at their final size.
+	tables := make([]string, len(evs))
+	rowsPerTable := map[string]int{}
+	seen := make(map[string]bool, len(evs))
+	for i, ev := range evs {
 		if stored[ev.GetId()] || seen[ev.GetId()] {
 			continue
 		}
 		seen[ev.GetId()] = true
-		table, row, err := toRow(ev)
+		r, err := events.RouteOf(ev)
 		if err != nil {
 			return 0, err
 		}
-		rows[table] = append(rows[table], row)
+		table, ok := TableOf(r.Kind)
+		if !ok {
+			return 0, fmt.Errorf("event %s: a %s is not a training record", ev.GetId(), r.Kind)
+		}
+		tables[i] = table
+		rowsPerTable[table]++
+	}
+	blocks := make(map[string]block, len(rowsPerTable))
+	for table, n := range rowsPerTable {
+		blocks[table] = newBlock(table)
+		blocks[table].grow(n)
+	}
+	for i, ev := range evs {
+		if tables[i] == "" {
+			continue // stored already, or a duplicate within the batch
+		}
+		if err := blocks[tables[i]].add(ev); err != nil {
+			return 0, err
+		}
 	}
 	n := 0
-	for _, table := range sortedKeys(rows) {
-		if err := t.st.InsertBatch(ctx, table, columns[table], rows[table]); err != nil {
-			return n, fmt.Errorf("insert %d rows into %s: %w", len(rows[table]), table, err)
+	for _, table := range slices.Sorted(maps.Keys(blocks)) {
+		b := blocks[table]
+		if err := t.st.InsertColumns(ctx, table, columns[table], b.values()); err != nil {
+			return n, fmt.Errorf("insert %d rows into %s: %w", b.len(), table, err)
 		}
-		n += len(rows[table])
+		n += b.len()
 	}
 	return n, nil
 }
@@ -227,97 +249,6 @@ func (t *Tables) scanIDs(ctx context.Context, q string, found map[string]bool, a
 		n++
 	}
 	return n, rows.Err()
-}
-
-func sortedKeys(m map[string][][]any) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
-}
-
-// toRow converts an event to its table's row, computing the derived columns.
-func toRow(ev *eventsv1.Event) (string, []any, error) {
-	at := ev.GetOccurredAt().AsTime().UTC()
-	env := []any{ev.GetId(), ev.GetTeamId(), ev.GetAthleteId(), at, at, ev.GetRecordedAt().AsTime().UTC(), ev.GetSource()}
-	switch p := ev.GetPayload().(type) {
-	case *eventsv1.Event_SetRecorded:
-		s := p.SetRecorded
-		rir := domain.EffectiveRIR(s.Rpe, s.Rir, s.GetSetType())
-		e1rm, method, ok := domain.E1RM(s.GetLoadKg(), s.GetReps(), rir, s.GetSetType())
-		working := s.GetSetType().String() == "SET_TYPE_WORKING" || s.GetSetType().String() == "SET_TYPE_FAILURE"
-		vel := s.GetRepVelocitiesMps()
-		var mean, best any
-		if len(vel) > 0 {
-			sum, b := 0.0, 0.0
-			for _, v := range vel {
-				sum += v
-				b = math.Max(b, v)
-			}
-			mean, best = sum/float64(len(vel)), b
-		}
-		var e1rmVal any
-		if ok {
-			e1rmVal = e1rm
-		}
-		vels := vel
-		if vels == nil {
-			vels = []float64{}
-		}
-		return TableSets, append(env, s.GetSessionId(), s.GetExercise(), domain.LiftCategoryName(s.GetLiftCategory()),
-			domain.SetTypeName(s.GetSetType()), s.GetSetIndex(), s.GetLoadKg(), domain.WeightUnitName(s.GetOriginalUnit()),
-			s.GetReps(), optF(s.Rpe), optF(s.Rir), optF(rir), s.GetLoadKg()*float64(s.GetReps()), b2u(working),
-			b2u(domain.IsHardSet(rir, s.GetSetType())), e1rmVal, string(method), b2u(method == domain.E1RMEpley),
-			vels, mean, best, s.GetNotes()), nil
-	case *eventsv1.Event_SessionRecorded:
-		s := p.SessionRecorded
-		var load any
-		if s.SessionRpe != nil {
-			load = *s.SessionRpe * s.GetDurationMinutes()
-		}
-		return TableSessions, append(env, s.GetSessionId(), s.GetName(), s.GetActivity(), s.GetDurationMinutes(),
-			optF(s.SessionRpe), load, s.GetNotes()), nil
-	case *eventsv1.Event_WellnessReported:
-		w := p.WellnessReported
-		locs, scores := []string{}, []uint32{}
-		var worst uint32
-		for _, jp := range w.GetJointPain() {
-			locs = append(locs, jp.GetLocation())
-			scores = append(scores, jp.GetScore())
-			worst = max(worst, jp.GetScore())
-		}
-		areas := w.GetSorenessAreas()
-		if areas == nil {
-			areas = []string{}
-		}
-		return TableWellness, append(env, optU(w.Fatigue), optU(w.SleepQuality), optU(w.Soreness), optU(w.Stress), optU(w.Mood),
-			optU(w.Motivation), optF(w.SleepHours), optU(w.Readiness), locs, scores, worst, areas, w.GetNotes()), nil
-	case *eventsv1.Event_ReadinessMeasured:
-		r := p.ReadinessMeasured
-		var ln any
-		if r.HrvRmssdMs != nil && *r.HrvRmssdMs > 0 {
-			ln = math.Log(*r.HrvRmssdMs)
-		}
-		return TableReadiness, append(env, optF(r.HrvRmssdMs), ln, optF(r.RestingHrBpm), optF(r.CmjHeightCm),
-			optU(r.CmjJumpCount), r.GetNotes()), nil
-	}
-	return "", nil, fmt.Errorf("event %s: not a training record", ev.GetId())
-}
-
-func optF(p *float64) any {
-	if p == nil {
-		return nil
-	}
-	return *p
-}
-
-func optU(p *uint32) any {
-	if p == nil {
-		return nil
-	}
-	return *p
 }
 
 func b2u(b bool) uint8 {
