@@ -4,6 +4,9 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"path/filepath"
+	"regexp"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"syscall"
@@ -48,6 +51,7 @@ func benchRecords(iter int) []*ingestionv1.Record {
 // same number of set events, and reports the ratio (target >= 0.5). acked_sets/s is the rate
 // at which the stream RPC accepted them (JetStream acks, before ClickHouse).
 func BenchmarkIngest(b *testing.B) {
+	deployedGC(b)
 	st := itest.ClickHouse(b)
 	bs := itest.Bus(b)
 	c := itest.Host(b, bs, st, factory)
@@ -128,6 +132,20 @@ func BenchmarkIngest(b *testing.B) {
 	b.ReportMetric(0, "ns/op")
 }
 
+// deployedGOGC is the GC target the ingestion deployment runs with (k8s/base/ingestion.yaml;
+// TestDeployedGOGC keeps the two equal), so the benchmark measures the service as it runs.
+const deployedGOGC = 400
+
+// deployedGC applies deployedGOGC for the benchmark, unless GOGC is in the environment: GOGC=100
+// measures Go's default.
+func deployedGC(b *testing.B) {
+	if _, set := os.LookupEnv("GOGC"); set {
+		return
+	}
+	previous := debug.SetGCPercent(deployedGOGC)
+	b.Cleanup(func() { debug.SetGCPercent(previous) })
+}
+
 // clickHouseServer is the ClickHouse server process named by SC_CLICKHOUSE_PID (make bench sets
 // it from scripts/clickhouse.sh's pid file); without it the server's CPU is not reported.
 func clickHouseServer(b *testing.B) serverProcess {
@@ -182,4 +200,19 @@ func processCPU(b *testing.B) time.Duration {
 		b.Fatal(err)
 	}
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// TestDeployedGOGC keeps BenchmarkIngest's GC target the one the deployment sets.
+func TestDeployedGOGC(t *testing.T) {
+	manifest, err := os.ReadFile(filepath.Join("..", "..", "..", "k8s", "base", "ingestion.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := regexp.MustCompile(`- name: GOGC\s+value: "(\d+)"`).FindSubmatch(manifest)
+	if m == nil {
+		t.Fatal("k8s/base/ingestion.yaml sets no GOGC")
+	}
+	if got := string(m[1]); got != strconv.Itoa(deployedGOGC) {
+		t.Errorf("k8s/base/ingestion.yaml sets GOGC=%s, BenchmarkIngest runs with %d", got, deployedGOGC)
+	}
 }

@@ -223,3 +223,51 @@ func TestComposeStack(t *testing.T) {
 		}
 	}
 }
+
+// TestIngestionHeapFitsMemoryLimit: ingestion runs with a high GOGC (its heap may grow to several
+// times the live data), so every overlay must give it a GOMEMLIMIT just under its container's
+// memory limit: the collector then works harder near the limit instead of the pod being killed.
+func TestIngestionHeapFitsMemoryLimit(t *testing.T) {
+	for _, overlay := range []string{"dev", "prod"} {
+		d := build(t, overlay)["Deployment/ingestion"]
+		container := []any{"spec", "template", "spec", "containers", 0}
+		limit := quantityBytes(t, fmt.Sprint(field(t, d, append(slices.Clone(container), "resources", "limits", "memory")...)))
+		env := map[string]string{}
+		list, _ := field(t, d, append(slices.Clone(container), "env")...).([]any)
+		for _, e := range list {
+			if m, ok := e.(map[string]any); ok {
+				env[fmt.Sprint(m["name"])] = fmt.Sprint(m["value"])
+			}
+		}
+		if env["GOGC"] == "" {
+			t.Errorf("%s: ingestion sets no GOGC", overlay)
+		}
+		soft, ok := env["GOMEMLIMIT"]
+		if !ok {
+			t.Errorf("%s: ingestion sets no GOMEMLIMIT", overlay)
+			continue
+		}
+		if ratio := float64(quantityBytes(t, soft)) / float64(limit); ratio < 0.8 || ratio > 0.95 {
+			t.Errorf("%s: GOMEMLIMIT %s is %.0f%% of the %d-byte memory limit, want 80-95%%", overlay, soft, 100*ratio, limit)
+		}
+	}
+}
+
+// quantityBytes reads a Kubernetes memory quantity ("512Mi", "1Gi") or a GOMEMLIMIT ("460MiB").
+func quantityBytes(t *testing.T, q string) int64 {
+	t.Helper()
+	for _, u := range []struct {
+		suffix string
+		bytes  int64
+	}{{"KiB", 1 << 10}, {"MiB", 1 << 20}, {"GiB", 1 << 30}, {"Ki", 1 << 10}, {"Mi", 1 << 20}, {"Gi", 1 << 30}} {
+		if n, ok := strings.CutSuffix(q, u.suffix); ok {
+			v, err := strconv.ParseInt(n, 10, 64)
+			if err != nil {
+				t.Fatalf("memory quantity %q: %v", q, err)
+			}
+			return v * u.bytes
+		}
+	}
+	t.Fatalf("memory quantity %q: unknown unit", q)
+	return 0
+}
