@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strconv"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -46,6 +47,21 @@ func reportRate(b *testing.B) {
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "msgs/s")
 }
 
+// processCPU is the user and system CPU this process (client and embedded server) has used. On
+// a machine of few cores a pipeline's rate is bounded by the CPU its stages spend per message,
+// which the msgs/s of a stage that mostly waits for acks does not show.
+func processCPU(b *testing.B) time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		b.Fatal(err)
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+func reportCPU(b *testing.B, cpu time.Duration) {
+	b.ReportMetric(float64(cpu.Nanoseconds())/1e3/float64(b.N), "cpu_us/msg")
+}
+
 // BenchmarkPublishAsync is the baseline: jetstream's own async publish with
 // its default in-flight bound, no bookkeeping per message.
 func BenchmarkPublishAsync(b *testing.B) {
@@ -81,6 +97,7 @@ func BenchmarkBusPublishBatch(b *testing.B) {
 	msgs := benchMsgs(b.N)
 	ctx := context.Background()
 	b.ResetTimer()
+	cpu := processCPU(b)
 	for start := 0; start < len(msgs); start += benchBatch {
 		if _, err := bb.PublishBatch(ctx, msgs[start:min(start+benchBatch, len(msgs))]); err != nil {
 			b.Fatal(err)
@@ -88,6 +105,7 @@ func BenchmarkBusPublishBatch(b *testing.B) {
 	}
 	b.StopTimer()
 	reportRate(b)
+	reportCPU(b, processCPU(b)-cpu)
 }
 
 // BenchmarkBusPublish waits for each ack before the next publish.
@@ -141,6 +159,7 @@ func benchConsume(b *testing.B, newConsumer func(*bus.Bus, bus.ConsumerConfig, *
 	}
 	errc := make(chan error, 1)
 	b.ResetTimer()
+	cpu := processCPU(b)
 	go func() { errc <- c.Start(ctx) }()
 	deadline := time.Now().Add(time.Minute)
 	for seen.Load() < int64(b.N) {
@@ -151,6 +170,7 @@ func benchConsume(b *testing.B, newConsumer func(*bus.Bus, bus.ConsumerConfig, *
 	}
 	b.StopTimer()
 	reportRate(b)
+	reportCPU(b, processCPU(b)-cpu)
 	stopCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
 	if err := c.Stop(stopCtx); err != nil {
