@@ -139,16 +139,7 @@ func Coerce(t *Type, v any) (any, error) {
 			if err != nil {
 				return nil, fmt.Errorf("element %d: %w", i, err)
 			}
-			if e == nil {
-				continue // a NULL element of Array(Nullable(T)): the zero *T
-			}
-			ev := reflect.ValueOf(e)
-			if elemType.Kind() == reflect.Pointer && ev.Kind() != reflect.Pointer {
-				p := reflect.New(elemType.Elem())
-				p.Elem().Set(ev)
-				ev = p
-			}
-			out.Index(i).Set(ev)
+			setCanonical(out.Index(i), e) // a NULL element of Array(Nullable(T)) stays the zero *T
 		}
 		return out.Interface(), nil
 	case "Tuple":

@@ -38,18 +38,25 @@ func CoerceColumn(t *Type, values any) (any, int, error) {
 		if err != nil {
 			return nil, 0, fmt.Errorf("row %d: %w", i, err)
 		}
-		if c == nil {
-			continue // NULL: the zero *T
-		}
-		cv := reflect.ValueOf(c)
-		if gt.Kind() == reflect.Pointer && cv.Kind() != reflect.Pointer {
-			p := reflect.New(gt.Elem())
-			p.Elem().Set(cv)
-			cv = p
-		}
-		out.Index(i).Set(cv)
+		setCanonical(out.Index(i), c)
 	}
 	return out.Interface(), n, nil
+}
+
+// setCanonical stores v, a value as Coerce returns it (T, or nil for NULL), in dst, an element
+// of a slice of the canonical Go type: wrapped in a new pointer where that type is *T, and left
+// the zero *T for NULL.
+func setCanonical(dst reflect.Value, v any) {
+	if v == nil {
+		return
+	}
+	rv := reflect.ValueOf(v)
+	if dst.Kind() == reflect.Pointer && rv.Kind() != reflect.Pointer {
+		p := reflect.New(dst.Type().Elem())
+		p.Elem().Set(rv)
+		rv = p
+	}
+	dst.Set(rv)
 }
 
 // passesAsIs reports whether every value of t's canonical Go type is already what Coerce would
