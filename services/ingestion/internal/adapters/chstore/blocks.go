@@ -235,24 +235,19 @@ func (b *wellnessBlock) grow(n int) {
 }
 
 func (b *wellnessBlock) add(ev *eventsv1.Event) error {
+	if err := Fits(ev); err != nil {
+		return err
+	}
 	w := ev.GetWellnessReported()
-	items := []*uint32{w.Fatigue, w.SleepQuality, w.Soreness, w.Stress, w.Mood, w.Motivation, w.Readiness}
-	small := make([]*uint8, len(items))
-	for i, v := range items {
+	small := func(v *uint32) *uint8 {
 		if v == nil {
-			continue
+			return nil
 		}
-		if *v > math.MaxUint8 {
-			return fmt.Errorf("event %s: wellness item %d out of range (%d)", ev.GetId(), i, *v)
-		}
-		small[i] = b.small.ptr(uint8(*v))
+		return b.small.ptr(uint8(*v))
 	}
 	locs, scores := []string{}, []uint8{}
 	var worst uint8
 	for _, jp := range w.GetJointPain() {
-		if jp.GetScore() > math.MaxUint8 {
-			return fmt.Errorf("event %s: joint pain score out of range (%d)", ev.GetId(), jp.GetScore())
-		}
 		locs = append(locs, jp.GetLocation())
 		scores = append(scores, uint8(jp.GetScore()))
 		worst = max(worst, uint8(jp.GetScore()))
@@ -262,19 +257,46 @@ func (b *wellnessBlock) add(ev *eventsv1.Event) error {
 		areas = []string{}
 	}
 	b.envelope.add(ev)
-	b.fatigue = append(b.fatigue, small[0])
-	b.sleepQuality = append(b.sleepQuality, small[1])
-	b.soreness = append(b.soreness, small[2])
-	b.stress = append(b.stress, small[3])
-	b.mood = append(b.mood, small[4])
-	b.motivation = append(b.motivation, small[5])
+	b.fatigue = append(b.fatigue, small(w.Fatigue))
+	b.sleepQuality = append(b.sleepQuality, small(w.SleepQuality))
+	b.soreness = append(b.soreness, small(w.Soreness))
+	b.stress = append(b.stress, small(w.Stress))
+	b.mood = append(b.mood, small(w.Mood))
+	b.motivation = append(b.motivation, small(w.Motivation))
 	b.sleepHours = append(b.sleepHours, w.SleepHours)
-	b.readiness = append(b.readiness, small[6])
+	b.readiness = append(b.readiness, small(w.Readiness))
 	b.jointPainLocations = append(b.jointPainLocations, locs)
 	b.jointPainScores = append(b.jointPainScores, scores)
 	b.jointPainMax = append(b.jointPainMax, worst)
 	b.sorenessAreas = append(b.sorenessAreas, areas)
 	b.notes = append(b.notes, w.GetNotes())
+	return nil
+}
+
+// Fits says why ev cannot be stored in its table's columns: a wellness item or joint pain score
+// above 255, the most a UInt8 column holds. The intake never accepts one (items are 1-5, scores
+// 0-10), but an event published by other means must not make the recorder retry its whole batch
+// forever: it sets the event aside instead.
+func Fits(ev *eventsv1.Event) error {
+	w := ev.GetWellnessReported()
+	if w == nil {
+		return nil
+	}
+	items := []struct {
+		name  string
+		value *uint32
+	}{{"fatigue", w.Fatigue}, {"sleep_quality", w.SleepQuality}, {"soreness", w.Soreness}, {"stress", w.Stress},
+		{"mood", w.Mood}, {"motivation", w.Motivation}, {"readiness", w.Readiness}}
+	for _, it := range items {
+		if it.value != nil && *it.value > math.MaxUint8 {
+			return fmt.Errorf("event %s: wellness %s %d does not fit a UInt8 column", ev.GetId(), it.name, *it.value)
+		}
+	}
+	for _, jp := range w.GetJointPain() {
+		if jp.GetScore() > math.MaxUint8 {
+			return fmt.Errorf("event %s: joint pain score %d does not fit a UInt8 column", ev.GetId(), jp.GetScore())
+		}
+	}
 	return nil
 }
 

@@ -1,7 +1,8 @@
 // Package recorder is the durable TRAINING consumer that writes every training event to
 // ClickHouse. It acks a batch only after its rows are inserted: while ClickHouse is down the
 // batch is retried forever (MaxDeliver -1) and the events wait in JetStream, so nothing is
-// lost; an undecodable message goes to the DLQ at once (Poison) instead of blocking the rest.
+// lost; a message that can never be stored (undecodable, or values its columns cannot hold) goes
+// to the DLQ at once (Poison) instead of blocking the rest.
 package recorder
 
 import (
@@ -78,8 +79,8 @@ type handler struct {
 	log    *zap.Logger
 }
 
-// handle decodes the batch, poisons what cannot be decoded or is not a training record, and
-// inserts the rest in one insert per table.
+// handle decodes the batch, poisons what cannot be decoded, is not a training record or does
+// not fit its table's columns, and inserts the rest in one insert per table.
 func (h *handler) handle(ctx context.Context, msgs []jetstream.Msg) error {
 	evs := make([]*eventsv1.Event, 0, len(msgs))
 	poisoned := map[int]error{}
@@ -92,6 +93,9 @@ func (h *handler) handle(ctx context.Context, msgs []jetstream.Msg) error {
 		}
 		if err == nil && ev.GetId() == "" {
 			err = fmt.Errorf("subject %s: event without id", m.Subject())
+		}
+		if err == nil {
+			err = chstore.Fits(ev)
 		}
 		if err != nil {
 			poisoned[i] = bus.Poison(err)
