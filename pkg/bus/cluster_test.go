@@ -76,7 +76,18 @@ func TestClusterRidesOutTheLossOfOneServer(t *testing.T) {
 	}
 	publish(50, 100)
 
-	cons, err := b.JetStream().CreateOrUpdateConsumer(ctx, bus.StreamTraining, jetstream.ConsumerConfig{Durable: "check", AckPolicy: jetstream.AckExplicitPolicy})
+	// Like the streams above: while the stream's leader is re-elected a request can go
+	// unanswered, and one attempt must not wait out the whole test.
+	var cons jetstream.Consumer
+	for {
+		attempt, cancelAttempt := context.WithTimeout(ctx, 5*time.Second)
+		cons, err = b.JetStream().CreateOrUpdateConsumer(attempt, bus.StreamTraining, jetstream.ConsumerConfig{Durable: "check", AckPolicy: jetstream.AckExplicitPolicy})
+		cancelAttempt()
+		if err == nil || ctx.Err() != nil {
+			break
+		}
+		time.Sleep(250 * time.Millisecond)
+	}
 	if err != nil {
 		t.Fatal(err)
 	}
