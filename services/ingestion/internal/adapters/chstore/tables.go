@@ -69,23 +69,48 @@ func (t *Tables) Insert(ctx context.Context, evs []*eventsv1.Event) (int, error)
 	if err != nil {
 		return 0, err
 	}
+	blocks, err := Blocks(evs, stored)
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, b := range blocks {
+		if err := t.st.InsertColumns(ctx, b.Table, b.Columns, b.Values); err != nil {
+			return n, fmt.Errorf("insert %d rows into %s: %w", b.Rows, b.Table, err)
+		}
+		n += b.Rows
+	}
+	return n, nil
+}
+
+// Block is one table's rows of a batch, column by column, as store.InsertColumns takes them.
+type Block struct {
+	Table   string
+	Columns []string
+	Values  []any
+	Rows    int
+}
+
+// Blocks turns events into one Block per table, in table name order, leaving out the ids in
+// skip and every repeat of an id within evs. Events of other kinds are an error.
+func Blocks(evs []*eventsv1.Event, skip map[string]bool) ([]Block, error) {
 	// Each event's table, first: counting the rows per table lets every block make its columns
 	// once at their final size.
 	tables := make([]string, len(evs))
 	rowsPerTable := map[string]int{}
 	seen := make(map[string]bool, len(evs))
 	for i, ev := range evs {
-		if stored[ev.GetId()] || seen[ev.GetId()] {
+		if skip[ev.GetId()] || seen[ev.GetId()] {
 			continue
 		}
 		seen[ev.GetId()] = true
 		r, err := events.RouteOf(ev)
 		if err != nil {
-			return 0, err
+			return nil, err
 		}
 		table, ok := TableOf(r.Kind)
 		if !ok {
-			return 0, fmt.Errorf("event %s: a %s is not a training record", ev.GetId(), r.Kind)
+			return nil, fmt.Errorf("event %s: a %s is not a training record", ev.GetId(), r.Kind)
 		}
 		tables[i] = table
 		rowsPerTable[table]++
@@ -97,21 +122,18 @@ func (t *Tables) Insert(ctx context.Context, evs []*eventsv1.Event) (int, error)
 	}
 	for i, ev := range evs {
 		if tables[i] == "" {
-			continue // stored already, or a duplicate within the batch
+			continue // skipped, or a repeat within the batch
 		}
 		if err := blocks[tables[i]].add(ev); err != nil {
-			return 0, err
+			return nil, err
 		}
 	}
-	n := 0
+	out := make([]Block, 0, len(blocks))
 	for _, table := range slices.Sorted(maps.Keys(blocks)) {
 		b := blocks[table]
-		if err := t.st.InsertColumns(ctx, table, columns[table], b.values()); err != nil {
-			return n, fmt.Errorf("insert %d rows into %s: %w", b.len(), table, err)
-		}
-		n += b.len()
+		out = append(out, Block{Table: table, Columns: columns[table], Values: b.values(), Rows: b.len()})
 	}
-	return n, nil
+	return out, nil
 }
 
 // Stored returns the ids among evs that are already in their tables: per table and team, the
