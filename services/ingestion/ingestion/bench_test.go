@@ -102,6 +102,7 @@ func BenchmarkIngest(b *testing.B) {
 		settleMerges(b, st)
 
 		debug.SetGCPercent(gc.service)
+		runtime.GC() // nor the engines' garbage the service's
 		start, cpu = time.Now(), processCPU(b)
 		serverStart = server.cpu(b)
 		stream, err := c.StreamRecords(ctx)
