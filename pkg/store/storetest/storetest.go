@@ -44,6 +44,7 @@ func Run(t *testing.T, open Open) {
 	t.Run("Migrate", h.testMigrate)
 	t.Run("PlatformMigrations", h.testPlatformMigrations)
 	t.Run("Errors", h.testErrors)
+	t.Run("QueryAfterFailedQuery", h.testQueryAfterFailure)
 	t.Run("InsertErrors", h.testInsertErrors)
 	t.Run("InsertColumns", h.testInsertColumns)
 	t.Run("InsertColumnsErrors", h.testInsertColumnsErrors)
@@ -771,6 +772,48 @@ func (h *harness) testErrors(t *testing.T) {
 	var db string
 	one(t, s, "SELECT currentDatabase()", nil, &db)
 	equal(t, "database after errors", db, s.Database())
+}
+
+// testQueryAfterFailure: a query that fails, before or while its rows stream, leaves nothing
+// behind for the next one, with or without a deadline (chDB 26.7 handed a failed stream's
+// header to the next statement, which then decoded as the wrong columns).
+func (h *harness) testQueryAfterFailure(t *testing.T) {
+	s := h.fresh(t)
+	for _, failing := range []string{
+		"SELECT throwIf(number = 3) AS t FROM numbers(10)",
+		"SELECT throwIf(number = 70000) AS t FROM numbers(100000)",
+		"SELECT * FROM no_such_table",
+		"SELECT no_such_column FROM numbers(3)",
+	} {
+		for _, deadline := range []bool{false, true} {
+			c := context.Background()
+			if deadline {
+				c = ctx(t)
+			}
+			if err := queryErr(c, s, failing); err == nil {
+				t.Fatalf("Query(%q): expected an error", failing)
+			}
+			rows, err := s.Query(c, "SELECT number + 100 AS x FROM numbers(3)")
+			if err != nil {
+				t.Fatalf("query after %q (deadline %v): %v", failing, deadline, err)
+			}
+			var got []uint64
+			for rows.Next() {
+				var x uint64
+				if err := rows.Scan(&x); err != nil {
+					t.Fatalf("scan after %q (deadline %v): %v", failing, deadline, err)
+				}
+				got = append(got, x)
+			}
+			if err := rows.Err(); err != nil {
+				t.Fatalf("rows after %q (deadline %v): %v", failing, deadline, err)
+			}
+			rows.Close()
+			if cols := rows.Columns(); fmt.Sprint(cols, got) != "[x] [100 101 102]" {
+				t.Errorf("after %q (deadline %v): columns %v rows %v, want [x] [100 101 102]", failing, deadline, cols, got)
+			}
+		}
+	}
 }
 
 // queryErr runs a query to the end and returns its error, which a backend may report from
