@@ -17,8 +17,9 @@
 //
 // Contexts: a call waiting for the session gives up when its context ends; a context deadline
 // becomes the engine's max_execution_time for the call, so a long query stops at the deadline;
-// a cancellation without a deadline stops a running query only between result blocks (chDB has
-// no way to interrupt a statement from outside).
+// a cancellation without a deadline does not stop a running statement (chDB has no way to
+// interrupt one from outside, and its streaming queries, which could stop between blocks, are
+// not used: see read).
 package chdbstore
 
 import (
