@@ -26,6 +26,68 @@ const (
 	_ = protoimpl.EnforceVersion(protoimpl.MaxVersion - 20)
 )
 
+// The shape of an athlete's data: the deload rules differ by what is logged (see the fatigue
+// service README, "Rules per data shape").
+type DataShape int32
+
+const (
+	// Not known yet (no working sets).
+	DataShape_DATA_SHAPE_UNSPECIFIED DataShape = 0
+	// Lifting sets without RPE or RIR: e1RM from Epley, lower confidence.
+	DataShape_DATA_SHAPE_SETS DataShape = 1
+	// Lifting sets with RPE or RIR, no questionnaires or devices.
+	DataShape_DATA_SHAPE_SETS_RPE DataShape = 2
+	// Lifting sets plus daily wellness questionnaires.
+	DataShape_DATA_SHAPE_SETS_WELLNESS DataShape = 3
+	// Sets, wellness and readiness or bar-speed devices.
+	DataShape_DATA_SHAPE_FULL DataShape = 4
+)
+
+// Enum value maps for DataShape.
+var (
+	DataShape_name = map[int32]string{
+		0: "DATA_SHAPE_UNSPECIFIED",
+		1: "DATA_SHAPE_SETS",
+		2: "DATA_SHAPE_SETS_RPE",
+		3: "DATA_SHAPE_SETS_WELLNESS",
+		4: "DATA_SHAPE_FULL",
+	}
+	DataShape_value = map[string]int32{
+		"DATA_SHAPE_UNSPECIFIED":   0,
+		"DATA_SHAPE_SETS":          1,
+		"DATA_SHAPE_SETS_RPE":      2,
+		"DATA_SHAPE_SETS_WELLNESS": 3,
+		"DATA_SHAPE_FULL":          4,
+	}
+)
+
+func (x DataShape) Enum() *DataShape {
+	p := new(DataShape)
+	*p = x
+	return p
+}
+
+func (x DataShape) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (DataShape) Descriptor() protoreflect.EnumDescriptor {
+	return file_supercomp_events_v1_analysis_proto_enumTypes[0].Descriptor()
+}
+
+func (DataShape) Type() protoreflect.EnumType {
+	return &file_supercomp_events_v1_analysis_proto_enumTypes[0]
+}
+
+func (x DataShape) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use DataShape.Descriptor instead.
+func (DataShape) EnumDescriptor() ([]byte, []int) {
+	return file_supercomp_events_v1_analysis_proto_rawDescGZIP(), []int{0}
+}
+
 // One piece of evidence: the state of one metric of one signal family against its threshold.
 // Assessments carry one per family (abnormal or not) so "why not" is as explainable as "why".
 type Evidence struct {
@@ -66,7 +128,12 @@ type Evidence struct {
 	WellnessItem v1.WellnessItem `protobuf:"varint,15,opt,name=wellness_item,json=wellnessItem,proto3,enum=supercomp.common.v1.WellnessItem" json:"wellness_item,omitempty"`
 	// One plain sentence a coach can read, with numbers, e.g. "Squat e1RM 142.5 kg is 3.1% below
 	// the previous 3 weeks (150.0 kg); decline threshold -2.5%".
-	Detail        string `protobuf:"bytes,16,opt,name=detail,proto3" json:"detail,omitempty"`
+	Detail string `protobuf:"bytes,16,opt,name=detail,proto3" json:"detail,omitempty"`
+	// First and last day of the period the baseline was taken from, when the rule has one: a
+	// coach can check that the baseline predates the episode being flagged.
+	BaselineFrom *v1.Date `protobuf:"bytes,17,opt,name=baseline_from,json=baselineFrom,proto3" json:"baseline_from,omitempty"`
+	// Last day of the baseline period.
+	BaselineTo    *v1.Date `protobuf:"bytes,18,opt,name=baseline_to,json=baselineTo,proto3" json:"baseline_to,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -211,6 +278,20 @@ func (x *Evidence) GetDetail() string {
 		return x.Detail
 	}
 	return ""
+}
+
+func (x *Evidence) GetBaselineFrom() *v1.Date {
+	if x != nil {
+		return x.BaselineFrom
+	}
+	return nil
+}
+
+func (x *Evidence) GetBaselineTo() *v1.Date {
+	if x != nil {
+		return x.BaselineTo
+	}
+	return nil
 }
 
 // Load and fitness/fatigue metrics derived from session load and volume (DOMAIN.md "Derived
@@ -463,7 +544,11 @@ type DataCoverage struct {
 	// Mornings with an HRV measurement in the last 7 days.
 	HrvDays_7D uint32 `protobuf:"varint,4,opt,name=hrv_days_7d,json=hrvDays7d,proto3" json:"hrv_days_7d,omitempty"`
 	// Days with a CMJ measurement in the last 28 days.
-	CmjDays_28D   uint32 `protobuf:"varint,5,opt,name=cmj_days_28d,json=cmjDays28d,proto3" json:"cmj_days_28d,omitempty"`
+	CmjDays_28D uint32 `protobuf:"varint,5,opt,name=cmj_days_28d,json=cmjDays28d,proto3" json:"cmj_days_28d,omitempty"`
+	// Lifting days (days with a working main-lift set) in the last 28 days.
+	LiftingDays_28D uint32 `protobuf:"varint,6,opt,name=lifting_days_28d,json=liftingDays28d,proto3" json:"lifting_days_28d,omitempty"`
+	// Which signals the athlete's data carries, and so which deload rules can apply.
+	Shape         DataShape `protobuf:"varint,7,opt,name=shape,proto3,enum=supercomp.events.v1.DataShape" json:"shape,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -533,6 +618,102 @@ func (x *DataCoverage) GetCmjDays_28D() uint32 {
 	return 0
 }
 
+func (x *DataCoverage) GetLiftingDays_28D() uint32 {
+	if x != nil {
+		return x.LiftingDays_28D
+	}
+	return 0
+}
+
+func (x *DataCoverage) GetShape() DataShape {
+	if x != nil {
+		return x.Shape
+	}
+	return DataShape_DATA_SHAPE_UNSPECIFIED
+}
+
+// How far one deload rule is from holding: what a coach reads when nothing fired.
+type RuleCheck struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Rule name as in rule_fired, e.g. "lifting_decline".
+	Rule string `protobuf:"bytes,1,opt,name=rule,proto3" json:"rule,omitempty"`
+	// Whether the rule holds on the day assessed.
+	Holds bool `protobuf:"varint,2,opt,name=holds,proto3" json:"holds,omitempty"`
+	// How many of the counted exposures (lifting days or reports) met the rule's condition.
+	Count uint32 `protobuf:"varint,3,opt,name=count,proto3" json:"count,omitempty"`
+	// How many it needs.
+	Needed uint32 `protobuf:"varint,4,opt,name=needed,proto3" json:"needed,omitempty"`
+	// Plain sentence, e.g. "RPE up on 2 of the last 3 lifting days; needs 3".
+	Detail        string `protobuf:"bytes,5,opt,name=detail,proto3" json:"detail,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RuleCheck) Reset() {
+	*x = RuleCheck{}
+	mi := &file_supercomp_events_v1_analysis_proto_msgTypes[4]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RuleCheck) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RuleCheck) ProtoMessage() {}
+
+func (x *RuleCheck) ProtoReflect() protoreflect.Message {
+	mi := &file_supercomp_events_v1_analysis_proto_msgTypes[4]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RuleCheck.ProtoReflect.Descriptor instead.
+func (*RuleCheck) Descriptor() ([]byte, []int) {
+	return file_supercomp_events_v1_analysis_proto_rawDescGZIP(), []int{4}
+}
+
+func (x *RuleCheck) GetRule() string {
+	if x != nil {
+		return x.Rule
+	}
+	return ""
+}
+
+func (x *RuleCheck) GetHolds() bool {
+	if x != nil {
+		return x.Holds
+	}
+	return false
+}
+
+func (x *RuleCheck) GetCount() uint32 {
+	if x != nil {
+		return x.Count
+	}
+	return 0
+}
+
+func (x *RuleCheck) GetNeeded() uint32 {
+	if x != nil {
+		return x.Needed
+	}
+	return 0
+}
+
+func (x *RuleCheck) GetDetail() string {
+	if x != nil {
+		return x.Detail
+	}
+	return ""
+}
+
 // The current fatigue assessment of one athlete, published when it changes (status, score band
 // or evidence). The envelope's id identifies the assessment; occurred_at is when it was computed.
 type AthleteAssessed struct {
@@ -564,13 +745,19 @@ type AthleteAssessed struct {
 	// Recommendations are suppressed until this day (cooldown after a deload or a recent
 	// recommendation; hysteresis). Unset when not in cooldown.
 	CooldownUntil *v1.Date `protobuf:"bytes,12,opt,name=cooldown_until,json=cooldownUntil,proto3" json:"cooldown_until,omitempty"`
+	// Every deload rule that applies to the athlete's data shape, with how far it is from
+	// holding: when nothing fired, this says what is missing.
+	RuleChecks []*RuleCheck `protobuf:"bytes,13,rep,name=rule_checks,json=ruleChecks,proto3" json:"rule_checks,omitempty"`
+	// True when the athlete's main lifts have plateaued without signs of fatigue: WATCH, and a
+	// reason for programming to bring the next planned deload forward, not a reactive alert.
+	Plateau       bool `protobuf:"varint,14,opt,name=plateau,proto3" json:"plateau,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *AthleteAssessed) Reset() {
 	*x = AthleteAssessed{}
-	mi := &file_supercomp_events_v1_analysis_proto_msgTypes[4]
+	mi := &file_supercomp_events_v1_analysis_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -582,7 +769,7 @@ func (x *AthleteAssessed) String() string {
 func (*AthleteAssessed) ProtoMessage() {}
 
 func (x *AthleteAssessed) ProtoReflect() protoreflect.Message {
-	mi := &file_supercomp_events_v1_analysis_proto_msgTypes[4]
+	mi := &file_supercomp_events_v1_analysis_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -595,7 +782,7 @@ func (x *AthleteAssessed) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AthleteAssessed.ProtoReflect.Descriptor instead.
 func (*AthleteAssessed) Descriptor() ([]byte, []int) {
-	return file_supercomp_events_v1_analysis_proto_rawDescGZIP(), []int{4}
+	return file_supercomp_events_v1_analysis_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *AthleteAssessed) GetAsOf() *v1.Date {
@@ -682,6 +869,113 @@ func (x *AthleteAssessed) GetCooldownUntil() *v1.Date {
 	return nil
 }
 
+func (x *AthleteAssessed) GetRuleChecks() []*RuleCheck {
+	if x != nil {
+		return x.RuleChecks
+	}
+	return nil
+}
+
+func (x *AthleteAssessed) GetPlateau() bool {
+	if x != nil {
+		return x.Plateau
+	}
+	return false
+}
+
+// A strength plateau without signs of fatigue: e1RM of the main lifts flat for weeks with steady
+// effort. Not an alert: programming brings the athlete's next planned deload forward. Published
+// once per plateau episode.
+type PlateauDetected struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Stable id of this plateau episode, deterministic per athlete and day.
+	PlateauId string `protobuf:"bytes,1,opt,name=plateau_id,json=plateauId,proto3" json:"plateau_id,omitempty"`
+	// Envelope id of the AthleteAssessed event that saw it.
+	AssessmentEventId string `protobuf:"bytes,2,opt,name=assessment_event_id,json=assessmentEventId,proto3" json:"assessment_event_id,omitempty"`
+	// The day assessed.
+	AsOf *v1.Date `protobuf:"bytes,3,opt,name=as_of,json=asOf,proto3" json:"as_of,omitempty"`
+	// The strength evidence (trend per lift, baseline and its dates).
+	Evidence []*Evidence `protobuf:"bytes,4,rep,name=evidence,proto3" json:"evidence,omitempty"`
+	// Strength state per main lift.
+	Lifts []*LiftStrength `protobuf:"bytes,5,rep,name=lifts,proto3" json:"lifts,omitempty"`
+	// One-paragraph plain-language reason.
+	Summary       string `protobuf:"bytes,6,opt,name=summary,proto3" json:"summary,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PlateauDetected) Reset() {
+	*x = PlateauDetected{}
+	mi := &file_supercomp_events_v1_analysis_proto_msgTypes[6]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PlateauDetected) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PlateauDetected) ProtoMessage() {}
+
+func (x *PlateauDetected) ProtoReflect() protoreflect.Message {
+	mi := &file_supercomp_events_v1_analysis_proto_msgTypes[6]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PlateauDetected.ProtoReflect.Descriptor instead.
+func (*PlateauDetected) Descriptor() ([]byte, []int) {
+	return file_supercomp_events_v1_analysis_proto_rawDescGZIP(), []int{6}
+}
+
+func (x *PlateauDetected) GetPlateauId() string {
+	if x != nil {
+		return x.PlateauId
+	}
+	return ""
+}
+
+func (x *PlateauDetected) GetAssessmentEventId() string {
+	if x != nil {
+		return x.AssessmentEventId
+	}
+	return ""
+}
+
+func (x *PlateauDetected) GetAsOf() *v1.Date {
+	if x != nil {
+		return x.AsOf
+	}
+	return nil
+}
+
+func (x *PlateauDetected) GetEvidence() []*Evidence {
+	if x != nil {
+		return x.Evidence
+	}
+	return nil
+}
+
+func (x *PlateauDetected) GetLifts() []*LiftStrength {
+	if x != nil {
+		return x.Lifts
+	}
+	return nil
+}
+
+func (x *PlateauDetected) GetSummary() string {
+	if x != nil {
+		return x.Summary
+	}
+	return ""
+}
+
 // A reactive deload recommendation: the deload rule fired for an athlete outside cooldown.
 // Published once per episode (hysteresis: the athlete must recover before another can fire).
 type DeloadRecommended struct {
@@ -714,7 +1008,7 @@ type DeloadRecommended struct {
 
 func (x *DeloadRecommended) Reset() {
 	*x = DeloadRecommended{}
-	mi := &file_supercomp_events_v1_analysis_proto_msgTypes[5]
+	mi := &file_supercomp_events_v1_analysis_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -726,7 +1020,7 @@ func (x *DeloadRecommended) String() string {
 func (*DeloadRecommended) ProtoMessage() {}
 
 func (x *DeloadRecommended) ProtoReflect() protoreflect.Message {
-	mi := &file_supercomp_events_v1_analysis_proto_msgTypes[5]
+	mi := &file_supercomp_events_v1_analysis_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -739,7 +1033,7 @@ func (x *DeloadRecommended) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeloadRecommended.ProtoReflect.Descriptor instead.
 func (*DeloadRecommended) Descriptor() ([]byte, []int) {
-	return file_supercomp_events_v1_analysis_proto_rawDescGZIP(), []int{5}
+	return file_supercomp_events_v1_analysis_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *DeloadRecommended) GetRecommendationId() string {
@@ -832,7 +1126,7 @@ type JointPainFlagged struct {
 
 func (x *JointPainFlagged) Reset() {
 	*x = JointPainFlagged{}
-	mi := &file_supercomp_events_v1_analysis_proto_msgTypes[6]
+	mi := &file_supercomp_events_v1_analysis_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -844,7 +1138,7 @@ func (x *JointPainFlagged) String() string {
 func (*JointPainFlagged) ProtoMessage() {}
 
 func (x *JointPainFlagged) ProtoReflect() protoreflect.Message {
-	mi := &file_supercomp_events_v1_analysis_proto_msgTypes[6]
+	mi := &file_supercomp_events_v1_analysis_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -857,7 +1151,7 @@ func (x *JointPainFlagged) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use JointPainFlagged.ProtoReflect.Descriptor instead.
 func (*JointPainFlagged) Descriptor() ([]byte, []int) {
-	return file_supercomp_events_v1_analysis_proto_rawDescGZIP(), []int{6}
+	return file_supercomp_events_v1_analysis_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *JointPainFlagged) GetReportEventId() string {
@@ -930,7 +1224,7 @@ type TeamTrendDetected struct {
 
 func (x *TeamTrendDetected) Reset() {
 	*x = TeamTrendDetected{}
-	mi := &file_supercomp_events_v1_analysis_proto_msgTypes[7]
+	mi := &file_supercomp_events_v1_analysis_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -942,7 +1236,7 @@ func (x *TeamTrendDetected) String() string {
 func (*TeamTrendDetected) ProtoMessage() {}
 
 func (x *TeamTrendDetected) ProtoReflect() protoreflect.Message {
-	mi := &file_supercomp_events_v1_analysis_proto_msgTypes[7]
+	mi := &file_supercomp_events_v1_analysis_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -955,7 +1249,7 @@ func (x *TeamTrendDetected) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TeamTrendDetected.ProtoReflect.Descriptor instead.
 func (*TeamTrendDetected) Descriptor() ([]byte, []int) {
-	return file_supercomp_events_v1_analysis_proto_rawDescGZIP(), []int{7}
+	return file_supercomp_events_v1_analysis_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *TeamTrendDetected) GetEpisodeId() string {
@@ -1060,7 +1354,7 @@ type TeamTrendEnded struct {
 
 func (x *TeamTrendEnded) Reset() {
 	*x = TeamTrendEnded{}
-	mi := &file_supercomp_events_v1_analysis_proto_msgTypes[8]
+	mi := &file_supercomp_events_v1_analysis_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1072,7 +1366,7 @@ func (x *TeamTrendEnded) String() string {
 func (*TeamTrendEnded) ProtoMessage() {}
 
 func (x *TeamTrendEnded) ProtoReflect() protoreflect.Message {
-	mi := &file_supercomp_events_v1_analysis_proto_msgTypes[8]
+	mi := &file_supercomp_events_v1_analysis_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1085,7 +1379,7 @@ func (x *TeamTrendEnded) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TeamTrendEnded.ProtoReflect.Descriptor instead.
 func (*TeamTrendEnded) Descriptor() ([]byte, []int) {
-	return file_supercomp_events_v1_analysis_proto_rawDescGZIP(), []int{8}
+	return file_supercomp_events_v1_analysis_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *TeamTrendEnded) GetEpisodeId() string {
@@ -1120,7 +1414,7 @@ var File_supercomp_events_v1_analysis_proto protoreflect.FileDescriptor
 
 const file_supercomp_events_v1_analysis_proto_rawDesc = "" +
 	"\n" +
-	"\"supercomp/events/v1/analysis.proto\x12\x13supercomp.events.v1\x1a supercomp/common/v1/common.proto\x1a\"supercomp/events/v1/training.proto\"\x9c\x05\n" +
+	"\"supercomp/events/v1/analysis.proto\x12\x13supercomp.events.v1\x1a supercomp/common/v1/common.proto\x1a\"supercomp/events/v1/training.proto\"\x98\x06\n" +
 	"\bEvidence\x129\n" +
 	"\x06family\x18\x01 \x01(\x0e2!.supercomp.common.v1.SignalFamilyR\x06family\x12\x16\n" +
 	"\x06metric\x18\x02 \x01(\tR\x06metric\x12\x19\n" +
@@ -1139,7 +1433,10 @@ const file_supercomp_events_v1_analysis_proto_rawDesc = "" +
 	"\rlift_category\x18\r \x01(\x0e2!.supercomp.common.v1.LiftCategoryR\fliftCategory\x12\x1a\n" +
 	"\bexercise\x18\x0e \x01(\tR\bexercise\x12F\n" +
 	"\rwellness_item\x18\x0f \x01(\x0e2!.supercomp.common.v1.WellnessItemR\fwellnessItem\x12\x16\n" +
-	"\x06detail\x18\x10 \x01(\tR\x06detailB\b\n" +
+	"\x06detail\x18\x10 \x01(\tR\x06detail\x12>\n" +
+	"\rbaseline_from\x18\x11 \x01(\v2\x19.supercomp.common.v1.DateR\fbaselineFrom\x12:\n" +
+	"\vbaseline_to\x18\x12 \x01(\v2\x19.supercomp.common.v1.DateR\n" +
+	"baselineToB\b\n" +
 	"\x06_valueB\v\n" +
 	"\t_baselineB\f\n" +
 	"\n" +
@@ -1182,7 +1479,7 @@ const file_supercomp_events_v1_analysis_proto_rawDesc = "" +
 	"\n" +
 	"\b_e1rm_kgB\x13\n" +
 	"\x11_previous_e1rm_kgB\r\n" +
-	"\v_change_pct\"\xbf\x01\n" +
+	"\v_change_pct\"\x9f\x02\n" +
 	"\fDataCoverage\x12!\n" +
 	"\fhistory_days\x18\x01 \x01(\rR\vhistoryDays\x12 \n" +
 	"\fset_days_28d\x18\x02 \x01(\rR\n" +
@@ -1190,7 +1487,15 @@ const file_supercomp_events_v1_analysis_proto_rawDesc = "" +
 	"\x10wellness_days_7d\x18\x03 \x01(\rR\x0ewellnessDays7d\x12\x1e\n" +
 	"\vhrv_days_7d\x18\x04 \x01(\rR\thrvDays7d\x12 \n" +
 	"\fcmj_days_28d\x18\x05 \x01(\rR\n" +
-	"cmjDays28d\"\x9a\x05\n" +
+	"cmjDays28d\x12(\n" +
+	"\x10lifting_days_28d\x18\x06 \x01(\rR\x0eliftingDays28d\x124\n" +
+	"\x05shape\x18\a \x01(\x0e2\x1e.supercomp.events.v1.DataShapeR\x05shape\"{\n" +
+	"\tRuleCheck\x12\x12\n" +
+	"\x04rule\x18\x01 \x01(\tR\x04rule\x12\x14\n" +
+	"\x05holds\x18\x02 \x01(\bR\x05holds\x12\x14\n" +
+	"\x05count\x18\x03 \x01(\rR\x05count\x12\x16\n" +
+	"\x06needed\x18\x04 \x01(\rR\x06needed\x12\x16\n" +
+	"\x06detail\x18\x05 \x01(\tR\x06detail\"\xf5\x05\n" +
 	"\x0fAthleteAssessed\x12.\n" +
 	"\x05as_of\x18\x01 \x01(\v2\x19.supercomp.common.v1.DateR\x04asOf\x12\x14\n" +
 	"\x05score\x18\x02 \x01(\x01R\x05score\x12:\n" +
@@ -1207,7 +1512,18 @@ const file_supercomp_events_v1_analysis_proto_rawDesc = "" +
 	" \x01(\v2!.supercomp.events.v1.DataCoverageR\bcoverage\x12\x1d\n" +
 	"\n" +
 	"rule_fired\x18\v \x01(\tR\truleFired\x12@\n" +
-	"\x0ecooldown_until\x18\f \x01(\v2\x19.supercomp.common.v1.DateR\rcooldownUntil\"\xc4\x03\n" +
+	"\x0ecooldown_until\x18\f \x01(\v2\x19.supercomp.common.v1.DateR\rcooldownUntil\x12?\n" +
+	"\vrule_checks\x18\r \x03(\v2\x1e.supercomp.events.v1.RuleCheckR\n" +
+	"ruleChecks\x12\x18\n" +
+	"\aplateau\x18\x0e \x01(\bR\aplateau\"\x9e\x02\n" +
+	"\x0fPlateauDetected\x12\x1d\n" +
+	"\n" +
+	"plateau_id\x18\x01 \x01(\tR\tplateauId\x12.\n" +
+	"\x13assessment_event_id\x18\x02 \x01(\tR\x11assessmentEventId\x12.\n" +
+	"\x05as_of\x18\x03 \x01(\v2\x19.supercomp.common.v1.DateR\x04asOf\x129\n" +
+	"\bevidence\x18\x04 \x03(\v2\x1d.supercomp.events.v1.EvidenceR\bevidence\x127\n" +
+	"\x05lifts\x18\x05 \x03(\v2!.supercomp.events.v1.LiftStrengthR\x05lifts\x12\x18\n" +
+	"\asummary\x18\x06 \x01(\tR\asummary\"\xc4\x03\n" +
 	"\x11DeloadRecommended\x12+\n" +
 	"\x11recommendation_id\x18\x01 \x01(\tR\x10recommendationId\x12.\n" +
 	"\x13assessment_event_id\x18\x02 \x01(\tR\x11assessmentEventId\x12.\n" +
@@ -1254,7 +1570,13 @@ const file_supercomp_events_v1_analysis_proto_rawDesc = "" +
 	"episode_id\x18\x01 \x01(\tR\tepisodeId\x126\n" +
 	"\x04rule\x18\x02 \x01(\x0e2\".supercomp.common.v1.TeamTrendRuleR\x04rule\x12%\n" +
 	"\x0eposition_group\x18\x03 \x01(\tR\rpositionGroup\x12C\n" +
-	"\x10ended_week_start\x18\x04 \x01(\v2\x19.supercomp.common.v1.DateR\x0eendedWeekStartB\xdb\x01\n" +
+	"\x10ended_week_start\x18\x04 \x01(\v2\x19.supercomp.common.v1.DateR\x0eendedWeekStart*\x88\x01\n" +
+	"\tDataShape\x12\x1a\n" +
+	"\x16DATA_SHAPE_UNSPECIFIED\x10\x00\x12\x13\n" +
+	"\x0fDATA_SHAPE_SETS\x10\x01\x12\x17\n" +
+	"\x13DATA_SHAPE_SETS_RPE\x10\x02\x12\x1c\n" +
+	"\x18DATA_SHAPE_SETS_WELLNESS\x10\x03\x12\x13\n" +
+	"\x0fDATA_SHAPE_FULL\x10\x04B\xdb\x01\n" +
 	"\x17com.supercomp.events.v1B\rAnalysisProtoP\x01ZCgithub.com/supercomp/supercomp/pkg/gen/supercomp/events/v1;eventsv1\xa2\x02\x03SEX\xaa\x02\x13Supercomp.Events.V1\xca\x02\x13Supercomp\\Events\\V1\xe2\x02\x1fSupercomp\\Events\\V1\\GPBMetadata\xea\x02\x15Supercomp::Events::V1b\x06proto3"
 
 var (
@@ -1269,59 +1591,70 @@ func file_supercomp_events_v1_analysis_proto_rawDescGZIP() []byte {
 	return file_supercomp_events_v1_analysis_proto_rawDescData
 }
 
-var file_supercomp_events_v1_analysis_proto_msgTypes = make([]protoimpl.MessageInfo, 9)
+var file_supercomp_events_v1_analysis_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
+var file_supercomp_events_v1_analysis_proto_msgTypes = make([]protoimpl.MessageInfo, 11)
 var file_supercomp_events_v1_analysis_proto_goTypes = []any{
-	(*Evidence)(nil),          // 0: supercomp.events.v1.Evidence
-	(*LoadMetrics)(nil),       // 1: supercomp.events.v1.LoadMetrics
-	(*LiftStrength)(nil),      // 2: supercomp.events.v1.LiftStrength
-	(*DataCoverage)(nil),      // 3: supercomp.events.v1.DataCoverage
-	(*AthleteAssessed)(nil),   // 4: supercomp.events.v1.AthleteAssessed
-	(*DeloadRecommended)(nil), // 5: supercomp.events.v1.DeloadRecommended
-	(*JointPainFlagged)(nil),  // 6: supercomp.events.v1.JointPainFlagged
-	(*TeamTrendDetected)(nil), // 7: supercomp.events.v1.TeamTrendDetected
-	(*TeamTrendEnded)(nil),    // 8: supercomp.events.v1.TeamTrendEnded
-	(v1.SignalFamily)(0),      // 9: supercomp.common.v1.SignalFamily
-	(*v1.Date)(nil),           // 10: supercomp.common.v1.Date
-	(v1.LiftCategory)(0),      // 11: supercomp.common.v1.LiftCategory
-	(v1.WellnessItem)(0),      // 12: supercomp.common.v1.WellnessItem
-	(v1.AthleteStatus)(0),     // 13: supercomp.common.v1.AthleteStatus
-	(v1.Severity)(0),          // 14: supercomp.common.v1.Severity
-	(*JointPain)(nil),         // 15: supercomp.events.v1.JointPain
-	(v1.TeamTrendRule)(0),     // 16: supercomp.common.v1.TeamTrendRule
+	(DataShape)(0),            // 0: supercomp.events.v1.DataShape
+	(*Evidence)(nil),          // 1: supercomp.events.v1.Evidence
+	(*LoadMetrics)(nil),       // 2: supercomp.events.v1.LoadMetrics
+	(*LiftStrength)(nil),      // 3: supercomp.events.v1.LiftStrength
+	(*DataCoverage)(nil),      // 4: supercomp.events.v1.DataCoverage
+	(*RuleCheck)(nil),         // 5: supercomp.events.v1.RuleCheck
+	(*AthleteAssessed)(nil),   // 6: supercomp.events.v1.AthleteAssessed
+	(*PlateauDetected)(nil),   // 7: supercomp.events.v1.PlateauDetected
+	(*DeloadRecommended)(nil), // 8: supercomp.events.v1.DeloadRecommended
+	(*JointPainFlagged)(nil),  // 9: supercomp.events.v1.JointPainFlagged
+	(*TeamTrendDetected)(nil), // 10: supercomp.events.v1.TeamTrendDetected
+	(*TeamTrendEnded)(nil),    // 11: supercomp.events.v1.TeamTrendEnded
+	(v1.SignalFamily)(0),      // 12: supercomp.common.v1.SignalFamily
+	(*v1.Date)(nil),           // 13: supercomp.common.v1.Date
+	(v1.LiftCategory)(0),      // 14: supercomp.common.v1.LiftCategory
+	(v1.WellnessItem)(0),      // 15: supercomp.common.v1.WellnessItem
+	(v1.AthleteStatus)(0),     // 16: supercomp.common.v1.AthleteStatus
+	(v1.Severity)(0),          // 17: supercomp.common.v1.Severity
+	(*JointPain)(nil),         // 18: supercomp.events.v1.JointPain
+	(v1.TeamTrendRule)(0),     // 19: supercomp.common.v1.TeamTrendRule
 }
 var file_supercomp_events_v1_analysis_proto_depIdxs = []int32{
-	9,  // 0: supercomp.events.v1.Evidence.family:type_name -> supercomp.common.v1.SignalFamily
-	10, // 1: supercomp.events.v1.Evidence.dates:type_name -> supercomp.common.v1.Date
-	11, // 2: supercomp.events.v1.Evidence.lift_category:type_name -> supercomp.common.v1.LiftCategory
-	12, // 3: supercomp.events.v1.Evidence.wellness_item:type_name -> supercomp.common.v1.WellnessItem
-	11, // 4: supercomp.events.v1.LiftStrength.lift_category:type_name -> supercomp.common.v1.LiftCategory
-	10, // 5: supercomp.events.v1.LiftStrength.best_on:type_name -> supercomp.common.v1.Date
-	10, // 6: supercomp.events.v1.AthleteAssessed.as_of:type_name -> supercomp.common.v1.Date
-	13, // 7: supercomp.events.v1.AthleteAssessed.status:type_name -> supercomp.common.v1.AthleteStatus
-	13, // 8: supercomp.events.v1.AthleteAssessed.previous_status:type_name -> supercomp.common.v1.AthleteStatus
-	0,  // 9: supercomp.events.v1.AthleteAssessed.evidence:type_name -> supercomp.events.v1.Evidence
-	9,  // 10: supercomp.events.v1.AthleteAssessed.abnormal_families:type_name -> supercomp.common.v1.SignalFamily
-	1,  // 11: supercomp.events.v1.AthleteAssessed.load:type_name -> supercomp.events.v1.LoadMetrics
-	2,  // 12: supercomp.events.v1.AthleteAssessed.lifts:type_name -> supercomp.events.v1.LiftStrength
-	3,  // 13: supercomp.events.v1.AthleteAssessed.coverage:type_name -> supercomp.events.v1.DataCoverage
-	10, // 14: supercomp.events.v1.AthleteAssessed.cooldown_until:type_name -> supercomp.common.v1.Date
-	10, // 15: supercomp.events.v1.DeloadRecommended.as_of:type_name -> supercomp.common.v1.Date
-	9,  // 16: supercomp.events.v1.DeloadRecommended.families:type_name -> supercomp.common.v1.SignalFamily
-	0,  // 17: supercomp.events.v1.DeloadRecommended.evidence:type_name -> supercomp.events.v1.Evidence
-	14, // 18: supercomp.events.v1.DeloadRecommended.severity:type_name -> supercomp.common.v1.Severity
-	10, // 19: supercomp.events.v1.JointPainFlagged.reported_on:type_name -> supercomp.common.v1.Date
-	15, // 20: supercomp.events.v1.JointPainFlagged.joint_pain:type_name -> supercomp.events.v1.JointPain
-	16, // 21: supercomp.events.v1.TeamTrendDetected.rule:type_name -> supercomp.common.v1.TeamTrendRule
-	10, // 22: supercomp.events.v1.TeamTrendDetected.week_start:type_name -> supercomp.common.v1.Date
-	0,  // 23: supercomp.events.v1.TeamTrendDetected.evidence:type_name -> supercomp.events.v1.Evidence
-	14, // 24: supercomp.events.v1.TeamTrendDetected.severity:type_name -> supercomp.common.v1.Severity
-	16, // 25: supercomp.events.v1.TeamTrendEnded.rule:type_name -> supercomp.common.v1.TeamTrendRule
-	10, // 26: supercomp.events.v1.TeamTrendEnded.ended_week_start:type_name -> supercomp.common.v1.Date
-	27, // [27:27] is the sub-list for method output_type
-	27, // [27:27] is the sub-list for method input_type
-	27, // [27:27] is the sub-list for extension type_name
-	27, // [27:27] is the sub-list for extension extendee
-	0,  // [0:27] is the sub-list for field type_name
+	12, // 0: supercomp.events.v1.Evidence.family:type_name -> supercomp.common.v1.SignalFamily
+	13, // 1: supercomp.events.v1.Evidence.dates:type_name -> supercomp.common.v1.Date
+	14, // 2: supercomp.events.v1.Evidence.lift_category:type_name -> supercomp.common.v1.LiftCategory
+	15, // 3: supercomp.events.v1.Evidence.wellness_item:type_name -> supercomp.common.v1.WellnessItem
+	13, // 4: supercomp.events.v1.Evidence.baseline_from:type_name -> supercomp.common.v1.Date
+	13, // 5: supercomp.events.v1.Evidence.baseline_to:type_name -> supercomp.common.v1.Date
+	14, // 6: supercomp.events.v1.LiftStrength.lift_category:type_name -> supercomp.common.v1.LiftCategory
+	13, // 7: supercomp.events.v1.LiftStrength.best_on:type_name -> supercomp.common.v1.Date
+	0,  // 8: supercomp.events.v1.DataCoverage.shape:type_name -> supercomp.events.v1.DataShape
+	13, // 9: supercomp.events.v1.AthleteAssessed.as_of:type_name -> supercomp.common.v1.Date
+	16, // 10: supercomp.events.v1.AthleteAssessed.status:type_name -> supercomp.common.v1.AthleteStatus
+	16, // 11: supercomp.events.v1.AthleteAssessed.previous_status:type_name -> supercomp.common.v1.AthleteStatus
+	1,  // 12: supercomp.events.v1.AthleteAssessed.evidence:type_name -> supercomp.events.v1.Evidence
+	12, // 13: supercomp.events.v1.AthleteAssessed.abnormal_families:type_name -> supercomp.common.v1.SignalFamily
+	2,  // 14: supercomp.events.v1.AthleteAssessed.load:type_name -> supercomp.events.v1.LoadMetrics
+	3,  // 15: supercomp.events.v1.AthleteAssessed.lifts:type_name -> supercomp.events.v1.LiftStrength
+	4,  // 16: supercomp.events.v1.AthleteAssessed.coverage:type_name -> supercomp.events.v1.DataCoverage
+	13, // 17: supercomp.events.v1.AthleteAssessed.cooldown_until:type_name -> supercomp.common.v1.Date
+	5,  // 18: supercomp.events.v1.AthleteAssessed.rule_checks:type_name -> supercomp.events.v1.RuleCheck
+	13, // 19: supercomp.events.v1.PlateauDetected.as_of:type_name -> supercomp.common.v1.Date
+	1,  // 20: supercomp.events.v1.PlateauDetected.evidence:type_name -> supercomp.events.v1.Evidence
+	3,  // 21: supercomp.events.v1.PlateauDetected.lifts:type_name -> supercomp.events.v1.LiftStrength
+	13, // 22: supercomp.events.v1.DeloadRecommended.as_of:type_name -> supercomp.common.v1.Date
+	12, // 23: supercomp.events.v1.DeloadRecommended.families:type_name -> supercomp.common.v1.SignalFamily
+	1,  // 24: supercomp.events.v1.DeloadRecommended.evidence:type_name -> supercomp.events.v1.Evidence
+	17, // 25: supercomp.events.v1.DeloadRecommended.severity:type_name -> supercomp.common.v1.Severity
+	13, // 26: supercomp.events.v1.JointPainFlagged.reported_on:type_name -> supercomp.common.v1.Date
+	18, // 27: supercomp.events.v1.JointPainFlagged.joint_pain:type_name -> supercomp.events.v1.JointPain
+	19, // 28: supercomp.events.v1.TeamTrendDetected.rule:type_name -> supercomp.common.v1.TeamTrendRule
+	13, // 29: supercomp.events.v1.TeamTrendDetected.week_start:type_name -> supercomp.common.v1.Date
+	1,  // 30: supercomp.events.v1.TeamTrendDetected.evidence:type_name -> supercomp.events.v1.Evidence
+	17, // 31: supercomp.events.v1.TeamTrendDetected.severity:type_name -> supercomp.common.v1.Severity
+	19, // 32: supercomp.events.v1.TeamTrendEnded.rule:type_name -> supercomp.common.v1.TeamTrendRule
+	13, // 33: supercomp.events.v1.TeamTrendEnded.ended_week_start:type_name -> supercomp.common.v1.Date
+	34, // [34:34] is the sub-list for method output_type
+	34, // [34:34] is the sub-list for method input_type
+	34, // [34:34] is the sub-list for extension type_name
+	34, // [34:34] is the sub-list for extension extendee
+	0,  // [0:34] is the sub-list for field type_name
 }
 
 func init() { file_supercomp_events_v1_analysis_proto_init() }
@@ -1338,13 +1671,14 @@ func file_supercomp_events_v1_analysis_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_supercomp_events_v1_analysis_proto_rawDesc), len(file_supercomp_events_v1_analysis_proto_rawDesc)),
-			NumEnums:      0,
-			NumMessages:   9,
+			NumEnums:      1,
+			NumMessages:   11,
 			NumExtensions: 0,
 			NumServices:   0,
 		},
 		GoTypes:           file_supercomp_events_v1_analysis_proto_goTypes,
 		DependencyIndexes: file_supercomp_events_v1_analysis_proto_depIdxs,
+		EnumInfos:         file_supercomp_events_v1_analysis_proto_enumTypes,
 		MessageInfos:      file_supercomp_events_v1_analysis_proto_msgTypes,
 	}.Build()
 	File_supercomp_events_v1_analysis_proto = out.File

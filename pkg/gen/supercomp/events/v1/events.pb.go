@@ -65,6 +65,7 @@ type Event struct {
 	//	*Event_JointPainFlagged
 	//	*Event_TeamTrendDetected
 	//	*Event_TeamTrendEnded
+	//	*Event_PlateauDetected
 	//	*Event_AthleteProfileUpdated
 	//	*Event_DeloadScheduled
 	//	*Event_DeloadDecided
@@ -251,6 +252,15 @@ func (x *Event) GetTeamTrendEnded() *TeamTrendEnded {
 	return nil
 }
 
+func (x *Event) GetPlateauDetected() *PlateauDetected {
+	if x != nil {
+		if x, ok := x.Payload.(*Event_PlateauDetected); ok {
+			return x.PlateauDetected
+		}
+	}
+	return nil
+}
+
 func (x *Event) GetAthleteProfileUpdated() *AthleteProfileUpdated {
 	if x != nil {
 		if x, ok := x.Payload.(*Event_AthleteProfileUpdated); ok {
@@ -426,6 +436,10 @@ type Event_TeamTrendEnded struct {
 	TeamTrendEnded *TeamTrendEnded `protobuf:"bytes,44,opt,name=team_trend_ended,json=teamTrendEnded,proto3,oneof"`
 }
 
+type Event_PlateauDetected struct {
+	PlateauDetected *PlateauDetected `protobuf:"bytes,45,opt,name=plateau_detected,json=plateauDetected,proto3,oneof"`
+}
+
 type Event_AthleteProfileUpdated struct {
 	// An athlete's profile facts changed.
 	AthleteProfileUpdated *AthleteProfileUpdated `protobuf:"bytes,60,opt,name=athlete_profile_updated,json=athleteProfileUpdated,proto3,oneof"`
@@ -513,6 +527,8 @@ func (*Event_JointPainFlagged) isEvent_Payload() {}
 func (*Event_TeamTrendDetected) isEvent_Payload() {}
 
 func (*Event_TeamTrendEnded) isEvent_Payload() {}
+
+func (*Event_PlateauDetected) isEvent_Payload() {}
 
 func (*Event_AthleteProfileUpdated) isEvent_Payload() {}
 
@@ -622,7 +638,7 @@ var File_supercomp_events_v1_events_proto protoreflect.FileDescriptor
 
 const file_supercomp_events_v1_events_proto_rawDesc = "" +
 	"\n" +
-	" supercomp/events/v1/events.proto\x12\x13supercomp.events.v1\x1a google/protobuf/descriptor.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\"supercomp/events/v1/analysis.proto\x1a\x1fsupercomp/events/v1/audit.proto\x1a supercomp/events/v1/notify.proto\x1a%supercomp/events/v1/programming.proto\x1a\"supercomp/events/v1/training.proto\"\xd5\x16\n" +
+	" supercomp/events/v1/events.proto\x12\x13supercomp.events.v1\x1a google/protobuf/descriptor.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\"supercomp/events/v1/analysis.proto\x1a\x1fsupercomp/events/v1/audit.proto\x1a supercomp/events/v1/notify.proto\x1a%supercomp/events/v1/programming.proto\x1a\"supercomp/events/v1/training.proto\"\xca\x17\n" +
 	"\x05Event\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12;\n" +
 	"\voccurred_at\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
@@ -652,7 +668,9 @@ const file_supercomp_events_v1_events_proto_rawDesc = "" +
 	"\x13team_trend_detected\x18+ \x01(\v2&.supercomp.events.v1.TeamTrendDetectedB\x1e\xaa\xbb\x18\x1a\n" +
 	"\bANALYSIS\x12\x0etrend_detectedH\x00R\x11teamTrendDetected\x12l\n" +
 	"\x10team_trend_ended\x18, \x01(\v2#.supercomp.events.v1.TeamTrendEndedB\x1b\xaa\xbb\x18\x17\n" +
-	"\bANALYSIS\x12\vtrend_endedH\x00R\x0eteamTrendEnded\x12\x88\x01\n" +
+	"\bANALYSIS\x12\vtrend_endedH\x00R\x0eteamTrendEnded\x12s\n" +
+	"\x10plateau_detected\x18- \x01(\v2$.supercomp.events.v1.PlateauDetectedB \xaa\xbb\x18\x1c\n" +
+	"\bANALYSIS\x12\x10plateau_detectedH\x00R\x0fplateauDetected\x12\x88\x01\n" +
 	"\x17athlete_profile_updated\x18< \x01(\v2*.supercomp.events.v1.AthleteProfileUpdatedB\"\xaa\xbb\x18\x1e\n" +
 	"\vPROGRAMMING\x12\x0fprofile_updatedH\x00R\x15athleteProfileUpdated\x12v\n" +
 	"\x10deload_scheduled\x18= \x01(\v2$.supercomp.events.v1.DeloadScheduledB#\xaa\xbb\x18\x1f\n" +
@@ -714,21 +732,22 @@ var file_supercomp_events_v1_events_proto_goTypes = []any{
 	(*JointPainFlagged)(nil),          // 9: supercomp.events.v1.JointPainFlagged
 	(*TeamTrendDetected)(nil),         // 10: supercomp.events.v1.TeamTrendDetected
 	(*TeamTrendEnded)(nil),            // 11: supercomp.events.v1.TeamTrendEnded
-	(*AthleteProfileUpdated)(nil),     // 12: supercomp.events.v1.AthleteProfileUpdated
-	(*DeloadScheduled)(nil),           // 13: supercomp.events.v1.DeloadScheduled
-	(*DeloadDecided)(nil),             // 14: supercomp.events.v1.DeloadDecided
-	(*DeloadCompleted)(nil),           // 15: supercomp.events.v1.DeloadCompleted
-	(*DeloadSkipped)(nil),             // 16: supercomp.events.v1.DeloadSkipped
-	(*PrescriptionIssued)(nil),        // 17: supercomp.events.v1.PrescriptionIssued
-	(*AlertRaised)(nil),               // 18: supercomp.events.v1.AlertRaised
-	(*AlertUpdated)(nil),              // 19: supercomp.events.v1.AlertUpdated
-	(*AlertDelivered)(nil),            // 20: supercomp.events.v1.AlertDelivered
-	(*AlertDeliveryFailed)(nil),       // 21: supercomp.events.v1.AlertDeliveryFailed
-	(*AlertAcknowledged)(nil),         // 22: supercomp.events.v1.AlertAcknowledged
-	(*AlertResolved)(nil),             // 23: supercomp.events.v1.AlertResolved
-	(*AlertEscalated)(nil),            // 24: supercomp.events.v1.AlertEscalated
-	(*AuditRecorded)(nil),             // 25: supercomp.events.v1.AuditRecorded
-	(*descriptorpb.FieldOptions)(nil), // 26: google.protobuf.FieldOptions
+	(*PlateauDetected)(nil),           // 12: supercomp.events.v1.PlateauDetected
+	(*AthleteProfileUpdated)(nil),     // 13: supercomp.events.v1.AthleteProfileUpdated
+	(*DeloadScheduled)(nil),           // 14: supercomp.events.v1.DeloadScheduled
+	(*DeloadDecided)(nil),             // 15: supercomp.events.v1.DeloadDecided
+	(*DeloadCompleted)(nil),           // 16: supercomp.events.v1.DeloadCompleted
+	(*DeloadSkipped)(nil),             // 17: supercomp.events.v1.DeloadSkipped
+	(*PrescriptionIssued)(nil),        // 18: supercomp.events.v1.PrescriptionIssued
+	(*AlertRaised)(nil),               // 19: supercomp.events.v1.AlertRaised
+	(*AlertUpdated)(nil),              // 20: supercomp.events.v1.AlertUpdated
+	(*AlertDelivered)(nil),            // 21: supercomp.events.v1.AlertDelivered
+	(*AlertDeliveryFailed)(nil),       // 22: supercomp.events.v1.AlertDeliveryFailed
+	(*AlertAcknowledged)(nil),         // 23: supercomp.events.v1.AlertAcknowledged
+	(*AlertResolved)(nil),             // 24: supercomp.events.v1.AlertResolved
+	(*AlertEscalated)(nil),            // 25: supercomp.events.v1.AlertEscalated
+	(*AuditRecorded)(nil),             // 26: supercomp.events.v1.AuditRecorded
+	(*descriptorpb.FieldOptions)(nil), // 27: google.protobuf.FieldOptions
 }
 var file_supercomp_events_v1_events_proto_depIdxs = []int32{
 	2,  // 0: supercomp.events.v1.Event.occurred_at:type_name -> google.protobuf.Timestamp
@@ -742,27 +761,28 @@ var file_supercomp_events_v1_events_proto_depIdxs = []int32{
 	9,  // 8: supercomp.events.v1.Event.joint_pain_flagged:type_name -> supercomp.events.v1.JointPainFlagged
 	10, // 9: supercomp.events.v1.Event.team_trend_detected:type_name -> supercomp.events.v1.TeamTrendDetected
 	11, // 10: supercomp.events.v1.Event.team_trend_ended:type_name -> supercomp.events.v1.TeamTrendEnded
-	12, // 11: supercomp.events.v1.Event.athlete_profile_updated:type_name -> supercomp.events.v1.AthleteProfileUpdated
-	13, // 12: supercomp.events.v1.Event.deload_scheduled:type_name -> supercomp.events.v1.DeloadScheduled
-	14, // 13: supercomp.events.v1.Event.deload_decided:type_name -> supercomp.events.v1.DeloadDecided
-	15, // 14: supercomp.events.v1.Event.deload_completed:type_name -> supercomp.events.v1.DeloadCompleted
-	16, // 15: supercomp.events.v1.Event.deload_skipped:type_name -> supercomp.events.v1.DeloadSkipped
-	17, // 16: supercomp.events.v1.Event.prescription_issued:type_name -> supercomp.events.v1.PrescriptionIssued
-	18, // 17: supercomp.events.v1.Event.alert_raised:type_name -> supercomp.events.v1.AlertRaised
-	19, // 18: supercomp.events.v1.Event.alert_updated:type_name -> supercomp.events.v1.AlertUpdated
-	20, // 19: supercomp.events.v1.Event.alert_delivered:type_name -> supercomp.events.v1.AlertDelivered
-	21, // 20: supercomp.events.v1.Event.alert_delivery_failed:type_name -> supercomp.events.v1.AlertDeliveryFailed
-	22, // 21: supercomp.events.v1.Event.alert_acknowledged:type_name -> supercomp.events.v1.AlertAcknowledged
-	23, // 22: supercomp.events.v1.Event.alert_resolved:type_name -> supercomp.events.v1.AlertResolved
-	24, // 23: supercomp.events.v1.Event.alert_escalated:type_name -> supercomp.events.v1.AlertEscalated
-	25, // 24: supercomp.events.v1.Event.audit_recorded:type_name -> supercomp.events.v1.AuditRecorded
-	26, // 25: supercomp.events.v1.route:extendee -> google.protobuf.FieldOptions
-	1,  // 26: supercomp.events.v1.route:type_name -> supercomp.events.v1.Route
-	27, // [27:27] is the sub-list for method output_type
-	27, // [27:27] is the sub-list for method input_type
-	26, // [26:27] is the sub-list for extension type_name
-	25, // [25:26] is the sub-list for extension extendee
-	0,  // [0:25] is the sub-list for field type_name
+	12, // 11: supercomp.events.v1.Event.plateau_detected:type_name -> supercomp.events.v1.PlateauDetected
+	13, // 12: supercomp.events.v1.Event.athlete_profile_updated:type_name -> supercomp.events.v1.AthleteProfileUpdated
+	14, // 13: supercomp.events.v1.Event.deload_scheduled:type_name -> supercomp.events.v1.DeloadScheduled
+	15, // 14: supercomp.events.v1.Event.deload_decided:type_name -> supercomp.events.v1.DeloadDecided
+	16, // 15: supercomp.events.v1.Event.deload_completed:type_name -> supercomp.events.v1.DeloadCompleted
+	17, // 16: supercomp.events.v1.Event.deload_skipped:type_name -> supercomp.events.v1.DeloadSkipped
+	18, // 17: supercomp.events.v1.Event.prescription_issued:type_name -> supercomp.events.v1.PrescriptionIssued
+	19, // 18: supercomp.events.v1.Event.alert_raised:type_name -> supercomp.events.v1.AlertRaised
+	20, // 19: supercomp.events.v1.Event.alert_updated:type_name -> supercomp.events.v1.AlertUpdated
+	21, // 20: supercomp.events.v1.Event.alert_delivered:type_name -> supercomp.events.v1.AlertDelivered
+	22, // 21: supercomp.events.v1.Event.alert_delivery_failed:type_name -> supercomp.events.v1.AlertDeliveryFailed
+	23, // 22: supercomp.events.v1.Event.alert_acknowledged:type_name -> supercomp.events.v1.AlertAcknowledged
+	24, // 23: supercomp.events.v1.Event.alert_resolved:type_name -> supercomp.events.v1.AlertResolved
+	25, // 24: supercomp.events.v1.Event.alert_escalated:type_name -> supercomp.events.v1.AlertEscalated
+	26, // 25: supercomp.events.v1.Event.audit_recorded:type_name -> supercomp.events.v1.AuditRecorded
+	27, // 26: supercomp.events.v1.route:extendee -> google.protobuf.FieldOptions
+	1,  // 27: supercomp.events.v1.route:type_name -> supercomp.events.v1.Route
+	28, // [28:28] is the sub-list for method output_type
+	28, // [28:28] is the sub-list for method input_type
+	27, // [27:28] is the sub-list for extension type_name
+	26, // [26:27] is the sub-list for extension extendee
+	0,  // [0:26] is the sub-list for field type_name
 }
 
 func init() { file_supercomp_events_v1_events_proto_init() }
@@ -785,6 +805,7 @@ func file_supercomp_events_v1_events_proto_init() {
 		(*Event_JointPainFlagged)(nil),
 		(*Event_TeamTrendDetected)(nil),
 		(*Event_TeamTrendEnded)(nil),
+		(*Event_PlateauDetected)(nil),
 		(*Event_AthleteProfileUpdated)(nil),
 		(*Event_DeloadScheduled)(nil),
 		(*Event_DeloadDecided)(nil),

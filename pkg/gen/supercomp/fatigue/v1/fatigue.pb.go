@@ -416,8 +416,11 @@ type ExplainAssessmentResponse struct {
 	Lines []*ExplanationLine `protobuf:"bytes,3,rep,name=lines,proto3" json:"lines,omitempty"`
 	// Why confidence is what it is, e.g. "no HRV data; e1RM from RPE".
 	ConfidenceNote string `protobuf:"bytes,4,opt,name=confidence_note,json=confidenceNote,proto3" json:"confidence_note,omitempty"`
-	unknownFields  protoimpl.UnknownFields
-	sizeCache      protoimpl.SizeCache
+	// When no deload rule fired: what each rule that applies to the athlete's data still lacks,
+	// e.g. "RPE up on 2 of the last 3 lifting days; needs 3". Empty when a rule fired.
+	Missing       []string `protobuf:"bytes,5,rep,name=missing,proto3" json:"missing,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *ExplainAssessmentResponse) Reset() {
@@ -476,6 +479,13 @@ func (x *ExplainAssessmentResponse) GetConfidenceNote() string {
 		return x.ConfidenceNote
 	}
 	return ""
+}
+
+func (x *ExplainAssessmentResponse) GetMissing() []string {
+	if x != nil {
+		return x.Missing
+	}
+	return nil
 }
 
 // ListTeamStatus request.
@@ -1974,14 +1984,15 @@ const file_supercomp_fatigue_v1_fatigue_proto_rawDesc = "" +
 	"\babnormal\x18\x02 \x01(\bR\babnormal\x12!\n" +
 	"\fcontext_only\x18\x03 \x01(\bR\vcontextOnly\x12+\n" +
 	"\x11insufficient_data\x18\x04 \x01(\bR\x10insufficientData\x12\x12\n" +
-	"\x04text\x18\x05 \x01(\tR\x04text\"\xdf\x01\n" +
+	"\x04text\x18\x05 \x01(\tR\x04text\"\xf9\x01\n" +
 	"\x19ExplainAssessmentResponse\x12@\n" +
 	"\n" +
 	"assessment\x18\x01 \x01(\v2 .supercomp.fatigue.v1.AssessmentR\n" +
 	"assessment\x12\x1a\n" +
 	"\bheadline\x18\x02 \x01(\tR\bheadline\x12;\n" +
 	"\x05lines\x18\x03 \x03(\v2%.supercomp.fatigue.v1.ExplanationLineR\x05lines\x12'\n" +
-	"\x0fconfidence_note\x18\x04 \x01(\tR\x0econfidenceNote\"\x97\x01\n" +
+	"\x0fconfidence_note\x18\x04 \x01(\tR\x0econfidenceNote\x12\x18\n" +
+	"\amissing\x18\x05 \x03(\tR\amissing\"\x97\x01\n" +
 	"\x15ListTeamStatusRequest\x12\x17\n" +
 	"\ateam_id\x18\x01 \x01(\tR\x06teamId\x12%\n" +
 	"\x0eposition_group\x18\x02 \x01(\tR\rpositionGroup\x12>\n" +
