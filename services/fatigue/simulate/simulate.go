@@ -13,9 +13,7 @@ import (
 	"time"
 
 	"google.golang.org/protobuf/proto"
-	"google.golang.org/protobuf/types/known/timestamppb"
 
-	"github.com/supercomp/supercomp/pkg/events"
 	commonv1 "github.com/supercomp/supercomp/pkg/gen/supercomp/common/v1"
 	eventsv1 "github.com/supercomp/supercomp/pkg/gen/supercomp/events/v1"
 )
@@ -34,6 +32,11 @@ type Config struct {
 	MissedDayRate, SkippedReportRate float64
 	// OnsetFrom and OnsetTo bound the overreaching onset, in days from Start (default 42..70).
 	OnsetFrom, OnsetTo int
+	// Shape is what the team logs (default ShapeClassic, every signal).
+	Shape Shape
+	// SessionsPerWeek is how often the lifters of the non-classic shapes train: 2, 3 (default)
+	// or 4.
+	SessionsPerWeek int
 }
 
 // Defaults fills unset fields.
@@ -61,6 +64,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.OnsetTo == 0 {
 		c.OnsetTo = min(70, c.Weeks*7-14)
+	}
+	if c.SessionsPerWeek == 0 {
+		c.SessionsPerWeek = 3
 	}
 	return c
 }
@@ -96,6 +102,9 @@ var plan = map[int][]int{0: {0, 1}, 2: {2, 3}, 4: {0, 1}}
 func Generate(cfg Config) Team {
 	cfg = cfg.withDefaults()
 	rng := rand.New(rand.NewPCG(cfg.Seed, 0x5eed))
+	if cfg.Shape != ShapeClassic {
+		return generateShaped(cfg, rng)
+	}
 	var team Team
 	for i := 0; i < cfg.Athletes; i++ {
 		id := fmt.Sprintf("a%02d", i+1)
@@ -145,23 +154,7 @@ func athlete(cfg Config, rng *rand.Rand, t Truth, onsetDay int) []*eventsv1.Even
 		}
 	}
 	var out []*eventsv1.Event
-	mk := func(day int, hour float64, payload any) {
-		at := cfg.Start.AddDate(0, 0, day).Add(time.Duration(hour * float64(time.Hour)))
-		ev := &eventsv1.Event{TeamId: cfg.Team, AthleteId: t.AthleteID, Source: "simulator", OccurredAt: timestamppb.New(at), RecordedAt: timestamppb.New(at)}
-		switch p := payload.(type) {
-		case *eventsv1.SetRecorded:
-			ev.Payload = &eventsv1.Event_SetRecorded{SetRecorded: p}
-		case *eventsv1.SessionRecorded:
-			ev.Payload = &eventsv1.Event_SessionRecorded{SessionRecorded: p}
-		case *eventsv1.WellnessReported:
-			ev.Payload = &eventsv1.Event_WellnessReported{WellnessReported: p}
-		case *eventsv1.ReadinessMeasured:
-			ev.Payload = &eventsv1.Event_ReadinessMeasured{ReadinessMeasured: p}
-		}
-		data, _ := proto.Marshal(ev)
-		ev.Id = events.DeterministicID("sim", string(data))
-		out = append(out, ev)
-	}
+	mk := eventMaker(cfg, t, &out)
 	for day := 0; day < cfg.Weeks*7; day++ {
 		if rng.Float64() < cfg.MissedDayRate {
 			continue
