@@ -5,6 +5,9 @@
 package app
 
 import (
+	"fmt"
+	"strings"
+
 	"github.com/supercomp/supercomp/pkg/events"
 	commonv1 "github.com/supercomp/supercomp/pkg/gen/supercomp/common/v1"
 	eventsv1 "github.com/supercomp/supercomp/pkg/gen/supercomp/events/v1"
@@ -89,6 +92,9 @@ type Outcome struct {
 	Assessed *eventsv1.Event
 	// Recommended is the DeloadRecommended event, nil unless the rule opened a recommendation.
 	Recommended *eventsv1.Event
+	// Plateau is the PlateauDetected event of an assessment that starts a plateau episode, nil
+	// otherwise: programming brings the next planned deload forward; nobody is paged.
+	Plateau *eventsv1.Event
 	// JointPain is the JointPainFlagged event of a wellness report with a location at or above
 	// the flag level, nil otherwise: joint pain is an absolute flag a coach hears about at once,
 	// whatever the rest of the assessment says.
@@ -119,6 +125,10 @@ func Step(st *domain.State, ev *eventsv1.Event, th domain.Thresholds) (Outcome, 
 	if res.NewRecommendation {
 		out.Recommended = Recommendation(team, athlete, assessedID, res)
 		out.Recommended.OccurredAt = at
+	}
+	if res.NewPlateau {
+		out.Plateau = Plateau(team, athlete, assessedID, res)
+		out.Plateau.OccurredAt = at
 	}
 	return out, true
 }
@@ -154,6 +164,30 @@ func jointPainFlag(st *domain.State, ev *eventsv1.Event, th domain.Thresholds) *
 // RecommendationID is the stable id of the athlete's recommendation opened on day d.
 func RecommendationID(team, athlete string, d domain.Day) string {
 	return events.DeterministicID("deload_recommended", team, athlete, d.String())
+}
+
+// Plateau builds the PlateauDetected event of an assessment that starts a plateau episode; its
+// id is stable per athlete and day, so a replay publishes the same one.
+func Plateau(team, athlete, assessedID string, res domain.Result) *eventsv1.Event {
+	a := res.Assessed
+	d := domain.DayFromDate(a.GetAsOf())
+	plateauID := events.DeterministicID("plateau_detected", team, athlete, d.String())
+	var evidence []*eventsv1.Evidence
+	var details []string
+	for _, e := range a.GetEvidence() {
+		if e.GetFamily() == commonv1.SignalFamily_SIGNAL_FAMILY_STRENGTH_STAGNATION && !e.GetInsufficientData() {
+			evidence = append(evidence, e)
+			details = append(details, e.GetDetail())
+		}
+	}
+	summary := fmt.Sprintf("Strength plateau on %s without signs of fatigue: %s. The next planned deload can come forward; no reactive deload is recommended.",
+		d, strings.Join(details, "; "))
+	return &eventsv1.Event{
+		Id: events.DeterministicID("plateau_detected_event", plateauID), TeamId: team, AthleteId: athlete, Source: Source, CausationId: assessedID,
+		Payload: &eventsv1.Event_PlateauDetected{PlateauDetected: &eventsv1.PlateauDetected{
+			PlateauId: plateauID, AssessmentEventId: assessedID, AsOf: a.GetAsOf(), Evidence: evidence, Lifts: a.GetLifts(), Summary: summary,
+		}},
+	}
 }
 
 // Recommendation builds the DeloadRecommended event of an assessment whose rule fired.

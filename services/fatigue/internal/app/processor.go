@@ -143,6 +143,9 @@ func (p *Processor) HandleTraining(ctx context.Context, msgs []Message) (publish
 		if o.Recommended != nil {
 			out = append(out, o.Recommended)
 		}
+		if o.Plateau != nil {
+			out = append(out, o.Plateau)
+		}
 		if o.JointPain != nil {
 			out = append(out, o.JointPain)
 		}

@@ -34,9 +34,12 @@ type OverrideStore interface {
 func ToProto(t domain.Thresholds) *fatiguev1.FatigueThresholds {
 	return &fatiguev1.FatigueThresholds{
 		Strength: &fatiguev1.StrengthThresholds{E1RmMinRpe: t.Strength.E1RMMinRPE, E1RmMaxReps: uint32(t.Strength.E1RMMaxReps),
-			WindowDays: uint32(t.Strength.WindowDays), StagnationMinGainPct: t.Strength.StagnationMinGainPct, DeclinePct: t.Strength.DeclinePct},
+			WindowDays: uint32(t.Strength.WindowDays), StagnationMinGainPct: t.Strength.StagnationMinGainPct, DeclinePct: t.Strength.DeclinePct,
+			RecentDays: uint32(t.Strength.RecentDays), RecentLiftingDays: uint32(t.Strength.RecentLiftingDays), BaselineDays: uint32(t.Strength.BaselineDays),
+			MinBaselineExposures: uint32(t.Strength.MinBaselineExposures), MinScatterPct: t.Strength.MinScatterPct, LiftingDropPct: t.Strength.LiftingDropPct,
+			LiftingZ: t.Strength.LiftingZ, LiftingDaysJudged: uint32(t.Strength.LiftingDaysJudged), LiftingDaysNeeded: uint32(t.Strength.LiftingDaysNeeded)},
 		RpeDrift: &fatiguev1.RpeDriftThresholds{LoadTolerancePct: t.RPEDrift.LoadTolerancePct, RpeRise: t.RPEDrift.RPERise, BaselineDays: uint32(t.RPEDrift.BaselineDays),
-			RecentSessions: uint32(t.RPEDrift.RecentSessions)},
+			RecentSessions: uint32(t.RPEDrift.RecentSessions), DaysNeeded: uint32(t.RPEDrift.DaysNeeded)},
 		Velocity: &fatiguev1.VelocityThresholds{LoadTolerancePct: t.Velocity.LoadTolerancePct, BaselineDays: uint32(t.Velocity.BaselineDays),
 			MinDropPct: t.Velocity.MinDropPct, Exposures: uint32(t.Velocity.Exposures), RequiredExposures: uint32(t.Velocity.RequiredExposures)},
 		Wellness: &fatiguev1.WellnessThresholds{BaselineDays: uint32(t.Wellness.BaselineDays), AmberZ: t.Wellness.AmberZ, RedZ: t.Wellness.RedZ,
@@ -57,9 +60,12 @@ func FromProto(p *fatiguev1.FatigueThresholds) domain.Thresholds {
 	s, r, v, w, rd, l, ru := p.GetStrength(), p.GetRpeDrift(), p.GetVelocity(), p.GetWellness(), p.GetReadiness(), p.GetLoad(), p.GetRule()
 	return domain.Thresholds{
 		Strength: domain.StrengthThresholds{E1RMMinRPE: s.GetE1RmMinRpe(), E1RMMaxReps: int(s.GetE1RmMaxReps()), WindowDays: int(s.GetWindowDays()),
-			StagnationMinGainPct: s.GetStagnationMinGainPct(), DeclinePct: s.GetDeclinePct()},
+			StagnationMinGainPct: s.GetStagnationMinGainPct(), DeclinePct: s.GetDeclinePct(),
+			RecentDays: int(s.GetRecentDays()), RecentLiftingDays: int(s.GetRecentLiftingDays()), BaselineDays: int(s.GetBaselineDays()),
+			MinBaselineExposures: int(s.GetMinBaselineExposures()), MinScatterPct: s.GetMinScatterPct(), LiftingDropPct: s.GetLiftingDropPct(),
+			LiftingZ: s.GetLiftingZ(), LiftingDaysJudged: int(s.GetLiftingDaysJudged()), LiftingDaysNeeded: int(s.GetLiftingDaysNeeded())},
 		RPEDrift: domain.RPEDriftThresholds{LoadTolerancePct: r.GetLoadTolerancePct(), RPERise: r.GetRpeRise(), BaselineDays: int(r.GetBaselineDays()),
-			RecentSessions: int(r.GetRecentSessions())},
+			RecentSessions: int(r.GetRecentSessions()), DaysNeeded: int(r.GetDaysNeeded())},
 		Velocity: domain.VelocityThresholds{LoadTolerancePct: v.GetLoadTolerancePct(), BaselineDays: int(v.GetBaselineDays()), MinDropPct: v.GetMinDropPct(),
 			Exposures: int(v.GetExposures()), RequiredExposures: int(v.GetRequiredExposures())},
 		Wellness: domain.WellnessThresholds{BaselineDays: int(w.GetBaselineDays()), AmberZ: w.GetAmberZ(), RedZ: w.GetRedZ(), WindowReports: int(w.GetWindowReports()),

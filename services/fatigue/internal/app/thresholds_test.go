@@ -38,7 +38,7 @@ func (m memOverrides) Put(_ context.Context, team, athlete string, o Overrides) 
 }
 
 // The thresholds added after the first release (rpe_drift.recent_sessions,
-// readiness.hrv_persist_days, rule.stagnation_counts) resolve to their defaults for teams that
+// readiness.hrv_persist_days, rule.stagnation_counts, the lifting-day strength check) resolve to their defaults for teams that
 // never set them, are settable per team, and are validated by UpdateThresholds.
 func TestNewThresholdsDefaultSetAndValidate(t *testing.T) {
 	ctx := context.Background()
@@ -48,7 +48,7 @@ func TestNewThresholdsDefaultSetAndValidate(t *testing.T) {
 		t.Fatal(err)
 	}
 	def := domain.DefaultThresholds()
-	if eff.RPEDrift.RecentSessions != 2 || eff.Readiness.HRVPersistDays != 4 || eff.Rule.StagnationCounts {
+	if eff.RPEDrift.RecentSessions != 3 || eff.Readiness.HRVPersistDays != 4 || eff.Rule.StagnationCounts || eff.Strength.LiftingDaysNeeded != 2 {
 		t.Errorf("defaults: recent %d persist %d stagnation %v", eff.RPEDrift.RecentSessions, eff.Readiness.HRVPersistDays, eff.Rule.StagnationCounts)
 	}
 	if eff != def {
@@ -65,11 +65,14 @@ func TestNewThresholdsDefaultSetAndValidate(t *testing.T) {
 			[]string{"rpe_drift.recent_sessions"}, "thresholds.rpe_drift.recent_sessions"},
 		{"persistence longer than the rolling window", &fatiguev1.FatigueThresholds{Readiness: &fatiguev1.ReadinessThresholds{HrvPersistDays: 8}},
 			[]string{"readiness.hrv_persist_days"}, "thresholds.readiness.hrv_persist_days"},
-		{"all three set", &fatiguev1.FatigueThresholds{
-			RpeDrift:  &fatiguev1.RpeDriftThresholds{RecentSessions: 3},
+		{"lifting days needed above those judged", &fatiguev1.FatigueThresholds{Strength: &fatiguev1.StrengthThresholds{LiftingDaysNeeded: 4}},
+			[]string{"strength.lifting_days_needed"}, "thresholds.strength.lifting_days_needed"},
+		{"all set", &fatiguev1.FatigueThresholds{
+			RpeDrift:  &fatiguev1.RpeDriftThresholds{RecentSessions: 4},
 			Readiness: &fatiguev1.ReadinessThresholds{HrvPersistDays: 0},
 			Rule:      &fatiguev1.DeloadRuleThresholds{StagnationCounts: true},
-		}, []string{"rpe_drift.recent_sessions", "readiness.hrv_persist_days", "rule.stagnation_counts"}, ""},
+			Strength:  &fatiguev1.StrengthThresholds{LiftingDaysNeeded: 3},
+		}, []string{"rpe_drift.recent_sessions", "readiness.hrv_persist_days", "rule.stagnation_counts", "strength.lifting_days_needed"}, ""},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			_, _, err := th.Update(ctx, &fatiguev1.UpdateThresholdsRequest{TeamId: "t1", Thresholds: c.values, UpdateMask: &fieldmaskpb.FieldMask{Paths: c.paths}})
@@ -81,8 +84,8 @@ func TestNewThresholdsDefaultSetAndValidate(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				if got.RPEDrift.RecentSessions != 3 || got.Readiness.HRVPersistDays != 0 || !got.Rule.StagnationCounts {
-					t.Errorf("effective after update: recent %d persist %d stagnation %v", got.RPEDrift.RecentSessions, got.Readiness.HRVPersistDays, got.Rule.StagnationCounts)
+				if got.RPEDrift.RecentSessions != 4 || got.Readiness.HRVPersistDays != 0 || !got.Rule.StagnationCounts || got.Strength.LiftingDaysNeeded != 3 {
+					t.Errorf("effective after update: recent %d persist %d stagnation %v lifting days %d", got.RPEDrift.RecentSessions, got.Readiness.HRVPersistDays, got.Rule.StagnationCounts, got.Strength.LiftingDaysNeeded)
 				}
 				return
 			}

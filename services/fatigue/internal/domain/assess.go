@@ -72,6 +72,13 @@ type Result struct {
 	Changed bool
 	// ConfidenceNote says why confidence is what it is.
 	ConfidenceNote string
+	// Plateau is true when the main lifts are flat and nothing else is abnormal: WATCH, and a
+	// reason to bring the planned deload forward, never a reactive recommendation.
+	Plateau bool
+	// NewPlateau is set by Conclude when this assessment starts a plateau episode.
+	NewPlateau bool
+	// Checks says how far each applicable rule is from holding.
+	Checks []*eventsv1.RuleCheck
 }
 
 // family is the verdict of one family.
@@ -87,7 +94,18 @@ func f64(v float64) *float64 { return &v }
 // Assess evaluates every family as of day d (which must be in the ring) and the deload rule over
 // the masks of the previous days. It does not change the state; Conclude does.
 func (s *State) Assess(d Day, th Thresholds) Result {
-	lifts, strengthFams, epleyOnly := s.strength(d, th)
+	lc := s.lifting(d, th)
+	lifts := lc.lifts
+	epleyOnly := lc.latest.ok && !lc.rated
+	// The decline family is the lifting-day check when ratings carry it, else the sustained
+	// one; the other's evidence stays in the explanation.
+	decline := lc.decline
+	if lc.sustained.abnormal || (!lc.rated && len(lc.sustained.evidence) > 0) {
+		decline.abnormal = decline.abnormal || lc.sustained.abnormal
+		decline.insufficient = false
+	}
+	decline.evidence = append(decline.evidence, lc.sustained.evidence...)
+	strengthFams := []family{lc.plateau, decline}
 	fams := append(strengthFams,
 		s.rpeDrift(d, th),
 		s.barSpeed(d, th),
@@ -113,14 +131,14 @@ func (s *State) Assess(d Day, th Thresholds) Result {
 		}
 	}
 	evidence = append(evidence, spike.evidence...)
-	// Decline and stagnation are exclusive per lift but two lifts can show one each: count the
-	// stronger only once insufficiency is known.
+	// Stagnation and decline are one strength group: count its missing data once.
 	if strengthFams[0].insufficient && strengthFams[1].insufficient {
-		insufficient-- // one strength group, counted once
+		insufficient--
 	}
 
-	// The deload rule over the window, today's mask included: a day counts when at least
-	// MinFamilies independent groups were abnormal that day.
+	// The calendar rule over the window, today's mask included: a day counts when at least
+	// MinFamilies independent groups were abnormal that day. It needs daily signals
+	// (questionnaires, devices); the lifting rules below count lifting days instead.
 	var res Result
 	persistent := 0
 	var firedMask uint8
@@ -144,6 +162,13 @@ func (s *State) Assess(d Day, th Thresholds) Result {
 			firedMask |= m
 		}
 	}
+	// Only families the rule counts are what fired it (a plateau seen earlier in the window
+	// is not, unless the team counts stagnation).
+	var counted uint8
+	for _, g := range groupsOf {
+		counted |= g
+	}
+	firedMask &= counted
 	var fired []commonv1.SignalFamily
 	for f := famStagnation; f <= famReadiness; f++ {
 		if f != famLoadSpike && firedMask&bit(f) != 0 {
@@ -151,17 +176,30 @@ func (s *State) Assess(d Day, th Thresholds) Result {
 		}
 	}
 	score += 5 * float64(min(persistent, th.Rule.MinAbnormalDays))
+	shape := s.shape(d)
+	daily := shape == eventsv1.DataShape_DATA_SHAPE_SETS_WELLNESS || shape == eventsv1.DataShape_DATA_SHAPE_FULL
+	withDecline := func(also ...commonv1.SignalFamily) []commonv1.SignalFamily {
+		out := []commonv1.SignalFamily{famDecline}
+		for _, f := range also {
+			if mask&bit(f) != 0 {
+				out = append(out, f)
+			}
+		}
+		return out
+	}
+	subjective := mask&(bit(famSoreness)|bit(famMotSleep)) != 0
 	switch {
 	case persistent >= th.Rule.MinAbnormalDays:
 		res.RuleFired, res.Fired = RuleTwoFamilies, fired
-	case th.Rule.DeclinePlusSubjective && mask&bit(famDecline) != 0 && mask&(bit(famSoreness)|bit(famMotSleep)) != 0:
-		res.RuleFired = RuleDeclinePlusSubjective
-		for _, f := range []commonv1.SignalFamily{famDecline, famSoreness, famMotSleep} {
-			if mask&bit(f) != 0 {
-				res.Fired = append(res.Fired, f)
-			}
-		}
+	case th.Rule.DeclinePlusSubjective && mask&bit(famDecline) != 0 && subjective:
+		res.RuleFired, res.Fired = RuleDeclinePlusSubjective, withDecline(famSoreness, famMotSleep)
+	case lc.decline.abnormal:
+		res.RuleFired, res.Fired = RuleLiftingDecline, withDecline(famRPE, famVelocity)
+	case lc.sustained.abnormal:
+		res.RuleFired, res.Fired = RuleSustainedDecline, withDecline(famRPE)
 	}
+	res.Plateau = lc.plateau.abnormal && mask&^bit(famStagnation) == 0 && res.RuleFired == ""
+	res.Checks = s.ruleChecks(lc, th, persistent, mask, daily)
 	if spike.abnormal && mask != 0 {
 		score += 10
 	}
@@ -181,6 +219,8 @@ func (s *State) Assess(d Day, th Thresholds) Result {
 		Lifts:            lifts,
 		Coverage:         s.coverage(d),
 		RuleFired:        res.RuleFired,
+		RuleChecks:       res.Checks,
+		Plateau:          res.Plateau,
 	}
 	return res
 }
@@ -229,6 +269,17 @@ func (s *State) conclude(res *Result, th Thresholds, canOpen bool) {
 	if a.GetScore() >= th.Rule.WatchScore {
 		status = commonv1.AthleteStatus_ATHLETE_STATUS_WATCH
 	}
+	if res.Plateau {
+		// A plateau is worth watching and brings the planned deload forward (programming
+		// hears of it once per episode); it never pages the coach.
+		if status == commonv1.AthleteStatus_ATHLETE_STATUS_OK {
+			status = commonv1.AthleteStatus_ATHLETE_STATUS_WATCH
+		}
+		if canOpen && (s.Episode.LastPlateauDay == 0 || d > s.Episode.LastPlateauDay+Day(th.Strength.WindowDays)) {
+			s.Episode.LastPlateauDay = d
+			res.NewPlateau = true
+		}
+	}
 	if res.RuleFired != "" {
 		switch {
 		case s.Episode.Open:
@@ -256,7 +307,7 @@ func (s *State) conclude(res *Result, th Thresholds, canOpen bool) {
 	}
 	band := uint8(a.GetScore() / 10)
 	p := s.Published
-	res.Changed = !p.Valid || p.Status != status || p.Mask != res.Mask || p.ScoreBand != band || res.NewRecommendation
+	res.Changed = !p.Valid || p.Status != status || p.Mask != res.Mask || p.ScoreBand != band || res.NewRecommendation || res.NewPlateau
 	if res.Changed {
 		s.Published = Published{Valid: true, Status: status, ScoreBand: band, Mask: res.Mask, Day: d}
 	}
@@ -284,161 +335,77 @@ func dates(days ...Day) []*commonv1.Date {
 	return out
 }
 
-// strength compares the best e1RM of each main lift over the recent window with the window
-// before. The family value is the mean change over the main lifts with both windows: the
-// best-of-window e1RM of one lift moves a percent or two with rating noise alone, so one lift
-// stalling is not evidence that the athlete stalls (lift-by-lift numbers stay in Lifts).
-// Stagnation is a mean below +StagnationMinGainPct, decline at or below DeclinePct.
-func (s *State) strength(d Day, th Thresholds) ([]*eventsv1.LiftStrength, []family, bool) {
-	w := Day(th.Strength.WindowDays)
-	stag := family{f: famStagnation}
-	decl := family{f: famDecline}
-	var lifts []*eventsv1.LiftStrength
-	var changes []float64
-	var names []string
-	var firstPrev, lastRecent Day
-	worstLift, worst := commonv1.LiftCategory_LIFT_CATEGORY_UNSPECIFIED, math.Inf(1)
-	anyRPE, anyE1RM := false, false
-	for li, days := range s.lifts {
-		var recent, prev float64
-		var recentOn, prevOn Day
-		low := false
-		for _, ld := range days {
-			day := Day(ld.Day)
-			if ld.E1RM == 0 || day > d {
-				continue
-			}
-			anyE1RM = true
-			if ld.Flags&1 == 0 {
-				anyRPE = true
-			}
-			switch {
-			case day > d-w:
-				if float64(ld.E1RM) > recent {
-					recent, recentOn, low = float64(ld.E1RM), day, ld.Flags&1 == 1
-				}
-			case day > d-2*w:
-				if float64(ld.E1RM) > prev {
-					prev, prevOn = float64(ld.E1RM), day
-				}
-			}
-		}
-		if recent == 0 {
-			continue
-		}
-		ls := &eventsv1.LiftStrength{LiftCategory: mainLifts[li], E1RmKg: f64(round1(recent)), LowConfidence: low, BestOn: recentOn.Date()}
-		if prev > 0 {
-			chg := 100 * (recent - prev) / prev
-			ls.PreviousE1RmKg, ls.ChangePct = f64(round1(prev)), f64(round2(chg))
-			changes = append(changes, chg)
-			names = append(names, fmt.Sprintf("%s %.1f kg (%+.1f%%)", liftNames[mainLifts[li]], recent, chg))
-			if chg < worst {
-				worst, worstLift = chg, mainLifts[li]
-			}
-			if firstPrev == 0 || prevOn < firstPrev {
-				firstPrev = prevOn
-			}
-			lastRecent = max(lastRecent, recentOn)
-		}
-		lifts = append(lifts, ls)
-	}
-	window := uint32(2 * w)
-	if len(changes) == 0 {
-		for _, fm := range []*family{&stag, &decl} {
-			fm.insufficient = true
-			fm.evidence = []*eventsv1.Evidence{{Family: fm.f, Metric: "e1rm_change_pct", Unit: "%", InsufficientData: true, WindowDays: window,
-				Detail: fmt.Sprintf("Not enough qualifying sets to compare the last %d days with the %d before", w, w)}}
-		}
-		return lifts, []family{stag, decl}, anyE1RM && !anyRPE
-	}
-	mean, _ := MeanSD(changes, false)
-	stag.abnormal = mean < th.Strength.StagnationMinGainPct && mean > th.Strength.DeclinePct
-	decl.abnormal = mean <= th.Strength.DeclinePct
-	lift := commonv1.LiftCategory_LIFT_CATEGORY_UNSPECIFIED
-	if len(changes) == 1 {
-		lift = worstLift
-	}
-	mk := func(fm *family, threshold float64, verb string) {
-		fm.evidence = []*eventsv1.Evidence{{
-			Family: fm.f, Metric: "e1rm_change_pct", Value: f64(round2(mean)), Baseline: f64(0),
-			Threshold: f64(threshold), Unit: "%", Abnormal: fm.abnormal, LiftCategory: lift,
-			Dates: dates(firstPrev, lastRecent), WindowDays: window,
-			Detail: fmt.Sprintf("Best e1RM of the last %d days vs the %d before: %s; mean %+.1f%% (%s %+.1f%%)",
-				w, w, strings.Join(names, ", "), mean, verb, threshold),
-		}}
-	}
-	mk(&stag, th.Strength.StagnationMinGainPct, "progress needs")
-	mk(&decl, th.Strength.DeclinePct, "decline at")
-	return lifts, []family{stag, decl}, !anyRPE
-}
-
 func round1(x float64) float64 { return math.Round(x*10) / 10 }
 func round2(x float64) float64 { return math.Round(x*100) / 100 }
 
 func within(a, b, tolPct float64) bool { return math.Abs(a-b) <= b*tolPct/100+1e-9 }
 
-// rpeDrift compares the RPE of the most recent main-lift exposures with the median RPE of the
-// same lift at the same load (+-tolerance) and reps over the BaselineDays before the week. The
-// exposures judged are those of the last RecentSessions lifting days of the week that have a
-// familiar load: a mean over the whole week dilutes a change that began mid-week with the
-// sessions before it and fires days late, while the last sessions' exposures (every lift
-// trained that day, each a mean over its top sets) still keep one bad set from making a trend.
+// rpeDrift compares the RPE of the main lifts on each of the athlete's last RecentSessions
+// lifting days with the median RPE of the same lift at the same load (+-tolerance) and reps in
+// the BaselineDays before that day's recent window: the baseline ends before the last
+// RecentLiftingDays lifting days, so a drift that began inside them cannot have absorbed into
+// it (a 28-day median ending yesterday takes in two to three weeks of a three-week drift). The
+// family is abnormal when DaysNeeded of the judged days are up by RPERise.
 func (s *State) rpeDrift(d Day, th Thresholds) family {
 	fm := family{f: famRPE}
-	type judged struct {
-		li       int
-		cur      liftDay
-		baseline float64
-	}
-	byDay := map[Day][]judged{}
-	for li, days := range s.lifts {
-		for _, cur := range days {
-			day := Day(cur.Day)
-			if day > d || day <= d-7 || cur.NRPE == 0 {
+	st := th.Strength
+	var upDays []Day
+	var parts []string
+	var latest float64
+	judged := 0
+	var baseFrom, baseTo Day
+	for _, day := range s.liftingDaysUpTo(d, th.RPEDrift.RecentSessions, st) {
+		baseEnd := s.recentLiftingStart(day, st)
+		var drifts []float64
+		for li := range s.lifts {
+			cur := s.liftOn(li, day)
+			if cur == nil || cur.NRPE == 0 {
 				continue
 			}
 			var base []float64
-			for _, ld := range days {
+			for _, ld := range s.lifts[li] {
 				bd := Day(ld.Day)
-				if bd <= d-7 && bd > d-7-Day(th.RPEDrift.BaselineDays) && ld.NRPE > 0 && ld.TopReps == cur.TopReps &&
+				if bd <= baseEnd && bd > baseEnd-Day(th.RPEDrift.BaselineDays) && ld.NRPE > 0 && ld.TopReps == cur.TopReps &&
 					within(float64(ld.TopLoad), float64(cur.TopLoad), th.RPEDrift.LoadTolerancePct) {
 					base = append(base, float64(ld.RPE))
+					if baseFrom == 0 || bd < baseFrom {
+						baseFrom = bd
+					}
+					baseTo = max(baseTo, bd)
 				}
 			}
 			if len(base) == 0 {
 				continue
 			}
-			byDay[day] = append(byDay[day], judged{li, cur, Median(base)})
+			b := Median(base)
+			drifts = append(drifts, float64(cur.RPE)-b)
+			parts = append(parts, fmt.Sprintf("%s %s %.1f kg x %d at RPE %.1f vs %.1f", day, liftNames[mainLifts[li]], cur.TopLoad, cur.TopReps, cur.RPE, b))
 		}
-	}
-	var drifts []float64
-	var parts []string
-	var when []Day
-	sessions := 0
-	for day := d; day > d-7 && sessions < th.RPEDrift.RecentSessions; day-- {
-		if len(byDay[day]) == 0 {
+		if len(drifts) == 0 {
 			continue
 		}
-		sessions++
-		when = append(when, day)
-		for _, j := range byDay[day] {
-			drifts = append(drifts, float64(j.cur.RPE)-j.baseline)
-			parts = append(parts, fmt.Sprintf("%s %s %.1f kg x %d at RPE %.1f vs %.1f", day, liftNames[mainLifts[j.li]], j.cur.TopLoad, j.cur.TopReps, j.cur.RPE, j.baseline))
+		m, _ := MeanSD(drifts, false)
+		if judged == 0 {
+			latest = m
+		}
+		judged++
+		if m >= th.RPEDrift.RPERise {
+			upDays = append(upDays, day)
 		}
 	}
-	if len(drifts) == 0 {
+	if judged == 0 {
 		fm.insufficient = true
-		fm.evidence = []*eventsv1.Evidence{{Family: famRPE, Metric: "rpe_drift", Unit: "rpe", InsufficientData: true, WindowDays: 7,
-			Detail: fmt.Sprintf("No rated main-lift set this week at a load and reps seen in the previous %d days", th.RPEDrift.BaselineDays)}}
+		fm.evidence = []*eventsv1.Evidence{{Family: famRPE, Metric: "rpe_drift", Unit: "rpe", InsufficientData: true,
+			Detail: fmt.Sprintf("No rated main-lift set on the last %d lifting days at a load and reps rated in the %d days before them", th.RPEDrift.RecentSessions, th.RPEDrift.BaselineDays)}}
 		return fm
 	}
-	mean, _ := MeanSD(drifts, false)
-	fm.abnormal = mean >= th.RPEDrift.RPERise
+	fm.abnormal = len(upDays) >= th.RPEDrift.DaysNeeded
 	fm.evidence = []*eventsv1.Evidence{{
-		Family: famRPE, Metric: "rpe_drift", Value: f64(round2(mean)), Baseline: f64(0), Threshold: f64(th.RPEDrift.RPERise),
-		Unit: "rpe", Abnormal: fm.abnormal, Dates: dates(when...), WindowDays: 7,
-		Detail: fmt.Sprintf("RPE at familiar loads %+.1f over the last %d lifting days vs the %d-day median (fires at %+.1f): %s",
-			mean, sessions, th.RPEDrift.BaselineDays, th.RPEDrift.RPERise, strings.Join(parts, "; ")),
+		Family: famRPE, Metric: "rpe_drift", Value: f64(round2(latest)), Baseline: f64(0), Threshold: f64(th.RPEDrift.RPERise),
+		Unit: "rpe", Abnormal: fm.abnormal, Dates: dates(upDays...), AbnormalDays: uint32(len(upDays)), WindowDays: uint32(d - s.recentLiftingStart(d, st)),
+		BaselineFrom: dateOrNil(baseFrom), BaselineTo: dateOrNil(baseTo),
+		Detail: fmt.Sprintf("RPE at familiar loads up %+.1f or more on %d of the last %d lifting days (fires at %d; latest %+.1f vs the median of %s..%s): %s",
+			th.RPEDrift.RPERise, len(upDays), judged, th.RPEDrift.DaysNeeded, latest, baseFrom, baseTo, strings.Join(parts, "; ")),
 	}}
 	return fm
 }
@@ -831,7 +798,8 @@ func (s *State) load(d Day, th Thresholds) (*eventsv1.LoadMetrics, family) {
 }
 
 func (s *State) coverage(d Day) *eventsv1.DataCoverage {
-	c := &eventsv1.DataCoverage{HistoryDays: uint32(d - s.FirstDay + 1)}
+	c := &eventsv1.DataCoverage{HistoryDays: uint32(d - s.FirstDay + 1), Shape: s.shape(d)}
+	c.LiftingDays_28D = uint32(len(s.liftingDaysUpTo(d, 28, StrengthThresholds{RecentDays: 28})))
 	for day := d; day > d-28; day-- {
 		if !s.inRing(day) {
 			continue

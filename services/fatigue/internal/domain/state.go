@@ -123,6 +123,8 @@ type Episode struct {
 	LastRecommendationDay Day
 	// LastDeloadWeek is the Monday of the latest deload known from programming (0 = none).
 	LastDeloadWeek Day
+	// LastPlateauDay is the day the latest plateau episode was reported (0 = none).
+	LastPlateauDay Day
 }
 
 // Published is what the athlete's last published assessment said, to publish only on change.

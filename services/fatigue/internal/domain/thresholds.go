@@ -23,11 +23,33 @@ type Thresholds struct {
 
 // StrengthThresholds drive e1RM qualification and the stagnation/decline comparison.
 type StrengthThresholds struct {
-	E1RMMinRPE           float64
-	E1RMMaxReps          int
-	WindowDays           int
+	E1RMMinRPE  float64
+	E1RMMaxReps int
+	// WindowDays is the window of the sustained-decline and plateau checks (three weeks by
+	// default), compared week by week with the BaselineDays before it.
+	WindowDays int
+	// StagnationMinGainPct is the gain over WindowDays below which the lifts are flat;
+	// DeclinePct the level every week of WindowDays must be at or below for a sustained decline.
 	StagnationMinGainPct float64
 	DeclinePct           float64
+	// RecentDays is the recent window the lifting signals judge; their baselines come from
+	// before it, so an episode younger than it cannot move them.
+	RecentDays int
+	// BaselineDays is the baseline period before the recent window.
+	BaselineDays int
+	// MinBaselineExposures is the fewest baseline exposures a lift needs to be compared.
+	MinBaselineExposures int
+	// RecentLiftingDays is how many of the athlete's latest lifting days the recent window
+	// holds (RecentDays bounds it in calendar days).
+	RecentLiftingDays int
+	// MinScatterPct floors the athlete's day-to-day e1RM scatter (%).
+	MinScatterPct float64
+	// LiftingDropPct is the smallest drop below baseline (%) that counts on a lifting day, and
+	// LiftingZ how many standard errors of the athlete's own scatter it must also exceed.
+	LiftingDropPct float64
+	LiftingZ       float64
+	// LiftingDaysNeeded of the last LiftingDaysJudged lifting days must show the drop.
+	LiftingDaysNeeded, LiftingDaysJudged int
 }
 
 // RPEDriftThresholds drive "harder at familiar loads".
@@ -35,9 +57,10 @@ type RPEDriftThresholds struct {
 	LoadTolerancePct float64
 	RPERise          float64
 	BaselineDays     int
-	// RecentSessions is how many of the week's most recent lifting days (with a familiar
-	// load) are judged.
+	// RecentSessions is how many of the athlete's most recent lifting days are judged, and
+	// DaysNeeded how many of them must show the rise.
 	RecentSessions int
+	DaysNeeded     int
 }
 
 // VelocityThresholds drive "slower bar speed".
@@ -100,8 +123,9 @@ type RuleThresholds struct {
 // DefaultThresholds are the defaults of DOMAIN.md.
 func DefaultThresholds() Thresholds {
 	return Thresholds{
-		Strength:  StrengthThresholds{E1RMMinRPE: 7, E1RMMaxReps: 10, WindowDays: 21, StagnationMinGainPct: 1.0, DeclinePct: -2.5},
-		RPEDrift:  RPEDriftThresholds{LoadTolerancePct: 2.5, RPERise: 1.0, BaselineDays: 28, RecentSessions: 2},
+		Strength: StrengthThresholds{E1RMMinRPE: 7, E1RMMaxReps: 10, WindowDays: 21, StagnationMinGainPct: 1.0, DeclinePct: -2.5, RecentDays: 14, RecentLiftingDays: 3, BaselineDays: 28, MinBaselineExposures: 2, MinScatterPct: 1.0,
+			LiftingDropPct: 1.5, LiftingZ: 2, LiftingDaysNeeded: 2, LiftingDaysJudged: 3},
+		RPEDrift:  RPEDriftThresholds{LoadTolerancePct: 2.5, RPERise: 1.0, BaselineDays: 28, RecentSessions: 3, DaysNeeded: 2},
 		Velocity:  VelocityThresholds{LoadTolerancePct: 2.5, BaselineDays: 42, MinDropPct: 5, Exposures: 3, RequiredExposures: 2},
 		Wellness:  WellnessThresholds{BaselineDays: 28, AmberZ: -1, RedZ: -2, WindowReports: 7, MinFlaggedReports: 3, JointPainFlag: 3},
 		Readiness: ReadinessThresholds{HRVRollingDays: 7, HRVBaselineDays: 60, HRVSWCSD: 0.5, HRVMinMorningsPerWeek: 3, CMJBaselineDays: 35, CMJMinDropPct: 5, HRVPersistDays: 4},
@@ -136,6 +160,18 @@ func (t Thresholds) Validate() []Violation {
 	intIn("strength.window_days", s.WindowDays, 7, LiftRetentionDays/2)
 	floatIn("strength.stagnation_min_gain_pct", s.StagnationMinGainPct, 0, 10)
 	floatIn("strength.decline_pct", s.DeclinePct, -20, 0)
+	intIn("strength.recent_days", s.RecentDays, 5, 21)
+	intIn("strength.recent_lifting_days", s.RecentLiftingDays, 1, 8)
+	intIn("strength.baseline_days", s.BaselineDays, 14, LiftRetentionDays-s.RecentDays)
+	intIn("strength.min_baseline_exposures", s.MinBaselineExposures, 1, 12)
+	floatIn("strength.min_scatter_pct", s.MinScatterPct, 0.1, 10)
+	floatIn("strength.lifting_drop_pct", s.LiftingDropPct, 0.5, 20)
+	floatIn("strength.lifting_z", s.LiftingZ, 0, 5)
+	intIn("strength.lifting_days_judged", s.LiftingDaysJudged, 1, 8)
+	intIn("strength.lifting_days_needed", s.LiftingDaysNeeded, 1, s.LiftingDaysJudged)
+	if s.WindowDays+s.BaselineDays > LiftRetentionDays {
+		v = append(v, Violation{"strength.baseline_days", fmt.Sprintf("with strength.window_days must not exceed the %d days of exposures kept", LiftRetentionDays)})
+	}
 	if s.DeclinePct > s.StagnationMinGainPct {
 		v = append(v, Violation{"strength.decline_pct", "must not be above strength.stagnation_min_gain_pct"})
 	}
@@ -144,6 +180,7 @@ func (t Thresholds) Validate() []Violation {
 	floatIn("rpe_drift.rpe_rise", r.RPERise, 0.5, 5)
 	intIn("rpe_drift.baseline_days", r.BaselineDays, 7, LiftRetentionDays-7)
 	intIn("rpe_drift.recent_sessions", r.RecentSessions, 1, 7)
+	intIn("rpe_drift.days_needed", r.DaysNeeded, 1, r.RecentSessions)
 	ve := t.Velocity
 	floatIn("velocity.load_tolerance_pct", ve.LoadTolerancePct, 0, 10)
 	intIn("velocity.baseline_days", ve.BaselineDays, 14, LiftRetentionDays)

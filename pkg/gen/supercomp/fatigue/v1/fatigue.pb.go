@@ -942,15 +942,35 @@ type StrengthThresholds struct {
 	E1RmMinRpe float64 `protobuf:"fixed64,1,opt,name=e1rm_min_rpe,json=e1rmMinRpe,proto3" json:"e1rm_min_rpe,omitempty"`
 	// Maximum reps of a set to count for e1RM (default 10).
 	E1RmMaxReps uint32 `protobuf:"varint,2,opt,name=e1rm_max_reps,json=e1rmMaxReps,proto3" json:"e1rm_max_reps,omitempty"`
-	// Length of each compared window in days (default 21: 3 weeks vs the previous 3).
+	// Window of the sustained-decline and plateau checks in days (default 21), compared week by
+	// week with the baseline_days before it.
 	WindowDays uint32 `protobuf:"varint,3,opt,name=window_days,json=windowDays,proto3" json:"window_days,omitempty"`
-	// Stagnation when the recent best is not above the previous by at least this, percent
-	// (default 1.0).
+	// Plateau when the main lifts over window_days are not above the baseline by at least this,
+	// percent (default 1.0).
 	StagnationMinGainPct float64 `protobuf:"fixed64,4,opt,name=stagnation_min_gain_pct,json=stagnationMinGainPct,proto3" json:"stagnation_min_gain_pct,omitempty"`
-	// Decline when the change is at or below this, percent (default -2.5).
-	DeclinePct    float64 `protobuf:"fixed64,5,opt,name=decline_pct,json=declinePct,proto3" json:"decline_pct,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	// Sustained decline when every week of window_days is at or below this vs the baseline,
+	// percent (default -2.5).
+	DeclinePct float64 `protobuf:"fixed64,5,opt,name=decline_pct,json=declinePct,proto3" json:"decline_pct,omitempty"`
+	// Calendar bound of the recent window of the lifting-day check (default 14).
+	RecentDays uint32 `protobuf:"varint,6,opt,name=recent_days,json=recentDays,proto3" json:"recent_days,omitempty"`
+	// Lifting days in the recent window (default 3): the baseline ends before them.
+	RecentLiftingDays uint32 `protobuf:"varint,7,opt,name=recent_lifting_days,json=recentLiftingDays,proto3" json:"recent_lifting_days,omitempty"`
+	// Baseline period before the recent window, days (default 28).
+	BaselineDays uint32 `protobuf:"varint,8,opt,name=baseline_days,json=baselineDays,proto3" json:"baseline_days,omitempty"`
+	// Fewest baseline exposures a lift needs to be compared (default 2).
+	MinBaselineExposures uint32 `protobuf:"varint,9,opt,name=min_baseline_exposures,json=minBaselineExposures,proto3" json:"min_baseline_exposures,omitempty"`
+	// Floor of the athlete's day-to-day e1RM scatter, percent (default 1.0).
+	MinScatterPct float64 `protobuf:"fixed64,10,opt,name=min_scatter_pct,json=minScatterPct,proto3" json:"min_scatter_pct,omitempty"`
+	// A lifting day counts as down when below baseline by at least this, percent (default 1.5)...
+	LiftingDropPct float64 `protobuf:"fixed64,11,opt,name=lifting_drop_pct,json=liftingDropPct,proto3" json:"lifting_drop_pct,omitempty"`
+	// ...and by at least this many standard errors of the athlete's scatter (default 2).
+	LiftingZ float64 `protobuf:"fixed64,12,opt,name=lifting_z,json=liftingZ,proto3" json:"lifting_z,omitempty"`
+	// Lifting days judged (default 3).
+	LiftingDaysJudged uint32 `protobuf:"varint,13,opt,name=lifting_days_judged,json=liftingDaysJudged,proto3" json:"lifting_days_judged,omitempty"`
+	// Of which this many must be down for the lifting_decline rule (default 2).
+	LiftingDaysNeeded uint32 `protobuf:"varint,14,opt,name=lifting_days_needed,json=liftingDaysNeeded,proto3" json:"lifting_days_needed,omitempty"`
+	unknownFields     protoimpl.UnknownFields
+	sizeCache         protoimpl.SizeCache
 }
 
 func (x *StrengthThresholds) Reset() {
@@ -1018,6 +1038,69 @@ func (x *StrengthThresholds) GetDeclinePct() float64 {
 	return 0
 }
 
+func (x *StrengthThresholds) GetRecentDays() uint32 {
+	if x != nil {
+		return x.RecentDays
+	}
+	return 0
+}
+
+func (x *StrengthThresholds) GetRecentLiftingDays() uint32 {
+	if x != nil {
+		return x.RecentLiftingDays
+	}
+	return 0
+}
+
+func (x *StrengthThresholds) GetBaselineDays() uint32 {
+	if x != nil {
+		return x.BaselineDays
+	}
+	return 0
+}
+
+func (x *StrengthThresholds) GetMinBaselineExposures() uint32 {
+	if x != nil {
+		return x.MinBaselineExposures
+	}
+	return 0
+}
+
+func (x *StrengthThresholds) GetMinScatterPct() float64 {
+	if x != nil {
+		return x.MinScatterPct
+	}
+	return 0
+}
+
+func (x *StrengthThresholds) GetLiftingDropPct() float64 {
+	if x != nil {
+		return x.LiftingDropPct
+	}
+	return 0
+}
+
+func (x *StrengthThresholds) GetLiftingZ() float64 {
+	if x != nil {
+		return x.LiftingZ
+	}
+	return 0
+}
+
+func (x *StrengthThresholds) GetLiftingDaysJudged() uint32 {
+	if x != nil {
+		return x.LiftingDaysJudged
+	}
+	return 0
+}
+
+func (x *StrengthThresholds) GetLiftingDaysNeeded() uint32 {
+	if x != nil {
+		return x.LiftingDaysNeeded
+	}
+	return 0
+}
+
 // "Harder at familiar loads" thresholds.
 type RpeDriftThresholds struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -1027,11 +1110,12 @@ type RpeDriftThresholds struct {
 	RpeRise float64 `protobuf:"fixed64,2,opt,name=rpe_rise,json=rpeRise,proto3" json:"rpe_rise,omitempty"`
 	// Baseline window in days (default 28).
 	BaselineDays uint32 `protobuf:"varint,3,opt,name=baseline_days,json=baselineDays,proto3" json:"baseline_days,omitempty"`
-	// Most recent lifting days of the week (with a familiar load) whose exposures are judged
-	// (default 2).
+	// Most recent lifting days whose exposures are judged (default 3).
 	RecentSessions uint32 `protobuf:"varint,4,opt,name=recent_sessions,json=recentSessions,proto3" json:"recent_sessions,omitempty"`
-	unknownFields  protoimpl.UnknownFields
-	sizeCache      protoimpl.SizeCache
+	// Of which this many must show the rise (default 2).
+	DaysNeeded    uint32 `protobuf:"varint,5,opt,name=days_needed,json=daysNeeded,proto3" json:"days_needed,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *RpeDriftThresholds) Reset() {
@@ -1088,6 +1172,13 @@ func (x *RpeDriftThresholds) GetBaselineDays() uint32 {
 func (x *RpeDriftThresholds) GetRecentSessions() uint32 {
 	if x != nil {
 		return x.RecentSessions
+	}
+	return 0
+}
+
+func (x *RpeDriftThresholds) GetDaysNeeded() uint32 {
+	if x != nil {
+		return x.DaysNeeded
 	}
 	return 0
 }
@@ -2030,7 +2121,7 @@ const file_supercomp_fatigue_v1_fatigue_proto_rawDesc = "" +
 	"page_token\x18\x05 \x01(\tR\tpageToken\"\x85\x01\n" +
 	"\x17ListAssessmentsResponse\x12B\n" +
 	"\vassessments\x18\x01 \x03(\v2 .supercomp.fatigue.v1.AssessmentR\vassessments\x12&\n" +
-	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\xd3\x01\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\xce\x04\n" +
 	"\x12StrengthThresholds\x12 \n" +
 	"\fe1rm_min_rpe\x18\x01 \x01(\x01R\n" +
 	"e1rmMinRpe\x12\"\n" +
@@ -2039,12 +2130,25 @@ const file_supercomp_fatigue_v1_fatigue_proto_rawDesc = "" +
 	"windowDays\x125\n" +
 	"\x17stagnation_min_gain_pct\x18\x04 \x01(\x01R\x14stagnationMinGainPct\x12\x1f\n" +
 	"\vdecline_pct\x18\x05 \x01(\x01R\n" +
-	"declinePct\"\xab\x01\n" +
+	"declinePct\x12\x1f\n" +
+	"\vrecent_days\x18\x06 \x01(\rR\n" +
+	"recentDays\x12.\n" +
+	"\x13recent_lifting_days\x18\a \x01(\rR\x11recentLiftingDays\x12#\n" +
+	"\rbaseline_days\x18\b \x01(\rR\fbaselineDays\x124\n" +
+	"\x16min_baseline_exposures\x18\t \x01(\rR\x14minBaselineExposures\x12&\n" +
+	"\x0fmin_scatter_pct\x18\n" +
+	" \x01(\x01R\rminScatterPct\x12(\n" +
+	"\x10lifting_drop_pct\x18\v \x01(\x01R\x0eliftingDropPct\x12\x1b\n" +
+	"\tlifting_z\x18\f \x01(\x01R\bliftingZ\x12.\n" +
+	"\x13lifting_days_judged\x18\r \x01(\rR\x11liftingDaysJudged\x12.\n" +
+	"\x13lifting_days_needed\x18\x0e \x01(\rR\x11liftingDaysNeeded\"\xcc\x01\n" +
 	"\x12RpeDriftThresholds\x12,\n" +
 	"\x12load_tolerance_pct\x18\x01 \x01(\x01R\x10loadTolerancePct\x12\x19\n" +
 	"\brpe_rise\x18\x02 \x01(\x01R\arpeRise\x12#\n" +
 	"\rbaseline_days\x18\x03 \x01(\rR\fbaselineDays\x12'\n" +
-	"\x0frecent_sessions\x18\x04 \x01(\rR\x0erecentSessions\"\xd6\x01\n" +
+	"\x0frecent_sessions\x18\x04 \x01(\rR\x0erecentSessions\x12\x1f\n" +
+	"\vdays_needed\x18\x05 \x01(\rR\n" +
+	"daysNeeded\"\xd6\x01\n" +
 	"\x12VelocityThresholds\x12,\n" +
 	"\x12load_tolerance_pct\x18\x01 \x01(\x01R\x10loadTolerancePct\x12#\n" +
 	"\rbaseline_days\x18\x02 \x01(\rR\fbaselineDays\x12 \n" +

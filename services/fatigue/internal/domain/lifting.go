@@ -1,0 +1,188 @@
+package domain
+
+import (
+	"math"
+	"slices"
+)
+
+// Lifting signals are judged on the athlete's own exposures: a lift trained twice a week gives
+// two numbers a week, and a calendar window of 7 days holds at most three lifting days. So the
+// strength and effort signals are computed per lifting day, persistence is counted over the
+// last lifting days, and every baseline is a block of exposures from before the recent window,
+// so an episode that began inside the window cannot have moved it.
+
+// liftOn is lift li's record of day d, nil when not trained.
+func (s *State) liftOn(li int, d Day) *liftDay {
+	for i := range s.lifts[li] {
+		if Day(s.lifts[li][i].Day) == d {
+			return &s.lifts[li][i]
+		}
+	}
+	return nil
+}
+
+// familiarRPE is the RPE lift li usually had at cur's top load (+-tolerance) and reps in the
+// baseline period (from LiftRetentionDays ago to RecentDays before the day): the median of
+// those exposures.
+func (s *State) familiarRPE(li int, day Day, cur liftDay, th Thresholds) (float64, bool) {
+	var base []float64
+	for _, ld := range s.lifts[li] {
+		bd := Day(ld.Day)
+		if bd > day-Day(th.Strength.RecentDays) || bd <= day-LiftRetentionDays || ld.NRPE == 0 || ld.TopReps != cur.TopReps ||
+			!within(float64(ld.TopLoad), float64(cur.TopLoad), th.RPEDrift.LoadTolerancePct) {
+			continue
+		}
+		base = append(base, float64(ld.RPE))
+	}
+	if len(base) == 0 {
+		return 0, false
+	}
+	return Median(base), true
+}
+
+// effortE1RM is the strength a lift showed on a day: with a rating, the e1RM of the top load and
+// reps at the mean RPE of its top sets (one estimate from several ratings, steadier than the
+// day's best set); without, the day's best estimate (Epley).
+func effortE1RM(ld liftDay, st StrengthThresholds) (float64, bool) {
+	if ld.NRPE > 0 && float64(ld.RPE) >= st.E1RMMinRPE && int(ld.TopReps) <= st.E1RMMaxReps && ld.TopReps > 0 {
+		if pct, ok := RTSPercent(float64(ld.TopReps) + 10 - float64(ld.RPE)); ok {
+			return float64(ld.TopLoad) * 100 / pct, false
+		}
+	}
+	if ld.E1RM > 0 {
+		return float64(ld.E1RM), ld.Flags&1 == 1
+	}
+	return 0, false
+}
+
+// maxPlausibleChange bounds the change of a lift's level that is read as strength: fatigue
+// moves e1RM by a few percent (2-10% in overreaching studies), while a lift 20% away from its
+// baseline in a few weeks is another exercise logged under the same lift (front squat for back
+// squat, a machine or dumbbell variant) or a new program, not fatigue.
+const maxPlausibleChange = 0.20
+
+// strengthView is the athlete's recent strength against their own baseline, pooled over the
+// main lifts: each exposure as a percentage of its lift's baseline level.
+type strengthView struct {
+	ok bool
+	// meanPct is the mean of the recent exposures (% vs baseline), sdPct the athlete's
+	// day-to-day scatter in the baseline period, n the recent exposures.
+	meanPct, sdPct float64
+	n              int
+	// baseFrom..baseTo is the baseline period, recentFrom..recentTo the recent exposures.
+	baseFrom, baseTo, recentFrom, recentTo Day
+	epley                                  bool
+	lifts                                  []liftView
+}
+
+// liftView is one lift's part of a strengthView.
+type liftView struct {
+	li            int
+	level, recent float64 // baseline mean and recent mean e1RM, kg
+	n             int
+	epley         bool
+	lastOn        Day
+}
+
+// recentLiftingStart is the day before the first of the last RecentLiftingDays lifting days up
+// to d (within RecentDays at most): the recent window is counted in the athlete's own
+// exposures, so two sessions a week and four judge the same number of them.
+func (s *State) recentLiftingStart(d Day, st StrengthThresholds) Day {
+	var days []Day
+	for li := range s.lifts {
+		for _, ld := range s.lifts[li] {
+			if day := Day(ld.Day); day <= d && day > d-Day(st.RecentDays) && (ld.E1RM > 0 || ld.NRPE > 0) {
+				days = append(days, day)
+			}
+		}
+	}
+	slices.Sort(days)
+	days = slices.Compact(days)
+	if len(days) <= st.RecentLiftingDays {
+		return d - Day(st.RecentDays)
+	}
+	return days[len(days)-st.RecentLiftingDays] - 1
+}
+
+// strengthAsOf compares the exposures of the last RecentLiftingDays lifting days up to d with
+// the baseline period, the BaselineDays before them.
+func (s *State) strengthAsOf(d Day, st StrengthThresholds) strengthView {
+	return s.strengthSince(s.recentLiftingStart(d, st), d, st)
+}
+
+// strengthSince compares the exposures after recentStart up to d with the BaselineDays before
+// recentStart.
+func (s *State) strengthSince(recentStart, d Day, st StrengthThresholds) strengthView {
+	return s.strengthWindow(recentStart, recentStart, d, st)
+}
+
+// strengthWindow compares the exposures in (recentFrom, to] with the baseline period, the
+// BaselineDays up to baseEnd.
+func (s *State) strengthWindow(baseEnd, recentFrom, to Day, st StrengthThresholds) strengthView {
+	v := strengthView{epley: true}
+	d, recentStart := to, recentFrom
+	baseStart := baseEnd - Day(st.BaselineDays)
+	var baseRes, recRes []float64
+	for li := range s.lifts {
+		var base, rec []float64
+		var baseDays, recDays []Day
+		epley := true
+		for _, ld := range s.lifts[li] {
+			day := Day(ld.Day)
+			if day > d || day <= baseStart {
+				continue
+			}
+			e, low := effortE1RM(ld, st)
+			switch {
+			case e == 0:
+			case day > recentStart:
+				rec, recDays = append(rec, e), append(recDays, day)
+				epley = epley && low
+			case day <= baseEnd:
+				base, baseDays = append(base, e), append(baseDays, day)
+			}
+		}
+		if len(base) < st.MinBaselineExposures || len(rec) == 0 {
+			continue
+		}
+		level, _ := MeanSD(base, false)
+		recent, _ := MeanSD(rec, false)
+		if math.Abs(recent/level-1) > maxPlausibleChange {
+			continue
+		}
+		for _, b := range base {
+			baseRes = append(baseRes, 100*(b/level-1))
+		}
+		for _, r := range rec {
+			recRes = append(recRes, 100*(r/level-1))
+		}
+		v.epley = v.epley && epley
+		v.lifts = append(v.lifts, liftView{li: li, level: level, recent: recent, n: len(rec), epley: epley, lastOn: recDays[len(recDays)-1]})
+		if v.baseFrom == 0 || baseDays[0] < v.baseFrom {
+			v.baseFrom = baseDays[0]
+		}
+		v.baseTo = max(v.baseTo, baseDays[len(baseDays)-1])
+		if v.recentFrom == 0 || recDays[0] < v.recentFrom {
+			v.recentFrom = recDays[0]
+		}
+		v.recentTo = max(v.recentTo, recDays[len(recDays)-1])
+	}
+	if len(recRes) == 0 {
+		return v
+	}
+	v.ok = true
+	v.n = len(recRes)
+	v.meanPct, _ = MeanSD(recRes, false)
+	// Each lift's level was fitted on its own exposures, so the pooled scatter loses one degree
+	// of freedom per lift.
+	ss := 0.0
+	for _, r := range baseRes {
+		ss += r * r
+	}
+	dof := len(baseRes) - len(v.lifts)
+	v.sdPct = st.MinScatterPct
+	if dof > 0 {
+		v.sdPct = math.Max(st.MinScatterPct, math.Sqrt(ss/float64(dof)))
+	}
+	return v
+}
