@@ -55,7 +55,9 @@ type PlateauOutcome struct {
 //   - the team turned planned deloads off, or none is ahead;
 //   - a deload is running, or a reactive or manual one is pending or scheduled: it comes first;
 //   - the next deload is already in that week or earlier, or is the program's own deload week;
-//   - a coach decided about the next planned deload: a coach's decision wins.
+//   - a coach decided about the next planned deload, or dismissed a deload of the target week:
+//     a coach's decision wins;
+//   - a deload began after the day assessed: it answered the plateau (a late delivery).
 //
 // The new week is also never sooner than the policy's minimum interval (MinWeeks) after the
 // previous deload, nor within SkipWithinDaysAfterReactive days after a reactive or manual one
@@ -79,6 +81,7 @@ func BringForward(in PlateauInput) PlateauOutcome {
 		decided bool
 	}
 	var last, next *deloadWeek
+	dismissed := map[time.Time]string{} // week -> deload a coach dismissed
 	noteNext := func(d *deloadWeek) {
 		if next == nil || d.start.Before(next.start) {
 			next = d
@@ -109,6 +112,8 @@ func BringForward(in PlateauInput) PlateauOutcome {
 			noteNext(d)
 		case StatusCompleted:
 			noteLast(d)
+		case StatusDismissed:
+			dismissed[d.start] = e.ID
 		}
 	}
 	for _, w := range in.ProgramDeloadWeeks {
@@ -121,6 +126,9 @@ func BringForward(in PlateauInput) PlateauOutcome {
 		default:
 			noteLast(d)
 		}
+	}
+	if last != nil && last.start.After(Midnight(in.Plateau.AsOf)) {
+		return keep(last.id, "the deload in the week of %s began after the plateau assessed on %s and answered it", isoDate(last.start), isoDate(in.Plateau.AsOf))
 	}
 	if next == nil {
 		return keep("", "no planned deload is ahead to bring forward")
@@ -157,6 +165,8 @@ func BringForward(in PlateauInput) PlateauOutcome {
 		return keep("", "the program's own deload week of %s comes next and stays where the program put it", isoDate(next.start))
 	case next.decided:
 		return keep(next.id, "a coach decided about the next planned deload %s in the week of %s: it stays", next.id, isoDate(next.start))
+	case dismissed[to] != "":
+		return keep(dismissed[to], "a coach dismissed deload %s in the week of %s", dismissed[to], isoDate(to))
 	}
 	summary := in.Plateau.Summary
 	if summary == "" {
