@@ -59,8 +59,9 @@ func holds(s commonv1.DeloadStatus) bool {
 
 // replan brings the athlete's planned deloads in line with the rules: interval from experience
 // and the program's intensity and volume, the clock reset by reactive and manual deloads and by
-// the program's own deload weeks, planned deloads within the skip window after a reactive one
-// skipped. What it publishes follows from c. It returns the planned deloads that stand.
+// the program's own deload weeks, planned deloads brought forward by plateaus kept in their new
+// weeks, planned deloads within the skip window after a reactive one skipped. What it publishes
+// follows from c. It returns the planned deloads that stand.
 func (s *Service) replan(ctx context.Context, team, athlete string, c cause) ([]*programmingv1.Deload, error) {
 	plan, err := s.loadPlan(ctx, team, athlete)
 	if errors.Is(err, fault.ErrNotFound) {
@@ -70,6 +71,10 @@ func (s *Service) replan(ctx context.Context, team, athlete string, c cause) ([]
 		return nil, err
 	}
 	policy, err := s.domainPolicy(ctx, team)
+	if err != nil {
+		return nil, err
+	}
+	moves, err := s.broughtForward(ctx, team, athlete)
 	if err != nil {
 		return nil, err
 	}
@@ -102,7 +107,7 @@ func (s *Service) replan(ctx context.Context, team, athlete string, c cause) ([]
 	var want []domain.PlannedWeek
 	if !policy.Planned.Disabled {
 		interval := domain.PlannedInterval(domain.Experience(plan.profile.GetExperienceLevel()), domain.LoadOf(weeksOf(plan.program.GetWeeks())), policy.Planned)
-		want = domain.PlanDeloads(domain.PlanInput{Start: start, Weeks: plan.horizon(), Interval: interval, Resets: resets})
+		want = domain.PlanDeloads(domain.PlanInput{Start: start, Weeks: plan.horizon(), Interval: interval, Resets: resets, BroughtForward: moves})
 	}
 	// Planned deloads never go into the past.
 	thisWeek := domain.Monday(s.today())
