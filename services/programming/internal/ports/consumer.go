@@ -16,9 +16,9 @@ import (
 const Durable = "programming"
 
 // AnalysisSubjects are the ANALYSIS subjects the service reacts to. One consumer takes both
-// kinds so that an athlete's recommendations and plateaus are handled in stream order: whether a
-// plateau moves a planned deload depends on whether a recommendation placed a reactive one
-// first, and a replay must come to the same answer.
+// kinds so that an instance handles an athlete's recommendations and plateaus in stream order:
+// whether a plateau moves a planned deload depends on whether a recommendation placed a reactive
+// one first, and a replay must come to the same answer.
 var AnalysisSubjects = []string{
 	bus.Subject(bus.StreamAnalysis, "*", "*", "deload_recommended"),
 	bus.Subject(bus.StreamAnalysis, "*", "*", "plateau_detected"),
