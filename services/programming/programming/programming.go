@@ -56,7 +56,7 @@ func New(deps service.Deps) (*Service, error) {
 		return nil, fmt.Errorf("programming: %w", err)
 	}
 	a := app.New(tables, eventbus.Publisher{Bus: deps.Bus}, log)
-	consumer, err := ports.NewRecommendationConsumer(ctx, deps.Bus, a, log)
+	consumer, err := ports.NewAnalysisConsumer(ctx, deps.Bus, a, log)
 	if err != nil {
 		return nil, fmt.Errorf("programming: %w", err)
 	}

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"go.uber.org/zap"
+	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/supercomp/supercomp/pkg/fault"
 	eventsv1 "github.com/supercomp/supercomp/pkg/gen/supercomp/events/v1"
@@ -50,6 +51,38 @@ func New(tables Tables, pub Publisher, log *zap.Logger, opts ...Option) *Service
 		o(s)
 	}
 	return s
+}
+
+// cause is the event a change follows from. The events the change publishes name it as their
+// causation and take its occurred_at, so that replaying it publishes the same facts at the same
+// times.
+type cause struct {
+	eventID string
+	// at is when the cause happened; zero lets publishing stamp the time.
+	at time.Time
+}
+
+// causedBy is the cause of what ev leads to.
+func causedBy(ev *eventsv1.Event) cause {
+	c := cause{eventID: ev.GetId()}
+	switch {
+	case ev.GetOccurredAt() != nil:
+		c.at = ev.GetOccurredAt().AsTime()
+	case ev.GetRecordedAt() != nil:
+		c.at = ev.GetRecordedAt().AsTime()
+	}
+	return c
+}
+
+// byClock is the cause of a change no event led to (an RPC, the sweep): it happens now.
+func (s *Service) byClock() cause { return cause{at: s.now()} }
+
+// occurredAt is the occurred_at of the events the change publishes; nil lets publishing stamp it.
+func (c cause) occurredAt() *timestamppb.Timestamp {
+	if c.at.IsZero() {
+		return nil
+	}
+	return timestamppb.New(c.at)
 }
 
 // today is the current calendar day (UTC).

@@ -28,11 +28,15 @@ const team, athlete = "t1", "a42"
 var start = domain.Date(2026, time.January, 5)
 
 type env struct {
-	bus *bus.Bus
-	svc *app.Service
+	bus    *bus.Bus
+	svc    *app.Service
+	tables app.Tables
 }
 
-func newEnv(t *testing.T) *env {
+func newEnv(t *testing.T) *env { return newEnvAt(t, start.Add(10*time.Hour)) }
+
+// newEnvAt is newEnv with the clock pinned at now.
+func newEnvAt(t *testing.T, now time.Time) *env {
 	t.Helper()
 	b, _ := bustest.New(t)
 	ctx := context.Background()
@@ -40,8 +44,8 @@ func newEnv(t *testing.T) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	svc := app.New(tables, eventbus.Publisher{Bus: b}, bustest.Logger(t), app.WithClock(func() time.Time { return start.Add(10 * time.Hour) }))
-	return &env{bus: b, svc: svc}
+	svc := app.New(tables, eventbus.Publisher{Bus: b}, bustest.Logger(t), app.WithClock(func() time.Time { return now }))
+	return &env{bus: b, svc: svc, tables: tables}
 }
 
 func (e *env) profile(t *testing.T, level commonv1.ExperienceLevel, squatTM float64) {
@@ -165,7 +169,7 @@ func TestRecommendationInDeloadAndPrescriptionOut(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	consumer, err := ports.NewRecommendationConsumer(ctx, e.bus, e.svc, bustest.Logger(t))
+	consumer, err := ports.NewAnalysisConsumer(ctx, e.bus, e.svc, bustest.Logger(t))
 	if err != nil {
 		t.Fatal(err)
 	}

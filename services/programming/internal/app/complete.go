@@ -51,7 +51,7 @@ func (s *Service) CloseEndedWeeks(ctx context.Context) (completed, lapsed int, e
 			}
 		case domain.StatusPendingApproval:
 			reason := fmt.Sprintf("lapsed: not approved before the week of %s ended (%s)", start.Format(time.DateOnly), d.GetReason())
-			err = s.skip(ctx, d, reason)
+			err = s.skip(ctx, d, reason, s.byClock())
 			if err == nil {
 				lapsed++
 			}

@@ -87,6 +87,7 @@ func existingOf(ds []*programmingv1.Deload) []domain.Existing {
 		out[i] = domain.Existing{
 			ID: d.GetDeloadId(), Kind: kindOf(d.GetKind()), Status: statusOf(d.GetStatus()), WeekStart: DateOf(d.GetWeekStart()),
 			DurationDays: int(d.GetParameters().GetDurationDays()), RecommendationID: d.GetRecommendationId(),
+			Decided: len(d.GetDecisions()) > 0,
 		}
 	}
 	return out
@@ -94,10 +95,10 @@ func existingOf(ds []*programmingv1.Deload) []domain.Existing {
 
 // scheduledEvent is the DeloadScheduled event of a deload; its id is derived from the deload
 // and its revision so a retry republishes the same event.
-func scheduledEvent(d *programmingv1.Deload, causation string) *eventsv1.Event {
+func scheduledEvent(d *programmingv1.Deload, c cause) *eventsv1.Event {
 	return &eventsv1.Event{
 		Id:     events.DeterministicID("deload_scheduled", d.GetDeloadId(), strconv.FormatUint(d.GetRevision(), 10)),
-		TeamId: d.GetTeamId(), AthleteId: d.GetAthleteId(), Source: Source, CausationId: causation, OccurredAt: d.GetUpdatedAt(),
+		TeamId: d.GetTeamId(), AthleteId: d.GetAthleteId(), Source: Source, CausationId: c.eventID, OccurredAt: c.occurredAt(),
 		Payload: &eventsv1.Event_DeloadScheduled{DeloadScheduled: &eventsv1.DeloadScheduled{
 			DeloadId: d.GetDeloadId(), Kind: d.GetKind(), Status: d.GetStatus(), WeekStart: d.GetWeekStart(), Reason: d.GetReason(),
 			RecommendationId: d.GetRecommendationId(), RequiresApproval: d.GetRequiresApproval(), Parameters: d.GetParameters(),
@@ -177,16 +178,21 @@ func (s *Service) announce(ctx context.Context, d *programmingv1.Deload, causati
 	if d.GetStatus() == commonv1.DeloadStatus_DELOAD_STATUS_DISMISSED || d.GetStatus() == commonv1.DeloadStatus_DELOAD_STATUS_SKIPPED {
 		return nil
 	}
-	if err := s.pub.Publish(ctx, scheduledEvent(d, causation)); err != nil {
+	// The deload's own event keeps the time it was last changed, however often it is announced.
+	placed := cause{eventID: causation}
+	if d.GetUpdatedAt() != nil {
+		placed.at = d.GetUpdatedAt().AsTime()
+	}
+	if err := s.pub.Publish(ctx, scheduledEvent(d, placed)); err != nil {
 		return fmt.Errorf("publish deload scheduled: %w", err)
 	}
 	if d.GetStatus() != commonv1.DeloadStatus_DELOAD_STATUS_SCHEDULED {
 		return nil
 	}
-	if _, err := s.replan(ctx, d.GetTeamId(), d.GetAthleteId()); err != nil {
+	if _, err := s.replan(ctx, d.GetTeamId(), d.GetAthleteId(), s.byClock()); err != nil {
 		return err
 	}
-	return s.issuePrescription(ctx, d.GetTeamId(), d.GetAthleteId(), DateOf(d.GetWeekStart()), "deload scheduled", causation)
+	return s.issuePrescription(ctx, d.GetTeamId(), d.GetAthleteId(), DateOf(d.GetWeekStart()), "deload scheduled", cause{eventID: causation})
 }
 
 // ScheduleDeload places a deload by hand: scheduled without approval.
@@ -285,13 +291,13 @@ func (s *Service) Decide(ctx context.Context, dec Decision) (*programmingv1.Delo
 	if err := s.pub.Publish(ctx, ev); err != nil {
 		return nil, fmt.Errorf("publish deload decision (the decision is stored): %w", err)
 	}
-	if _, err := s.replan(ctx, d.GetTeamId(), d.GetAthleteId()); err != nil {
+	if _, err := s.replan(ctx, d.GetTeamId(), d.GetAthleteId(), s.byClock()); err != nil {
 		return nil, err
 	}
 	// The weeks whose sessions changed: the old one (no longer reduced, or reduced
 	// differently) and the new one.
 	for _, week := range uniqueWeeks(oldWeek, next.WeekStart) {
-		if err := s.issuePrescription(ctx, d.GetTeamId(), d.GetAthleteId(), week, "deload "+decisionWord(dec.Request.Decision), evID); err != nil {
+		if err := s.issuePrescription(ctx, d.GetTeamId(), d.GetAthleteId(), week, "deload "+decisionWord(dec.Request.Decision), cause{eventID: evID}); err != nil {
 			return nil, err
 		}
 	}

@@ -39,11 +39,11 @@ func (s *Service) AssignProgram(ctx context.Context, team, athlete, programID st
 		return nil, nil, err
 	}
 	a.Revision = rev
-	planned, err := s.replan(ctx, team, athlete)
+	planned, err := s.replan(ctx, team, athlete, s.byClock())
 	if err != nil {
 		return nil, nil, err
 	}
-	if err := s.issuePrescription(ctx, team, athlete, monday, "program assigned", ""); err != nil {
+	if err := s.issuePrescription(ctx, team, athlete, monday, "program assigned", cause{}); err != nil {
 		return nil, nil, err
 	}
 	return a, planned, nil
@@ -59,9 +59,10 @@ func holds(s commonv1.DeloadStatus) bool {
 
 // replan brings the athlete's planned deloads in line with the rules: interval from experience
 // and the program's intensity and volume, the clock reset by reactive and manual deloads and by
-// the program's own deload weeks, planned deloads within the skip window after a reactive one
-// skipped. It returns the planned deloads that stand.
-func (s *Service) replan(ctx context.Context, team, athlete string) ([]*programmingv1.Deload, error) {
+// the program's own deload weeks, planned deloads brought forward by plateaus kept in their new
+// weeks, planned deloads within the skip window after a reactive one skipped. What it publishes
+// follows from c. It returns the planned deloads that stand.
+func (s *Service) replan(ctx context.Context, team, athlete string, c cause) ([]*programmingv1.Deload, error) {
 	plan, err := s.loadPlan(ctx, team, athlete)
 	if errors.Is(err, fault.ErrNotFound) {
 		return nil, nil
@@ -73,17 +74,12 @@ func (s *Service) replan(ctx context.Context, team, athlete string) ([]*programm
 	if err != nil {
 		return nil, err
 	}
+	moves, err := s.broughtForward(ctx, team, athlete)
+	if err != nil {
+		return nil, err
+	}
 	start := DateOf(plan.assignment.GetStartDate())
-	horizon := len(plan.program.GetWeeks())
-	if plan.program.GetRepeats() {
-		horizon = max(horizon, repeatHorizonWeeks)
-	}
-	var resets []time.Time
-	for n := 1; n <= horizon; n++ {
-		if plan.programWeek(n).GetDeload() {
-			resets = append(resets, domain.WeekStart(start, n))
-		}
-	}
+	resets := plan.programDeloadWeeks()
 	var anchors []domain.Anchor
 	var existing []domain.PlannedState
 	byID := map[string]*programmingv1.Deload{}
@@ -111,7 +107,7 @@ func (s *Service) replan(ctx context.Context, team, athlete string) ([]*programm
 	var want []domain.PlannedWeek
 	if !policy.Planned.Disabled {
 		interval := domain.PlannedInterval(domain.Experience(plan.profile.GetExperienceLevel()), domain.LoadOf(weeksOf(plan.program.GetWeeks())), policy.Planned)
-		want = domain.PlanDeloads(domain.PlanInput{Start: start, Weeks: horizon, Interval: interval, Resets: resets})
+		want = domain.PlanDeloads(domain.PlanInput{Start: start, Weeks: plan.horizon(), Interval: interval, Resets: resets, BroughtForward: moves})
 	}
 	// Planned deloads never go into the past.
 	thisWeek := domain.Monday(s.today())
@@ -124,12 +120,12 @@ func (s *Service) replan(ctx context.Context, team, athlete string) ([]*programm
 	recon := domain.ReconcilePlanned(existing, kept, anchors, policy.Planned.SkipWithinDaysAfterReactive)
 
 	for _, sk := range recon.Skip {
-		if err := s.skip(ctx, byID[sk.ID], sk.Reason); err != nil {
+		if err := s.skip(ctx, byID[sk.ID], sk.Reason, c); err != nil {
 			return nil, err
 		}
 	}
 	for _, p := range recon.Place {
-		if err := s.placePlanned(ctx, team, athlete, p, policy.Deload); err != nil {
+		if err := s.placePlanned(ctx, team, athlete, p, policy.Deload, c); err != nil {
 			return nil, err
 		}
 	}
@@ -148,7 +144,7 @@ func (s *Service) replan(ctx context.Context, team, athlete string) ([]*programm
 
 // skip stores a deload as skipped with reason and publishes DeloadSkipped: a planned deload
 // the rules moved aside, or one never approved before its week ended.
-func (s *Service) skip(ctx context.Context, d *programmingv1.Deload, reason string) error {
+func (s *Service) skip(ctx context.Context, d *programmingv1.Deload, reason string, c cause) error {
 	rev := d.GetRevision()
 	d.Status = commonv1.DeloadStatus_DELOAD_STATUS_SKIPPED
 	d.Reason = reason
@@ -160,7 +156,7 @@ func (s *Service) skip(ctx context.Context, d *programmingv1.Deload, reason stri
 	}
 	ev := &eventsv1.Event{
 		Id:     events.DeterministicID("deload_skipped", d.GetDeloadId(), strconv.FormatUint(newRev, 10)),
-		TeamId: d.GetTeamId(), AthleteId: d.GetAthleteId(), Source: Source, OccurredAt: d.GetUpdatedAt(),
+		TeamId: d.GetTeamId(), AthleteId: d.GetAthleteId(), Source: Source, CausationId: c.eventID, OccurredAt: c.occurredAt(),
 		Payload: &eventsv1.Event_DeloadSkipped{DeloadSkipped: &eventsv1.DeloadSkipped{
 			DeloadId: d.GetDeloadId(), Kind: d.GetKind(), WeekStart: d.GetWeekStart(), Reason: reason,
 		}},
@@ -171,7 +167,7 @@ func (s *Service) skip(ctx context.Context, d *programmingv1.Deload, reason stri
 	return nil
 }
 
-func (s *Service) placePlanned(ctx context.Context, team, athlete string, w domain.PlannedWeek, params domain.DeloadParams) error {
+func (s *Service) placePlanned(ctx context.Context, team, athlete string, w domain.PlannedWeek, params domain.DeloadParams, c cause) error {
 	id := PlannedDeloadID(team, athlete, w.WeekStart)
 	now := timestamppb.New(s.now())
 	d, rev, err := s.tables.Deloads.Get(ctx, Key(team, id))
@@ -193,7 +189,7 @@ func (s *Service) placePlanned(ctx context.Context, team, athlete string, w doma
 		return fmt.Errorf("place planned deload in the week of %s: %w", w.WeekStart.Format(time.DateOnly), err)
 	}
 	d.Revision = newRev
-	if err := s.pub.Publish(ctx, scheduledEvent(d, "")); err != nil {
+	if err := s.pub.Publish(ctx, scheduledEvent(d, c)); err != nil {
 		return fmt.Errorf("publish planned deload: %w", err)
 	}
 	return nil

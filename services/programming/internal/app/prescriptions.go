@@ -72,6 +72,27 @@ func (p *athletePlan) programWeek(n int) *programmingv1.ProgramWeek {
 	return weeks[n-1]
 }
 
+// horizon is how many program weeks ahead planned deloads are placed.
+func (p *athletePlan) horizon() int {
+	n := len(p.program.GetWeeks())
+	if p.program.GetRepeats() {
+		n = max(n, repeatHorizonWeeks)
+	}
+	return n
+}
+
+// programDeloadWeeks are the Mondays of the weeks the program itself reduces, over the horizon.
+func (p *athletePlan) programDeloadWeeks() []time.Time {
+	start := DateOf(p.assignment.GetStartDate())
+	var out []time.Time
+	for n := 1; n <= p.horizon(); n++ {
+		if p.programWeek(n).GetDeload() {
+			out = append(out, domain.WeekStart(start, n))
+		}
+	}
+	return out
+}
+
 // deloadOn is the athlete's deload that reduces the week starting monday: scheduled, running
 // or done (a pending one reduces nothing until a coach approves it).
 func (p *athletePlan) deloadOn(monday time.Time) *programmingv1.Deload {
@@ -236,7 +257,7 @@ func (s *Service) Prescription(ctx context.Context, team, athlete string, day ti
 
 // issuePrescription publishes PrescriptionIssued for the athlete's week starting monday. The
 // event id is the prescription id, so re-issuing an unchanged week is deduplicated.
-func (s *Service) issuePrescription(ctx context.Context, team, athlete string, monday time.Time, reason, causation string) error {
+func (s *Service) issuePrescription(ctx context.Context, team, athlete string, monday time.Time, reason string, c cause) error {
 	plan, err := s.loadPlan(ctx, team, athlete)
 	if errors.Is(err, fault.ErrNotFound) {
 		return nil // no program: nothing to prescribe
@@ -254,7 +275,7 @@ func (s *Service) issuePrescription(ctx context.Context, team, athlete string, m
 	}
 	pres := plan.weekPrescription(n, policy)
 	ev := &eventsv1.Event{
-		Id: pres.GetPrescriptionId(), TeamId: team, AthleteId: athlete, Source: Source, CausationId: causation,
+		Id: pres.GetPrescriptionId(), TeamId: team, AthleteId: athlete, Source: Source, CausationId: c.eventID, OccurredAt: c.occurredAt(),
 		Payload: &eventsv1.Event_PrescriptionIssued{PrescriptionIssued: &eventsv1.PrescriptionIssued{Prescription: pres, Reason: reason}},
 	}
 	if err := s.pub.Publish(ctx, ev); err != nil {

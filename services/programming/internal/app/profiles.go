@@ -64,7 +64,7 @@ func (s *Service) PutProfile(ctx context.Context, team, athlete string, p *progr
 	if err := s.publishProfile(ctx, p); err != nil {
 		return nil, err
 	}
-	if _, err := s.replan(ctx, team, athlete); err != nil {
+	if _, err := s.replan(ctx, team, athlete, s.byClock()); err != nil {
 		return nil, fmt.Errorf("re-plan deloads after the profile change: %w", err)
 	}
 	return p, nil

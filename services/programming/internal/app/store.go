@@ -3,14 +3,12 @@ package app
 import (
 	"context"
 
-	"google.golang.org/protobuf/proto"
-
 	programmingv1 "github.com/supercomp/supercomp/pkg/gen/supercomp/programming/v1"
 )
 
 // Table is a revision-checked store of one kind of record (a JetStream key-value bucket in
 // production). Keys are dot-separated tokens, team first, so a team's records list by prefix.
-type Table[T proto.Message] interface {
+type Table[T any] interface {
 	// Get returns the record and its revision, or a fault.NotFound error.
 	Get(ctx context.Context, key string) (T, uint64, error)
 	// Put stores v. expected nil writes unconditionally, 0 creates only, N updates only while
@@ -22,7 +20,7 @@ type Table[T proto.Message] interface {
 }
 
 // Versioned is a record with its revision.
-type Versioned[T proto.Message] struct {
+type Versioned[T any] struct {
 	Key      string
 	Value    T
 	Revision uint64
@@ -40,6 +38,8 @@ type Tables struct {
 	Deloads Table[*programmingv1.Deload]
 	// Policies by team.
 	Policies Table[*programmingv1.ProgrammingPolicy]
+	// Plateaus by team.athlete.plateau: what was done about each PlateauDetected.
+	Plateaus Table[*PlateauRecord]
 }
 
 // Key joins key tokens.

@@ -66,6 +66,18 @@ type PlanInput struct {
 	// Resets are the weeks (Mondays) of deloads that reset the planned clock: reactive and
 	// manual deloads that are scheduled, running or done, and the program's own deload weeks.
 	Resets []time.Time
+	// BroughtForward are the planned deloads plateaus moved to an earlier week.
+	BroughtForward []BroughtForward
+}
+
+// BroughtForward is a planned deload a plateau moved to an earlier week (BringForward).
+type BroughtForward struct {
+	// To is the week it moved to, From the week the clock had put it in.
+	To, From time.Time
+	// Since is the day the plateau was assessed. A deload starting after it and before To
+	// already answered the plateau, and the move lapses.
+	Since  time.Time
+	Reason string
 }
 
 // PlannedWeek is one planned deload of a schedule.
@@ -74,11 +86,14 @@ type PlannedWeek struct {
 	// ProgramWeek is the 1-based program week.
 	ProgramWeek int
 	Reason      string
+	// From is the week the clock had put it in when a plateau brought it forward; else zero.
+	From time.Time
 }
 
 // PlanDeloads places planned deloads: the deload takes the last week of every Interval-week
 // cycle (every 6 weeks: weeks 6, 12, ...), and any reset deload restarts the cycle from its own
-// week, so the next planned deload is Interval weeks after it.
+// week, so the next planned deload is Interval weeks after it. A deload a plateau brought
+// forward takes its new week instead of the clock's next one and restarts the cycle too.
 func PlanDeloads(in PlanInput) []PlannedWeek {
 	n := in.Interval.Weeks
 	if n < 1 || in.Weeks < 1 {
@@ -104,15 +119,22 @@ func PlanDeloads(in PlanInput) []PlannedWeek {
 	}
 	for {
 		next := last.AddDate(0, 0, 7*n)
-		if next.After(end) {
-			break
-		}
 		// The earliest reset after the last deload and no later than the next planned one
-		// restarts the clock instead.
-		if i := slices.IndexFunc(resets, func(r time.Time) bool { return r.After(last) && !r.After(next) }); i >= 0 {
-			last = resets[i]
+		// restarts the clock instead, unless a deload brought forward comes before it.
+		reset := slices.IndexFunc(resets, func(r time.Time) bool { return r.After(last) && !r.After(next) })
+		if moved, ok := broughtForwardBetween(in.BroughtForward, last, next, end); ok && (reset < 0 || moved.To.Before(resets[reset])) {
+			out = append(out, PlannedWeek{WeekStart: moved.To, ProgramWeek: ProgramWeek(start, moved.To), Reason: moved.Reason, From: moved.From})
+			last = moved.To
+			lastReason = fmt.Sprintf("clock restarted by the deload brought forward to the week of %s", last.Format(time.DateOnly))
+			continue
+		}
+		if reset >= 0 {
+			last = resets[reset]
 			lastReason = fmt.Sprintf("clock reset by the deload in the week of %s", last.Format(time.DateOnly))
 			continue
+		}
+		if next.After(end) {
+			break
 		}
 		reason := in.Interval.Reason
 		if lastReason != "" {
@@ -123,6 +145,25 @@ func PlanDeloads(in PlanInput) []PlannedWeek {
 		lastReason = ""
 	}
 	return out
+}
+
+// broughtForwardBetween is the earliest deload brought forward into a week after last and
+// before next (the clock's own deload), within the horizon, whose plateau came after the last
+// deload began: a plateau seen before a deload that has since happened is answered.
+func broughtForwardBetween(moves []BroughtForward, last, next, end time.Time) (BroughtForward, bool) {
+	var found BroughtForward
+	ok := false
+	for _, m := range moves {
+		to := Monday(m.To)
+		if !to.After(last) || !to.Before(next) || to.After(end) || Midnight(m.Since).Before(last) {
+			continue
+		}
+		if !ok || to.Before(found.To) {
+			found, ok = m, true
+			found.To, found.From = to, Monday(m.From)
+		}
+	}
+	return found, ok
 }
 
 // PlannedState is a planned deload already on the calendar.
@@ -157,11 +198,16 @@ type Reconciliation struct {
 
 // ReconcilePlanned compares the planned deloads on the calendar with the wanted plan. A planned
 // deload starting 0 to skipWithinDays days after an anchor is skipped by DOMAIN.md's rule; one
-// that the reset clock moved elsewhere is skipped as re-planned. Started deloads are left alone.
+// a plateau brought forward is skipped saying where it went; one that the reset clock moved
+// elsewhere is skipped as re-planned. Started deloads are left alone.
 func ReconcilePlanned(existing []PlannedState, want []PlannedWeek, anchors []Anchor, skipWithinDays int) Reconciliation {
 	wanted := map[time.Time]bool{}
+	movedTo := map[time.Time]time.Time{} // week the clock had chosen -> week brought forward to
 	for _, w := range want {
 		wanted[Monday(w.WeekStart)] = true
+		if !w.From.IsZero() {
+			movedTo[Monday(w.From)] = Monday(w.WeekStart)
+		}
 	}
 	var r Reconciliation
 	activeWeeks := map[time.Time]bool{}
@@ -178,6 +224,10 @@ func ReconcilePlanned(existing []PlannedState, want []PlannedWeek, anchors []Anc
 			continue
 		}
 		reason := "re-planned: the planned-deload clock was reset"
+		if to, ok := movedTo[week]; ok {
+			r.Skip = append(r.Skip, Skip{ID: e.ID, Reason: fmt.Sprintf("brought forward to the week of %s", to.Format(time.DateOnly))})
+			continue
+		}
 		for _, a := range anchors {
 			if d := DaysBetween(a.WeekStart, week); d >= 0 && d <= skipWithinDays {
 				reason = fmt.Sprintf("within %d days after the deload %s in the week of %s", skipWithinDays, a.ID, Monday(a.WeekStart).Format(time.DateOnly))

@@ -38,6 +38,8 @@ type Existing struct {
 	WeekStart        time.Time
 	DurationDays     int
 	RecommendationID string
+	// Decided is true once a coach approved, postponed, dismissed or edited it.
+	Decided bool
 }
 
 // Holds reports whether the deload will happen or happened: pending, scheduled, running or done.

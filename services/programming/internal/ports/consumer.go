@@ -15,30 +15,44 @@ import (
 // Durable is the programming service's consumer name on ANALYSIS.
 const Durable = "programming"
 
-// RecommendationSubjects are the ANALYSIS subjects the service reacts to.
-var RecommendationSubjects = []string{bus.Subject(bus.StreamAnalysis, "*", "*", "deload_recommended")}
+// AnalysisSubjects are the ANALYSIS subjects the service reacts to. One consumer takes both
+// kinds so that an instance handles an athlete's recommendations and plateaus in stream order:
+// whether a plateau moves a planned deload depends on whether a recommendation placed a reactive
+// one first, and a replay must come to the same answer.
+var AnalysisSubjects = []string{
+	bus.Subject(bus.StreamAnalysis, "*", "*", "deload_recommended"),
+	bus.Subject(bus.StreamAnalysis, "*", "*", "plateau_detected"),
+}
 
-// NewRecommendationConsumer consumes DeloadRecommended from ANALYSIS. A message that cannot
-// decode or names no athlete can never succeed and goes to the DLQ at once; anything else that
-// fails (the KV or the stream unavailable) is retried with the bus's back-off.
-func NewRecommendationConsumer(ctx context.Context, b *bus.Bus, svc *app.Service, log *zap.Logger) (*bus.Consumer, error) {
+// NewAnalysisConsumer consumes DeloadRecommended and PlateauDetected from ANALYSIS. A message
+// that cannot decode, names no athlete or lacks the id it is deduplicated on can never succeed
+// and goes to the DLQ at once; anything else that fails (the KV or the stream unavailable) is
+// retried with the bus's back-off.
+func NewAnalysisConsumer(ctx context.Context, b *bus.Bus, svc *app.Service, log *zap.Logger) (*bus.Consumer, error) {
 	handler := func(ctx context.Context, m jetstream.Msg) error {
 		ev, err := events.Decode(m.Data())
 		if err != nil {
 			return bus.Poison(err)
 		}
-		if ev.GetDeloadRecommended() == nil {
+		rec, plateau := ev.GetDeloadRecommended(), ev.GetPlateauDetected()
+		if rec == nil && plateau == nil {
 			return nil // another payload on a matching subject: not ours
 		}
 		if !bus.ValidToken(ev.GetTeamId()) || !bus.ValidToken(ev.GetAthleteId()) || ev.GetAthleteId() == bus.TeamToken {
-			return bus.Poison(fmt.Errorf("deload recommendation %s: team %q / athlete %q are not valid ids", ev.GetId(), ev.GetTeamId(), ev.GetAthleteId()))
+			return bus.Poison(fmt.Errorf("event %s: team %q / athlete %q are not valid ids", ev.GetId(), ev.GetTeamId(), ev.GetAthleteId()))
 		}
-		if ev.GetDeloadRecommended().GetRecommendationId() == "" {
+		if plateau != nil {
+			if plateau.GetPlateauId() == "" {
+				return bus.Poison(fmt.Errorf("plateau %s has no plateau_id", ev.GetId()))
+			}
+			return svc.HandlePlateau(ctx, ev)
+		}
+		if rec.GetRecommendationId() == "" {
 			return bus.Poison(fmt.Errorf("deload recommendation %s has no recommendation_id", ev.GetId()))
 		}
 		return svc.HandleRecommendation(ctx, ev)
 	}
 	return b.NewConsumer(ctx, bus.ConsumerConfig{
-		Stream: bus.StreamAnalysis, Durable: Durable, FilterSubjects: RecommendationSubjects, Batch: 50,
+		Stream: bus.StreamAnalysis, Durable: Durable, FilterSubjects: AnalysisSubjects, Batch: 50,
 	}, handler, log)
 }

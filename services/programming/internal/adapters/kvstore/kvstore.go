@@ -1,11 +1,13 @@
 // Package kvstore keeps the programming service's records (profiles, programs, assignments,
 // deloads, policies) as protobuf values in JetStream key-value buckets, with the bucket's
 // revision as the optimistic-concurrency check: two coaches writing at once, one wins and the
-// other gets FailedPrecondition with nothing lost.
+// other gets FailedPrecondition with nothing lost. The service's own bookkeeping that is never
+// on the wire (the plateaus it handled) is stored as JSON.
 package kvstore
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 
@@ -25,6 +27,7 @@ const (
 	BucketAssignments = "programming_assignments"
 	BucketDeloads     = "programming_deloads"
 	BucketPolicies    = "programming_policies"
+	BucketPlateaus    = "programming_plateaus"
 )
 
 // Open creates or binds the buckets.
@@ -39,36 +42,71 @@ func Open(ctx context.Context, b *bus.Bus) (app.Tables, error) {
 	if kv, err = open(BucketProfiles, "athlete profiles by team.athlete"); err != nil {
 		return t, err
 	}
-	t.Profiles = newTable(kv, func() *programmingv1.AthleteProfile { return &programmingv1.AthleteProfile{} })
+	t.Profiles = newTable(kv, protoCodec(func() *programmingv1.AthleteProfile { return &programmingv1.AthleteProfile{} }))
 	if kv, err = open(BucketPrograms, "programs by team.program"); err != nil {
 		return t, err
 	}
-	t.Programs = newTable(kv, func() *programmingv1.Program { return &programmingv1.Program{} })
+	t.Programs = newTable(kv, protoCodec(func() *programmingv1.Program { return &programmingv1.Program{} }))
 	if kv, err = open(BucketAssignments, "program assignments by team.athlete"); err != nil {
 		return t, err
 	}
-	t.Assignments = newTable(kv, func() *programmingv1.ProgramAssignment { return &programmingv1.ProgramAssignment{} })
+	t.Assignments = newTable(kv, protoCodec(func() *programmingv1.ProgramAssignment { return &programmingv1.ProgramAssignment{} }))
 	if kv, err = open(BucketDeloads, "deloads with their decisions by team.deload"); err != nil {
 		return t, err
 	}
-	t.Deloads = newTable(kv, func() *programmingv1.Deload { return &programmingv1.Deload{} })
+	t.Deloads = newTable(kv, protoCodec(func() *programmingv1.Deload { return &programmingv1.Deload{} }))
 	if kv, err = open(BucketPolicies, "programming policies by team"); err != nil {
 		return t, err
 	}
-	t.Policies = newTable(kv, func() *programmingv1.ProgrammingPolicy { return &programmingv1.ProgrammingPolicy{} })
+	t.Policies = newTable(kv, protoCodec(func() *programmingv1.ProgrammingPolicy { return &programmingv1.ProgrammingPolicy{} }))
+	if kv, err = open(BucketPlateaus, "plateaus handled and what came of them, by team.athlete.plateau"); err != nil {
+		return t, err
+	}
+	t.Plateaus = newTable(kv, jsonCodec(func() *app.PlateauRecord { return &app.PlateauRecord{} }))
 	return t, nil
 }
 
-// Table is app.Table over one bucket.
-type Table[T proto.Message] struct {
-	kv     jetstream.KeyValue
-	newMsg func() T
+// codec turns one kind of record into a bucket value and back.
+type codec[T any] struct {
+	encode func(T) ([]byte, error)
+	decode func([]byte) (T, error)
 }
 
-var _ app.Table[*programmingv1.Deload] = (*Table[*programmingv1.Deload])(nil)
+// protoCodec stores protobuf records; deterministic so that an unchanged record stores the
+// same bytes.
+func protoCodec[T proto.Message](newMsg func() T) codec[T] {
+	return codec[T]{
+		encode: func(v T) ([]byte, error) { return proto.MarshalOptions{Deterministic: true}.Marshal(v) },
+		decode: func(data []byte) (T, error) {
+			v := newMsg()
+			return v, proto.Unmarshal(data, v)
+		},
+	}
+}
 
-func newTable[T proto.Message](kv jetstream.KeyValue, newMsg func() T) *Table[T] {
-	return &Table[T]{kv: kv, newMsg: newMsg}
+func jsonCodec[T any](newValue func() T) codec[T] {
+	return codec[T]{
+		encode: func(v T) ([]byte, error) { return json.Marshal(v) },
+		decode: func(data []byte) (T, error) {
+			v := newValue()
+			return v, json.Unmarshal(data, v)
+		},
+	}
+}
+
+// Table is app.Table over one bucket.
+type Table[T any] struct {
+	kv    jetstream.KeyValue
+	codec codec[T]
+}
+
+var (
+	_ app.Table[*programmingv1.Deload] = (*Table[*programmingv1.Deload])(nil)
+	_ app.Table[*app.PlateauRecord]    = (*Table[*app.PlateauRecord])(nil)
+)
+
+func newTable[T any](kv jetstream.KeyValue, c codec[T]) *Table[T] {
+	return &Table[T]{kv: kv, codec: c}
 }
 
 // Get implements app.Table.
@@ -81,8 +119,8 @@ func (t *Table[T]) Get(ctx context.Context, key string) (T, uint64, error) {
 	if err != nil {
 		return zero, 0, fault.Unavailable("read %s %q: %w", t.kv.Bucket(), key, err)
 	}
-	v := t.newMsg()
-	if err := proto.Unmarshal(e.Value(), v); err != nil {
+	v, err := t.codec.decode(e.Value())
+	if err != nil {
 		return zero, 0, fmt.Errorf("decode %s %q: %w", t.kv.Bucket(), key, err)
 	}
 	return v, e.Revision(), nil
@@ -90,7 +128,7 @@ func (t *Table[T]) Get(ctx context.Context, key string) (T, uint64, error) {
 
 // Put implements app.Table.
 func (t *Table[T]) Put(ctx context.Context, key string, v T, expected *uint64) (uint64, error) {
-	data, err := proto.MarshalOptions{Deterministic: true}.Marshal(v)
+	data, err := t.codec.encode(v)
 	if err != nil {
 		return 0, fmt.Errorf("encode %s %q: %w", t.kv.Bucket(), key, err)
 	}
