@@ -23,6 +23,7 @@ import (
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/status"
 
+	"github.com/supercomp/supercomp/pkg/config"
 	commonv1 "github.com/supercomp/supercomp/pkg/gen/supercomp/common/v1"
 	fatiguev1 "github.com/supercomp/supercomp/pkg/gen/supercomp/fatigue/v1"
 	ingestionv1 "github.com/supercomp/supercomp/pkg/gen/supercomp/ingestion/v1"
@@ -132,9 +133,18 @@ func (rc *receiver) deloadAlerts() []webhookAlert {
 	return out
 }
 
+// startPlatform runs `supercomp` on its default store, embedded ClickHouse (chDB).
 func startPlatform(t *testing.T) (*service.Host, *grpc.ClientConn) {
 	t.Helper()
+	return startPlatformOn(t, config.Store{Backend: config.BackendCHDB})
+}
+
+// startPlatformOn runs `supercomp` (every service, embedded NATS) on the given store, and
+// returns a connection that carries the admin key.
+func startPlatformOn(t *testing.T, st config.Store) (*service.Host, *grpc.ClientConn) {
+	t.Helper()
 	cfg := allinone.DefaultConfig()
+	cfg.Store = st
 	cfg.DataDir = t.TempDir()
 	cfg.NATSPort = -1
 	cfg.GRPC.Addr = "127.0.0.1:0"
