@@ -314,7 +314,7 @@ func (a *App) route(ctx context.Context, rec *AlertRecord, escalation int, now t
 // needsScheduler reports whether the scheduler must look at the alert later: held or digest
 // deliveries, or a possible escalation.
 func needsScheduler(rec *AlertRecord) bool {
-	if rec.Alert.State != domain.StateOpen {
+	if !owed(rec.Alert) {
 		return false
 	}
 	for _, t := range rec.Targets {
@@ -322,7 +322,18 @@ func needsScheduler(rec *AlertRecord) bool {
 			return true
 		}
 	}
-	return rec.Alert.EscalateAfter > 0 && rec.Alert.EscalationLevel < 3
+	return rec.Alert.State == domain.StateOpen && rec.Alert.EscalateAfter > 0 && rec.Alert.EscalationLevel < 3
+}
+
+// owed reports whether an alert's pending targets must still be sent: while it is open, and
+// after it resolved by itself (the athlete's data recovered) rather than by a person. The
+// recovery comes from data that may be processed hours late or in one burst (an import, a
+// backlog after an outage), so whether the coach hears of a recommendation must not depend on
+// how fast it was processed: a person's acknowledgement or resolution is the only thing that
+// makes a page unnecessary.
+func owed(a domain.Alert) bool {
+	return a.State == domain.StateOpen ||
+		(a.State == domain.StateResolved && a.Resolution == int32(eventsv1.AlertResolution_ALERT_RESOLUTION_RECOVERED))
 }
 
 // ResolveKey resolves the active alert with dedupeKey, if any (its cause went away).
@@ -382,8 +393,12 @@ func (a *App) Resolve(ctx context.Context, team, id string, resolution eventsv1.
 			return nil, err
 		}
 	}
-	if err := a.State.ClearPending(ctx, team, id); err != nil {
-		return nil, err
+	// An alert that resolved by itself may still owe held pages (owed); the scheduler drops
+	// it from its list once nothing is pending.
+	if !needsScheduler(rec) {
+		if err := a.State.ClearPending(ctx, team, id); err != nil {
+			return nil, err
+		}
 	}
 	ev := a.envelope(events.DeterministicID("alert_resolved", id), rec.Alert.Facts, causation)
 	ev.Payload = &eventsv1.Event_AlertResolved{AlertResolved: &eventsv1.AlertResolved{

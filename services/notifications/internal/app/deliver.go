@@ -61,8 +61,8 @@ func (a *App) DeliverDue(ctx context.Context, team, alertID string, scheduled bo
 	if err != nil {
 		return err
 	}
-	if rec.Alert.State != domain.StateOpen {
-		return nil // acknowledged or resolved before it went out: page nobody
+	if !owed(rec.Alert) {
+		return nil // acknowledged or resolved by a person before it went out: page nobody
 	}
 	now := a.now()
 	var due []Target
