@@ -144,3 +144,22 @@ func Explain(a *eventsv1.AthleteAssessed) (lines []ExplanationLine, confidenceNo
 	}
 	return lines, strings.Join(notes, "; ")
 }
+
+// Missing says, when no deload rule fired, what each rule that applies to the athlete's data
+// still lacks (e.g. "Strength below baseline on 1 of the last 3 lifting days; needs 2"). It is
+// empty when a rule fired.
+func Missing(a *eventsv1.AthleteAssessed) []string {
+	if a.GetRuleFired() != "" {
+		return nil
+	}
+	var out []string
+	for _, c := range a.GetRuleChecks() {
+		if !c.GetHolds() {
+			out = append(out, fmt.Sprintf("%s: %s", c.GetRule(), c.GetDetail()))
+		}
+	}
+	if a.GetPlateau() {
+		out = append(out, "plateau: the main lifts are flat without signs of fatigue; this brings the next planned deload forward instead of a reactive one")
+	}
+	return out
+}

@@ -114,7 +114,7 @@ func (s *FatigueServer) ExplainAssessment(ctx context.Context, req *fatiguev1.Ex
 		a = assessment(snap)
 	}
 	lines, note := app.Explain(a.GetResult())
-	resp := &fatiguev1.ExplainAssessmentResponse{Assessment: a, Headline: app.Headline(a.GetResult()), ConfidenceNote: note}
+	resp := &fatiguev1.ExplainAssessmentResponse{Assessment: a, Headline: app.Headline(a.GetResult()), ConfidenceNote: note, Missing: app.Missing(a.GetResult())}
 	for _, l := range lines {
 		resp.Lines = append(resp.Lines, &fatiguev1.ExplanationLine{Family: l.Family, Abnormal: l.Abnormal, ContextOnly: l.ContextOnly,
 			InsufficientData: l.Insufficient, Text: l.Text})

@@ -41,6 +41,12 @@ func newExplainCmd(opts *options) *cobra.Command {
 				}
 				fmt.Fprintf(opts.out, "%s %-17s %s\n", mark, familyWords[l.GetFamily()], l.GetText())
 			}
+			if missing := resp.GetMissing(); len(missing) > 0 {
+				fmt.Fprintf(opts.out, "\nNo deload rule fired. What each rule still lacks:\n")
+				for _, m := range missing {
+					fmt.Fprintf(opts.out, "  - %s\n", m)
+				}
+			}
 			fmt.Fprintf(opts.out, "\nConfidence: %s\n", resp.GetConfidenceNote())
 			return nil
 		},

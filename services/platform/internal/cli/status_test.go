@@ -35,6 +35,7 @@ func (boardServer) ExplainAssessment(_ context.Context, req *fatiguev1.ExplainAs
 		Lines: []*fatiguev1.ExplanationLine{{Family: commonv1.SignalFamily_SIGNAL_FAMILY_HARDER_AT_FAMILIAR_LOADS, Abnormal: true,
 			Text: "RPE at familiar loads +1.6 vs the 28-day median"}},
 		ConfidenceNote: "no HRV data",
+		Missing:        []string{"lifting_decline: Strength below baseline on 1 of the last 3 lifting days; needs 2"},
 	}, nil
 }
 
@@ -68,7 +69,8 @@ func TestStatusBoard(t *testing.T) {
 
 func TestExplain(t *testing.T) {
 	out := runFatigueSC(t, "explain", "--team", "t1", "--athlete", "a07")
-	for _, want := range []string{"Deload recommended", "as of 2026-03-02", "!!", "RPE up", "+1.6", "Confidence: no HRV data"} {
+	for _, want := range []string{"Deload recommended", "as of 2026-03-02", "!!", "RPE up", "+1.6", "Confidence: no HRV data",
+		"No deload rule fired. What each rule still lacks:", "  - lifting_decline: Strength below baseline on 1 of the last 3 lifting days; needs 2"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("explain output lacks %q:\n%s", want, out)
 		}

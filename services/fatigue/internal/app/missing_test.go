@@ -1,0 +1,45 @@
+package app
+
+import (
+	"strings"
+	"testing"
+
+	commonv1 "github.com/supercomp/supercomp/pkg/gen/supercomp/common/v1"
+	"github.com/supercomp/supercomp/services/fatigue/internal/domain"
+)
+
+// A sets+RPE athlete one hard lifting day into a drift: nothing fires, and the explanation says
+// what each rule still lacks, in lifting days and weeks.
+func TestMissingSaysWhatTheRuleLacks(t *testing.T) {
+	th := domain.DefaultThresholds()
+	st := &domain.State{}
+	day0 := domain.Day(20454) // a Monday
+	squat := commonv1.LiftCategory_LIFT_CATEGORY_SQUAT
+	for d := 0; d <= 40; d += 2 {
+		rpe := 8.0
+		if d == 40 {
+			rpe = 9.5
+		}
+		st.ObserveSet(day0+domain.Day(d), domain.Set{Lift: squat, Type: commonv1.SetType_SET_TYPE_WORKING, LoadKg: 100, Reps: 5, RPE: rpe, HasRPE: true}, 0, th)
+	}
+	res := st.Step(th)
+	a := res.Assessed
+	if a.GetRuleFired() != "" {
+		t.Fatalf("rule %q fired on one hard day", a.GetRuleFired())
+	}
+	if a.GetCoverage().GetShape().String() != "DATA_SHAPE_SETS_RPE" {
+		t.Errorf("shape %v, want sets+RPE", a.GetCoverage().GetShape())
+	}
+	missing := strings.Join(Missing(a), "\n")
+	for _, want := range []string{
+		"lifting_decline: Strength below baseline on 1 of the last 3 lifting days; needs 2",
+		"sustained_decline: Strength down 2.5% or more in 0 of the last 3 weeks; needs all 3",
+	} {
+		if !strings.Contains(missing, want) {
+			t.Errorf("missing lacks %q:\n%s", want, missing)
+		}
+	}
+	if strings.Contains(missing, domain.RuleTwoFamilies) {
+		t.Errorf("two_families listed for an athlete without daily signals:\n%s", missing)
+	}
+}
