@@ -153,6 +153,12 @@ func lifter(cfg Config, spw int, rng *rand.Rand, t Truth, o overreach) []*events
 	if o.onset >= 0 && roughStart > o.onset-10 && roughStart < o.onset+20 {
 		roughStart = max(10, o.onset-30)
 	}
+	// Volume blocks: some weeks with an extra set for everyone, so extra volume alone does
+	// not mark an overreacher.
+	heavyWeek := map[int]bool{}
+	for w := 2; w < cfg.Weeks; w++ {
+		heavyWeek[w] = rng.Float64() < 0.15
+	}
 	wellMean := [4]float64{}
 	for k := range wellMean {
 		wellMean[k] = 3.4 + 0.8*rng.Float64()
@@ -213,7 +219,7 @@ func lifter(cfg Config, spw int, rng *rand.Rand, t Truth, o overreach) []*events
 		session := fmt.Sprintf("%s-%s-d%d", cfg.Team, t.AthleteID, day)
 		week := float64(min(day, plateauFrom)) / 7
 		sets := 3
-		if over > 0 {
+		if over > 0 || heavyWeek[day/7] {
 			sets = 4 // overreaching follows extra volume
 		}
 		var rpeSum float64

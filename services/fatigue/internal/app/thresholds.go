@@ -35,7 +35,7 @@ func ToProto(t domain.Thresholds) *fatiguev1.FatigueThresholds {
 	return &fatiguev1.FatigueThresholds{
 		Strength: &fatiguev1.StrengthThresholds{E1RmMinRpe: t.Strength.E1RMMinRPE, E1RmMaxReps: uint32(t.Strength.E1RMMaxReps),
 			WindowDays: uint32(t.Strength.WindowDays), StagnationMinGainPct: t.Strength.StagnationMinGainPct, DeclinePct: t.Strength.DeclinePct,
-			RecentDays: uint32(t.Strength.RecentDays), RecentLiftingDays: uint32(t.Strength.RecentLiftingDays), BaselineDays: uint32(t.Strength.BaselineDays),
+			RecentDays: uint32(t.Strength.RecentDays), RecentWindowDays: uint32(t.Strength.RecentWindowDays), RecentLiftingDays: uint32(t.Strength.RecentLiftingDays), BaselineDays: uint32(t.Strength.BaselineDays),
 			MinBaselineExposures: uint32(t.Strength.MinBaselineExposures), MinScatterPct: t.Strength.MinScatterPct, LiftingDropPct: t.Strength.LiftingDropPct,
 			LiftingZ: t.Strength.LiftingZ, LiftingDaysJudged: uint32(t.Strength.LiftingDaysJudged), LiftingDaysNeeded: uint32(t.Strength.LiftingDaysNeeded)},
 		RpeDrift: &fatiguev1.RpeDriftThresholds{LoadTolerancePct: t.RPEDrift.LoadTolerancePct, RpeRise: t.RPEDrift.RPERise, BaselineDays: uint32(t.RPEDrift.BaselineDays),
@@ -61,7 +61,7 @@ func FromProto(p *fatiguev1.FatigueThresholds) domain.Thresholds {
 	return domain.Thresholds{
 		Strength: domain.StrengthThresholds{E1RMMinRPE: s.GetE1RmMinRpe(), E1RMMaxReps: int(s.GetE1RmMaxReps()), WindowDays: int(s.GetWindowDays()),
 			StagnationMinGainPct: s.GetStagnationMinGainPct(), DeclinePct: s.GetDeclinePct(),
-			RecentDays: int(s.GetRecentDays()), RecentLiftingDays: int(s.GetRecentLiftingDays()), BaselineDays: int(s.GetBaselineDays()),
+			RecentDays: int(s.GetRecentDays()), RecentWindowDays: int(s.GetRecentWindowDays()), RecentLiftingDays: int(s.GetRecentLiftingDays()), BaselineDays: int(s.GetBaselineDays()),
 			MinBaselineExposures: int(s.GetMinBaselineExposures()), MinScatterPct: s.GetMinScatterPct(), LiftingDropPct: s.GetLiftingDropPct(),
 			LiftingZ: s.GetLiftingZ(), LiftingDaysJudged: int(s.GetLiftingDaysJudged()), LiftingDaysNeeded: int(s.GetLiftingDaysNeeded())},
 		RPEDrift: domain.RPEDriftThresholds{LoadTolerancePct: r.GetLoadTolerancePct(), RPERise: r.GetRpeRise(), BaselineDays: int(r.GetBaselineDays()),

@@ -65,14 +65,14 @@ func TestNewThresholdsDefaultSetAndValidate(t *testing.T) {
 			[]string{"rpe_drift.recent_sessions"}, "thresholds.rpe_drift.recent_sessions"},
 		{"persistence longer than the rolling window", &fatiguev1.FatigueThresholds{Readiness: &fatiguev1.ReadinessThresholds{HrvPersistDays: 8}},
 			[]string{"readiness.hrv_persist_days"}, "thresholds.readiness.hrv_persist_days"},
-		{"lifting days needed above those judged", &fatiguev1.FatigueThresholds{Strength: &fatiguev1.StrengthThresholds{LiftingDaysNeeded: 4}},
+		{"lifting days needed above those judged", &fatiguev1.FatigueThresholds{Strength: &fatiguev1.StrengthThresholds{LiftingDaysNeeded: 3}},
 			[]string{"strength.lifting_days_needed"}, "thresholds.strength.lifting_days_needed"},
 		{"all set", &fatiguev1.FatigueThresholds{
 			RpeDrift:  &fatiguev1.RpeDriftThresholds{RecentSessions: 4},
 			Readiness: &fatiguev1.ReadinessThresholds{HrvPersistDays: 0},
 			Rule:      &fatiguev1.DeloadRuleThresholds{StagnationCounts: true},
-			Strength:  &fatiguev1.StrengthThresholds{LiftingDaysNeeded: 3},
-		}, []string{"rpe_drift.recent_sessions", "readiness.hrv_persist_days", "rule.stagnation_counts", "strength.lifting_days_needed"}, ""},
+			Strength:  &fatiguev1.StrengthThresholds{LiftingDaysNeeded: 3, LiftingDaysJudged: 4},
+		}, []string{"rpe_drift.recent_sessions", "readiness.hrv_persist_days", "rule.stagnation_counts", "strength.lifting_days_needed", "strength.lifting_days_judged"}, ""},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			_, _, err := th.Update(ctx, &fatiguev1.UpdateThresholdsRequest{TeamId: "t1", Thresholds: c.values, UpdateMask: &fieldmaskpb.FieldMask{Paths: c.paths}})

@@ -1,6 +1,7 @@
 package domain
 
 import (
+	"maps"
 	"math"
 	"slices"
 )
@@ -65,10 +66,11 @@ const maxPlausibleChange = 0.20
 // main lifts: each exposure as a percentage of its lift's baseline level.
 type strengthView struct {
 	ok bool
-	// meanPct is the mean of the recent exposures (% vs baseline), sdPct the athlete's
-	// day-to-day scatter in the baseline period, n the recent exposures.
+	// meanPct is the mean of the recent lifting days (% vs baseline, each day the mean of its
+	// lifts), sdPct the athlete's day-to-day scatter in the baseline period, n the recent
+	// lifting days and exposures the recent lift exposures.
 	meanPct, sdPct float64
-	n              int
+	n, exposures   int
 	// baseFrom..baseTo is the baseline period, recentFrom..recentTo the recent exposures.
 	baseFrom, baseTo, recentFrom, recentTo Day
 	epley                                  bool
@@ -84,9 +86,10 @@ type liftView struct {
 	lastOn        Day
 }
 
-// recentLiftingStart is the day before the first of the last RecentLiftingDays lifting days up
-// to d (within RecentDays at most): the recent window is counted in the athlete's own
-// exposures, so two sessions a week and four judge the same number of them.
+// recentLiftingStart is the day before the recent window up to d: the lifting days of the last
+// RecentWindowDays, and at least the last RecentLiftingDays lifting days (within RecentDays at
+// most). A week holds as many lifting days as the athlete trains (two to four), so four sessions
+// a week are judged on four days over the same span, and two sessions a week on at least two.
 func (s *State) recentLiftingStart(d Day, st StrengthThresholds) Day {
 	var days []Day
 	for li := range s.lifts {
@@ -101,7 +104,7 @@ func (s *State) recentLiftingStart(d Day, st StrengthThresholds) Day {
 	if len(days) <= st.RecentLiftingDays {
 		return d - Day(st.RecentDays)
 	}
-	return days[len(days)-st.RecentLiftingDays] - 1
+	return min(d-Day(st.RecentWindowDays), days[len(days)-st.RecentLiftingDays]-1)
 }
 
 // strengthAsOf compares the exposures of the last RecentLiftingDays lifting days up to d with
@@ -122,7 +125,9 @@ func (s *State) strengthWindow(baseEnd, recentFrom, to Day, st StrengthThreshold
 	v := strengthView{epley: true}
 	d, recentStart := to, recentFrom
 	baseStart := baseEnd - Day(st.BaselineDays)
-	var baseRes, recRes []float64
+	// Residuals are pooled per lifting day: the lifts of one session share that day's form
+	// (sleep, food, time of day), so the day, not the exposure, is the independent sample.
+	baseRes, recRes := map[Day][]float64{}, map[Day][]float64{}
 	for li := range s.lifts {
 		var base, rec []float64
 		var baseDays, recDays []Day
@@ -150,12 +155,13 @@ func (s *State) strengthWindow(baseEnd, recentFrom, to Day, st StrengthThreshold
 		if math.Abs(recent/level-1) > maxPlausibleChange {
 			continue
 		}
-		for _, b := range base {
-			baseRes = append(baseRes, 100*(b/level-1))
+		for i, b := range base {
+			baseRes[baseDays[i]] = append(baseRes[baseDays[i]], 100*(b/level-1))
 		}
-		for _, r := range rec {
-			recRes = append(recRes, 100*(r/level-1))
+		for i, r := range rec {
+			recRes[recDays[i]] = append(recRes[recDays[i]], 100*(r/level-1))
 		}
+		v.exposures += len(rec)
 		v.epley = v.epley && epley
 		v.lifts = append(v.lifts, liftView{li: li, level: level, recent: recent, n: len(rec), epley: epley, lastOn: recDays[len(recDays)-1]})
 		if v.baseFrom == 0 || baseDays[0] < v.baseFrom {
@@ -172,17 +178,29 @@ func (s *State) strengthWindow(baseEnd, recentFrom, to Day, st StrengthThreshold
 	}
 	v.ok = true
 	v.n = len(recRes)
-	v.meanPct, _ = MeanSD(recRes, false)
-	// Each lift's level was fitted on its own exposures, so the pooled scatter loses one degree
-	// of freedom per lift.
+	v.meanPct, _ = MeanSD(dayMeans(recRes), false)
+	// The levels were fitted on the baseline days themselves, so their scatter around them
+	// loses a degree of freedom.
 	ss := 0.0
-	for _, r := range baseRes {
+	days := dayMeans(baseRes)
+	for _, r := range days {
 		ss += r * r
 	}
-	dof := len(baseRes) - len(v.lifts)
 	v.sdPct = st.MinScatterPct
-	if dof > 0 {
-		v.sdPct = math.Max(st.MinScatterPct, math.Sqrt(ss/float64(dof)))
+	if len(days) > 1 {
+		v.sdPct = math.Max(st.MinScatterPct, math.Sqrt(ss/float64(len(days)-1)))
 	}
 	return v
+}
+
+// dayMeans is the mean of each day's values, in day order (sums in a fixed order, so the same
+// data gives bit-for-bit the same verdict).
+func dayMeans(byDay map[Day][]float64) []float64 {
+	days := slices.Sorted(maps.Keys(byDay))
+	out := make([]float64, 0, len(days))
+	for _, d := range days {
+		m, _ := MeanSD(byDay[d], false)
+		out = append(out, m)
+	}
+	return out
 }

@@ -85,7 +85,7 @@ func (s *State) lifting(d Day, th Thresholds) liftingCheck {
 	first := true
 	for _, day := range days {
 		v := s.strengthAsOf(day, st)
-		if !v.ok || v.n < minRecentExposures {
+		if !v.ok || v.exposures < minRecentExposures {
 			continue
 		}
 		if first {
@@ -98,7 +98,13 @@ func (s *State) lifting(d Day, th Thresholds) liftingCheck {
 	}
 	v := c.latest
 	c.rated = v.ok && !v.epley
-	for _, l := range v.lifts {
+	// The lifts shown are the recent window's, or when it is too thin to judge (a lift or two
+	// a week), the sustained window's.
+	shown := v
+	if !shown.ok {
+		shown = s.strengthSince(d-Day(st.WindowDays), d, st)
+	}
+	for _, l := range shown.lifts {
 		chg := 100 * (l.recent/l.level - 1)
 		c.lifts = append(c.lifts, &eventsv1.LiftStrength{LiftCategory: mainLifts[l.li], E1RmKg: f64(round1(l.recent)), PreviousE1RmKg: f64(round1(l.level)),
 			ChangePct: f64(round2(chg)), LowConfidence: l.epley, BestOn: l.lastOn.Date()})
@@ -157,7 +163,7 @@ func (s *State) lifting(d Day, th Thresholds) liftingCheck {
 		flat := whole.meanPct < st.StagnationMinGainPct && whole.meanPct > -st.LiftingDropPct && c.sustainedWeeks == 0
 		pd := d - Day(st.WindowDays)
 		pv := s.strengthWindow(pd, pd, d, st)
-		if pv.ok && pv.n >= 2*minRecentExposures {
+		if pv.ok && pv.exposures >= 2*minRecentExposures {
 			c.plateau.abnormal = flat && pv.meanPct < st.StagnationMinGainPct && pv.meanPct > -st.LiftingDropPct
 			c.plateau.evidence = []*eventsv1.Evidence{{
 				Family: famStagnation, Metric: "e1rm_change_pct", Value: f64(round2(pv.meanPct)), Baseline: f64(0), Threshold: f64(st.StagnationMinGainPct), Unit: "%",

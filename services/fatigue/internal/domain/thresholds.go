@@ -39,8 +39,9 @@ type StrengthThresholds struct {
 	BaselineDays int
 	// MinBaselineExposures is the fewest baseline exposures a lift needs to be compared.
 	MinBaselineExposures int
-	// RecentLiftingDays is how many of the athlete's latest lifting days the recent window
-	// holds (RecentDays bounds it in calendar days).
+	// RecentWindowDays is the recent window of the lifting-day check, holding at least
+	// RecentLiftingDays lifting days (RecentDays bounds it in calendar days).
+	RecentWindowDays  int
 	RecentLiftingDays int
 	// MinScatterPct floors the athlete's day-to-day e1RM scatter (%).
 	MinScatterPct float64
@@ -123,8 +124,8 @@ type RuleThresholds struct {
 // DefaultThresholds are the defaults of DOMAIN.md.
 func DefaultThresholds() Thresholds {
 	return Thresholds{
-		Strength: StrengthThresholds{E1RMMinRPE: 7, E1RMMaxReps: 10, WindowDays: 21, StagnationMinGainPct: 1.0, DeclinePct: -2.5, RecentDays: 14, RecentLiftingDays: 3, BaselineDays: 28, MinBaselineExposures: 2, MinScatterPct: 1.0,
-			LiftingDropPct: 1.5, LiftingZ: 2, LiftingDaysNeeded: 2, LiftingDaysJudged: 3},
+		Strength: StrengthThresholds{E1RMMinRPE: 7, E1RMMaxReps: 10, WindowDays: 21, StagnationMinGainPct: 1.0, DeclinePct: -2.5, RecentDays: 14, RecentWindowDays: 7, RecentLiftingDays: 2, BaselineDays: 28, MinBaselineExposures: 2, MinScatterPct: 1.0,
+			LiftingDropPct: 1.5, LiftingZ: 1.5, LiftingDaysNeeded: 2, LiftingDaysJudged: 2},
 		RPEDrift:  RPEDriftThresholds{LoadTolerancePct: 2.5, RPERise: 1.0, BaselineDays: 28, RecentSessions: 3, DaysNeeded: 2},
 		Velocity:  VelocityThresholds{LoadTolerancePct: 2.5, BaselineDays: 42, MinDropPct: 5, Exposures: 3, RequiredExposures: 2},
 		Wellness:  WellnessThresholds{BaselineDays: 28, AmberZ: -1, RedZ: -2, WindowReports: 7, MinFlaggedReports: 3, JointPainFlag: 3},
@@ -162,6 +163,7 @@ func (t Thresholds) Validate() []Violation {
 	floatIn("strength.decline_pct", s.DeclinePct, -20, 0)
 	intIn("strength.recent_days", s.RecentDays, 5, 21)
 	intIn("strength.recent_lifting_days", s.RecentLiftingDays, 1, 8)
+	intIn("strength.recent_window_days", s.RecentWindowDays, 1, s.RecentDays)
 	intIn("strength.baseline_days", s.BaselineDays, 14, LiftRetentionDays-s.RecentDays)
 	intIn("strength.min_baseline_exposures", s.MinBaselineExposures, 1, 12)
 	floatIn("strength.min_scatter_pct", s.MinScatterPct, 0.1, 10)

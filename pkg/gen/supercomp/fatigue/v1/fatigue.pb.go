@@ -953,7 +953,7 @@ type StrengthThresholds struct {
 	DeclinePct float64 `protobuf:"fixed64,5,opt,name=decline_pct,json=declinePct,proto3" json:"decline_pct,omitempty"`
 	// Calendar bound of the recent window of the lifting-day check (default 14).
 	RecentDays uint32 `protobuf:"varint,6,opt,name=recent_days,json=recentDays,proto3" json:"recent_days,omitempty"`
-	// Lifting days in the recent window (default 3): the baseline ends before them.
+	// Fewest lifting days in the recent window (default 2): the baseline ends before them.
 	RecentLiftingDays uint32 `protobuf:"varint,7,opt,name=recent_lifting_days,json=recentLiftingDays,proto3" json:"recent_lifting_days,omitempty"`
 	// Baseline period before the recent window, days (default 28).
 	BaselineDays uint32 `protobuf:"varint,8,opt,name=baseline_days,json=baselineDays,proto3" json:"baseline_days,omitempty"`
@@ -969,8 +969,11 @@ type StrengthThresholds struct {
 	LiftingDaysJudged uint32 `protobuf:"varint,13,opt,name=lifting_days_judged,json=liftingDaysJudged,proto3" json:"lifting_days_judged,omitempty"`
 	// Of which this many must be down for the lifting_decline rule (default 2).
 	LiftingDaysNeeded uint32 `protobuf:"varint,14,opt,name=lifting_days_needed,json=liftingDaysNeeded,proto3" json:"lifting_days_needed,omitempty"`
-	unknownFields     protoimpl.UnknownFields
-	sizeCache         protoimpl.SizeCache
+	// The recent window of the lifting-day check in days (default 7), holding at least
+	// recent_lifting_days lifting days.
+	RecentWindowDays uint32 `protobuf:"varint,15,opt,name=recent_window_days,json=recentWindowDays,proto3" json:"recent_window_days,omitempty"`
+	unknownFields    protoimpl.UnknownFields
+	sizeCache        protoimpl.SizeCache
 }
 
 func (x *StrengthThresholds) Reset() {
@@ -1097,6 +1100,13 @@ func (x *StrengthThresholds) GetLiftingDaysJudged() uint32 {
 func (x *StrengthThresholds) GetLiftingDaysNeeded() uint32 {
 	if x != nil {
 		return x.LiftingDaysNeeded
+	}
+	return 0
+}
+
+func (x *StrengthThresholds) GetRecentWindowDays() uint32 {
+	if x != nil {
+		return x.RecentWindowDays
 	}
 	return 0
 }
@@ -2121,7 +2131,7 @@ const file_supercomp_fatigue_v1_fatigue_proto_rawDesc = "" +
 	"page_token\x18\x05 \x01(\tR\tpageToken\"\x85\x01\n" +
 	"\x17ListAssessmentsResponse\x12B\n" +
 	"\vassessments\x18\x01 \x03(\v2 .supercomp.fatigue.v1.AssessmentR\vassessments\x12&\n" +
-	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\xce\x04\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\xfc\x04\n" +
 	"\x12StrengthThresholds\x12 \n" +
 	"\fe1rm_min_rpe\x18\x01 \x01(\x01R\n" +
 	"e1rmMinRpe\x12\"\n" +
@@ -2141,7 +2151,8 @@ const file_supercomp_fatigue_v1_fatigue_proto_rawDesc = "" +
 	"\x10lifting_drop_pct\x18\v \x01(\x01R\x0eliftingDropPct\x12\x1b\n" +
 	"\tlifting_z\x18\f \x01(\x01R\bliftingZ\x12.\n" +
 	"\x13lifting_days_judged\x18\r \x01(\rR\x11liftingDaysJudged\x12.\n" +
-	"\x13lifting_days_needed\x18\x0e \x01(\rR\x11liftingDaysNeeded\"\xcc\x01\n" +
+	"\x13lifting_days_needed\x18\x0e \x01(\rR\x11liftingDaysNeeded\x12,\n" +
+	"\x12recent_window_days\x18\x0f \x01(\rR\x10recentWindowDays\"\xcc\x01\n" +
 	"\x12RpeDriftThresholds\x12,\n" +
 	"\x12load_tolerance_pct\x18\x01 \x01(\x01R\x10loadTolerancePct\x12\x19\n" +
 	"\brpe_rise\x18\x02 \x01(\x01R\arpeRise\x12#\n" +
