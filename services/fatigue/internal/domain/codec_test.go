@@ -3,6 +3,8 @@ package domain
 import (
 	"bytes"
 	"os"
+	"reflect"
+	"slices"
 	"testing"
 	"time"
 
@@ -42,12 +44,62 @@ func TestDecodesVersion1Snapshot(t *testing.T) {
 	if st.FirstDay != day("2026-01-06") || st.LastDay != day("2026-03-11") || st.Seq != 295 || st.LastDataUnix != 1773253800 || !st.HasSessionLoad {
 		t.Errorf("header: days %v-%v seq %d last data %d session load %v", st.FirstDay, st.LastDay, st.Seq, st.LastDataUnix, st.HasSessionLoad)
 	}
-	// Re-encoded, it is the same bytes: the days and lift exposures decoded as they were written.
-	again, err := st.MarshalBinary()
+	if len(slices.Clone(st.deloads)) != 0 {
+		t.Errorf("a version 1 snapshot has no deload windows, got %v", slices.Clone(st.deloads))
+	}
+	// The cooldown version 1 kept still holds off through its day.
+	if through, held := st.CooldownThrough(st.LastDay); !held || through != day("2026-03-18") {
+		t.Errorf("cooldown through %v (%v), want 2026-03-18", through, held)
+	}
+
+	// Re-encoded, it is the same bytes under version 2 with an empty list of windows: the days
+	// and lift exposures decoded as they were written.
+	v2, err := st.MarshalBinary()
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !bytes.Equal(again, v1) {
-		t.Errorf("re-encoded as %d bytes, want the %d bytes read", len(again), len(v1))
+	want := slices.Concat([]byte{stateVersion}, v1[1:], []byte{0})
+	if !bytes.Equal(v2, want) {
+		t.Errorf("re-encoded as %d bytes, want the version 1 bytes with version %d and no windows (%d bytes)", len(v2), stateVersion, len(want))
+	}
+	var back State
+	if err := back.UnmarshalBinary(v2); err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(back, st) {
+		t.Error("the re-encoded snapshot decodes differently")
+	}
+}
+
+func TestDeloadWindowsRoundTrip(t *testing.T) {
+	th := DefaultThresholds()
+	st, _ := scenario(t, th, 30, func(d int) bool { return d >= 20 })
+	st.DeloadScheduled(day0+10, day0+35)
+	st.DeloadScheduled(day0+12, day0+70)
+	st.DeloadCompleted(day0+35, day0+41, th)
+	data, err := st.MarshalBinary()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var back State
+	if err := back.UnmarshalBinary(data); err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(back, *st) {
+		t.Errorf("decoded windows %v, want %v", back.deloads, slices.Clone(st.deloads))
+	}
+	for _, bad := range [][]byte{
+		data[:len(data)-1], // a window cut short
+		append(slices.Clone(data), 0),
+	} {
+		if err := back.UnmarshalBinary(bad); err == nil {
+			t.Errorf("%d bytes of a %d-byte snapshot decoded", len(bad), len(data))
+		}
+	}
+	st.deloads = nil
+	empty, _ := st.MarshalBinary()
+	tooMany := slices.Concat(empty[:len(empty)-1], []byte{maxDeloadWindows + 1}, make([]byte, (maxDeloadWindows+1)*9))
+	if err := back.UnmarshalBinary(tooMany); err == nil {
+		t.Error("more windows than a state keeps decoded")
 	}
 }
