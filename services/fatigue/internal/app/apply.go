@@ -7,6 +7,7 @@ package app
 import (
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/supercomp/supercomp/pkg/events"
 	commonv1 "github.com/supercomp/supercomp/pkg/gen/supercomp/common/v1"
@@ -54,21 +55,25 @@ func Observe(st *domain.State, ev *eventsv1.Event, th domain.Thresholds) bool {
 
 func u8(v uint32) uint8 { return uint8(min(v, 255)) }
 
-// ObserveProgramming applies a PROGRAMMING event: a scheduled or completed deload resets the
-// cooldown. It reports whether the state changed.
+// ObserveProgramming applies a PROGRAMMING event: a scheduled deload holds off
+// recommendations during its week and a completed one starts the cooldown after it. Each
+// takes effect in event time, on the days it concerns that begin after the event occurred,
+// so processing PROGRAMMING ahead of a lagging TRAINING stream changes no decision. It
+// reports whether the event concerns the state (it is saved then).
 func ObserveProgramming(st *domain.State, ev *eventsv1.Event, th domain.Thresholds) bool {
+	knownFrom := firstDayFrom(ev.GetOccurredAt().AsTime())
 	switch p := ev.GetPayload().(type) {
 	case *eventsv1.Event_DeloadScheduled:
 		if p.DeloadScheduled.GetWeekStart() == nil {
 			return false
 		}
-		st.DeloadScheduled(domain.DayFromDate(p.DeloadScheduled.GetWeekStart()))
+		st.DeloadScheduled(knownFrom, domain.DayFromDate(p.DeloadScheduled.GetWeekStart()))
 	case *eventsv1.Event_DeloadDecided:
 		s := p.DeloadDecided.GetStatus()
 		if s != commonv1.DeloadStatus_DELOAD_STATUS_SCHEDULED || p.DeloadDecided.GetWeekStart() == nil {
 			return false
 		}
-		st.DeloadScheduled(domain.DayFromDate(p.DeloadDecided.GetWeekStart()))
+		st.DeloadScheduled(knownFrom, domain.DayFromDate(p.DeloadDecided.GetWeekStart()))
 	case *eventsv1.Event_DeloadCompleted:
 		c := p.DeloadCompleted
 		if c.GetWeekStart() == nil {
@@ -83,6 +88,19 @@ func ObserveProgramming(st *domain.State, ev *eventsv1.Event, th domain.Threshol
 		return false
 	}
 	return true
+}
+
+// firstDayFrom is the first day that begins at or after t. A PROGRAMMING event takes effect
+// from there: a deload scheduled on Wednesday morning for the week under way holds off
+// Thursday on, since Wednesday may already have been assessed (and a recommendation sent)
+// from the athlete's earlier events that day, and the decision must not depend on which came
+// first.
+func firstDayFrom(t time.Time) domain.Day {
+	d := domain.DayOf(t)
+	if d.Time().Before(t) {
+		d++
+	}
+	return d
 }
 
 // Outcome is what one training event produced for publishing.

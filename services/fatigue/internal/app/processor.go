@@ -234,8 +234,8 @@ func (p *Processor) view(k Key, st *domain.State, th domain.Thresholds) Snapshot
 	// Every concluded status change is published, so the last published status is the
 	// current one.
 	res.Assessed.Status = st.Published.Status
-	if cp.LastDay <= st.Episode.CooldownUntil {
-		res.Assessed.CooldownUntil = st.Episode.CooldownUntil.Date()
+	if through, ok := st.CooldownThrough(cp.LastDay); ok {
+		res.Assessed.CooldownUntil = through.Date()
 	}
 	return Snapshot{Key: k, Result: res, State: cp}
 }

@@ -262,6 +262,11 @@ func (s *State) Conclude(res *Result, th Thresholds) { s.conclude(res, th, true)
 // without events (advanceTo): nobody publishes that result, so a recommendation opened there
 // would set the status without ever sending DeloadRecommended. The rule is left to open it on
 // the next day with an event, when it still holds.
+//
+// The cooldown is judged in event time, as of day d: the latest recommendation's own cooldown
+// and the deload windows that contain d, none of which starts before the first day that began
+// after programming decided it, so a deload scheduled after d (processed early because
+// TRAINING lags) does not hold d off.
 func (s *State) conclude(res *Result, th Thresholds, canOpen bool) {
 	a := res.Assessed
 	d := DayFromDate(a.GetAsOf())
@@ -280,11 +285,12 @@ func (s *State) conclude(res *Result, th Thresholds, canOpen bool) {
 			res.NewPlateau = true
 		}
 	}
+	cooldownThrough, coolingDown := s.CooldownThrough(d)
 	if res.RuleFired != "" {
 		switch {
 		case s.Episode.Open:
 			status = commonv1.AthleteStatus_ATHLETE_STATUS_DELOAD_RECOMMENDED
-		case d <= s.Episode.CooldownUntil || !canOpen:
+		case coolingDown || !canOpen:
 			status = commonv1.AthleteStatus_ATHLETE_STATUS_WATCH
 		default:
 			status = commonv1.AthleteStatus_ATHLETE_STATUS_DELOAD_RECOMMENDED
@@ -293,12 +299,13 @@ func (s *State) conclude(res *Result, th Thresholds, canOpen bool) {
 			s.Episode.CooldownUntil = d + Day(th.Rule.CooldownDays)
 			s.Episode.LastRecommendationDay = d
 			res.NewRecommendation = true
+			cooldownThrough, coolingDown = s.CooldownThrough(d)
 		}
 	}
 	a.Status = status
 	a.PreviousStatus = s.Published.Status
-	if d <= s.Episode.CooldownUntil {
-		a.CooldownUntil = s.Episode.CooldownUntil.Date()
+	if coolingDown {
+		a.CooldownUntil = cooldownThrough.Date()
 	}
 	if s.inRing(d) {
 		r := s.rec(d)

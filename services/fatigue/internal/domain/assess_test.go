@@ -2,6 +2,7 @@ package domain
 
 import (
 	"bytes"
+	"slices"
 	"testing"
 	"time"
 
@@ -153,13 +154,28 @@ func TestDeloadCompletedResetsCooldownAndEpisode(t *testing.T) {
 	if !st.Episode.Open {
 		t.Fatal("no open episode")
 	}
+	// Processed on day 25, before the deload: it takes effect on its own days.
 	st.DeloadCompleted(day0+26, day0+32, th)
-	if st.Episode.Open || st.Episode.CooldownUntil != day0+32+21 {
-		t.Errorf("after deload: open %v cooldown %v", st.Episode.Open, st.Episode.CooldownUntil)
+	if !st.Episode.Open {
+		t.Error("the episode closed before the deload's last day")
 	}
-	st.DeloadScheduled(day0 + 100)
-	if st.Episode.CooldownUntil != day0+106 {
-		t.Errorf("scheduled deload cooldown %v, want the end of its week", st.Episode.CooldownUntil)
+	st.advanceTo(day0+32, th)
+	if !st.Episode.Open {
+		t.Error("the episode closed on the deload's last day")
+	}
+	st.advanceTo(day0+33, th)
+	if st.Episode.Open {
+		t.Error("the episode is still open after the deload")
+	}
+	if through, ok := st.CooldownThrough(day0 + 33); !ok || through != day0+32+21 {
+		t.Errorf("after deload: cooldown through %v (%v), want %v", through, ok, day0+32+21)
+	}
+	st.DeloadScheduled(day0+90, day0+100)
+	if _, ok := st.CooldownThrough(day0 + 99); ok {
+		t.Error("a scheduled deload holds off the days before its week")
+	}
+	if through, ok := st.CooldownThrough(day0 + 100); !ok || through != day0+106 {
+		t.Errorf("scheduled deload cooldown through %v (%v), want the end of its week", through, ok)
 	}
 }
 
@@ -169,11 +185,12 @@ func TestDeloadCompletedAgainLeavesLaterEpisodeOpen(t *testing.T) {
 	th := DefaultThresholds()
 	st, _ := scenario(t, th, 26, func(d int) bool { return d >= 20 })
 	st.DeloadCompleted(day0+26, day0+32, th)
-	after := st.Episode
+	st.advanceTo(day0+50, th)
+	after, windows := st.Episode, slices.Clone(st.deloads)
 	// A later episode: recommended once the cooldown of the first deload is over.
 	st.Episode.Open, st.Episode.OKStreak = true, 2
-	st.Episode.LastRecommendationDay = after.CooldownUntil + 1
-	st.Episode.CooldownUntil = after.CooldownUntil + 1 + Day(th.Rule.CooldownDays)
+	st.Episode.LastRecommendationDay = day0 + 32 + Day(th.Rule.CooldownDays) + 1
+	st.Episode.CooldownUntil = st.Episode.LastRecommendationDay + Day(th.Rule.CooldownDays)
 	later := st.Episode
 	st.DeloadCompleted(day0+26, day0+32, th) // the first completion, delivered again
 	if st.Episode != later {
@@ -182,8 +199,8 @@ func TestDeloadCompletedAgainLeavesLaterEpisodeOpen(t *testing.T) {
 	// The same completion on the state it was first applied to changes nothing either.
 	st.Episode = after
 	st.DeloadCompleted(day0+26, day0+32, th)
-	if st.Episode != after {
-		t.Errorf("second application changed the episode: %+v, want %+v", st.Episode, after)
+	if st.Episode != after || !slices.Equal(slices.Clone(st.deloads), windows) {
+		t.Errorf("second application changed the episode: %+v %v, want %+v %v", st.Episode, slices.Clone(st.deloads), after, windows)
 	}
 }
 

@@ -9,9 +9,14 @@ import (
 	commonv1 "github.com/supercomp/supercomp/pkg/gen/supercomp/common/v1"
 )
 
-// stateVersion is the first byte of an encoded state; a state of another version is rebuilt by
-// replay rather than misread.
-const stateVersion = 1
+// stateVersion is the first byte of an encoded state; a state of an unknown version is rebuilt
+// by replay rather than misread. Version 2 appended the deload windows to version 1's layout;
+// version 1 snapshots still decode, with no windows (the cooldowns that version folded into
+// the episode's CooldownUntil keep running from there).
+const (
+	stateVersion                = 2
+	stateVersionNoDeloadWindows = 1
+)
 
 // ErrStateVersion means a snapshot was written by an incompatible version.
 var ErrStateVersion = errors.New("unsupported state version")
@@ -49,6 +54,14 @@ const (
 	wirePublished
 )
 
+// wireDeloadWindow is a deload window on the wire, 9 bytes.
+type wireDeloadWindow struct {
+	From, Until int32
+	Flags       uint8
+}
+
+const wireWindowCompleted = 1
+
 func toWire(m LoadModel) wireModel {
 	return wireModel{m.Acute, m.Chronic, m.CTL, m.ATL, int32(m.Days)}
 }
@@ -58,7 +71,8 @@ func fromWire(w wireModel) LoadModel {
 }
 
 // MarshalBinary encodes the state: a fixed header, the ring days from the first held day to
-// the current one, and each lift's exposures. Little-endian, fixed-size records.
+// the current one, each lift's exposures, and the deload windows after their count.
+// Little-endian, fixed-size records.
 func (s *State) MarshalBinary() ([]byte, error) {
 	start := s.LastDay - RingDays + 1
 	if s.FirstDay > start {
@@ -90,7 +104,8 @@ func (s *State) MarshalBinary() ([]byte, error) {
 	}
 	copy(h.PubEventID[:], s.Published.EventID)
 	var buf bytes.Buffer
-	buf.Grow(binary.Size(h) + ringCount*binary.Size(dayRecord{}) + 4*maxLiftDays*binary.Size(liftDay{}))
+	buf.Grow(binary.Size(h) + ringCount*binary.Size(dayRecord{}) + 4*maxLiftDays*binary.Size(liftDay{}) +
+		1 + len(s.deloads)*binary.Size(wireDeloadWindow{}))
 	_ = binary.Write(&buf, binary.LittleEndian, &h)
 	days := make([]dayRecord, ringCount)
 	for i := range days {
@@ -104,12 +119,23 @@ func (s *State) MarshalBinary() ([]byte, error) {
 			_ = binary.Write(&buf, binary.LittleEndian, l)
 		}
 	}
+	windows := make([]wireDeloadWindow, len(s.deloads))
+	for i, w := range s.deloads {
+		windows[i] = wireDeloadWindow{From: int32(w.From), Until: int32(w.Until)}
+		if w.Completed {
+			windows[i].Flags |= wireWindowCompleted
+		}
+	}
+	buf.WriteByte(uint8(len(windows)))
+	if len(windows) > 0 {
+		_ = binary.Write(&buf, binary.LittleEndian, windows)
+	}
 	return buf.Bytes(), nil
 }
 
 // UnmarshalBinary decodes what MarshalBinary wrote.
 func (s *State) UnmarshalBinary(data []byte) error {
-	if len(data) == 0 || data[0] != stateVersion {
+	if len(data) == 0 || (data[0] != stateVersion && data[0] != stateVersionNoDeloadWindows) {
 		return ErrStateVersion
 	}
 	r := bytes.NewReader(data)
@@ -151,8 +177,35 @@ func (s *State) UnmarshalBinary(data []byte) error {
 			return fmt.Errorf("decode state lift %d: %w", i, err)
 		}
 	}
+	if h.Version >= stateVersion {
+		if err := s.decodeDeloadWindows(r); err != nil {
+			return err
+		}
+	}
 	if r.Len() != 0 {
 		return fmt.Errorf("decode state: %d trailing bytes", r.Len())
+	}
+	return nil
+}
+
+func (s *State) decodeDeloadWindows(r *bytes.Reader) error {
+	n, err := r.ReadByte()
+	if err != nil {
+		return fmt.Errorf("decode state deload windows: %w", err)
+	}
+	if n > maxDeloadWindows {
+		return fmt.Errorf("decode state: %d deload windows", n)
+	}
+	if n == 0 {
+		return nil
+	}
+	windows := make([]wireDeloadWindow, n)
+	if err := binary.Read(r, binary.LittleEndian, windows); err != nil {
+		return fmt.Errorf("decode state deload windows: %w", err)
+	}
+	s.deloads = make([]deloadWindow, n)
+	for i, w := range windows {
+		s.deloads[i] = deloadWindow{From: Day(w.From), Until: Day(w.Until), Completed: w.Flags&wireWindowCompleted != 0}
 	}
 	return nil
 }

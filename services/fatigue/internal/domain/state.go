@@ -1,7 +1,9 @@
 package domain
 
 import (
+	"cmp"
 	"math"
+	"slices"
 	"time"
 
 	commonv1 "github.com/supercomp/supercomp/pkg/gen/supercomp/common/v1"
@@ -113,11 +115,14 @@ func liftIndex(c commonv1.LiftCategory) int {
 // Episode is the alert hygiene of one athlete: the open recommendation (hysteresis) and the
 // cooldown.
 type Episode struct {
-	// Open is true from a recommendation until the athlete has been OK for RecoveryDays.
+	// Open is true from a recommendation until the athlete has been OK for RecoveryDays, or
+	// until a deload that treated it is over.
 	Open bool
 	// OKStreak counts consecutive OK days.
 	OKStreak uint8
-	// CooldownUntil suppresses new recommendations through this day.
+	// CooldownUntil suppresses new recommendations through this day: the cooldown of the
+	// latest recommendation. (A state decoded from a version 1 snapshot also carries here the
+	// deload cooldowns that version folded in; they run out the same way.)
 	CooldownUntil Day
 	// LastRecommendationDay is the day of the latest recommendation (0 = none).
 	LastRecommendationDay Day
@@ -126,6 +131,25 @@ type Episode struct {
 	// LastPlateauDay is the day the latest plateau episode was reported (0 = none).
 	LastPlateauDay Day
 }
+
+// deloadWindow is a run of days on which a deload known from programming holds off new
+// recommendations: a scheduled deload's week, or the cooldown after a completed deload. A
+// window never reaches back to the day programming decided it or before (its decision may
+// come after that day's assessments), so every training day is decided with the windows
+// known before it began, however far ahead of TRAINING the PROGRAMMING stream is processed.
+type deloadWindow struct {
+	// From and Until are the first and last day held off.
+	From, Until Day
+	// Completed marks the cooldown after a completed deload: From is the day after the
+	// deload's last day, the day the episode it treated is closed. With a cooldown of 0 days
+	// the window holds nothing (Until is From-1) but stays until that day for the closing.
+	Completed bool
+}
+
+// maxDeloadWindows bounds the windows a state keeps. Windows go once their last day is
+// behind the current day, so the bound is only reached by a team with deloads scheduled far
+// ahead (a repeating program places a year of planned deloads at once).
+const maxDeloadWindows = 16
 
 // Published is what the athlete's last published assessment said, to publish only on change.
 type Published struct {
@@ -156,7 +180,10 @@ type State struct {
 	// baseSession and baseVolume are the load models up to the day before the ring starts.
 	baseSession, baseVolume LoadModel
 
-	Episode   Episode
+	Episode Episode
+	// deloads are the deload windows that can still hold off a recommendation (Until at or
+	// after LastDay), ordered by From then Until.
+	deloads   []deloadWindow
 	Published Published
 }
 
@@ -233,8 +260,10 @@ func (s *State) advanceTo(d Day, th Thresholds) {
 			s.baseVolume.Advance(float64(slot.VolumeLoad), th.Load)
 		}
 		*slot = dayRecord{}
+		s.closeTreatedEpisodes()
 	}
 	s.pruneLifts()
+	s.pruneDeloads()
 }
 
 // closeDay counts consecutive OK days and closes the episode after RecoveryDays of them.
@@ -410,26 +439,103 @@ func (s *State) ObserveReadiness(d Day, rmssdMs, cmjCm float64, recordedUnix int
 	}
 }
 
-// DeloadScheduled holds off reactive recommendations until the deload week (starting on
-// weekStart) is over: the deload is already the answer.
-func (s *State) DeloadScheduled(weekStart Day) {
-	s.Episode.CooldownUntil = max(s.Episode.CooldownUntil, weekStart+6)
+// DeloadScheduled holds off new recommendations during a scheduled deload week (starting on
+// weekStart): the deload is already the answer. The hold starts on the deload's first day, or
+// on knownFrom, the first day that began after programming scheduled it, when that is later:
+// the days before were, or could have been, decided without it.
+func (s *State) DeloadScheduled(knownFrom, weekStart Day) {
+	s.addDeloadWindow(deloadWindow{From: max(knownFrom, weekStart), Until: weekStart + 6})
 }
 
-// DeloadCompleted starts the cooldown after a deload and closes the episode the deload treated:
-// the athlete starts over from a fresh baseline.
+// DeloadCompleted starts the cooldown after a deload, for CooldownDays after its last day
+// (endedOn), and closes the episode the deload treated when that day is over: the athlete
+// starts over from a fresh baseline. Both follow the deload's own dates, however early the
+// completion is processed. One processed once the state has moved past endedOn closes the
+// episode on arrival: the days since were decided without it.
 //
 // It is idempotent, so a completion delivered again (a redelivery, a partition restarting from
 // its checkpoint, a new partitioned view replaying PROGRAMMING) changes nothing. An episode
 // whose recommendation came after the deload ended is a later one and stays open: without
 // that, a replayed completion closed it and the rule recommended a second deload for it.
 func (s *State) DeloadCompleted(weekStart, endedOn Day, th Thresholds) {
-	s.Episode.CooldownUntil = max(s.Episode.CooldownUntil, endedOn+Day(th.Rule.CooldownDays))
-	if s.Episode.LastRecommendationDay <= endedOn {
+	s.Episode.LastDeloadWeek = max(s.Episode.LastDeloadWeek, weekStart)
+	if !s.Empty() && endedOn < s.LastDay {
+		s.closeTreatedEpisode(endedOn)
+	}
+	s.addDeloadWindow(deloadWindow{From: endedOn + 1, Until: endedOn + Day(th.Rule.CooldownDays), Completed: true})
+}
+
+// closeTreatedEpisode closes the open episode if the deload that ended on endedOn treated it.
+func (s *State) closeTreatedEpisode(endedOn Day) {
+	if s.Episode.Open && s.Episode.LastRecommendationDay <= endedOn {
 		s.Episode.Open = false
 		s.Episode.OKStreak = 0
 	}
-	s.Episode.LastDeloadWeek = max(s.Episode.LastDeloadWeek, weekStart)
+}
+
+// closeTreatedEpisodes closes the episode of a completed deload whose last day the state has
+// just left behind.
+func (s *State) closeTreatedEpisodes() {
+	for _, w := range s.deloads {
+		if w.Completed && w.From == s.LastDay {
+			s.closeTreatedEpisode(w.From - 1)
+		}
+	}
+}
+
+// addDeloadWindow keeps w unless it holds nothing, is already kept or is over. When the list is
+// full, the window starting last goes: the others concern days sooner.
+func (s *State) addDeloadWindow(w deloadWindow) {
+	if (!w.Completed && w.From > w.Until) || (!s.Empty() && w.Until < s.LastDay) {
+		return
+	}
+	i, found := slices.BinarySearchFunc(s.deloads, w, compareDeloadWindows)
+	if found {
+		return
+	}
+	s.deloads = slices.Insert(s.deloads, i, w)
+	if len(s.deloads) > maxDeloadWindows {
+		s.deloads = s.deloads[:maxDeloadWindows]
+	}
+}
+
+func compareDeloadWindows(a, b deloadWindow) int {
+	if c := cmp.Compare(a.From, b.From); c != 0 {
+		return c
+	}
+	if c := cmp.Compare(a.Until, b.Until); c != 0 {
+		return c
+	}
+	switch {
+	case a.Completed == b.Completed:
+		return 0
+	case b.Completed:
+		return -1
+	}
+	return 1
+}
+
+// pruneDeloads drops the windows that ended before the current day: only the current day is
+// ever concluded, so no decision can use them any more.
+func (s *State) pruneDeloads() {
+	s.deloads = slices.DeleteFunc(s.deloads, func(w deloadWindow) bool { return w.Until < s.LastDay })
+}
+
+// CooldownThrough reports whether new recommendations are held off on day d, and through which
+// day the holds that contain d last: the latest recommendation's cooldown and the deload
+// windows. A window that starts after d is left out even when it joins on: it may not have been
+// known on d, and what an assessment of d says must not depend on that.
+func (s *State) CooldownThrough(d Day) (Day, bool) {
+	through, held := Day(0), false
+	if d <= s.Episode.CooldownUntil {
+		through, held = s.Episode.CooldownUntil, true
+	}
+	for _, w := range s.deloads {
+		if w.From <= d && d <= w.Until {
+			through, held = max(through, w.Until), true
+		}
+	}
+	return through, held
 }
 
 // loadSeries replays the load model from the base through day d and returns it at d and the

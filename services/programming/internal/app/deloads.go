@@ -134,7 +134,7 @@ func (s *Service) HandleRecommendation(ctx context.Context, ev *eventsv1.Event) 
 	case domain.ReactiveDuplicate:
 		i := slices.IndexFunc(existing, func(d *programmingv1.Deload) bool { return d.GetDeloadId() == out.ExistingID })
 		log.Info("deload recommendation already handled", zap.String("deload_id", out.ExistingID))
-		return s.announce(ctx, existing[i], ev.GetId())
+		return s.announce(ctx, existing[i], placedBy(existing[i], ev))
 	}
 
 	now := s.now()
@@ -153,7 +153,7 @@ func (s *Service) HandleRecommendation(ctx context.Context, ev *eventsv1.Event) 
 		if gerr != nil {
 			return gerr
 		}
-		return s.announce(ctx, stored, ev.GetId())
+		return s.announce(ctx, stored, placedBy(stored, ev))
 	}
 	if err != nil {
 		return err
@@ -161,7 +161,23 @@ func (s *Service) HandleRecommendation(ctx context.Context, ev *eventsv1.Event) 
 	d.Revision = rev
 	log.Info("reactive deload placed", zap.String("deload_id", d.GetDeloadId()), zap.String("status", out.Status.String()),
 		zap.String("week_start", out.WeekStart.Format(time.DateOnly)))
-	return s.announce(ctx, d, ev.GetId())
+	return s.announce(ctx, d, placedBy(d, ev))
+}
+
+// placedBy is the cause of announcing a reactive deload: its recommendation, at the time the
+// recommendation occurred (the training day it answers) while the deload is as the
+// recommendation placed it. Placing is a function of the recommendation alone, so on a live
+// stream the two are moments apart, and on a replayed or imported history (recommendations
+// about days long past) the wall clock would date the deload after its own week: the fatigue
+// service, which takes a deload into account from the day it was scheduled, would then never
+// see it hold off that week. Once a coach decided on it, its revision is theirs, dated when
+// they decided.
+func placedBy(d *programmingv1.Deload, rec *eventsv1.Event) cause {
+	c := causedBy(rec)
+	if len(d.GetDecisions()) > 0 {
+		c.at = time.Time{}
+	}
+	return c
 }
 
 func reasonSuffix(rec *eventsv1.DeloadRecommended) string {
@@ -174,13 +190,14 @@ func reasonSuffix(rec *eventsv1.DeloadRecommended) string {
 // announce publishes what follows from a deload's current state: DeloadScheduled, and when it
 // is scheduled the re-planned planned deloads and the deload week's prescription. Every event
 // id is deterministic, so announcing twice is harmless.
-func (s *Service) announce(ctx context.Context, d *programmingv1.Deload, causation string) error {
+func (s *Service) announce(ctx context.Context, d *programmingv1.Deload, c cause) error {
 	if d.GetStatus() == commonv1.DeloadStatus_DELOAD_STATUS_DISMISSED || d.GetStatus() == commonv1.DeloadStatus_DELOAD_STATUS_SKIPPED {
 		return nil
 	}
-	// The deload's own event keeps the time it was last changed, however often it is announced.
-	placed := cause{eventID: causation}
-	if d.GetUpdatedAt() != nil {
+	// The deload's own event keeps the same time however often it is announced: the cause's
+	// when it has one (see placedBy), else when the deload was last changed.
+	placed := c
+	if placed.at.IsZero() && d.GetUpdatedAt() != nil {
 		placed.at = d.GetUpdatedAt().AsTime()
 	}
 	if err := s.pub.Publish(ctx, scheduledEvent(d, placed)); err != nil {
@@ -192,7 +209,7 @@ func (s *Service) announce(ctx context.Context, d *programmingv1.Deload, causati
 	if _, err := s.replan(ctx, d.GetTeamId(), d.GetAthleteId(), s.byClock()); err != nil {
 		return err
 	}
-	return s.issuePrescription(ctx, d.GetTeamId(), d.GetAthleteId(), DateOf(d.GetWeekStart()), "deload scheduled", cause{eventID: causation})
+	return s.issuePrescription(ctx, d.GetTeamId(), d.GetAthleteId(), DateOf(d.GetWeekStart()), "deload scheduled", cause{eventID: c.eventID})
 }
 
 // ScheduleDeload places a deload by hand: scheduled without approval.
@@ -224,7 +241,7 @@ func (s *Service) ScheduleDeload(ctx context.Context, team, athlete string, week
 		return nil, err
 	}
 	d.Revision = rev
-	return d, s.announce(ctx, d, "")
+	return d, s.announce(ctx, d, cause{})
 }
 
 // Decision is a coach's decision as the port received it.

@@ -1,0 +1,105 @@
+package domain
+
+import (
+	"bytes"
+	"os"
+	"reflect"
+	"slices"
+	"testing"
+	"time"
+
+	commonv1 "github.com/supercomp/supercomp/pkg/gen/supercomp/common/v1"
+)
+
+// testdata/state-v1.bin is a snapshot written by the version 1 codec (commit 3ce4b3b), as the
+// service saved it: simulate.Generate's athlete a01 (team t1, 12 weeks, seed 7, overreaching
+// from day 45) run through app.Step up to 2026-03-11, with a deload scheduled for the week of
+// 2026-01-19 and completed on 2026-01-25, and a recommendation open since 2026-02-25. Snapshots
+// like it are in the KV buckets of running deployments: they must keep decoding.
+func TestDecodesVersion1Snapshot(t *testing.T) {
+	v1, err := os.ReadFile("testdata/state-v1.bin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var st State
+	if err := st.UnmarshalBinary(v1); err != nil {
+		t.Fatalf("decode a version 1 snapshot: %v", err)
+	}
+	day := func(s string) Day {
+		tm, err := time.Parse(time.DateOnly, s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return DayOf(tm)
+	}
+	wantEpisode := Episode{Open: true, CooldownUntil: day("2026-03-18"), LastRecommendationDay: day("2026-02-25"), LastDeloadWeek: day("2026-01-19")}
+	if st.Episode != wantEpisode {
+		t.Errorf("episode %+v, want %+v", st.Episode, wantEpisode)
+	}
+	wantPublished := Published{EventID: "b4b77b9e-67a1-596f-892f-942b29eb9d3d", Valid: true, Status: commonv1.AthleteStatus_ATHLETE_STATUS_DELOAD_RECOMMENDED,
+		ScoreBand: 8, Mask: 42, Day: day("2026-03-11")}
+	if st.Published != wantPublished {
+		t.Errorf("published %+v, want %+v", st.Published, wantPublished)
+	}
+	if st.FirstDay != day("2026-01-06") || st.LastDay != day("2026-03-11") || st.Seq != 295 || st.LastDataUnix != 1773253800 || !st.HasSessionLoad {
+		t.Errorf("header: days %v-%v seq %d last data %d session load %v", st.FirstDay, st.LastDay, st.Seq, st.LastDataUnix, st.HasSessionLoad)
+	}
+	if len(slices.Clone(st.deloads)) != 0 {
+		t.Errorf("a version 1 snapshot has no deload windows, got %v", slices.Clone(st.deloads))
+	}
+	// The cooldown version 1 kept still holds off through its day.
+	if through, held := st.CooldownThrough(st.LastDay); !held || through != day("2026-03-18") {
+		t.Errorf("cooldown through %v (%v), want 2026-03-18", through, held)
+	}
+
+	// Re-encoded, it is the same bytes under version 2 with an empty list of windows: the days
+	// and lift exposures decoded as they were written.
+	v2, err := st.MarshalBinary()
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := slices.Concat([]byte{stateVersion}, v1[1:], []byte{0})
+	if !bytes.Equal(v2, want) {
+		t.Errorf("re-encoded as %d bytes, want the version 1 bytes with version %d and no windows (%d bytes)", len(v2), stateVersion, len(want))
+	}
+	var back State
+	if err := back.UnmarshalBinary(v2); err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(back, st) {
+		t.Error("the re-encoded snapshot decodes differently")
+	}
+}
+
+func TestDeloadWindowsRoundTrip(t *testing.T) {
+	th := DefaultThresholds()
+	st, _ := scenario(t, th, 30, func(d int) bool { return d >= 20 })
+	st.DeloadScheduled(day0+10, day0+35)
+	st.DeloadScheduled(day0+12, day0+70)
+	st.DeloadCompleted(day0+35, day0+41, th)
+	data, err := st.MarshalBinary()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var back State
+	if err := back.UnmarshalBinary(data); err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(back, *st) {
+		t.Errorf("decoded windows %v, want %v", back.deloads, slices.Clone(st.deloads))
+	}
+	for _, bad := range [][]byte{
+		data[:len(data)-1], // a window cut short
+		append(slices.Clone(data), 0),
+	} {
+		if err := back.UnmarshalBinary(bad); err == nil {
+			t.Errorf("%d bytes of a %d-byte snapshot decoded", len(bad), len(data))
+		}
+	}
+	st.deloads = nil
+	empty, _ := st.MarshalBinary()
+	tooMany := slices.Concat(empty[:len(empty)-1], []byte{maxDeloadWindows + 1}, make([]byte, (maxDeloadWindows+1)*9))
+	if err := back.UnmarshalBinary(tooMany); err == nil {
+		t.Error("more windows than a state keeps decoded")
+	}
+}
