@@ -296,6 +296,7 @@ func TestStateRoundTripAndSize(t *testing.T) {
 	}
 	st.Seq = 12345
 	st.Published.EventID = "0191aaaa-bbbb-7ccc-8ddd-eeeeffff0000"
+	st.Episode.LastPlateauDay = day0 + 40
 	data, err := st.MarshalBinary()
 	if err != nil {
 		t.Fatal(err)
@@ -311,6 +312,9 @@ func TestStateRoundTripAndSize(t *testing.T) {
 	again, _ := back.MarshalBinary()
 	if !bytes.Equal(data, again) {
 		t.Error("re-encoded state differs")
+	}
+	if back.Episode != st.Episode {
+		t.Errorf("episode %+v decoded as %+v", st.Episode, back.Episode)
 	}
 	a, b := st.Assess(st.LastDay, th), back.Assess(back.LastDay, th)
 	if a.Assessed.String() != b.Assessed.String() || back.Seq != 12345 || back.Published.EventID != st.Published.EventID {

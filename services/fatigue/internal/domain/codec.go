@@ -10,7 +10,8 @@ import (
 )
 
 // stateVersion is the first byte of an encoded state; a state of an unknown version is rebuilt
-// by replay rather than misread. Version 2 appended the deload windows to version 1's layout;
+// by replay rather than misread. Version 2 appended the deload windows and the day of the last
+// plateau report to version 1's layout;
 // version 1 snapshots still decode, with no windows (the cooldowns that version folded into
 // the episode's CooldownUntil keep running from there).
 const (
@@ -130,6 +131,7 @@ func (s *State) MarshalBinary() ([]byte, error) {
 	if len(windows) > 0 {
 		_ = binary.Write(&buf, binary.LittleEndian, windows)
 	}
+	_ = binary.Write(&buf, binary.LittleEndian, int32(s.Episode.LastPlateauDay))
 	return buf.Bytes(), nil
 }
 
@@ -181,6 +183,13 @@ func (s *State) UnmarshalBinary(data []byte) error {
 		if err := s.decodeDeloadWindows(r); err != nil {
 			return err
 		}
+		// A plateau is reported once per episode; without this day a restart would report
+		// the same plateau again.
+		var plateau int32
+		if err := binary.Read(r, binary.LittleEndian, &plateau); err != nil {
+			return fmt.Errorf("decode state plateau day: %w", err)
+		}
+		s.Episode.LastPlateauDay = Day(plateau)
 	}
 	if r.Len() != 0 {
 		return fmt.Errorf("decode state: %d trailing bytes", r.Len())

@@ -52,15 +52,15 @@ func TestDecodesVersion1Snapshot(t *testing.T) {
 		t.Errorf("cooldown through %v (%v), want 2026-03-18", through, held)
 	}
 
-	// Re-encoded, it is the same bytes under version 2 with an empty list of windows: the days
-	// and lift exposures decoded as they were written.
+	// Re-encoded, it is the same bytes under version 2 with an empty list of windows and no
+	// plateau day: the days and lift exposures decoded as they were written.
 	v2, err := st.MarshalBinary()
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := slices.Concat([]byte{stateVersion}, v1[1:], []byte{0})
+	want := slices.Concat([]byte{stateVersion}, v1[1:], []byte{0}, []byte{0, 0, 0, 0})
 	if !bytes.Equal(v2, want) {
-		t.Errorf("re-encoded as %d bytes, want the version 1 bytes with version %d and no windows (%d bytes)", len(v2), stateVersion, len(want))
+		t.Errorf("re-encoded as %d bytes, want the version 1 bytes with version %d, no windows and no plateau (%d bytes)", len(v2), stateVersion, len(want))
 	}
 	var back State
 	if err := back.UnmarshalBinary(v2); err != nil {
