@@ -19,13 +19,14 @@ type recs map[string][]time.Time
 type quality struct {
 	recall, precision, falsePer12w  float64
 	tp, fp, detected, over, healthy int
-	// lags are the days from onset to each overreacher's first recommendation within the
-	// recall window; late counts those first recommended within 28 days but after the window.
+	// lags are the days from onset to each overreacher's first recommendation within 28
+	// days; late counts those first recommended after the recall window.
 	lags []float64
 	late int
 }
 
-// medianLag is the median of the detected overreachers' days from onset to recommendation.
+// medianLag is the median of the overreachers' days from onset to their first recommendation
+// (those recommended within 28 days).
 func (q quality) medianLag() float64 {
 	if len(q.lags) == 0 {
 		return math.NaN()
@@ -65,6 +66,7 @@ func score(team simulate.Team, r recs, weeks int, recallWindowDays float64) qual
 			q.lags = append(q.lags, first)
 		case first <= 28:
 			q.late++
+			q.lags = append(q.lags, first)
 		}
 	}
 	q.recall = float64(q.detected) / float64(max(q.over, 1))

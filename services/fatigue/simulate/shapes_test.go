@@ -30,8 +30,8 @@ func shapeCohorts() []shapeCohort {
 		}
 	}
 	return []shapeCohort{
-		mk("sets+RPE 2/wk", simulate.ShapeSetsRPE, 2, 0.4, 0.85, 0.1, 14),
-		mk("sets+RPE 3/wk", simulate.ShapeSetsRPE, 3, 0.55, 0.85, 0.1, 14),
+		mk("sets+RPE 2/wk", simulate.ShapeSetsRPE, 2, 0.4, 0.85, 0.1, 16),
+		mk("sets+RPE 3/wk", simulate.ShapeSetsRPE, 3, 0.55, 0.85, 0.1, 16),
 		mk("sets+RPE 4/wk", simulate.ShapeSetsRPE, 4, 0.7, 0.65, 0.2, 14),
 		mk("sets no RPE 3/wk", simulate.ShapeSets, 3, 0, 0.85, 0.2, 0),
 		mk("sets+wellness 3/wk", simulate.ShapeSetsWellness, 3, 0.55, 0.75, 0.1, 14),
@@ -64,6 +64,6 @@ func TestQualityPerDataShape(t *testing.T) {
 			t.Errorf("%s: median days onset->recommendation %.1f, above %.1f", c.name, qa.medianLag(), c.maxMedianLag)
 		}
 	}
-	t.Logf("held-out seeds %v, 4 x 30 athletes per shape\n| shape | recall 14 d | recall 28 d | precision | median days | false/healthy/12 wk | naive ACWR>1.5 recall | naive precision | naive false/healthy/12 wk |\n|---|---|---|---|---|---|---|---|---|\n%s",
+	t.Logf("held-out seeds %v, 4 x 30 athletes per shape\n| shape | recall 14 d | recall 28 d | precision | median days to first recommendation | false/healthy/12 wk | naive ACWR>1.5 recall | naive precision | naive false/healthy/12 wk |\n|---|---|---|---|---|---|---|---|---|\n%s",
 		heldOutSeeds, strings.Join(table, "\n"))
 }

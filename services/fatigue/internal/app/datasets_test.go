@@ -219,6 +219,9 @@ func TestRealLogs(t *testing.T) {
 				if up {
 					t.Errorf("recommendation on %s while the log shows the main lifts progressing (%+.1f%%)", r.day, chg)
 				}
+				if !strings.Contains(r.summary, "Lower confidence: without RPE") {
+					t.Errorf("recommendation on %s does not say why its confidence is lower: %s", r.day, r.summary)
+				}
 				if !strings.Contains(r.summary, domain.RuleSustainedDecline) {
 					t.Errorf("recommendation on %s from %q, want only the sustained decline on a log without RPE", r.day, r.summary)
 				}

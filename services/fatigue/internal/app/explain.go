@@ -64,7 +64,10 @@ func Summary(res domain.Result) string {
 			fmt.Fprintf(&b, " %s.", e.GetDetail())
 		}
 	}
-	fmt.Fprintf(&b, " Score %.0f, confidence %.2f.", a.GetScore(), a.GetConfidence())
+	if res.RuleFired == domain.RuleSustainedDecline && epleyOnly(a) {
+		b.WriteString(" Lower confidence: without RPE or RIR the e1RM is an Epley estimate from the load and reps the athlete chose, so only a decline held for three weeks counts.")
+	}
+	fmt.Fprintf(&b, " Score %.0f, confidence %.2f (%s).", a.GetScore(), a.GetConfidence(), res.ConfidenceNote)
 	return b.String()
 }
 
@@ -162,4 +165,14 @@ func Missing(a *eventsv1.AthleteAssessed) []string {
 		out = append(out, "plateau: the main lifts are flat without signs of fatigue; this brings the next planned deload forward instead of a reactive one")
 	}
 	return out
+}
+
+// epleyOnly reports whether every lift of the assessment was estimated without a rating.
+func epleyOnly(a *eventsv1.AthleteAssessed) bool {
+	for _, l := range a.GetLifts() {
+		if !l.GetLowConfidence() {
+			return false
+		}
+	}
+	return len(a.GetLifts()) > 0
 }

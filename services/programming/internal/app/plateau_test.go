@@ -71,12 +71,27 @@ func startConsumer(t *testing.T, e *env) *bus.Consumer {
 	return consumer
 }
 
+// publishAndWait publishes ev and waits until the consumer has acknowledged it: its ack floor
+// reached the event's stream sequence (pending counts alone can read zero before the consumer
+// has seen a message the stream just stored).
 func publishAndWait(t *testing.T, e *env, c *bus.Consumer, ev *eventsv1.Event) {
 	t.Helper()
-	if _, err := events.Publish(context.Background(), e.bus, ev); err != nil {
+	ack, err := events.Publish(context.Background(), e.bus, ev)
+	if err != nil {
 		t.Fatal(err)
 	}
-	waitConsumed(t, c)
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		info, err := c.Info(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if info.AckFloor.Stream >= ack.Sequence && info.NumAckPending == 0 {
+			return
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Fatalf("consumer did not acknowledge stream sequence %d", ack.Sequence)
 }
 
 // revisions maps every deload of the athlete to its revision: equal maps mean nothing changed.
