@@ -36,8 +36,13 @@ import (
 const team = "t1"
 
 // testConfig retries fast so failure paths finish in well under a second.
+// loopbackOnly lets the tests' webhook receivers (httptest servers on 127.0.0.1) through the
+// egress policy that refuses internal addresses.
+var loopbackOnly, _ = Egress("127.0.0.0/8,::1/128")
+
 func testConfig() Config {
 	return Config{
+		Egress:            loopbackOnly,
 		Retry:             domain.RetryPolicy{MaxAttempts: 4, Base: 20 * time.Millisecond, Max: 200 * time.Millisecond, Multiplier: 2, Jitter: 0.2},
 		SchedulerInterval: time.Hour, // tests call Tick themselves
 		AttemptTimeout:    300 * time.Millisecond,

@@ -40,16 +40,31 @@ type Service struct {
 
 var _ service.Module = (*Service)(nil)
 
-// New builds the notifications service from the host's dependencies, with the defaults and the
-// SMTP relay from the environment (SC_SMTP_ADDR, SC_SMTP_FROM, SC_SMTP_USERNAME, SC_SMTP_PASSWORD).
+// EnvAllowedNetworks names the environment variable listing internal networks webhooks may
+// reach (comma-separated CIDR prefixes, e.g. "127.0.0.0/8,::1/128"); empty in production.
+const EnvAllowedNetworks = "SC_WEBHOOK_ALLOWED_NETWORKS"
+
+// New builds the notifications service from the host's dependencies, with the defaults, the
+// SMTP relay from the environment (SC_SMTP_ADDR, SC_SMTP_FROM, SC_SMTP_USERNAME,
+// SC_SMTP_PASSWORD) and the webhook networks allowed despite being internal
+// (SC_WEBHOOK_ALLOWED_NETWORKS).
 func New(deps service.Deps) (*Service, error) {
 	cfg := app.DefaultConfig()
 	cfg.SMTP = channels.SMTPConfig{
 		Addr: os.Getenv("SC_SMTP_ADDR"), From: os.Getenv("SC_SMTP_FROM"),
 		Username: os.Getenv("SC_SMTP_USERNAME"), Password: os.Getenv("SC_SMTP_PASSWORD"),
 	}
+	egress, err := channels.ParseEgress(os.Getenv(EnvAllowedNetworks))
+	if err != nil {
+		return nil, fmt.Errorf("notifications: %s: %w", EnvAllowedNetworks, err)
+	}
+	cfg.Egress = egress
 	return NewWithConfig(deps, cfg)
 }
+
+// Egress parses a list of allowed webhook networks (see EnvAllowedNetworks) for
+// NewWithConfig callers.
+func Egress(list string) (channels.Egress, error) { return channels.ParseEgress(list) }
 
 // NewWithConfig builds the service with cfg.
 func NewWithConfig(deps service.Deps, cfg Config) (*Service, error) {

@@ -41,6 +41,9 @@ type Config struct {
 	// AckWait is the consumers' ack wait: how soon a crashed delivery is retried elsewhere.
 	AckWait time.Duration
 	SMTP    channels.SMTPConfig
+	// Egress is the network policy of webhook and Slack calls: internal addresses are
+	// refused unless allowed (SC_WEBHOOK_ALLOWED_NETWORKS).
+	Egress channels.Egress
 }
 
 // DefaultConfig is the production configuration.
@@ -108,8 +111,8 @@ func New(ctx context.Context, cfg Config, b *bus.Bus, log *zap.Logger) (*App, er
 		bus:   b,
 		State: st,
 		senders: map[commonv1.Channel]channels.Sender{
-			commonv1.Channel_CHANNEL_WEBHOOK:       channels.NewWebhook(cfg.AttemptTimeout),
-			commonv1.Channel_CHANNEL_SLACK_WEBHOOK: channels.NewSlack(cfg.AttemptTimeout),
+			commonv1.Channel_CHANNEL_WEBHOOK:       channels.NewWebhook(cfg.Egress.Client(cfg.AttemptTimeout)),
+			commonv1.Channel_CHANNEL_SLACK_WEBHOOK: channels.NewSlack(cfg.Egress.Client(cfg.AttemptTimeout)),
 			commonv1.Channel_CHANNEL_EMAIL:         channels.NewEmail(withTimeout(cfg.SMTP, cfg.AttemptTimeout)),
 		},
 		now:    time.Now,

@@ -165,6 +165,29 @@ func ValidateSubscription(team string, s *notificationsv1.Subscription, bad *fau
 	}
 }
 
+// checkEgress refuses webhook and Slack URLs whose host is (or resolves to) an internal
+// address, with the reason; delivery checks again at every connection.
+func (a *App) checkEgress(ctx context.Context, s *notificationsv1.Subscription, bad *fault.Invalid) {
+	for i, ch := range s.GetChannels() {
+		f := fault.Field("subscription", "channels", i)
+		var field, raw string
+		switch t := ch.GetTarget().(type) {
+		case *notificationsv1.ChannelTarget_Webhook:
+			field, raw = f+".webhook.url", t.Webhook.GetUrl()
+		case *notificationsv1.ChannelTarget_SlackWebhook:
+			field, raw = f+".slack_webhook.url", t.SlackWebhook.GetUrl()
+		default:
+			continue
+		}
+		if u, err := url.Parse(raw); err != nil || u.Host == "" {
+			continue // the syntax check has said so
+		}
+		if err := a.cfg.Egress.CheckURL(ctx, raw); err != nil {
+			bad.Add(field, "%v; webhooks must reach a public address (an operator can allow internal networks with SC_WEBHOOK_ALLOWED_NETWORKS)", err)
+		}
+	}
+}
+
 func validURL(bad *fault.Invalid, field, raw string) {
 	u, err := url.Parse(raw)
 	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
@@ -183,6 +206,7 @@ func newSecret() string {
 func (a *App) Subscribe(ctx context.Context, team string, s *notificationsv1.Subscription, owner *commonv1.Actor) (*notificationsv1.Subscription, string, error) {
 	var bad fault.Invalid
 	ValidateSubscription(team, s, &bad)
+	a.checkEgress(ctx, s, &bad)
 	if err := bad.Err(); err != nil {
 		return nil, "", err
 	}
@@ -219,6 +243,7 @@ func (a *App) UpdateSubscription(ctx context.Context, team string, s *notificati
 		bad.Add("subscription.subscription_id", "is required")
 	}
 	ValidateSubscription(team, s, &bad)
+	a.checkEgress(ctx, s, &bad)
 	if err := bad.Err(); err != nil {
 		return nil, err
 	}

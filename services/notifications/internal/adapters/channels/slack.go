@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
-	"time"
 
 	"github.com/supercomp/supercomp/services/notifications/internal/domain"
 )
@@ -16,8 +15,9 @@ type Slack struct {
 	Client *http.Client
 }
 
-// NewSlack returns a Slack sender whose attempts time out after timeout.
-func NewSlack(timeout time.Duration) *Slack { return &Slack{Client: &http.Client{Timeout: timeout}} }
+// NewSlack returns a Slack sender on client (Egress.Client: policy-checked, with its attempt
+// timeout).
+func NewSlack(client *http.Client) *Slack { return &Slack{Client: client} }
 
 type slackText struct {
 	Type string `json:"type"`

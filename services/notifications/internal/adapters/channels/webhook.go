@@ -155,9 +155,10 @@ type Webhook struct {
 	Now    func() time.Time
 }
 
-// NewWebhook returns a webhook sender whose attempts time out after timeout.
-func NewWebhook(timeout time.Duration) *Webhook {
-	return &Webhook{Client: &http.Client{Timeout: timeout}, Now: time.Now}
+// NewWebhook returns a webhook sender on client (Egress.Client: policy-checked, with its
+// attempt timeout).
+func NewWebhook(client *http.Client) *Webhook {
+	return &Webhook{Client: client, Now: time.Now}
 }
 
 // Send implements Sender.
