@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -374,4 +375,49 @@ func TestImportDatasetsEndToEnd(t *testing.T) {
 			}
 		})
 	}
+}
+
+// A set with an enum value the contract does not define (a device on a newer contract, a typo)
+// is refused with the field named, never stored as a number nobody can read or an unknown unit
+// read as kg.
+func TestUnknownEnumsAreRefused(t *testing.T) {
+	c := newClient(t)
+	ctx := ctxT(t)
+	at := time.Now().Add(-time.Hour)
+	for _, tc := range []struct {
+		name  string
+		set   *ingestionv1.SetInput
+		field string
+	}{
+		{"set type", &ingestionv1.SetInput{SessionId: "s1", Exercise: "Squat", Load: 100, Reps: 5, SetType: 99}, "set.set_type"},
+		{"load unit", &ingestionv1.SetInput{SessionId: "s1", Exercise: "Squat", Load: 100, Reps: 5, LoadUnit: 77}, "set.load_unit"},
+		{"lift category", &ingestionv1.SetInput{SessionId: "s1", Exercise: "Squat", Load: 100, Reps: 5, LiftCategory: 55}, "set.lift_category"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := c.RecordSet(ctx, &ingestionv1.RecordSetRequest{TeamId: "t1", Meta: meta("enum", at), Set: tc.set})
+			st := status.Convert(err)
+			if st.Code() != codes.InvalidArgument {
+				t.Fatalf("%s: %v, want InvalidArgument", tc.name, err)
+			}
+			var desc string
+			for _, d := range st.Details() {
+				if br, ok := d.(*errdetails.BadRequest); ok {
+					for _, v := range br.GetFieldViolations() {
+						if v.GetField() == tc.field {
+							desc = v.GetDescription()
+						}
+					}
+				}
+			}
+			if !strings.Contains(desc, "unknown") || !strings.Contains(desc, "known:") {
+				t.Errorf("violation of %s = %q, want it to say the value is unknown and list the known ones (details %v)", tc.field, desc, st.Details())
+			}
+		})
+	}
+	// Nothing of the athlete was stored; a good set afterwards is.
+	if _, err := c.RecordSet(ctx, &ingestionv1.RecordSetRequest{TeamId: "t1", Meta: meta("enum", at), Set: &ingestionv1.SetInput{
+		SessionId: "s1", Exercise: "Squat", Load: 100, Reps: 5, LoadUnit: commonv1.WeightUnit_WEIGHT_UNIT_LB}}); err != nil {
+		t.Fatal(err)
+	}
+	waitStored(t, c, "t1", "enum", ingestionv1.RecordKind_RECORD_KIND_SETS, 1)
 }

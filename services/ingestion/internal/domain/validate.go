@@ -1,10 +1,14 @@
 package domain
 
 import (
+	"fmt"
 	"math"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/supercomp/supercomp/pkg/fault"
+	commonv1 "github.com/supercomp/supercomp/pkg/gen/supercomp/common/v1"
 	eventsv1 "github.com/supercomp/supercomp/pkg/gen/supercomp/events/v1"
 )
 
@@ -68,6 +72,9 @@ func CheckSet(v *fault.Invalid, prefix string, s *eventsv1.SetRecorded) {
 	if s.Rpe != nil && s.Rir != nil && math.Abs(*s.Rir-(10-*s.Rpe)) > 0.5 {
 		v.Add(f("rir"), "contradicts rpe: RIR %v but RPE %v means RIR %v (RIR = 10 - RPE, within 0.5)", *s.Rir, *s.Rpe, 10-*s.Rpe)
 	}
+	checkEnum(v, f("set_type"), "set type", int32(s.GetSetType()), commonv1.SetType_name)
+	checkEnum(v, f("lift_category"), "lift category", int32(s.GetLiftCategory()), commonv1.LiftCategory_name)
+	checkEnum(v, f("original_unit"), "weight unit", int32(s.GetOriginalUnit()), commonv1.WeightUnit_name)
 	if s.GetSetIndex() > MaxSetIndex {
 		v.Add(f("set_index"), "must be at most %d, got %d", MaxSetIndex, s.GetSetIndex())
 	}
@@ -173,6 +180,44 @@ func CheckReadiness(v *fault.Invalid, prefix string, r *eventsv1.ReadinessMeasur
 	if len(r.GetNotes()) > MaxTextLen {
 		v.Add(f("notes"), "must be at most %d bytes", MaxTextLen)
 	}
+}
+
+// checkEnum refuses a value the contract does not define: a device on a newer contract (a
+// new unit, set type or lift) would otherwise be stored as a number nobody can interpret, or
+// worse, read as a default (an unknown unit as kg).
+func checkEnum(v *fault.Invalid, field, what string, value int32, names map[int32]string) {
+	if _, ok := names[value]; !ok {
+		v.Add(field, "unknown %s %d; known: %s", what, value, KnownEnumValues(names))
+	}
+}
+
+// KnownEnumValues lists an enum's defined values as "NAME (n)" in number order, without the
+// UNSPECIFIED zero value.
+func KnownEnumValues(names map[int32]string) string {
+	keys := make([]int32, 0, len(names))
+	for k := range names {
+		if k != 0 {
+			keys = append(keys, k)
+		}
+	}
+	slices.Sort(keys)
+	parts := make([]string, 0, len(keys))
+	for _, k := range keys {
+		parts = append(parts, fmt.Sprintf("%s (%d)", names[k], k))
+	}
+	return strings.Join(parts, ", ")
+}
+
+// CheckEnums reports the first enum value of a stored training event that the contract does
+// not define (the recorder refuses to store what it cannot interpret).
+func CheckEnums(ev *eventsv1.Event) error {
+	var v fault.Invalid
+	if s := ev.GetSetRecorded(); s != nil {
+		checkEnum(&v, "set_type", "set type", int32(s.GetSetType()), commonv1.SetType_name)
+		checkEnum(&v, "lift_category", "lift category", int32(s.GetLiftCategory()), commonv1.LiftCategory_name)
+		checkEnum(&v, "original_unit", "weight unit", int32(s.GetOriginalUnit()), commonv1.WeightUnit_name)
+	}
+	return v.Err()
 }
 
 func halfStep(x, lo, hi float64) bool {

@@ -210,6 +210,11 @@ func toItem(team string, rec *ingestionv1.Record, prefix string) app.Item {
 		if unit == commonv1.WeightUnit_WEIGHT_UNIT_UNSPECIFIED {
 			unit = commonv1.WeightUnit_WEIGHT_UNIT_KG
 		}
+		if _, known := commonv1.WeightUnit_name[int32(unit)]; !known {
+			// Never read an unknown unit as kg: the load would be silently wrong.
+			it.Violations = append(it.Violations, fault.FieldViolation{Field: join(prefix, "set.load_unit"),
+				Description: fmt.Sprintf("unknown weight unit %d; known: %s", unit, domain.KnownEnumValues(commonv1.WeightUnit_name))})
+		}
 		ev.Payload = &eventsv1.Event_SetRecorded{SetRecorded: &eventsv1.SetRecorded{
 			SessionId: in.GetSessionId(), Exercise: in.GetExercise(), LiftCategory: in.GetLiftCategory(),
 			LoadKg: domain.ToKg(in.GetLoad(), unit), Reps: in.GetReps(), Rpe: in.Rpe, Rir: in.Rir, SetType: in.GetSetType(),
@@ -333,6 +338,9 @@ func (s *Server) ImportCSV(stream grpc.ClientStreamingServer[ingestionv1.ImportC
 			return fault.InvalidField("chunk", "the file exceeds %d MiB", MaxImportBytes>>20)
 		}
 		data.Write(msg.GetChunk())
+	}
+	if _, known := commonv1.WeightUnit_name[int32(opts.GetDefaultUnit())]; !known {
+		return fault.InvalidField("options.default_unit", "unknown weight unit %d; known: %s", opts.GetDefaultUnit(), domain.KnownEnumValues(commonv1.WeightUnit_name))
 	}
 	rep, err := s.ingester.Import(stream.Context(), data.Bytes(), importer.Options{
 		Team: team, Athlete: opts.GetAthleteId(), Format: format, DefaultUnit: opts.GetDefaultUnit(), Location: loc,

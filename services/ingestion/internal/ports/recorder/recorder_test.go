@@ -13,6 +13,7 @@ import (
 	"github.com/supercomp/supercomp/pkg/bus"
 	"github.com/supercomp/supercomp/pkg/bus/bustest"
 	"github.com/supercomp/supercomp/pkg/events"
+	commonv1 "github.com/supercomp/supercomp/pkg/gen/supercomp/common/v1"
 	eventsv1 "github.com/supercomp/supercomp/pkg/gen/supercomp/events/v1"
 	"github.com/supercomp/supercomp/pkg/store"
 	"github.com/supercomp/supercomp/pkg/store/clickhousestore"
@@ -227,9 +228,10 @@ func TestClickHouseOutage(t *testing.T) {
 	}
 }
 
-// TestPoisonMessage sends bytes that are not an event and an event whose joint pain score no
-// UInt8 column holds (published around the intake, which refuses it): both go to the DLQ and the
-// good event of the same batch is still recorded.
+// TestPoisonMessage sends bytes that are not an event, an event whose joint pain score no
+// UInt8 column holds and a set whose unit the contract does not define (both published around
+// the intake, which refuses them): all go to the DLQ and the good event of the same batch is
+// still recorded.
 func TestPoisonMessage(t *testing.T) {
 	st := itest.ClickHouse(t)
 	b, _ := bustest.New(t)
@@ -250,6 +252,12 @@ func TestPoisonMessage(t *testing.T) {
 	if _, err := events.Publish(ctx, b, unfit); err != nil {
 		t.Fatal(err)
 	}
+	unknownUnit := &eventsv1.Event{TeamId: "t1", AthleteId: "a1", OccurredAt: timestamppb.New(time.Date(2026, 2, 1, 7, 30, 0, 0, time.UTC)),
+		Payload: &eventsv1.Event_SetRecorded{SetRecorded: &eventsv1.SetRecorded{SessionId: "s", Exercise: "Squat", LoadKg: 100, Reps: 5,
+			SetType: commonv1.SetType_SET_TYPE_WORKING, OriginalUnit: 77}}}
+	if _, err := events.Publish(ctx, b, unknownUnit); err != nil {
+		t.Fatal(err)
+	}
 	ingester := app.NewIngester(natspub.New(b), nil, nil)
 	if _, err := ingester.Ingest(ctx, sets(0, 1, time.Date(2026, 2, 1, 8, 0, 0, 0, time.UTC)), app.Options{}); err != nil {
 		t.Fatal(err)
@@ -262,11 +270,11 @@ func TestPoisonMessage(t *testing.T) {
 	deadline := time.Now().Add(10 * time.Second)
 	for {
 		di, err := dlq.Info(ctx)
-		if err == nil && di.State.Msgs == 2 {
+		if err == nil && di.State.Msgs == 3 {
 			break
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("DLQ info %v, %v: want the two poison messages", di, err)
+			t.Fatalf("DLQ info %v, %v: want the three poison messages", di, err)
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
