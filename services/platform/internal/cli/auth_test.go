@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"bytes"
 	"context"
 	"os"
 	"path/filepath"
@@ -140,5 +141,28 @@ func TestLocalCredentials(t *testing.T) {
 		if err != nil || got != tt.want {
 			t.Errorf("credential(%+v) = %q, %v; want %q", tt.opts, got, err, tt.want)
 		}
+	}
+}
+
+// A key in SC_TOKEN is used but never printed: --help shows flag defaults, so the token flag's
+// default must not be the environment's value.
+func TestHelpDoesNotPrintTheToken(t *testing.T) {
+	const secret = "sc_live_help_must_not_show_this_0123456789"
+	t.Setenv("SC_TOKEN", secret)
+	var out, errOut bytes.Buffer
+	root := NewRoot(&out, &errOut)
+	root.SetArgs([]string{"--help"})
+	if err := root.Execute(); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(out.String()+errOut.String(), secret) {
+		t.Errorf("sc --help prints the key from SC_TOKEN:\n%s", out.String())
+	}
+	if !strings.Contains(out.String(), "env SC_TOKEN") {
+		t.Errorf("sc --help no longer says SC_TOKEN is read:\n%s", out.String())
+	}
+	opts := &options{}
+	if tok, from, err := opts.credential(); err != nil || tok != secret || from != "SC_TOKEN" {
+		t.Errorf("credential = %q from %q (%v), want the SC_TOKEN key", tok, from, err)
 	}
 }

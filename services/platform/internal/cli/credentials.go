@@ -32,7 +32,10 @@ func (bearer) RequireTransportSecurity() bool { return false }
 // It returns the credential (empty: none found) and where it came from.
 func (o *options) credential() (string, string, error) {
 	if o.token != "" {
-		return o.token, "--token/SC_TOKEN", nil
+		return o.token, "--token", nil
+	}
+	if t := os.Getenv("SC_TOKEN"); t != "" {
+		return t, "SC_TOKEN", nil
 	}
 	path, err := configPath()
 	if err == nil {

@@ -46,7 +46,9 @@ func NewRoot(out, errOut io.Writer) *cobra.Command {
 	}
 	root.PersistentFlags().StringVar(&opts.addr, "addr", addr, "gRPC address of the Supercomp platform (env SC_ADDR)")
 	root.PersistentFlags().DurationVar(&opts.timeout, "timeout", 10*time.Second, "deadline for each call to the platform")
-	root.PersistentFlags().StringVar(&opts.token, "token", os.Getenv("SC_TOKEN"),
+	// The flag's default stays empty and SC_TOKEN is read when a credential is needed: a
+	// default is printed by --help, and a key must never be.
+	root.PersistentFlags().StringVar(&opts.token, "token", "",
 		"API key or token to call with (env SC_TOKEN); else the config file written by sc login, else the local platform's <data-dir>/credentials")
 	dataDir := os.Getenv("SC_DATA_DIR")
 	if dataDir == "" {
