@@ -99,11 +99,18 @@ func Parse(data []byte, opts Options) (*Result, error) {
 	data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf"))
 	firstLine, _, _ := bytes.Cut(data, []byte("\n"))
 	format := opts.Format
-	if format == FormatAuto {
-		format = Detect(string(firstLine))
-		if format == FormatAuto {
-			return nil, fmt.Errorf("%w: %.120q", ErrUnknownFormat, firstLine)
-		}
+	detected := Detect(string(firstLine))
+	switch {
+	case format == FormatAuto && detected == FormatAuto:
+		return nil, fmt.Errorf("%w: %.120q", ErrUnknownFormat, firstLine)
+	case format == FormatAuto:
+		format = detected
+	case detected == FormatAuto:
+		// Read as the named format, a file with another header (or no CSV at all) would fail
+		// on every row with a misleading reason ("occurred_at: not a date/time").
+		return nil, fmt.Errorf("%w: this is not a %s file: its header is %.120q", ErrUnknownFormat, formatNames[format], firstLine)
+	case detected != format:
+		return nil, fmt.Errorf("%w: this is not a %s file, it looks like a %s file (header %.120q)", ErrUnknownFormat, formatNames[format], formatNames[detected], firstLine)
 	}
 	comma := ','
 	if format == FormatStrong && strings.Count(string(firstLine), ";") > strings.Count(string(firstLine), ",") {
@@ -132,6 +139,12 @@ func Parse(data []byte, opts Options) (*Result, error) {
 		return nil, err
 	}
 	return res, nil
+}
+
+// formatNames are the formats as their users know them.
+var formatNames = map[Format]string{
+	FormatStrong: "Strong export", FormatHevy: "Hevy export", FormatFitNotes: "FitNotes export",
+	FormatPMData: "PMData", FormatTemplate: "Supercomp template",
 }
 
 // Detect names the format of a header line, or FormatAuto when it is none of them.

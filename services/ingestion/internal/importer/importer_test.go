@@ -1,6 +1,7 @@
 package importer
 
 import (
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -256,5 +257,29 @@ func TestUnknownHeader(t *testing.T) {
 	}
 	if _, err := Parse(nil, Options{Format: FormatStrong}); err == nil {
 		t.Fatal("want an error for an empty file")
+	}
+}
+
+// A file named as one format but holding another, or no CSV at all, is refused as a whole with
+// what it is, instead of failing every row with a reason that misleads ("occurred_at: not a
+// date/time").
+func TestWrongFormatIsNamed(t *testing.T) {
+	for _, c := range []struct {
+		name   string
+		format Format
+		data   string
+		want   string
+	}{
+		{"random bytes as the template", FormatTemplate, "\x89PNG\r\n\x1a\n\x00\x00garbage\nmore", "this is not a Supercomp template file"},
+		{"a Hevy export named Strong", FormatStrong, "\"title\",\"start_time\",\"end_time\",\"description\",\"exercise_title\",\"superset_id\",\"exercise_notes\",\"set_index\",\"set_type\",\"weight_kg\",\"reps\"\n",
+			"it looks like a Hevy export file"},
+		{"a wrong header as the template", FormatTemplate, "when,what,how much\n2026-01-01,squat,100\n", `its header is "when,what,how much"`},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			_, err := Parse([]byte(c.data), Options{Team: "t1", Athlete: "a1", Format: c.format})
+			if !errors.Is(err, ErrUnknownFormat) || !strings.Contains(err.Error(), c.want) {
+				t.Errorf("err %v, want ErrUnknownFormat saying %q", err, c.want)
+			}
+		})
 	}
 }
