@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"strings"
 	"sync"
 	"time"
@@ -31,10 +32,25 @@ const (
 )
 
 // DefaultBackOff is the wait before each redelivery after a handler error:
-// after the first failure 1s, then 5s, 30s, and 2m after the fourth.
+// after the first failure 1s, then 5s, 30s, and 2m after the fourth. It
+// spreads a bounded consumer's MaxDeliver attempts over a few minutes before
+// a message is dead-lettered.
 func DefaultBackOff() []time.Duration {
 	return []time.Duration{time.Second, 5 * time.Second, 30 * time.Second, 2 * time.Minute}
 }
+
+// OutageBackOff is the default of consumers that retry forever (MaxDeliver
+// -1), whose failures are a dependency's outage rather than a bad message:
+// exponential from 1s, capped at 8s. The cap is what bounds catch-up: once
+// the dependency is back, the waiting work is retried within 8s (plus
+// jitter), where a 2-minute step left dashboards minutes stale.
+func OutageBackOff() []time.Duration {
+	return []time.Duration{time.Second, 2 * time.Second, 4 * time.Second, 8 * time.Second}
+}
+
+// backOffJitter spreads each delay by +-20%, so consumers that failed
+// together (every instance during one outage) do not retry in lockstep.
+const backOffJitter = 0.2
 
 // ConsumerConfig declares a durable pull consumer.
 //
@@ -124,6 +140,9 @@ func (c ConsumerConfig) withDefaults(batchConsumer bool) ConsumerConfig {
 	}
 	if len(c.BackOff) == 0 {
 		c.BackOff = DefaultBackOff()
+		if c.MaxDeliver < 0 {
+			c.BackOff = OutageBackOff()
+		}
 		if c.MaxDeliver > 0 && len(c.BackOff) > c.MaxDeliver {
 			c.BackOff = c.BackOff[:c.MaxDeliver]
 		}
@@ -738,10 +757,12 @@ func (c *Consumer) settle(ctx context.Context, m jetstream.Msg, meta *jetstream.
 	c.metrics.nakked.Inc()
 }
 
-// backOff is the redelivery delay after the delivered-th failed delivery.
+// backOff is the redelivery delay after the delivered-th failed delivery,
+// jittered.
 func (c *Consumer) backOff(delivered uint64) time.Duration {
 	i := int(min(delivered, uint64(len(c.cfg.BackOff)))) - 1
-	return c.cfg.BackOff[max(i, 0)]
+	d := c.cfg.BackOff[max(i, 0)]
+	return time.Duration(float64(d) * (1 - backOffJitter + 2*backOffJitter*rand.Float64()))
 }
 
 // callHandler turns a handler panic into an error so that one bad message
