@@ -293,6 +293,7 @@ func (in *Ingester) normalise(v *fault.Invalid, it Item, now time.Time) string {
 		v.Add(field("meta.source"), "must be at most 64 bytes")
 	}
 	domain.CheckOccurredAt(v, field("meta.occurred_at"), ev.GetOccurredAt().AsTime(), it.PresentTime, now, in.skew)
+	domain.CheckEventText(v, it.Prefix, ev)
 	switch p := ev.GetPayload().(type) {
 	case *eventsv1.Event_SetRecorded:
 		s := p.SetRecorded

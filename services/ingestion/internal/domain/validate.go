@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/supercomp/supercomp/pkg/fault"
 	commonv1 "github.com/supercomp/supercomp/pkg/gen/supercomp/common/v1"
@@ -40,8 +41,47 @@ func CheckOccurredAt(v *fault.Invalid, field string, t time.Time, present bool, 
 	case t.Year() < earliestOccurredAt:
 		v.Add(field, "must be after %d, got %s", earliestOccurredAt, t.UTC().Format(time.RFC3339))
 	case t.After(now.Add(skew)):
-		v.Add(field, "is %s in the future (allowed clock skew %s)", t.Sub(now).Round(time.Second), skew)
+		// time.Duration holds about 292 years: a date further ahead would print an overflowed
+		// duration, so far-future dates are reported as dates.
+		if t.Sub(now) >= 24*time.Hour {
+			v.Add(field, "is %s, in the future (now %s, allowed clock skew %s)", t.UTC().Format(time.RFC3339), now.UTC().Format(time.RFC3339), skew)
+		} else {
+			v.Add(field, "is %s in the future (allowed clock skew %s)", t.Sub(now).Round(time.Second), skew)
+		}
 	}
+}
+
+// CheckText reports text that is not valid UTF-8: protobuf strings must be, and a record that
+// cannot be encoded would otherwise be refused with an encoder's error instead of its field.
+func CheckText(v *fault.Invalid, field, text string) {
+	if !utf8.ValidString(text) {
+		v.Add(field, "is not valid UTF-8 text (check the file's encoding: Supercomp reads UTF-8)")
+	}
+}
+
+// CheckEventText checks every text field of a training record's payload.
+func CheckEventText(v *fault.Invalid, prefix string, ev *eventsv1.Event) {
+	f := func(name string) string { return join(prefix, name) }
+	switch p := ev.GetPayload().(type) {
+	case *eventsv1.Event_SetRecorded:
+		CheckText(v, f("set.session_id"), p.SetRecorded.GetSessionId())
+		CheckText(v, f("set.exercise"), p.SetRecorded.GetExercise())
+		CheckText(v, f("set.notes"), p.SetRecorded.GetNotes())
+	case *eventsv1.Event_SessionRecorded:
+		s := p.SessionRecorded
+		CheckText(v, f("session.session_id"), s.GetSessionId())
+		CheckText(v, f("session.name"), s.GetName())
+		CheckText(v, f("session.activity"), s.GetActivity())
+		CheckText(v, f("session.notes"), s.GetNotes())
+	case *eventsv1.Event_WellnessReported:
+		CheckText(v, f("wellness.notes"), p.WellnessReported.GetNotes())
+		for i, jp := range p.WellnessReported.GetJointPain() {
+			CheckText(v, fault.Field(f("wellness.joint_pain"), i, "location"), jp.GetLocation())
+		}
+	case *eventsv1.Event_ReadinessMeasured:
+		CheckText(v, f("readiness.notes"), p.ReadinessMeasured.GetNotes())
+	}
+	CheckText(v, f("meta.source"), ev.GetSource())
 }
 
 // CheckSet validates a normalised set (loads already in kg); field names are prefixed.
