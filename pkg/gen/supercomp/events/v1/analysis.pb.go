@@ -740,7 +740,9 @@ type AthleteAssessed struct {
 	// How much data the assessment rests on.
 	Coverage *DataCoverage `protobuf:"bytes,10,opt,name=coverage,proto3" json:"coverage,omitempty"`
 	// Name of the deload rule that fired, empty unless status is DELOAD_RECOMMENDED:
-	// "two_families" (>= 2 families on >= 3 of the last 7 days) or "decline_plus_subjective".
+	// "two_families" (>= 2 families on >= 3 of the last 7 days), "decline_plus_subjective",
+	// "lifting_decline" (effort-adjusted e1RM below baseline on the last lifting days) or
+	// "sustained_decline" (every week of the last three down; the rule of logs without RPE).
 	RuleFired string `protobuf:"bytes,11,opt,name=rule_fired,json=ruleFired,proto3" json:"rule_fired,omitempty"`
 	// Recommendations are suppressed until this day (cooldown after a deload or a recent
 	// recommendation; hysteresis). Unset when not in cooldown.
@@ -991,7 +993,8 @@ type DeloadRecommended struct {
 	Score float64 `protobuf:"fixed64,4,opt,name=score,proto3" json:"score,omitempty"`
 	// Confidence 0-1 of that assessment.
 	Confidence float64 `protobuf:"fixed64,5,opt,name=confidence,proto3" json:"confidence,omitempty"`
-	// Name of the rule that fired ("two_families" or "decline_plus_subjective").
+	// Name of the rule that fired ("two_families", "decline_plus_subjective", "lifting_decline"
+	// or "sustained_decline").
 	RuleFired string `protobuf:"bytes,6,opt,name=rule_fired,json=ruleFired,proto3" json:"rule_fired,omitempty"`
 	// The families that fired.
 	Families []v1.SignalFamily `protobuf:"varint,7,rep,packed,name=families,proto3,enum=supercomp.common.v1.SignalFamily" json:"families,omitempty"`
