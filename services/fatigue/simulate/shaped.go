@@ -159,13 +159,7 @@ func lifter(cfg Config, spw int, rng *rand.Rand, t Truth, o overreach) []*events
 	for w := 2; w < cfg.Weeks; w++ {
 		heavyWeek[w] = rng.Float64() < 0.15
 	}
-	wellMean := [4]float64{}
-	for k := range wellMean {
-		wellMean[k] = 3.4 + 0.8*rng.Float64()
-	}
-	wellSD := 0.45 + 0.25*rng.Float64()
-	lnHRV := 4.0 + 0.4*rng.Float64()
-	cmj := 35 + 10*rng.Float64()
+	morning := newMorningProfile(rng)
 	withRPE := cfg.Shape != ShapeSets
 	withWellness := cfg.Shape == ShapeSetsWellness || cfg.Shape == ShapeFull
 
@@ -191,26 +185,10 @@ func lifter(cfg Config, spw int, rng *rand.Rand, t Truth, o overreach) []*events
 			rough = 1
 		}
 		if t.HasHRV && rng.Float64() < 0.85 {
-			r := &eventsv1.ReadinessMeasured{HrvRmssdMs: proto.Float64(math.Exp(lnHRV - 0.12*over + rng.NormFloat64()*0.07))}
-			if day%7 == 1 || day%7 == 4 {
-				r.CmjHeightCm = proto.Float64(cmj * (1 - 0.05*over + rng.NormFloat64()*0.02))
-				r.CmjJumpCount = proto.Uint32(3)
-			}
-			mk(day, 7, r)
+			mk(day, 7, morning.readiness(rng, day, over))
 		}
 		if withWellness && rng.Float64() >= cfg.SkippedReportRate {
-			item := func(k int, drop float64) *uint32 {
-				v := math.Round(wellMean[k] - drop + rng.NormFloat64()*wellSD)
-				return proto.Uint32(uint32(math.Max(1, math.Min(5, v))))
-			}
-			mk(day, 7.5, &eventsv1.WellnessReported{
-				Fatigue:      item(0, 1.0*over+0.6*rough),
-				SleepQuality: item(1, 0.8*over+1.0*rough),
-				Soreness:     item(2, 1.0*over+0.3*rough),
-				Motivation:   item(3, 0.9*over+0.8*rough),
-				Stress:       item(3, 0.3*rough),
-				Mood:         item(3, 0.5*over),
-			})
+			mk(day, 7.5, morning.wellness(rng, over, rough))
 		}
 		lifted, ok := plan[day%7]
 		if !ok || rng.Float64() < missRate {

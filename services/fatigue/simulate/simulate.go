@@ -134,13 +134,7 @@ func athlete(cfg Config, rng *rand.Rand, t Truth, onsetDay int) []*eventsv1.Even
 	// Weekly gain of true strength and of the program's planned loads (the coach's
 	// progression): normal progressors keep up with the plan.
 	gain := 0.005 + 0.005*rng.Float64()
-	wellMean := [4]float64{}
-	for k := range wellMean {
-		wellMean[k] = 3.4 + 0.8*rng.Float64()
-	}
-	wellSD := 0.45 + 0.25*rng.Float64()
-	lnHRV := 4.0 + 0.4*rng.Float64()
-	cmj := 35 + 10*rng.Float64()
+	morning := newMorningProfile(rng)
 	// Everyone has a rough patch: a few days of poor sleep and motivation (exams, travel), and
 	// some weeks with extra volume.
 	roughStart := 20 + rng.IntN(cfg.Weeks*7-30)
@@ -171,27 +165,10 @@ func athlete(cfg Config, rng *rand.Rand, t Truth, onsetDay int) []*eventsv1.Even
 		}
 		// Morning readiness and wellness.
 		if t.HasHRV && rng.Float64() < 0.85 {
-			r := &eventsv1.ReadinessMeasured{HrvRmssdMs: proto.Float64(math.Exp(lnHRV - 0.12*over + rng.NormFloat64()*0.07))}
-			if day%7 == 1 || day%7 == 4 {
-				r.CmjHeightCm = proto.Float64(cmj * (1 - 0.05*over + rng.NormFloat64()*0.02))
-				r.CmjJumpCount = proto.Uint32(3)
-			}
-			mk(day, 7, r)
+			mk(day, 7, morning.readiness(rng, day, over))
 		}
 		if rng.Float64() >= cfg.SkippedReportRate {
-			item := func(k int, drop float64) *uint32 {
-				v := math.Round(wellMean[k] - drop + rng.NormFloat64()*wellSD)
-				return proto.Uint32(uint32(math.Max(1, math.Min(5, v))))
-			}
-			w := &eventsv1.WellnessReported{
-				Fatigue:      item(0, 1.0*over+0.6*rough),
-				SleepQuality: item(1, 0.8*over+1.0*rough),
-				Soreness:     item(2, 1.0*over+0.3*rough),
-				Motivation:   item(3, 0.9*over+0.8*rough),
-				Stress:       item(3, 0.3*rough),
-				Mood:         item(3, 0.5*over),
-			}
-			mk(day, 7.5, w)
+			mk(day, 7.5, morning.wellness(rng, over, rough))
 		}
 		lifted, ok := plan[day%7]
 		if !ok && !(heavyWeek[week] && day%7 == 5) {
@@ -253,4 +230,50 @@ func rirFor(pct float64, reps int) float64 {
 		return 0
 	}
 	return 8
+}
+
+// morningProfile is how one athlete answers the morning questionnaire and what their devices
+// read when rested; overreaching (over, 0-1 and beyond) and a rough few days (rough, 0 or 1)
+// lower both.
+type morningProfile struct {
+	wellMean   [4]float64
+	wellSD     float64
+	lnHRV, cmj float64
+}
+
+func newMorningProfile(rng *rand.Rand) morningProfile {
+	var m morningProfile
+	for k := range m.wellMean {
+		m.wellMean[k] = 3.4 + 0.8*rng.Float64()
+	}
+	m.wellSD = 0.45 + 0.25*rng.Float64()
+	m.lnHRV = 4.0 + 0.4*rng.Float64()
+	m.cmj = 35 + 10*rng.Float64()
+	return m
+}
+
+// readiness is a morning HRV reading, with jumps on Tuesdays and Fridays.
+func (m morningProfile) readiness(rng *rand.Rand, day int, over float64) *eventsv1.ReadinessMeasured {
+	r := &eventsv1.ReadinessMeasured{HrvRmssdMs: proto.Float64(math.Exp(m.lnHRV - 0.12*over + rng.NormFloat64()*0.07))}
+	if day%7 == 1 || day%7 == 4 {
+		r.CmjHeightCm = proto.Float64(m.cmj * (1 - 0.05*over + rng.NormFloat64()*0.02))
+		r.CmjJumpCount = proto.Uint32(3)
+	}
+	return r
+}
+
+// wellness is a morning questionnaire on the 1-5 scales.
+func (m morningProfile) wellness(rng *rand.Rand, over, rough float64) *eventsv1.WellnessReported {
+	item := func(k int, drop float64) *uint32 {
+		v := math.Round(m.wellMean[k] - drop + rng.NormFloat64()*m.wellSD)
+		return proto.Uint32(uint32(math.Max(1, math.Min(5, v))))
+	}
+	return &eventsv1.WellnessReported{
+		Fatigue:      item(0, 1.0*over+0.6*rough),
+		SleepQuality: item(1, 0.8*over+1.0*rough),
+		Soreness:     item(2, 1.0*over+0.3*rough),
+		Motivation:   item(3, 0.9*over+0.8*rough),
+		Stress:       item(3, 0.3*rough),
+		Mood:         item(3, 0.5*over),
+	}
 }

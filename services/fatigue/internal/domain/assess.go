@@ -806,7 +806,7 @@ func (s *State) load(d Day, th Thresholds) (*eventsv1.LoadMetrics, family) {
 
 func (s *State) coverage(d Day) *eventsv1.DataCoverage {
 	c := &eventsv1.DataCoverage{HistoryDays: uint32(d - s.FirstDay + 1), Shape: s.shape(d)}
-	c.LiftingDays_28D = uint32(len(s.liftingDaysUpTo(d, 28, StrengthThresholds{RecentDays: 28})))
+	c.LiftingDays_28D = uint32(len(s.liftingDaysIn(d-28, d)))
 	for day := d; day > d-28; day-- {
 		if !s.inRing(day) {
 			continue

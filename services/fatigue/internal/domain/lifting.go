@@ -91,16 +91,7 @@ type liftView struct {
 // most). A week holds as many lifting days as the athlete trains (two to four), so four sessions
 // a week are judged on four days over the same span, and two sessions a week on at least two.
 func (s *State) recentLiftingStart(d Day, st StrengthThresholds) Day {
-	var days []Day
-	for li := range s.lifts {
-		for _, ld := range s.lifts[li] {
-			if day := Day(ld.Day); day <= d && day > d-Day(st.RecentDays) && (ld.E1RM > 0 || ld.NRPE > 0) {
-				days = append(days, day)
-			}
-		}
-	}
-	slices.Sort(days)
-	days = slices.Compact(days)
+	days := s.liftingDaysIn(d-Day(st.RecentDays), d)
 	if len(days) <= st.RecentLiftingDays {
 		return d - Day(st.RecentDays)
 	}

@@ -25,18 +25,23 @@ const (
 // liftingDaysUpTo lists the athlete's last n lifting days (a working main-lift set) up to d and
 // within RecentDays of it, newest first.
 func (s *State) liftingDaysUpTo(d Day, n int, st StrengthThresholds) []Day {
+	days := s.liftingDaysIn(d-Day(st.RecentDays), d)
+	slices.Reverse(days)
+	return days[:min(n, len(days))]
+}
+
+// liftingDaysIn lists the athlete's lifting days in (from, to], oldest first.
+func (s *State) liftingDaysIn(from, to Day) []Day {
 	var days []Day
 	for li := range s.lifts {
 		for _, ld := range s.lifts[li] {
-			if day := Day(ld.Day); day <= d && day > d-Day(st.RecentDays) && (ld.E1RM > 0 || ld.NRPE > 0) {
+			if day := Day(ld.Day); day <= to && day > from && (ld.E1RM > 0 || ld.NRPE > 0) {
 				days = append(days, day)
 			}
 		}
 	}
 	slices.Sort(days)
-	days = slices.Compact(days)
-	slices.Reverse(days)
-	return days[:min(n, len(days))]
+	return slices.Compact(days)
 }
 
 // dropNeeded is how far below baseline a strength view must be to count: the larger of the
