@@ -1,7 +1,6 @@
 package domain
 
 import (
-	"maps"
 	"math"
 	"slices"
 )
@@ -118,10 +117,11 @@ func (s *State) strengthWindow(baseEnd, recentFrom, to Day, st StrengthThreshold
 	baseStart := baseEnd - Day(st.BaselineDays)
 	// Residuals are pooled per lifting day: the lifts of one session share that day's form
 	// (sleep, food, time of day), so the day, not the exposure, is the independent sample.
-	baseRes, recRes := map[Day][]float64{}, map[Day][]float64{}
+	var baseRes, recRes dayMeanSet
+	var base, rec [maxLiftDays]float64
+	var baseDays, recDays [maxLiftDays]Day
 	for li := range s.lifts {
-		var base, rec []float64
-		var baseDays, recDays []Day
+		nb, nr := 0, 0
 		epley := true
 		for _, ld := range s.lifts[li] {
 			day := Day(ld.Day)
@@ -132,25 +132,28 @@ func (s *State) strengthWindow(baseEnd, recentFrom, to Day, st StrengthThreshold
 			switch {
 			case e == 0:
 			case day > recentStart:
-				rec, recDays = append(rec, e), append(recDays, day)
+				rec[nr], recDays[nr] = e, day
+				nr++
 				epley = epley && low
 			case day <= baseEnd:
-				base, baseDays = append(base, e), append(baseDays, day)
+				base[nb], baseDays[nb] = e, day
+				nb++
 			}
 		}
-		if len(base) < st.MinBaselineExposures || len(rec) == 0 {
+		if nb < st.MinBaselineExposures || nr == 0 {
 			continue
 		}
+		base, baseDays, rec, recDays := base[:nb], baseDays[:nb], rec[:nr], recDays[:nr]
 		level, _ := MeanSD(base, false)
 		recent, _ := MeanSD(rec, false)
 		if math.Abs(recent/level-1) > maxPlausibleChange {
 			continue
 		}
 		for i, b := range base {
-			baseRes[baseDays[i]] = append(baseRes[baseDays[i]], 100*(b/level-1))
+			baseRes.add(baseDays[i], 100*(b/level-1))
 		}
 		for i, r := range rec {
-			recRes[recDays[i]] = append(recRes[recDays[i]], 100*(r/level-1))
+			recRes.add(recDays[i], 100*(r/level-1))
 		}
 		v.exposures += len(rec)
 		v.epley = v.epley && epley
@@ -169,11 +172,11 @@ func (s *State) strengthWindow(baseEnd, recentFrom, to Day, st StrengthThreshold
 	}
 	v.ok = true
 	v.n = len(recRes)
-	v.meanPct, _ = MeanSD(dayMeans(recRes), false)
+	v.meanPct, _ = MeanSD(recRes.means(), false)
 	// The levels were fitted on the baseline days themselves, so their scatter around them
 	// loses a degree of freedom.
 	ss := 0.0
-	days := dayMeans(baseRes)
+	days := baseRes.means()
 	for _, r := range days {
 		ss += r * r
 	}
@@ -184,14 +187,31 @@ func (s *State) strengthWindow(baseEnd, recentFrom, to Day, st StrengthThreshold
 	return v
 }
 
-// dayMeans is the mean of each day's values, in day order (sums in a fixed order, so the same
-// data gives bit-for-bit the same verdict).
-func dayMeans(byDay map[Day][]float64) []float64 {
-	days := slices.Sorted(maps.Keys(byDay))
-	out := make([]float64, 0, len(days))
-	for _, d := range days {
-		m, _ := MeanSD(byDay[d], false)
-		out = append(out, m)
+// dayMeanSet collects values per day, to average each day's values: a handful of days, so a
+// slice kept in day order beats a map (no hashing, and sums in a fixed order, so the same data
+// gives bit-for-bit the same verdict).
+type dayMeanSet []dayMean
+
+type dayMean struct {
+	day Day
+	sum float64
+	n   int
+}
+
+func (s *dayMeanSet) add(d Day, v float64) {
+	i, found := slices.BinarySearchFunc(*s, d, func(m dayMean, d Day) int { return int(m.day - d) })
+	if !found {
+		*s = slices.Insert(*s, i, dayMean{day: d})
+	}
+	(*s)[i].sum += v
+	(*s)[i].n++
+}
+
+// means is each day's mean, in day order.
+func (s dayMeanSet) means() []float64 {
+	out := make([]float64, len(s))
+	for i, m := range s {
+		out[i] = m.sum / float64(m.n)
 	}
 	return out
 }
