@@ -5,7 +5,7 @@ SHELL        := /bin/bash
 .SHELLFLAGS  := -eu -o pipefail -c
 .DEFAULT_GOAL := help
 
-MODULES      := pkg services/ingestion services/fatigue services/programming services/notifications services/platform
+MODULES      := pkg services/ingestion services/fatigue services/programming services/notifications services/platform services/chart
 BIN          := $(CURDIR)/bin
 VERSION      ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 COMMIT       ?= $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
