@@ -5,6 +5,7 @@ import (
 	"errors"
 	"flag"
 	"io"
+	"math"
 	"strings"
 	"testing"
 	"time"
@@ -78,6 +79,16 @@ func TestParse(t *testing.T) {
 				want.Log = Log{Level: "info", Format: "json"}
 				want.NATS.Replicas = 1
 				want.Shutdown.Timeout = 15 * time.Second
+				want.GRPC.Limits = RateLimits{
+					PrincipalRate: DefaultPrincipalRate, PrincipalBurst: DefaultPrincipalBurst,
+					PeerRate: DefaultPeerRate, PeerBurst: DefaultPeerBurst,
+					AuthFailureRate: DefaultAuthFailureRate, AuthFailureBurst: DefaultAuthFailureBurst,
+				}
+				want.GRPC.Transport = GRPCTransport{
+					MaxConnections: DefaultMaxConnections, KeepaliveMinTime: DefaultKeepaliveMinTime,
+					KeepaliveTime: DefaultKeepaliveTime, KeepaliveTimeout: DefaultKeepaliveTimeout,
+					MaxConnectionIdle: DefaultMaxConnectionIdle,
+				}
 				if c != want {
 					t.Errorf("got %+v, want %+v", c, want)
 				}
@@ -125,6 +136,17 @@ func TestParse(t *testing.T) {
 			check: func(t *testing.T, c testConfig) {
 				if c.GRPC.Addr != "127.0.0.1:7402" {
 					t.Errorf("GRPC.Addr = %q, want the default", c.GRPC.Addr)
+				}
+			},
+		},
+		{
+			name: "limits from flags and env, 0 turns a limit off",
+			args: []string{"--grpc-principal-rate=0", "--grpc-peer-burst=50"},
+			env:  map[string]string{"SC_GRPC_AUTH_FAILURE_RATE": "0.5", "SC_GRPC_MAX_CONNECTIONS": "0", "SC_GRPC_KEEPALIVE_MIN_TIME": "30s"},
+			check: func(t *testing.T, c testConfig) {
+				l, tr := c.GRPC.Limits, c.GRPC.Transport
+				if l.PrincipalRate != 0 || l.PeerBurst != 50 || l.AuthFailureRate != 0.5 || tr.MaxConnections != 0 || tr.KeepaliveMinTime != 30*time.Second {
+					t.Errorf("limits not applied: %+v %+v", l, tr)
 				}
 			},
 		},
@@ -240,6 +262,15 @@ func TestValidateSections(t *testing.T) {
 		{"grpc no port", GRPC{Addr: "localhost"}.Validate(), []string{"--grpc-addr", `"localhost"`}},
 		{"grpc named port", GRPC{Addr: "localhost:http"}.Validate(), []string{"--grpc-addr"}},
 		{"grpc port out of range", GRPC{Addr: "127.0.0.1:70000"}.Validate(), []string{"--grpc-addr"}},
+		{"grpc limits ok", GRPC{Addr: ":1", Limits: RateLimits{PrincipalRate: 10, PrincipalBurst: 1, PeerRate: 5, PeerBurst: 5, AuthFailureRate: 5, AuthFailureBurst: 1}}.Validate(), nil},
+		{"grpc negative rate", GRPC{Addr: ":1", Limits: RateLimits{PeerRate: -1}}.Validate(), []string{"--grpc-peer-rate (env SC_GRPC_PEER_RATE)", "-1"}},
+		{"grpc infinite rate", RateLimits{PrincipalRate: math.Inf(1), PrincipalBurst: 1}.Validate(), []string{"--grpc-principal-rate"}},
+		{"grpc zero burst", RateLimits{PrincipalRate: 10}.Validate(), []string{"--grpc-principal-burst", "every call is refused"}},
+		{"grpc auth failures looser than calls", RateLimits{PeerRate: 10, PeerBurst: 10, AuthFailureRate: 20, AuthFailureBurst: 1}.Validate(),
+			[]string{"--grpc-auth-failure-rate", "more strictly"}},
+		{"grpc transport zero is gRPC's defaults", GRPCTransport{}.Validate(), nil},
+		{"grpc transport bad", GRPCTransport{MaxConnections: -1, KeepaliveTime: 10 * time.Millisecond, KeepaliveMinTime: -time.Second}.Validate(),
+			[]string{"--grpc-max-connections", "--grpc-keepalive-time", "at least 1s", "--grpc-keepalive-min-time"}},
 		{"http ok", HTTP{Addr: "127.0.0.1:7480"}.Validate(), nil},
 		{"http bad", HTTP{Addr: "7480"}.Validate(), []string{"--http-addr (env SC_HTTP_ADDR)"}},
 		{"nats embedded", NATS{Replicas: 1}.Validate(), nil},

@@ -57,21 +57,29 @@ func (c Log) Validate() error {
 	return v.Err()
 }
 
-// GRPC configures the gRPC listener.
+// GRPC configures the gRPC listener and what it protects itself with: rate limits, a
+// connection limit and keepalive enforcement. They sit here rather than in sections of their
+// own so that every binary serving gRPC gets them with --grpc-addr.
 type GRPC struct {
 	// Addr is the host:port to listen on; port 0 picks a free port.
-	Addr string
+	Addr      string
+	Limits    RateLimits
+	Transport GRPCTransport
 }
 
-// RegisterFlags registers --grpc-addr; the current Addr is the default.
+// RegisterFlags registers --grpc-addr (the current Addr is the default) and the limit flags.
 func (c *GRPC) RegisterFlags(fs *flag.FlagSet) {
 	fs.StringVar(&c.Addr, FlagGRPCAddr, c.Addr,
 		"host:port the gRPC API (with health and reflection) listens on; use 0.0.0.0:port to accept remote clients")
+	c.Limits.RegisterFlags(fs)
+	c.Transport.RegisterFlags(fs)
 }
 
-// Validate reports an address that is not host:port.
+// Validate reports an address that is not host:port and bad limits.
 func (c GRPC) Validate() error {
-	return checkHostPort(FlagGRPCAddr, c.Addr)
+	var v Validator
+	v.Add(checkHostPort(FlagGRPCAddr, c.Addr), c.Limits.Validate(), c.Transport.Validate())
+	return v.Err()
 }
 
 // HTTP configures the HTTP listener for /healthz and /metrics.

@@ -33,6 +33,11 @@ const (
 	Method    = "grpc_method" // full gRPC method, /package.Service/Method
 	Code      = "grpc_code"   // gRPC status code name
 	Duration  = "duration"
+	Peer      = "peer_addr" // a gRPC client's address, host:port
+	// Suppressed counts log lines left out by sampling before the line that carries it, for
+	// the same client address; SuppressedOtherPeers for addresses no longer tracked.
+	Suppressed           = "suppressed"
+	SuppressedOtherPeers = "suppressed_other_peers"
 )
 
 // New returns the process logger: JSON lines for production or a

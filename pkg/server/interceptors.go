@@ -10,6 +10,7 @@ import (
 	"go.uber.org/zap/zapcore"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/peer"
 	"google.golang.org/grpc/status"
 
 	"github.com/supercomp/supercomp/pkg/log"
@@ -21,12 +22,15 @@ import (
 type interceptors struct {
 	log     *zap.Logger
 	metrics *metrics
+	sampler *logSampler
+	now     func() time.Time
 }
 
-func newInterceptors(logger *zap.Logger, m *metrics) *interceptors {
+func newInterceptors(logger *zap.Logger, m *metrics, now func() time.Time) *interceptors {
 	// A stack trace of the interceptor chain says nothing about a failed
 	// call, so request lines go without one.
-	return &interceptors{log: logger.WithOptions(zap.AddStacktrace(zapcore.FatalLevel)), metrics: m}
+	return &interceptors{log: logger.WithOptions(zap.AddStacktrace(zapcore.FatalLevel)), metrics: m,
+		sampler: newLogSampler(m), now: now}
 }
 
 func (ic *interceptors) recoverUnary(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (resp any, err error) {
@@ -67,30 +71,48 @@ func (ic *interceptors) recovered(method string, p any, d time.Duration) error {
 func (ic *interceptors) logUnary(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
 	start := time.Now()
 	resp, err := handler(ctx, req)
-	ic.logCall(info.FullMethod, err, time.Since(start))
+	ic.logCall(ctx, info.FullMethod, err, time.Since(start))
 	return resp, err
 }
 
 func (ic *interceptors) logStream(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, handler grpc.StreamHandler) error {
 	start := time.Now()
 	err := handler(srv, ss)
-	ic.logCall(info.FullMethod, err, time.Since(start))
+	ic.logCall(ss.Context(), info.FullMethod, err, time.Since(start))
 	return err
 }
 
-// logCall writes the one line per call. err has been through the error
-// mapping, and the error logged is the one the handler returned, so an
-// Internal line says what really went wrong.
-func (ic *interceptors) logCall(method string, err error, d time.Duration) {
+// logCall writes the one line per call, with the client's address. err has
+// been through the error mapping, and the error logged is the one the handler
+// returned, so an Internal line says what really went wrong. Lines of failed
+// authentications and rate-limited calls are sampled per address (see
+// logSampler); a written line says how many were left out before it.
+func (ic *interceptors) logCall(ctx context.Context, method string, err error, d time.Duration) {
 	code := status.Code(err)
 	ce := ic.log.Check(levelFor(code), "grpc call")
 	if ce == nil {
 		return
 	}
-	fields := []zap.Field{
+	fields := make([]zap.Field, 0, 7)
+	if sampledCode(code) {
+		ok, suppressed, elsewhere := ic.sampler.allow(peerKey(ctx), ic.now())
+		if !ok {
+			return
+		}
+		if suppressed > 0 {
+			fields = append(fields, zap.Int64(log.Suppressed, suppressed))
+		}
+		if elsewhere > 0 {
+			fields = append(fields, zap.Int64(log.SuppressedOtherPeers, elsewhere))
+		}
+	}
+	fields = append(fields,
 		zap.String(log.Method, method),
 		zap.String(log.Code, code.String()),
 		zap.Duration(log.Duration, d),
+	)
+	if p, ok := peer.FromContext(ctx); ok && p.Addr != nil {
+		fields = append(fields, zap.Stringer(log.Peer, p.Addr))
 	}
 	if err != nil {
 		var mapped *statusError

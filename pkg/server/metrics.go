@@ -14,6 +14,12 @@ import (
 type metrics struct {
 	handled  *prometheus.CounterVec
 	handling *prometheus.HistogramVec
+
+	// What the server refused or left out to protect itself.
+	rateLimited   *prometheus.CounterVec
+	connsRejected prometheus.Counter
+	connsOpen     prometheus.Gauge
+	logSuppressed prometheus.Counter
 }
 
 func newMetrics(reg prometheus.Registerer) (*metrics, error) {
@@ -32,7 +38,36 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &metrics{handled: handled, handling: handling}, nil
+	rateLimited, err := register(reg, prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "grpc_server_rate_limited_total",
+		Help: "RPCs refused with ResourceExhausted by a rate limit: peer (calls per client address), principal (calls per credential) or auth_failures (failed authentications per client address).",
+	}, []string{"limit"}))
+	if err != nil {
+		return nil, err
+	}
+	connsRejected, err := register(reg, prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "grpc_server_connections_rejected_total",
+		Help: "Connections closed on accept because --grpc-max-connections were open.",
+	}))
+	if err != nil {
+		return nil, err
+	}
+	connsOpen, err := register(reg, prometheus.NewGauge(prometheus.GaugeOpts{
+		Name: "grpc_server_connections_open",
+		Help: "Open gRPC connections (counted when --grpc-max-connections is set).",
+	}))
+	if err != nil {
+		return nil, err
+	}
+	logSuppressed, err := register(reg, prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "grpc_server_log_lines_suppressed_total",
+		Help: "Request log lines of failed authentications and rate-limited calls left out by sampling.",
+	}))
+	if err != nil {
+		return nil, err
+	}
+	return &metrics{handled: handled, handling: handling, rateLimited: rateLimited,
+		connsRejected: connsRejected, connsOpen: connsOpen, logSuppressed: logSuppressed}, nil
 }
 
 // register registers c, or returns the identical collector already on reg, so

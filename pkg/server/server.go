@@ -9,10 +9,15 @@
 //  2. request logging: one line per call with method, code and duration,
 //     at Debug for OK so logs stay quiet at Info;
 //  3. Prometheus metrics: calls by method and code, and latency;
-//  4. error mapping: the one place where domain errors (pkg/fault) become
+//  4. rate limits by client address, and for failed authentication (see
+//     limiter), when Config.Limits sets them;
+//  5. error mapping: the one place where domain errors (pkg/fault) become
 //     gRPC status codes;
-//  5. interceptors added with WithUnaryInterceptors / WithStreamInterceptors
-//     (authentication, for one), then the handler.
+//  6. interceptors added with WithUnaryInterceptors / WithStreamInterceptors
+//     (authentication, for one);
+//  7. rate limits by principal (WithPrincipalKey), then the handler.
+//
+// Config.Transport adds a connection limit and keepalive enforcement.
 //
 // Server and HTTPServer implement lifecycle.Component.
 package server
@@ -33,8 +38,10 @@ import (
 	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/health"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+	"google.golang.org/grpc/keepalive"
 	"google.golang.org/grpc/reflection"
 
+	"github.com/supercomp/supercomp/pkg/config"
 	"github.com/supercomp/supercomp/pkg/log"
 )
 
@@ -51,17 +58,23 @@ type Config struct {
 	// TLS, when set, makes the listener serve TLS (mutual TLS when it requires client
 	// certificates); nil serves plaintext, for loopback and meshes that terminate TLS.
 	TLS *tls.Config
+	// Limits are the rate limits; the zero value limits nothing.
+	Limits config.RateLimits
+	// Transport bounds connections; the zero value keeps gRPC's defaults and no limit.
+	Transport config.GRPCTransport
 }
 
 // Option customises a Server.
 type Option func(*options)
 
 type options struct {
-	name     string
-	registry *prometheus.Registry
-	unary    []grpc.UnaryServerInterceptor
-	stream   []grpc.StreamServerInterceptor
-	grpcOpts []grpc.ServerOption
+	name        string
+	registry    *prometheus.Registry
+	unary       []grpc.UnaryServerInterceptor
+	stream      []grpc.StreamServerInterceptor
+	grpcOpts    []grpc.ServerOption
+	principalOf func(context.Context) string
+	now         func() time.Time
 }
 
 // WithName sets the component name used in logs and lifecycle errors
@@ -91,6 +104,14 @@ func WithStreamInterceptors(i ...grpc.StreamServerInterceptor) Option {
 	return func(o *options) { o.stream = append(o.stream, i...) }
 }
 
+// WithPrincipalKey tells the rate limiter who is calling: principalOf returns
+// a stable id of the authenticated caller (an API key id) from the context the
+// authentication interceptor passes on, or "" for an unauthenticated call.
+// Without it, calls are limited by client address only.
+func WithPrincipalKey(principalOf func(context.Context) string) Option {
+	return func(o *options) { o.principalOf = principalOf }
+}
+
 // WithGRPCOptions passes options such as TLS credentials or message size
 // limits to grpc.NewServer. Interceptors belong in WithUnaryInterceptors and
 // WithStreamInterceptors, which keep them inside the kit's chain.
@@ -106,6 +127,7 @@ type Server struct {
 	grpc     *grpc.Server
 	health   *health.Server
 	registry *prometheus.Registry
+	metrics  *metrics
 
 	mu       sync.Mutex
 	lis      net.Listener
@@ -114,12 +136,15 @@ type Server struct {
 
 // New builds a Server; register services on GRPC() before Start.
 func New(cfg Config, logger *zap.Logger, opts ...Option) (*Server, error) {
-	o := options{name: "grpc"}
+	o := options{name: "grpc", now: time.Now}
 	for _, opt := range opts {
 		opt(&o)
 	}
 	if cfg.Addr == "" {
 		return nil, errors.New("grpc server: no listen address")
+	}
+	if err := errors.Join(cfg.Limits.Validate(), cfg.Transport.Validate()); err != nil {
+		return nil, fmt.Errorf("grpc server: %w", err)
 	}
 	if cfg.ShutdownTimeout <= 0 {
 		cfg.ShutdownTimeout = DefaultShutdownTimeout
@@ -132,13 +157,38 @@ func New(cfg Config, logger *zap.Logger, opts ...Option) (*Server, error) {
 		return nil, fmt.Errorf("grpc server metrics: %w", err)
 	}
 	logger = logger.With(zap.String(log.Component, o.name))
-	ic := newInterceptors(logger, m)
+	ic := newInterceptors(logger, m, o.now)
 
-	unary := append([]grpc.UnaryServerInterceptor{ic.recoverUnary, ic.logUnary, ic.measureUnary, mapErrorsUnary}, o.unary...)
-	stream := append([]grpc.StreamServerInterceptor{ic.recoverStream, ic.logStream, ic.measureStream, mapErrorsStream}, o.stream...)
+	unary := []grpc.UnaryServerInterceptor{ic.recoverUnary, ic.logUnary, ic.measureUnary}
+	stream := []grpc.StreamServerInterceptor{ic.recoverStream, ic.logStream, ic.measureStream}
+	lim := newLimiter(cfg.Limits, o.now, o.principalOf, m)
+	if lim != nil {
+		// Inside logging and metrics, so refused calls are logged (sampled) and counted;
+		// outside error mapping, so the limiter sees the status code authentication gave.
+		unary = append(unary, lim.peerUnary)
+		stream = append(stream, lim.peerStream)
+	}
+	unary = append(append(unary, mapErrorsUnary), o.unary...)
+	stream = append(append(stream, mapErrorsStream), o.stream...)
+	if lim != nil {
+		// Last, after authentication put the principal in the context.
+		unary = append(unary, lim.principalUnary)
+		stream = append(stream, lim.principalStream)
+	}
 	grpcOpts := append([]grpc.ServerOption{
 		grpc.ChainUnaryInterceptor(unary...),
 		grpc.ChainStreamInterceptor(stream...),
+		// Clients may keep idle connections alive (NAT-bound devices need to), but no more
+		// often than MinTime; the connection limit and MaxConnectionIdle bound what that holds.
+		grpc.KeepaliveEnforcementPolicy(keepalive.EnforcementPolicy{
+			MinTime:             cfg.Transport.KeepaliveMinTime,
+			PermitWithoutStream: true,
+		}),
+		grpc.KeepaliveParams(keepalive.ServerParameters{
+			MaxConnectionIdle: cfg.Transport.MaxConnectionIdle,
+			Time:              cfg.Transport.KeepaliveTime,
+			Timeout:           cfg.Transport.KeepaliveTimeout,
+		}),
 	}, o.grpcOpts...)
 	if cfg.TLS != nil {
 		grpcOpts = append(grpcOpts, grpc.Creds(credentials.NewTLS(cfg.TLS)))
@@ -148,6 +198,7 @@ func New(cfg Config, logger *zap.Logger, opts ...Option) (*Server, error) {
 		cfg:      cfg,
 		name:     o.name,
 		log:      logger,
+		metrics:  m,
 		grpc:     grpc.NewServer(grpcOpts...),
 		health:   health.NewServer(),
 		registry: o.registry,
@@ -209,6 +260,9 @@ func (s *Server) listener() (net.Listener, error) {
 		lis, err := listen("grpc", s.cfg.Addr)
 		if err != nil {
 			return nil, err
+		}
+		if n := s.cfg.Transport.MaxConnections; n > 0 {
+			lis = limitConnections(lis, n, s.metrics, s.log)
 		}
 		s.lis = lis
 	}

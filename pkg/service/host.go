@@ -70,7 +70,8 @@ func newHost(logger *zap.Logger, cfg server.Config, httpAddr string, b *bus.Bus,
 		guard := auth.NewGuard(authn)
 		// The auditor runs after the guard, which puts the principal it records in the context.
 		auditor := auth.NewAuditor(b, logger.Named("audit"))
-		opts = append(opts, server.WithUnaryInterceptors(guard.Unary(), auditor.Unary()), server.WithStreamInterceptors(guard.Stream()))
+		opts = append(opts, server.WithUnaryInterceptors(guard.Unary(), auditor.Unary()), server.WithStreamInterceptors(guard.Stream()),
+			server.WithPrincipalKey(principalKey))
 	}
 	grpcServer, err := server.New(cfg, logger, opts...)
 	if err != nil {
@@ -112,6 +113,15 @@ func newHost(logger *zap.Logger, cfg server.Config, httpAddr string, b *bus.Bus,
 	}
 	h.registry.Add(grpcServer, h.http)
 	return h, nil
+}
+
+// principalKey is who the rate limiter counts an authenticated call against: the API key, so
+// the tokens issued from one key share its limit.
+func principalKey(ctx context.Context) string {
+	if p, ok := auth.FromContext(ctx); ok {
+		return p.Subject
+	}
+	return ""
 }
 
 // NewMetricsRegistry is the registry a process serves on /metrics, with the Go runtime and

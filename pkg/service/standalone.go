@@ -175,7 +175,8 @@ func Run(ctx context.Context, spec Spec, args []string, usageOut io.Writer) erro
 		}
 		logger.Info("admin key registered", zap.String("key_id", id), zap.Bool("created", created))
 	}
-	host, err := NewSecureHost(logger, server.Config{Addr: cfg.GRPC.Addr, ShutdownTimeout: cfg.Shutdown.Timeout, TLS: serverTLS},
+	host, err := NewSecureHost(logger, server.Config{Addr: cfg.GRPC.Addr, ShutdownTimeout: cfg.Shutdown.Timeout, TLS: serverTLS,
+		Limits: cfg.GRPC.Limits, Transport: cfg.GRPC.Transport},
 		cfg.HTTP.Addr, b, st, metrics, authn, []Factory{spec.New})
 	if err != nil {
 		return err

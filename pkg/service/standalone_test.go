@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials/insecure"
@@ -88,6 +89,34 @@ func TestStandaloneServesAgainstRealServers(t *testing.T) {
 	if err != nil || me.GetPrincipal().GetRole() != commonv1.Role_ROLE_ADMIN {
 		t.Errorf("WhoAmI with --admin-key = %v, %v; want the admin", me, err)
 	}
+	// A flood of wrong keys from one address is cut off after the default burst of failures
+	// with a retry hint, while the admin key, which worked before, and health checks still do.
+	const flood = 100
+	wrong := metadata.AppendToOutgoingContext(ctx, "authorization", "Bearer sc_notakey_0123456789abcdef")
+	limited := 0
+	for range flood {
+		_, err := whoami.WhoAmI(wrong, &authv1.WhoAmIRequest{})
+		switch status.Code(err) {
+		case codes.Unauthenticated:
+		case codes.ResourceExhausted:
+			limited++
+			if !hasRetryInfo(err) {
+				t.Errorf("rate-limited call without RetryInfo: %v", err)
+			}
+		default:
+			t.Fatalf("wrong key = %v, want Unauthenticated or ResourceExhausted", err)
+		}
+	}
+	if limited < flood/2 {
+		t.Errorf("%d of %d wrong-key calls were rate limited, want most of them", limited, flood)
+	}
+	if _, err := whoami.WhoAmI(metadata.AppendToOutgoingContext(ctx, "authorization", "Bearer "+adminKey), &authv1.WhoAmIRequest{}); err != nil {
+		t.Errorf("WhoAmI with --admin-key during the flood = %v, want OK", err)
+	}
+	if _, err := healthpb.NewHealthClient(conn).Check(ctx, &healthpb.HealthCheckRequest{}); err != nil {
+		t.Errorf("health during the flood = %v", err)
+	}
+
 	// The streams were declared and the migrations applied on the way up.
 	if _, err := host.Bus().JetStream().Stream(ctx, "TRAINING"); err != nil {
 		t.Errorf("TRAINING stream: %v", err)
@@ -118,6 +147,15 @@ func TestStandaloneServesAgainstRealServers(t *testing.T) {
 	}
 }
 
+func hasRetryInfo(err error) bool {
+	for _, d := range status.Convert(err).Details() {
+		if r, ok := d.(*errdetails.RetryInfo); ok && r.GetRetryDelay().AsDuration() > 0 {
+			return true
+		}
+	}
+	return false
+}
+
 func TestStandaloneConfigErrorsNameTheFlag(t *testing.T) {
 	spec := service.Spec{Name: "probe", GRPCAddr: "127.0.0.1:0", HTTPAddr: "127.0.0.1:0",
 		New: func(service.Deps) (service.Module, error) { return nil, errors.New("must not be built") }}
@@ -132,6 +170,9 @@ func TestStandaloneConfigErrorsNameTheFlag(t *testing.T) {
 		{[]string{"--bogus"}, "bogus"},
 		{[]string{"--admin-key", "short"}, "--admin-key"},
 		{[]string{"--clickhouse-cluster", "two shards"}, "--clickhouse-cluster"},
+		{[]string{"--grpc-principal-rate", "-5"}, "--grpc-principal-rate"},
+		{[]string{"--grpc-auth-failure-burst", "0"}, "--grpc-auth-failure-burst"},
+		{[]string{"--grpc-max-connections", "-1"}, "--grpc-max-connections"},
 	}
 	for _, tt := range tests {
 		err := service.Run(context.Background(), spec, tt.args, io.Discard)
@@ -143,7 +184,7 @@ func TestStandaloneConfigErrorsNameTheFlag(t *testing.T) {
 	if err := service.Run(context.Background(), spec, []string{"--help"}, &out); !errors.Is(err, flag.ErrHelp) {
 		t.Errorf("--help: %v", err)
 	}
-	for _, env := range []string{"SC_CLICKHOUSE_DSN", "SC_CLICKHOUSE_CLUSTER"} {
+	for _, env := range []string{"SC_CLICKHOUSE_DSN", "SC_CLICKHOUSE_CLUSTER", "SC_GRPC_PEER_RATE", "SC_GRPC_KEEPALIVE_MIN_TIME"} {
 		if !strings.Contains(out.String(), env) {
 			t.Errorf("--help does not document %s:\n%s", env, out.String())
 		}

@@ -190,7 +190,8 @@ func Serve(ctx context.Context, cfg Config, started func(*service.Host)) error {
 		return err
 	}
 
-	host, err := service.NewSecureHost(logger, server.Config{Addr: cfg.GRPC.Addr, ShutdownTimeout: cfg.Shutdown.Timeout, TLS: serverTLS},
+	host, err := service.NewSecureHost(logger, server.Config{Addr: cfg.GRPC.Addr, ShutdownTimeout: cfg.Shutdown.Timeout, TLS: serverTLS,
+		Limits: cfg.GRPC.Limits, Transport: cfg.GRPC.Transport},
 		cfg.HTTP.Addr, b, st, metrics, authn, Services(), infra...)
 	if err != nil {
 		return err
