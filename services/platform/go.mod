@@ -7,6 +7,7 @@ require (
 	github.com/prometheus/client_golang v1.25.0
 	github.com/spf13/cobra v1.10.2
 	github.com/supercomp/supercomp/pkg v0.0.0
+	github.com/supercomp/supercomp/services/console v0.0.0
 	github.com/supercomp/supercomp/services/fatigue v0.0.0
 	github.com/supercomp/supercomp/services/ingestion v0.0.0
 	github.com/supercomp/supercomp/services/notifications v0.0.0
@@ -98,6 +99,8 @@ require (
 )
 
 replace github.com/supercomp/supercomp/pkg => ../../pkg
+
+replace github.com/supercomp/supercomp/services/console => ../console
 
 replace github.com/supercomp/supercomp/services/ingestion => ../ingestion
 
