@@ -29,14 +29,14 @@ func lightOf(st commonv1.AthleteStatus) light {
 
 // familyWords names each signal family the way a coach says it.
 var familyWords = map[commonv1.SignalFamily]string{
-	commonv1.SignalFamily_SIGNAL_FAMILY_STRENGTH_STAGNATION:      "strength stalled",
-	commonv1.SignalFamily_SIGNAL_FAMILY_STRENGTH_DECLINE:         "strength declining",
-	commonv1.SignalFamily_SIGNAL_FAMILY_HARDER_AT_FAMILIAR_LOADS: "harder at familiar loads",
-	commonv1.SignalFamily_SIGNAL_FAMILY_SLOWER_BAR_SPEED:         "slower bar speed",
+	commonv1.SignalFamily_SIGNAL_FAMILY_STRENGTH_STAGNATION:       "strength stalled",
+	commonv1.SignalFamily_SIGNAL_FAMILY_STRENGTH_DECLINE:          "strength declining",
+	commonv1.SignalFamily_SIGNAL_FAMILY_HARDER_AT_FAMILIAR_LOADS:  "harder at familiar loads",
+	commonv1.SignalFamily_SIGNAL_FAMILY_SLOWER_BAR_SPEED:          "slower bar speed",
 	commonv1.SignalFamily_SIGNAL_FAMILY_SORENESS_JOINT_DISCOMFORT: "soreness or joint discomfort",
-	commonv1.SignalFamily_SIGNAL_FAMILY_MOTIVATION_SLEEP:         "low motivation or poor sleep",
-	commonv1.SignalFamily_SIGNAL_FAMILY_LOAD_SPIKE:               "load spike",
-	commonv1.SignalFamily_SIGNAL_FAMILY_READINESS:                "low readiness (HRV or jump)",
+	commonv1.SignalFamily_SIGNAL_FAMILY_MOTIVATION_SLEEP:          "low motivation or poor sleep",
+	commonv1.SignalFamily_SIGNAL_FAMILY_LOAD_SPIKE:                "load spike",
+	commonv1.SignalFamily_SIGNAL_FAMILY_READINESS:                 "low readiness (HRV or jump)",
 }
 
 func familiesText(fams []commonv1.SignalFamily) string {
