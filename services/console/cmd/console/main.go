@@ -9,7 +9,9 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net/http"
 	"os"
+	"time"
 
 	"go.uber.org/zap"
 
@@ -23,7 +25,15 @@ import (
 )
 
 func main() {
-	if err := run(context.Background(), os.Args[1:], os.Stderr); err != nil && !errors.Is(err, flag.ErrHelp) {
+	ctx := context.Background()
+	var err error
+	if len(os.Args) > 1 && os.Args[1] == "probe" {
+		// `console probe [URL]`: the container health check, since the image has no curl.
+		err = probe(ctx, os.Args[2:])
+	} else {
+		err = run(ctx, os.Args[1:], os.Stderr)
+	}
+	if err != nil && !errors.Is(err, flag.ErrHelp) {
 		fmt.Fprintln(os.Stderr, "console: "+err.Error())
 		os.Exit(1)
 	}
@@ -91,4 +101,27 @@ func run(ctx context.Context, args []string, usageOut io.Writer) error {
 	registry := lifecycle.New(logger, c.Shutdown.Timeout)
 	registry.Add(httpServer)
 	return registry.Run(ctx)
+}
+
+// probe exits successfully when the console's /healthz answers 200.
+func probe(ctx context.Context, args []string) error {
+	target := "http://127.0.0.1:7405/healthz"
+	if len(args) > 0 {
+		target = args[0]
+	}
+	ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, target, nil)
+	if err != nil {
+		return fmt.Errorf("probe %s: %w", target, err)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return fmt.Errorf("probe: %w", err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("probe %s: %s", target, resp.Status)
+	}
+	return nil
 }
