@@ -78,6 +78,7 @@ type rowView struct {
 	Score, Confidence      string
 	Families, Headline     string
 	LastData, LastDataAt   string
+	AsOf                   string
 	OpenRecommendation     string
 	Coverage               string
 
@@ -195,7 +196,15 @@ func rowOf(id string, st *fatiguev1.AthleteStatusSummary, p *programmingv1.Athle
 		r.Confidence = fmt.Sprintf("%.0f%%", st.GetConfidence()*100)
 	}
 	r.Families = familiesText(st.GetAbnormalFamilies())
-	r.Headline = st.GetHeadline()
+	// The headline explains a concern; on an OK row it would only repeat the status.
+	if st.GetStatus() == commonv1.AthleteStatus_ATHLETE_STATUS_WATCH || st.GetStatus() == commonv1.AthleteStatus_ATHLETE_STATUS_DELOAD_RECOMMENDED {
+		r.Headline = st.GetHeadline()
+	}
+	// last_data_at is when data was recorded (an import records months at once); the day
+	// assessed says how recent the training itself is.
+	if d := st.GetAsOf(); d != nil && assessed {
+		r.AsOf = fmt.Sprintf("%04d-%02d-%02d", d.GetYear(), d.GetMonth(), d.GetDay())
+	}
 	if ts := st.GetLastDataAt(); ts != nil {
 		r.lastData = ts.AsTime()
 		loc := time.UTC

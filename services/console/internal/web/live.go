@@ -134,7 +134,9 @@ func (s *Server) live(w http.ResponseWriter, r *http.Request) {
 		return send("board", string(data))
 	}
 
-	if !refresh() {
+	// "live" tells the page (and tests) that the stream now has its baseline: any change from
+	// here on arrives as a "board" event.
+	if !refresh() || !send("live", "Live: updates appear as they happen.") {
 		return
 	}
 	for {

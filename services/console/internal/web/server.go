@@ -115,8 +115,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h.Set("Content-Security-Policy", "default-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'; object-src 'none'")
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("X-Frame-Options", "DENY")
-	// A sign-in link carries its one-time key in the URL; no page ever sends its URL onward.
-	h.Set("Referrer-Policy", "no-referrer")
+	// No page's address leaves the console (a sign-in link carries its one-time key in it).
+	// Not no-referrer: with it, browsers send "Origin: null" on the console's own form posts,
+	// which the same-origin check must refuse.
+	h.Set("Referrer-Policy", "same-origin")
 	h.Set("Cross-Origin-Opener-Policy", "same-origin")
 	h.Set("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
 	if !strings.HasPrefix(r.URL.Path, "/static/") {

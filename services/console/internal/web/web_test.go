@@ -145,7 +145,7 @@ func TestSecurityHeadersAndCookies(t *testing.T) {
 			!strings.Contains(csp, "frame-ancestors 'none'") || strings.Contains(csp, "unsafe-inline") {
 			t.Errorf("%s: CSP %q", path, csp)
 		}
-		if h.Get("X-Content-Type-Options") != "nosniff" || h.Get("Referrer-Policy") != "no-referrer" {
+		if h.Get("X-Content-Type-Options") != "nosniff" || h.Get("Referrer-Policy") != "same-origin" {
 			t.Errorf("%s: nosniff %q, referrer policy %q", path, h.Get("X-Content-Type-Options"), h.Get("Referrer-Policy"))
 		}
 	}
@@ -223,11 +223,6 @@ func TestLiveStreamSendsChanges(t *testing.T) {
 		t.Fatalf("live: %d %s", resp.StatusCode, resp.Header.Get("Content-Type"))
 	}
 
-	changed := squad(3, f.now)
-	changed.rows[0].Status = commonv1.AthleteStatus_ATHLETE_STATUS_DELOAD_RECOMMENDED
-	changed.profiles = append(changed.profiles, &programmingv1.AthleteProfile{AthleteId: "late", DisplayName: "Late Arrival"})
-	f.fatigue.set("t1", changed)
-
 	lines := bufio.NewScanner(resp.Body)
 	lines.Buffer(make([]byte, 1<<20), 1<<20)
 	var event string
@@ -235,6 +230,18 @@ func TestLiveStreamSendsChanges(t *testing.T) {
 		line := lines.Text()
 		if e, ok := strings.CutPrefix(line, "event: "); ok {
 			event = e
+			if event == "board" && f.fatigue.teams["t1"].rows[0].Status != commonv1.AthleteStatus_ATHLETE_STATUS_DELOAD_RECOMMENDED {
+				t.Fatal("board event before anything changed")
+			}
+			continue
+		}
+		if event == "live" {
+			// The stream has its baseline: now an athlete's status changes and one arrives.
+			changed := squad(3, f.now)
+			changed.rows[0].Status = commonv1.AthleteStatus_ATHLETE_STATUS_DELOAD_RECOMMENDED
+			changed.profiles = append(changed.profiles, &programmingv1.AthleteProfile{AthleteId: "late", DisplayName: "Late Arrival"})
+			f.fatigue.set("t1", changed)
+			event = ""
 			continue
 		}
 		if d, ok := strings.CutPrefix(line, "data: "); ok && event == "board" {

@@ -16,8 +16,8 @@
   function say(text) {
     status.textContent = text;
   }
-  source.addEventListener("open", function () {
-    say("Live: updates appear as they happen.");
+  source.addEventListener("live", function (e) {
+    say(e.data);
   });
   source.addEventListener("board", function (e) {
     var d = JSON.parse(e.data);
