@@ -5,7 +5,7 @@ SHELL        := /bin/bash
 .SHELLFLAGS  := -eu -o pipefail -c
 .DEFAULT_GOAL := help
 
-MODULES      := pkg services/ingestion services/fatigue services/programming services/notifications services/platform services/chart
+MODULES      := pkg services/ingestion services/fatigue services/programming services/notifications services/console services/platform services/chart
 BIN          := $(CURDIR)/bin
 VERSION      ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 COMMIT       ?= $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
@@ -24,6 +24,9 @@ export PATH := $(BIN):$(PATH)
 # libchdb.so (566 MB) lives in a cache outside git; scripts/libchdb.sh fetches it once and
 # prints its path. Evaluated lazily so `make help` never downloads anything.
 CHDB_LIB = $(shell scripts/libchdb.sh | tail -n 1)
+# Debian's chromium drives the console's browser tests; scripts/chromium.sh installs it once and
+# prints its path.
+CHROMIUM = $(shell scripts/chromium.sh | tail -n 1)
 
 ##@ Everyday
 
@@ -45,9 +48,9 @@ run-services: build ## Run the four services as separate processes on one NATS s
 
 .PHONY: test
 test: tools proto-check deps vet ## Everything CI runs: vet, generated-code check, unit and integration tests on real NATS, ClickHouse and chDB.
-	@lib="$(CHDB_LIB)"; for m in $(MODULES); do \
+	@lib="$(CHDB_LIB)"; chromium="$(CHROMIUM)"; for m in $(MODULES); do \
 		echo "==> go test $$m"; \
-		(cd $$m && SC_REQUIRE_CLICKHOUSE=1 CHDB_LIB_PATH="$$lib" go test -race -count=1 -timeout 15m ./...); \
+		(cd $$m && SC_REQUIRE_CLICKHOUSE=1 CHDB_LIB_PATH="$$lib" SC_CHROMIUM="$$chromium" go test -race -count=1 -timeout 15m ./...); \
 	done
 
 .PHONY: bench
@@ -67,7 +70,8 @@ bench: deps $(BIN)/benchstat ## Run the Go benchmarks (bus, store backends) and 
 build: libchdb ## Build every binary into ./bin with the version stamped in.
 	go build -ldflags "$(LDFLAGS) -r $(dir $(CHDB_LIB))" -o $(BIN)/ ./services/platform/cmd/supercomp ./services/platform/cmd/sc ./services/platform/cmd/natsd \
 		./services/ingestion/cmd/ingestion ./services/fatigue/cmd/fatigue \
-		./services/programming/cmd/programming ./services/notifications/cmd/notifications
+		./services/programming/cmd/programming ./services/notifications/cmd/notifications \
+		./services/console/cmd/console
 
 .PHONY: proto
 proto: tools ## Regenerate pkg/gen from proto/ (offline, pinned local plugins).
@@ -110,11 +114,15 @@ $(BIN)/benchstat:
 	GOBIN=$(BIN) go install golang.org/x/perf/cmd/benchstat@$(BENCHSTAT_VERSION)
 
 .PHONY: deps
-deps: clickhouse libchdb ## Install and start what the tests need.
+deps: clickhouse libchdb chromium ## Install and start what the tests need.
 
 .PHONY: clickhouse
 clickhouse: ## Install (apt) and start the ClickHouse server on 127.0.0.1:9000 unless one answers.
 	scripts/clickhouse.sh
+
+.PHONY: chromium
+chromium: ## Install Debian's chromium (apt) for the console's browser tests unless it is there.
+	@scripts/chromium.sh >/dev/null
 
 .PHONY: libchdb
 libchdb: ## Fetch libchdb.so (npm @chdb/lib-linux-x64-gnu) into the cache outside git.

@@ -54,6 +54,12 @@ for entry in ingestion:7401:7481:IngestionService fatigue:7402:7482:FatigueServi
 	bin/sc --addr "127.0.0.1:$grpc" health --service "supercomp.$name.v1.$svc" >/dev/null
 	echo "run-services: $name serving on 127.0.0.1:$grpc (metrics on 127.0.0.1:$http)"
 done
+# The web console: a gRPC client of the four services (it reads neither NATS nor ClickHouse).
+bin/console --http-addr 127.0.0.1:7405 --auth-addr 127.0.0.1:7401 --fatigue-addr 127.0.0.1:7402 \
+	--programming-addr 127.0.0.1:7403 --notifications-addr 127.0.0.1:7404 --log-format console &
+pids+=($!)
+for _ in $(seq 1 50); do curl -sf http://127.0.0.1:7405/healthz >/dev/null 2>&1 && break; sleep 0.1; done
+echo "run-services: console on http://127.0.0.1:7405/ (sign in with a key, or: bin/sc console link --url http://127.0.0.1:7405 ...)"
 echo "run-services: all four services up; NATS at $nats_url, ClickHouse at $dsn"
 echo "run-services: admin key in $data/credentials; Ctrl-C stops everything"
 wait

@@ -86,8 +86,35 @@ func (a *Authenticator) authenticateKey(ctx context.Context, presented string) (
 	if err := a.checkActive(k, "api key"); err != nil {
 		return nil, err
 	}
+	if k.OneTime() {
+		if err := a.spend(ctx, k); err != nil {
+			return nil, err
+		}
+		return k.Principal(CredentialAPIKey), nil
+	}
 	a.noteUse(ctx, k.ID)
 	return k.Principal(CredentialAPIKey), nil
+}
+
+// spend records the single use of a one-time key. The write is revision-checked, so of two
+// calls racing with the same link (in any process on the same NATS) exactly one authenticates.
+func (a *Authenticator) spend(ctx context.Context, k *KeyRecord) error {
+	now := a.now()
+	switch {
+	case !k.UsedAt.IsZero():
+		return fault.Unauthenticated("one-time key %s was already used at %s", k.ID, k.UsedAt.UTC().Format(time.RFC3339))
+	case !now.Before(k.UseBy):
+		return fault.Unauthenticated("one-time key %s had to be used by %s", k.ID, k.UseBy.UTC().Format(time.RFC3339))
+	}
+	k.UsedAt = now.UTC()
+	err := a.store.UpdateKey(ctx, k)
+	if errors.Is(err, fault.ErrFailedPrecondition) {
+		return fault.Unauthenticated("one-time key %s was already used", k.ID)
+	}
+	if err != nil {
+		return fault.Unavailable("record the use of one-time key %s: %w", k.ID, err)
+	}
+	return nil
 }
 
 func (a *Authenticator) authenticateToken(ctx context.Context, raw string) (*Principal, error) {

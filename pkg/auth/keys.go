@@ -67,6 +67,11 @@ type KeyRecord struct {
 	CreatedBy ActorRecord   `json:"created_by"`
 	ExpiresAt time.Time     `json:"expires_at,omitzero"`
 	RevokedAt time.Time     `json:"revoked_at,omitzero"`
+	// UseBy makes the key one-time (a console sign-in link): it authenticates once, before
+	// UseBy. The token that one call obtains lives on until ExpiresAt. Zero for ordinary keys.
+	UseBy time.Time `json:"use_by,omitzero"`
+	// UsedAt is when a one-time key authenticated its call.
+	UsedAt time.Time `json:"used_at,omitzero"`
 	// Revision is the key-value revision the record was read at (not stored).
 	Revision uint64 `json:"-"`
 	// LastUsedAt is when the key last authenticated, to within KeyUseResolution; only
@@ -93,6 +98,9 @@ func ActorRecordOf(a *commonv1.Actor) ActorRecord {
 func (k *KeyRecord) Matches(presented string) bool {
 	return subtle.ConstantTimeCompare(k.Hash, HashKey(presented)) == 1
 }
+
+// OneTime reports whether the key authenticates a single call (a console sign-in link).
+func (k *KeyRecord) OneTime() bool { return !k.UseBy.IsZero() }
 
 // Active reports whether the key may authenticate at now.
 func (k *KeyRecord) Active(now time.Time) bool {
@@ -123,6 +131,12 @@ func (k *KeyRecord) Proto() *authv1.ApiKey {
 	}
 	if !k.LastUsedAt.IsZero() {
 		out.LastUsedAt = timestamppb.New(k.LastUsedAt)
+	}
+	if !k.UseBy.IsZero() {
+		out.UseBy = timestamppb.New(k.UseBy)
+	}
+	if !k.UsedAt.IsZero() {
+		out.UsedAt = timestamppb.New(k.UsedAt)
 	}
 	return out
 }

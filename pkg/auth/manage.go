@@ -19,7 +19,14 @@ type KeySpec struct {
 	Grants []Grant
 	// TTL is the key's lifetime; zero means no expiry.
 	TTL time.Duration
+	// SingleUseWithin makes the key one-time: it authenticates one call, made within this time.
+	// Zero for an ordinary key.
+	SingleUseWithin time.Duration
 }
+
+// MaxSingleUseWithin bounds how long a one-time key waits for its use: a sign-in link is meant
+// to be clicked soon, and an unused one is a live credential until then.
+const MaxSingleUseWithin = 24 * time.Hour
 
 // Validate reports every problem with the spec as field violations. Athlete keys must be
 // restricted to listed athletes (an athlete reads only their own data).
@@ -33,6 +40,14 @@ func (s KeySpec) Validate() error {
 	}
 	if s.TTL < 0 {
 		inv.Add("ttl", "must not be negative")
+	}
+	if s.SingleUseWithin < 0 || s.SingleUseWithin > MaxSingleUseWithin {
+		inv.Add("single_use_within", "must be between 0 and %s", MaxSingleUseWithin)
+	}
+	// The token a one-time key is exchanged for lives until the key expires, so a one-time key
+	// without an expiry would give a session that never ends.
+	if s.SingleUseWithin > 0 && (s.TTL <= 0 || s.TTL < s.SingleUseWithin) {
+		inv.Add("ttl", "a one-time key needs a ttl of at least single_use_within (%s)", s.SingleUseWithin)
 	}
 	if s.Role != commonv1.Role_ROLE_ADMIN && s.Role != commonv1.Role_ROLE_UNSPECIFIED && len(s.Grants) == 0 {
 		inv.Add("grants", "are required for every role but admin")
@@ -99,6 +114,9 @@ func newRecord(id, presented string, spec KeySpec, by *commonv1.Actor, now time.
 	}
 	if spec.TTL > 0 {
 		k.ExpiresAt = now.Add(spec.TTL).UTC()
+	}
+	if spec.SingleUseWithin > 0 {
+		k.UseBy = now.Add(spec.SingleUseWithin).UTC()
 	}
 	return k
 }

@@ -23,6 +23,7 @@ type HTTPServer struct {
 	addr string
 	log  *zap.Logger
 	srv  *http.Server
+	mux  *http.ServeMux
 
 	mu  sync.Mutex
 	lis net.Listener
@@ -53,6 +54,7 @@ func NewHTTP(addr string, reg prometheus.Gatherer, ready func() error, logger *z
 	return &HTTPServer{
 		addr: addr,
 		log:  logger,
+		mux:  mux,
 		srv: &http.Server{
 			Handler: mux,
 			// Bounds slow or stalled clients; the endpoints are small.
@@ -60,6 +62,19 @@ func NewHTTP(addr string, reg prometheus.Gatherer, ready func() error, logger *z
 			ErrorLog:          errorLog,
 		},
 	}
+}
+
+// Handle serves more of the process on this server next to /healthz and /metrics, e.g. the
+// web console at "/" in the all-in-one (the more specific /healthz and /metrics still win). Call
+// it before Start.
+func (h *HTTPServer) Handle(pattern string, handler http.Handler) {
+	h.mux.Handle(pattern, handler)
+}
+
+// OnShutdown registers f to run when Stop begins, so long-lived responses (server-sent events)
+// can end instead of holding the graceful shutdown until its deadline.
+func (h *HTTPServer) OnShutdown(f func()) {
+	h.srv.RegisterOnShutdown(f)
 }
 
 // Name identifies the server in logs and lifecycle errors.

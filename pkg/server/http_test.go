@@ -8,7 +8,9 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"go.uber.org/zap"
 	testpb "google.golang.org/grpc/interop/grpc_testing"
 
@@ -114,5 +116,65 @@ func TestHTTPHealthFollowsGRPCStop(t *testing.T) {
 	}
 	if code := get(); code != http.StatusServiceUnavailable {
 		t.Errorf("/healthz = %d after gRPC Stop, want 503", code)
+	}
+}
+
+// TestHTTPHandleMountsNextToProbes is the all-in-one's console at "/": it gets every other
+// path while /healthz and /metrics stay the probes', and a stream it holds open ends when the
+// server stops instead of holding the shutdown until its deadline.
+func TestHTTPHandleMountsNextToProbes(t *testing.T) {
+	hs := server.NewHTTP("127.0.0.1:0", prometheus.NewRegistry(), nil, zap.NewNop())
+	streaming := make(chan struct{})
+	closing := make(chan struct{})
+	hs.Handle("/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/stream" {
+			w.WriteHeader(http.StatusOK)
+			w.(http.Flusher).Flush()
+			close(streaming)
+			<-closing
+			return
+		}
+		_, _ = io.WriteString(w, "console "+r.URL.Path)
+	}))
+	hs.OnShutdown(func() { close(closing) })
+	if err := hs.Listen(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- hs.Start(context.Background()) }()
+	base := "http://" + hs.Addr().String()
+	get := func(path string) string {
+		t.Helper()
+		resp, err := http.Get(base + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		body, _ := io.ReadAll(resp.Body)
+		return string(body)
+	}
+	if got := get("/healthz"); got != "ok\n" {
+		t.Errorf("/healthz = %q", got)
+	}
+	if got := get("/teams/t1"); got != "console /teams/t1" {
+		t.Errorf("/teams/t1 = %q", got)
+	}
+	if got := get("/metrics"); strings.HasPrefix(got, "console") {
+		t.Errorf("/metrics went to the mounted handler: %q", got)
+	}
+
+	resp, err := http.Get(base + "/stream")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	<-streaming
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := hs.Stop(ctx); err != nil {
+		t.Fatalf("stop with an open stream: %v", err)
+	}
+	if err := <-done; err != nil {
+		t.Fatal(err)
 	}
 }

@@ -3,10 +3,12 @@ module github.com/supercomp/supercomp/services/platform
 go 1.26.8
 
 require (
+	github.com/chromedp/chromedp v0.23.0
 	github.com/nats-io/nats.go v1.55.0
 	github.com/prometheus/client_golang v1.25.0
 	github.com/spf13/cobra v1.10.2
 	github.com/supercomp/supercomp/pkg v0.0.0
+	github.com/supercomp/supercomp/services/console v0.0.0
 	github.com/supercomp/supercomp/services/fatigue v0.0.0
 	github.com/supercomp/supercomp/services/ingestion v0.0.0
 	github.com/supercomp/supercomp/services/notifications v0.0.0
@@ -31,11 +33,13 @@ require (
 	github.com/blang/semver/v4 v4.0.0 // indirect
 	github.com/cespare/xxhash/v2 v2.3.0 // indirect
 	github.com/chdb-io/chdb-go v1.11.0 // indirect
+	github.com/chromedp/cdproto v0.159.0 // indirect
 	github.com/ebitengine/purego v0.10.1 // indirect
 	github.com/fxamacker/cbor/v2 v2.9.1 // indirect
 	github.com/go-errors/errors v1.5.1 // indirect
 	github.com/go-faster/city v1.0.1 // indirect
 	github.com/go-faster/errors v0.8.0 // indirect
+	github.com/go-json-experiment/json v0.0.0-20260213210345-44df1a37e875 // indirect
 	github.com/go-logr/logr v1.4.4 // indirect
 	github.com/go-openapi/jsonpointer v1.0.0 // indirect
 	github.com/go-openapi/jsonreference v1.0.0 // indirect
@@ -98,6 +102,8 @@ require (
 )
 
 replace github.com/supercomp/supercomp/pkg => ../../pkg
+
+replace github.com/supercomp/supercomp/services/console => ../console
 
 replace github.com/supercomp/supercomp/services/ingestion => ../ingestion
 

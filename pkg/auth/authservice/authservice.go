@@ -141,6 +141,9 @@ func (s *Service) CreateApiKey(ctx context.Context, req *authv1.CreateApiKeyRequ
 	if req.GetTtl() != nil {
 		spec.TTL = req.GetTtl().AsDuration()
 	}
+	if req.GetSingleUseWithin() != nil {
+		spec.SingleUseWithin = req.GetSingleUseWithin().AsDuration()
+	}
 	k, secret, err := s.authn.Store().CreateKey(ctx, spec, p.Actor(), s.now())
 	if err != nil {
 		return nil, err
@@ -148,6 +151,9 @@ func (s *Service) CreateApiKey(ctx context.Context, req *authv1.CreateApiKeyRequ
 	detail := fmt.Sprintf("role %s, grants %s", auth.RoleName(k.Role), grantsText(k.Grants))
 	if !k.ExpiresAt.IsZero() {
 		detail += ", expires " + k.ExpiresAt.Format(time.RFC3339)
+	}
+	if k.OneTime() {
+		detail += ", one-time, use by " + k.UseBy.Format(time.RFC3339)
 	}
 	if err := s.audit(ctx, p, "apikey.create", "api_key", k.ID, authv1.AuthService_CreateApiKey_FullMethodName, detail, teamsOf(k.Grants)); err != nil {
 		return nil, err

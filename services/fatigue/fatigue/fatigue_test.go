@@ -9,6 +9,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/protobuf/proto"
 
 	"github.com/supercomp/supercomp/pkg/bus"
 	"github.com/supercomp/supercomp/pkg/bus/bustest"
@@ -241,6 +242,15 @@ func TestOverreachingAthleteGetsOneRecommendationAcrossRestarts(t *testing.T) {
 	}
 	if len(board.GetAthletes()) != 1 || board.GetAthletes()[0].GetStatus() == commonv1.AthleteStatus_ATHLETE_STATUS_OK {
 		t.Errorf("board %v", board.GetAthletes())
+	}
+	// The board row carries the coverage of the athlete's current assessment (the console's
+	// data-coverage hint).
+	now, err := r2.client.GetAthleteStatus(ctx, &fatiguev1.GetAthleteStatusRequest{TeamId: "t1", AthleteId: "a01"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := board.GetAthletes()[0].GetCoverage(), now.GetAssessment().GetResult().GetCoverage(); !proto.Equal(got, want) || got.GetShape() == 0 {
+		t.Errorf("board row coverage %v, the athlete's status %v", got, want)
 	}
 	explain, err := r2.client.ExplainAssessment(ctx, &fatiguev1.ExplainAssessmentRequest{TeamId: "t1", AthleteId: "a01"})
 	if err != nil {

@@ -146,7 +146,7 @@ func (s *FatigueServer) ListTeamStatus(ctx context.Context, req *fatiguev1.ListT
 		resp.Athletes = append(resp.Athletes, &fatiguev1.AthleteStatusSummary{
 			AthleteId: snap.Key.Athlete, Status: a.GetStatus(), Score: a.GetScore(), Confidence: a.GetConfidence(), AsOf: a.GetAsOf(),
 			AbnormalFamilies: a.GetAbnormalFamilies(), Headline: app.Headline(a), LastDataAt: lastData(snap),
-			OpenRecommendationId: openRecommendation(snap),
+			OpenRecommendationId: openRecommendation(snap), Coverage: a.GetCoverage(),
 		})
 	}
 	SortByConcern(resp.Athletes)

@@ -10,11 +10,15 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"net"
 	"os"
 	"path/filepath"
+	"strconv"
 	"time"
 
 	"go.uber.org/zap"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
 
 	"github.com/supercomp/supercomp/pkg/auth"
 	"github.com/supercomp/supercomp/pkg/bus"
@@ -27,6 +31,7 @@ import (
 	"github.com/supercomp/supercomp/pkg/store/chdbstore"
 	"github.com/supercomp/supercomp/pkg/store/clickhousestore"
 	"github.com/supercomp/supercomp/pkg/version"
+	"github.com/supercomp/supercomp/services/console/console"
 	"github.com/supercomp/supercomp/services/fatigue/fatigue"
 	"github.com/supercomp/supercomp/services/ingestion/ingestion"
 	"github.com/supercomp/supercomp/services/notifications/notifications"
@@ -199,6 +204,11 @@ func Serve(ctx context.Context, cfg Config, started func(*service.Host)) error {
 	if err := host.Listen(); err != nil {
 		return err
 	}
+	closeConsole, err := mountConsole(host, serverTLS != nil, logger)
+	if err != nil {
+		return err
+	}
+	defer closeConsole()
 	logger.Info("serving", zap.String("grpc_addr", host.GRPC().Addr().String()), zap.String("http_addr", host.HTTP().Addr().String()))
 	if started != nil {
 		started(host)
@@ -206,6 +216,45 @@ func Serve(ctx context.Context, cfg Config, started func(*service.Host)) error {
 	err = host.Run(ctx)
 	logger.Info("stopped")
 	return err
+}
+
+// mountConsole serves the web console at "/" of the HTTP port (next to /healthz and /metrics).
+// It calls the services like any client, over this process's own gRPC port with the signed-in
+// person's token, so the guard checks its calls exactly as it checks sc's. A gRPC port with
+// TLS would need the console to hold client certificates; there the standalone console
+// (services/console/cmd/console) is the way, and the all-in-one says so.
+func mountConsole(host *service.Host, grpcTLS bool, logger *zap.Logger) (func(), error) {
+	if grpcTLS {
+		logger.Warn("web console off: the gRPC port serves TLS; run the standalone console (bin/console) against it")
+		return func() {}, nil
+	}
+	target := loopback(host.GRPC().Addr())
+	conn, err := grpc.NewClient(target, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		return nil, fmt.Errorf("console connection to %s: %w", target, err)
+	}
+	web, err := console.New(console.DefaultConfig(), console.ClientsOn(conn), logger)
+	if err != nil {
+		_ = conn.Close()
+		return nil, err
+	}
+	host.HTTP().Handle("/", web)
+	host.HTTP().OnShutdown(web.Shutdown)
+	logger.Info("web console", zap.String("url", "http://"+host.HTTP().Addr().String()+"/"))
+	return func() { _ = conn.Close() }, nil
+}
+
+// loopback is how this process reaches its own listener: a wildcard address (0.0.0.0:7400)
+// is dialled on the loopback interface.
+func loopback(addr net.Addr) string {
+	tcp, ok := addr.(*net.TCPAddr)
+	if !ok || !tcp.IP.IsUnspecified() {
+		return addr.String()
+	}
+	if tcp.IP.To4() == nil {
+		return net.JoinHostPort("::1", strconv.Itoa(tcp.Port))
+	}
+	return net.JoinHostPort("127.0.0.1", strconv.Itoa(tcp.Port))
 }
 
 func openStore(ctx context.Context, cfg Config, dataDir string, logger *zap.Logger) (store.Store, error) {

@@ -138,6 +138,23 @@ func TestPlatform(t *testing.T) {
 		}
 	})
 
+	t.Run("the web console answers next to them", func(t *testing.T) {
+		base := "http://" + host.HTTP().Addr().String()
+		signin := httpGet(t, base+"/signin")
+		if !strings.Contains(signin, `action="/signin"`) {
+			t.Errorf("/signin is not the console's sign-in page:\n%s", signin)
+		}
+		// A page that needs a session sends the browser to sign in.
+		resp, err := (&http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}).Get(base + "/teams/t1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusSeeOther || !strings.HasPrefix(resp.Header.Get("Location"), "/signin") {
+			t.Errorf("/teams/t1 without a session: %s to %q", resp.Status, resp.Header.Get("Location"))
+		}
+	})
+
 	t.Run("data survives a restart", func(t *testing.T) {
 		// AUDIT has no consumer in the platform, so the probe message stays where it is.
 		js := host.Bus().JetStream()

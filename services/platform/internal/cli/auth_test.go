@@ -166,3 +166,28 @@ func TestHelpDoesNotPrintTheToken(t *testing.T) {
 		t.Errorf("credential = %q from %q (%v), want the SC_TOKEN key", tok, from, err)
 	}
 }
+
+func TestConsoleLinkIsOneTime(t *testing.T) {
+	addr, admin := startSecureServer(t)
+	t.Setenv("SC_CONFIG", filepath.Join(t.TempDir(), "config"))
+
+	if _, err := runSC(t, "console", "link", "--addr", addr, "--token", admin, "--team", "t1", "--role", "device"); err == nil ||
+		!strings.Contains(err.Error(), "coach, staff or admin") {
+		t.Fatalf("device link = %v, want refused", err)
+	}
+	out, err := runSC(t, "console", "link", "--addr", addr, "--token", admin, "--team", "t1", "--url", "https://console.example.com/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := regexp.MustCompile(`https://console\.example\.com/signin/link\?key=(sck_\S+)`).FindStringSubmatch(out)
+	if m == nil {
+		t.Fatalf("no link in:\n%s", out)
+	}
+	key := m[1]
+	if out, err := runSC(t, "whoami", "--addr", addr, "--token", key); err != nil || !strings.Contains(out, "coach") {
+		t.Fatalf("first use of the link key: %v\n%s", err, out)
+	}
+	if _, err := runSC(t, "whoami", "--addr", addr, "--token", key); err == nil || !strings.Contains(err.Error(), "already used") {
+		t.Fatalf("second use of the link key = %v, want already used", err)
+	}
+}

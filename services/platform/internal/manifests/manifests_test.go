@@ -201,6 +201,20 @@ func TestComposeStack(t *testing.T) {
 	if nats != 3 {
 		t.Errorf("compose has %d NATS servers, want 3", nats)
 	}
+	if s, ok := compose.Services["console"]; !ok || len(s.Entrypoint) == 0 || s.Entrypoint[0] != "/usr/local/bin/console" || len(s.EnvFile) != 1 {
+		t.Errorf("compose has no console running /usr/local/bin/console with a config file: %+v", s)
+	} else {
+		env, err := os.ReadFile(filepath.Join(repoRoot(t), "deploy", s.EnvFile[0]))
+		if err != nil {
+			t.Fatalf("console config: %v", err)
+		}
+		for _, want := range []string{"SC_AUTH_ADDR=ingestion:7401", "SC_FATIGUE_ADDR=fatigue:7402", "SC_PROGRAMMING_ADDR=programming:7403",
+			"SC_NOTIFICATIONS_ADDR=notifications:7404", "SC_HTTP_ADDR=0.0.0.0:7405"} {
+			if !strings.Contains(string(env), want) {
+				t.Errorf("console config lacks %s", want)
+			}
+		}
+	}
 	for _, svc := range services {
 		s, ok := compose.Services[svc]
 		if !ok {
@@ -270,4 +284,68 @@ func quantityBytes(t *testing.T, q string) int64 {
 	}
 	t.Fatalf("memory quantity %q: unknown unit", q)
 	return 0
+}
+
+// TestConsoleDeployment: the web console runs in every overlay as one hardened replica (its
+// sessions are in memory), probed over HTTP, calling services that exist at their ports, with
+// Secure cookies behind the TLS Ingress.
+func TestConsoleDeployment(t *testing.T) {
+	for _, overlay := range []string{"dev", "prod"} {
+		t.Run(overlay, func(t *testing.T) {
+			res := build(t, overlay)
+			for _, kind := range []string{"Deployment", "Service", "ServiceAccount", "PodDisruptionBudget"} {
+				if res[kind+"/console"] == nil {
+					t.Fatalf("%s/console missing", kind)
+				}
+			}
+			d := res["Deployment/console"]
+			if n := fmt.Sprint(field(t, d, "spec", "replicas")); n != "1" {
+				t.Errorf("console replicas = %s, want 1 (in-memory sessions)", n)
+			}
+			pod := []any{"spec", "template", "spec"}
+			c := append(slices.Clone(pod), "containers", 0)
+			checks := []struct {
+				path []any
+				want any
+			}{
+				{append(slices.Clone(pod), "securityContext", "runAsNonRoot"), true},
+				{append(slices.Clone(pod), "automountServiceAccountToken"), false},
+				{append(slices.Clone(c), "securityContext", "readOnlyRootFilesystem"), true},
+				{append(slices.Clone(c), "securityContext", "allowPrivilegeEscalation"), false},
+				{append(slices.Clone(c), "securityContext", "capabilities", "drop", 0), "ALL"},
+				{append(slices.Clone(c), "command", 0), "/usr/local/bin/console"},
+			}
+			for _, ck := range checks {
+				if got := field(t, d, ck.path...); got != ck.want {
+					t.Errorf("console %v = %v, want %v", ck.path, got, ck.want)
+				}
+			}
+			for _, probe := range []string{"livenessProbe", "readinessProbe", "startupProbe"} {
+				if got := field(t, d, append(slices.Clone(c), probe, "httpGet", "path")...); got != "/healthz" {
+					t.Errorf("console %s path = %v, want /healthz", probe, got)
+				}
+			}
+			env := map[string]string{}
+			list, _ := field(t, d, append(slices.Clone(c), "env")...).([]any)
+			for _, e := range list {
+				if m, ok := e.(map[string]any); ok {
+					env[fmt.Sprint(m["name"])] = fmt.Sprint(m["value"])
+				}
+			}
+			if env["SC_SECURE_COOKIES"] != "true" {
+				t.Errorf("console SC_SECURE_COOKIES = %q, want true", env["SC_SECURE_COOKIES"])
+			}
+			for _, target := range []string{"SC_AUTH_ADDR", "SC_FATIGUE_ADDR", "SC_PROGRAMMING_ADDR", "SC_NOTIFICATIONS_ADDR"} {
+				host, port, ok := strings.Cut(env[target], ":")
+				svc := res["Service/"+host]
+				if !ok || svc == nil {
+					t.Errorf("console %s = %q names no Service of the build", target, env[target])
+					continue
+				}
+				if got := fmt.Sprint(field(t, svc, "spec", "ports", 0, "port")); got != port {
+					t.Errorf("console %s = %q, but Service %s serves gRPC on %s", target, env[target], host, got)
+				}
+			}
+		})
+	}
 }

@@ -77,7 +77,11 @@ func TestOverlaysDecodeStrictlyIntoKubernetesTypes(t *testing.T) {
 					if len(c) == 0 || c[0].SecurityContext == nil || c[0].SecurityContext.ReadOnlyRootFilesystem == nil || !*c[0].SecurityContext.ReadOnlyRootFilesystem {
 						t.Errorf("%s: typed container has no read-only root file system", id)
 					}
-					if len(c) > 0 && (c[0].ReadinessProbe == nil || c[0].ReadinessProbe.GRPC == nil) {
+					// The services answer gRPC health; the console, an HTTP server, /healthz.
+					switch {
+					case d.Name == "console" && (len(c) == 0 || c[0].ReadinessProbe == nil || c[0].ReadinessProbe.HTTPGet == nil):
+						t.Errorf("%s: typed container has no HTTP readiness probe", id)
+					case d.Name != "console" && (len(c) == 0 || c[0].ReadinessProbe == nil || c[0].ReadinessProbe.GRPC == nil):
 						t.Errorf("%s: typed container has no gRPC readiness probe", id)
 					}
 				}
@@ -87,8 +91,8 @@ func TestOverlaysDecodeStrictlyIntoKubernetesTypes(t *testing.T) {
 					t.Errorf("no %s decoded from %s", kind, overlay)
 				}
 			}
-			if decoded["Deployment"] != len(services) {
-				t.Errorf("decoded %d Deployments, want %d", decoded["Deployment"], len(services))
+			if decoded["Deployment"] != len(services)+1 {
+				t.Errorf("decoded %d Deployments, want %d (the services and the console)", decoded["Deployment"], len(services)+1)
 			}
 		})
 	}

@@ -639,7 +639,12 @@ type ApiKey struct {
 	// Last successful authentication, approximately.
 	LastUsedAt *timestamppb.Timestamp `protobuf:"bytes,9,opt,name=last_used_at,json=lastUsedAt,proto3" json:"last_used_at,omitempty"`
 	// Key-value revision (for SetGrants).
-	Revision      uint64 `protobuf:"varint,10,opt,name=revision,proto3" json:"revision,omitempty"`
+	Revision uint64 `protobuf:"varint,10,opt,name=revision,proto3" json:"revision,omitempty"`
+	// For a one-time key (a console sign-in link): the deadline of its single use; unset for
+	// ordinary keys.
+	UseBy *timestamppb.Timestamp `protobuf:"bytes,11,opt,name=use_by,json=useBy,proto3" json:"use_by,omitempty"`
+	// For a one-time key: when it was used; unset while unused.
+	UsedAt        *timestamppb.Timestamp `protobuf:"bytes,12,opt,name=used_at,json=usedAt,proto3" json:"used_at,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -744,6 +749,20 @@ func (x *ApiKey) GetRevision() uint64 {
 	return 0
 }
 
+func (x *ApiKey) GetUseBy() *timestamppb.Timestamp {
+	if x != nil {
+		return x.UseBy
+	}
+	return nil
+}
+
+func (x *ApiKey) GetUsedAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.UsedAt
+	}
+	return nil
+}
+
 // CreateApiKey request.
 type CreateApiKeyRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -754,9 +773,13 @@ type CreateApiKeyRequest struct {
 	// Grants (required for every role but admin).
 	Grants []*TeamGrant `protobuf:"bytes,3,rep,name=grants,proto3" json:"grants,omitempty"`
 	// Lifetime; zero means no expiry.
-	Ttl           *durationpb.Duration `protobuf:"bytes,4,opt,name=ttl,proto3" json:"ttl,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	Ttl *durationpb.Duration `protobuf:"bytes,4,opt,name=ttl,proto3" json:"ttl,omitempty"`
+	// When set, the key is one-time (`sc console link`): it authenticates exactly one call, made
+	// within this time (at most 24 h); the console exchanges it for a token (IssueToken) that
+	// lives until the key's ttl, which is then required. Unset: an ordinary key.
+	SingleUseWithin *durationpb.Duration `protobuf:"bytes,5,opt,name=single_use_within,json=singleUseWithin,proto3" json:"single_use_within,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
 }
 
 func (x *CreateApiKeyRequest) Reset() {
@@ -813,6 +836,13 @@ func (x *CreateApiKeyRequest) GetGrants() []*TeamGrant {
 func (x *CreateApiKeyRequest) GetTtl() *durationpb.Duration {
 	if x != nil {
 		return x.Ttl
+	}
+	return nil
+}
+
+func (x *CreateApiKeyRequest) GetSingleUseWithin() *durationpb.Duration {
+	if x != nil {
+		return x.SingleUseWithin
 	}
 	return nil
 }
@@ -1481,7 +1511,7 @@ const file_supercomp_auth_v1_auth_proto_rawDesc = "" +
 	"\x04team\x18\x01 \x01(\v2\x17.supercomp.auth.v1.TeamR\x04team\"\x12\n" +
 	"\x10ListTeamsRequest\"B\n" +
 	"\x11ListTeamsResponse\x12-\n" +
-	"\x05teams\x18\x01 \x03(\v2\x17.supercomp.auth.v1.TeamR\x05teams\"\xde\x03\n" +
+	"\x05teams\x18\x01 \x03(\v2\x17.supercomp.auth.v1.TeamR\x05teams\"\xc6\x04\n" +
 	"\x06ApiKey\x12\x15\n" +
 	"\x06key_id\x18\x01 \x01(\tR\x05keyId\x12\x12\n" +
 	"\x04name\x18\x02 \x01(\tR\x04name\x12-\n" +
@@ -1498,12 +1528,15 @@ const file_supercomp_auth_v1_auth_proto_rawDesc = "" +
 	"\flast_used_at\x18\t \x01(\v2\x1a.google.protobuf.TimestampR\n" +
 	"lastUsedAt\x12\x1a\n" +
 	"\brevision\x18\n" +
-	" \x01(\x04R\brevision\"\xbb\x01\n" +
+	" \x01(\x04R\brevision\x121\n" +
+	"\x06use_by\x18\v \x01(\v2\x1a.google.protobuf.TimestampR\x05useBy\x123\n" +
+	"\aused_at\x18\f \x01(\v2\x1a.google.protobuf.TimestampR\x06usedAt\"\x82\x02\n" +
 	"\x13CreateApiKeyRequest\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12-\n" +
 	"\x04role\x18\x02 \x01(\x0e2\x19.supercomp.common.v1.RoleR\x04role\x124\n" +
 	"\x06grants\x18\x03 \x03(\v2\x1c.supercomp.auth.v1.TeamGrantR\x06grants\x12+\n" +
-	"\x03ttl\x18\x04 \x01(\v2\x19.google.protobuf.DurationR\x03ttl\"[\n" +
+	"\x03ttl\x18\x04 \x01(\v2\x19.google.protobuf.DurationR\x03ttl\x12E\n" +
+	"\x11single_use_within\x18\x05 \x01(\v2\x19.google.protobuf.DurationR\x0fsingleUseWithin\"[\n" +
 	"\x14CreateApiKeyResponse\x12+\n" +
 	"\x03key\x18\x01 \x01(\v2\x19.supercomp.auth.v1.ApiKeyR\x03key\x12\x16\n" +
 	"\x06secret\x18\x02 \x01(\tR\x06secret\"X\n" +
@@ -1626,42 +1659,45 @@ var file_supercomp_auth_v1_auth_proto_depIdxs = []int32{
 	26, // 15: supercomp.auth.v1.ApiKey.expires_at:type_name -> google.protobuf.Timestamp
 	26, // 16: supercomp.auth.v1.ApiKey.revoked_at:type_name -> google.protobuf.Timestamp
 	26, // 17: supercomp.auth.v1.ApiKey.last_used_at:type_name -> google.protobuf.Timestamp
-	25, // 18: supercomp.auth.v1.CreateApiKeyRequest.role:type_name -> supercomp.common.v1.Role
-	0,  // 19: supercomp.auth.v1.CreateApiKeyRequest.grants:type_name -> supercomp.auth.v1.TeamGrant
-	27, // 20: supercomp.auth.v1.CreateApiKeyRequest.ttl:type_name -> google.protobuf.Duration
-	11, // 21: supercomp.auth.v1.CreateApiKeyResponse.key:type_name -> supercomp.auth.v1.ApiKey
-	11, // 22: supercomp.auth.v1.ListApiKeysResponse.keys:type_name -> supercomp.auth.v1.ApiKey
-	11, // 23: supercomp.auth.v1.RevokeApiKeyResponse.key:type_name -> supercomp.auth.v1.ApiKey
-	25, // 24: supercomp.auth.v1.KeyGrants.role:type_name -> supercomp.common.v1.Role
-	0,  // 25: supercomp.auth.v1.KeyGrants.grants:type_name -> supercomp.auth.v1.TeamGrant
-	19, // 26: supercomp.auth.v1.ListGrantsResponse.keys:type_name -> supercomp.auth.v1.KeyGrants
-	0,  // 27: supercomp.auth.v1.SetGrantsRequest.grants:type_name -> supercomp.auth.v1.TeamGrant
-	11, // 28: supercomp.auth.v1.SetGrantsResponse.key:type_name -> supercomp.auth.v1.ApiKey
-	2,  // 29: supercomp.auth.v1.AuthService.WhoAmI:input_type -> supercomp.auth.v1.WhoAmIRequest
-	4,  // 30: supercomp.auth.v1.AuthService.IssueToken:input_type -> supercomp.auth.v1.IssueTokenRequest
-	7,  // 31: supercomp.auth.v1.AuthService.CreateTeam:input_type -> supercomp.auth.v1.CreateTeamRequest
-	9,  // 32: supercomp.auth.v1.AuthService.ListTeams:input_type -> supercomp.auth.v1.ListTeamsRequest
-	12, // 33: supercomp.auth.v1.AuthService.CreateApiKey:input_type -> supercomp.auth.v1.CreateApiKeyRequest
-	14, // 34: supercomp.auth.v1.AuthService.ListApiKeys:input_type -> supercomp.auth.v1.ListApiKeysRequest
-	16, // 35: supercomp.auth.v1.AuthService.RevokeApiKey:input_type -> supercomp.auth.v1.RevokeApiKeyRequest
-	18, // 36: supercomp.auth.v1.AuthService.ListGrants:input_type -> supercomp.auth.v1.ListGrantsRequest
-	21, // 37: supercomp.auth.v1.AuthService.SetGrants:input_type -> supercomp.auth.v1.SetGrantsRequest
-	23, // 38: supercomp.auth.v1.AuthService.RotateSigningKey:input_type -> supercomp.auth.v1.RotateSigningKeyRequest
-	3,  // 39: supercomp.auth.v1.AuthService.WhoAmI:output_type -> supercomp.auth.v1.WhoAmIResponse
-	5,  // 40: supercomp.auth.v1.AuthService.IssueToken:output_type -> supercomp.auth.v1.IssueTokenResponse
-	8,  // 41: supercomp.auth.v1.AuthService.CreateTeam:output_type -> supercomp.auth.v1.CreateTeamResponse
-	10, // 42: supercomp.auth.v1.AuthService.ListTeams:output_type -> supercomp.auth.v1.ListTeamsResponse
-	13, // 43: supercomp.auth.v1.AuthService.CreateApiKey:output_type -> supercomp.auth.v1.CreateApiKeyResponse
-	15, // 44: supercomp.auth.v1.AuthService.ListApiKeys:output_type -> supercomp.auth.v1.ListApiKeysResponse
-	17, // 45: supercomp.auth.v1.AuthService.RevokeApiKey:output_type -> supercomp.auth.v1.RevokeApiKeyResponse
-	20, // 46: supercomp.auth.v1.AuthService.ListGrants:output_type -> supercomp.auth.v1.ListGrantsResponse
-	22, // 47: supercomp.auth.v1.AuthService.SetGrants:output_type -> supercomp.auth.v1.SetGrantsResponse
-	24, // 48: supercomp.auth.v1.AuthService.RotateSigningKey:output_type -> supercomp.auth.v1.RotateSigningKeyResponse
-	39, // [39:49] is the sub-list for method output_type
-	29, // [29:39] is the sub-list for method input_type
-	29, // [29:29] is the sub-list for extension type_name
-	29, // [29:29] is the sub-list for extension extendee
-	0,  // [0:29] is the sub-list for field type_name
+	26, // 18: supercomp.auth.v1.ApiKey.use_by:type_name -> google.protobuf.Timestamp
+	26, // 19: supercomp.auth.v1.ApiKey.used_at:type_name -> google.protobuf.Timestamp
+	25, // 20: supercomp.auth.v1.CreateApiKeyRequest.role:type_name -> supercomp.common.v1.Role
+	0,  // 21: supercomp.auth.v1.CreateApiKeyRequest.grants:type_name -> supercomp.auth.v1.TeamGrant
+	27, // 22: supercomp.auth.v1.CreateApiKeyRequest.ttl:type_name -> google.protobuf.Duration
+	27, // 23: supercomp.auth.v1.CreateApiKeyRequest.single_use_within:type_name -> google.protobuf.Duration
+	11, // 24: supercomp.auth.v1.CreateApiKeyResponse.key:type_name -> supercomp.auth.v1.ApiKey
+	11, // 25: supercomp.auth.v1.ListApiKeysResponse.keys:type_name -> supercomp.auth.v1.ApiKey
+	11, // 26: supercomp.auth.v1.RevokeApiKeyResponse.key:type_name -> supercomp.auth.v1.ApiKey
+	25, // 27: supercomp.auth.v1.KeyGrants.role:type_name -> supercomp.common.v1.Role
+	0,  // 28: supercomp.auth.v1.KeyGrants.grants:type_name -> supercomp.auth.v1.TeamGrant
+	19, // 29: supercomp.auth.v1.ListGrantsResponse.keys:type_name -> supercomp.auth.v1.KeyGrants
+	0,  // 30: supercomp.auth.v1.SetGrantsRequest.grants:type_name -> supercomp.auth.v1.TeamGrant
+	11, // 31: supercomp.auth.v1.SetGrantsResponse.key:type_name -> supercomp.auth.v1.ApiKey
+	2,  // 32: supercomp.auth.v1.AuthService.WhoAmI:input_type -> supercomp.auth.v1.WhoAmIRequest
+	4,  // 33: supercomp.auth.v1.AuthService.IssueToken:input_type -> supercomp.auth.v1.IssueTokenRequest
+	7,  // 34: supercomp.auth.v1.AuthService.CreateTeam:input_type -> supercomp.auth.v1.CreateTeamRequest
+	9,  // 35: supercomp.auth.v1.AuthService.ListTeams:input_type -> supercomp.auth.v1.ListTeamsRequest
+	12, // 36: supercomp.auth.v1.AuthService.CreateApiKey:input_type -> supercomp.auth.v1.CreateApiKeyRequest
+	14, // 37: supercomp.auth.v1.AuthService.ListApiKeys:input_type -> supercomp.auth.v1.ListApiKeysRequest
+	16, // 38: supercomp.auth.v1.AuthService.RevokeApiKey:input_type -> supercomp.auth.v1.RevokeApiKeyRequest
+	18, // 39: supercomp.auth.v1.AuthService.ListGrants:input_type -> supercomp.auth.v1.ListGrantsRequest
+	21, // 40: supercomp.auth.v1.AuthService.SetGrants:input_type -> supercomp.auth.v1.SetGrantsRequest
+	23, // 41: supercomp.auth.v1.AuthService.RotateSigningKey:input_type -> supercomp.auth.v1.RotateSigningKeyRequest
+	3,  // 42: supercomp.auth.v1.AuthService.WhoAmI:output_type -> supercomp.auth.v1.WhoAmIResponse
+	5,  // 43: supercomp.auth.v1.AuthService.IssueToken:output_type -> supercomp.auth.v1.IssueTokenResponse
+	8,  // 44: supercomp.auth.v1.AuthService.CreateTeam:output_type -> supercomp.auth.v1.CreateTeamResponse
+	10, // 45: supercomp.auth.v1.AuthService.ListTeams:output_type -> supercomp.auth.v1.ListTeamsResponse
+	13, // 46: supercomp.auth.v1.AuthService.CreateApiKey:output_type -> supercomp.auth.v1.CreateApiKeyResponse
+	15, // 47: supercomp.auth.v1.AuthService.ListApiKeys:output_type -> supercomp.auth.v1.ListApiKeysResponse
+	17, // 48: supercomp.auth.v1.AuthService.RevokeApiKey:output_type -> supercomp.auth.v1.RevokeApiKeyResponse
+	20, // 49: supercomp.auth.v1.AuthService.ListGrants:output_type -> supercomp.auth.v1.ListGrantsResponse
+	22, // 50: supercomp.auth.v1.AuthService.SetGrants:output_type -> supercomp.auth.v1.SetGrantsResponse
+	24, // 51: supercomp.auth.v1.AuthService.RotateSigningKey:output_type -> supercomp.auth.v1.RotateSigningKeyResponse
+	42, // [42:52] is the sub-list for method output_type
+	32, // [32:42] is the sub-list for method input_type
+	32, // [32:32] is the sub-list for extension type_name
+	32, // [32:32] is the sub-list for extension extendee
+	0,  // [0:32] is the sub-list for field type_name
 }
 
 func init() { file_supercomp_auth_v1_auth_proto_init() }

@@ -577,8 +577,10 @@ type AthleteStatusSummary struct {
 	LastDataAt *timestamppb.Timestamp `protobuf:"bytes,10,opt,name=last_data_at,json=lastDataAt,proto3" json:"last_data_at,omitempty"`
 	// Open recommendation id, if any.
 	OpenRecommendationId string `protobuf:"bytes,11,opt,name=open_recommendation_id,json=openRecommendationId,proto3" json:"open_recommendation_id,omitempty"`
-	unknownFields        protoimpl.UnknownFields
-	sizeCache            protoimpl.SizeCache
+	// How much data the latest assessment rests on, and its data shape (unset without one).
+	Coverage      *v1.DataCoverage `protobuf:"bytes,12,opt,name=coverage,proto3" json:"coverage,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *AthleteStatusSummary) Reset() {
@@ -686,6 +688,13 @@ func (x *AthleteStatusSummary) GetOpenRecommendationId() string {
 		return x.OpenRecommendationId
 	}
 	return ""
+}
+
+func (x *AthleteStatusSummary) GetCoverage() *v1.DataCoverage {
+	if x != nil {
+		return x.Coverage
+	}
+	return nil
 }
 
 // Athletes per status.
@@ -2097,7 +2106,7 @@ const file_supercomp_fatigue_v1_fatigue_proto_rawDesc = "" +
 	"\x15ListTeamStatusRequest\x12\x17\n" +
 	"\ateam_id\x18\x01 \x01(\tR\x06teamId\x12%\n" +
 	"\x0eposition_group\x18\x02 \x01(\tR\rpositionGroup\x12>\n" +
-	"\bstatuses\x18\x03 \x03(\x0e2\".supercomp.common.v1.AthleteStatusR\bstatuses\"\x81\x04\n" +
+	"\bstatuses\x18\x03 \x03(\x0e2\".supercomp.common.v1.AthleteStatusR\bstatuses\"\xc0\x04\n" +
 	"\x14AthleteStatusSummary\x12\x1d\n" +
 	"\n" +
 	"athlete_id\x18\x01 \x01(\tR\tathleteId\x12!\n" +
@@ -2114,7 +2123,8 @@ const file_supercomp_fatigue_v1_fatigue_proto_rawDesc = "" +
 	"\flast_data_at\x18\n" +
 	" \x01(\v2\x1a.google.protobuf.TimestampR\n" +
 	"lastDataAt\x124\n" +
-	"\x16open_recommendation_id\x18\v \x01(\tR\x14openRecommendationId\"e\n" +
+	"\x16open_recommendation_id\x18\v \x01(\tR\x14openRecommendationId\x12=\n" +
+	"\bcoverage\x18\f \x01(\v2!.supercomp.events.v1.DataCoverageR\bcoverage\"e\n" +
 	"\vStatusCount\x12:\n" +
 	"\x06status\x18\x01 \x01(\x0e2\".supercomp.common.v1.AthleteStatusR\x06status\x12\x1a\n" +
 	"\bathletes\x18\x02 \x01(\rR\bathletes\"\x9b\x01\n" +
@@ -2296,8 +2306,9 @@ var file_supercomp_fatigue_v1_fatigue_proto_goTypes = []any{
 	(*v11.Date)(nil),                  // 26: supercomp.common.v1.Date
 	(v11.SignalFamily)(0),             // 27: supercomp.common.v1.SignalFamily
 	(v11.AthleteStatus)(0),            // 28: supercomp.common.v1.AthleteStatus
-	(*v11.DateRange)(nil),             // 29: supercomp.common.v1.DateRange
-	(*fieldmaskpb.FieldMask)(nil),     // 30: google.protobuf.FieldMask
+	(*v1.DataCoverage)(nil),           // 29: supercomp.events.v1.DataCoverage
+	(*v11.DateRange)(nil),             // 30: supercomp.common.v1.DateRange
+	(*fieldmaskpb.FieldMask)(nil),     // 31: google.protobuf.FieldMask
 }
 var file_supercomp_fatigue_v1_fatigue_proto_depIdxs = []int32{
 	24, // 0: supercomp.fatigue.v1.Assessment.assessed_at:type_name -> google.protobuf.Timestamp
@@ -2313,39 +2324,40 @@ var file_supercomp_fatigue_v1_fatigue_proto_depIdxs = []int32{
 	26, // 10: supercomp.fatigue.v1.AthleteStatusSummary.as_of:type_name -> supercomp.common.v1.Date
 	27, // 11: supercomp.fatigue.v1.AthleteStatusSummary.abnormal_families:type_name -> supercomp.common.v1.SignalFamily
 	24, // 12: supercomp.fatigue.v1.AthleteStatusSummary.last_data_at:type_name -> google.protobuf.Timestamp
-	28, // 13: supercomp.fatigue.v1.StatusCount.status:type_name -> supercomp.common.v1.AthleteStatus
-	7,  // 14: supercomp.fatigue.v1.ListTeamStatusResponse.athletes:type_name -> supercomp.fatigue.v1.AthleteStatusSummary
-	8,  // 15: supercomp.fatigue.v1.ListTeamStatusResponse.counts:type_name -> supercomp.fatigue.v1.StatusCount
-	29, // 16: supercomp.fatigue.v1.ListAssessmentsRequest.range:type_name -> supercomp.common.v1.DateRange
-	0,  // 17: supercomp.fatigue.v1.ListAssessmentsResponse.assessments:type_name -> supercomp.fatigue.v1.Assessment
-	12, // 18: supercomp.fatigue.v1.FatigueThresholds.strength:type_name -> supercomp.fatigue.v1.StrengthThresholds
-	13, // 19: supercomp.fatigue.v1.FatigueThresholds.rpe_drift:type_name -> supercomp.fatigue.v1.RpeDriftThresholds
-	14, // 20: supercomp.fatigue.v1.FatigueThresholds.velocity:type_name -> supercomp.fatigue.v1.VelocityThresholds
-	15, // 21: supercomp.fatigue.v1.FatigueThresholds.wellness:type_name -> supercomp.fatigue.v1.WellnessThresholds
-	16, // 22: supercomp.fatigue.v1.FatigueThresholds.readiness:type_name -> supercomp.fatigue.v1.ReadinessThresholds
-	17, // 23: supercomp.fatigue.v1.FatigueThresholds.load:type_name -> supercomp.fatigue.v1.LoadThresholds
-	18, // 24: supercomp.fatigue.v1.FatigueThresholds.rule:type_name -> supercomp.fatigue.v1.DeloadRuleThresholds
-	19, // 25: supercomp.fatigue.v1.GetThresholdsResponse.thresholds:type_name -> supercomp.fatigue.v1.FatigueThresholds
-	19, // 26: supercomp.fatigue.v1.UpdateThresholdsRequest.thresholds:type_name -> supercomp.fatigue.v1.FatigueThresholds
-	30, // 27: supercomp.fatigue.v1.UpdateThresholdsRequest.update_mask:type_name -> google.protobuf.FieldMask
-	19, // 28: supercomp.fatigue.v1.UpdateThresholdsResponse.thresholds:type_name -> supercomp.fatigue.v1.FatigueThresholds
-	1,  // 29: supercomp.fatigue.v1.FatigueService.GetAthleteStatus:input_type -> supercomp.fatigue.v1.GetAthleteStatusRequest
-	3,  // 30: supercomp.fatigue.v1.FatigueService.ExplainAssessment:input_type -> supercomp.fatigue.v1.ExplainAssessmentRequest
-	6,  // 31: supercomp.fatigue.v1.FatigueService.ListTeamStatus:input_type -> supercomp.fatigue.v1.ListTeamStatusRequest
-	10, // 32: supercomp.fatigue.v1.FatigueService.ListAssessments:input_type -> supercomp.fatigue.v1.ListAssessmentsRequest
-	20, // 33: supercomp.fatigue.v1.FatigueService.GetThresholds:input_type -> supercomp.fatigue.v1.GetThresholdsRequest
-	22, // 34: supercomp.fatigue.v1.FatigueService.UpdateThresholds:input_type -> supercomp.fatigue.v1.UpdateThresholdsRequest
-	2,  // 35: supercomp.fatigue.v1.FatigueService.GetAthleteStatus:output_type -> supercomp.fatigue.v1.GetAthleteStatusResponse
-	5,  // 36: supercomp.fatigue.v1.FatigueService.ExplainAssessment:output_type -> supercomp.fatigue.v1.ExplainAssessmentResponse
-	9,  // 37: supercomp.fatigue.v1.FatigueService.ListTeamStatus:output_type -> supercomp.fatigue.v1.ListTeamStatusResponse
-	11, // 38: supercomp.fatigue.v1.FatigueService.ListAssessments:output_type -> supercomp.fatigue.v1.ListAssessmentsResponse
-	21, // 39: supercomp.fatigue.v1.FatigueService.GetThresholds:output_type -> supercomp.fatigue.v1.GetThresholdsResponse
-	23, // 40: supercomp.fatigue.v1.FatigueService.UpdateThresholds:output_type -> supercomp.fatigue.v1.UpdateThresholdsResponse
-	35, // [35:41] is the sub-list for method output_type
-	29, // [29:35] is the sub-list for method input_type
-	29, // [29:29] is the sub-list for extension type_name
-	29, // [29:29] is the sub-list for extension extendee
-	0,  // [0:29] is the sub-list for field type_name
+	29, // 13: supercomp.fatigue.v1.AthleteStatusSummary.coverage:type_name -> supercomp.events.v1.DataCoverage
+	28, // 14: supercomp.fatigue.v1.StatusCount.status:type_name -> supercomp.common.v1.AthleteStatus
+	7,  // 15: supercomp.fatigue.v1.ListTeamStatusResponse.athletes:type_name -> supercomp.fatigue.v1.AthleteStatusSummary
+	8,  // 16: supercomp.fatigue.v1.ListTeamStatusResponse.counts:type_name -> supercomp.fatigue.v1.StatusCount
+	30, // 17: supercomp.fatigue.v1.ListAssessmentsRequest.range:type_name -> supercomp.common.v1.DateRange
+	0,  // 18: supercomp.fatigue.v1.ListAssessmentsResponse.assessments:type_name -> supercomp.fatigue.v1.Assessment
+	12, // 19: supercomp.fatigue.v1.FatigueThresholds.strength:type_name -> supercomp.fatigue.v1.StrengthThresholds
+	13, // 20: supercomp.fatigue.v1.FatigueThresholds.rpe_drift:type_name -> supercomp.fatigue.v1.RpeDriftThresholds
+	14, // 21: supercomp.fatigue.v1.FatigueThresholds.velocity:type_name -> supercomp.fatigue.v1.VelocityThresholds
+	15, // 22: supercomp.fatigue.v1.FatigueThresholds.wellness:type_name -> supercomp.fatigue.v1.WellnessThresholds
+	16, // 23: supercomp.fatigue.v1.FatigueThresholds.readiness:type_name -> supercomp.fatigue.v1.ReadinessThresholds
+	17, // 24: supercomp.fatigue.v1.FatigueThresholds.load:type_name -> supercomp.fatigue.v1.LoadThresholds
+	18, // 25: supercomp.fatigue.v1.FatigueThresholds.rule:type_name -> supercomp.fatigue.v1.DeloadRuleThresholds
+	19, // 26: supercomp.fatigue.v1.GetThresholdsResponse.thresholds:type_name -> supercomp.fatigue.v1.FatigueThresholds
+	19, // 27: supercomp.fatigue.v1.UpdateThresholdsRequest.thresholds:type_name -> supercomp.fatigue.v1.FatigueThresholds
+	31, // 28: supercomp.fatigue.v1.UpdateThresholdsRequest.update_mask:type_name -> google.protobuf.FieldMask
+	19, // 29: supercomp.fatigue.v1.UpdateThresholdsResponse.thresholds:type_name -> supercomp.fatigue.v1.FatigueThresholds
+	1,  // 30: supercomp.fatigue.v1.FatigueService.GetAthleteStatus:input_type -> supercomp.fatigue.v1.GetAthleteStatusRequest
+	3,  // 31: supercomp.fatigue.v1.FatigueService.ExplainAssessment:input_type -> supercomp.fatigue.v1.ExplainAssessmentRequest
+	6,  // 32: supercomp.fatigue.v1.FatigueService.ListTeamStatus:input_type -> supercomp.fatigue.v1.ListTeamStatusRequest
+	10, // 33: supercomp.fatigue.v1.FatigueService.ListAssessments:input_type -> supercomp.fatigue.v1.ListAssessmentsRequest
+	20, // 34: supercomp.fatigue.v1.FatigueService.GetThresholds:input_type -> supercomp.fatigue.v1.GetThresholdsRequest
+	22, // 35: supercomp.fatigue.v1.FatigueService.UpdateThresholds:input_type -> supercomp.fatigue.v1.UpdateThresholdsRequest
+	2,  // 36: supercomp.fatigue.v1.FatigueService.GetAthleteStatus:output_type -> supercomp.fatigue.v1.GetAthleteStatusResponse
+	5,  // 37: supercomp.fatigue.v1.FatigueService.ExplainAssessment:output_type -> supercomp.fatigue.v1.ExplainAssessmentResponse
+	9,  // 38: supercomp.fatigue.v1.FatigueService.ListTeamStatus:output_type -> supercomp.fatigue.v1.ListTeamStatusResponse
+	11, // 39: supercomp.fatigue.v1.FatigueService.ListAssessments:output_type -> supercomp.fatigue.v1.ListAssessmentsResponse
+	21, // 40: supercomp.fatigue.v1.FatigueService.GetThresholds:output_type -> supercomp.fatigue.v1.GetThresholdsResponse
+	23, // 41: supercomp.fatigue.v1.FatigueService.UpdateThresholds:output_type -> supercomp.fatigue.v1.UpdateThresholdsResponse
+	36, // [36:42] is the sub-list for method output_type
+	30, // [30:36] is the sub-list for method input_type
+	30, // [30:30] is the sub-list for extension type_name
+	30, // [30:30] is the sub-list for extension extendee
+	0,  // [0:30] is the sub-list for field type_name
 }
 
 func init() { file_supercomp_fatigue_v1_fatigue_proto_init() }
