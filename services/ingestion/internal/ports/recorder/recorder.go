@@ -37,7 +37,8 @@ type Config struct {
 	// (default 100): an import is queryable when its last set arrives, while a trickle of
 	// single sets still makes one insert per MaxWait instead of one per set.
 	EarlyFlush int
-	// BackOff is the wait before retrying a failed insert (default 1s, 2s, 5s, then 10s).
+	// BackOff is the wait before retrying a failed insert (default bus.OutageBackOff: 1s, 2s,
+	// 4s, then 8s, jittered).
 	BackOff []time.Duration
 }
 
@@ -52,7 +53,7 @@ func (c Config) withDefaults() Config {
 		c.EarlyFlush = 100
 	}
 	if len(c.BackOff) == 0 {
-		c.BackOff = []time.Duration{time.Second, 2 * time.Second, 5 * time.Second, 10 * time.Second}
+		c.BackOff = bus.OutageBackOff()
 	}
 	return c
 }

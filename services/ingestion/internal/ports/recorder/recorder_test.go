@@ -6,6 +6,7 @@ import (
 	"io"
 	"net"
 	"net/url"
+	"os"
 	"sync"
 	"testing"
 	"time"
@@ -281,4 +282,46 @@ func TestPoisonMessage(t *testing.T) {
 	if n := count(t, st, "SELECT count() FROM training_wellness"); n != 0 {
 		t.Errorf("training_wellness holds %d rows, want none", n)
 	}
+}
+
+// TestCatchUpAfterOutage measures how soon the recorder stores the backlog once ClickHouse
+// returns after a 60 s outage, with the default back-off. It takes over a minute, so it runs
+// only when asked (SC_MEASURE_CATCHUP=1); the figure is in the ingestion README.
+func TestCatchUpAfterOutage(t *testing.T) {
+	if os.Getenv("SC_MEASURE_CATCHUP") == "" {
+		t.Skip("set SC_MEASURE_CATCHUP=1 to measure catch-up after a 60 s ClickHouse outage")
+	}
+	dsn := itest.ServerDSN(t)
+	direct := itest.ClickHouseAt(t, dsn)
+	u, _ := url.Parse(dsn)
+	proxy := newProxy(t, u.Host)
+	u.Host = proxy.addr
+	u.Path = "/" + direct.Database()
+	u.RawQuery = "dial_timeout=1s&read_timeout=5s"
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	viaProxy, err := clickhousestore.Open(ctx, u.String(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer viaProxy.Close()
+	b, _ := bustest.New(t)
+	tables := chstore.New(viaProxy)
+	rec, err := recorder.New(ctx, b, tables, recorder.Config{}, bustest.Logger(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	go func() { _ = rec.Start(ctx) }()
+	defer func() { _ = rec.Stop(context.Background()) }()
+	ingester := app.NewIngester(natspub.New(b), tables, bustest.Logger(t))
+	at := time.Date(2026, 2, 1, 8, 0, 0, 0, time.UTC)
+	proxy.Cut()
+	if _, err := ingester.Ingest(ctx, sets(0, 1000, at), app.Options{}); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(60 * time.Second)
+	restored := time.Now()
+	proxy.Restore()
+	waitCount(t, direct, 1000, 90*time.Second)
+	t.Logf("backlog of 1000 sets stored %.1f s after ClickHouse returned from a 60 s outage", time.Since(restored).Seconds())
 }
