@@ -49,3 +49,5 @@ require (
 )
 
 replace github.com/supercomp/supercomp/pkg => ../../pkg
+
+replace github.com/supercomp/supercomp/services/chart => ../chart

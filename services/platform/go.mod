@@ -99,6 +99,7 @@ require (
 	k8s.io/utils v0.0.0-20260626114624-be93311217bd // indirect
 	sigs.k8s.io/randfill v1.0.0 // indirect
 	sigs.k8s.io/structured-merge-diff/v6 v6.4.2 // indirect
+	github.com/supercomp/supercomp/services/chart v0.0.0 // indirect
 )
 
 replace github.com/supercomp/supercomp/pkg => ../../pkg
@@ -112,3 +113,5 @@ replace github.com/supercomp/supercomp/services/fatigue => ../fatigue
 replace github.com/supercomp/supercomp/services/programming => ../programming
 
 replace github.com/supercomp/supercomp/services/notifications => ../notifications
+
+replace github.com/supercomp/supercomp/services/chart => ../chart
