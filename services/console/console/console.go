@@ -88,7 +88,7 @@ type Targets struct {
 // --notifications-addr.
 func (t *Targets) RegisterFlags(fs *flag.FlagSet) {
 	fs.StringVar(&t.Auth, "auth-addr", t.Auth, "gRPC address serving AuthService (sign-in); every service serves it")
-	fs.StringVar(&t.Fatigue, "fatigue-addr", t.Fatigue, "gRPC address of the fatigue service (team board)")
+	fs.StringVar(&t.Fatigue, "fatigue-addr", t.Fatigue, "gRPC address of the fatigue service (team board, athlete page; it serves TrendsService too)")
 	fs.StringVar(&t.Programming, "programming-addr", t.Programming, "gRPC address of the programming service (athlete profiles)")
 	fs.StringVar(&t.Notifications, "notifications-addr", t.Notifications, "gRPC address of the notifications service (live alerts)")
 }
