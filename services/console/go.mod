@@ -4,6 +4,7 @@ go 1.26.8
 
 require (
 	github.com/supercomp/supercomp/pkg v0.0.0
+	github.com/supercomp/supercomp/services/chart v0.0.0
 	go.uber.org/zap v1.28.0
 	google.golang.org/grpc v1.85.0
 	google.golang.org/protobuf v1.36.12
@@ -49,3 +50,5 @@ require (
 )
 
 replace github.com/supercomp/supercomp/pkg => ../../pkg
+
+replace github.com/supercomp/supercomp/services/chart => ../chart

@@ -79,6 +79,7 @@ require (
 	github.com/segmentio/asm v1.2.1 // indirect
 	github.com/shopspring/decimal v1.6.0 // indirect
 	github.com/spf13/pflag v1.0.10 // indirect
+	github.com/supercomp/supercomp/services/chart v0.0.0 // indirect
 	github.com/x448/float16 v0.8.4 // indirect
 	github.com/xlab/treeprint v1.2.0 // indirect
 	go.opentelemetry.io/otel v1.47.0 // indirect
@@ -112,3 +113,5 @@ replace github.com/supercomp/supercomp/services/fatigue => ../fatigue
 replace github.com/supercomp/supercomp/services/programming => ../programming
 
 replace github.com/supercomp/supercomp/services/notifications => ../notifications
+
+replace github.com/supercomp/supercomp/services/chart => ../chart

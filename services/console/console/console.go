@@ -22,6 +22,7 @@ import (
 	fatiguev1 "github.com/supercomp/supercomp/pkg/gen/supercomp/fatigue/v1"
 	notificationsv1 "github.com/supercomp/supercomp/pkg/gen/supercomp/notifications/v1"
 	programmingv1 "github.com/supercomp/supercomp/pkg/gen/supercomp/programming/v1"
+	trendsv1 "github.com/supercomp/supercomp/pkg/gen/supercomp/trends/v1"
 	"github.com/supercomp/supercomp/services/console/internal/web"
 )
 
@@ -73,6 +74,7 @@ func ClientsOn(conn grpc.ClientConnInterface) Clients {
 		Fatigue:       fatiguev1.NewFatigueServiceClient(conn),
 		Programming:   programmingv1.NewProgrammingServiceClient(conn),
 		Notifications: notificationsv1.NewNotificationServiceClient(conn),
+		Trends:        trendsv1.NewTrendsServiceClient(conn),
 	}
 }
 
@@ -86,7 +88,7 @@ type Targets struct {
 // --notifications-addr.
 func (t *Targets) RegisterFlags(fs *flag.FlagSet) {
 	fs.StringVar(&t.Auth, "auth-addr", t.Auth, "gRPC address serving AuthService (sign-in); every service serves it")
-	fs.StringVar(&t.Fatigue, "fatigue-addr", t.Fatigue, "gRPC address of the fatigue service (team board)")
+	fs.StringVar(&t.Fatigue, "fatigue-addr", t.Fatigue, "gRPC address of the fatigue service (team board, athlete page; it serves TrendsService too)")
 	fs.StringVar(&t.Programming, "programming-addr", t.Programming, "gRPC address of the programming service (athlete profiles)")
 	fs.StringVar(&t.Notifications, "notifications-addr", t.Notifications, "gRPC address of the notifications service (live alerts)")
 }
@@ -133,6 +135,8 @@ func Dial(t Targets) (Clients, func() error, error) {
 	}{
 		{t.Auth, func(cc *grpc.ClientConn) { c.Auth = authv1.NewAuthServiceClient(cc) }},
 		{t.Fatigue, func(cc *grpc.ClientConn) { c.Fatigue = fatiguev1.NewFatigueServiceClient(cc) }},
+		// The fatigue service serves TrendsService too.
+		{t.Fatigue, func(cc *grpc.ClientConn) { c.Trends = trendsv1.NewTrendsServiceClient(cc) }},
 		{t.Programming, func(cc *grpc.ClientConn) { c.Programming = programmingv1.NewProgrammingServiceClient(cc) }},
 		{t.Notifications, func(cc *grpc.ClientConn) { c.Notifications = notificationsv1.NewNotificationServiceClient(cc) }},
 	} {

@@ -29,6 +29,7 @@ import (
 	fatiguev1 "github.com/supercomp/supercomp/pkg/gen/supercomp/fatigue/v1"
 	notificationsv1 "github.com/supercomp/supercomp/pkg/gen/supercomp/notifications/v1"
 	programmingv1 "github.com/supercomp/supercomp/pkg/gen/supercomp/programming/v1"
+	trendsv1 "github.com/supercomp/supercomp/pkg/gen/supercomp/trends/v1"
 	"github.com/supercomp/supercomp/pkg/server"
 )
 
@@ -48,6 +49,8 @@ type cannedFatigue struct {
 	fatiguev1.UnimplementedFatigueServiceServer
 	mu    sync.Mutex
 	teams map[string]teamData
+	// athletes are the athlete pages' answers, by team/athlete (athlete_test.go).
+	athletes map[string]*athleteHistory
 }
 
 func (f *cannedFatigue) ListTeamStatus(_ context.Context, req *fatiguev1.ListTeamStatusRequest) (*fatiguev1.ListTeamStatusResponse, error) {
@@ -109,11 +112,12 @@ func newFixture(t testing.TB, opts Options) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f := &fixture{t: t, fatigue: &cannedFatigue{teams: map[string]teamData{}}, authn: authn, now: time.Now()}
+	f := &fixture{t: t, fatigue: &cannedFatigue{teams: map[string]teamData{}, athletes: map[string]*athleteHistory{}}, authn: authn, now: time.Now()}
 	authservice.New(authn, b).Register(srv.GRPC())
 	fatiguev1.RegisterFatigueServiceServer(srv.GRPC(), f.fatigue)
 	programmingv1.RegisterProgrammingServiceServer(srv.GRPC(), &cannedProgramming{fatigue: f.fatigue})
 	notificationsv1.RegisterNotificationServiceServer(srv.GRPC(), quietNotifications{})
+	trendsv1.RegisterTrendsServiceServer(srv.GRPC(), &cannedTrends{fatigue: f.fatigue})
 	if err := srv.Listen(); err != nil {
 		t.Fatal(err)
 	}
@@ -136,6 +140,7 @@ func newFixture(t testing.TB, opts Options) *fixture {
 		Fatigue:       fatiguev1.NewFatigueServiceClient(conn),
 		Programming:   programmingv1.NewProgrammingServiceClient(conn),
 		Notifications: notificationsv1.NewNotificationServiceClient(conn),
+		Trends:        trendsv1.NewTrendsServiceClient(conn),
 	}, opts, zap.NewNop())
 	if err != nil {
 		t.Fatal(err)

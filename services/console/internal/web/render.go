@@ -13,7 +13,7 @@ import (
 
 // pageNames are the full pages; each is layout.html around its own file. Fragments (the board
 // rows the live stream sends) are templates inside those files.
-var pageNames = []string{"signin", "link", "teams", "board", "message"}
+var pageNames = []string{"signin", "link", "teams", "board", "message", "athlete"}
 
 type pages struct {
 	byName map[string]*template.Template

@@ -23,6 +23,7 @@ import (
 	fatiguev1 "github.com/supercomp/supercomp/pkg/gen/supercomp/fatigue/v1"
 	notificationsv1 "github.com/supercomp/supercomp/pkg/gen/supercomp/notifications/v1"
 	programmingv1 "github.com/supercomp/supercomp/pkg/gen/supercomp/programming/v1"
+	trendsv1 "github.com/supercomp/supercomp/pkg/gen/supercomp/trends/v1"
 )
 
 //go:embed assets/templates/*.html
@@ -39,6 +40,8 @@ type Clients struct {
 	Fatigue       fatiguev1.FatigueServiceClient
 	Programming   programmingv1.ProgrammingServiceClient
 	Notifications notificationsv1.NotificationServiceClient
+	// Trends is served by the fatigue service (the athlete page's weekly volume and wellness).
+	Trends trendsv1.TrendsServiceClient
 }
 
 // Options tune sessions and live updates.
@@ -74,7 +77,8 @@ type Server struct {
 
 // New returns the console handler.
 func New(clients Clients, opts Options, logger *zap.Logger) (*Server, error) {
-	if clients.Auth == nil || clients.Fatigue == nil || clients.Programming == nil || clients.Notifications == nil {
+	if clients.Auth == nil || clients.Fatigue == nil || clients.Programming == nil || clients.Notifications == nil ||
+		clients.Trends == nil {
 		return nil, errors.New("console: every service client is required")
 	}
 	if opts.SessionIdle <= 0 || opts.SessionMax <= 0 || opts.LiveInterval <= 0 {
@@ -103,6 +107,7 @@ func New(clients Clients, opts Options, logger *zap.Logger) (*Server, error) {
 	s.mux.HandleFunc("POST /signout", s.signout)
 	s.mux.HandleFunc("GET /teams/{team}", s.board)
 	s.mux.HandleFunc("GET /teams/{team}/live", s.live)
+	s.mux.HandleFunc("GET /teams/{team}/athletes/{athlete}", s.athlete)
 	s.mux.HandleFunc("/", s.notFound)
 	return s, nil
 }

@@ -42,8 +42,8 @@ const (
 )
 
 // TestConsoleInBrowser signs in to the console of a real all-in-one platform in chromium and
-// checks each screen: the board flags the overreachers, updates live without a reload, works
-// on a phone; a sign-in link works; a coach of another team and a device key are refused.
+// checks each screen: the board flags the overreachers, opens a flagged athlete's page with
+// evidence and charts, updates live without a reload, works on a phone; a sign-in link works; a coach of another team and a device key are refused.
 func TestConsoleInBrowser(t *testing.T) {
 	chromium := findChromium(t)
 	dsn := storetest.FreshServerDSN(t, "sc_console")
@@ -130,6 +130,10 @@ func TestConsoleInBrowser(t *testing.T) {
 			t.Errorf("forwards board shows backs or no forwards:\n%s", text)
 		}
 		b.screenshot(t, "board-forwards")
+	})
+
+	t.Run("a flagged athlete opens from the board with evidence and charts", func(t *testing.T) {
+		openOverreacher(t, b, board)
 	})
 
 	t.Run("the board updates live without a reload", func(t *testing.T) {
