@@ -226,7 +226,7 @@ func decisionText(rec *programmingv1.DeloadDecisionRecord) string {
 	d := rec.GetDecided()
 	by := d.GetDecidedBy()
 	who := cmp.Or(by.GetDisplayName(), by.GetSubject(), "someone")
-	out := fmt.Sprintf("%s by %s", enumWord(d.GetDecision().String(), "DELOAD_DECISION_"), who)
+	out := fmt.Sprintf("%s by %s", decisionPast(d.GetDecision()), who)
 	if at := rec.GetDecidedAt(); at != nil {
 		out += " at " + at.AsTime().UTC().Format("2006-01-02 15:04 UTC")
 	}
@@ -471,6 +471,8 @@ func decisionPast(d commonv1.DeloadDecision) string {
 		return "postponed"
 	case commonv1.DeloadDecision_DELOAD_DECISION_DISMISS:
 		return "dismissed"
+	case commonv1.DeloadDecision_DELOAD_DECISION_EDIT:
+		return "edited"
 	}
 	return "changed"
 }

@@ -65,7 +65,7 @@ func TestDeloadInboxApproveThenConflict(t *testing.T) {
 	}
 	page := ana.get(p.location)
 	for _, want := range []string{"Athlete 5: deload approved (scheduled, week of 2026-03-16)", "Deload week for Athlete 5",
-		"84.0 kg", "5 × 5 at 140.0 kg", "RPE ≤ 7", "approve by"} {
+		"84.0 kg", "5 × 5 at 140.0 kg", "RPE ≤ 7", "approved by"} {
 		if !strings.Contains(page.body, want) {
 			t.Errorf("deload page after approval lacks %q", want)
 		}
@@ -83,7 +83,7 @@ func TestDeloadInboxApproveThenConflict(t *testing.T) {
 		t.Fatalf("stale dismiss: %d to %q\n%s", p.code, p.location, p.body)
 	}
 	conflict := ben.get(p.location)
-	for _, want := range []string{"Nothing was changed", "It is now scheduled", "approve by"} {
+	for _, want := range []string{"Nothing was changed", "It is now scheduled", "approved by"} {
 		if !strings.Contains(conflict.body, want) {
 			t.Errorf("conflict page lacks %q\n%s", want, conflict.body)
 		}

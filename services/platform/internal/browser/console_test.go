@@ -69,6 +69,7 @@ func TestConsoleInBrowser(t *testing.T) {
 		}
 		putProfile(t, ctx, prog, tr.AthleteID, fmt.Sprintf("Player %d", i+1), []string{"forwards", "backs"}[i%2])
 	}
+	follower, followerName := followProgram(t, ctx, prog, sim)
 	dir := t.TempDir()
 	for _, tr := range sim.Truth {
 		var buf bytes.Buffer
@@ -130,6 +131,10 @@ func TestConsoleInBrowser(t *testing.T) {
 			t.Errorf("forwards board shows backs or no forwards:\n%s", text)
 		}
 		b.screenshot(t, "board-forwards")
+	})
+
+	t.Run("the coach approves a deload, sees its week and acknowledges an alert", func(t *testing.T) {
+		checkInboxAndAlerts(t, ctx, b, conn, board, follower, followerName, overreachers)
 	})
 
 	t.Run("the board updates live without a reload", func(t *testing.T) {
