@@ -460,7 +460,7 @@ func recommendationOf(openID string, deloads []*programmingv1.Deload, to time.Ti
 		words := fmt.Sprintf("Week of %s: %s deload, %s", week.Format("Mon 2 Jan 2006"), deloadKindWords[dl.GetKind()], deloadStatusWords[dl.GetStatus()])
 		if openID != "" && dl.GetRecommendationId() == openID {
 			rec = &recommendationView{Week: week.Format("Mon 2 Jan 2006"), Status: deloadStatusWords[dl.GetStatus()], Reason: dl.GetReason(),
-				Parameters: parametersText(dl)}
+				Parameters: parametersText(dl.GetParameters())}
 			continue
 		}
 		if live(dl.GetStatus()) && week.AddDate(0, 0, 6).After(to) {
@@ -471,30 +471,6 @@ func recommendationOf(openID string, deloads []*programmingv1.Deload, to time.Ti
 		rec = &recommendationView{Status: "awaiting a coach's decision", Reason: "The recommendation has no deload placed yet."}
 	}
 	return rec, upcoming
-}
-
-func parametersText(dl *programmingv1.Deload) string {
-	p := dl.GetParameters()
-	if p == nil {
-		return ""
-	}
-	var parts []string
-	if v := p.GetLoadPercent(); v > 0 {
-		parts = append(parts, fmt.Sprintf("loads at %.0f%% of working weight", v))
-	}
-	if v := p.GetSetsFactor(); v > 0 {
-		parts = append(parts, fmt.Sprintf("sets × %.2g", v))
-	}
-	if v := p.GetRepsFactor(); v > 0 {
-		parts = append(parts, fmt.Sprintf("reps × %.2g", v))
-	}
-	if v := p.GetRpeCap(); v > 0 {
-		parts = append(parts, fmt.Sprintf("RPE at most %.1f", v))
-	}
-	if v := p.GetDurationDays(); v > 0 {
-		parts = append(parts, fmt.Sprintf("%d days", v))
-	}
-	return strings.Join(parts, ", ")
 }
 
 // live is a deload that happened or will: a dismissed, skipped or undecided one is no deload

@@ -34,7 +34,7 @@ func TestAthletePageShowsEvidenceStatusAndCharts(t *testing.T) {
 		"Strength declining", "Squat e1RM 142.5 kg is 3.1% below", "Abnormal", "Normal (context only)", "Not enough data",
 		"strength declining together with a subjective signal",
 		// The open recommendation with its prescription; the dismissed deload is nowhere.
-		"Deload awaiting a coach&#39;s decision", "for the week of Mon 30 Mar 2026", "loads at 60% of working weight", "RPE at most 7.0",
+		"Deload awaiting a coach&#39;s decision", "for the week of Mon 30 Mar 2026", "load 60% of normal", "RPE at most 7",
 		// Twelve weeks up to the last assessed day, not up to today.
 		"Mon 5 Jan 2026 to Sun 29 Mar 2026 (the last day assessed)", "Dates and times in Europe/Oslo",
 		"e1RM: Squat", "e1RM: Bench press", "RPE at familiar loads", "Weekly volume-load", "Weekly hard sets",

@@ -278,6 +278,7 @@ func (s *Server) board(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	v.page = s.pageOf(sess, "Team "+team)
+	v.NavTeam, v.NavCurrent = team, navBoard
 	v.Script = true
 	if _, _, v.Version, err = s.fragments(v); err != nil {
 		s.internalError(w, r, err)

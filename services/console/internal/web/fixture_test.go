@@ -93,6 +93,9 @@ type fixture struct {
 	fatigue *cannedFatigue
 	authn   *auth.Authenticator
 	now     time.Time
+	// decisions and alerts are the canned deloads, alerts and subscriptions (workflow_fixture_test.go).
+	decisions *cannedDecisions
+	alerts    *cannedAlerts
 }
 
 func newFixture(t testing.TB, opts Options) *fixture {
@@ -115,8 +118,10 @@ func newFixture(t testing.TB, opts Options) *fixture {
 	f := &fixture{t: t, fatigue: &cannedFatigue{teams: map[string]teamData{}, athletes: map[string]*athleteHistory{}}, authn: authn, now: time.Now()}
 	authservice.New(authn, b).Register(srv.GRPC())
 	fatiguev1.RegisterFatigueServiceServer(srv.GRPC(), f.fatigue)
-	programmingv1.RegisterProgrammingServiceServer(srv.GRPC(), &cannedProgramming{fatigue: f.fatigue})
-	notificationsv1.RegisterNotificationServiceServer(srv.GRPC(), quietNotifications{})
+	f.decisions = &cannedDecisions{cannedProgramming: &cannedProgramming{fatigue: f.fatigue}, deloads: map[string]*programmingv1.Deload{}}
+	f.alerts = &cannedAlerts{subs: map[string]*notificationsv1.Subscription{}}
+	programmingv1.RegisterProgrammingServiceServer(srv.GRPC(), f.decisions)
+	notificationsv1.RegisterNotificationServiceServer(srv.GRPC(), f.alerts)
 	trendsv1.RegisterTrendsServiceServer(srv.GRPC(), &cannedTrends{fatigue: f.fatigue})
 	if err := srv.Listen(); err != nil {
 		t.Fatal(err)

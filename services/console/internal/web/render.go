@@ -12,7 +12,8 @@ import (
 )
 
 // pageNames are the full pages; each is layout.html around its own file. Fragments (the board
-// rows the live stream sends) are templates inside those files.
+// rows the live stream sends) are templates inside those files; parts used by more than one
+// page live in assets/templates/parts.
 var pageNames = []string{"signin", "link", "teams", "board", "message", "athlete"}
 
 type pages struct {
@@ -23,7 +24,7 @@ func parsePages() (*pages, error) {
 	p := &pages{byName: map[string]*template.Template{}}
 	for _, name := range pageNames {
 		t, err := template.New("layout.html").Funcs(templateFuncs).ParseFS(templateFiles,
-			"assets/templates/layout.html", "assets/templates/"+name+".html")
+			"assets/templates/layout.html", "assets/templates/"+name+".html", "assets/templates/parts/*.html")
 		if err != nil {
 			return nil, fmt.Errorf("console template %s: %w", name, err)
 		}
@@ -43,6 +44,9 @@ type page struct {
 	CSRF string
 	// Script adds the live-update script (the board only).
 	Script bool
+	// NavTeam shows the team's navigation (board, inbox, alerts); NavCurrent names the page
+	// that is open, for aria-current.
+	NavTeam, NavCurrent string
 }
 
 func (p *page) layout() *page { return p }

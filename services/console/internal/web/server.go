@@ -26,7 +26,7 @@ import (
 	trendsv1 "github.com/supercomp/supercomp/pkg/gen/supercomp/trends/v1"
 )
 
-//go:embed assets/templates/*.html
+//go:embed assets/templates/*.html assets/templates/parts/*.html
 var templateFiles embed.FS
 
 //go:embed assets/static
@@ -67,6 +67,8 @@ type Server struct {
 	pages    *pages
 	sessions *sessions
 	mux      *http.ServeMux
+	// notices carry a message across a redirect-after-post (flash.go).
+	notices noticeStore
 
 	// closing ends the live streams when the HTTP server shuts down: they never finish on
 	// their own, and a graceful shutdown would otherwise wait for them until its deadline.
@@ -108,6 +110,8 @@ func New(clients Clients, opts Options, logger *zap.Logger) (*Server, error) {
 	s.mux.HandleFunc("GET /teams/{team}", s.board)
 	s.mux.HandleFunc("GET /teams/{team}/live", s.live)
 	s.mux.HandleFunc("GET /teams/{team}/athletes/{athlete}", s.athlete)
+	s.registerInbox()
+	s.registerAlerts()
 	s.mux.HandleFunc("/", s.notFound)
 	return s, nil
 }

@@ -69,6 +69,7 @@ func TestConsoleInBrowser(t *testing.T) {
 		}
 		putProfile(t, ctx, prog, tr.AthleteID, fmt.Sprintf("Player %d", i+1), []string{"forwards", "backs"}[i%2])
 	}
+	follower, followerName := followProgram(t, ctx, prog, sim)
 	dir := t.TempDir()
 	for _, tr := range sim.Truth {
 		var buf bytes.Buffer
@@ -134,6 +135,10 @@ func TestConsoleInBrowser(t *testing.T) {
 
 	t.Run("a flagged athlete opens from the board with evidence and charts", func(t *testing.T) {
 		openOverreacher(t, b, board)
+	})
+
+	t.Run("the coach approves a deload, sees its week and acknowledges an alert", func(t *testing.T) {
+		checkInboxAndAlerts(t, ctx, b, conn, board, follower, followerName, overreachers)
 	})
 
 	t.Run("the board updates live without a reload", func(t *testing.T) {
