@@ -232,10 +232,10 @@ type checkinView struct {
 
 // checkinDay is one day of the athlete's last two weeks.
 type checkinDay struct {
-	Date                                              string
+	Date                                               string
 	Sleep, Fatigue, Soreness, Mood, Motivation, Stress string
-	JointPain                                         string
-	Sessions                                          string
+	JointPain                                          string
+	Sessions                                           string
 }
 
 // checkinAnswers is a posted form, kept to show it again with a problem.
