@@ -78,7 +78,6 @@ func (c *cannedIngestion) stored() []*eventsv1.Event {
 
 var (
 	submissionField = regexp.MustCompile(`name="submission_id" value="([^"]+)"`)
-	checkinKeyID    = regexp.MustCompile(`^sck_(\w+)_`)
 )
 
 // openCheckin opens an athlete link in a fresh phone and returns it and the page.
@@ -209,7 +208,7 @@ func TestCheckinRefusesRevokedAndOtherKeys(t *testing.T) {
 	if page.code != http.StatusOK {
 		t.Fatalf("check-in page %d", page.code)
 	}
-	if _, err := f.authn.Store().RevokeKey(context.Background(), checkinKeyID.FindStringSubmatch(key)[1], time.Now()); err != nil {
+	if _, err := f.authn.Store().RevokeKey(context.Background(), auth.KeyIDOf(key), time.Now()); err != nil {
 		t.Fatal(err)
 	}
 	// The very next request is refused, and the phone is signed out.
@@ -232,5 +231,28 @@ func TestCheckinRefusesRevokedAndOtherKeys(t *testing.T) {
 	}
 	if res := f.browser().get("/checkin"); res.code != http.StatusUnauthorized {
 		t.Errorf("no session: %d", res.code)
+	}
+}
+
+func TestBoardShowsTodaysCheckins(t *testing.T) {
+	f := newFixture(t, Options{})
+	f.fatigue.set("t1", squad(20, time.Now()))
+	coach := f.browser()
+	coach.signIn(f.key(commonv1.Role_ROLE_COACH, "t1", 0))
+	board := coach.get("/teams/t1")
+	if !strings.Contains(board.body, "0 of 21 reported today") {
+		t.Fatalf("board before any check-in lacks the compliance line:\n%s", board.body)
+	}
+	phone, page := f.openCheckin(f.key(commonv1.Role_ROLE_ATHLETE, "t1", 0))
+	if res := phone.post("/checkin/wellness", morning(formToken(t, page), submissionField.FindStringSubmatch(page.body)[1])); res.code != http.StatusSeeOther {
+		t.Fatalf("check-in %d", res.code)
+	}
+	board = coach.get("/teams/t1")
+	if !strings.Contains(board.body, "1 of 21 reported today") {
+		t.Errorf("board after a01 checked in lacks 1 of 21:\n%s", board.body)
+	}
+	missing := board.body[strings.Index(board.body, `id="compliance"`):]
+	if strings.Contains(missing, "<li>Athlete 1</li>") || !strings.Contains(missing, "<li>Athlete 2</li>") || !strings.Contains(missing, "<li>New Signing</li>") {
+		t.Errorf("not-reported list wrong:\n%s", missing)
 	}
 }
