@@ -169,13 +169,14 @@ func TestEveryRPCRoleAndTeam(t *testing.T) {
 	}
 
 	// Hand-checked: a device only writes training data (it cannot read anything), and an
-	// athlete reads only their own status, program and prescription. GetDeload names no athlete
+	// athlete reads only their own status, program, prescription and records, and reports only
+	// their own wellness and sessions (the check-in page). GetDeload names no athlete
 	// (only a deload id), so an athlete-restricted key cannot use it: fail closed.
 	hand := map[string][]string{
 		"device-t1":    {"ImportCSV", "IssueToken", "RecordBatch", "RecordReadiness", "RecordSession", "RecordSet", "RecordWellness", "StreamRecords", "WhoAmI"},
 		"device-t1-a1": {"ImportCSV", "IssueToken", "RecordBatch", "RecordReadiness", "RecordSession", "RecordSet", "RecordWellness", "StreamRecords", "WhoAmI"},
-		"athlete-t1-a1": {"ExplainAssessment", "GetAthleteProfile", "GetAthleteProgram", "GetAthleteStatus", "GetPrescription",
-			"IssueToken", "ListAssessments", "ListDeloads", "WhoAmI"},
+		"athlete-t1-a1": {"ExplainAssessment", "Export", "GetAthleteProfile", "GetAthleteProgram", "GetAthleteStatus", "GetPrescription",
+			"IssueToken", "ListAssessments", "ListDeloads", "RecordSession", "RecordWellness", "WhoAmI"},
 	}
 	for name, want := range hand {
 		got := slices.Sorted(slices.Values(allowedOwnTeam[name]))

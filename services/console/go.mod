@@ -3,6 +3,7 @@ module github.com/supercomp/supercomp/services/console
 go 1.26.8
 
 require (
+	github.com/google/uuid v1.6.0
 	github.com/supercomp/supercomp/pkg v0.0.0
 	github.com/supercomp/supercomp/services/chart v0.0.0
 	go.uber.org/zap v1.28.0
@@ -22,7 +23,6 @@ require (
 	github.com/go-faster/errors v0.8.0 // indirect
 	github.com/golang-jwt/jwt/v5 v5.3.1 // indirect
 	github.com/google/go-tpm v0.9.8 // indirect
-	github.com/google/uuid v1.6.0 // indirect
 	github.com/klauspost/compress v1.20.3 // indirect
 	github.com/minio/highwayhash v1.0.4 // indirect
 	github.com/munnerz/goautoneg v0.0.0-20191010083416-a7dc8b61c822 // indirect

@@ -20,6 +20,7 @@ import (
 	"github.com/supercomp/supercomp/pkg/config"
 	authv1 "github.com/supercomp/supercomp/pkg/gen/supercomp/auth/v1"
 	fatiguev1 "github.com/supercomp/supercomp/pkg/gen/supercomp/fatigue/v1"
+	ingestionv1 "github.com/supercomp/supercomp/pkg/gen/supercomp/ingestion/v1"
 	notificationsv1 "github.com/supercomp/supercomp/pkg/gen/supercomp/notifications/v1"
 	programmingv1 "github.com/supercomp/supercomp/pkg/gen/supercomp/programming/v1"
 	trendsv1 "github.com/supercomp/supercomp/pkg/gen/supercomp/trends/v1"
@@ -75,6 +76,7 @@ func ClientsOn(conn grpc.ClientConnInterface) Clients {
 		Programming:   programmingv1.NewProgrammingServiceClient(conn),
 		Notifications: notificationsv1.NewNotificationServiceClient(conn),
 		Trends:        trendsv1.NewTrendsServiceClient(conn),
+		Ingestion:     ingestionv1.NewIngestionServiceClient(conn),
 	}
 }
 
@@ -82,6 +84,8 @@ func ClientsOn(conn grpc.ClientConnInterface) Clients {
 // secure service host also serves AuthService, so Auth may name any of them.
 type Targets struct {
 	Auth, Fatigue, Programming, Notifications string
+	// Ingestion is optional: without it the console has no athlete check-in.
+	Ingestion string
 }
 
 // RegisterFlags registers --auth-addr, --fatigue-addr, --programming-addr and
@@ -91,6 +95,7 @@ func (t *Targets) RegisterFlags(fs *flag.FlagSet) {
 	fs.StringVar(&t.Fatigue, "fatigue-addr", t.Fatigue, "gRPC address of the fatigue service (team board, athlete page; it serves TrendsService too)")
 	fs.StringVar(&t.Programming, "programming-addr", t.Programming, "gRPC address of the programming service (athlete profiles)")
 	fs.StringVar(&t.Notifications, "notifications-addr", t.Notifications, "gRPC address of the notifications service (live alerts)")
+	fs.StringVar(&t.Ingestion, "ingestion-addr", t.Ingestion, "gRPC address of the ingestion service (athlete check-in; empty: no check-in)")
 }
 
 // Validate reports an empty target by flag name.
@@ -139,7 +144,11 @@ func Dial(t Targets) (Clients, func() error, error) {
 		{t.Fatigue, func(cc *grpc.ClientConn) { c.Trends = trendsv1.NewTrendsServiceClient(cc) }},
 		{t.Programming, func(cc *grpc.ClientConn) { c.Programming = programmingv1.NewProgrammingServiceClient(cc) }},
 		{t.Notifications, func(cc *grpc.ClientConn) { c.Notifications = notificationsv1.NewNotificationServiceClient(cc) }},
+		{t.Ingestion, func(cc *grpc.ClientConn) { c.Ingestion = ingestionv1.NewIngestionServiceClient(cc) }},
 	} {
+		if d.addr == "" { // optional targets (ingestion); Validate requires the others
+			continue
+		}
 		cc, err := conn(d.addr)
 		if err != nil {
 			_ = closeAll() // the dial error is the one to report

@@ -99,6 +99,8 @@ type boardView struct {
 	// live stream sends only what changed since the page was rendered.
 	Updated, Version string
 	LiveURL          string
+	// Compliance is today's check-ins (compliance.go); nil without the ingestion service.
+	Compliance *complianceView
 }
 
 // loadBoard reads the team's status and athlete profiles (for names and groups) in parallel,
@@ -275,6 +277,10 @@ func (s *Server) board(w http.ResponseWriter, r *http.Request) {
 	v, err := s.loadBoard(r.Context(), sess, team, boardQueryOf(r))
 	if err != nil {
 		s.serviceError(w, r, err, "team board")
+		return
+	}
+	if v.Compliance, err = s.loadCompliance(r.Context(), sess, team, v.Rows); err != nil {
+		s.serviceError(w, r, err, "check-in compliance")
 		return
 	}
 	v.page = s.pageOf(sess, "Team "+team)

@@ -27,6 +27,7 @@ import (
 	commonv1 "github.com/supercomp/supercomp/pkg/gen/supercomp/common/v1"
 	eventsv1 "github.com/supercomp/supercomp/pkg/gen/supercomp/events/v1"
 	fatiguev1 "github.com/supercomp/supercomp/pkg/gen/supercomp/fatigue/v1"
+	ingestionv1 "github.com/supercomp/supercomp/pkg/gen/supercomp/ingestion/v1"
 	notificationsv1 "github.com/supercomp/supercomp/pkg/gen/supercomp/notifications/v1"
 	programmingv1 "github.com/supercomp/supercomp/pkg/gen/supercomp/programming/v1"
 	trendsv1 "github.com/supercomp/supercomp/pkg/gen/supercomp/trends/v1"
@@ -96,6 +97,8 @@ type fixture struct {
 	// decisions and alerts are the canned deloads, alerts and subscriptions (workflow_fixture_test.go).
 	decisions *cannedDecisions
 	alerts    *cannedAlerts
+	// ingestion stores check-ins (checkin_test.go).
+	ingestion *cannedIngestion
 }
 
 func newFixture(t testing.TB, opts Options) *fixture {
@@ -123,6 +126,8 @@ func newFixture(t testing.TB, opts Options) *fixture {
 	programmingv1.RegisterProgrammingServiceServer(srv.GRPC(), f.decisions)
 	notificationsv1.RegisterNotificationServiceServer(srv.GRPC(), f.alerts)
 	trendsv1.RegisterTrendsServiceServer(srv.GRPC(), &cannedTrends{fatigue: f.fatigue})
+	f.ingestion = &cannedIngestion{}
+	ingestionv1.RegisterIngestionServiceServer(srv.GRPC(), f.ingestion)
 	if err := srv.Listen(); err != nil {
 		t.Fatal(err)
 	}
@@ -146,6 +151,7 @@ func newFixture(t testing.TB, opts Options) *fixture {
 		Programming:   programmingv1.NewProgrammingServiceClient(conn),
 		Notifications: notificationsv1.NewNotificationServiceClient(conn),
 		Trends:        trendsv1.NewTrendsServiceClient(conn),
+		Ingestion:     ingestionv1.NewIngestionServiceClient(conn),
 	}, opts, zap.NewNop())
 	if err != nil {
 		t.Fatal(err)

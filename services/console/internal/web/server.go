@@ -21,6 +21,7 @@ import (
 	authv1 "github.com/supercomp/supercomp/pkg/gen/supercomp/auth/v1"
 	commonv1 "github.com/supercomp/supercomp/pkg/gen/supercomp/common/v1"
 	fatiguev1 "github.com/supercomp/supercomp/pkg/gen/supercomp/fatigue/v1"
+	ingestionv1 "github.com/supercomp/supercomp/pkg/gen/supercomp/ingestion/v1"
 	notificationsv1 "github.com/supercomp/supercomp/pkg/gen/supercomp/notifications/v1"
 	programmingv1 "github.com/supercomp/supercomp/pkg/gen/supercomp/programming/v1"
 	trendsv1 "github.com/supercomp/supercomp/pkg/gen/supercomp/trends/v1"
@@ -42,6 +43,9 @@ type Clients struct {
 	Notifications notificationsv1.NotificationServiceClient
 	// Trends is served by the fatigue service (the athlete page's weekly volume and wellness).
 	Trends trendsv1.TrendsServiceClient
+	// Ingestion records athletes' check-ins and reads who reported (checkin.go). Optional: a
+	// console without it has no check-in and no compliance line on the board.
+	Ingestion ingestionv1.IngestionServiceClient
 }
 
 // Options tune sessions and live updates.
@@ -69,6 +73,8 @@ type Server struct {
 	mux      *http.ServeMux
 	// notices carry a message across a redirect-after-post (flash.go).
 	notices noticeStore
+	// checkin is the athletes' check-in: its sessions and page (checkin.go).
+	checkin *checkin
 
 	// closing ends the live streams when the HTTP server shuts down: they never finish on
 	// their own, and a graceful shutdown would otherwise wait for them until its deadline.
@@ -112,6 +118,9 @@ func New(clients Clients, opts Options, logger *zap.Logger) (*Server, error) {
 	s.mux.HandleFunc("GET /teams/{team}/athletes/{athlete}", s.athlete)
 	s.registerInbox()
 	s.registerAlerts()
+	if err := s.registerCheckin(); err != nil {
+		return nil, err
+	}
 	s.mux.HandleFunc("/", s.notFound)
 	return s, nil
 }

@@ -25,6 +25,8 @@ type session struct {
 	role    commonv1.Role
 	// teams are the granted teams; admins have none and may open any team.
 	teams []string
+	// athlete is the one athlete a check-in session reports for (checkin.go); empty otherwise.
+	athlete string
 	// csrf is the token every form of this session carries.
 	csrf     string
 	lastSeen time.Time

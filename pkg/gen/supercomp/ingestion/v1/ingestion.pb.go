@@ -2268,14 +2268,14 @@ const file_supercomp_ingestion_v1_ingestion_proto_rawDesc = "" +
 	"\x10RECORD_KIND_SETS\x10\x01\x12\x18\n" +
 	"\x14RECORD_KIND_SESSIONS\x10\x02\x12\x18\n" +
 	"\x14RECORD_KIND_WELLNESS\x10\x03\x12\x19\n" +
-	"\x15RECORD_KIND_READINESS\x10\x042\xc6\a\n" +
+	"\x15RECORD_KIND_READINESS\x10\x042\xc9\a\n" +
 	"\x10IngestionService\x12m\n" +
 	"\tRecordSet\x12(.supercomp.ingestion.v1.RecordSetRequest\x1a).supercomp.ingestion.v1.RecordSetResponse\"\v\x8a\xb5\x18\a\n" +
-	"\x03\x01\x03\x05\x10\x02\x12y\n" +
-	"\rRecordSession\x12,.supercomp.ingestion.v1.RecordSessionRequest\x1a-.supercomp.ingestion.v1.RecordSessionResponse\"\v\x8a\xb5\x18\a\n" +
-	"\x03\x01\x03\x05\x10\x02\x12|\n" +
-	"\x0eRecordWellness\x12-.supercomp.ingestion.v1.RecordWellnessRequest\x1a..supercomp.ingestion.v1.RecordWellnessResponse\"\v\x8a\xb5\x18\a\n" +
-	"\x03\x01\x03\x05\x10\x02\x12\x7f\n" +
+	"\x03\x01\x03\x05\x10\x02\x12z\n" +
+	"\rRecordSession\x12,.supercomp.ingestion.v1.RecordSessionRequest\x1a-.supercomp.ingestion.v1.RecordSessionResponse\"\f\x8a\xb5\x18\b\n" +
+	"\x04\x01\x02\x03\x05\x10\x02\x12}\n" +
+	"\x0eRecordWellness\x12-.supercomp.ingestion.v1.RecordWellnessRequest\x1a..supercomp.ingestion.v1.RecordWellnessResponse\"\f\x8a\xb5\x18\b\n" +
+	"\x04\x01\x02\x03\x05\x10\x02\x12\x7f\n" +
 	"\x0fRecordReadiness\x12..supercomp.ingestion.v1.RecordReadinessRequest\x1a/.supercomp.ingestion.v1.RecordReadinessResponse\"\v\x8a\xb5\x18\a\n" +
 	"\x03\x01\x03\x05\x10\x02\x12s\n" +
 	"\vRecordBatch\x12*.supercomp.ingestion.v1.RecordBatchRequest\x1a+.supercomp.ingestion.v1.RecordBatchResponse\"\v\x8a\xb5\x18\a\n" +
@@ -2283,9 +2283,9 @@ const file_supercomp_ingestion_v1_ingestion_proto_rawDesc = "" +
 	"\rStreamRecords\x12,.supercomp.ingestion.v1.StreamRecordsRequest\x1a-.supercomp.ingestion.v1.StreamRecordsResponse\"\v\x8a\xb5\x18\a\n" +
 	"\x03\x01\x03\x05\x10\x02(\x01\x12o\n" +
 	"\tImportCSV\x12(.supercomp.ingestion.v1.ImportCSVRequest\x1a).supercomp.ingestion.v1.ImportCSVResponse\"\v\x8a\xb5\x18\a\n" +
-	"\x03\x01\x03\x05\x10\x02(\x01\x12f\n" +
-	"\x06Export\x12%.supercomp.ingestion.v1.ExportRequest\x1a&.supercomp.ingestion.v1.ExportResponse\"\v\x8a\xb5\x18\a\n" +
-	"\x03\x03\x04\x05\x10\x020\x01B\xf1\x01\n" +
+	"\x03\x01\x03\x05\x10\x02(\x01\x12g\n" +
+	"\x06Export\x12%.supercomp.ingestion.v1.ExportRequest\x1a&.supercomp.ingestion.v1.ExportResponse\"\f\x8a\xb5\x18\b\n" +
+	"\x04\x02\x03\x04\x05\x10\x020\x01B\xf1\x01\n" +
 	"\x1acom.supercomp.ingestion.v1B\x0eIngestionProtoP\x01ZIgithub.com/supercomp/supercomp/pkg/gen/supercomp/ingestion/v1;ingestionv1\xa2\x02\x03SIX\xaa\x02\x16Supercomp.Ingestion.V1\xca\x02\x16Supercomp\\Ingestion\\V1\xe2\x02\"Supercomp\\Ingestion\\V1\\GPBMetadata\xea\x02\x18Supercomp::Ingestion::V1b\x06proto3"
 
 var (

@@ -43,9 +43,9 @@ const (
 type IngestionServiceClient interface {
 	// Records one set.
 	RecordSet(ctx context.Context, in *RecordSetRequest, opts ...grpc.CallOption) (*RecordSetResponse, error)
-	// Records one session.
+	// Records one session (athletes their own session RPE from the check-in page).
 	RecordSession(ctx context.Context, in *RecordSessionRequest, opts ...grpc.CallOption) (*RecordSessionResponse, error)
-	// Records one wellness report.
+	// Records one wellness report (athletes their own, from the check-in page).
 	RecordWellness(ctx context.Context, in *RecordWellnessRequest, opts ...grpc.CallOption) (*RecordWellnessResponse, error)
 	// Records one readiness measurement.
 	RecordReadiness(ctx context.Context, in *RecordReadinessRequest, opts ...grpc.CallOption) (*RecordReadinessResponse, error)
@@ -59,7 +59,8 @@ type IngestionServiceClient interface {
 	// chunks: first a message with options, then the file's bytes. Every row is accounted for;
 	// re-importing the same file adds nothing; dry_run reports without storing.
 	ImportCSV(ctx context.Context, opts ...grpc.CallOption) (grpc.ClientStreamingClient[ImportCSVRequest, ImportCSVResponse], error)
-	// Streams stored records of one kind back as events, oldest first (coaches share data).
+	// Streams stored records of one kind back as events, oldest first (coaches share data; an
+	// athlete downloads their own, the guard refusing a team-wide export to an athlete key).
 	Export(ctx context.Context, in *ExportRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[ExportResponse], error)
 }
 
@@ -175,9 +176,9 @@ type IngestionService_ExportClient = grpc.ServerStreamingClient[ExportResponse]
 type IngestionServiceServer interface {
 	// Records one set.
 	RecordSet(context.Context, *RecordSetRequest) (*RecordSetResponse, error)
-	// Records one session.
+	// Records one session (athletes their own session RPE from the check-in page).
 	RecordSession(context.Context, *RecordSessionRequest) (*RecordSessionResponse, error)
-	// Records one wellness report.
+	// Records one wellness report (athletes their own, from the check-in page).
 	RecordWellness(context.Context, *RecordWellnessRequest) (*RecordWellnessResponse, error)
 	// Records one readiness measurement.
 	RecordReadiness(context.Context, *RecordReadinessRequest) (*RecordReadinessResponse, error)
@@ -191,7 +192,8 @@ type IngestionServiceServer interface {
 	// chunks: first a message with options, then the file's bytes. Every row is accounted for;
 	// re-importing the same file adds nothing; dry_run reports without storing.
 	ImportCSV(grpc.ClientStreamingServer[ImportCSVRequest, ImportCSVResponse]) error
-	// Streams stored records of one kind back as events, oldest first (coaches share data).
+	// Streams stored records of one kind back as events, oldest first (coaches share data; an
+	// athlete downloads their own, the guard refusing a team-wide export to an athlete key).
 	Export(*ExportRequest, grpc.ServerStreamingServer[ExportResponse]) error
 	mustEmbedUnimplementedIngestionServiceServer()
 }
