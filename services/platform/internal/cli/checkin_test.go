@@ -22,7 +22,7 @@ func TestCheckinLinkIsAnAthleteKeyUntilRevoked(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	m := regexp.MustCompile(`https://console\.example\.com/checkin/link\?key=(sck_(\w+)_\S+)`).FindStringSubmatch(out)
+	m := regexp.MustCompile(`https://console\.example\.com/checkin/link\?key=(sck_([0-9a-f]+)_\S+)`).FindStringSubmatch(out)
 	if m == nil {
 		t.Fatalf("no link in:\n%s", out)
 	}
