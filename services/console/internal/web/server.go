@@ -112,6 +112,8 @@ func New(clients Clients, opts Options, logger *zap.Logger) (*Server, error) {
 	s.mux.HandleFunc("GET /teams/{team}/athletes/{athlete}", s.athlete)
 	s.registerInbox()
 	s.registerAlerts()
+	s.registerTrends()
+	s.registerAdmin()
 	s.mux.HandleFunc("/", s.notFound)
 	return s, nil
 }
