@@ -77,7 +77,9 @@ type adminForm struct {
 	General string
 }
 
-func newAdminForm() adminForm { return adminForm{Values: map[string]string{}, Errors: map[string]string{}} }
+func newAdminForm() adminForm {
+	return adminForm{Values: map[string]string{}, Errors: map[string]string{}}
+}
 
 func postedAdminForm(r *http.Request, fields ...string) adminForm {
 	f := newAdminForm()

@@ -96,6 +96,8 @@ type fixture struct {
 	// decisions and alerts are the canned deloads, alerts and subscriptions (workflow_fixture_test.go).
 	decisions *cannedDecisions
 	alerts    *cannedAlerts
+	// trends answers the squad trends page (trends_test.go).
+	trends *cannedTrends
 }
 
 func newFixture(t testing.TB, opts Options) *fixture {
@@ -122,7 +124,8 @@ func newFixture(t testing.TB, opts Options) *fixture {
 	f.alerts = &cannedAlerts{subs: map[string]*notificationsv1.Subscription{}}
 	programmingv1.RegisterProgrammingServiceServer(srv.GRPC(), f.decisions)
 	notificationsv1.RegisterNotificationServiceServer(srv.GRPC(), f.alerts)
-	trendsv1.RegisterTrendsServiceServer(srv.GRPC(), &cannedTrends{fatigue: f.fatigue})
+	f.trends = &cannedTrends{fatigue: f.fatigue}
+	trendsv1.RegisterTrendsServiceServer(srv.GRPC(), f.trends)
 	if err := srv.Listen(); err != nil {
 		t.Fatal(err)
 	}

@@ -322,11 +322,15 @@ func trendCharts(d *trendsData, q trendsQuery) []trendChart {
 	add(trendChart{ID: "session-load", Heading: "Session load per athlete", Y: chart.YAxis{Title: "Session load", Unit: "au"},
 		Desc:   "sRPE times minutes, the mean per athlete, so the squad and a group compare.",
 		Source: "session load, mean per athlete",
-		Lines:  each(func(sc trendScope) trendLine { return sc.line(seriesKey{metric: metricSession, stat: statMean}, "Session load per athlete") })})
+		Lines: each(func(sc trendScope) trendLine {
+			return sc.line(seriesKey{metric: metricSession, stat: statMean}, "Session load per athlete")
+		})})
 	acwr := trendChart{ID: "acwr", Heading: "ACWR (context only)", Y: chart.YAxis{Title: "ACWR", Unit: "ratio", Decimals: 2},
 		Desc:   "Median acute:chronic workload ratio of the athletes with 28 days of history; the shaded range holds the middle half of " + focus.name + ".",
 		Source: "ACWR median, p25 and p75 across athletes",
-		Lines:  each(func(sc trendScope) trendLine { return sc.line(seriesKey{metric: metricACWR, stat: statMedian}, "ACWR median") })}
+		Lines: each(func(sc trendScope) trendLine {
+			return sc.line(seriesKey{metric: metricACWR, stat: statMedian}, "ACWR median")
+		})}
 	acwr.Lines = append(acwr.Lines, spread(metricACWR, 0)...)
 	add(acwr)
 	for _, l := range trendLifts {
@@ -342,25 +346,29 @@ func trendCharts(d *trendsData, q trendsQuery) []trendChart {
 	add(trendChart{ID: "rpe-familiar", Heading: "RPE at familiar loads", Y: chart.YAxis{Title: "RPE vs baseline", Unit: "RPE", Decimals: 1},
 		Desc:   "How much harder the same loads felt than in each athlete's baseline, the median athlete; above zero is harder.",
 		Source: "RPE at familiar loads, median",
-		Lines:  each(func(sc trendScope) trendLine { return sc.line(seriesKey{metric: metricRPE, stat: statMedian}, "RPE vs baseline, median") })})
+		Lines: each(func(sc trendScope) trendLine {
+			return sc.line(seriesKey{metric: metricRPE, stat: statMedian}, "RPE vs baseline, median")
+		})})
 	for _, s := range d.squad.GetSeries() {
 		if s.GetMetric() != metricWellness || s.GetStatistic() != statMean {
 			continue
 		}
 		item := s.GetWellnessItem()
-		name := wellnessName(item, s.GetLabel())
-		y := chart.YAxis{Title: name, Unit: s.GetUnit(), Decimals: 1}
-		switch s.GetUnit() {
-		case "1-5":
-			y.Min, y.Max = 1, 5
-		case "0-5":
-			y.Min, y.Max = 0, 5
+		id := strings.ToLower(strings.ReplaceAll(strings.TrimPrefix(item.String(), "WELLNESS_ITEM_"), "_", "-"))
+		name := enumWord(item.String(), "WELLNESS_ITEM_")
+		y := chart.YAxis{Unit: s.GetUnit(), Decimals: 1}
+		for _, w := range wellnessNames {
+			if w.item == item {
+				id, name, y.Min, y.Max = w.id, w.name, w.min, w.max
+			}
 		}
-		add(trendChart{ID: "wellness-" + strings.ToLower(strings.TrimPrefix(item.String(), "WELLNESS_ITEM_")), Heading: "Wellness: " + name, Y: y,
+		y.Title = name
+		label := cmp.Or(s.GetLabel(), "Wellness "+name)
+		add(trendChart{ID: "wellness-" + id, Heading: "Wellness: " + name, Y: y,
 			Desc:   "The mean of the reports per " + per + ".",
 			Source: "wellness mean per report",
 			Lines: each(func(sc trendScope) trendLine {
-				return sc.line(seriesKey{metric: metricWellness, stat: statMean, item: item}, "Wellness "+strings.ToLower(name))
+				return sc.line(seriesKey{metric: metricWellness, stat: statMean, item: item}, label)
 			})})
 	}
 	status := trendChart{ID: "status-share", Heading: "Athletes flagged", Display: 100, Y: chart.YAxis{Title: "Share of athletes", Unit: "%", Max: 100},
@@ -373,15 +381,6 @@ func trendCharts(d *trendsData, q trendsQuery) []trendChart {
 	}
 	add(status)
 	return out
-}
-
-func wellnessName(item commonv1.WellnessItem, label string) string {
-	for _, w := range wellnessNames {
-		if w.item == item {
-			return w.name
-		}
-	}
-	return cmp.Or(strings.TrimPrefix(label, "Wellness "), enumWord(item.String(), "WELLNESS_ITEM_"))
 }
 
 // drawnLines are the chart's lines with data: an empty series is neither drawn nor in the CSV.
