@@ -574,7 +574,15 @@ func buildTrends(team string, q trendsQuery, d *trendsData) (*trendsView, error)
 			return nil, err
 		}
 		if cv.Unavailable != "" {
-			v.Empty = append(v.Empty, c.Heading)
+			// Items of one kind (wellness items, lifts) are named once: a squad without
+			// wellness reports would otherwise list every question there is.
+			name := c.Heading
+			if kind, _, found := strings.Cut(name, ": "); found {
+				name = kind
+			}
+			if !slices.Contains(v.Empty, name) {
+				v.Empty = append(v.Empty, name)
+			}
 			continue
 		}
 		v.Charts = append(v.Charts, cv)

@@ -3,6 +3,7 @@ package browser
 import (
 	"context"
 	"encoding/csv"
+	"fmt"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -148,17 +149,18 @@ func docsScreenshots(t *testing.T, b *browser, board string) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		t.Fatal(err)
 	}
+	// ready is what the picture shows: the page is scrolled to it.
 	screens := []struct{ name, url, ready string }{
-		{"board", board, "#board-rows"},
-		{"athlete", athlete, "#charts"},
-		{"inbox", board + "/deloads", ".deload-card"},
+		{"board", board, "main"},
+		{"athlete", athlete, "main"},
+		{"inbox", board + "/deloads", "main"},
 		{"trends", board + "/trends", "#charts"},
 	}
 	devices := []struct {
 		name          string
 		width, height int64
 		phone         bool
-	}{{"laptop", 1100, 720, false}, {"phone", 390, 760, true}}
+	}{{"laptop", 1024, 576, false}, {"phone", 390, 760, true}}
 	const maxBytes = 150 << 10
 	for _, s := range screens {
 		for _, d := range devices {
@@ -167,6 +169,9 @@ func docsScreenshots(t *testing.T, b *browser, board string) {
 				opts = append(opts, chromedp.EmulateMobile, chromedp.EmulatePortrait)
 			}
 			b.do(t, chromedp.EmulateViewport(d.width, d.height, opts...), chromedp.Navigate(s.url), chromedp.WaitVisible(chromedp.CSS(s.ready)))
+			if s.ready != "main" {
+				b.eval(t, fmt.Sprintf(`document.querySelector(%q).scrollIntoView()`, s.ready))
+			}
 			ctx, cancel := context.WithTimeout(b.ctx, step)
 			png, err := chromedp.Run(ctx, chromedp.CaptureScreenshot())
 			cancel()
