@@ -156,7 +156,9 @@ func (s *Server) admin(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if n, ok := s.notices.take(sess, s.opts.Now()); ok {
-		if n.Secret != "" {
+		// A key's notice names the key in its two lines; any other notice with a secret (a
+		// webhook's, when the redirect was not followed) is shown as it is.
+		if n.Secret != "" && len(n.Lines) == 2 {
 			// The key's secret is on this one page: it waited server-side for this view and is
 			// gone now, so a reload or the back button cannot show it again.
 			v.NewKey = &newKeyView{Secret: n.Secret, Name: n.Lines[0], ID: n.Lines[1]}
