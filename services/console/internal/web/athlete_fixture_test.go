@@ -197,9 +197,14 @@ func (p *cannedProgramming) ListDeloads(_ context.Context, req *programmingv1.Li
 type cannedTrends struct {
 	trendsv1.UnimplementedTrendsServiceServer
 	fatigue *cannedFatigue
+	// squadTrends answers the squad trends page (trends_test.go).
+	squadTrends
 }
 
-func (c *cannedTrends) GetTeamTrends(_ context.Context, req *trendsv1.GetTeamTrendsRequest) (*trendsv1.GetTeamTrendsResponse, error) {
+func (c *cannedTrends) GetTeamTrends(ctx context.Context, req *trendsv1.GetTeamTrendsRequest) (*trendsv1.GetTeamTrendsResponse, error) {
+	if len(req.GetAthleteIds()) == 0 {
+		return c.squadTrends.answer(ctx, req)
+	}
 	if len(req.GetAthleteIds()) != 1 {
 		return nil, status.Error(codes.Unimplemented, "canned trends answer one athlete")
 	}

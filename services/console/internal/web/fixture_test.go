@@ -99,6 +99,8 @@ type fixture struct {
 	alerts    *cannedAlerts
 	// ingestion stores check-ins (checkin_test.go).
 	ingestion *cannedIngestion
+	// trends answers the squad trends page (trends_test.go).
+	trends *cannedTrends
 }
 
 func newFixture(t testing.TB, opts Options) *fixture {
@@ -125,7 +127,8 @@ func newFixture(t testing.TB, opts Options) *fixture {
 	f.alerts = &cannedAlerts{subs: map[string]*notificationsv1.Subscription{}}
 	programmingv1.RegisterProgrammingServiceServer(srv.GRPC(), f.decisions)
 	notificationsv1.RegisterNotificationServiceServer(srv.GRPC(), f.alerts)
-	trendsv1.RegisterTrendsServiceServer(srv.GRPC(), &cannedTrends{fatigue: f.fatigue})
+	f.trends = &cannedTrends{fatigue: f.fatigue}
+	trendsv1.RegisterTrendsServiceServer(srv.GRPC(), f.trends)
 	f.ingestion = &cannedIngestion{}
 	ingestionv1.RegisterIngestionServiceServer(srv.GRPC(), f.ingestion)
 	if err := srv.Listen(); err != nil {

@@ -121,6 +121,8 @@ func New(clients Clients, opts Options, logger *zap.Logger) (*Server, error) {
 	if err := s.registerCheckin(); err != nil {
 		return nil, err
 	}
+	s.registerTrends()
+	s.registerAdmin()
 	s.mux.HandleFunc("/", s.notFound)
 	return s, nil
 }

@@ -166,6 +166,14 @@ func TestConsoleInBrowser(t *testing.T) {
 		b.do(t, chromedp.ResetViewport())
 	})
 
+	t.Run("squad trends compare a group, download as CSV and drill down to an athlete", func(t *testing.T) {
+		checkTrends(t, b, board)
+	})
+
+	t.Run("screenshots for the README", func(t *testing.T) {
+		docsScreenshots(t, b, board)
+	})
+
 	t.Run("a coach of another team is refused", func(t *testing.T) {
 		b.signOut(t)
 		b.signIn(t, otherCoach)
@@ -208,6 +216,10 @@ func TestConsoleInBrowser(t *testing.T) {
 		if text := b.text(t, "main"); !strings.Contains(text, "no longer works") {
 			t.Errorf("second use of the link shows:\n%s", text)
 		}
+	})
+
+	t.Run("an admin creates a key, sees it once and revokes it", func(t *testing.T) {
+		checkAdmin(t, b, adminKey)
 	})
 }
 
