@@ -16,19 +16,16 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
-	"google.golang.org/grpc"
-	"google.golang.org/grpc/credentials/insecure"
 
 	"github.com/supercomp/supercomp/pkg/config"
 	authv1 "github.com/supercomp/supercomp/pkg/gen/supercomp/auth/v1"
 	commonv1 "github.com/supercomp/supercomp/pkg/gen/supercomp/common/v1"
 	fatiguev1 "github.com/supercomp/supercomp/pkg/gen/supercomp/fatigue/v1"
 	programmingv1 "github.com/supercomp/supercomp/pkg/gen/supercomp/programming/v1"
-	"github.com/supercomp/supercomp/pkg/service"
 	"github.com/supercomp/supercomp/pkg/store/storetest"
 	"github.com/supercomp/supercomp/services/fatigue/simulate"
-	"github.com/supercomp/supercomp/services/platform/internal/allinone"
 	"github.com/supercomp/supercomp/services/platform/internal/cli"
+	"github.com/supercomp/supercomp/services/platform/internal/platformtest"
 )
 
 const (
@@ -47,7 +44,7 @@ const (
 func TestConsoleInBrowser(t *testing.T) {
 	chromium := findChromium(t)
 	dsn := storetest.FreshServerDSN(t, "sc_console")
-	host, conn := startPlatform(t, config.Store{Backend: config.BackendClickHouse, DSN: dsn})
+	host, conn := platformtest.Start(t, config.Store{Backend: config.BackendClickHouse, DSN: dsn}, adminKey)
 	base := "http://" + host.HTTP().Addr().String()
 	grpcAddr := host.GRPC().Addr().String()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
@@ -390,56 +387,6 @@ func repoRoot(t *testing.T) string {
 	}
 	return filepath.Join(filepath.Dir(file), "..", "..", "..", "..")
 }
-
-// startPlatform runs the all-in-one `supercomp` (console included) on st and returns a
-// connection carrying the admin key.
-func startPlatform(t *testing.T, st config.Store) (*service.Host, *grpc.ClientConn) {
-	t.Helper()
-	cfg := allinone.DefaultConfig()
-	cfg.Store = st
-	cfg.DataDir = t.TempDir()
-	cfg.NATSPort = -1
-	cfg.GRPC.Addr = "127.0.0.1:0"
-	cfg.HTTP.Addr = "127.0.0.1:0"
-	cfg.Log.Level = "warn"
-	cfg.Shutdown.Timeout = 10 * time.Second
-	cfg.AdminKey = adminKey
-	ctx, cancel := context.WithCancel(context.Background())
-	hosts := make(chan *service.Host, 1)
-	done := make(chan error, 1)
-	go func() { done <- allinone.Serve(ctx, cfg, func(h *service.Host) { hosts <- h }) }()
-	var host *service.Host
-	select {
-	case host = <-hosts:
-	case err := <-done:
-		cancel()
-		t.Fatalf("platform did not start: %v", err)
-	case <-time.After(60 * time.Second):
-		cancel()
-		t.Fatal("platform did not start within 60s")
-	}
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("platform stopped with error: %v", err)
-		}
-	})
-	conn, err := grpc.NewClient(host.GRPC().Addr().String(), grpc.WithTransportCredentials(insecure.NewCredentials()),
-		grpc.WithPerRPCCredentials(bearer(adminKey)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { conn.Close() })
-	return host, conn
-}
-
-type bearer string
-
-func (b bearer) GetRequestMetadata(context.Context, ...string) (map[string]string, error) {
-	return map[string]string{"authorization": "Bearer " + string(b)}, nil
-}
-
-func (b bearer) RequireTransportSecurity() bool { return false }
 
 func createKey(t *testing.T, ctx context.Context, c authv1.AuthServiceClient, name string, role commonv1.Role, team string) string {
 	t.Helper()

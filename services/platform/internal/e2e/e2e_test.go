@@ -32,26 +32,15 @@ import (
 	"github.com/supercomp/supercomp/pkg/service"
 	"github.com/supercomp/supercomp/pkg/store"
 	"github.com/supercomp/supercomp/services/fatigue/simulate"
-	"github.com/supercomp/supercomp/services/notifications/notifications"
-	"github.com/supercomp/supercomp/services/platform/internal/allinone"
 	"github.com/supercomp/supercomp/services/platform/internal/cli"
 	"github.com/supercomp/supercomp/services/platform/internal/demo"
+	"github.com/supercomp/supercomp/services/platform/internal/platformtest"
 )
 
 const team = "e2e"
 
 // adminKey is the platform's bootstrap admin key in this test; every call carries it.
 const adminKey = "e2e-admin-key-0123456789abcdef0123456789"
-
-// bearer attaches the key to every call, as sc and any team client do.
-type bearer string
-
-func (b bearer) GetRequestMetadata(context.Context, ...string) (map[string]string, error) {
-	return map[string]string{"authorization": "Bearer " + string(b)}, nil
-}
-
-// RequireTransportSecurity is false because the test talks to 127.0.0.1 without TLS.
-func (b bearer) RequireTransportSecurity() bool { return false }
 
 // receiver is a coach's webhook endpoint: it checks every signature and keeps the alerts.
 type receiver struct {
@@ -144,45 +133,7 @@ func startPlatform(t *testing.T) (*service.Host, *grpc.ClientConn) {
 // returns a connection that carries the admin key.
 func startPlatformOn(t *testing.T, st config.Store) (*service.Host, *grpc.ClientConn) {
 	t.Helper()
-	// The coach's webhook receiver listens on loopback, which the platform refuses by default
-	// (no webhook may reach an internal address); a local setup allows it like this.
-	t.Setenv(notifications.EnvAllowedNetworks, "127.0.0.0/8,::1/128")
-	cfg := allinone.DefaultConfig()
-	cfg.Store = st
-	cfg.DataDir = t.TempDir()
-	cfg.NATSPort = -1
-	cfg.GRPC.Addr = "127.0.0.1:0"
-	cfg.HTTP.Addr = "127.0.0.1:0"
-	cfg.Log.Level = "warn"
-	cfg.Shutdown.Timeout = 10 * time.Second
-	cfg.AdminKey = adminKey
-	ctx, cancel := context.WithCancel(context.Background())
-	hosts := make(chan *service.Host, 1)
-	done := make(chan error, 1)
-	go func() { done <- allinone.Serve(ctx, cfg, func(h *service.Host) { hosts <- h }) }()
-	var host *service.Host
-	select {
-	case host = <-hosts:
-	case err := <-done:
-		cancel()
-		t.Fatalf("platform did not start: %v", err)
-	case <-time.After(60 * time.Second):
-		cancel()
-		t.Fatal("platform did not start within 60s")
-	}
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("platform stopped with error: %v", err)
-		}
-	})
-	conn, err := grpc.NewClient(host.GRPC().Addr().String(), grpc.WithTransportCredentials(insecure.NewCredentials()),
-		grpc.WithPerRPCCredentials(bearer(adminKey)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { conn.Close() })
-	return host, conn
+	return platformtest.Start(t, st, adminKey)
 }
 
 func count(t *testing.T, st store.Store, query string, args ...any) uint64 {
@@ -242,7 +193,7 @@ func scDemo(t *testing.T, addr string) {
 	if !found || !strings.HasPrefix(coachKey, "sck_") {
 		t.Fatalf("sc demo printed no coach key:\n%s", text)
 	}
-	coach, err := grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials()), grpc.WithPerRPCCredentials(bearer(coachKey)))
+	coach, err := grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials()), grpc.WithPerRPCCredentials(platformtest.Bearer(coachKey)))
 	if err != nil {
 		t.Fatal(err)
 	}

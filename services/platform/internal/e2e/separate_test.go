@@ -21,6 +21,7 @@ import (
 	"github.com/supercomp/supercomp/pkg/store/clickhousestore"
 	"github.com/supercomp/supercomp/pkg/store/storetest"
 	"github.com/supercomp/supercomp/services/notifications/notifications"
+	"github.com/supercomp/supercomp/services/platform/internal/platformtest"
 )
 
 // TestSeparateProcessesOnClickHouse runs the same scenario with each service in its own process
@@ -44,7 +45,7 @@ func TestSeparateProcessesOnClickHouse(t *testing.T) {
 	// tables for all.
 	for _, s := range services {
 		addr := startService(t, bin, s.name, natsURL, dsn)
-		conn, err := grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials()), grpc.WithPerRPCCredentials(bearer(adminKey)))
+		conn, err := grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials()), grpc.WithPerRPCCredentials(platformtest.Bearer(adminKey)))
 		if err != nil {
 			t.Fatal(err)
 		}
