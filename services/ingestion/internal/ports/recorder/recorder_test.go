@@ -137,24 +137,33 @@ func waitCount(t *testing.T, st store.Store, want uint64, within time.Duration) 
 	}
 }
 
+// behindProxy opens a fresh migrated database twice: directly, to count rows, and through a TCP
+// proxy the test can cut to simulate ClickHouse going away (the shared server itself must keep
+// running for other packages' tests).
+func behindProxy(ctx context.Context, t *testing.T) (direct, viaProxy store.Store, proxy *cuttableProxy) {
+	t.Helper()
+	dsn := itest.ServerDSN(t)
+	direct = itest.ClickHouseAt(t, dsn)
+	u, _ := url.Parse(dsn)
+	proxy = newProxy(t, u.Host)
+	u.Host = proxy.addr
+	u.Path = "/" + direct.Database()
+	u.RawQuery = "dial_timeout=1s&read_timeout=5s"
+	via, err := clickhousestore.Open(ctx, u.String(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { via.Close() })
+	return direct, via, proxy
+}
+
 // TestClickHouseOutage ingests while ClickHouse is unreachable: the RPC path keeps accepting
 // (JetStream holds the events), the recorder retries, and once ClickHouse is back every event is
 // recorded exactly once.
 func TestClickHouseOutage(t *testing.T) {
-	dsn := itest.ServerDSN(t)
-	direct := itest.ClickHouseAt(t, dsn) // fresh migrated database, read directly
-	u, _ := url.Parse(dsn)
-	proxy := newProxy(t, u.Host)
-	u.Host = proxy.addr
-	u.Path = "/" + direct.Database()
-	u.RawQuery = "dial_timeout=1s&read_timeout=5s"
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
-	viaProxy, err := clickhousestore.Open(ctx, u.String(), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer viaProxy.Close()
+	direct, viaProxy, proxy := behindProxy(ctx, t)
 
 	b, _ := bustest.New(t)
 	log := bustest.Logger(t)
@@ -291,20 +300,9 @@ func TestCatchUpAfterOutage(t *testing.T) {
 	if os.Getenv("SC_MEASURE_CATCHUP") == "" {
 		t.Skip("set SC_MEASURE_CATCHUP=1 to measure catch-up after a 60 s ClickHouse outage")
 	}
-	dsn := itest.ServerDSN(t)
-	direct := itest.ClickHouseAt(t, dsn)
-	u, _ := url.Parse(dsn)
-	proxy := newProxy(t, u.Host)
-	u.Host = proxy.addr
-	u.Path = "/" + direct.Database()
-	u.RawQuery = "dial_timeout=1s&read_timeout=5s"
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	viaProxy, err := clickhousestore.Open(ctx, u.String(), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer viaProxy.Close()
+	direct, viaProxy, proxy := behindProxy(ctx, t)
 	b, _ := bustest.New(t)
 	tables := chstore.New(viaProxy)
 	rec, err := recorder.New(ctx, b, tables, recorder.Config{}, bustest.Logger(t))
