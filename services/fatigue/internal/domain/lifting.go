@@ -8,7 +8,7 @@ import (
 // Lifting signals are judged on the athlete's own exposures: a lift trained twice a week gives
 // two numbers a week, and a calendar window of 7 days holds at most three lifting days. So the
 // strength and effort signals are computed per lifting day, persistence is counted over the
-// last lifting days, and every baseline is a block of exposures from before the recent window,
+// last lifting days, and every baseline is taken from the exposures before the recent window,
 // so an episode that began inside the window cannot have moved it.
 
 // liftOn is lift li's record of day d, nil when not trained.
@@ -19,25 +19,6 @@ func (s *State) liftOn(li int, d Day) *liftDay {
 		}
 	}
 	return nil
-}
-
-// familiarRPE is the RPE lift li usually had at cur's top load (+-tolerance) and reps in the
-// baseline period (from LiftRetentionDays ago to RecentDays before the day): the median of
-// those exposures.
-func (s *State) familiarRPE(li int, day Day, cur liftDay, th Thresholds) (float64, bool) {
-	var base []float64
-	for _, ld := range s.lifts[li] {
-		bd := Day(ld.Day)
-		if bd > day-Day(th.Strength.RecentDays) || bd <= day-LiftRetentionDays || ld.NRPE == 0 || ld.TopReps != cur.TopReps ||
-			!within(float64(ld.TopLoad), float64(cur.TopLoad), th.RPEDrift.LoadTolerancePct) {
-			continue
-		}
-		base = append(base, float64(ld.RPE))
-	}
-	if len(base) == 0 {
-		return 0, false
-	}
-	return Median(base), true
 }
 
 // effortE1RM is the strength a lift showed on a day: with a rating, the e1RM of the top load and

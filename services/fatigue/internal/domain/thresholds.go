@@ -32,8 +32,9 @@ type StrengthThresholds struct {
 	// DeclinePct the level every week of WindowDays must be at or below for a sustained decline.
 	StagnationMinGainPct float64
 	DeclinePct           float64
-	// RecentDays is the recent window the lifting signals judge; their baselines come from
-	// before it, so an episode younger than it cannot move them.
+	// RecentDays is the furthest back a lifting day counts as recent (the recent window holds
+	// at least RecentLiftingDays lifting days within it); baselines come from before the
+	// window, so an episode younger than it cannot move them.
 	RecentDays int
 	// BaselineDays is the baseline period before the recent window.
 	BaselineDays int
