@@ -15,8 +15,10 @@ import (
 	"github.com/chromedp/chromedp"
 	"google.golang.org/grpc"
 
+	commonv1 "github.com/supercomp/supercomp/pkg/gen/supercomp/common/v1"
 	eventsv1 "github.com/supercomp/supercomp/pkg/gen/supercomp/events/v1"
 	ingestionv1 "github.com/supercomp/supercomp/pkg/gen/supercomp/ingestion/v1"
+	notificationsv1 "github.com/supercomp/supercomp/pkg/gen/supercomp/notifications/v1"
 	"github.com/supercomp/supercomp/services/fatigue/simulate"
 )
 
@@ -45,7 +47,8 @@ const (
 
 // checkCheckin is an athlete's morning on a phone, from `sc checkin link` to the coach: the
 // link signs the phone in, the questionnaire (with joint pain at a location) and a session RPE
-// are saved, a resent form is stored once, the board shows the report and the day's compliance, and a revoked link is refused on the next
+// are saved, a resent form is stored once, the coach is alerted to the joint pain and the
+// board shows the report and the day's compliance, and a revoked link is refused on the next
 // request. It leaves the browser on the board, signed in as before, at the default size.
 func checkCheckin(t *testing.T, ctx context.Context, b *browser, conn *grpc.ClientConn, grpcAddr, board string, who checkinAthlete) {
 	t.Helper()
@@ -140,6 +143,8 @@ func checkCheckin(t *testing.T, ctx context.Context, b *browser, conn *grpc.Clie
 	}
 	b.screenshot(t, "checkin-history")
 
+	checkJointPainAlert(t, ctx, conn, who.id)
+
 	// The coach's board, in the coach's session of this browser.
 	b.do(t, chromedp.ResetViewport(), chromedp.Navigate(board), chromedp.WaitVisible(chromedp.ID("board-rows")))
 	if text := b.text(t, "#compliance-line"); !strings.Contains(text, fmt.Sprintf("1 of %d reported today", who.squad)) {
@@ -191,6 +196,38 @@ func exportCheckins(t *testing.T, ctx context.Context, c ingestionv1.IngestionSe
 				out = append(out, ev)
 			}
 		}
+	}
+}
+
+// checkJointPainAlert waits for the JointPainFlagged alert the check-in's joint pain raises:
+// fatigue flags the report, notifications raises the alert for the team's coach, naming the
+// location.
+func checkJointPainAlert(t *testing.T, ctx context.Context, conn *grpc.ClientConn, athlete string) {
+	t.Helper()
+	notify := notificationsv1.NewNotificationServiceClient(conn)
+	var alert *notificationsv1.Alert
+	waitFor(t, checkinSettle, "the joint pain alert", func() bool {
+		resp, err := notify.ListAlerts(ctx, &notificationsv1.ListAlertsRequest{TeamId: team, AthleteId: athlete,
+			Kinds: []commonv1.AlertKind{commonv1.AlertKind_ALERT_KIND_JOINT_PAIN}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(resp.GetAlerts()) > 0 {
+			alert = resp.GetAlerts()[0]
+		}
+		return alert != nil
+	})
+	c := alert.GetContent()
+	if !strings.Contains(c.GetTitle(), painfulJoint) || c.GetSeverity() != commonv1.Severity_SEVERITY_CRITICAL ||
+		alert.GetState() != commonv1.AlertState_ALERT_STATE_OPEN {
+		t.Errorf("joint pain alert %q, severity %s, state %s: want open, critical, naming the %s", c.GetTitle(), c.GetSeverity(), alert.GetState(), painfulJoint)
+	}
+	var detail string
+	for _, e := range c.GetEvidence() {
+		detail += e.GetDetail() + "\n"
+	}
+	if !strings.Contains(detail, painfulJoint+" 4/5") {
+		t.Errorf("the joint pain alert's evidence lacks %s 4/5:\n%s", painfulJoint, detail)
 	}
 }
 
