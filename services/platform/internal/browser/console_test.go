@@ -171,6 +171,10 @@ func TestConsoleInBrowser(t *testing.T) {
 		docsScreenshots(t, b, board)
 	})
 
+	t.Run("an athlete checks in on a phone and the coach sees it", func(t *testing.T) {
+		checkCheckin(t, ctx, b, conn, grpcAddr, board, checkinAthleteOf(sim))
+	})
+
 	t.Run("a coach of another team is refused", func(t *testing.T) {
 		b.signOut(t)
 		b.signIn(t, otherCoach)
