@@ -51,5 +51,5 @@ func openOverreacher(t *testing.T, b *browser, board string) {
 		t.Error("a chart is wider than the phone")
 	}
 	b.screenshot(t, "athlete-phone")
-	b.do(t, chromedp.ResetViewport())
+	b.do(t, laptopViewport())
 }

@@ -64,7 +64,7 @@ func checkCheckin(t *testing.T, ctx context.Context, b *browser, conn *grpc.Clie
 	onPhone := chromedp.EmulateViewport(390, 844, chromedp.EmulateScale(3), chromedp.EmulateMobile, chromedp.EmulatePortrait, chromedp.EmulateTouch)
 	b.do(t, onPhone)
 	// A failure on the way leaves the phone's size to the tests after this one otherwise.
-	defer func() { _ = chromedp.Do(b.ctx, chromedp.ResetViewport()) }()
+	defer func() { _ = chromedp.Do(b.ctx, laptopViewport()) }()
 	if code := b.navigateBy(t, chromedp.Navigate(link)); code != http.StatusOK {
 		t.Fatalf("the check-in link answered %d", code)
 	}
@@ -146,7 +146,7 @@ func checkCheckin(t *testing.T, ctx context.Context, b *browser, conn *grpc.Clie
 	checkJointPainAlert(t, ctx, conn, who.id)
 
 	// The coach's board, in the coach's session of this browser.
-	b.do(t, chromedp.ResetViewport(), chromedp.Navigate(board), chromedp.WaitVisible(chromedp.ID("board-rows")))
+	b.do(t, laptopViewport(), chromedp.Navigate(board), chromedp.WaitVisible(chromedp.ID("board-rows")))
 	if text := b.text(t, "#compliance-line"); !strings.Contains(text, fmt.Sprintf("1 of %d reported today", who.squad)) {
 		t.Errorf("the compliance line says %q, want 1 of %d", text, who.squad)
 	}
@@ -171,7 +171,7 @@ func checkCheckin(t *testing.T, ctx context.Context, b *browser, conn *grpc.Clie
 	if code := b.navigateBy(t, chromedp.Navigate(link)); code != http.StatusUnauthorized {
 		t.Errorf("the revoked link answered %d, want 401", code)
 	}
-	b.do(t, chromedp.ResetViewport(), chromedp.Navigate(board), chromedp.WaitVisible(chromedp.ID("board-rows")))
+	b.do(t, laptopViewport(), chromedp.Navigate(board), chromedp.WaitVisible(chromedp.ID("board-rows")))
 }
 
 // exportCheckins is the athlete's records of one kind that came from the check-in, read back

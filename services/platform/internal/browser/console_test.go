@@ -160,7 +160,7 @@ func TestConsoleInBrowser(t *testing.T) {
 			t.Errorf("board rows on a phone display as %v, want cards (block)", d)
 		}
 		b.screenshot(t, "board-phone")
-		b.do(t, chromedp.ResetViewport())
+		b.do(t, laptopViewport())
 	})
 
 	t.Run("squad trends compare a group, download as CSV and drill down to an athlete", func(t *testing.T) {
@@ -246,7 +246,7 @@ type browser struct {
 }
 
 func newBrowser(t *testing.T, parent context.Context, chromium string) *browser {
-	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(chromium), chromedp.WindowSize(1280, 900),
+	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(chromium), chromedp.WindowSize(laptopWidth, laptopHeight),
 		// Tests run as root in CI containers, where chromium's sandbox cannot start.
 		chromedp.NoSandbox, chromedp.DisableGPU)
 	allocCtx, cancelAlloc := chromedp.NewExecAllocator(parent, opts...)
@@ -431,4 +431,13 @@ func waitFor(t *testing.T, timeout time.Duration, what string, ok func() bool) {
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
+}
+
+// The laptop viewport every test returns to after a phone step. chromedp.ResetViewport only
+// clears the emulation's overrides, which in headless chromium left the page at the phone's
+// width, so later screenshots were phone-sized.
+const laptopWidth, laptopHeight = 1280, 900
+
+func laptopViewport() chromedp.Action[chromedp.Void] {
+	return chromedp.EmulateViewport(laptopWidth, laptopHeight)
 }

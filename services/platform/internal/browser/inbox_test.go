@@ -135,5 +135,5 @@ func checkInboxAndAlerts(t *testing.T, ctx context.Context, b *browser, conn *gr
 		t.Error("the inbox scrolls sideways on a 390 px wide phone")
 	}
 	b.screenshot(t, "inbox-phone")
-	b.do(t, chromedp.ResetViewport())
+	b.do(t, laptopViewport())
 }

@@ -81,7 +81,7 @@ func checkTrends(t *testing.T, b *browser, board string) {
 		t.Error("squad trends scroll sideways on a 390 px wide phone")
 	}
 	b.screenshot(t, "trends-phone")
-	b.do(t, chromedp.ResetViewport())
+	b.do(t, laptopViewport())
 }
 
 // checkAdmin signs in as the admin, creates a team and a coach key for it, sees the key once,
@@ -186,7 +186,7 @@ func docsScreenshots(t *testing.T, b *browser, board string) {
 			}
 		}
 	}
-	b.do(t, chromedp.ResetViewport())
+	b.do(t, laptopViewport())
 }
 
 // evalAwait evaluates expr in the page and waits for the promise it returns.
