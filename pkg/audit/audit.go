@@ -1,11 +1,10 @@
 // Package audit records the AUDIT stream into ClickHouse (table audit_log, migration 0600), so
 // the trail of who created keys, changed grants or decided deloads is queryable with SQL next to
-// the training data, and reads it back for the platform's own use and tests.
+// the training data, and reads it back a page at a time for AuthService.ListAuditRecords.
 package audit
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -74,33 +73,4 @@ func record(ctx context.Context, st store.Store, msgs []jetstream.Msg) error {
 		return &bus.BatchError{Errs: poison}
 	}
 	return nil
-}
-
-// Entry is one recorded action.
-type Entry struct {
-	EventID, TeamID, ActorSubject, ActorRole, Action, ResourceType, ResourceID, RPC, Detail string
-	OccurredAt                                                                              time.Time
-}
-
-// List returns a team's audit entries, newest first, at most limit.
-func List(ctx context.Context, st store.Store, team string, limit int) ([]Entry, error) {
-	if limit <= 0 {
-		return nil, errors.New("audit list: limit must be positive")
-	}
-	rows, err := st.Query(ctx, "SELECT event_id, team_id, occurred_at, actor_subject, actor_role, action, resource_type, resource_id, rpc, detail "+
-		"FROM "+Table+" FINAL WHERE team_id = ? ORDER BY occurred_at DESC, event_id DESC LIMIT ?", team, limit)
-	if err != nil {
-		return nil, fmt.Errorf("audit list: %w", err)
-	}
-	defer rows.Close()
-	var out []Entry
-	for rows.Next() {
-		var e Entry
-		if err := rows.Scan(&e.EventID, &e.TeamID, &e.OccurredAt, &e.ActorSubject, &e.ActorRole, &e.Action,
-			&e.ResourceType, &e.ResourceID, &e.RPC, &e.Detail); err != nil {
-			return nil, fmt.Errorf("audit list: %w", err)
-		}
-		out = append(out, e)
-	}
-	return out, rows.Err()
 }

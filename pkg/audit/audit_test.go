@@ -70,10 +70,11 @@ func TestRecorderStoresEachAuditEventOnce(t *testing.T) {
 	var got []audit.Entry
 	deadline := time.Now().Add(20 * time.Second)
 	for time.Now().Before(deadline) {
-		got, err = audit.List(ctx, st, "t1", 10)
+		page, err := audit.Log{Store: st}.List(ctx, audit.Query{Team: "t1"})
 		if err != nil {
 			t.Fatal(err)
 		}
+		got = page.Entries
 		if len(got) >= 2 && dlqCount(t, b) == 1 {
 			break
 		}
@@ -92,7 +93,7 @@ func TestRecorderStoresEachAuditEventOnce(t *testing.T) {
 	if n := dlqCount(t, b); n != 1 {
 		t.Errorf("DLQ holds %d messages, want the one undecodable message", n)
 	}
-	if others, err := audit.List(ctx, st, "t2", 10); err != nil || len(others) != 1 {
+	if others, err := (audit.Log{Store: st}).List(ctx, audit.Query{Team: "t2"}); err != nil || len(others.Entries) != 1 {
 		t.Errorf("team t2 entries = %v, %v; want 1", others, err)
 	}
 }

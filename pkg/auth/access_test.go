@@ -184,6 +184,10 @@ func TestEveryRPCRoleAndTeam(t *testing.T) {
 			t.Errorf("%s may call %v on its own team, want exactly %v", name, got, want)
 		}
 	}
+	// The audit trail names who did what: a coach reads their own team's, staff none.
+	if !slices.Contains(allowedOwnTeam["coach-t1"], "ListAuditRecords") || slices.Contains(allowedOwnTeam["staff-t1"], "ListAuditRecords") {
+		t.Error("ListAuditRecords: want coaches of the team allowed and staff refused")
+	}
 	if n, total := len(allowedOwnTeam["admin"]), len(methods); n != total {
 		t.Errorf("admin may call %d of %d methods", n, total)
 	}

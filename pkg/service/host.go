@@ -54,7 +54,15 @@ func NewSecureHost(logger *zap.Logger, cfg server.Config, httpAddr string, b *bu
 		return nil, errors.New("secure host: no authenticator")
 	}
 	factories = append([]Factory{
-		func(Deps) (Module, error) { return authservice.New(authn, b), nil },
+		func(d Deps) (Module, error) {
+			var opts []authservice.Option
+			if d.Store != nil {
+				// Every host records the AUDIT stream into its store (newAuditModule), so every
+				// host can also read the trail back.
+				opts = append(opts, authservice.WithAuditLog(audit.Log{Store: d.Store}))
+			}
+			return authservice.New(authn, b, opts...), nil
+		},
 		newAuditModule,
 	}, factories...)
 	return newHost(logger, cfg, httpAddr, b, st, metrics, authn, factories, infra)

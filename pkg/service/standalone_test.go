@@ -117,6 +117,24 @@ func TestStandaloneServesAgainstRealServers(t *testing.T) {
 		t.Errorf("health during the flood = %v", err)
 	}
 
+	// The host records the AUDIT stream and reads it back: the team created here is in the trail.
+	admin := metadata.AppendToOutgoingContext(ctx, "authorization", "Bearer "+adminKey)
+	if _, err := whoami.CreateTeam(admin, &authv1.CreateTeamRequest{Team: &authv1.Team{TeamId: "t1", Name: "First team"}}); err != nil {
+		t.Fatal(err)
+	}
+	var trail *authv1.ListAuditRecordsResponse
+	for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+		if trail, err = whoami.ListAuditRecords(admin, &authv1.ListAuditRecordsRequest{TeamId: "t1"}); err != nil {
+			t.Fatalf("ListAuditRecords: %v", err)
+		}
+		if len(trail.GetRecords()) > 0 {
+			break
+		}
+	}
+	if r := trail.GetRecords(); len(r) != 1 || r[0].GetAction() != "team.create" || r[0].GetActor().GetRole() != commonv1.Role_ROLE_ADMIN {
+		t.Errorf("audit trail of t1 = %v, want the team's creation by the admin", r)
+	}
+
 	// The streams were declared and the migrations applied on the way up.
 	if _, err := host.Bus().JetStream().Stream(ctx, "TRAINING"); err != nil {
 		t.Errorf("TRAINING stream: %v", err)

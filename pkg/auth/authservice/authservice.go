@@ -6,6 +6,7 @@ package authservice
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -14,6 +15,7 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
+	"github.com/supercomp/supercomp/pkg/audit"
 	"github.com/supercomp/supercomp/pkg/auth"
 	"github.com/supercomp/supercomp/pkg/bus"
 	"github.com/supercomp/supercomp/pkg/fault"
@@ -25,14 +27,32 @@ import (
 // Service is the AuthService server and the module hosts register.
 type Service struct {
 	authv1.UnimplementedAuthServiceServer
-	authn *auth.Authenticator
-	bus   *bus.Bus
-	now   func() time.Time
+	authn    *auth.Authenticator
+	bus      *bus.Bus
+	auditLog AuditLog
+	now      func() time.Time
+}
+
+// AuditLog reads the recorded audit trail back (audit.Log over the host's store).
+type AuditLog interface {
+	List(ctx context.Context, q audit.Query) (audit.Page, error)
+}
+
+// Option configures a Service.
+type Option func(*Service)
+
+// WithAuditLog lets ListAuditRecords answer from log; without it the call is Unavailable.
+func WithAuditLog(log AuditLog) Option {
+	return func(s *Service) { s.auditLog = log }
 }
 
 // New returns the service over authn's store and keyring, auditing on b.
-func New(authn *auth.Authenticator, b *bus.Bus) *Service {
-	return &Service{authn: authn, bus: b, now: time.Now}
+func New(authn *auth.Authenticator, b *bus.Bus, opts ...Option) *Service {
+	s := &Service{authn: authn, bus: b, now: time.Now}
+	for _, o := range opts {
+		o(s)
+	}
+	return s
 }
 
 // Name is the module name.
@@ -261,6 +281,62 @@ func (s *Service) RotateSigningKey(ctx context.Context, _ *authv1.RotateSigningK
 		return nil, err
 	}
 	return &authv1.RotateSigningKeyResponse{SigningKeyId: current, RetiredKeyIds: retired}, nil
+}
+
+// ListAuditRecords reads one page of the audit trail. The guard has already checked the team:
+// a coach's must be granted, and only an admin may ask for no team (every team).
+func (s *Service) ListAuditRecords(ctx context.Context, req *authv1.ListAuditRecordsRequest) (*authv1.ListAuditRecordsResponse, error) {
+	var inv fault.Invalid
+	q := audit.Query{Team: req.GetTeamId(), Actor: strings.TrimSpace(req.GetActorSubject()), Resource: strings.TrimSpace(req.GetResourceId()),
+		PageSize: int(req.GetPageSize()), PageToken: req.GetPageToken()}
+	if q.Team != "" && q.Team != auth.PlatformTeam && !bus.ValidToken(q.Team) {
+		inv.Add("team_id", "%q is not a team id", q.Team)
+	}
+	for i, a := range req.GetActions() {
+		if a = strings.TrimSpace(a); a == "" {
+			inv.Add(fault.Field("actions", i), "is empty")
+		} else {
+			q.Actions = append(q.Actions, a)
+		}
+	}
+	if req.GetPageSize() > audit.MaxPageSize {
+		inv.Add("page_size", "must be at most %d, got %d", audit.MaxPageSize, req.GetPageSize())
+	}
+	if ts := req.GetSince(); ts != nil {
+		q.Since = ts.AsTime()
+	}
+	if ts := req.GetUntil(); ts != nil {
+		q.Until = ts.AsTime()
+	}
+	if !q.Since.IsZero() && !q.Until.IsZero() && !q.Until.After(q.Since) {
+		inv.Add("until", "must be after since")
+	}
+	if err := inv.Err(); err != nil {
+		return nil, err
+	}
+	if s.auditLog == nil {
+		return nil, fault.Unavailable("this server reads no audit log (it needs ClickHouse)")
+	}
+	page, err := s.auditLog.List(ctx, q)
+	if errors.Is(err, audit.ErrBadPageToken) {
+		return nil, fault.InvalidField("page_token", "is not a token from a previous response")
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read the audit log: %w", err)
+	}
+	resp := &authv1.ListAuditRecordsResponse{NextPageToken: page.NextPageToken}
+	for _, e := range page.Entries {
+		resp.Records = append(resp.Records, auditRecordProto(e))
+	}
+	return resp, nil
+}
+
+func auditRecordProto(e audit.Entry) *authv1.AuditRecord {
+	// The recorder stores the role as its lower-case name and an empty one for a service.
+	role, _ := auth.ParseRole(e.ActorRole)
+	return &authv1.AuditRecord{EventId: e.EventID, TeamId: e.TeamID, OccurredAt: timestamppb.New(e.OccurredAt),
+		Actor: &commonv1.Actor{Subject: e.ActorSubject, Role: role}, Action: e.Action, ResourceType: e.ResourceType,
+		ResourceId: e.ResourceID, Rpc: e.RPC, Detail: e.Detail}
 }
 
 // audit records the change; the change itself is already stored, so a failure here is reported

@@ -3,13 +3,17 @@ package authservice_test
 import (
 	"context"
 	"errors"
+	"reflect"
+	"slices"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
 	"google.golang.org/protobuf/types/known/durationpb"
+	"google.golang.org/protobuf/types/known/timestamppb"
 
+	"github.com/supercomp/supercomp/pkg/audit"
 	"github.com/supercomp/supercomp/pkg/auth"
 	"github.com/supercomp/supercomp/pkg/auth/authservice"
 	"github.com/supercomp/supercomp/pkg/bus"
@@ -209,5 +213,84 @@ func TestOneTimeKeySignsInOnce(t *testing.T) {
 	time.Sleep(5 * time.Millisecond) // past a 1 ms deadline; not an assertion on timing
 	if _, err := authn.Authenticate(ctx, late.GetSecret()); !errors.Is(err, fault.ErrUnauthenticated) {
 		t.Fatalf("link past its deadline = %v, want Unauthenticated", err)
+	}
+}
+
+// recordingLog is an AuditLog with a canned page that keeps the query it was asked.
+type recordingLog struct {
+	asked audit.Query
+	page  audit.Page
+	err   error
+}
+
+func (l *recordingLog) List(_ context.Context, q audit.Query) (audit.Page, error) {
+	l.asked = q
+	return l.page, l.err
+}
+
+func TestListAuditRecords(t *testing.T) {
+	ctx := context.Background()
+	b, _ := bustest.New(t)
+	authn, err := auth.Open(ctx, b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	at := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
+	log := &recordingLog{page: audit.Page{NextPageToken: "next", Entries: []audit.Entry{
+		{EventID: "e2", TeamID: "t1", ActorSubject: "k-admin", ActorRole: "admin", Action: "apikey.revoke", ResourceType: "api_key",
+			ResourceID: "k1", RPC: authv1.AuthService_RevokeApiKey_FullMethodName, Detail: "reason: left", OccurredAt: at},
+		{EventID: "e1", TeamID: "t1", ActorSubject: "programming", Action: "deload.decide", OccurredAt: at.Add(-time.Hour)},
+	}}}
+	svc := authservice.New(authn, b, authservice.WithAuditLog(log))
+
+	since, until := at.Add(-24*time.Hour), at
+	resp, err := svc.ListAuditRecords(ctx, &authv1.ListAuditRecordsRequest{TeamId: "t1", ActorSubject: " k-admin ",
+		Actions: []string{"apikey.revoke", "apikey.create"}, ResourceId: "k1", Since: timestamppb.New(since), Until: timestamppb.New(until),
+		PageSize: 20, PageToken: "tok"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := audit.Query{Team: "t1", Actor: "k-admin", Actions: []string{"apikey.revoke", "apikey.create"}, Resource: "k1",
+		Since: since, Until: until, PageSize: 20, PageToken: "tok"}
+	if !reflect.DeepEqual(log.asked, want) {
+		t.Errorf("asked %+v, want %+v", log.asked, want)
+	}
+	if resp.GetNextPageToken() != "next" || len(resp.GetRecords()) != 2 {
+		t.Fatalf("response = %v", resp)
+	}
+	r := resp.GetRecords()[0]
+	if r.GetEventId() != "e2" || r.GetActor().GetSubject() != "k-admin" || r.GetActor().GetRole() != commonv1.Role_ROLE_ADMIN ||
+		r.GetAction() != "apikey.revoke" || r.GetResourceId() != "k1" || r.GetDetail() != "reason: left" || !r.GetOccurredAt().AsTime().Equal(at) {
+		t.Errorf("record = %v", r)
+	}
+	if role := resp.GetRecords()[1].GetActor().GetRole(); role != commonv1.Role_ROLE_UNSPECIFIED {
+		t.Errorf("a service's record has role %v, want none", role)
+	}
+
+	// Bad requests name every field and never reach the log.
+	log.asked = audit.Query{}
+	_, err = svc.ListAuditRecords(ctx, &authv1.ListAuditRecordsRequest{TeamId: "bad team", Actions: []string{"x", " "},
+		PageSize: audit.MaxPageSize + 1, Since: timestamppb.New(until), Until: timestamppb.New(since)})
+	var inv *fault.Invalid
+	if !errors.As(err, &inv) {
+		t.Fatalf("bad request = %v, want field violations", err)
+	}
+	var fields []string
+	for _, v := range inv.Violations {
+		fields = append(fields, v.Field)
+	}
+	if want := []string{"team_id", "actions[1]", "page_size", "until"}; !slices.Equal(fields, want) {
+		t.Errorf("violations on %v, want %v", fields, want)
+	}
+	if log.asked.Team != "" {
+		t.Error("a bad request reached the log")
+	}
+
+	log.err = audit.ErrBadPageToken
+	if _, err := svc.ListAuditRecords(ctx, &authv1.ListAuditRecordsRequest{PageToken: "forged"}); !errors.As(err, &inv) || inv.Violations[0].Field != "page_token" {
+		t.Errorf("forged page token = %v, want a page_token violation", err)
+	}
+	if _, err := authservice.New(authn, b).ListAuditRecords(ctx, &authv1.ListAuditRecordsRequest{}); !errors.Is(err, fault.ErrUnavailable) {
+		t.Errorf("without an audit log = %v, want Unavailable", err)
 	}
 }

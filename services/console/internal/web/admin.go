@@ -131,6 +131,8 @@ type adminView struct {
 	KeyForm      adminForm
 	Roles        []option
 	TeamOptions  []option
+	// Audit is the audit log, newest first, filtered by its GET form.
+	Audit auditView
 }
 
 type newKeyView struct{ Secret, Name, ID string }
@@ -150,7 +152,7 @@ func (s *Server) admin(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	v, err := s.loadAdmin(r.Context(), sess, r.URL.Query().Get("keys") == "all")
+	v, err := s.loadAdmin(r.Context(), sess, r.URL.Query().Get("keys") == "all", auditFilterOf(r.URL.Query()))
 	if err != nil {
 		s.serviceError(w, r, err, "admin")
 		return
@@ -169,11 +171,20 @@ func (s *Server) admin(w http.ResponseWriter, r *http.Request) {
 	s.render(w, r, http.StatusOK, "admin", v)
 }
 
-func (s *Server) loadAdmin(ctx context.Context, sess *session, inactive bool) (*adminView, error) {
+func (s *Server) loadAdmin(ctx context.Context, sess *session, inactive bool, trail auditFilter) (*adminView, error) {
 	ctx = withCredential(ctx, sess)
 	var teams *authv1.ListTeamsResponse
 	var keys *authv1.ListApiKeysResponse
+	var records *authv1.ListAuditRecordsResponse
+	var recordsErr error
 	var g callGroup
+	auditReq, auditProblems := trail.request()
+	if len(auditProblems) == 0 {
+		g.run(func() error {
+			records, recordsErr = s.clients.Auth.ListAuditRecords(ctx, auditReq)
+			return nil // the page shows the teams and keys without the trail (auditViewOf says why)
+		})
+	}
 	g.run(func() error {
 		var err error
 		teams, err = s.clients.Auth.ListTeams(ctx, &authv1.ListTeamsRequest{})
@@ -202,6 +213,7 @@ func (s *Server) loadAdmin(ctx context.Context, sess *session, inactive bool) (*
 		v.Keys = append(v.Keys, adminKeyViewOf(list[i], sess, now))
 	}
 	v.fillOptions()
+	v.Audit = s.auditViewOf(trail, auditProblems, records, recordsErr, v)
 	return v, nil
 }
 
@@ -262,7 +274,7 @@ func grantsWords(grants []*authv1.TeamGrant) string {
 
 // redisplayAdmin shows the admin page again with a refused form, its values kept (422).
 func (s *Server) redisplayAdmin(w http.ResponseWriter, r *http.Request, sess *session, fill func(v *adminView)) {
-	v, err := s.loadAdmin(r.Context(), sess, false)
+	v, err := s.loadAdmin(r.Context(), sess, false, auditFilter{})
 	if err != nil {
 		s.serviceError(w, r, err, "admin")
 		return

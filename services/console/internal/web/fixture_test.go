@@ -101,6 +101,8 @@ type fixture struct {
 	ingestion *cannedIngestion
 	// trends answers the squad trends page (trends_test.go).
 	trends *cannedTrends
+	// audit is the audit trail AuthService reads (audit_test.go).
+	audit *cannedAuditLog
 }
 
 func newFixture(t testing.TB, opts Options) *fixture {
@@ -120,8 +122,9 @@ func newFixture(t testing.TB, opts Options) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f := &fixture{t: t, fatigue: &cannedFatigue{teams: map[string]teamData{}, athletes: map[string]*athleteHistory{}}, authn: authn, now: time.Now()}
-	authservice.New(authn, b).Register(srv.GRPC())
+	f := &fixture{t: t, fatigue: &cannedFatigue{teams: map[string]teamData{}, athletes: map[string]*athleteHistory{}}, authn: authn, now: time.Now(),
+		audit: &cannedAuditLog{}}
+	authservice.New(authn, b, authservice.WithAuditLog(f.audit)).Register(srv.GRPC())
 	fatiguev1.RegisterFatigueServiceServer(srv.GRPC(), f.fatigue)
 	f.decisions = &cannedDecisions{cannedProgramming: &cannedProgramming{fatigue: f.fatigue}, deloads: map[string]*programmingv1.Deload{}}
 	f.alerts = &cannedAlerts{subs: map[string]*notificationsv1.Subscription{}}

@@ -10,6 +10,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/chromedp/chromedp"
 )
@@ -133,6 +134,28 @@ func checkAdmin(t *testing.T, b *browser, adminKey string) {
 		t.Error("the revoked key is still listed as active")
 	}
 	b.screenshot(t, "admin")
+
+	// The audit log, filtered to the key with its GET form, shows its creation and revocation.
+	// The recorder stores audit events in batches about a second apart, so the page is reloaded
+	// until both are there.
+	b.do(t, chromedp.SetValue(chromedp.ID("audit_resource"), id))
+	b.navigateBy(t, chromedp.Submit(chromedp.ID("audit_resource")))
+	const rows = `Array.from(document.querySelectorAll('#audit-log tr[data-action]'), r => r.dataset.action).join(' ')`
+	for deadline := time.Now().Add(30 * time.Second); ; {
+		got, _ := b.eval(t, rows).(string)
+		if got == "apikey.revoke apikey.create" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the audit log of key %s lists %q, want its revocation and creation, newest first", id, got)
+		}
+		time.Sleep(300 * time.Millisecond)
+		b.navigateBy(t, chromedp.Reload())
+	}
+	if text := b.text(t, "#audit-log"); !strings.Contains(text, "reason: browser test") || !strings.Contains(text, "admin") {
+		t.Errorf("the key's audit records say:\n%s", text)
+	}
+	b.screenshot(t, "admin-audit")
 }
 
 // docsScreenshots saves small pictures of the coach's main screens for the README (docs/console)

@@ -18,9 +18,9 @@ import (
 	"github.com/supercomp/supercomp/pkg/server"
 )
 
-// startSecureServer runs the server kit with the auth guard and AuthService on real JetStream,
-// and returns its address and a bootstrap admin key.
-func startSecureServer(t *testing.T) (addr, adminKey string) {
+// startSecureServer runs the server kit with the auth guard and AuthService (with opts) on real
+// JetStream, and returns its address and a bootstrap admin key.
+func startSecureServer(t *testing.T, opts ...authservice.Option) (addr, adminKey string) {
 	t.Helper()
 	ctx := context.Background()
 	b, _ := bustest.New(t)
@@ -38,7 +38,7 @@ func startSecureServer(t *testing.T) (addr, adminKey string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	authservice.New(authn, b).Register(srv.GRPC())
+	authservice.New(authn, b, opts...).Register(srv.GRPC())
 	if err := srv.Listen(); err != nil {
 		t.Fatal(err)
 	}

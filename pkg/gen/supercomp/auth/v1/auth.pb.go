@@ -1471,6 +1471,291 @@ func (x *RotateSigningKeyResponse) GetRetiredKeyIds() []string {
 	return nil
 }
 
+// One recorded action of the audit trail.
+type AuditRecord struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Event id (UUIDv7) of the AuditRecorded event.
+	EventId string `protobuf:"bytes,1,opt,name=event_id,json=eventId,proto3" json:"event_id,omitempty"`
+	// Team the action concerns; "_platform" for platform-wide actions (admin keys, signing keys).
+	TeamId string `protobuf:"bytes,2,opt,name=team_id,json=teamId,proto3" json:"team_id,omitempty"`
+	// When it happened (seconds precision).
+	OccurredAt *timestamppb.Timestamp `protobuf:"bytes,3,opt,name=occurred_at,json=occurredAt,proto3" json:"occurred_at,omitempty"`
+	// Who did it: subject (API key id, token subject or service name) and role; no display name
+	// is recorded.
+	Actor *v1.Actor `protobuf:"bytes,4,opt,name=actor,proto3" json:"actor,omitempty"`
+	// What was done, e.g. "apikey.create", "apikey.revoke", "grant.update", "deload.decide".
+	Action string `protobuf:"bytes,5,opt,name=action,proto3" json:"action,omitempty"`
+	// The kind of thing acted on, e.g. "api_key", "deload".
+	ResourceType string `protobuf:"bytes,6,opt,name=resource_type,json=resourceType,proto3" json:"resource_type,omitempty"`
+	// Which one, e.g. the key id.
+	ResourceId string `protobuf:"bytes,7,opt,name=resource_id,json=resourceId,proto3" json:"resource_id,omitempty"`
+	// The gRPC method that did it, when there was one.
+	Rpc string `protobuf:"bytes,8,opt,name=rpc,proto3" json:"rpc,omitempty"`
+	// The specifics in words or as the request's JSON (never a secret).
+	Detail        string `protobuf:"bytes,9,opt,name=detail,proto3" json:"detail,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AuditRecord) Reset() {
+	*x = AuditRecord{}
+	mi := &file_supercomp_auth_v1_auth_proto_msgTypes[25]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AuditRecord) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AuditRecord) ProtoMessage() {}
+
+func (x *AuditRecord) ProtoReflect() protoreflect.Message {
+	mi := &file_supercomp_auth_v1_auth_proto_msgTypes[25]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AuditRecord.ProtoReflect.Descriptor instead.
+func (*AuditRecord) Descriptor() ([]byte, []int) {
+	return file_supercomp_auth_v1_auth_proto_rawDescGZIP(), []int{25}
+}
+
+func (x *AuditRecord) GetEventId() string {
+	if x != nil {
+		return x.EventId
+	}
+	return ""
+}
+
+func (x *AuditRecord) GetTeamId() string {
+	if x != nil {
+		return x.TeamId
+	}
+	return ""
+}
+
+func (x *AuditRecord) GetOccurredAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.OccurredAt
+	}
+	return nil
+}
+
+func (x *AuditRecord) GetActor() *v1.Actor {
+	if x != nil {
+		return x.Actor
+	}
+	return nil
+}
+
+func (x *AuditRecord) GetAction() string {
+	if x != nil {
+		return x.Action
+	}
+	return ""
+}
+
+func (x *AuditRecord) GetResourceType() string {
+	if x != nil {
+		return x.ResourceType
+	}
+	return ""
+}
+
+func (x *AuditRecord) GetResourceId() string {
+	if x != nil {
+		return x.ResourceId
+	}
+	return ""
+}
+
+func (x *AuditRecord) GetRpc() string {
+	if x != nil {
+		return x.Rpc
+	}
+	return ""
+}
+
+func (x *AuditRecord) GetDetail() string {
+	if x != nil {
+		return x.Detail
+	}
+	return ""
+}
+
+// ListAuditRecords request. Every filter is optional; together they all apply.
+type ListAuditRecordsRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Only this team's records (required for coaches); "_platform" for platform-wide ones; empty
+	// for every team (admins).
+	TeamId string `protobuf:"bytes,1,opt,name=team_id,json=teamId,proto3" json:"team_id,omitempty"`
+	// Only actions of this subject (an API key id, token subject or service name).
+	ActorSubject string `protobuf:"bytes,2,opt,name=actor_subject,json=actorSubject,proto3" json:"actor_subject,omitempty"`
+	// Only these actions, e.g. "apikey.create"; empty for all.
+	Actions []string `protobuf:"bytes,3,rep,name=actions,proto3" json:"actions,omitempty"`
+	// Only actions on this resource, e.g. one key id.
+	ResourceId string `protobuf:"bytes,4,opt,name=resource_id,json=resourceId,proto3" json:"resource_id,omitempty"`
+	// Only records that occurred at or after this time.
+	Since *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=since,proto3" json:"since,omitempty"`
+	// Only records that occurred before this time.
+	Until *timestamppb.Timestamp `protobuf:"bytes,6,opt,name=until,proto3" json:"until,omitempty"`
+	// Maximum records per page (default 50, at most 500).
+	PageSize uint32 `protobuf:"varint,7,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
+	// Token from a previous response's next_page_token, with the same filters; empty for the
+	// first page.
+	PageToken     string `protobuf:"bytes,8,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListAuditRecordsRequest) Reset() {
+	*x = ListAuditRecordsRequest{}
+	mi := &file_supercomp_auth_v1_auth_proto_msgTypes[26]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListAuditRecordsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListAuditRecordsRequest) ProtoMessage() {}
+
+func (x *ListAuditRecordsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_supercomp_auth_v1_auth_proto_msgTypes[26]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListAuditRecordsRequest.ProtoReflect.Descriptor instead.
+func (*ListAuditRecordsRequest) Descriptor() ([]byte, []int) {
+	return file_supercomp_auth_v1_auth_proto_rawDescGZIP(), []int{26}
+}
+
+func (x *ListAuditRecordsRequest) GetTeamId() string {
+	if x != nil {
+		return x.TeamId
+	}
+	return ""
+}
+
+func (x *ListAuditRecordsRequest) GetActorSubject() string {
+	if x != nil {
+		return x.ActorSubject
+	}
+	return ""
+}
+
+func (x *ListAuditRecordsRequest) GetActions() []string {
+	if x != nil {
+		return x.Actions
+	}
+	return nil
+}
+
+func (x *ListAuditRecordsRequest) GetResourceId() string {
+	if x != nil {
+		return x.ResourceId
+	}
+	return ""
+}
+
+func (x *ListAuditRecordsRequest) GetSince() *timestamppb.Timestamp {
+	if x != nil {
+		return x.Since
+	}
+	return nil
+}
+
+func (x *ListAuditRecordsRequest) GetUntil() *timestamppb.Timestamp {
+	if x != nil {
+		return x.Until
+	}
+	return nil
+}
+
+func (x *ListAuditRecordsRequest) GetPageSize() uint32 {
+	if x != nil {
+		return x.PageSize
+	}
+	return 0
+}
+
+func (x *ListAuditRecordsRequest) GetPageToken() string {
+	if x != nil {
+		return x.PageToken
+	}
+	return ""
+}
+
+// ListAuditRecords response.
+type ListAuditRecordsResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Records, newest first (ties by event id, descending).
+	Records []*AuditRecord `protobuf:"bytes,1,rep,name=records,proto3" json:"records,omitempty"`
+	// Token for the next (older) page; empty when there is none.
+	NextPageToken string `protobuf:"bytes,2,opt,name=next_page_token,json=nextPageToken,proto3" json:"next_page_token,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListAuditRecordsResponse) Reset() {
+	*x = ListAuditRecordsResponse{}
+	mi := &file_supercomp_auth_v1_auth_proto_msgTypes[27]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListAuditRecordsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListAuditRecordsResponse) ProtoMessage() {}
+
+func (x *ListAuditRecordsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_supercomp_auth_v1_auth_proto_msgTypes[27]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListAuditRecordsResponse.ProtoReflect.Descriptor instead.
+func (*ListAuditRecordsResponse) Descriptor() ([]byte, []int) {
+	return file_supercomp_auth_v1_auth_proto_rawDescGZIP(), []int{27}
+}
+
+func (x *ListAuditRecordsResponse) GetRecords() []*AuditRecord {
+	if x != nil {
+		return x.Records
+	}
+	return nil
+}
+
+func (x *ListAuditRecordsResponse) GetNextPageToken() string {
+	if x != nil {
+		return x.NextPageToken
+	}
+	return ""
+}
+
 var File_supercomp_auth_v1_auth_proto protoreflect.FileDescriptor
 
 const file_supercomp_auth_v1_auth_proto_rawDesc = "" +
@@ -1569,7 +1854,33 @@ const file_supercomp_auth_v1_auth_proto_rawDesc = "" +
 	"\x17RotateSigningKeyRequest\"h\n" +
 	"\x18RotateSigningKeyResponse\x12$\n" +
 	"\x0esigning_key_id\x18\x01 \x01(\tR\fsigningKeyId\x12&\n" +
-	"\x0fretired_key_ids\x18\x02 \x03(\tR\rretiredKeyIds2\xa0\b\n" +
+	"\x0fretired_key_ids\x18\x02 \x03(\tR\rretiredKeyIds\"\xb8\x02\n" +
+	"\vAuditRecord\x12\x19\n" +
+	"\bevent_id\x18\x01 \x01(\tR\aeventId\x12\x17\n" +
+	"\ateam_id\x18\x02 \x01(\tR\x06teamId\x12;\n" +
+	"\voccurred_at\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"occurredAt\x120\n" +
+	"\x05actor\x18\x04 \x01(\v2\x1a.supercomp.common.v1.ActorR\x05actor\x12\x16\n" +
+	"\x06action\x18\x05 \x01(\tR\x06action\x12#\n" +
+	"\rresource_type\x18\x06 \x01(\tR\fresourceType\x12\x1f\n" +
+	"\vresource_id\x18\a \x01(\tR\n" +
+	"resourceId\x12\x10\n" +
+	"\x03rpc\x18\b \x01(\tR\x03rpc\x12\x16\n" +
+	"\x06detail\x18\t \x01(\tR\x06detail\"\xb2\x02\n" +
+	"\x17ListAuditRecordsRequest\x12\x17\n" +
+	"\ateam_id\x18\x01 \x01(\tR\x06teamId\x12#\n" +
+	"\ractor_subject\x18\x02 \x01(\tR\factorSubject\x12\x18\n" +
+	"\aactions\x18\x03 \x03(\tR\aactions\x12\x1f\n" +
+	"\vresource_id\x18\x04 \x01(\tR\n" +
+	"resourceId\x120\n" +
+	"\x05since\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\x05since\x120\n" +
+	"\x05until\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\x05until\x12\x1b\n" +
+	"\tpage_size\x18\a \x01(\rR\bpageSize\x12\x1d\n" +
+	"\n" +
+	"page_token\x18\b \x01(\tR\tpageToken\"|\n" +
+	"\x18ListAuditRecordsResponse\x128\n" +
+	"\arecords\x18\x01 \x03(\v2\x1e.supercomp.auth.v1.AuditRecordR\arecords\x12&\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken2\x99\t\n" +
 	"\vAuthService\x12\\\n" +
 	"\x06WhoAmI\x12 .supercomp.auth.v1.WhoAmIRequest\x1a!.supercomp.auth.v1.WhoAmIResponse\"\r\x8a\xb5\x18\t\n" +
 	"\x05\x01\x02\x03\x04\x05\x10\x01\x12h\n" +
@@ -1593,7 +1904,10 @@ const file_supercomp_auth_v1_auth_proto_rawDesc = "" +
 	"\tSetGrants\x12#.supercomp.auth.v1.SetGrantsRequest\x1a$.supercomp.auth.v1.SetGrantsResponse\"\t\x8a\xb5\x18\x05\n" +
 	"\x01\x05\x10\x03\x12v\n" +
 	"\x10RotateSigningKey\x12*.supercomp.auth.v1.RotateSigningKeyRequest\x1a+.supercomp.auth.v1.RotateSigningKeyResponse\"\t\x8a\xb5\x18\x05\n" +
-	"\x01\x05\x10\x03B\xc9\x01\n" +
+	"\x01\x05\x10\x03\x12w\n" +
+	"\x10ListAuditRecords\x12*.supercomp.auth.v1.ListAuditRecordsRequest\x1a+.supercomp.auth.v1.ListAuditRecordsResponse\"\n" +
+	"\x8a\xb5\x18\x06\n" +
+	"\x02\x03\x05\x10\x02B\xc9\x01\n" +
 	"\x15com.supercomp.auth.v1B\tAuthProtoP\x01Z?github.com/supercomp/supercomp/pkg/gen/supercomp/auth/v1;authv1\xa2\x02\x03SAX\xaa\x02\x11Supercomp.Auth.V1\xca\x02\x11Supercomp\\Auth\\V1\xe2\x02\x1dSupercomp\\Auth\\V1\\GPBMetadata\xea\x02\x13Supercomp::Auth::V1b\x06proto3"
 
 var (
@@ -1608,7 +1922,7 @@ func file_supercomp_auth_v1_auth_proto_rawDescGZIP() []byte {
 	return file_supercomp_auth_v1_auth_proto_rawDescData
 }
 
-var file_supercomp_auth_v1_auth_proto_msgTypes = make([]protoimpl.MessageInfo, 25)
+var file_supercomp_auth_v1_auth_proto_msgTypes = make([]protoimpl.MessageInfo, 28)
 var file_supercomp_auth_v1_auth_proto_goTypes = []any{
 	(*TeamGrant)(nil),                // 0: supercomp.auth.v1.TeamGrant
 	(*Principal)(nil),                // 1: supercomp.auth.v1.Principal
@@ -1635,69 +1949,79 @@ var file_supercomp_auth_v1_auth_proto_goTypes = []any{
 	(*SetGrantsResponse)(nil),        // 22: supercomp.auth.v1.SetGrantsResponse
 	(*RotateSigningKeyRequest)(nil),  // 23: supercomp.auth.v1.RotateSigningKeyRequest
 	(*RotateSigningKeyResponse)(nil), // 24: supercomp.auth.v1.RotateSigningKeyResponse
-	(v1.Role)(0),                     // 25: supercomp.common.v1.Role
-	(*timestamppb.Timestamp)(nil),    // 26: google.protobuf.Timestamp
-	(*durationpb.Duration)(nil),      // 27: google.protobuf.Duration
-	(*v1.Actor)(nil),                 // 28: supercomp.common.v1.Actor
+	(*AuditRecord)(nil),              // 25: supercomp.auth.v1.AuditRecord
+	(*ListAuditRecordsRequest)(nil),  // 26: supercomp.auth.v1.ListAuditRecordsRequest
+	(*ListAuditRecordsResponse)(nil), // 27: supercomp.auth.v1.ListAuditRecordsResponse
+	(v1.Role)(0),                     // 28: supercomp.common.v1.Role
+	(*timestamppb.Timestamp)(nil),    // 29: google.protobuf.Timestamp
+	(*durationpb.Duration)(nil),      // 30: google.protobuf.Duration
+	(*v1.Actor)(nil),                 // 31: supercomp.common.v1.Actor
 }
 var file_supercomp_auth_v1_auth_proto_depIdxs = []int32{
-	25, // 0: supercomp.auth.v1.Principal.role:type_name -> supercomp.common.v1.Role
+	28, // 0: supercomp.auth.v1.Principal.role:type_name -> supercomp.common.v1.Role
 	0,  // 1: supercomp.auth.v1.Principal.grants:type_name -> supercomp.auth.v1.TeamGrant
 	1,  // 2: supercomp.auth.v1.WhoAmIResponse.principal:type_name -> supercomp.auth.v1.Principal
-	26, // 3: supercomp.auth.v1.WhoAmIResponse.expires_at:type_name -> google.protobuf.Timestamp
-	27, // 4: supercomp.auth.v1.IssueTokenRequest.ttl:type_name -> google.protobuf.Duration
-	26, // 5: supercomp.auth.v1.IssueTokenResponse.expires_at:type_name -> google.protobuf.Timestamp
-	26, // 6: supercomp.auth.v1.Team.created_at:type_name -> google.protobuf.Timestamp
-	28, // 7: supercomp.auth.v1.Team.created_by:type_name -> supercomp.common.v1.Actor
+	29, // 3: supercomp.auth.v1.WhoAmIResponse.expires_at:type_name -> google.protobuf.Timestamp
+	30, // 4: supercomp.auth.v1.IssueTokenRequest.ttl:type_name -> google.protobuf.Duration
+	29, // 5: supercomp.auth.v1.IssueTokenResponse.expires_at:type_name -> google.protobuf.Timestamp
+	29, // 6: supercomp.auth.v1.Team.created_at:type_name -> google.protobuf.Timestamp
+	31, // 7: supercomp.auth.v1.Team.created_by:type_name -> supercomp.common.v1.Actor
 	6,  // 8: supercomp.auth.v1.CreateTeamRequest.team:type_name -> supercomp.auth.v1.Team
 	6,  // 9: supercomp.auth.v1.CreateTeamResponse.team:type_name -> supercomp.auth.v1.Team
 	6,  // 10: supercomp.auth.v1.ListTeamsResponse.teams:type_name -> supercomp.auth.v1.Team
-	25, // 11: supercomp.auth.v1.ApiKey.role:type_name -> supercomp.common.v1.Role
+	28, // 11: supercomp.auth.v1.ApiKey.role:type_name -> supercomp.common.v1.Role
 	0,  // 12: supercomp.auth.v1.ApiKey.grants:type_name -> supercomp.auth.v1.TeamGrant
-	26, // 13: supercomp.auth.v1.ApiKey.created_at:type_name -> google.protobuf.Timestamp
-	28, // 14: supercomp.auth.v1.ApiKey.created_by:type_name -> supercomp.common.v1.Actor
-	26, // 15: supercomp.auth.v1.ApiKey.expires_at:type_name -> google.protobuf.Timestamp
-	26, // 16: supercomp.auth.v1.ApiKey.revoked_at:type_name -> google.protobuf.Timestamp
-	26, // 17: supercomp.auth.v1.ApiKey.last_used_at:type_name -> google.protobuf.Timestamp
-	26, // 18: supercomp.auth.v1.ApiKey.use_by:type_name -> google.protobuf.Timestamp
-	26, // 19: supercomp.auth.v1.ApiKey.used_at:type_name -> google.protobuf.Timestamp
-	25, // 20: supercomp.auth.v1.CreateApiKeyRequest.role:type_name -> supercomp.common.v1.Role
+	29, // 13: supercomp.auth.v1.ApiKey.created_at:type_name -> google.protobuf.Timestamp
+	31, // 14: supercomp.auth.v1.ApiKey.created_by:type_name -> supercomp.common.v1.Actor
+	29, // 15: supercomp.auth.v1.ApiKey.expires_at:type_name -> google.protobuf.Timestamp
+	29, // 16: supercomp.auth.v1.ApiKey.revoked_at:type_name -> google.protobuf.Timestamp
+	29, // 17: supercomp.auth.v1.ApiKey.last_used_at:type_name -> google.protobuf.Timestamp
+	29, // 18: supercomp.auth.v1.ApiKey.use_by:type_name -> google.protobuf.Timestamp
+	29, // 19: supercomp.auth.v1.ApiKey.used_at:type_name -> google.protobuf.Timestamp
+	28, // 20: supercomp.auth.v1.CreateApiKeyRequest.role:type_name -> supercomp.common.v1.Role
 	0,  // 21: supercomp.auth.v1.CreateApiKeyRequest.grants:type_name -> supercomp.auth.v1.TeamGrant
-	27, // 22: supercomp.auth.v1.CreateApiKeyRequest.ttl:type_name -> google.protobuf.Duration
-	27, // 23: supercomp.auth.v1.CreateApiKeyRequest.single_use_within:type_name -> google.protobuf.Duration
+	30, // 22: supercomp.auth.v1.CreateApiKeyRequest.ttl:type_name -> google.protobuf.Duration
+	30, // 23: supercomp.auth.v1.CreateApiKeyRequest.single_use_within:type_name -> google.protobuf.Duration
 	11, // 24: supercomp.auth.v1.CreateApiKeyResponse.key:type_name -> supercomp.auth.v1.ApiKey
 	11, // 25: supercomp.auth.v1.ListApiKeysResponse.keys:type_name -> supercomp.auth.v1.ApiKey
 	11, // 26: supercomp.auth.v1.RevokeApiKeyResponse.key:type_name -> supercomp.auth.v1.ApiKey
-	25, // 27: supercomp.auth.v1.KeyGrants.role:type_name -> supercomp.common.v1.Role
+	28, // 27: supercomp.auth.v1.KeyGrants.role:type_name -> supercomp.common.v1.Role
 	0,  // 28: supercomp.auth.v1.KeyGrants.grants:type_name -> supercomp.auth.v1.TeamGrant
 	19, // 29: supercomp.auth.v1.ListGrantsResponse.keys:type_name -> supercomp.auth.v1.KeyGrants
 	0,  // 30: supercomp.auth.v1.SetGrantsRequest.grants:type_name -> supercomp.auth.v1.TeamGrant
 	11, // 31: supercomp.auth.v1.SetGrantsResponse.key:type_name -> supercomp.auth.v1.ApiKey
-	2,  // 32: supercomp.auth.v1.AuthService.WhoAmI:input_type -> supercomp.auth.v1.WhoAmIRequest
-	4,  // 33: supercomp.auth.v1.AuthService.IssueToken:input_type -> supercomp.auth.v1.IssueTokenRequest
-	7,  // 34: supercomp.auth.v1.AuthService.CreateTeam:input_type -> supercomp.auth.v1.CreateTeamRequest
-	9,  // 35: supercomp.auth.v1.AuthService.ListTeams:input_type -> supercomp.auth.v1.ListTeamsRequest
-	12, // 36: supercomp.auth.v1.AuthService.CreateApiKey:input_type -> supercomp.auth.v1.CreateApiKeyRequest
-	14, // 37: supercomp.auth.v1.AuthService.ListApiKeys:input_type -> supercomp.auth.v1.ListApiKeysRequest
-	16, // 38: supercomp.auth.v1.AuthService.RevokeApiKey:input_type -> supercomp.auth.v1.RevokeApiKeyRequest
-	18, // 39: supercomp.auth.v1.AuthService.ListGrants:input_type -> supercomp.auth.v1.ListGrantsRequest
-	21, // 40: supercomp.auth.v1.AuthService.SetGrants:input_type -> supercomp.auth.v1.SetGrantsRequest
-	23, // 41: supercomp.auth.v1.AuthService.RotateSigningKey:input_type -> supercomp.auth.v1.RotateSigningKeyRequest
-	3,  // 42: supercomp.auth.v1.AuthService.WhoAmI:output_type -> supercomp.auth.v1.WhoAmIResponse
-	5,  // 43: supercomp.auth.v1.AuthService.IssueToken:output_type -> supercomp.auth.v1.IssueTokenResponse
-	8,  // 44: supercomp.auth.v1.AuthService.CreateTeam:output_type -> supercomp.auth.v1.CreateTeamResponse
-	10, // 45: supercomp.auth.v1.AuthService.ListTeams:output_type -> supercomp.auth.v1.ListTeamsResponse
-	13, // 46: supercomp.auth.v1.AuthService.CreateApiKey:output_type -> supercomp.auth.v1.CreateApiKeyResponse
-	15, // 47: supercomp.auth.v1.AuthService.ListApiKeys:output_type -> supercomp.auth.v1.ListApiKeysResponse
-	17, // 48: supercomp.auth.v1.AuthService.RevokeApiKey:output_type -> supercomp.auth.v1.RevokeApiKeyResponse
-	20, // 49: supercomp.auth.v1.AuthService.ListGrants:output_type -> supercomp.auth.v1.ListGrantsResponse
-	22, // 50: supercomp.auth.v1.AuthService.SetGrants:output_type -> supercomp.auth.v1.SetGrantsResponse
-	24, // 51: supercomp.auth.v1.AuthService.RotateSigningKey:output_type -> supercomp.auth.v1.RotateSigningKeyResponse
-	42, // [42:52] is the sub-list for method output_type
-	32, // [32:42] is the sub-list for method input_type
-	32, // [32:32] is the sub-list for extension type_name
-	32, // [32:32] is the sub-list for extension extendee
-	0,  // [0:32] is the sub-list for field type_name
+	29, // 32: supercomp.auth.v1.AuditRecord.occurred_at:type_name -> google.protobuf.Timestamp
+	31, // 33: supercomp.auth.v1.AuditRecord.actor:type_name -> supercomp.common.v1.Actor
+	29, // 34: supercomp.auth.v1.ListAuditRecordsRequest.since:type_name -> google.protobuf.Timestamp
+	29, // 35: supercomp.auth.v1.ListAuditRecordsRequest.until:type_name -> google.protobuf.Timestamp
+	25, // 36: supercomp.auth.v1.ListAuditRecordsResponse.records:type_name -> supercomp.auth.v1.AuditRecord
+	2,  // 37: supercomp.auth.v1.AuthService.WhoAmI:input_type -> supercomp.auth.v1.WhoAmIRequest
+	4,  // 38: supercomp.auth.v1.AuthService.IssueToken:input_type -> supercomp.auth.v1.IssueTokenRequest
+	7,  // 39: supercomp.auth.v1.AuthService.CreateTeam:input_type -> supercomp.auth.v1.CreateTeamRequest
+	9,  // 40: supercomp.auth.v1.AuthService.ListTeams:input_type -> supercomp.auth.v1.ListTeamsRequest
+	12, // 41: supercomp.auth.v1.AuthService.CreateApiKey:input_type -> supercomp.auth.v1.CreateApiKeyRequest
+	14, // 42: supercomp.auth.v1.AuthService.ListApiKeys:input_type -> supercomp.auth.v1.ListApiKeysRequest
+	16, // 43: supercomp.auth.v1.AuthService.RevokeApiKey:input_type -> supercomp.auth.v1.RevokeApiKeyRequest
+	18, // 44: supercomp.auth.v1.AuthService.ListGrants:input_type -> supercomp.auth.v1.ListGrantsRequest
+	21, // 45: supercomp.auth.v1.AuthService.SetGrants:input_type -> supercomp.auth.v1.SetGrantsRequest
+	23, // 46: supercomp.auth.v1.AuthService.RotateSigningKey:input_type -> supercomp.auth.v1.RotateSigningKeyRequest
+	26, // 47: supercomp.auth.v1.AuthService.ListAuditRecords:input_type -> supercomp.auth.v1.ListAuditRecordsRequest
+	3,  // 48: supercomp.auth.v1.AuthService.WhoAmI:output_type -> supercomp.auth.v1.WhoAmIResponse
+	5,  // 49: supercomp.auth.v1.AuthService.IssueToken:output_type -> supercomp.auth.v1.IssueTokenResponse
+	8,  // 50: supercomp.auth.v1.AuthService.CreateTeam:output_type -> supercomp.auth.v1.CreateTeamResponse
+	10, // 51: supercomp.auth.v1.AuthService.ListTeams:output_type -> supercomp.auth.v1.ListTeamsResponse
+	13, // 52: supercomp.auth.v1.AuthService.CreateApiKey:output_type -> supercomp.auth.v1.CreateApiKeyResponse
+	15, // 53: supercomp.auth.v1.AuthService.ListApiKeys:output_type -> supercomp.auth.v1.ListApiKeysResponse
+	17, // 54: supercomp.auth.v1.AuthService.RevokeApiKey:output_type -> supercomp.auth.v1.RevokeApiKeyResponse
+	20, // 55: supercomp.auth.v1.AuthService.ListGrants:output_type -> supercomp.auth.v1.ListGrantsResponse
+	22, // 56: supercomp.auth.v1.AuthService.SetGrants:output_type -> supercomp.auth.v1.SetGrantsResponse
+	24, // 57: supercomp.auth.v1.AuthService.RotateSigningKey:output_type -> supercomp.auth.v1.RotateSigningKeyResponse
+	27, // 58: supercomp.auth.v1.AuthService.ListAuditRecords:output_type -> supercomp.auth.v1.ListAuditRecordsResponse
+	48, // [48:59] is the sub-list for method output_type
+	37, // [37:48] is the sub-list for method input_type
+	37, // [37:37] is the sub-list for extension type_name
+	37, // [37:37] is the sub-list for extension extendee
+	0,  // [0:37] is the sub-list for field type_name
 }
 
 func init() { file_supercomp_auth_v1_auth_proto_init() }
@@ -1712,7 +2036,7 @@ func file_supercomp_auth_v1_auth_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_supercomp_auth_v1_auth_proto_rawDesc), len(file_supercomp_auth_v1_auth_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   25,
+			NumMessages:   28,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -34,6 +34,7 @@ const (
 	AuthService_ListGrants_FullMethodName       = "/supercomp.auth.v1.AuthService/ListGrants"
 	AuthService_SetGrants_FullMethodName        = "/supercomp.auth.v1.AuthService/SetGrants"
 	AuthService_RotateSigningKey_FullMethodName = "/supercomp.auth.v1.AuthService/RotateSigningKey"
+	AuthService_ListAuditRecords_FullMethodName = "/supercomp.auth.v1.AuthService/ListAuditRecords"
 )
 
 // AuthServiceClient is the client API for AuthService service.
@@ -64,6 +65,11 @@ type AuthServiceClient interface {
 	// Starts signing tokens with a new key (new key id); older keys still verify until their
 	// tokens expire.
 	RotateSigningKey(ctx context.Context, in *RotateSigningKeyRequest, opts ...grpc.CallOption) (*RotateSigningKeyResponse, error)
+	// Lists the recorded audit trail (who created and revoked keys, changed grants and teams,
+	// decided deloads, handled alerts), newest first, a page at a time (`sc audit list`, the
+	// console's Admin page). Coaches read their own team's trail; admins any team's, the
+	// platform-wide records (team "_platform") and, with no team, all of them.
+	ListAuditRecords(ctx context.Context, in *ListAuditRecordsRequest, opts ...grpc.CallOption) (*ListAuditRecordsResponse, error)
 }
 
 type authServiceClient struct {
@@ -174,6 +180,16 @@ func (c *authServiceClient) RotateSigningKey(ctx context.Context, in *RotateSign
 	return out, nil
 }
 
+func (c *authServiceClient) ListAuditRecords(ctx context.Context, in *ListAuditRecordsRequest, opts ...grpc.CallOption) (*ListAuditRecordsResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ListAuditRecordsResponse)
+	err := c.cc.Invoke(ctx, AuthService_ListAuditRecords_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // AuthServiceServer is the server API for AuthService service.
 // All implementations must embed UnimplementedAuthServiceServer
 // for forward compatibility.
@@ -202,6 +218,11 @@ type AuthServiceServer interface {
 	// Starts signing tokens with a new key (new key id); older keys still verify until their
 	// tokens expire.
 	RotateSigningKey(context.Context, *RotateSigningKeyRequest) (*RotateSigningKeyResponse, error)
+	// Lists the recorded audit trail (who created and revoked keys, changed grants and teams,
+	// decided deloads, handled alerts), newest first, a page at a time (`sc audit list`, the
+	// console's Admin page). Coaches read their own team's trail; admins any team's, the
+	// platform-wide records (team "_platform") and, with no team, all of them.
+	ListAuditRecords(context.Context, *ListAuditRecordsRequest) (*ListAuditRecordsResponse, error)
 	mustEmbedUnimplementedAuthServiceServer()
 }
 
@@ -241,6 +262,9 @@ func (UnimplementedAuthServiceServer) SetGrants(context.Context, *SetGrantsReque
 }
 func (UnimplementedAuthServiceServer) RotateSigningKey(context.Context, *RotateSigningKeyRequest) (*RotateSigningKeyResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method RotateSigningKey not implemented")
+}
+func (UnimplementedAuthServiceServer) ListAuditRecords(context.Context, *ListAuditRecordsRequest) (*ListAuditRecordsResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ListAuditRecords not implemented")
 }
 func (UnimplementedAuthServiceServer) mustEmbedUnimplementedAuthServiceServer() {}
 func (UnimplementedAuthServiceServer) testEmbeddedByValue()                     {}
@@ -443,6 +467,24 @@ func _AuthService_RotateSigningKey_Handler(srv interface{}, ctx context.Context,
 	return interceptor(ctx, in, info, handler)
 }
 
+func _AuthService_ListAuditRecords_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListAuditRecordsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AuthServiceServer).ListAuditRecords(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: AuthService_ListAuditRecords_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AuthServiceServer).ListAuditRecords(ctx, req.(*ListAuditRecordsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // AuthService_ServiceDesc is the grpc.ServiceDesc for AuthService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -489,6 +531,10 @@ var AuthService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "RotateSigningKey",
 			Handler:    _AuthService_RotateSigningKey_Handler,
+		},
+		{
+			MethodName: "ListAuditRecords",
+			Handler:    _AuthService_ListAuditRecords_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},
