@@ -1880,7 +1880,7 @@ const file_supercomp_auth_v1_auth_proto_rawDesc = "" +
 	"page_token\x18\b \x01(\tR\tpageToken\"|\n" +
 	"\x18ListAuditRecordsResponse\x128\n" +
 	"\arecords\x18\x01 \x03(\v2\x1e.supercomp.auth.v1.AuditRecordR\arecords\x12&\n" +
-	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken2\x99\t\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken2\x98\t\n" +
 	"\vAuthService\x12\\\n" +
 	"\x06WhoAmI\x12 .supercomp.auth.v1.WhoAmIRequest\x1a!.supercomp.auth.v1.WhoAmIResponse\"\r\x8a\xb5\x18\t\n" +
 	"\x05\x01\x02\x03\x04\x05\x10\x01\x12h\n" +
@@ -1904,10 +1904,9 @@ const file_supercomp_auth_v1_auth_proto_rawDesc = "" +
 	"\tSetGrants\x12#.supercomp.auth.v1.SetGrantsRequest\x1a$.supercomp.auth.v1.SetGrantsResponse\"\t\x8a\xb5\x18\x05\n" +
 	"\x01\x05\x10\x03\x12v\n" +
 	"\x10RotateSigningKey\x12*.supercomp.auth.v1.RotateSigningKeyRequest\x1a+.supercomp.auth.v1.RotateSigningKeyResponse\"\t\x8a\xb5\x18\x05\n" +
-	"\x01\x05\x10\x03\x12w\n" +
-	"\x10ListAuditRecords\x12*.supercomp.auth.v1.ListAuditRecordsRequest\x1a+.supercomp.auth.v1.ListAuditRecordsResponse\"\n" +
-	"\x8a\xb5\x18\x06\n" +
-	"\x02\x03\x05\x10\x02B\xc9\x01\n" +
+	"\x01\x05\x10\x03\x12v\n" +
+	"\x10ListAuditRecords\x12*.supercomp.auth.v1.ListAuditRecordsRequest\x1a+.supercomp.auth.v1.ListAuditRecordsResponse\"\t\x8a\xb5\x18\x05\n" +
+	"\x01\x05\x10\x02B\xc9\x01\n" +
 	"\x15com.supercomp.auth.v1B\tAuthProtoP\x01Z?github.com/supercomp/supercomp/pkg/gen/supercomp/auth/v1;authv1\xa2\x02\x03SAX\xaa\x02\x11Supercomp.Auth.V1\xca\x02\x11Supercomp\\Auth\\V1\xe2\x02\x1dSupercomp\\Auth\\V1\\GPBMetadata\xea\x02\x13Supercomp::Auth::V1b\x06proto3"
 
 var (

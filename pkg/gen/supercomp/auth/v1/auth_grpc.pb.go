@@ -67,8 +67,9 @@ type AuthServiceClient interface {
 	RotateSigningKey(ctx context.Context, in *RotateSigningKeyRequest, opts ...grpc.CallOption) (*RotateSigningKeyResponse, error)
 	// Lists the recorded audit trail (who created and revoked keys, changed grants and teams,
 	// decided deloads, handled alerts), newest first, a page at a time (`sc audit list`, the
-	// console's Admin page). Coaches read their own team's trail; admins any team's, the
-	// platform-wide records (team "_platform") and, with no team, all of them.
+	// console's Admin page). Admins only: records of one team can name others (a grant moved
+	// from one team to another, a key for several teams), and a coach sees only their own team.
+	// A team's trail, the platform-wide records (team "_platform") or, with no team, all of them.
 	ListAuditRecords(ctx context.Context, in *ListAuditRecordsRequest, opts ...grpc.CallOption) (*ListAuditRecordsResponse, error)
 }
 
@@ -220,8 +221,9 @@ type AuthServiceServer interface {
 	RotateSigningKey(context.Context, *RotateSigningKeyRequest) (*RotateSigningKeyResponse, error)
 	// Lists the recorded audit trail (who created and revoked keys, changed grants and teams,
 	// decided deloads, handled alerts), newest first, a page at a time (`sc audit list`, the
-	// console's Admin page). Coaches read their own team's trail; admins any team's, the
-	// platform-wide records (team "_platform") and, with no team, all of them.
+	// console's Admin page). Admins only: records of one team can name others (a grant moved
+	// from one team to another, a key for several teams), and a coach sees only their own team.
+	// A team's trail, the platform-wide records (team "_platform") or, with no team, all of them.
 	ListAuditRecords(context.Context, *ListAuditRecordsRequest) (*ListAuditRecordsResponse, error)
 	mustEmbedUnimplementedAuthServiceServer()
 }
