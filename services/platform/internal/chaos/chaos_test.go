@@ -26,7 +26,7 @@ const (
 	suiteDeadline = 12 * time.Minute
 	// settleTimeout bounds the wait for one workload to be stored, assessed and alerted after
 	// its fault. Generous: the machine is shared, and the suite reports time, never asserts it.
-	settleTimeout = 4 * time.Minute
+	settleTimeout = 3 * time.Minute
 )
 
 // fault is one failure the platform must ride out. inject starts it once the given share of
@@ -291,14 +291,17 @@ func (s *suite) subscribe(ctx context.Context, team string) error {
 // waitSettled waits until the workload is fully through the platform: every event stored, no
 // consumer with pending or unacknowledged messages, every alert raised delivered, and (after
 // the reference run) the reference's recommendations and alert count reached. It returns when
-// that first held, confirmed by a second look a second later.
+// that first held, confirmed by a second look a second later. A platform that is quiet but
+// differs from the reference will not change any more: after quietLimit of that it gives up
+// rather than wait out settleTimeout.
 func (s *suite) waitSettled(ctx context.Context, team string, sent int) (time.Time, error) {
+	const quietLimit = 30 * time.Second
 	ctx, cancel := context.WithTimeout(ctx, settleTimeout)
 	defer cancel()
-	var since time.Time
+	var since, quietButDifferent time.Time
 	var why string
 	for {
-		reason, err := s.unsettled(ctx, team, sent)
+		reason, differs, err := s.unsettled(ctx, team, sent)
 		switch {
 		case err != nil:
 			why, since = err.Error(), time.Time{}
@@ -309,51 +312,59 @@ func (s *suite) waitSettled(ctx context.Context, team string, sent int) (time.Ti
 		default:
 			return since, nil
 		}
+		if !differs {
+			quietButDifferent = time.Time{}
+		} else if quietButDifferent.IsZero() {
+			quietButDifferent = time.Now()
+		} else if time.Since(quietButDifferent) > quietLimit {
+			return time.Time{}, fmt.Errorf("quiet for %s but %s", quietLimit, why)
+		}
 		if sleep(ctx, time.Second) != nil {
 			return time.Time{}, fmt.Errorf("after %s still %s", settleTimeout, why)
 		}
 	}
 }
 
-// unsettled says what is still missing ("" when nothing is).
-func (s *suite) unsettled(ctx context.Context, team string, sent int) (string, error) {
+// unsettled says what is still missing ("" when nothing is); differs is true when only the
+// comparison with the reference run is.
+func (s *suite) unsettled(ctx context.Context, team string, sent int) (reason string, differs bool, err error) {
 	distinct, err := s.distinctStored(ctx, team)
 	if err != nil {
-		return "", err
+		return "", false, err
 	}
 	if distinct != sent {
-		return fmt.Sprintf("%d of %d events stored", distinct, sent), nil
+		return fmt.Sprintf("%d of %d events stored", distinct, sent), false, nil
 	}
 	pending, err := pendingMessages(ctx, s.platform.natsURL)
 	if err != nil {
-		return "", err
+		return "", false, err
 	}
 	if pending != "" {
-		return "consumers behind: " + pending, nil
+		return "consumers behind: " + pending, false, nil
 	}
 	raised, err := s.alertsRaised(ctx, team)
 	if err != nil {
-		return "", err
+		return "", false, err
 	}
 	delivered := s.receiver.keys(team)
 	for _, id := range raised {
 		if delivered[id] == 0 {
-			return fmt.Sprintf("alert %s not delivered yet", id), nil
+			return fmt.Sprintf("alert %s not delivered yet", id), false, nil
 		}
 	}
 	if ref := s.reference; ref != nil {
 		if len(raised) < ref.alertsRaised {
-			return fmt.Sprintf("%d of %d alerts raised", len(raised), ref.alertsRaised), nil
+			return fmt.Sprintf("%d of %d alerts raised", len(raised), ref.alertsRaised), true, nil
 		}
 		recs, err := s.recommendations(ctx, team)
 		if err != nil {
-			return "", err
+			return "", false, err
 		}
 		if !equalStrings(recs, ref.recommendations) {
-			return fmt.Sprintf("%d recommendations, the reference has %d", len(recs), len(ref.recommendations)), nil
+			return fmt.Sprintf("%d recommendations, the reference has %d", len(recs), len(ref.recommendations)), true, nil
 		}
 	}
-	return "", nil
+	return "", false, nil
 }
 
 func sleep(ctx context.Context, d time.Duration) error {
