@@ -55,7 +55,7 @@ type suite struct {
 // changed recommendations, messages dead-lettered, and the time to catch up.
 func TestFaultSuite(t *testing.T) {
 	if os.Getenv("SC_CHAOS") != "1" {
-		t.Skip("the fault suite runs for about 10 minutes and is not part of `make test`: run `make chaos` (SC_CHAOS=1)")
+		t.Skip("the fault suite runs for about 5 minutes (12 at most) and is not part of `make test`: run `make chaos` (SC_CHAOS=1)")
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), suiteDeadline)
 	defer cancel()

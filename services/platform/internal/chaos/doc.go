@@ -3,5 +3,5 @@
 // kills and slows the parts they depend on, and checks that nothing is lost, nothing is doubled,
 // every alert reaches the coach's webhook and the recommendations match a fault-free run.
 //
-// It takes several minutes, so `make test` skips it; `make chaos` runs it (SC_CHAOS=1).
+// It takes about five minutes, so `make test` skips it; `make chaos` runs it (SC_CHAOS=1).
 package chaos
