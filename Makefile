@@ -62,6 +62,11 @@ bench: deps $(BIN)/benchstat ## Run the Go benchmarks (bus, store backends) and 
 	done
 	$(BIN)/benchstat bench.txt
 
+.PHONY: chaos
+chaos: clickhouse libchdb ## The fault suite (about 5 min, 12 at most): kills, outages and a slow webhook against the services as separate processes; prints a table.
+	@cd services/platform && SC_CHAOS=1 SC_REQUIRE_CLICKHOUSE=1 CHDB_LIB_PATH="$(CHDB_LIB)" \
+		go test -count=1 -timeout 15m -run '^TestFaultSuite$$' -v ./internal/chaos/
+
 ##@ Build
 
 # The binaries carry the libchdb cache folder as their library run path, so `bin/supercomp`
