@@ -179,9 +179,9 @@ func restartNATS(ctx context.Context, s *suite) error {
 
 func clickHouseOutage(d time.Duration) func(context.Context, *suite) error {
 	return func(ctx context.Context, s *suite) error {
-		s.platform.proxy.cut()
+		s.platform.proxy.Cut()
 		err := sleep(ctx, d)
-		if rerr := s.platform.proxy.restore(); rerr != nil {
+		if rerr := s.platform.proxy.Restore(); rerr != nil {
 			return rerr
 		}
 		return err

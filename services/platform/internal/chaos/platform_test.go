@@ -15,6 +15,7 @@ import (
 	"google.golang.org/grpc/credentials/insecure"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 
+	"github.com/supercomp/supercomp/pkg/store/storetest"
 	"github.com/supercomp/supercomp/services/notifications/notifications"
 )
 
@@ -45,7 +46,7 @@ type platform struct {
 	logDir   string
 	natsd    *process
 	natsURL  string
-	proxy    *tcpProxy
+	proxy    *storetest.OutageProxy
 	services []*service // in start order
 }
 
@@ -83,10 +84,10 @@ func startPlatform(ctx context.Context, p *platform, dsn string) error {
 	if err != nil {
 		return err
 	}
-	if p.proxy, err = newTCPProxy(u.Host); err != nil {
+	if p.proxy, err = storetest.NewOutageProxy(u.Host); err != nil {
 		return err
 	}
-	u.Host = p.proxy.addr
+	u.Host = p.proxy.Addr()
 	viaProxy := u.String()
 
 	// One after the other: each applies the migrations at start, and the first creates the
@@ -185,7 +186,7 @@ func (p *platform) stop() error {
 		errs = append(errs, p.natsd.stop(20*time.Second))
 	}
 	if p.proxy != nil {
-		p.proxy.cut()
+		p.proxy.Cut()
 	}
 	return errors.Join(errs...)
 }

@@ -3,11 +3,8 @@ package recorder_test
 import (
 	"context"
 	"fmt"
-	"io"
-	"net"
 	"net/url"
 	"os"
-	"sync"
 	"testing"
 	"time"
 
@@ -18,6 +15,7 @@ import (
 	eventsv1 "github.com/supercomp/supercomp/pkg/gen/supercomp/events/v1"
 	"github.com/supercomp/supercomp/pkg/store"
 	"github.com/supercomp/supercomp/pkg/store/clickhousestore"
+	"github.com/supercomp/supercomp/pkg/store/storetest"
 	"github.com/supercomp/supercomp/services/ingestion/internal/adapters/chstore"
 	"github.com/supercomp/supercomp/services/ingestion/internal/adapters/natspub"
 	"github.com/supercomp/supercomp/services/ingestion/internal/app"
@@ -27,77 +25,14 @@ import (
 	"google.golang.org/protobuf/types/known/timestamppb"
 )
 
-// cuttableProxy forwards TCP to a target until Cut closes the listener and every open
-// connection; Restore listens again on the same address. It stands in for a ClickHouse server
-// that goes down and comes back: the shared test server on :9000 is never stopped, because
-// other packages' tests use it in parallel.
-type cuttableProxy struct {
-	t      *testing.T
-	target string
-	addr   string
-
-	mu    sync.Mutex
-	ln    net.Listener
-	conns map[net.Conn]bool
-}
-
-func newProxy(t *testing.T, target string) *cuttableProxy {
-	p := &cuttableProxy{t: t, target: target, conns: map[net.Conn]bool{}}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+// newProxy puts a cuttable proxy in front of target for the test.
+func newProxy(t *testing.T, target string) *storetest.OutageProxy {
+	p, err := storetest.NewOutageProxy(target)
 	if err != nil {
 		t.Fatal(err)
 	}
-	p.addr = ln.Addr().String()
-	p.serve(ln)
 	t.Cleanup(p.Cut)
 	return p
-}
-
-func (p *cuttableProxy) serve(ln net.Listener) {
-	p.mu.Lock()
-	p.ln = ln
-	p.mu.Unlock()
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			up, err := net.Dial("tcp", p.target)
-			if err != nil {
-				c.Close()
-				continue
-			}
-			p.mu.Lock()
-			p.conns[c], p.conns[up] = true, true
-			p.mu.Unlock()
-			go func() { _, _ = io.Copy(up, c); up.Close() }()
-			go func() { _, _ = io.Copy(c, up); c.Close() }()
-		}
-	}()
-}
-
-// Cut refuses new connections and breaks the open ones, like a server that died.
-func (p *cuttableProxy) Cut() {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.ln != nil {
-		p.ln.Close()
-		p.ln = nil
-	}
-	for c := range p.conns {
-		c.Close()
-	}
-	p.conns = map[net.Conn]bool{}
-}
-
-// Restore accepts connections again on the same address.
-func (p *cuttableProxy) Restore() {
-	ln, err := net.Listen("tcp", p.addr)
-	if err != nil {
-		p.t.Fatalf("restore proxy on %s: %v", p.addr, err)
-	}
-	p.serve(ln)
 }
 
 func sets(from, n int, at time.Time) []app.Item {
@@ -140,13 +75,13 @@ func waitCount(t *testing.T, st store.Store, want uint64, within time.Duration) 
 // behindProxy opens a fresh migrated database twice: directly, to count rows, and through a TCP
 // proxy the test can cut to simulate ClickHouse going away (the shared server itself must keep
 // running for other packages' tests).
-func behindProxy(ctx context.Context, t *testing.T) (direct, viaProxy store.Store, proxy *cuttableProxy) {
+func behindProxy(ctx context.Context, t *testing.T) (direct, viaProxy store.Store, proxy *storetest.OutageProxy) {
 	t.Helper()
 	dsn := itest.ServerDSN(t)
 	direct = itest.ClickHouseAt(t, dsn)
 	u, _ := url.Parse(dsn)
 	proxy = newProxy(t, u.Host)
-	u.Host = proxy.addr
+	u.Host = proxy.Addr()
 	u.Path = "/" + direct.Database()
 	u.RawQuery = "dial_timeout=1s&read_timeout=5s"
 	via, err := clickhousestore.Open(ctx, u.String(), nil)
@@ -221,7 +156,9 @@ func TestClickHouseOutage(t *testing.T) {
 		t.Fatalf("no events waiting in JetStream during the outage: %+v", info)
 	}
 
-	proxy.Restore()
+	if err := proxy.Restore(); err != nil {
+		t.Fatal(err)
+	}
 	waitCount(t, direct, 1000, 60*time.Second)
 	// Nothing doubled: not even before a merge (the recorder skips stored ids), and each
 	// event once.
@@ -319,7 +256,9 @@ func TestCatchUpAfterOutage(t *testing.T) {
 	}
 	time.Sleep(60 * time.Second)
 	restored := time.Now()
-	proxy.Restore()
+	if err := proxy.Restore(); err != nil {
+		t.Fatal(err)
+	}
 	waitCount(t, direct, 1000, 90*time.Second)
 	t.Logf("backlog of 1000 sets stored %.1f s after ClickHouse returned from a 60 s outage", time.Since(restored).Seconds())
 }
