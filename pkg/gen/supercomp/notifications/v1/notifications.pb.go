@@ -537,9 +537,13 @@ type Subscription struct {
 	// Key-value revision (output only).
 	Revision uint64 `protobuf:"varint,14,opt,name=revision,proto3" json:"revision,omitempty"`
 	// Creation time (output only).
-	CreatedAt     *timestamppb.Timestamp `protobuf:"bytes,15,opt,name=created_at,json=createdAt,proto3" json:"created_at,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	CreatedAt *timestamppb.Timestamp `protobuf:"bytes,15,opt,name=created_at,json=createdAt,proto3" json:"created_at,omitempty"`
+	// A daily check-in reminder to the athletes who have not reported wellness by the send time;
+	// only webhook and email channels carry it (a reminder is for the athletes' own system or
+	// the staff's inbox, not the coaches' alert chat).
+	CheckinReminder *CheckinReminder `protobuf:"bytes,16,opt,name=checkin_reminder,json=checkinReminder,proto3" json:"checkin_reminder,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
 }
 
 func (x *Subscription) Reset() {
@@ -677,6 +681,79 @@ func (x *Subscription) GetCreatedAt() *timestamppb.Timestamp {
 	return nil
 }
 
+func (x *Subscription) GetCheckinReminder() *CheckinReminder {
+	if x != nil {
+		return x.CheckinReminder
+	}
+	return nil
+}
+
+// A daily reminder to check in. At send_minute of the team's day every athlete who reported
+// wellness in the last 28 days but not yet today is reminded, at most once a day, never in the
+// subscription's quiet hours (a send time inside them waits until they end that day).
+type CheckinReminder struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// When true, reminders are sent.
+	Enabled bool `protobuf:"varint,1,opt,name=enabled,proto3" json:"enabled,omitempty"`
+	// When to send, minutes after local midnight (0-1439), e.g. 510 for 08:30.
+	SendMinute uint32 `protobuf:"varint,2,opt,name=send_minute,json=sendMinute,proto3" json:"send_minute,omitempty"`
+	// IANA time zone of the team's day; empty means UTC.
+	TimeZone      string `protobuf:"bytes,3,opt,name=time_zone,json=timeZone,proto3" json:"time_zone,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CheckinReminder) Reset() {
+	*x = CheckinReminder{}
+	mi := &file_supercomp_notifications_v1_notifications_proto_msgTypes[7]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CheckinReminder) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CheckinReminder) ProtoMessage() {}
+
+func (x *CheckinReminder) ProtoReflect() protoreflect.Message {
+	mi := &file_supercomp_notifications_v1_notifications_proto_msgTypes[7]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CheckinReminder.ProtoReflect.Descriptor instead.
+func (*CheckinReminder) Descriptor() ([]byte, []int) {
+	return file_supercomp_notifications_v1_notifications_proto_rawDescGZIP(), []int{7}
+}
+
+func (x *CheckinReminder) GetEnabled() bool {
+	if x != nil {
+		return x.Enabled
+	}
+	return false
+}
+
+func (x *CheckinReminder) GetSendMinute() uint32 {
+	if x != nil {
+		return x.SendMinute
+	}
+	return 0
+}
+
+func (x *CheckinReminder) GetTimeZone() string {
+	if x != nil {
+		return x.TimeZone
+	}
+	return ""
+}
+
 // Subscribe request.
 type SubscribeRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -690,7 +767,7 @@ type SubscribeRequest struct {
 
 func (x *SubscribeRequest) Reset() {
 	*x = SubscribeRequest{}
-	mi := &file_supercomp_notifications_v1_notifications_proto_msgTypes[7]
+	mi := &file_supercomp_notifications_v1_notifications_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -702,7 +779,7 @@ func (x *SubscribeRequest) String() string {
 func (*SubscribeRequest) ProtoMessage() {}
 
 func (x *SubscribeRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_supercomp_notifications_v1_notifications_proto_msgTypes[7]
+	mi := &file_supercomp_notifications_v1_notifications_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -715,7 +792,7 @@ func (x *SubscribeRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SubscribeRequest.ProtoReflect.Descriptor instead.
 func (*SubscribeRequest) Descriptor() ([]byte, []int) {
-	return file_supercomp_notifications_v1_notifications_proto_rawDescGZIP(), []int{7}
+	return file_supercomp_notifications_v1_notifications_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *SubscribeRequest) GetTeamId() string {
@@ -746,7 +823,7 @@ type SubscribeResponse struct {
 
 func (x *SubscribeResponse) Reset() {
 	*x = SubscribeResponse{}
-	mi := &file_supercomp_notifications_v1_notifications_proto_msgTypes[8]
+	mi := &file_supercomp_notifications_v1_notifications_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -758,7 +835,7 @@ func (x *SubscribeResponse) String() string {
 func (*SubscribeResponse) ProtoMessage() {}
 
 func (x *SubscribeResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_supercomp_notifications_v1_notifications_proto_msgTypes[8]
+	mi := &file_supercomp_notifications_v1_notifications_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -771,7 +848,7 @@ func (x *SubscribeResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SubscribeResponse.ProtoReflect.Descriptor instead.
 func (*SubscribeResponse) Descriptor() ([]byte, []int) {
-	return file_supercomp_notifications_v1_notifications_proto_rawDescGZIP(), []int{8}
+	return file_supercomp_notifications_v1_notifications_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *SubscribeResponse) GetSubscription() *Subscription {
@@ -804,7 +881,7 @@ type UpdateSubscriptionRequest struct {
 
 func (x *UpdateSubscriptionRequest) Reset() {
 	*x = UpdateSubscriptionRequest{}
-	mi := &file_supercomp_notifications_v1_notifications_proto_msgTypes[9]
+	mi := &file_supercomp_notifications_v1_notifications_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -816,7 +893,7 @@ func (x *UpdateSubscriptionRequest) String() string {
 func (*UpdateSubscriptionRequest) ProtoMessage() {}
 
 func (x *UpdateSubscriptionRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_supercomp_notifications_v1_notifications_proto_msgTypes[9]
+	mi := &file_supercomp_notifications_v1_notifications_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -829,7 +906,7 @@ func (x *UpdateSubscriptionRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateSubscriptionRequest.ProtoReflect.Descriptor instead.
 func (*UpdateSubscriptionRequest) Descriptor() ([]byte, []int) {
-	return file_supercomp_notifications_v1_notifications_proto_rawDescGZIP(), []int{9}
+	return file_supercomp_notifications_v1_notifications_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *UpdateSubscriptionRequest) GetTeamId() string {
@@ -864,7 +941,7 @@ type UpdateSubscriptionResponse struct {
 
 func (x *UpdateSubscriptionResponse) Reset() {
 	*x = UpdateSubscriptionResponse{}
-	mi := &file_supercomp_notifications_v1_notifications_proto_msgTypes[10]
+	mi := &file_supercomp_notifications_v1_notifications_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -876,7 +953,7 @@ func (x *UpdateSubscriptionResponse) String() string {
 func (*UpdateSubscriptionResponse) ProtoMessage() {}
 
 func (x *UpdateSubscriptionResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_supercomp_notifications_v1_notifications_proto_msgTypes[10]
+	mi := &file_supercomp_notifications_v1_notifications_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -889,7 +966,7 @@ func (x *UpdateSubscriptionResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateSubscriptionResponse.ProtoReflect.Descriptor instead.
 func (*UpdateSubscriptionResponse) Descriptor() ([]byte, []int) {
-	return file_supercomp_notifications_v1_notifications_proto_rawDescGZIP(), []int{10}
+	return file_supercomp_notifications_v1_notifications_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *UpdateSubscriptionResponse) GetSubscription() *Subscription {
@@ -912,7 +989,7 @@ type UnsubscribeRequest struct {
 
 func (x *UnsubscribeRequest) Reset() {
 	*x = UnsubscribeRequest{}
-	mi := &file_supercomp_notifications_v1_notifications_proto_msgTypes[11]
+	mi := &file_supercomp_notifications_v1_notifications_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -924,7 +1001,7 @@ func (x *UnsubscribeRequest) String() string {
 func (*UnsubscribeRequest) ProtoMessage() {}
 
 func (x *UnsubscribeRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_supercomp_notifications_v1_notifications_proto_msgTypes[11]
+	mi := &file_supercomp_notifications_v1_notifications_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -937,7 +1014,7 @@ func (x *UnsubscribeRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UnsubscribeRequest.ProtoReflect.Descriptor instead.
 func (*UnsubscribeRequest) Descriptor() ([]byte, []int) {
-	return file_supercomp_notifications_v1_notifications_proto_rawDescGZIP(), []int{11}
+	return file_supercomp_notifications_v1_notifications_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *UnsubscribeRequest) GetTeamId() string {
@@ -963,7 +1040,7 @@ type UnsubscribeResponse struct {
 
 func (x *UnsubscribeResponse) Reset() {
 	*x = UnsubscribeResponse{}
-	mi := &file_supercomp_notifications_v1_notifications_proto_msgTypes[12]
+	mi := &file_supercomp_notifications_v1_notifications_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -975,7 +1052,7 @@ func (x *UnsubscribeResponse) String() string {
 func (*UnsubscribeResponse) ProtoMessage() {}
 
 func (x *UnsubscribeResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_supercomp_notifications_v1_notifications_proto_msgTypes[12]
+	mi := &file_supercomp_notifications_v1_notifications_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -988,7 +1065,7 @@ func (x *UnsubscribeResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UnsubscribeResponse.ProtoReflect.Descriptor instead.
 func (*UnsubscribeResponse) Descriptor() ([]byte, []int) {
-	return file_supercomp_notifications_v1_notifications_proto_rawDescGZIP(), []int{12}
+	return file_supercomp_notifications_v1_notifications_proto_rawDescGZIP(), []int{13}
 }
 
 // ListSubscriptions request.
@@ -1002,7 +1079,7 @@ type ListSubscriptionsRequest struct {
 
 func (x *ListSubscriptionsRequest) Reset() {
 	*x = ListSubscriptionsRequest{}
-	mi := &file_supercomp_notifications_v1_notifications_proto_msgTypes[13]
+	mi := &file_supercomp_notifications_v1_notifications_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1014,7 +1091,7 @@ func (x *ListSubscriptionsRequest) String() string {
 func (*ListSubscriptionsRequest) ProtoMessage() {}
 
 func (x *ListSubscriptionsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_supercomp_notifications_v1_notifications_proto_msgTypes[13]
+	mi := &file_supercomp_notifications_v1_notifications_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1027,7 +1104,7 @@ func (x *ListSubscriptionsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListSubscriptionsRequest.ProtoReflect.Descriptor instead.
 func (*ListSubscriptionsRequest) Descriptor() ([]byte, []int) {
-	return file_supercomp_notifications_v1_notifications_proto_rawDescGZIP(), []int{13}
+	return file_supercomp_notifications_v1_notifications_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *ListSubscriptionsRequest) GetTeamId() string {
@@ -1048,7 +1125,7 @@ type ListSubscriptionsResponse struct {
 
 func (x *ListSubscriptionsResponse) Reset() {
 	*x = ListSubscriptionsResponse{}
-	mi := &file_supercomp_notifications_v1_notifications_proto_msgTypes[14]
+	mi := &file_supercomp_notifications_v1_notifications_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1060,7 +1137,7 @@ func (x *ListSubscriptionsResponse) String() string {
 func (*ListSubscriptionsResponse) ProtoMessage() {}
 
 func (x *ListSubscriptionsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_supercomp_notifications_v1_notifications_proto_msgTypes[14]
+	mi := &file_supercomp_notifications_v1_notifications_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1073,7 +1150,7 @@ func (x *ListSubscriptionsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListSubscriptionsResponse.ProtoReflect.Descriptor instead.
 func (*ListSubscriptionsResponse) Descriptor() ([]byte, []int) {
-	return file_supercomp_notifications_v1_notifications_proto_rawDescGZIP(), []int{14}
+	return file_supercomp_notifications_v1_notifications_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *ListSubscriptionsResponse) GetSubscriptions() []*Subscription {
@@ -1110,7 +1187,7 @@ type DeliveryAttempt struct {
 
 func (x *DeliveryAttempt) Reset() {
 	*x = DeliveryAttempt{}
-	mi := &file_supercomp_notifications_v1_notifications_proto_msgTypes[15]
+	mi := &file_supercomp_notifications_v1_notifications_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1122,7 +1199,7 @@ func (x *DeliveryAttempt) String() string {
 func (*DeliveryAttempt) ProtoMessage() {}
 
 func (x *DeliveryAttempt) ProtoReflect() protoreflect.Message {
-	mi := &file_supercomp_notifications_v1_notifications_proto_msgTypes[15]
+	mi := &file_supercomp_notifications_v1_notifications_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1135,7 +1212,7 @@ func (x *DeliveryAttempt) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeliveryAttempt.ProtoReflect.Descriptor instead.
 func (*DeliveryAttempt) Descriptor() ([]byte, []int) {
-	return file_supercomp_notifications_v1_notifications_proto_rawDescGZIP(), []int{15}
+	return file_supercomp_notifications_v1_notifications_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *DeliveryAttempt) GetAlertId() string {
@@ -1214,7 +1291,7 @@ type TestDeliveryRequest struct {
 
 func (x *TestDeliveryRequest) Reset() {
 	*x = TestDeliveryRequest{}
-	mi := &file_supercomp_notifications_v1_notifications_proto_msgTypes[16]
+	mi := &file_supercomp_notifications_v1_notifications_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1226,7 +1303,7 @@ func (x *TestDeliveryRequest) String() string {
 func (*TestDeliveryRequest) ProtoMessage() {}
 
 func (x *TestDeliveryRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_supercomp_notifications_v1_notifications_proto_msgTypes[16]
+	mi := &file_supercomp_notifications_v1_notifications_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1239,7 +1316,7 @@ func (x *TestDeliveryRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TestDeliveryRequest.ProtoReflect.Descriptor instead.
 func (*TestDeliveryRequest) Descriptor() ([]byte, []int) {
-	return file_supercomp_notifications_v1_notifications_proto_rawDescGZIP(), []int{16}
+	return file_supercomp_notifications_v1_notifications_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *TestDeliveryRequest) GetTeamId() string {
@@ -1267,7 +1344,7 @@ type TestDeliveryResponse struct {
 
 func (x *TestDeliveryResponse) Reset() {
 	*x = TestDeliveryResponse{}
-	mi := &file_supercomp_notifications_v1_notifications_proto_msgTypes[17]
+	mi := &file_supercomp_notifications_v1_notifications_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1279,7 +1356,7 @@ func (x *TestDeliveryResponse) String() string {
 func (*TestDeliveryResponse) ProtoMessage() {}
 
 func (x *TestDeliveryResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_supercomp_notifications_v1_notifications_proto_msgTypes[17]
+	mi := &file_supercomp_notifications_v1_notifications_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1292,7 +1369,7 @@ func (x *TestDeliveryResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TestDeliveryResponse.ProtoReflect.Descriptor instead.
 func (*TestDeliveryResponse) Descriptor() ([]byte, []int) {
-	return file_supercomp_notifications_v1_notifications_proto_rawDescGZIP(), []int{17}
+	return file_supercomp_notifications_v1_notifications_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *TestDeliveryResponse) GetAttempts() []*DeliveryAttempt {
@@ -1343,7 +1420,7 @@ type Alert struct {
 
 func (x *Alert) Reset() {
 	*x = Alert{}
-	mi := &file_supercomp_notifications_v1_notifications_proto_msgTypes[18]
+	mi := &file_supercomp_notifications_v1_notifications_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1355,7 +1432,7 @@ func (x *Alert) String() string {
 func (*Alert) ProtoMessage() {}
 
 func (x *Alert) ProtoReflect() protoreflect.Message {
-	mi := &file_supercomp_notifications_v1_notifications_proto_msgTypes[18]
+	mi := &file_supercomp_notifications_v1_notifications_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1368,7 +1445,7 @@ func (x *Alert) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Alert.ProtoReflect.Descriptor instead.
 func (*Alert) Descriptor() ([]byte, []int) {
-	return file_supercomp_notifications_v1_notifications_proto_rawDescGZIP(), []int{18}
+	return file_supercomp_notifications_v1_notifications_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *Alert) GetAlertId() string {
@@ -1506,7 +1583,7 @@ type ListAlertsRequest struct {
 
 func (x *ListAlertsRequest) Reset() {
 	*x = ListAlertsRequest{}
-	mi := &file_supercomp_notifications_v1_notifications_proto_msgTypes[19]
+	mi := &file_supercomp_notifications_v1_notifications_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1518,7 +1595,7 @@ func (x *ListAlertsRequest) String() string {
 func (*ListAlertsRequest) ProtoMessage() {}
 
 func (x *ListAlertsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_supercomp_notifications_v1_notifications_proto_msgTypes[19]
+	mi := &file_supercomp_notifications_v1_notifications_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1531,7 +1608,7 @@ func (x *ListAlertsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListAlertsRequest.ProtoReflect.Descriptor instead.
 func (*ListAlertsRequest) Descriptor() ([]byte, []int) {
-	return file_supercomp_notifications_v1_notifications_proto_rawDescGZIP(), []int{19}
+	return file_supercomp_notifications_v1_notifications_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *ListAlertsRequest) GetTeamId() string {
@@ -1596,7 +1673,7 @@ type ListAlertsResponse struct {
 
 func (x *ListAlertsResponse) Reset() {
 	*x = ListAlertsResponse{}
-	mi := &file_supercomp_notifications_v1_notifications_proto_msgTypes[20]
+	mi := &file_supercomp_notifications_v1_notifications_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1608,7 +1685,7 @@ func (x *ListAlertsResponse) String() string {
 func (*ListAlertsResponse) ProtoMessage() {}
 
 func (x *ListAlertsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_supercomp_notifications_v1_notifications_proto_msgTypes[20]
+	mi := &file_supercomp_notifications_v1_notifications_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1621,7 +1698,7 @@ func (x *ListAlertsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListAlertsResponse.ProtoReflect.Descriptor instead.
 func (*ListAlertsResponse) Descriptor() ([]byte, []int) {
-	return file_supercomp_notifications_v1_notifications_proto_rawDescGZIP(), []int{20}
+	return file_supercomp_notifications_v1_notifications_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *ListAlertsResponse) GetAlerts() []*Alert {
@@ -1651,7 +1728,7 @@ type GetAlertRequest struct {
 
 func (x *GetAlertRequest) Reset() {
 	*x = GetAlertRequest{}
-	mi := &file_supercomp_notifications_v1_notifications_proto_msgTypes[21]
+	mi := &file_supercomp_notifications_v1_notifications_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1663,7 +1740,7 @@ func (x *GetAlertRequest) String() string {
 func (*GetAlertRequest) ProtoMessage() {}
 
 func (x *GetAlertRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_supercomp_notifications_v1_notifications_proto_msgTypes[21]
+	mi := &file_supercomp_notifications_v1_notifications_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1676,7 +1753,7 @@ func (x *GetAlertRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetAlertRequest.ProtoReflect.Descriptor instead.
 func (*GetAlertRequest) Descriptor() ([]byte, []int) {
-	return file_supercomp_notifications_v1_notifications_proto_rawDescGZIP(), []int{21}
+	return file_supercomp_notifications_v1_notifications_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *GetAlertRequest) GetTeamId() string {
@@ -1704,7 +1781,7 @@ type GetAlertResponse struct {
 
 func (x *GetAlertResponse) Reset() {
 	*x = GetAlertResponse{}
-	mi := &file_supercomp_notifications_v1_notifications_proto_msgTypes[22]
+	mi := &file_supercomp_notifications_v1_notifications_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1716,7 +1793,7 @@ func (x *GetAlertResponse) String() string {
 func (*GetAlertResponse) ProtoMessage() {}
 
 func (x *GetAlertResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_supercomp_notifications_v1_notifications_proto_msgTypes[22]
+	mi := &file_supercomp_notifications_v1_notifications_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1729,7 +1806,7 @@ func (x *GetAlertResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetAlertResponse.ProtoReflect.Descriptor instead.
 func (*GetAlertResponse) Descriptor() ([]byte, []int) {
-	return file_supercomp_notifications_v1_notifications_proto_rawDescGZIP(), []int{22}
+	return file_supercomp_notifications_v1_notifications_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *GetAlertResponse) GetAlert() *Alert {
@@ -1754,7 +1831,7 @@ type AcknowledgeAlertRequest struct {
 
 func (x *AcknowledgeAlertRequest) Reset() {
 	*x = AcknowledgeAlertRequest{}
-	mi := &file_supercomp_notifications_v1_notifications_proto_msgTypes[23]
+	mi := &file_supercomp_notifications_v1_notifications_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1766,7 +1843,7 @@ func (x *AcknowledgeAlertRequest) String() string {
 func (*AcknowledgeAlertRequest) ProtoMessage() {}
 
 func (x *AcknowledgeAlertRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_supercomp_notifications_v1_notifications_proto_msgTypes[23]
+	mi := &file_supercomp_notifications_v1_notifications_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1779,7 +1856,7 @@ func (x *AcknowledgeAlertRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AcknowledgeAlertRequest.ProtoReflect.Descriptor instead.
 func (*AcknowledgeAlertRequest) Descriptor() ([]byte, []int) {
-	return file_supercomp_notifications_v1_notifications_proto_rawDescGZIP(), []int{23}
+	return file_supercomp_notifications_v1_notifications_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *AcknowledgeAlertRequest) GetTeamId() string {
@@ -1814,7 +1891,7 @@ type AcknowledgeAlertResponse struct {
 
 func (x *AcknowledgeAlertResponse) Reset() {
 	*x = AcknowledgeAlertResponse{}
-	mi := &file_supercomp_notifications_v1_notifications_proto_msgTypes[24]
+	mi := &file_supercomp_notifications_v1_notifications_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1826,7 +1903,7 @@ func (x *AcknowledgeAlertResponse) String() string {
 func (*AcknowledgeAlertResponse) ProtoMessage() {}
 
 func (x *AcknowledgeAlertResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_supercomp_notifications_v1_notifications_proto_msgTypes[24]
+	mi := &file_supercomp_notifications_v1_notifications_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1839,7 +1916,7 @@ func (x *AcknowledgeAlertResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AcknowledgeAlertResponse.ProtoReflect.Descriptor instead.
 func (*AcknowledgeAlertResponse) Descriptor() ([]byte, []int) {
-	return file_supercomp_notifications_v1_notifications_proto_rawDescGZIP(), []int{24}
+	return file_supercomp_notifications_v1_notifications_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *AcknowledgeAlertResponse) GetAlert() *Alert {
@@ -1864,7 +1941,7 @@ type ResolveAlertRequest struct {
 
 func (x *ResolveAlertRequest) Reset() {
 	*x = ResolveAlertRequest{}
-	mi := &file_supercomp_notifications_v1_notifications_proto_msgTypes[25]
+	mi := &file_supercomp_notifications_v1_notifications_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1876,7 +1953,7 @@ func (x *ResolveAlertRequest) String() string {
 func (*ResolveAlertRequest) ProtoMessage() {}
 
 func (x *ResolveAlertRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_supercomp_notifications_v1_notifications_proto_msgTypes[25]
+	mi := &file_supercomp_notifications_v1_notifications_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1889,7 +1966,7 @@ func (x *ResolveAlertRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ResolveAlertRequest.ProtoReflect.Descriptor instead.
 func (*ResolveAlertRequest) Descriptor() ([]byte, []int) {
-	return file_supercomp_notifications_v1_notifications_proto_rawDescGZIP(), []int{25}
+	return file_supercomp_notifications_v1_notifications_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *ResolveAlertRequest) GetTeamId() string {
@@ -1924,7 +2001,7 @@ type ResolveAlertResponse struct {
 
 func (x *ResolveAlertResponse) Reset() {
 	*x = ResolveAlertResponse{}
-	mi := &file_supercomp_notifications_v1_notifications_proto_msgTypes[26]
+	mi := &file_supercomp_notifications_v1_notifications_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1936,7 +2013,7 @@ func (x *ResolveAlertResponse) String() string {
 func (*ResolveAlertResponse) ProtoMessage() {}
 
 func (x *ResolveAlertResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_supercomp_notifications_v1_notifications_proto_msgTypes[26]
+	mi := &file_supercomp_notifications_v1_notifications_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1949,7 +2026,7 @@ func (x *ResolveAlertResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ResolveAlertResponse.ProtoReflect.Descriptor instead.
 func (*ResolveAlertResponse) Descriptor() ([]byte, []int) {
-	return file_supercomp_notifications_v1_notifications_proto_rawDescGZIP(), []int{26}
+	return file_supercomp_notifications_v1_notifications_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *ResolveAlertResponse) GetAlert() *Alert {
@@ -1978,7 +2055,7 @@ type WatchAlertsRequest struct {
 
 func (x *WatchAlertsRequest) Reset() {
 	*x = WatchAlertsRequest{}
-	mi := &file_supercomp_notifications_v1_notifications_proto_msgTypes[27]
+	mi := &file_supercomp_notifications_v1_notifications_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1990,7 +2067,7 @@ func (x *WatchAlertsRequest) String() string {
 func (*WatchAlertsRequest) ProtoMessage() {}
 
 func (x *WatchAlertsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_supercomp_notifications_v1_notifications_proto_msgTypes[27]
+	mi := &file_supercomp_notifications_v1_notifications_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2003,7 +2080,7 @@ func (x *WatchAlertsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WatchAlertsRequest.ProtoReflect.Descriptor instead.
 func (*WatchAlertsRequest) Descriptor() ([]byte, []int) {
-	return file_supercomp_notifications_v1_notifications_proto_rawDescGZIP(), []int{27}
+	return file_supercomp_notifications_v1_notifications_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *WatchAlertsRequest) GetTeamId() string {
@@ -2058,7 +2135,7 @@ type WatchAlertsResponse struct {
 
 func (x *WatchAlertsResponse) Reset() {
 	*x = WatchAlertsResponse{}
-	mi := &file_supercomp_notifications_v1_notifications_proto_msgTypes[28]
+	mi := &file_supercomp_notifications_v1_notifications_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2070,7 +2147,7 @@ func (x *WatchAlertsResponse) String() string {
 func (*WatchAlertsResponse) ProtoMessage() {}
 
 func (x *WatchAlertsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_supercomp_notifications_v1_notifications_proto_msgTypes[28]
+	mi := &file_supercomp_notifications_v1_notifications_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2083,7 +2160,7 @@ func (x *WatchAlertsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WatchAlertsResponse.ProtoReflect.Descriptor instead.
 func (*WatchAlertsResponse) Descriptor() ([]byte, []int) {
-	return file_supercomp_notifications_v1_notifications_proto_rawDescGZIP(), []int{28}
+	return file_supercomp_notifications_v1_notifications_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *WatchAlertsResponse) GetChange() AlertChange {
@@ -2127,7 +2204,7 @@ type ListDeliveriesRequest struct {
 
 func (x *ListDeliveriesRequest) Reset() {
 	*x = ListDeliveriesRequest{}
-	mi := &file_supercomp_notifications_v1_notifications_proto_msgTypes[29]
+	mi := &file_supercomp_notifications_v1_notifications_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2139,7 +2216,7 @@ func (x *ListDeliveriesRequest) String() string {
 func (*ListDeliveriesRequest) ProtoMessage() {}
 
 func (x *ListDeliveriesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_supercomp_notifications_v1_notifications_proto_msgTypes[29]
+	mi := &file_supercomp_notifications_v1_notifications_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2152,7 +2229,7 @@ func (x *ListDeliveriesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListDeliveriesRequest.ProtoReflect.Descriptor instead.
 func (*ListDeliveriesRequest) Descriptor() ([]byte, []int) {
-	return file_supercomp_notifications_v1_notifications_proto_rawDescGZIP(), []int{29}
+	return file_supercomp_notifications_v1_notifications_proto_rawDescGZIP(), []int{30}
 }
 
 func (x *ListDeliveriesRequest) GetTeamId() string {
@@ -2180,7 +2257,7 @@ type ListDeliveriesResponse struct {
 
 func (x *ListDeliveriesResponse) Reset() {
 	*x = ListDeliveriesResponse{}
-	mi := &file_supercomp_notifications_v1_notifications_proto_msgTypes[30]
+	mi := &file_supercomp_notifications_v1_notifications_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2192,7 +2269,7 @@ func (x *ListDeliveriesResponse) String() string {
 func (*ListDeliveriesResponse) ProtoMessage() {}
 
 func (x *ListDeliveriesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_supercomp_notifications_v1_notifications_proto_msgTypes[30]
+	mi := &file_supercomp_notifications_v1_notifications_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2205,7 +2282,7 @@ func (x *ListDeliveriesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListDeliveriesResponse.ProtoReflect.Descriptor instead.
 func (*ListDeliveriesResponse) Descriptor() ([]byte, []int) {
-	return file_supercomp_notifications_v1_notifications_proto_rawDescGZIP(), []int{30}
+	return file_supercomp_notifications_v1_notifications_proto_rawDescGZIP(), []int{31}
 }
 
 func (x *ListDeliveriesResponse) GetAttempts() []*DeliveryAttempt {
@@ -2244,7 +2321,7 @@ const file_supercomp_notifications_v1_notifications_proto_rawDesc = "" +
 	"\vsend_minute\x18\x02 \x01(\rR\n" +
 	"sendMinute\x12\x1b\n" +
 	"\ttime_zone\x18\x03 \x01(\tR\btimeZone\x12F\n" +
-	"\x0fbypass_severity\x18\x04 \x01(\x0e2\x1d.supercomp.common.v1.SeverityR\x0ebypassSeverity\"\xf0\x05\n" +
+	"\x0fbypass_severity\x18\x04 \x01(\x0e2\x1d.supercomp.common.v1.SeverityR\x0ebypassSeverity\"\xc8\x06\n" +
 	"\fSubscription\x12'\n" +
 	"\x0fsubscription_id\x18\x01 \x01(\tR\x0esubscriptionId\x12\x17\n" +
 	"\ateam_id\x18\x02 \x01(\tR\x06teamId\x12\x12\n" +
@@ -2264,7 +2341,13 @@ const file_supercomp_notifications_v1_notifications_proto_rawDesc = "" +
 	"\x05owner\x18\r \x01(\v2\x1a.supercomp.common.v1.ActorR\x05owner\x12\x1a\n" +
 	"\brevision\x18\x0e \x01(\x04R\brevision\x129\n" +
 	"\n" +
-	"created_at\x18\x0f \x01(\v2\x1a.google.protobuf.TimestampR\tcreatedAt\"y\n" +
+	"created_at\x18\x0f \x01(\v2\x1a.google.protobuf.TimestampR\tcreatedAt\x12V\n" +
+	"\x10checkin_reminder\x18\x10 \x01(\v2+.supercomp.notifications.v1.CheckinReminderR\x0fcheckinReminder\"i\n" +
+	"\x0fCheckinReminder\x12\x18\n" +
+	"\aenabled\x18\x01 \x01(\bR\aenabled\x12\x1f\n" +
+	"\vsend_minute\x18\x02 \x01(\rR\n" +
+	"sendMinute\x12\x1b\n" +
+	"\ttime_zone\x18\x03 \x01(\tR\btimeZone\"y\n" +
 	"\x10SubscribeRequest\x12\x17\n" +
 	"\ateam_id\x18\x01 \x01(\tR\x06teamId\x12L\n" +
 	"\fsubscription\x18\x02 \x01(\v2(.supercomp.notifications.v1.SubscriptionR\fsubscription\"\x88\x01\n" +
@@ -2427,7 +2510,7 @@ func file_supercomp_notifications_v1_notifications_proto_rawDescGZIP() []byte {
 }
 
 var file_supercomp_notifications_v1_notifications_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_supercomp_notifications_v1_notifications_proto_msgTypes = make([]protoimpl.MessageInfo, 31)
+var file_supercomp_notifications_v1_notifications_proto_msgTypes = make([]protoimpl.MessageInfo, 32)
 var file_supercomp_notifications_v1_notifications_proto_goTypes = []any{
 	(AlertChange)(0),                   // 0: supercomp.notifications.v1.AlertChange
 	(*WebhookTarget)(nil),              // 1: supercomp.notifications.v1.WebhookTarget
@@ -2437,112 +2520,114 @@ var file_supercomp_notifications_v1_notifications_proto_goTypes = []any{
 	(*QuietHours)(nil),                 // 5: supercomp.notifications.v1.QuietHours
 	(*DigestSchedule)(nil),             // 6: supercomp.notifications.v1.DigestSchedule
 	(*Subscription)(nil),               // 7: supercomp.notifications.v1.Subscription
-	(*SubscribeRequest)(nil),           // 8: supercomp.notifications.v1.SubscribeRequest
-	(*SubscribeResponse)(nil),          // 9: supercomp.notifications.v1.SubscribeResponse
-	(*UpdateSubscriptionRequest)(nil),  // 10: supercomp.notifications.v1.UpdateSubscriptionRequest
-	(*UpdateSubscriptionResponse)(nil), // 11: supercomp.notifications.v1.UpdateSubscriptionResponse
-	(*UnsubscribeRequest)(nil),         // 12: supercomp.notifications.v1.UnsubscribeRequest
-	(*UnsubscribeResponse)(nil),        // 13: supercomp.notifications.v1.UnsubscribeResponse
-	(*ListSubscriptionsRequest)(nil),   // 14: supercomp.notifications.v1.ListSubscriptionsRequest
-	(*ListSubscriptionsResponse)(nil),  // 15: supercomp.notifications.v1.ListSubscriptionsResponse
-	(*DeliveryAttempt)(nil),            // 16: supercomp.notifications.v1.DeliveryAttempt
-	(*TestDeliveryRequest)(nil),        // 17: supercomp.notifications.v1.TestDeliveryRequest
-	(*TestDeliveryResponse)(nil),       // 18: supercomp.notifications.v1.TestDeliveryResponse
-	(*Alert)(nil),                      // 19: supercomp.notifications.v1.Alert
-	(*ListAlertsRequest)(nil),          // 20: supercomp.notifications.v1.ListAlertsRequest
-	(*ListAlertsResponse)(nil),         // 21: supercomp.notifications.v1.ListAlertsResponse
-	(*GetAlertRequest)(nil),            // 22: supercomp.notifications.v1.GetAlertRequest
-	(*GetAlertResponse)(nil),           // 23: supercomp.notifications.v1.GetAlertResponse
-	(*AcknowledgeAlertRequest)(nil),    // 24: supercomp.notifications.v1.AcknowledgeAlertRequest
-	(*AcknowledgeAlertResponse)(nil),   // 25: supercomp.notifications.v1.AcknowledgeAlertResponse
-	(*ResolveAlertRequest)(nil),        // 26: supercomp.notifications.v1.ResolveAlertRequest
-	(*ResolveAlertResponse)(nil),       // 27: supercomp.notifications.v1.ResolveAlertResponse
-	(*WatchAlertsRequest)(nil),         // 28: supercomp.notifications.v1.WatchAlertsRequest
-	(*WatchAlertsResponse)(nil),        // 29: supercomp.notifications.v1.WatchAlertsResponse
-	(*ListDeliveriesRequest)(nil),      // 30: supercomp.notifications.v1.ListDeliveriesRequest
-	(*ListDeliveriesResponse)(nil),     // 31: supercomp.notifications.v1.ListDeliveriesResponse
-	(v1.Severity)(0),                   // 32: supercomp.common.v1.Severity
-	(v1.AlertKind)(0),                  // 33: supercomp.common.v1.AlertKind
-	(*durationpb.Duration)(nil),        // 34: google.protobuf.Duration
-	(*v1.Actor)(nil),                   // 35: supercomp.common.v1.Actor
-	(*timestamppb.Timestamp)(nil),      // 36: google.protobuf.Timestamp
-	(*v11.DeliveryTarget)(nil),         // 37: supercomp.events.v1.DeliveryTarget
-	(*v11.AlertContent)(nil),           // 38: supercomp.events.v1.AlertContent
-	(v1.AlertState)(0),                 // 39: supercomp.common.v1.AlertState
-	(v11.AlertResolution)(0),           // 40: supercomp.events.v1.AlertResolution
-	(*v1.DateRange)(nil),               // 41: supercomp.common.v1.DateRange
+	(*CheckinReminder)(nil),            // 8: supercomp.notifications.v1.CheckinReminder
+	(*SubscribeRequest)(nil),           // 9: supercomp.notifications.v1.SubscribeRequest
+	(*SubscribeResponse)(nil),          // 10: supercomp.notifications.v1.SubscribeResponse
+	(*UpdateSubscriptionRequest)(nil),  // 11: supercomp.notifications.v1.UpdateSubscriptionRequest
+	(*UpdateSubscriptionResponse)(nil), // 12: supercomp.notifications.v1.UpdateSubscriptionResponse
+	(*UnsubscribeRequest)(nil),         // 13: supercomp.notifications.v1.UnsubscribeRequest
+	(*UnsubscribeResponse)(nil),        // 14: supercomp.notifications.v1.UnsubscribeResponse
+	(*ListSubscriptionsRequest)(nil),   // 15: supercomp.notifications.v1.ListSubscriptionsRequest
+	(*ListSubscriptionsResponse)(nil),  // 16: supercomp.notifications.v1.ListSubscriptionsResponse
+	(*DeliveryAttempt)(nil),            // 17: supercomp.notifications.v1.DeliveryAttempt
+	(*TestDeliveryRequest)(nil),        // 18: supercomp.notifications.v1.TestDeliveryRequest
+	(*TestDeliveryResponse)(nil),       // 19: supercomp.notifications.v1.TestDeliveryResponse
+	(*Alert)(nil),                      // 20: supercomp.notifications.v1.Alert
+	(*ListAlertsRequest)(nil),          // 21: supercomp.notifications.v1.ListAlertsRequest
+	(*ListAlertsResponse)(nil),         // 22: supercomp.notifications.v1.ListAlertsResponse
+	(*GetAlertRequest)(nil),            // 23: supercomp.notifications.v1.GetAlertRequest
+	(*GetAlertResponse)(nil),           // 24: supercomp.notifications.v1.GetAlertResponse
+	(*AcknowledgeAlertRequest)(nil),    // 25: supercomp.notifications.v1.AcknowledgeAlertRequest
+	(*AcknowledgeAlertResponse)(nil),   // 26: supercomp.notifications.v1.AcknowledgeAlertResponse
+	(*ResolveAlertRequest)(nil),        // 27: supercomp.notifications.v1.ResolveAlertRequest
+	(*ResolveAlertResponse)(nil),       // 28: supercomp.notifications.v1.ResolveAlertResponse
+	(*WatchAlertsRequest)(nil),         // 29: supercomp.notifications.v1.WatchAlertsRequest
+	(*WatchAlertsResponse)(nil),        // 30: supercomp.notifications.v1.WatchAlertsResponse
+	(*ListDeliveriesRequest)(nil),      // 31: supercomp.notifications.v1.ListDeliveriesRequest
+	(*ListDeliveriesResponse)(nil),     // 32: supercomp.notifications.v1.ListDeliveriesResponse
+	(v1.Severity)(0),                   // 33: supercomp.common.v1.Severity
+	(v1.AlertKind)(0),                  // 34: supercomp.common.v1.AlertKind
+	(*durationpb.Duration)(nil),        // 35: google.protobuf.Duration
+	(*v1.Actor)(nil),                   // 36: supercomp.common.v1.Actor
+	(*timestamppb.Timestamp)(nil),      // 37: google.protobuf.Timestamp
+	(*v11.DeliveryTarget)(nil),         // 38: supercomp.events.v1.DeliveryTarget
+	(*v11.AlertContent)(nil),           // 39: supercomp.events.v1.AlertContent
+	(v1.AlertState)(0),                 // 40: supercomp.common.v1.AlertState
+	(v11.AlertResolution)(0),           // 41: supercomp.events.v1.AlertResolution
+	(*v1.DateRange)(nil),               // 42: supercomp.common.v1.DateRange
 }
 var file_supercomp_notifications_v1_notifications_proto_depIdxs = []int32{
 	1,  // 0: supercomp.notifications.v1.ChannelTarget.webhook:type_name -> supercomp.notifications.v1.WebhookTarget
 	2,  // 1: supercomp.notifications.v1.ChannelTarget.slack_webhook:type_name -> supercomp.notifications.v1.SlackWebhookTarget
 	3,  // 2: supercomp.notifications.v1.ChannelTarget.email:type_name -> supercomp.notifications.v1.EmailTarget
-	32, // 3: supercomp.notifications.v1.QuietHours.bypass_severity:type_name -> supercomp.common.v1.Severity
-	32, // 4: supercomp.notifications.v1.DigestSchedule.bypass_severity:type_name -> supercomp.common.v1.Severity
-	33, // 5: supercomp.notifications.v1.Subscription.kinds:type_name -> supercomp.common.v1.AlertKind
-	32, // 6: supercomp.notifications.v1.Subscription.min_severity:type_name -> supercomp.common.v1.Severity
+	33, // 3: supercomp.notifications.v1.QuietHours.bypass_severity:type_name -> supercomp.common.v1.Severity
+	33, // 4: supercomp.notifications.v1.DigestSchedule.bypass_severity:type_name -> supercomp.common.v1.Severity
+	34, // 5: supercomp.notifications.v1.Subscription.kinds:type_name -> supercomp.common.v1.AlertKind
+	33, // 6: supercomp.notifications.v1.Subscription.min_severity:type_name -> supercomp.common.v1.Severity
 	4,  // 7: supercomp.notifications.v1.Subscription.channels:type_name -> supercomp.notifications.v1.ChannelTarget
 	5,  // 8: supercomp.notifications.v1.Subscription.quiet_hours:type_name -> supercomp.notifications.v1.QuietHours
 	6,  // 9: supercomp.notifications.v1.Subscription.digest:type_name -> supercomp.notifications.v1.DigestSchedule
-	34, // 10: supercomp.notifications.v1.Subscription.escalate_after:type_name -> google.protobuf.Duration
-	35, // 11: supercomp.notifications.v1.Subscription.owner:type_name -> supercomp.common.v1.Actor
-	36, // 12: supercomp.notifications.v1.Subscription.created_at:type_name -> google.protobuf.Timestamp
-	7,  // 13: supercomp.notifications.v1.SubscribeRequest.subscription:type_name -> supercomp.notifications.v1.Subscription
-	7,  // 14: supercomp.notifications.v1.SubscribeResponse.subscription:type_name -> supercomp.notifications.v1.Subscription
-	7,  // 15: supercomp.notifications.v1.UpdateSubscriptionRequest.subscription:type_name -> supercomp.notifications.v1.Subscription
-	7,  // 16: supercomp.notifications.v1.UpdateSubscriptionResponse.subscription:type_name -> supercomp.notifications.v1.Subscription
-	7,  // 17: supercomp.notifications.v1.ListSubscriptionsResponse.subscriptions:type_name -> supercomp.notifications.v1.Subscription
-	37, // 18: supercomp.notifications.v1.DeliveryAttempt.target:type_name -> supercomp.events.v1.DeliveryTarget
-	36, // 19: supercomp.notifications.v1.DeliveryAttempt.attempted_at:type_name -> google.protobuf.Timestamp
-	16, // 20: supercomp.notifications.v1.TestDeliveryResponse.attempts:type_name -> supercomp.notifications.v1.DeliveryAttempt
-	38, // 21: supercomp.notifications.v1.Alert.content:type_name -> supercomp.events.v1.AlertContent
-	39, // 22: supercomp.notifications.v1.Alert.state:type_name -> supercomp.common.v1.AlertState
-	36, // 23: supercomp.notifications.v1.Alert.raised_at:type_name -> google.protobuf.Timestamp
-	36, // 24: supercomp.notifications.v1.Alert.updated_at:type_name -> google.protobuf.Timestamp
-	36, // 25: supercomp.notifications.v1.Alert.acknowledged_at:type_name -> google.protobuf.Timestamp
-	35, // 26: supercomp.notifications.v1.Alert.acknowledged_by:type_name -> supercomp.common.v1.Actor
-	36, // 27: supercomp.notifications.v1.Alert.resolved_at:type_name -> google.protobuf.Timestamp
-	35, // 28: supercomp.notifications.v1.Alert.resolved_by:type_name -> supercomp.common.v1.Actor
-	40, // 29: supercomp.notifications.v1.Alert.resolution:type_name -> supercomp.events.v1.AlertResolution
-	39, // 30: supercomp.notifications.v1.ListAlertsRequest.states:type_name -> supercomp.common.v1.AlertState
-	33, // 31: supercomp.notifications.v1.ListAlertsRequest.kinds:type_name -> supercomp.common.v1.AlertKind
-	41, // 32: supercomp.notifications.v1.ListAlertsRequest.range:type_name -> supercomp.common.v1.DateRange
-	19, // 33: supercomp.notifications.v1.ListAlertsResponse.alerts:type_name -> supercomp.notifications.v1.Alert
-	19, // 34: supercomp.notifications.v1.GetAlertResponse.alert:type_name -> supercomp.notifications.v1.Alert
-	19, // 35: supercomp.notifications.v1.AcknowledgeAlertResponse.alert:type_name -> supercomp.notifications.v1.Alert
-	19, // 36: supercomp.notifications.v1.ResolveAlertResponse.alert:type_name -> supercomp.notifications.v1.Alert
-	33, // 37: supercomp.notifications.v1.WatchAlertsRequest.kinds:type_name -> supercomp.common.v1.AlertKind
-	32, // 38: supercomp.notifications.v1.WatchAlertsRequest.min_severity:type_name -> supercomp.common.v1.Severity
-	0,  // 39: supercomp.notifications.v1.WatchAlertsResponse.change:type_name -> supercomp.notifications.v1.AlertChange
-	19, // 40: supercomp.notifications.v1.WatchAlertsResponse.alert:type_name -> supercomp.notifications.v1.Alert
-	36, // 41: supercomp.notifications.v1.WatchAlertsResponse.changed_at:type_name -> google.protobuf.Timestamp
-	16, // 42: supercomp.notifications.v1.ListDeliveriesResponse.attempts:type_name -> supercomp.notifications.v1.DeliveryAttempt
-	8,  // 43: supercomp.notifications.v1.NotificationService.Subscribe:input_type -> supercomp.notifications.v1.SubscribeRequest
-	10, // 44: supercomp.notifications.v1.NotificationService.UpdateSubscription:input_type -> supercomp.notifications.v1.UpdateSubscriptionRequest
-	12, // 45: supercomp.notifications.v1.NotificationService.Unsubscribe:input_type -> supercomp.notifications.v1.UnsubscribeRequest
-	14, // 46: supercomp.notifications.v1.NotificationService.ListSubscriptions:input_type -> supercomp.notifications.v1.ListSubscriptionsRequest
-	17, // 47: supercomp.notifications.v1.NotificationService.TestDelivery:input_type -> supercomp.notifications.v1.TestDeliveryRequest
-	20, // 48: supercomp.notifications.v1.NotificationService.ListAlerts:input_type -> supercomp.notifications.v1.ListAlertsRequest
-	22, // 49: supercomp.notifications.v1.NotificationService.GetAlert:input_type -> supercomp.notifications.v1.GetAlertRequest
-	24, // 50: supercomp.notifications.v1.NotificationService.AcknowledgeAlert:input_type -> supercomp.notifications.v1.AcknowledgeAlertRequest
-	26, // 51: supercomp.notifications.v1.NotificationService.ResolveAlert:input_type -> supercomp.notifications.v1.ResolveAlertRequest
-	28, // 52: supercomp.notifications.v1.NotificationService.WatchAlerts:input_type -> supercomp.notifications.v1.WatchAlertsRequest
-	30, // 53: supercomp.notifications.v1.NotificationService.ListDeliveries:input_type -> supercomp.notifications.v1.ListDeliveriesRequest
-	9,  // 54: supercomp.notifications.v1.NotificationService.Subscribe:output_type -> supercomp.notifications.v1.SubscribeResponse
-	11, // 55: supercomp.notifications.v1.NotificationService.UpdateSubscription:output_type -> supercomp.notifications.v1.UpdateSubscriptionResponse
-	13, // 56: supercomp.notifications.v1.NotificationService.Unsubscribe:output_type -> supercomp.notifications.v1.UnsubscribeResponse
-	15, // 57: supercomp.notifications.v1.NotificationService.ListSubscriptions:output_type -> supercomp.notifications.v1.ListSubscriptionsResponse
-	18, // 58: supercomp.notifications.v1.NotificationService.TestDelivery:output_type -> supercomp.notifications.v1.TestDeliveryResponse
-	21, // 59: supercomp.notifications.v1.NotificationService.ListAlerts:output_type -> supercomp.notifications.v1.ListAlertsResponse
-	23, // 60: supercomp.notifications.v1.NotificationService.GetAlert:output_type -> supercomp.notifications.v1.GetAlertResponse
-	25, // 61: supercomp.notifications.v1.NotificationService.AcknowledgeAlert:output_type -> supercomp.notifications.v1.AcknowledgeAlertResponse
-	27, // 62: supercomp.notifications.v1.NotificationService.ResolveAlert:output_type -> supercomp.notifications.v1.ResolveAlertResponse
-	29, // 63: supercomp.notifications.v1.NotificationService.WatchAlerts:output_type -> supercomp.notifications.v1.WatchAlertsResponse
-	31, // 64: supercomp.notifications.v1.NotificationService.ListDeliveries:output_type -> supercomp.notifications.v1.ListDeliveriesResponse
-	54, // [54:65] is the sub-list for method output_type
-	43, // [43:54] is the sub-list for method input_type
-	43, // [43:43] is the sub-list for extension type_name
-	43, // [43:43] is the sub-list for extension extendee
-	0,  // [0:43] is the sub-list for field type_name
+	35, // 10: supercomp.notifications.v1.Subscription.escalate_after:type_name -> google.protobuf.Duration
+	36, // 11: supercomp.notifications.v1.Subscription.owner:type_name -> supercomp.common.v1.Actor
+	37, // 12: supercomp.notifications.v1.Subscription.created_at:type_name -> google.protobuf.Timestamp
+	8,  // 13: supercomp.notifications.v1.Subscription.checkin_reminder:type_name -> supercomp.notifications.v1.CheckinReminder
+	7,  // 14: supercomp.notifications.v1.SubscribeRequest.subscription:type_name -> supercomp.notifications.v1.Subscription
+	7,  // 15: supercomp.notifications.v1.SubscribeResponse.subscription:type_name -> supercomp.notifications.v1.Subscription
+	7,  // 16: supercomp.notifications.v1.UpdateSubscriptionRequest.subscription:type_name -> supercomp.notifications.v1.Subscription
+	7,  // 17: supercomp.notifications.v1.UpdateSubscriptionResponse.subscription:type_name -> supercomp.notifications.v1.Subscription
+	7,  // 18: supercomp.notifications.v1.ListSubscriptionsResponse.subscriptions:type_name -> supercomp.notifications.v1.Subscription
+	38, // 19: supercomp.notifications.v1.DeliveryAttempt.target:type_name -> supercomp.events.v1.DeliveryTarget
+	37, // 20: supercomp.notifications.v1.DeliveryAttempt.attempted_at:type_name -> google.protobuf.Timestamp
+	17, // 21: supercomp.notifications.v1.TestDeliveryResponse.attempts:type_name -> supercomp.notifications.v1.DeliveryAttempt
+	39, // 22: supercomp.notifications.v1.Alert.content:type_name -> supercomp.events.v1.AlertContent
+	40, // 23: supercomp.notifications.v1.Alert.state:type_name -> supercomp.common.v1.AlertState
+	37, // 24: supercomp.notifications.v1.Alert.raised_at:type_name -> google.protobuf.Timestamp
+	37, // 25: supercomp.notifications.v1.Alert.updated_at:type_name -> google.protobuf.Timestamp
+	37, // 26: supercomp.notifications.v1.Alert.acknowledged_at:type_name -> google.protobuf.Timestamp
+	36, // 27: supercomp.notifications.v1.Alert.acknowledged_by:type_name -> supercomp.common.v1.Actor
+	37, // 28: supercomp.notifications.v1.Alert.resolved_at:type_name -> google.protobuf.Timestamp
+	36, // 29: supercomp.notifications.v1.Alert.resolved_by:type_name -> supercomp.common.v1.Actor
+	41, // 30: supercomp.notifications.v1.Alert.resolution:type_name -> supercomp.events.v1.AlertResolution
+	40, // 31: supercomp.notifications.v1.ListAlertsRequest.states:type_name -> supercomp.common.v1.AlertState
+	34, // 32: supercomp.notifications.v1.ListAlertsRequest.kinds:type_name -> supercomp.common.v1.AlertKind
+	42, // 33: supercomp.notifications.v1.ListAlertsRequest.range:type_name -> supercomp.common.v1.DateRange
+	20, // 34: supercomp.notifications.v1.ListAlertsResponse.alerts:type_name -> supercomp.notifications.v1.Alert
+	20, // 35: supercomp.notifications.v1.GetAlertResponse.alert:type_name -> supercomp.notifications.v1.Alert
+	20, // 36: supercomp.notifications.v1.AcknowledgeAlertResponse.alert:type_name -> supercomp.notifications.v1.Alert
+	20, // 37: supercomp.notifications.v1.ResolveAlertResponse.alert:type_name -> supercomp.notifications.v1.Alert
+	34, // 38: supercomp.notifications.v1.WatchAlertsRequest.kinds:type_name -> supercomp.common.v1.AlertKind
+	33, // 39: supercomp.notifications.v1.WatchAlertsRequest.min_severity:type_name -> supercomp.common.v1.Severity
+	0,  // 40: supercomp.notifications.v1.WatchAlertsResponse.change:type_name -> supercomp.notifications.v1.AlertChange
+	20, // 41: supercomp.notifications.v1.WatchAlertsResponse.alert:type_name -> supercomp.notifications.v1.Alert
+	37, // 42: supercomp.notifications.v1.WatchAlertsResponse.changed_at:type_name -> google.protobuf.Timestamp
+	17, // 43: supercomp.notifications.v1.ListDeliveriesResponse.attempts:type_name -> supercomp.notifications.v1.DeliveryAttempt
+	9,  // 44: supercomp.notifications.v1.NotificationService.Subscribe:input_type -> supercomp.notifications.v1.SubscribeRequest
+	11, // 45: supercomp.notifications.v1.NotificationService.UpdateSubscription:input_type -> supercomp.notifications.v1.UpdateSubscriptionRequest
+	13, // 46: supercomp.notifications.v1.NotificationService.Unsubscribe:input_type -> supercomp.notifications.v1.UnsubscribeRequest
+	15, // 47: supercomp.notifications.v1.NotificationService.ListSubscriptions:input_type -> supercomp.notifications.v1.ListSubscriptionsRequest
+	18, // 48: supercomp.notifications.v1.NotificationService.TestDelivery:input_type -> supercomp.notifications.v1.TestDeliveryRequest
+	21, // 49: supercomp.notifications.v1.NotificationService.ListAlerts:input_type -> supercomp.notifications.v1.ListAlertsRequest
+	23, // 50: supercomp.notifications.v1.NotificationService.GetAlert:input_type -> supercomp.notifications.v1.GetAlertRequest
+	25, // 51: supercomp.notifications.v1.NotificationService.AcknowledgeAlert:input_type -> supercomp.notifications.v1.AcknowledgeAlertRequest
+	27, // 52: supercomp.notifications.v1.NotificationService.ResolveAlert:input_type -> supercomp.notifications.v1.ResolveAlertRequest
+	29, // 53: supercomp.notifications.v1.NotificationService.WatchAlerts:input_type -> supercomp.notifications.v1.WatchAlertsRequest
+	31, // 54: supercomp.notifications.v1.NotificationService.ListDeliveries:input_type -> supercomp.notifications.v1.ListDeliveriesRequest
+	10, // 55: supercomp.notifications.v1.NotificationService.Subscribe:output_type -> supercomp.notifications.v1.SubscribeResponse
+	12, // 56: supercomp.notifications.v1.NotificationService.UpdateSubscription:output_type -> supercomp.notifications.v1.UpdateSubscriptionResponse
+	14, // 57: supercomp.notifications.v1.NotificationService.Unsubscribe:output_type -> supercomp.notifications.v1.UnsubscribeResponse
+	16, // 58: supercomp.notifications.v1.NotificationService.ListSubscriptions:output_type -> supercomp.notifications.v1.ListSubscriptionsResponse
+	19, // 59: supercomp.notifications.v1.NotificationService.TestDelivery:output_type -> supercomp.notifications.v1.TestDeliveryResponse
+	22, // 60: supercomp.notifications.v1.NotificationService.ListAlerts:output_type -> supercomp.notifications.v1.ListAlertsResponse
+	24, // 61: supercomp.notifications.v1.NotificationService.GetAlert:output_type -> supercomp.notifications.v1.GetAlertResponse
+	26, // 62: supercomp.notifications.v1.NotificationService.AcknowledgeAlert:output_type -> supercomp.notifications.v1.AcknowledgeAlertResponse
+	28, // 63: supercomp.notifications.v1.NotificationService.ResolveAlert:output_type -> supercomp.notifications.v1.ResolveAlertResponse
+	30, // 64: supercomp.notifications.v1.NotificationService.WatchAlerts:output_type -> supercomp.notifications.v1.WatchAlertsResponse
+	32, // 65: supercomp.notifications.v1.NotificationService.ListDeliveries:output_type -> supercomp.notifications.v1.ListDeliveriesResponse
+	55, // [55:66] is the sub-list for method output_type
+	44, // [44:55] is the sub-list for method input_type
+	44, // [44:44] is the sub-list for extension type_name
+	44, // [44:44] is the sub-list for extension extendee
+	0,  // [0:44] is the sub-list for field type_name
 }
 
 func init() { file_supercomp_notifications_v1_notifications_proto_init() }
@@ -2555,14 +2640,14 @@ func file_supercomp_notifications_v1_notifications_proto_init() {
 		(*ChannelTarget_SlackWebhook)(nil),
 		(*ChannelTarget_Email)(nil),
 	}
-	file_supercomp_notifications_v1_notifications_proto_msgTypes[9].OneofWrappers = []any{}
+	file_supercomp_notifications_v1_notifications_proto_msgTypes[10].OneofWrappers = []any{}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_supercomp_notifications_v1_notifications_proto_rawDesc), len(file_supercomp_notifications_v1_notifications_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   31,
+			NumMessages:   32,
 			NumExtensions: 0,
 			NumServices:   1,
 		},
