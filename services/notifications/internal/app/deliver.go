@@ -303,6 +303,9 @@ func (a *App) Tick(ctx context.Context) error {
 			errs = append(errs, err)
 		}
 	}
+	if err := a.remind(ctx); err != nil {
+		errs = append(errs, err)
+	}
 	return errors.Join(errs...)
 }
 

@@ -87,6 +87,7 @@ type KeyRecord struct {
 // State holds the service's mutable state in JetStream key-value buckets.
 type State struct {
 	subs, alerts, keys, pending, athletes jetstream.KeyValue
+	checkins, reminders                   jetstream.KeyValue
 }
 
 // OpenState creates or binds the buckets.
@@ -108,6 +109,9 @@ func OpenState(ctx context.Context, b *bus.Bus) (*State, error) {
 			return nil, err
 		}
 		*bk.kv = kv
+	}
+	if err := s.openReminderBuckets(ctx, b); err != nil {
+		return nil, err
 	}
 	return &s, nil
 }

@@ -156,6 +156,25 @@ func ValidateSubscription(team string, s *notificationsv1.Subscription, bad *fau
 			bad.Add(p+".digest.time_zone", "unknown IANA time zone %q", d.GetTimeZone())
 		}
 	}
+	if r := s.GetCheckinReminder(); r != nil {
+		if !domain.ValidMinute(int(r.GetSendMinute())) {
+			bad.Add(p+".checkin_reminder.send_minute", "must be 0-1439, got %d", r.GetSendMinute())
+		}
+		if _, err := domain.LoadLocation(r.GetTimeZone()); err != nil {
+			bad.Add(p+".checkin_reminder.time_zone", "unknown IANA time zone %q", r.GetTimeZone())
+		}
+		if r.GetEnabled() {
+			// A reminder goes to the athletes' own system (webhook, one per athlete) or to the
+			// staff's inbox (email, the list); a coaches' Slack channel is the wrong audience.
+			for i, ch := range s.GetChannels() {
+				switch ch.GetTarget().(type) {
+				case *notificationsv1.ChannelTarget_Webhook, *notificationsv1.ChannelTarget_Email:
+				default:
+					bad.Add(fault.Field(p, "channels", i), "a subscription with a check-in reminder takes only webhook or email channels")
+				}
+			}
+		}
+	}
 	if e := s.GetEscalateAfter(); e != nil {
 		if err := e.CheckValid(); err != nil || e.AsDuration() < 0 {
 			bad.Add(p+".escalate_after", "must be a non-negative duration")

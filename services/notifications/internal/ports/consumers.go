@@ -13,7 +13,7 @@ import (
 )
 
 // Consumers declares the service's durable consumers: ANALYSIS and PROGRAMMING raise and update
-// alerts, NOTIFY's alert_raised/alert_escalated drive deliveries, and (with a store) NOTIFY is
+// alerts, TRAINING's wellness reports feed check-in reminders, NOTIFY's alert_raised/alert_escalated drive deliveries, and (with a store) NOTIFY is
 // recorded in ClickHouse.
 func Consumers(ctx context.Context, a *app.App, b *bus.Bus, rec *app.Recorder, log *zap.Logger) ([]*bus.Consumer, error) {
 	cfg := a.Config()
@@ -58,7 +58,16 @@ func Consumers(ctx context.Context, a *app.App, b *bus.Bus, rec *app.Recorder, l
 	if err != nil {
 		return nil, err
 	}
-	out = append(out, analysis, programming, dispatch)
+	// Wellness reports only tell who checked in and when (the reminders' roster and "reported
+	// today"); everything else on TRAINING is filtered out at the server.
+	checkins, err := b.NewConsumer(ctx, bus.ConsumerConfig{
+		Stream: bus.StreamTraining, Durable: app.DurableCheckins, AckWait: cfg.AckWait,
+		FilterSubjects: []string{"sc.training.*.*.wellness"},
+	}, func(ctx context.Context, m jetstream.Msg) error { return a.HandleWellness(ctx, m.Data()) }, log)
+	if err != nil {
+		return nil, err
+	}
+	out = append(out, analysis, programming, dispatch, checkins)
 	if rec != nil {
 		recorder, err := b.NewBatchConsumer(ctx, bus.ConsumerConfig{
 			Stream: bus.StreamNotify, Durable: app.DurableRecorder, MaxDeliver: -1, Batch: 1000, MaxWait: time.Second,

@@ -34,6 +34,17 @@ type Message struct {
 	Digest         bool
 	Test           bool
 	Items          []Item
+	// Reminder, when set, makes this a check-in reminder instead of an alert: Items is empty.
+	Reminder *Reminder
+}
+
+// Reminder is a daily check-in reminder: to one athlete through a webhook (the receiver's system
+// reaches the athlete), or a team's list for the staff through email.
+type Reminder struct {
+	TeamID   string
+	Day      string // the team's local day, YYYY-MM-DD
+	Athletes []string
+	Text     string
 }
 
 // Result is the outcome of one attempt.

@@ -131,6 +131,9 @@ func RenderEmail(from string, to []string, msg Message, now time.Time) []byte {
 	var plain, rich strings.Builder
 	subject := "Supercomp alert"
 	switch {
+	case msg.Reminder != nil:
+		r := msg.Reminder
+		subject = fmt.Sprintf("Check-in reminder %s: %d athletes have not reported", r.Day, len(r.Athletes))
 	case msg.Digest:
 		subject = fmt.Sprintf("Supercomp daily digest: %d alerts", len(msg.Items))
 	case len(msg.Items) == 1:
@@ -140,6 +143,16 @@ func RenderEmail(from string, to []string, msg Message, now time.Time) []byte {
 		}
 	}
 	rich.WriteString("<html><body>")
+	if r := msg.Reminder; r != nil {
+		fmt.Fprintf(&plain, "%s\n\nTeam %s has not checked in on %s:\n", r.Text, r.TeamID, r.Day)
+		fmt.Fprintf(&rich, "<p>%s</p><p>Team %s has not checked in on %s:</p><ul>", html.EscapeString(r.Text),
+			html.EscapeString(r.TeamID), html.EscapeString(r.Day))
+		for _, a := range r.Athletes {
+			fmt.Fprintf(&plain, "  - %s\n", a)
+			fmt.Fprintf(&rich, "<li>%s</li>", html.EscapeString(a))
+		}
+		rich.WriteString("</ul>")
+	}
 	for _, it := range msg.Items {
 		c := it.Content
 		fmt.Fprintf(&plain, "%s (%s)\n\n%s\n\nEvidence:\n", c.GetTitle(), SeverityName(c.GetSeverity()), c.GetSummary())

@@ -23,7 +23,7 @@ const (
 	HeaderSignature = "Supercomp-Signature"
 	// HeaderIdempotencyKey is the alert id; retries and redeliveries repeat it.
 	HeaderIdempotencyKey = "Idempotency-Key"
-	// HeaderEvent says what the body is: "alert", "digest" or "test".
+	// HeaderEvent says what the body is: "alert", "digest", "test" or "checkin_reminder".
 	HeaderEvent = "Supercomp-Event"
 )
 
@@ -78,6 +78,19 @@ type WebhookPayload struct {
 	Alerts  []WebhookAlert `json:"alerts"`
 	SentAt  time.Time      `json:"sent_at"`
 	Version int            `json:"version"`
+}
+
+// ReminderPayload is the JSON body of a check-in reminder (type "checkin_reminder"): one per
+// athlete, so the receiver can forward it to that athlete without reading a list.
+type ReminderPayload struct {
+	Type      string    `json:"type"`
+	ID        string    `json:"id"` // the idempotency key, team/athlete/day
+	TeamID    string    `json:"team_id"`
+	AthleteID string    `json:"athlete_id"`
+	Day       string    `json:"day"`
+	Message   string    `json:"message"`
+	SentAt    time.Time `json:"sent_at"`
+	Version   int       `json:"version"`
 }
 
 // WebhookAlert is one alert in a webhook body.
@@ -141,6 +154,9 @@ func Payload(msg Message, now time.Time) WebhookPayload {
 
 func msgType(msg Message) string {
 	switch {
+	case msg.Reminder != nil:
+		return "checkin_reminder"
+
 	case msg.Test:
 		return "test"
 	case msg.Digest:
@@ -164,7 +180,17 @@ func NewWebhook(client *http.Client) *Webhook {
 // Send implements Sender.
 func (w *Webhook) Send(ctx context.Context, t Target, msg Message) Result {
 	now := w.Now()
-	body, err := json.Marshal(Payload(msg, now))
+	var body []byte
+	var err error
+	if r := msg.Reminder; r != nil {
+		if len(r.Athletes) != 1 {
+			return Result{Outcome: domain.Permanent, Err: fmt.Errorf("a reminder webhook names one athlete, got %d", len(r.Athletes))}
+		}
+		body, err = json.Marshal(ReminderPayload{Type: msgType(msg), ID: msg.IdempotencyKey, TeamID: r.TeamID,
+			AthleteID: r.Athletes[0], Day: r.Day, Message: r.Text, SentAt: now.UTC(), Version: 1})
+	} else {
+		body, err = json.Marshal(Payload(msg, now))
+	}
 	if err != nil {
 		return Result{Outcome: domain.Permanent, Err: fmt.Errorf("encode webhook body: %w", err)}
 	}

@@ -1,0 +1,293 @@
+package app
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+	"go.uber.org/zap"
+
+	"github.com/supercomp/supercomp/pkg/bus"
+	"github.com/supercomp/supercomp/pkg/events"
+	notificationsv1 "github.com/supercomp/supercomp/pkg/gen/supercomp/notifications/v1"
+	"github.com/supercomp/supercomp/services/notifications/internal/adapters/channels"
+	"github.com/supercomp/supercomp/services/notifications/internal/domain"
+)
+
+// Check-in reminders: who reported is learned from TRAINING's wellness events (no call to
+// another service), who was reminded from a create-only record per athlete and day.
+const (
+	DurableCheckins = "notifications-checkins"
+	// BucketCheckins holds <team>.<athlete> -> CheckinRecord JSON: the athlete's last wellness
+	// report. The athletes with one in the last RosterWindow are the team's reminder roster.
+	BucketCheckins = "notifications-checkins"
+	// BucketReminders holds <team>.<athlete>.<day> -> ReminderRecord JSON, created before the
+	// reminder is sent, so two instances (or two ticks) never both send it.
+	BucketReminders = "notifications-reminders"
+	// RosterWindow: an athlete who has not reported for this long has stopped checking in (left
+	// the team, injured, off season) and is not nagged.
+	RosterWindow = 28 * 24 * time.Hour
+	// ReminderText is the message of every reminder.
+	ReminderText = "Please fill in today's check-in: it takes 30 seconds and tells your coach how you are."
+)
+
+// CheckinRecord is an athlete's last reported wellness.
+type CheckinRecord struct {
+	// LastReportedAt is when the latest report was filled in; its local day is computed in the
+	// reminder's time zone, the team's day, when reminders are due.
+	LastReportedAt time.Time
+	LastEventID    string
+}
+
+// ReminderRecord is one reminder claimed (and then sent) for an athlete on a team day.
+type ReminderRecord struct {
+	SubscriptionID string
+	ClaimedAt      time.Time
+}
+
+func (s *State) openReminderBuckets(ctx context.Context, b *bus.Bus) error {
+	var err error
+	// The TTL only tidies up: an athlete silent this long is off the roster anyway.
+	s.checkins, err = b.KeyValue(ctx, jetstream.KeyValueConfig{Bucket: BucketCheckins,
+		Description: "each athlete's last wellness report, for check-in reminders", TTL: RosterWindow + 7*24*time.Hour})
+	if err != nil {
+		return err
+	}
+	s.reminders, err = b.KeyValue(ctx, jetstream.KeyValueConfig{Bucket: BucketReminders,
+		Description: "check-in reminders sent, one per athlete and day", TTL: 3 * 24 * time.Hour})
+	return err
+}
+
+// RecordCheckin keeps the later of the stored and the given report, revision-checked, so a
+// redelivered or out-of-order older report never moves an athlete's day back.
+func (s *State) RecordCheckin(ctx context.Context, team, athlete string, at time.Time, eventID string) error {
+	key := team + "." + athlete
+	data, err := json.Marshal(CheckinRecord{LastReportedAt: at.UTC(), LastEventID: eventID})
+	if err != nil {
+		return err
+	}
+	for attempt := 0; ; attempt++ {
+		e, err := s.checkins.Get(ctx, key)
+		switch {
+		case errors.Is(err, jetstream.ErrKeyNotFound):
+			_, err = s.checkins.Create(ctx, key, data)
+		case err != nil:
+			return fmt.Errorf("load check-in: %w", err)
+		default:
+			var cur CheckinRecord
+			if json.Unmarshal(e.Value(), &cur) == nil && !at.After(cur.LastReportedAt) {
+				return nil
+			}
+			_, err = s.checkins.Update(ctx, key, data, e.Revision())
+		}
+		if err == nil {
+			return nil
+		}
+		if !(bus.IsRevisionMismatch(err) || errors.Is(err, jetstream.ErrKeyExists)) || attempt == 10 {
+			return fmt.Errorf("store check-in: %w", err)
+		}
+	}
+}
+
+// Checkins is the team's athletes with their last report.
+func (s *State) Checkins(ctx context.Context, team string) (map[string]time.Time, error) {
+	keys, err := listKeys(ctx, s.checkins, team+".*")
+	if err != nil {
+		return nil, fmt.Errorf("list check-ins: %w", err)
+	}
+	out := make(map[string]time.Time, len(keys))
+	for _, k := range keys {
+		e, err := s.checkins.Get(ctx, k)
+		if errors.Is(err, jetstream.ErrKeyNotFound) {
+			continue
+		}
+		if err != nil {
+			return nil, fmt.Errorf("load check-in: %w", err)
+		}
+		var r CheckinRecord
+		if err := json.Unmarshal(e.Value(), &r); err != nil {
+			return nil, fmt.Errorf("decode check-in %s: %w", k, err)
+		}
+		out[strings.TrimPrefix(k, team+".")] = r.LastReportedAt
+	}
+	return out, nil
+}
+
+func reminderKey(team, athlete, day string) string { return team + "." + athlete + "." + day }
+
+// Reminded is the set of the team's athletes already reminded on day.
+func (s *State) Reminded(ctx context.Context, team, day string) (map[string]bool, error) {
+	keys, err := listKeys(ctx, s.reminders, team+".*."+day)
+	if err != nil {
+		return nil, fmt.Errorf("list reminders: %w", err)
+	}
+	out := make(map[string]bool, len(keys))
+	for _, k := range keys {
+		out[strings.TrimSuffix(strings.TrimPrefix(k, team+"."), "."+day)] = true
+	}
+	return out, nil
+}
+
+// ClaimReminder records the reminder of athlete on day before it is sent; false means it is
+// already recorded (another tick or instance sent it).
+func (s *State) ClaimReminder(ctx context.Context, team, athlete, day string, r ReminderRecord) (bool, error) {
+	data, err := json.Marshal(r)
+	if err != nil {
+		return false, err
+	}
+	_, err = s.reminders.Create(ctx, reminderKey(team, athlete, day), data)
+	if errors.Is(err, jetstream.ErrKeyExists) || bus.IsRevisionMismatch(err) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("record reminder: %w", err)
+	}
+	return true, nil
+}
+
+// AllSubscriptions lists every team's subscriptions (the scheduler's reminder pass).
+func (s *State) AllSubscriptions(ctx context.Context) ([]*notificationsv1.Subscription, error) {
+	keys, err := listKeys(ctx, s.subs, ">")
+	if err != nil {
+		return nil, fmt.Errorf("list subscriptions: %w", err)
+	}
+	out := make([]*notificationsv1.Subscription, 0, len(keys))
+	for _, k := range keys {
+		e, err := s.subs.Get(ctx, k)
+		if errors.Is(err, jetstream.ErrKeyNotFound) {
+			continue
+		}
+		if err != nil {
+			return nil, fmt.Errorf("load subscription: %w", err)
+		}
+		sub, err := decodeSubscription(e)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, sub)
+	}
+	return out, nil
+}
+
+// HandleWellness records who reported wellness and when, from TRAINING.
+func (a *App) HandleWellness(ctx context.Context, data []byte) error {
+	ev, err := events.Decode(data)
+	if err != nil {
+		return bus.Poison(err)
+	}
+	if ev.GetWellnessReported() == nil || ev.GetTeamId() == "" || ev.GetAthleteId() == "" {
+		return nil
+	}
+	return a.State.RecordCheckin(ctx, ev.GetTeamId(), ev.GetAthleteId(), ev.GetOccurredAt().AsTime(), ev.GetId())
+}
+
+// ReminderOf is the domain view of a subscription's check-in reminder.
+func ReminderOf(s *notificationsv1.Subscription) (domain.CheckinReminder, error) {
+	r := s.GetCheckinReminder()
+	loc, err := domain.LoadLocation(r.GetTimeZone())
+	if err != nil {
+		return domain.CheckinReminder{}, err
+	}
+	return domain.CheckinReminder{Enabled: r.GetEnabled(), SendMinute: int(r.GetSendMinute()), Location: loc}, nil
+}
+
+// remind sends the day's due check-in reminders of every subscription that has them.
+func (a *App) remind(ctx context.Context) error {
+	subs, err := a.State.AllSubscriptions(ctx)
+	if err != nil {
+		return err
+	}
+	slices.SortFunc(subs, func(x, y *notificationsv1.Subscription) int {
+		return strings.Compare(x.GetSubscriptionId(), y.GetSubscriptionId())
+	})
+	var errs []error
+	for _, sub := range subs {
+		if !sub.GetCheckinReminder().GetEnabled() {
+			continue
+		}
+		if err := a.remindFor(ctx, sub); err != nil {
+			errs = append(errs, fmt.Errorf("reminders of subscription %s: %w", sub.GetSubscriptionId(), err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func (a *App) remindFor(ctx context.Context, sub *notificationsv1.Subscription) error {
+	rule, err := ReminderOf(sub)
+	if err != nil {
+		return err
+	}
+	ds, err := ToDomain(sub)
+	if err != nil {
+		return err
+	}
+	now := a.now()
+	if !rule.Open(now, ds.QuietHours) {
+		return nil // before the send time or in quiet hours: no KV reads at all
+	}
+	team, day := sub.GetTeamId(), rule.Day(now)
+	last, err := a.State.Checkins(ctx, team)
+	if err != nil {
+		return err
+	}
+	reminded, err := a.State.Reminded(ctx, team, day)
+	if err != nil {
+		return err
+	}
+	var roster []string
+	for athlete, at := range last {
+		if now.Sub(at) <= RosterWindow {
+			roster = append(roster, athlete)
+		}
+	}
+	due := rule.Remind(now, ds.QuietHours, roster,
+		func(athlete, day string) bool { return rule.Day(last[athlete]) >= day },
+		func(athlete, _ string) bool { return reminded[athlete] })
+	// Claim first, send second: a crash in between loses that day's reminder rather than
+	// risking a second one, the cheaper failure for a nudge.
+	var claimed []string
+	for _, athlete := range due {
+		ok, err := a.State.ClaimReminder(ctx, team, athlete, day, ReminderRecord{SubscriptionID: sub.GetSubscriptionId(), ClaimedAt: now})
+		if err != nil {
+			return err
+		}
+		if ok {
+			claimed = append(claimed, athlete)
+		}
+	}
+	if len(claimed) == 0 {
+		return nil
+	}
+	var errs []error
+	for i, ch := range sub.GetChannels() {
+		t := Target{SubscriptionID: sub.GetSubscriptionId(), ChannelIndex: i, Channel: ChannelOf(ch), Destination: RedactTarget(ch)}
+		switch ch.GetTarget().(type) {
+		case *notificationsv1.ChannelTarget_Webhook:
+			for _, athlete := range claimed {
+				msg := channels.Message{IdempotencyKey: team + "/" + athlete + "/" + day,
+					Reminder: &channels.Reminder{TeamID: team, Day: day, Athletes: []string{athlete}, Text: ReminderText}}
+				errs = append(errs, a.sendReminder(ctx, team, t, msg))
+			}
+		case *notificationsv1.ChannelTarget_Email:
+			msg := channels.Message{IdempotencyKey: team + "/" + day,
+				Reminder: &channels.Reminder{TeamID: team, Day: day, Athletes: claimed, Text: ReminderText}}
+			errs = append(errs, a.sendReminder(ctx, team, t, msg))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func (a *App) sendReminder(ctx context.Context, team string, t Target, msg channels.Message) error {
+	o := a.attempt(ctx, team, t, msg)
+	if o.result.Outcome != domain.Delivered {
+		return fmt.Errorf("check-in reminder %s to %s: %w", msg.IdempotencyKey, t.Destination, o.result.Err)
+	}
+	a.log.Info("check-in reminder sent", zap.String("idempotency_key", msg.IdempotencyKey), zap.String("target", t.Destination),
+		zap.Int("athletes", len(msg.Reminder.Athletes)), zap.Duration("latency", o.result.Latency))
+	return nil
+}
