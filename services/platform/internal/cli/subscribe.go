@@ -15,10 +15,10 @@ import (
 func init() { subcommands = append(subcommands, newSubscribeCmd) }
 
 type subscribeFlags struct {
-	team, name, webhook, secret, slack, minSeverity, quiet, quietBypass, tz, digest string
-	emails, athletes, groups, kinds                                                 []string
-	escalateAfter                                                                   time.Duration
-	escalationsOnly                                                                 bool
+	team, name, webhook, secret, slack, minSeverity, quiet, quietBypass, tz, digest, checkinReminder string
+	emails, athletes, groups, kinds                                                                  []string
+	escalateAfter                                                                                    time.Duration
+	escalationsOnly                                                                                  bool
 }
 
 func newSubscribeCmd(opts *options) *cobra.Command {
@@ -28,7 +28,7 @@ func newSubscribeCmd(opts *options) *cobra.Command {
 		Short: "Subscribe a coach or staff member to a team's alerts",
 		Long: "Creates a subscription: which alerts (kinds, minimum severity, athletes or position groups), where\n" +
 			"(--webhook, --slack, --email) and when (--quiet hours, --digest). For webhooks the signing secret is\n" +
-			"printed once.\n\n" +
+			"printed once. --checkin-reminder HH:MM also reminds, once a day, the athletes who have not checked in.\n\n" +
 			"Example: sc subscribe --team t1 --name 'Head coach' --webhook https://hooks.example.com/sc --quiet 22:00-07:00 --tz America/Chicago",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -67,6 +67,7 @@ func newSubscribeCmd(opts *options) *cobra.Command {
 	fl.StringVar(&f.quietBypass, "quiet-bypass", "", "severity delivered even in quiet hours, e.g. critical")
 	fl.StringVar(&f.tz, "tz", "", "IANA time zone of quiet hours and digest (default UTC)")
 	fl.StringVar(&f.digest, "digest", "", "send a daily digest at HH:MM in --tz instead of instant alerts")
+	fl.StringVar(&f.checkinReminder, "checkin-reminder", "", "remind athletes who have not checked in by HH:MM in --tz (webhook: one per athlete; email: the list)")
 	fl.DurationVar(&f.escalateAfter, "escalate-after", 0, "escalate alerts not acknowledged within this time")
 	fl.BoolVar(&f.escalationsOnly, "escalations-only", false, "receive only escalated alerts (an escalation contact)")
 	_ = cmd.MarkFlagRequired("team")
@@ -120,6 +121,13 @@ func (f subscribeFlags) subscription() (*notificationsv1.Subscription, error) {
 			return nil, fmt.Errorf("--digest %q: want HH:MM", f.digest)
 		}
 		sub.Digest = &notificationsv1.DigestSchedule{Enabled: true, SendMinute: m, TimeZone: f.tz}
+	}
+	if f.checkinReminder != "" {
+		m, err := parseClock(f.checkinReminder)
+		if err != nil {
+			return nil, fmt.Errorf("--checkin-reminder %q: want HH:MM", f.checkinReminder)
+		}
+		sub.CheckinReminder = &notificationsv1.CheckinReminder{Enabled: true, SendMinute: m, TimeZone: f.tz}
 	}
 	if f.escalateAfter > 0 {
 		sub.EscalateAfter = durationpb.New(f.escalateAfter)
