@@ -294,3 +294,64 @@ func TestListAuditRecords(t *testing.T) {
 		t.Errorf("without an audit log = %v, want Unavailable", err)
 	}
 }
+
+// TestTeamTimeZone: a team is in UTC until an admin names an IANA zone; a name that is not one
+// is refused under its field; every principal granted the team reads it, and the change is
+// audited.
+func TestTeamTimeZone(t *testing.T) {
+	ctx := context.Background()
+	b, _ := bustest.New(t)
+	authn, err := auth.Open(ctx, b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc := authservice.New(authn, b)
+	if _, _, err := authn.Store().EnsureAdminKey(ctx, "operator-chosen-admin-key-0123456789", time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	admin, err := authn.Authenticate(ctx, "operator-chosen-admin-key-0123456789")
+	if err != nil {
+		t.Fatal(err)
+	}
+	actx := auth.WithPrincipal(ctx, admin)
+
+	_, err = svc.CreateTeam(actx, &authv1.CreateTeamRequest{Team: &authv1.Team{TeamId: "t1", Name: "First", TimeZone: "Mars/Olympus"}})
+	if field := violatedField(err); field != "team.time_zone" {
+		t.Fatalf("create with a made-up zone = %v, want a team.time_zone violation", err)
+	}
+	created, err := svc.CreateTeam(actx, &authv1.CreateTeamRequest{Team: &authv1.Team{TeamId: "t1", Name: "First"}})
+	if err != nil || created.GetTeam().GetTimeZone() != "UTC" {
+		t.Fatalf("create without a zone = %v, %v; want UTC", created, err)
+	}
+	for _, bad := range []string{"", "Local", "Europe/Londn"} {
+		_, err := svc.SetTeamTimeZone(actx, &authv1.SetTeamTimeZoneRequest{TeamId: "t1", TimeZone: bad})
+		if field := violatedField(err); field != "time_zone" {
+			t.Errorf("set zone %q = %v, want a time_zone violation", bad, err)
+		}
+	}
+	if _, err := svc.SetTeamTimeZone(actx, &authv1.SetTeamTimeZoneRequest{TeamId: "t9", TimeZone: "UTC"}); !errors.Is(err, fault.ErrNotFound) {
+		t.Errorf("set zone of an unknown team = %v, want NotFound", err)
+	}
+	set, err := svc.SetTeamTimeZone(actx, &authv1.SetTeamTimeZoneRequest{TeamId: "t1", TimeZone: "America/New_York"})
+	if err != nil || set.GetTeam().GetTimeZone() != "America/New_York" || set.GetTeam().GetName() != "First" {
+		t.Fatalf("set zone = %v, %v", set, err)
+	}
+	got, err := svc.GetTeam(actx, &authv1.GetTeamRequest{TeamId: "t1"})
+	if err != nil || got.GetTeam().GetTimeZone() != "America/New_York" {
+		t.Fatalf("get team = %v, %v", got, err)
+	}
+	if _, err := svc.GetTeam(actx, &authv1.GetTeamRequest{TeamId: "t9"}); !errors.Is(err, fault.ErrNotFound) {
+		t.Errorf("get an unknown team = %v, want NotFound", err)
+	}
+	if got := auditActions(t, b); !slices.Equal(got, []string{"t1 team.create", "t1 team.time_zone"}) {
+		t.Errorf("audit = %v, want the create and the zone change", got)
+	}
+}
+
+func violatedField(err error) string {
+	var inv *fault.Invalid
+	if !errors.As(err, &inv) || len(inv.Violations) != 1 {
+		return ""
+	}
+	return inv.Violations[0].Field
+}

@@ -257,18 +257,35 @@ func newGrantsCmd(opts *options) *cobra.Command {
 }
 
 func newTeamsCmd(opts *options) *cobra.Command {
-	cmd := &cobra.Command{Use: "teams", Short: "Create and list teams (admin)"}
+	cmd := &cobra.Command{Use: "teams", Short: "Create and list teams and set their time zones (admin)"}
+	var createZone string
 	create := &cobra.Command{
 		Use:   "create TEAM_ID NAME",
 		Short: "Create a team",
 		Args:  cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return opts.callAuth(cmd, func(ctx context.Context, c authv1.AuthServiceClient) error {
-				resp, err := c.CreateTeam(ctx, &authv1.CreateTeamRequest{Team: &authv1.Team{TeamId: args[0], Name: args[1]}})
+				resp, err := c.CreateTeam(ctx, &authv1.CreateTeamRequest{Team: &authv1.Team{TeamId: args[0], Name: args[1], TimeZone: createZone}})
 				if err != nil {
 					return err
 				}
-				fmt.Fprintf(opts.out, "created team %s (%s)\n", resp.GetTeam().GetTeamId(), resp.GetTeam().GetName())
+				fmt.Fprintf(opts.out, "created team %s (%s, time zone %s)\n", resp.GetTeam().GetTeamId(), resp.GetTeam().GetName(), resp.GetTeam().GetTimeZone())
+				return nil
+			})
+		},
+	}
+	create.Flags().StringVar(&createZone, "tz", "", `IANA time zone the team's days are counted in, e.g. "Europe/London" (default UTC)`)
+	setZone := &cobra.Command{
+		Use:   "set-zone TEAM_ID ZONE",
+		Short: "Set the IANA time zone of a team's days (console dates, check-in \"today\")",
+		Args:  cobra.ExactArgs(2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return opts.callAuth(cmd, func(ctx context.Context, c authv1.AuthServiceClient) error {
+				resp, err := c.SetTeamTimeZone(ctx, &authv1.SetTeamTimeZoneRequest{TeamId: args[0], TimeZone: args[1]})
+				if err != nil {
+					return err
+				}
+				fmt.Fprintf(opts.out, "team %s is now in %s\n", resp.GetTeam().GetTeamId(), resp.GetTeam().GetTimeZone())
 				return nil
 			})
 		},
@@ -284,15 +301,15 @@ func newTeamsCmd(opts *options) *cobra.Command {
 					return err
 				}
 				tw := tabwriter.NewWriter(opts.out, 0, 4, 2, ' ', 0)
-				fmt.Fprintln(tw, "TEAM\tNAME\tCREATED\tBY")
+				fmt.Fprintln(tw, "TEAM\tNAME\tTIME ZONE\tCREATED\tBY")
 				for _, t := range resp.GetTeams() {
-					fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", t.GetTeamId(), t.GetName(), when(t.GetCreatedAt()), t.GetCreatedBy().GetSubject())
+					fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", t.GetTeamId(), t.GetName(), t.GetTimeZone(), when(t.GetCreatedAt()), t.GetCreatedBy().GetSubject())
 				}
 				return tw.Flush()
 			})
 		},
 	}
-	cmd.AddCommand(create, list)
+	cmd.AddCommand(create, list, setZone)
 	return cmd
 }
 

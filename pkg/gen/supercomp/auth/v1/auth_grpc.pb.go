@@ -28,6 +28,8 @@ const (
 	AuthService_IssueToken_FullMethodName       = "/supercomp.auth.v1.AuthService/IssueToken"
 	AuthService_CreateTeam_FullMethodName       = "/supercomp.auth.v1.AuthService/CreateTeam"
 	AuthService_ListTeams_FullMethodName        = "/supercomp.auth.v1.AuthService/ListTeams"
+	AuthService_GetTeam_FullMethodName          = "/supercomp.auth.v1.AuthService/GetTeam"
+	AuthService_SetTeamTimeZone_FullMethodName  = "/supercomp.auth.v1.AuthService/SetTeamTimeZone"
 	AuthService_CreateApiKey_FullMethodName     = "/supercomp.auth.v1.AuthService/CreateApiKey"
 	AuthService_ListApiKeys_FullMethodName      = "/supercomp.auth.v1.AuthService/ListApiKeys"
 	AuthService_RevokeApiKey_FullMethodName     = "/supercomp.auth.v1.AuthService/RevokeApiKey"
@@ -52,6 +54,12 @@ type AuthServiceClient interface {
 	CreateTeam(ctx context.Context, in *CreateTeamRequest, opts ...grpc.CallOption) (*CreateTeamResponse, error)
 	// Lists teams.
 	ListTeams(ctx context.Context, in *ListTeamsRequest, opts ...grpc.CallOption) (*ListTeamsResponse, error)
+	// One team, for anyone granted it: the console and the check-in page date everything in the
+	// team's time zone, and coaches cannot list teams.
+	GetTeam(ctx context.Context, in *GetTeamRequest, opts ...grpc.CallOption) (*GetTeamResponse, error)
+	// Sets a team's time zone (`sc teams set-zone`, the console's Admin page), revision-free: the
+	// last writer wins, and every change is audited.
+	SetTeamTimeZone(ctx context.Context, in *SetTeamTimeZoneRequest, opts ...grpc.CallOption) (*SetTeamTimeZoneResponse, error)
 	// Creates an API key (`sc keys create`); the secret is returned once, here.
 	CreateApiKey(ctx context.Context, in *CreateApiKeyRequest, opts ...grpc.CallOption) (*CreateApiKeyResponse, error)
 	// Lists API keys, never their secrets (`sc keys list`).
@@ -115,6 +123,26 @@ func (c *authServiceClient) ListTeams(ctx context.Context, in *ListTeamsRequest,
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(ListTeamsResponse)
 	err := c.cc.Invoke(ctx, AuthService_ListTeams_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *authServiceClient) GetTeam(ctx context.Context, in *GetTeamRequest, opts ...grpc.CallOption) (*GetTeamResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(GetTeamResponse)
+	err := c.cc.Invoke(ctx, AuthService_GetTeam_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *authServiceClient) SetTeamTimeZone(ctx context.Context, in *SetTeamTimeZoneRequest, opts ...grpc.CallOption) (*SetTeamTimeZoneResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(SetTeamTimeZoneResponse)
+	err := c.cc.Invoke(ctx, AuthService_SetTeamTimeZone_FullMethodName, in, out, cOpts...)
 	if err != nil {
 		return nil, err
 	}
@@ -206,6 +234,12 @@ type AuthServiceServer interface {
 	CreateTeam(context.Context, *CreateTeamRequest) (*CreateTeamResponse, error)
 	// Lists teams.
 	ListTeams(context.Context, *ListTeamsRequest) (*ListTeamsResponse, error)
+	// One team, for anyone granted it: the console and the check-in page date everything in the
+	// team's time zone, and coaches cannot list teams.
+	GetTeam(context.Context, *GetTeamRequest) (*GetTeamResponse, error)
+	// Sets a team's time zone (`sc teams set-zone`, the console's Admin page), revision-free: the
+	// last writer wins, and every change is audited.
+	SetTeamTimeZone(context.Context, *SetTeamTimeZoneRequest) (*SetTeamTimeZoneResponse, error)
 	// Creates an API key (`sc keys create`); the secret is returned once, here.
 	CreateApiKey(context.Context, *CreateApiKeyRequest) (*CreateApiKeyResponse, error)
 	// Lists API keys, never their secrets (`sc keys list`).
@@ -246,6 +280,12 @@ func (UnimplementedAuthServiceServer) CreateTeam(context.Context, *CreateTeamReq
 }
 func (UnimplementedAuthServiceServer) ListTeams(context.Context, *ListTeamsRequest) (*ListTeamsResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method ListTeams not implemented")
+}
+func (UnimplementedAuthServiceServer) GetTeam(context.Context, *GetTeamRequest) (*GetTeamResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetTeam not implemented")
+}
+func (UnimplementedAuthServiceServer) SetTeamTimeZone(context.Context, *SetTeamTimeZoneRequest) (*SetTeamTimeZoneResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method SetTeamTimeZone not implemented")
 }
 func (UnimplementedAuthServiceServer) CreateApiKey(context.Context, *CreateApiKeyRequest) (*CreateApiKeyResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method CreateApiKey not implemented")
@@ -357,6 +397,42 @@ func _AuthService_ListTeams_Handler(srv interface{}, ctx context.Context, dec fu
 	}
 	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
 		return srv.(AuthServiceServer).ListTeams(ctx, req.(*ListTeamsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _AuthService_GetTeam_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetTeamRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AuthServiceServer).GetTeam(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: AuthService_GetTeam_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AuthServiceServer).GetTeam(ctx, req.(*GetTeamRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _AuthService_SetTeamTimeZone_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(SetTeamTimeZoneRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AuthServiceServer).SetTeamTimeZone(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: AuthService_SetTeamTimeZone_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AuthServiceServer).SetTeamTimeZone(ctx, req.(*SetTeamTimeZoneRequest))
 	}
 	return interceptor(ctx, in, info, handler)
 }
@@ -509,6 +585,14 @@ var AuthService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "ListTeams",
 			Handler:    _AuthService_ListTeams_Handler,
+		},
+		{
+			MethodName: "GetTeam",
+			Handler:    _AuthService_GetTeam_Handler,
+		},
+		{
+			MethodName: "SetTeamTimeZone",
+			Handler:    _AuthService_SetTeamTimeZone_Handler,
 		},
 		{
 			MethodName: "CreateApiKey",
