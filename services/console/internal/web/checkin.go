@@ -26,7 +26,6 @@ import (
 	commonv1 "github.com/supercomp/supercomp/pkg/gen/supercomp/common/v1"
 	eventsv1 "github.com/supercomp/supercomp/pkg/gen/supercomp/events/v1"
 	ingestionv1 "github.com/supercomp/supercomp/pkg/gen/supercomp/ingestion/v1"
-	programmingv1 "github.com/supercomp/supercomp/pkg/gen/supercomp/programming/v1"
 )
 
 // The athlete check-in: a personal link (an API key with the athlete role, bound to one athlete
@@ -328,22 +327,6 @@ func (s *Server) checkinForm(w http.ResponseWriter, r *http.Request) {
 	s.renderCheckin(w, r, http.StatusOK, v)
 }
 
-// athleteLocation is the athlete's time zone from their profile (UTC without one): "today" and
-// the days of the history are the athlete's days.
-func (s *Server) athleteLocation(ctx context.Context, team, athlete string) (*time.Location, error) {
-	resp, err := s.clients.Programming.GetAthleteProfile(ctx, &programmingv1.GetAthleteProfileRequest{TeamId: team, AthleteId: athlete})
-	if status.Code(err) == codes.NotFound {
-		return time.UTC, nil
-	}
-	if err != nil {
-		return nil, fmt.Errorf("athlete profile: %w", err)
-	}
-	if loc, err := time.LoadLocation(resp.GetProfile().GetTimeZone()); err == nil && resp.GetProfile().GetTimeZone() != "" {
-		return loc, nil
-	}
-	return time.UTC, nil
-}
-
 // exportRecords reads one kind of stored record of one athlete (all of a team when athlete is
 // empty, for a coach), from day from on.
 func (s *Server) exportRecords(ctx context.Context, team, athlete string, kind ingestionv1.RecordKind, from time.Time) ([]*eventsv1.Event, error) {
@@ -369,12 +352,10 @@ func (s *Server) exportRecords(ctx context.Context, team, athlete string, kind i
 }
 
 func (s *Server) loadCheckinHistory(ctx context.Context, sess *session, v *checkinView) error {
-	ctx = withCredential(ctx, sess)
 	team := sess.teams[0]
-	loc, err := s.athleteLocation(ctx, team, sess.athlete)
-	if err != nil {
-		return err
-	}
+	// "Today" is the team's day, the same day the coach board counts reports in.
+	loc := s.teamLocation(ctx, sess, team)
+	ctx = withCredential(ctx, sess)
 	today := s.opts.Now().In(loc)
 	// Export ranges are UTC days: a day earlier covers the athlete's first local day.
 	from := time.Date(today.Year(), today.Month(), today.Day(), 0, 0, 0, 0, time.UTC).AddDate(0, 0, -checkinHistoryDays)

@@ -189,6 +189,20 @@ func (f *fixture) key(role commonv1.Role, team string, within time.Duration) str
 	return resp.GetSecret()
 }
 
+// team registers a team in time zone zone, as an admin does with `sc teams create --tz`.
+func (f *fixture) team(id, zone string) {
+	f.t.Helper()
+	admin, err := f.authn.Authenticate(context.Background(), adminKey)
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	_, err = authservice.New(f.authn, nil).CreateTeam(auth.WithPrincipal(context.Background(), admin),
+		&authv1.CreateTeamRequest{Team: &authv1.Team{TeamId: id, Name: "Team " + id, TimeZone: zone}})
+	if err != nil {
+		f.t.Fatal(err)
+	}
+}
+
 // squad is a canned team of n athletes: every fifth recommended a deload, every third on watch.
 func squad(n int, now time.Time) teamData {
 	var d teamData

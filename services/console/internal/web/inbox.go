@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"go.uber.org/zap"
 	"google.golang.org/grpc/codes"
@@ -121,13 +122,14 @@ func (s *Server) loadInbox(ctx context.Context, sess *session, team string) (*in
 	if err != nil {
 		return nil, fmt.Errorf("list deloads: %w", err)
 	}
-	who, _, err := s.athleteNames(ctx, sess, team)
+	loc := s.teamLocation(ctx, sess, team)
+	who, err := s.athleteNames(ctx, sess, team)
 	if err != nil {
 		s.log.Warn("deload inbox without athlete names", zap.String("team_id", team), zap.Error(err))
 	}
 	v := &inboxView{teamPage: s.teamPageOf(sess, team, "Deload inbox · "+team, navDeloads)}
 	for _, d := range resp.GetDeloads() {
-		dv := deloadViewOf(d, who)
+		dv := deloadViewOf(d, who, loc)
 		dv.Team, dv.CSRF, dv.Return = team, sess.csrf, "inbox"
 		if dv.Pending {
 			v.Pending = append(v.Pending, dv)
@@ -138,7 +140,7 @@ func (s *Server) loadInbox(ctx context.Context, sess *session, team string) (*in
 	return v, nil
 }
 
-func deloadViewOf(d *programmingv1.Deload, who names) deloadView {
+func deloadViewOf(d *programmingv1.Deload, who names, loc *time.Location) deloadView {
 	p := d.GetParameters()
 	v := deloadView{
 		ID: d.GetDeloadId(), AthleteID: d.GetAthleteId(), Athlete: who.of(d.GetAthleteId()),
@@ -186,7 +188,7 @@ func deloadViewOf(d *programmingv1.Deload, who names) deloadView {
 		return 1
 	})
 	for _, rec := range d.GetDecisions() {
-		v.History = append(v.History, decisionText(rec))
+		v.History = append(v.History, decisionText(rec, loc))
 	}
 	return v
 }
@@ -222,13 +224,13 @@ func parametersText(p *eventsv1.DeloadParameters) string {
 
 func trimFloat(f float64) string { return strconv.FormatFloat(f, 'f', -1, 64) }
 
-func decisionText(rec *programmingv1.DeloadDecisionRecord) string {
+func decisionText(rec *programmingv1.DeloadDecisionRecord, loc *time.Location) string {
 	d := rec.GetDecided()
 	by := d.GetDecidedBy()
 	who := cmp.Or(by.GetDisplayName(), by.GetSubject(), "someone")
 	out := fmt.Sprintf("%s by %s", decisionPast(d.GetDecision()), who)
 	if at := rec.GetDecidedAt(); at != nil {
-		out += " at " + at.AsTime().UTC().Format("2006-01-02 15:04 UTC")
+		out += " at " + zonedText(at.AsTime(), loc)
 	}
 	switch d.GetDecision() {
 	case commonv1.DeloadDecision_DELOAD_DECISION_POSTPONE:
@@ -262,11 +264,12 @@ func (s *Server) loadDeloadPage(ctx context.Context, sess *session, team, id str
 		return nil, fmt.Errorf("get deload: %w", err)
 	}
 	d := resp.GetDeload()
-	who, _, err := s.athleteNames(ctx, sess, team)
+	loc := s.teamLocation(ctx, sess, team)
+	who, err := s.athleteNames(ctx, sess, team)
 	if err != nil {
 		s.log.Warn("deload page without athlete names", zap.String("team_id", team), zap.Error(err))
 	}
-	dv := deloadViewOf(d, who)
+	dv := deloadViewOf(d, who, loc)
 	dv.Team, dv.CSRF, dv.Return = team, sess.csrf, "deload"
 	v := &deloadPageView{teamPage: s.teamPageOf(sess, team, "Deload of "+dv.Athlete, navDeloads), Deload: dv}
 	v.Prescription, err = s.weekPrescription(ctx, sess, d)
@@ -401,7 +404,7 @@ func (s *Server) decideDeload(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case err == nil:
 		d := resp.GetDeload()
-		who, _, _ := s.athleteNames(r.Context(), sess, team)
+		who, _ := s.athleteNames(r.Context(), sess, team)
 		text := fmt.Sprintf("%s: deload %s (%s, week of %s).", who.of(d.GetAthleteId()), decisionPast(decision),
 			enumWord(d.GetStatus().String(), "DELOAD_STATUS_"), dateText(d.GetWeekStart()))
 		to := teamPath(team, "deloads")
@@ -518,7 +521,7 @@ func (s *Server) decisionConflict(w http.ResponseWriter, r *http.Request, sess *
 	d := resp.GetDeload()
 	text += " It is now " + enumWord(d.GetStatus().String(), "DELOAD_STATUS_") + ", week of " + dateText(d.GetWeekStart())
 	if recs := d.GetDecisions(); len(recs) > 0 {
-		text += " (last: " + decisionText(recs[len(recs)-1]) + ")"
+		text += " (last: " + decisionText(recs[len(recs)-1], s.teamLocation(r.Context(), sess, team)) + ")"
 	}
 	text += ". Check it below and decide again if you still need to."
 	s.log.Info("deload decision conflict", zap.String("team_id", team), zap.String("deload_id", id), zap.Error(cause))
