@@ -63,8 +63,8 @@ func (s *Server) athleteQueryOf(r *http.Request) athleteQuery {
 	}
 	if u, err := chart.ParseMassUnit(v.Get("unit")); err == nil && v.Get("unit") != "" {
 		q.Unit, q.unitChosen = u, true
-	} else if u, err := chart.ParseMassUnit(s.cookie(r, unitCookie)); err == nil {
-		q.Unit = u
+	} else {
+		q.Unit = s.massUnit(r)
 	}
 	return q
 }
@@ -329,7 +329,7 @@ func (s *Server) athlete(w http.ResponseWriter, r *http.Request) {
 	}
 	v.page = s.pageOf(sess, v.Name)
 	if q.unitChosen {
-		s.setCookie(w, r, unitCookie, q.Unit.String(), 365*24*time.Hour)
+		s.rememberUnit(w, r, q.Unit)
 	}
 	s.render(w, r, http.StatusOK, "athlete", v)
 }

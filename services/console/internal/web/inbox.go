@@ -18,6 +18,7 @@ import (
 	commonv1 "github.com/supercomp/supercomp/pkg/gen/supercomp/common/v1"
 	eventsv1 "github.com/supercomp/supercomp/pkg/gen/supercomp/events/v1"
 	programmingv1 "github.com/supercomp/supercomp/pkg/gen/supercomp/programming/v1"
+	"github.com/supercomp/supercomp/services/chart"
 )
 
 func (s *Server) registerInbox() {
@@ -249,7 +250,7 @@ func (s *Server) deloadPage(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	v, err := s.loadDeloadPage(r.Context(), sess, team, r.PathValue("deload"))
+	v, err := s.loadDeloadPage(r.Context(), sess, team, r.PathValue("deload"), s.massUnit(r))
 	if err != nil {
 		s.serviceError(w, r, err, "deload")
 		return
@@ -258,7 +259,7 @@ func (s *Server) deloadPage(w http.ResponseWriter, r *http.Request) {
 }
 
 // loadDeloadPage reads one deload, its athlete's name and the week's prescription.
-func (s *Server) loadDeloadPage(ctx context.Context, sess *session, team, id string) (*deloadPageView, error) {
+func (s *Server) loadDeloadPage(ctx context.Context, sess *session, team, id string, unit chart.MassUnit) (*deloadPageView, error) {
 	resp, err := s.clients.Programming.GetDeload(withCredential(ctx, sess), &programmingv1.GetDeloadRequest{TeamId: team, DeloadId: id})
 	if err != nil {
 		return nil, fmt.Errorf("get deload: %w", err)
@@ -272,7 +273,7 @@ func (s *Server) loadDeloadPage(ctx context.Context, sess *session, team, id str
 	dv := deloadViewOf(d, who, loc)
 	dv.Team, dv.CSRF, dv.Return = team, sess.csrf, "deload"
 	v := &deloadPageView{teamPage: s.teamPageOf(sess, team, "Deload of "+dv.Athlete, navDeloads), Deload: dv}
-	v.Prescription, err = s.weekPrescription(ctx, sess, d)
+	v.Prescription, err = s.weekPrescription(ctx, sess, d, unit)
 	if err != nil {
 		return nil, err
 	}
@@ -280,7 +281,7 @@ func (s *Server) loadDeloadPage(ctx context.Context, sess *session, team, id str
 }
 
 // weekPrescription is the deload week's sessions as the athlete will get them.
-func (s *Server) weekPrescription(ctx context.Context, sess *session, d *programmingv1.Deload) (prescriptionView, error) {
+func (s *Server) weekPrescription(ctx context.Context, sess *session, d *programmingv1.Deload, unit chart.MassUnit) (prescriptionView, error) {
 	resp, err := s.clients.Programming.GetPrescription(withCredential(ctx, sess), &programmingv1.GetPrescriptionRequest{
 		TeamId: d.GetTeamId(), AthleteId: d.GetAthleteId(), Date: d.GetWeekStart(), WholeWeek: true})
 	if status.Code(err) == codes.NotFound {
@@ -291,10 +292,10 @@ func (s *Server) weekPrescription(ctx context.Context, sess *session, d *program
 	if err != nil {
 		return prescriptionView{}, fmt.Errorf("prescription: %w", err)
 	}
-	return prescriptionViewOf(resp.GetPrescription()), nil
+	return prescriptionViewOf(resp.GetPrescription(), unit), nil
 }
 
-func prescriptionViewOf(p *eventsv1.Prescription) prescriptionView {
+func prescriptionViewOf(p *eventsv1.Prescription, unit chart.MassUnit) prescriptionView {
 	v := prescriptionView{Reduced: p.GetDeload()}
 	if rg := p.GetRange(); rg != nil {
 		v.Range = dateText(rg.GetStart()) + " to " + dateText(rg.GetEnd())
@@ -302,7 +303,7 @@ func prescriptionViewOf(p *eventsv1.Prescription) prescriptionView {
 	for _, sn := range p.GetSessions() {
 		sv := sessionView{Day: weekdayDateText(sn.GetDate()), Name: cmp.Or(sn.GetName(), "Session")}
 		for _, e := range sn.GetExercises() {
-			sv.Exercises = append(sv.Exercises, exerciseViewOf(e))
+			sv.Exercises = append(sv.Exercises, exerciseViewOf(e, unit))
 		}
 		v.Sessions = append(v.Sessions, sv)
 	}
@@ -312,11 +313,11 @@ func prescriptionViewOf(p *eventsv1.Prescription) prescriptionView {
 	return v
 }
 
-func exerciseViewOf(e *eventsv1.PrescribedExercise) exerciseView {
+func exerciseViewOf(e *eventsv1.PrescribedExercise, unit chart.MassUnit) exerciseView {
 	v := exerciseView{Exercise: e.GetExercise(), Sets: fmt.Sprintf("%d × %d", e.GetSets(), e.GetReps()), Notes: e.GetNotes()}
 	switch {
 	case e.LoadKg != nil:
-		v.Load = trimKg(e.GetLoadKg())
+		v.Load = massText(e.GetLoadKg(), unit)
 		if e.Percent_1Rm != nil {
 			v.Load += fmt.Sprintf(" (%s%% 1RM)", trimFloat(e.GetPercent_1Rm()))
 		}
@@ -342,13 +343,12 @@ func exerciseViewOf(e *eventsv1.PrescribedExercise) exerciseView {
 	if e.GetDeload() {
 		v.Normal = fmt.Sprintf("%d × %d", e.GetNormalSets(), e.GetNormalReps())
 		if e.NormalLoadKg != nil {
-			v.Normal += " at " + trimKg(e.GetNormalLoadKg())
+			v.Normal += " at " + massText(e.GetNormalLoadKg(), unit)
 		}
 	}
 	return v
 }
 
-func trimKg(kg float64) string { return strconv.FormatFloat(kg, 'f', 1, 64) + " kg" }
 
 // decideDeload applies a decision form. Success goes back with a notice (the deload's page
 // after an approval, so the coach sees the reduced week); refused fields are shown next to
@@ -483,7 +483,7 @@ func decisionPast(d commonv1.DeloadDecision) string {
 // redisplayDecision shows the page the form came from again with the form's problems.
 func (s *Server) redisplayDecision(w http.ResponseWriter, r *http.Request, sess *session, team, id, back string, form deloadForm) {
 	if back == "deload" {
-		v, err := s.loadDeloadPage(r.Context(), sess, team, id)
+		v, err := s.loadDeloadPage(r.Context(), sess, team, id, s.massUnit(r))
 		if err != nil {
 			s.serviceError(w, r, err, "deload")
 			return

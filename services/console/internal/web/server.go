@@ -123,6 +123,7 @@ func New(clients Clients, opts Options, logger *zap.Logger) (*Server, error) {
 	}
 	s.registerTrends()
 	s.registerAdmin()
+	s.registerPreferences()
 	s.mux.HandleFunc("/", s.notFound)
 	return s, nil
 }

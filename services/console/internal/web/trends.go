@@ -50,11 +50,13 @@ type trendsQuery struct {
 	Daily bool
 	// Group compares the squad with one position group; empty shows the squad alone.
 	Group string
+	// Unit is the reader's kg/lb preference for the charts (the CSV stays in kg, as stored).
+	Unit chart.MassUnit
 }
 
-func trendsQueryOf(r *http.Request) trendsQuery {
+func (s *Server) trendsQueryOf(r *http.Request) trendsQuery {
 	v := r.URL.Query()
-	q := trendsQuery{Weeks: defaultTrendWeeks, Daily: v.Get("bucket") == "day", Group: strings.TrimSpace(v.Get("group"))}
+	q := trendsQuery{Weeks: defaultTrendWeeks, Daily: v.Get("bucket") == "day", Group: strings.TrimSpace(v.Get("group")), Unit: s.massUnit(r)}
 	if n, err := strconv.Atoi(v.Get("weeks")); err == nil && n >= 1 {
 		q.Weeks = min(n, maxAthleteWeeks)
 	}
@@ -498,7 +500,7 @@ func (s *Server) trends(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	q := trendsQueryOf(r)
+	q := s.trendsQueryOf(r)
 	d, err := s.loadTrends(r.Context(), sess, team, q)
 	if err != nil {
 		s.serviceError(w, r, err, "squad trends")
@@ -567,7 +569,7 @@ func buildTrends(team string, q trendsQuery, d *trendsData) (*trendsView, error)
 		v.Coverage += fmt.Sprintf("; %d athletes in %s", d.group.GetAthletesCovered(), q.Group)
 	}
 
-	view := chart.View{Location: time.UTC, Mass: chart.Kilograms}
+	view := chart.View{Location: time.UTC, Mass: q.Unit}
 	for _, c := range trendCharts(d, q) {
 		cv, err := c.render(d.from, d.to, view, q.Daily)
 		if err != nil {
@@ -643,7 +645,7 @@ func (s *Server) trendsCSV(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	q := trendsQueryOf(r)
+	q := s.trendsQueryOf(r)
 	d, err := s.loadTrends(r.Context(), sess, team, q)
 	if err != nil {
 		s.serviceError(w, r, err, "squad trends csv")

@@ -5,6 +5,7 @@ import (
 	"encoding/csv"
 	"html"
 	"net/http"
+	"net/url"
 	"regexp"
 	"strings"
 	"sync"
@@ -122,6 +123,14 @@ func TestSquadTrendsPageAndCSV(t *testing.T) {
 		if !strings.Contains(page.body, want) {
 			t.Errorf("trends page lacks %q", want)
 		}
+	}
+	// The volume-load chart follows the reader's kg/lb preference (the CSV below stays in kg).
+	if !strings.Contains(page.body, "Volume-load (kg)") {
+		t.Error("the volume-load chart is not in kg by default")
+	}
+	b.post("/preferences/unit", url.Values{"csrf": {formToken(t, page)}, "unit": {"lb"}})
+	if inLb := b.get("/teams/t1/trends?weeks=4&to=2026-03-15&group=forwards"); !strings.Contains(inLb.body, "Volume-load (lb)") || strings.Contains(inLb.body, "Volume-load (kg)") {
+		t.Error("the volume-load chart is not in lb after choosing lb")
 	}
 	// The drill-down lists the group's athletes only (even-numbered athletes are forwards).
 	if athletes := page.body[strings.Index(page.body, `id="trend-athletes"`):]; !strings.Contains(athletes, "Athlete 2<") || strings.Contains(athletes, "Athlete 1<") {
