@@ -349,7 +349,6 @@ func exerciseViewOf(e *eventsv1.PrescribedExercise, unit chart.MassUnit) exercis
 	return v
 }
 
-
 // decideDeload applies a decision form. Success goes back with a notice (the deload's page
 // after an approval, so the coach sees the reduced week); refused fields are shown next to
 // the form again; a decision someone else made first is explained, never a 500.
