@@ -123,7 +123,6 @@ var keyFieldRoutes = []fieldRoute{{"name", fieldKeyName}, {"role", fieldRole}, {
 
 type adminView struct {
 	page
-	Notice *notice
 	// NewKey is the key just created, on the one page view after creating it.
 	NewKey       *newKeyView
 	Teams        []adminTeamView
@@ -161,7 +160,7 @@ func (s *Server) admin(w http.ResponseWriter, r *http.Request) {
 		s.serviceError(w, r, err, "admin")
 		return
 	}
-	if n, ok := s.notices.take(sess, s.opts.Now()); ok {
+	if n, ok := s.takeNotice(w, r, sess); ok {
 		// A key's notice names the key in its two lines; any other notice with a secret (a
 		// webhook's, when the redirect was not followed) is shown as it is.
 		if n.Secret != "" && len(n.Lines) == 2 {

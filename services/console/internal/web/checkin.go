@@ -61,7 +61,11 @@ func (s *Server) registerCheckin() error {
 	if err != nil {
 		return fmt.Errorf("console template checkin: %w", err)
 	}
-	s.checkin = &checkin{sessions: newSessions(checkinSessionMax, s.opts.Now), page: page}
+	sessions, err := newSessions(s.opts.SessionKey, "check-in session", checkinSessionMax, s.opts.Now)
+	if err != nil {
+		return err
+	}
+	s.checkin = &checkin{sessions: sessions, page: page}
 	s.mux.HandleFunc("GET /checkin/link", s.checkinLink)
 	s.mux.HandleFunc("GET /checkin", s.checkinForm)
 	s.mux.HandleFunc("POST /checkin/wellness", s.checkinWellness)
@@ -99,13 +103,12 @@ func (s *Server) checkinLink(w http.ResponseWriter, r *http.Request) {
 	}
 	sess := &session{token: tok.GetToken(), expires: tok.GetExpiresAt().AsTime(), subject: me.GetPrincipal().GetSubject(),
 		name: me.GetPrincipal().GetDisplayName(), role: commonv1.Role_ROLE_ATHLETE, teams: []string{team}, athlete: athlete}
-	id, err := s.checkin.sessions.create(sess)
+	value, err := s.checkin.sessions.create(sess)
 	if err != nil {
 		s.internalError(w, r, err)
 		return
 	}
-	http.SetCookie(w, &http.Cookie{Name: s.cookieName(r, checkinCookie), Value: id, Path: "/", MaxAge: int(time.Until(sess.expires).Seconds()),
-		HttpOnly: true, Secure: s.secure(r), SameSite: http.SameSiteLaxMode})
+	s.setCheckinCookie(w, r, sess, value)
 	s.log.Info("check-in signed in", zap.String("subject", sess.subject), zap.String("team", team))
 	http.Redirect(w, r, "/checkin", http.StatusSeeOther)
 }
@@ -124,8 +127,20 @@ func (s *Server) checkinSessionOf(r *http.Request) (*session, bool) {
 	return s.checkin.sessions.get(s.cookie(r, checkinCookie), true)
 }
 
+func (s *Server) setCheckinCookie(w http.ResponseWriter, r *http.Request, sess *session, value string) {
+	http.SetCookie(w, &http.Cookie{Name: s.cookieName(r, checkinCookie), Value: value, Path: "/", MaxAge: int(sess.expires.Sub(s.opts.Now()).Seconds()),
+		HttpOnly: true, Secure: s.secure(r), SameSite: http.SameSiteLaxMode})
+}
+
 func (s *Server) requireCheckin(w http.ResponseWriter, r *http.Request) (*session, bool) {
 	if sess, ok := s.checkinSessionOf(r); ok {
+		// Seen now: sealed into the cookie again, as the console's sessions are.
+		value, err := s.checkin.sessions.seal(sess)
+		if err != nil {
+			s.internalError(w, r, err)
+			return nil, false
+		}
+		s.setCheckinCookie(w, r, sess, value)
 		return sess, true
 	}
 	s.checkinRefused(w, r, http.StatusUnauthorized, "You are not signed in to the check-in. Open your personal link again.")
@@ -134,7 +149,6 @@ func (s *Server) requireCheckin(w http.ResponseWriter, r *http.Request) (*sessio
 
 // endCheckin forgets the browser's check-in session (revoked link, sign-out).
 func (s *Server) endCheckin(w http.ResponseWriter, r *http.Request) {
-	s.checkin.sessions.delete(s.cookie(r, checkinCookie))
 	http.SetCookie(w, &http.Cookie{Name: s.cookieName(r, checkinCookie), Value: "", Path: "/", MaxAge: -1,
 		HttpOnly: true, Secure: s.secure(r), SameSite: http.SameSiteLaxMode})
 }
@@ -315,7 +329,7 @@ func (s *Server) checkinForm(w http.ResponseWriter, r *http.Request) {
 		s.internalError(w, r, err)
 		return
 	}
-	if n, ok := s.notices.take(sess, s.opts.Now()); ok {
+	if n, ok := s.takeNotice(w, r, sess); ok {
 		v.Done = n.Text
 	}
 	// Every page view calls the services with the athlete's token, so a revoked link is
@@ -583,7 +597,10 @@ func (s *Server) checkinRecorded(w http.ResponseWriter, r *http.Request, sess *s
 	if res.GetOutcome() == ingestionv1.RecordOutcome_RECORD_OUTCOME_DUPLICATE {
 		thanks = "Already saved: this answer was sent before, and is stored once."
 	}
-	s.notices.put(sess, notice{Kind: "done", Text: thanks}, s.opts.Now())
+	if err := s.putNotice(w, r, sess, notice{Kind: "done", Text: thanks}); err != nil {
+		s.internalError(w, r, err)
+		return
+	}
 	http.Redirect(w, r, "/checkin", http.StatusSeeOther)
 }
 

@@ -103,6 +103,25 @@ type fixture struct {
 	trends *cannedTrends
 	// audit is the audit trail AuthService reads (audit_test.go).
 	audit *cannedAuditLog
+	// clients and opts are the console's, for a second replica (replica).
+	clients Clients
+	opts    Options
+}
+
+// replica starts another console on the same services with session key key, as a second
+// replica or a restarted console would be, and returns its address.
+func (f *fixture) replica(key []byte) string {
+	f.t.Helper()
+	opts := f.opts
+	opts.SessionKey = key
+	web, err := New(f.clients, opts, zap.NewNop())
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	srv := httptest.NewServer(web)
+	f.t.Cleanup(srv.Close)
+	f.t.Cleanup(web.Shutdown)
+	return srv.URL
 }
 
 func newFixture(t testing.TB, opts Options) *fixture {
@@ -149,16 +168,18 @@ func newFixture(t testing.TB, opts Options) *fixture {
 	}
 	t.Cleanup(func() { _ = conn.Close() })
 	if opts.SessionIdle == 0 {
-		opts = Options{SessionIdle: 30 * time.Minute, SessionMax: time.Hour, LiveInterval: 50 * time.Millisecond, Now: opts.Now}
+		opts = Options{SessionIdle: 30 * time.Minute, SessionMax: time.Hour, LiveInterval: 50 * time.Millisecond, Now: opts.Now, SessionKey: opts.SessionKey}
 	}
-	f.web, err = New(Clients{
+	f.clients = Clients{
 		Auth:          authv1.NewAuthServiceClient(conn),
 		Fatigue:       fatiguev1.NewFatigueServiceClient(conn),
 		Programming:   programmingv1.NewProgrammingServiceClient(conn),
 		Notifications: notificationsv1.NewNotificationServiceClient(conn),
 		Trends:        trendsv1.NewTrendsServiceClient(conn),
 		Ingestion:     ingestionv1.NewIngestionServiceClient(conn),
-	}, opts, zap.NewNop())
+	}
+	f.opts = opts
+	f.web, err = New(f.clients, opts, zap.NewNop())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -44,8 +44,7 @@ type fieldProblemView struct{ ID, Text string }
 // posted just before.
 type teamPage struct {
 	page
-	Team   string
-	Notice *notice
+	Team string
 }
 
 // openTeam answers a request for a team page: the session, and the team when it is a valid
@@ -77,19 +76,19 @@ func (s *Server) postToTeam(w http.ResponseWriter, r *http.Request) (*session, s
 	return sess, team, true
 }
 
-// teamPageOf is the frame of a team page, taking the session's pending notice.
+// teamPageOf is the frame of a team page (render adds the session's pending notice).
 func (s *Server) teamPageOf(sess *session, team, title, nav string) teamPage {
 	p := teamPage{page: s.pageOf(sess, title), Team: team}
 	p.NavTeam, p.NavCurrent = team, nav
-	if n, ok := s.notices.take(sess, s.opts.Now()); ok {
-		p.Notice = &n
-	}
 	return p
 }
 
 // redirectWithNotice ends a successful post: the notice waits for the next page view.
 func (s *Server) redirectWithNotice(w http.ResponseWriter, r *http.Request, sess *session, to string, n notice) {
-	s.notices.put(sess, n, s.opts.Now())
+	if err := s.putNotice(w, r, sess, n); err != nil {
+		s.internalError(w, r, err)
+		return
+	}
 	http.Redirect(w, r, to, http.StatusSeeOther)
 }
 
