@@ -33,6 +33,9 @@ const (
 	AuthService_CreateApiKey_FullMethodName     = "/supercomp.auth.v1.AuthService/CreateApiKey"
 	AuthService_ListApiKeys_FullMethodName      = "/supercomp.auth.v1.AuthService/ListApiKeys"
 	AuthService_RevokeApiKey_FullMethodName     = "/supercomp.auth.v1.AuthService/RevokeApiKey"
+	AuthService_CreateCheckinKey_FullMethodName = "/supercomp.auth.v1.AuthService/CreateCheckinKey"
+	AuthService_ListCheckinKeys_FullMethodName  = "/supercomp.auth.v1.AuthService/ListCheckinKeys"
+	AuthService_RevokeCheckinKey_FullMethodName = "/supercomp.auth.v1.AuthService/RevokeCheckinKey"
 	AuthService_ListGrants_FullMethodName       = "/supercomp.auth.v1.AuthService/ListGrants"
 	AuthService_SetGrants_FullMethodName        = "/supercomp.auth.v1.AuthService/SetGrants"
 	AuthService_RotateSigningKey_FullMethodName = "/supercomp.auth.v1.AuthService/RotateSigningKey"
@@ -66,6 +69,15 @@ type AuthServiceClient interface {
 	ListApiKeys(ctx context.Context, in *ListApiKeysRequest, opts ...grpc.CallOption) (*ListApiKeysResponse, error)
 	// Revokes an API key immediately (`sc keys revoke`); tokens issued from it stop working too.
 	RevokeApiKey(ctx context.Context, in *RevokeApiKeyRequest, opts ...grpc.CallOption) (*RevokeApiKeyResponse, error)
+	// Creates an athlete's personal check-in link: an athlete key bound to that one athlete of
+	// the team (as `sc checkin link`), for the team's coaches as well as admins. The secret is
+	// returned once, here.
+	CreateCheckinKey(ctx context.Context, in *CreateCheckinKeyRequest, opts ...grpc.CallOption) (*CreateCheckinKeyResponse, error)
+	// Lists the team's check-in link keys (athlete keys bound to one athlete of the team), never
+	// their secrets.
+	ListCheckinKeys(ctx context.Context, in *ListCheckinKeysRequest, opts ...grpc.CallOption) (*ListCheckinKeysResponse, error)
+	// Revokes one of the team's check-in link keys at once; any other key is NotFound here.
+	RevokeCheckinKey(ctx context.Context, in *RevokeCheckinKeyRequest, opts ...grpc.CallOption) (*RevokeCheckinKeyResponse, error)
 	// Lists the team grants of keys, optionally for one team (`sc grants list`).
 	ListGrants(ctx context.Context, in *ListGrantsRequest, opts ...grpc.CallOption) (*ListGrantsResponse, error)
 	// Replaces the team grants of a key, revision-checked (`sc grants set`).
@@ -179,6 +191,36 @@ func (c *authServiceClient) RevokeApiKey(ctx context.Context, in *RevokeApiKeyRe
 	return out, nil
 }
 
+func (c *authServiceClient) CreateCheckinKey(ctx context.Context, in *CreateCheckinKeyRequest, opts ...grpc.CallOption) (*CreateCheckinKeyResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(CreateCheckinKeyResponse)
+	err := c.cc.Invoke(ctx, AuthService_CreateCheckinKey_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *authServiceClient) ListCheckinKeys(ctx context.Context, in *ListCheckinKeysRequest, opts ...grpc.CallOption) (*ListCheckinKeysResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ListCheckinKeysResponse)
+	err := c.cc.Invoke(ctx, AuthService_ListCheckinKeys_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *authServiceClient) RevokeCheckinKey(ctx context.Context, in *RevokeCheckinKeyRequest, opts ...grpc.CallOption) (*RevokeCheckinKeyResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(RevokeCheckinKeyResponse)
+	err := c.cc.Invoke(ctx, AuthService_RevokeCheckinKey_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 func (c *authServiceClient) ListGrants(ctx context.Context, in *ListGrantsRequest, opts ...grpc.CallOption) (*ListGrantsResponse, error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(ListGrantsResponse)
@@ -246,6 +288,15 @@ type AuthServiceServer interface {
 	ListApiKeys(context.Context, *ListApiKeysRequest) (*ListApiKeysResponse, error)
 	// Revokes an API key immediately (`sc keys revoke`); tokens issued from it stop working too.
 	RevokeApiKey(context.Context, *RevokeApiKeyRequest) (*RevokeApiKeyResponse, error)
+	// Creates an athlete's personal check-in link: an athlete key bound to that one athlete of
+	// the team (as `sc checkin link`), for the team's coaches as well as admins. The secret is
+	// returned once, here.
+	CreateCheckinKey(context.Context, *CreateCheckinKeyRequest) (*CreateCheckinKeyResponse, error)
+	// Lists the team's check-in link keys (athlete keys bound to one athlete of the team), never
+	// their secrets.
+	ListCheckinKeys(context.Context, *ListCheckinKeysRequest) (*ListCheckinKeysResponse, error)
+	// Revokes one of the team's check-in link keys at once; any other key is NotFound here.
+	RevokeCheckinKey(context.Context, *RevokeCheckinKeyRequest) (*RevokeCheckinKeyResponse, error)
 	// Lists the team grants of keys, optionally for one team (`sc grants list`).
 	ListGrants(context.Context, *ListGrantsRequest) (*ListGrantsResponse, error)
 	// Replaces the team grants of a key, revision-checked (`sc grants set`).
@@ -295,6 +346,15 @@ func (UnimplementedAuthServiceServer) ListApiKeys(context.Context, *ListApiKeysR
 }
 func (UnimplementedAuthServiceServer) RevokeApiKey(context.Context, *RevokeApiKeyRequest) (*RevokeApiKeyResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method RevokeApiKey not implemented")
+}
+func (UnimplementedAuthServiceServer) CreateCheckinKey(context.Context, *CreateCheckinKeyRequest) (*CreateCheckinKeyResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method CreateCheckinKey not implemented")
+}
+func (UnimplementedAuthServiceServer) ListCheckinKeys(context.Context, *ListCheckinKeysRequest) (*ListCheckinKeysResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ListCheckinKeys not implemented")
+}
+func (UnimplementedAuthServiceServer) RevokeCheckinKey(context.Context, *RevokeCheckinKeyRequest) (*RevokeCheckinKeyResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method RevokeCheckinKey not implemented")
 }
 func (UnimplementedAuthServiceServer) ListGrants(context.Context, *ListGrantsRequest) (*ListGrantsResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method ListGrants not implemented")
@@ -491,6 +551,60 @@ func _AuthService_RevokeApiKey_Handler(srv interface{}, ctx context.Context, dec
 	return interceptor(ctx, in, info, handler)
 }
 
+func _AuthService_CreateCheckinKey_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(CreateCheckinKeyRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AuthServiceServer).CreateCheckinKey(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: AuthService_CreateCheckinKey_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AuthServiceServer).CreateCheckinKey(ctx, req.(*CreateCheckinKeyRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _AuthService_ListCheckinKeys_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListCheckinKeysRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AuthServiceServer).ListCheckinKeys(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: AuthService_ListCheckinKeys_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AuthServiceServer).ListCheckinKeys(ctx, req.(*ListCheckinKeysRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _AuthService_RevokeCheckinKey_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(RevokeCheckinKeyRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AuthServiceServer).RevokeCheckinKey(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: AuthService_RevokeCheckinKey_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AuthServiceServer).RevokeCheckinKey(ctx, req.(*RevokeCheckinKeyRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 func _AuthService_ListGrants_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
 	in := new(ListGrantsRequest)
 	if err := dec(in); err != nil {
@@ -605,6 +719,18 @@ var AuthService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "RevokeApiKey",
 			Handler:    _AuthService_RevokeApiKey_Handler,
+		},
+		{
+			MethodName: "CreateCheckinKey",
+			Handler:    _AuthService_CreateCheckinKey_Handler,
+		},
+		{
+			MethodName: "ListCheckinKeys",
+			Handler:    _AuthService_ListCheckinKeys_Handler,
+		},
+		{
+			MethodName: "RevokeCheckinKey",
+			Handler:    _AuthService_RevokeCheckinKey_Handler,
 		},
 		{
 			MethodName: "ListGrants",
