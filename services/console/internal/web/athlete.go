@@ -274,7 +274,9 @@ type athleteView struct {
 	To         string
 	RangeWords string
 	ZoneName   string
-	Charts     []chartView
+	// CheckinLinkURL is the athlete's check-in link page (checkinlink.go).
+	CheckinLinkURL string
+	Charts         []chartView
 }
 
 type evidenceLine struct {
@@ -328,6 +330,7 @@ func (s *Server) athlete(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	v.page = s.pageOf(sess, v.Name)
+	v.CheckinLinkURL = teamPath(team, "athletes", athlete, "checkin-link")
 	if q.unitChosen {
 		s.rememberUnit(w, r, q.Unit)
 	}

@@ -146,6 +146,7 @@ func New(clients Clients, opts Options, logger *zap.Logger) (*Server, error) {
 	s.registerTrends()
 	s.registerAdmin()
 	s.registerPreferences()
+	s.registerCheckinLinks()
 	s.mux.HandleFunc("/", s.notFound)
 	return s, nil
 }
