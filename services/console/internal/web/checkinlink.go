@@ -126,7 +126,7 @@ func (s *Server) createCheckinLink(w http.ResponseWriter, r *http.Request) {
 	}
 	link := s.checkinLinkURL(r, resp.GetSecret())
 	s.redirectWithNotice(w, r, sess, teamPath(team, "athletes", athlete, "checkin-link"), notice{Kind: "done",
-		Text: fmt.Sprintf("Check-in link %s created. Hand it to the athlete only: it is shown on this page now and never again.", resp.GetKey().GetKeyId()),
+		Text:   fmt.Sprintf("Check-in link %s created. Hand it to the athlete only: it is shown on this page now and never again.", resp.GetKey().GetKeyId()),
 		Secret: link})
 }
 
