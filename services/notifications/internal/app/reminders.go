@@ -11,9 +11,11 @@ import (
 
 	"github.com/nats-io/nats.go/jetstream"
 	"go.uber.org/zap"
+	"google.golang.org/protobuf/types/known/durationpb"
 
 	"github.com/supercomp/supercomp/pkg/bus"
 	"github.com/supercomp/supercomp/pkg/events"
+	eventsv1 "github.com/supercomp/supercomp/pkg/gen/supercomp/events/v1"
 	notificationsv1 "github.com/supercomp/supercomp/pkg/gen/supercomp/notifications/v1"
 	"github.com/supercomp/supercomp/services/notifications/internal/adapters/channels"
 	"github.com/supercomp/supercomp/services/notifications/internal/domain"
@@ -29,6 +31,10 @@ const (
 	// BucketReminders holds <team>.<athlete>.<day> -> ReminderRecord JSON, created before the
 	// reminder is sent, so two instances (or two ticks) never both send it.
 	BucketReminders = "notifications-reminders"
+	// BucketReminderRetries holds the sends of claimed reminders that failed and wait for
+	// their next attempt (ReminderRetry JSON), so a retry survives a restart and another
+	// instance can make it.
+	BucketReminderRetries = "notifications-reminder-retries"
 	// RosterWindow: an athlete who has not reported for this long has stopped checking in (left
 	// the team, injured, off season) and is not nagged.
 	RosterWindow = 28 * 24 * time.Hour
@@ -43,6 +49,22 @@ type CheckinRecord struct {
 	LastReportedAt time.Time
 	LastEventID    string
 }
+
+// ReminderRetry is a reminder send that failed and is due again at NextAttemptAt: one channel
+// of one subscription, for the athletes it named.
+type ReminderRetry struct {
+	TeamID         string
+	Day            string
+	IdempotencyKey string
+	Athletes       []string
+	Target         Target
+	NextAttemptAt  time.Time
+}
+
+// ReminderLogID is the id a reminder's attempts carry in the delivery log (the alert_id of
+// AlertDelivered and AlertDeliveryFailed, and of NotificationService.ListDeliveries):
+// "reminder/" and the reminder's idempotency key, e.g. "reminder/t1/a2/2026-12-08".
+func ReminderLogID(idempotencyKey string) string { return "reminder/" + idempotencyKey }
 
 // ReminderRecord is one reminder claimed (and then sent) for an athlete on a team day.
 type ReminderRecord struct {
@@ -60,7 +82,63 @@ func (s *State) openReminderBuckets(ctx context.Context, b *bus.Bus) error {
 	}
 	s.reminders, err = b.KeyValue(ctx, jetstream.KeyValueConfig{Bucket: BucketReminders,
 		Description: "check-in reminders sent, one per athlete and day", TTL: 3 * 24 * time.Hour})
+	if err != nil {
+		return err
+	}
+	// A retry is for today's reminder only; the TTL drops any a crash left behind.
+	s.reminderRetries, err = b.KeyValue(ctx, jetstream.KeyValueConfig{Bucket: BucketReminderRetries,
+		Description: "failed check-in reminder sends awaiting their next attempt", TTL: 2 * 24 * time.Hour})
 	return err
+}
+
+func reminderRetryKey(idempotencyKey string, t Target) string {
+	return events.DeterministicID("reminder-retry", idempotencyKey, t.Key())
+}
+
+// PutReminderRetry stores (or replaces) a failed send's next attempt.
+func (s *State) PutReminderRetry(ctx context.Context, r ReminderRetry) error {
+	data, err := json.Marshal(r)
+	if err != nil {
+		return err
+	}
+	if _, err := s.reminderRetries.Put(ctx, reminderRetryKey(r.IdempotencyKey, r.Target), data); err != nil {
+		return fmt.Errorf("store reminder retry: %w", err)
+	}
+	return nil
+}
+
+// DropReminderRetry forgets a send that was delivered or given up.
+func (s *State) DropReminderRetry(ctx context.Context, idempotencyKey string, t Target) error {
+	err := s.reminderRetries.Delete(ctx, reminderRetryKey(idempotencyKey, t))
+	if err != nil && !errors.Is(err, jetstream.ErrKeyNotFound) {
+		return fmt.Errorf("drop reminder retry: %w", err)
+	}
+	return nil
+}
+
+// ReminderRetries lists the sends waiting for another attempt.
+func (s *State) ReminderRetries(ctx context.Context) ([]ReminderRetry, error) {
+	keys, err := listKeys(ctx, s.reminderRetries, ">")
+	if err != nil {
+		return nil, fmt.Errorf("list reminder retries: %w", err)
+	}
+	var out []ReminderRetry
+	for _, k := range keys {
+		e, err := s.reminderRetries.Get(ctx, k)
+		if errors.Is(err, jetstream.ErrKeyNotFound) {
+			continue
+		}
+		if err != nil {
+			return nil, fmt.Errorf("load reminder retry: %w", err)
+		}
+		var r ReminderRetry
+		if err := json.Unmarshal(e.Value(), &r); err != nil {
+			return nil, fmt.Errorf("decode reminder retry %s: %w", k, err)
+		}
+		out = append(out, r)
+	}
+	slices.SortFunc(out, func(x, y ReminderRetry) int { return strings.Compare(x.IdempotencyKey, y.IdempotencyKey) })
+	return out, nil
 }
 
 // RecordCheckin keeps the later of the stored and the given report, revision-checked, so a
@@ -196,11 +274,13 @@ func ReminderOf(s *notificationsv1.Subscription) (domain.CheckinReminder, error)
 	return domain.CheckinReminder{Enabled: r.GetEnabled(), SendMinute: int(r.GetSendMinute()), Location: loc}, nil
 }
 
-// remind sends the day's due check-in reminders of every subscription that has them.
+// remind retries the failed reminder sends that are due, then sends the day's due check-in
+// reminders of every subscription that has them.
 func (a *App) remind(ctx context.Context) error {
+	retryErr := a.retryReminders(ctx)
 	subs, err := a.State.AllSubscriptions(ctx)
 	if err != nil {
-		return err
+		return errors.Join(retryErr, err)
 	}
 	slices.SortFunc(subs, func(x, y *notificationsv1.Subscription) int {
 		return strings.Compare(x.GetSubscriptionId(), y.GetSubscriptionId())
@@ -213,6 +293,52 @@ func (a *App) remind(ctx context.Context) error {
 		if err := a.remindFor(ctx, sub); err != nil {
 			errs = append(errs, fmt.Errorf("reminders of subscription %s: %w", sub.GetSubscriptionId(), err))
 		}
+	}
+	return errors.Join(append(errs, retryErr)...)
+}
+
+// retryReminders makes the next attempt of every failed send that is due, while its day is
+// still the team's today and outside quiet hours: a reminder is worth nothing tomorrow, and a
+// retry must not wake anyone a first send would not have.
+func (a *App) retryReminders(ctx context.Context) error {
+	retries, err := a.State.ReminderRetries(ctx)
+	if err != nil {
+		return err
+	}
+	now := a.now()
+	var errs []error
+	for _, r := range retries {
+		if r.NextAttemptAt.After(now) {
+			continue
+		}
+		sub, err := a.State.Subscription(ctx, r.TeamID, r.Target.SubscriptionID)
+		if err != nil {
+			// The subscription went away: nobody to remind through it.
+			errs = append(errs, a.State.DropReminderRetry(ctx, r.IdempotencyKey, r.Target))
+			continue
+		}
+		rule, err := ReminderOf(sub)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		ds, err := ToDomain(sub)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		if rule.Day(now) != r.Day {
+			a.log.Warn("check-in reminder given up: its day is over", zap.String("idempotency_key", r.IdempotencyKey),
+				zap.String("target", r.Target.Destination), zap.Int("attempts", r.Target.Attempts))
+			errs = append(errs, a.State.DropReminderRetry(ctx, r.IdempotencyKey, r.Target))
+			continue
+		}
+		if !rule.Open(now, ds.QuietHours) {
+			continue
+		}
+		msg := channels.Message{IdempotencyKey: r.IdempotencyKey,
+			Reminder: &channels.Reminder{TeamID: r.TeamID, Day: r.Day, Athletes: r.Athletes, Text: ReminderText}}
+		errs = append(errs, a.sendReminder(ctx, r.TeamID, r.Day, r.Target, msg))
 	}
 	return errors.Join(errs...)
 }
@@ -271,23 +397,64 @@ func (a *App) remindFor(ctx context.Context, sub *notificationsv1.Subscription) 
 			for _, athlete := range claimed {
 				msg := channels.Message{IdempotencyKey: team + "/" + athlete + "/" + day,
 					Reminder: &channels.Reminder{TeamID: team, Day: day, Athletes: []string{athlete}, Text: ReminderText}}
-				errs = append(errs, a.sendReminder(ctx, team, t, msg))
+				errs = append(errs, a.sendReminder(ctx, team, day, t, msg))
 			}
 		case *notificationsv1.ChannelTarget_Email:
 			msg := channels.Message{IdempotencyKey: team + "/" + day,
 				Reminder: &channels.Reminder{TeamID: team, Day: day, Athletes: claimed, Text: ReminderText}}
-			errs = append(errs, a.sendReminder(ctx, team, t, msg))
+			errs = append(errs, a.sendReminder(ctx, team, day, t, msg))
 		}
 	}
 	return errors.Join(errs...)
 }
 
-func (a *App) sendReminder(ctx context.Context, team string, t Target, msg channels.Message) error {
+// sendReminder makes one attempt of a reminder send (t.Attempts made before), records it in
+// the delivery log like an alert's, and keeps a transient failure for a later tick with the
+// alerts' backoff; a permanent failure or a spent budget is given up and returned.
+func (a *App) sendReminder(ctx context.Context, team, day string, t Target, msg channels.Message) error {
 	o := a.attempt(ctx, team, t, msg)
-	if o.result.Outcome != domain.Delivered {
-		return fmt.Errorf("check-in reminder %s to %s: %w", msg.IdempotencyKey, t.Destination, o.result.Err)
+	if err := a.logReminderAttempt(ctx, team, t, msg, o); err != nil {
+		return err
 	}
-	a.log.Info("check-in reminder sent", zap.String("idempotency_key", msg.IdempotencyKey), zap.String("target", t.Destination),
-		zap.Int("athletes", len(msg.Reminder.Athletes)), zap.Duration("latency", o.result.Latency))
-	return nil
+	fields := []zap.Field{zap.String("idempotency_key", msg.IdempotencyKey), zap.String("target", t.Destination),
+		zap.Int("athletes", len(msg.Reminder.Athletes)), zap.Int("attempt", o.attempt), zap.Duration("latency", o.result.Latency)}
+	switch {
+	case o.result.Outcome == domain.Delivered:
+		a.log.Info("check-in reminder sent", fields...)
+		return a.State.DropReminderRetry(ctx, msg.IdempotencyKey, t)
+	case o.retry:
+		a.log.Warn("check-in reminder failed, will retry", append(fields, zap.Duration("retry_after", o.backoff), zap.Error(o.result.Err))...)
+		t.Attempts = o.attempt
+		return a.State.PutReminderRetry(ctx, ReminderRetry{TeamID: team, Day: day, IdempotencyKey: msg.IdempotencyKey,
+			Athletes: msg.Reminder.Athletes, Target: t, NextAttemptAt: a.now().Add(o.backoff)})
+	}
+	return errors.Join(a.State.DropReminderRetry(ctx, msg.IdempotencyKey, t),
+		fmt.Errorf("check-in reminder %s to %s given up after attempt %d: %w", msg.IdempotencyKey, t.Destination, o.attempt, o.result.Err))
+}
+
+// logReminderAttempt publishes the attempt as AlertDelivered or AlertDeliveryFailed under the
+// reminder's log id (ReminderLogID), which the recorder stores in the delivery log. The event
+// id is deterministic per reminder, target and attempt, so a republished attempt is one row.
+func (a *App) logReminderAttempt(ctx context.Context, team string, t Target, msg channels.Message, o attemptOutcome) error {
+	athlete := ""
+	if len(msg.Reminder.Athletes) == 1 {
+		athlete = msg.Reminder.Athletes[0]
+	}
+	logID := ReminderLogID(msg.IdempotencyKey)
+	ev := a.envelope(events.DeterministicID("reminder-delivery", msg.IdempotencyKey, t.Key(), fmt.Sprint(o.attempt)),
+		domain.AlertFacts{TeamID: team, AthleteID: athlete}, "")
+	target := &eventsv1.DeliveryTarget{SubscriptionId: t.SubscriptionID, Channel: t.Channel, Destination: t.Destination}
+	latency := float64(o.result.Latency.Microseconds()) / 1000
+	if o.result.Outcome == domain.Delivered {
+		ev.Payload = &eventsv1.Event_AlertDelivered{AlertDelivered: &eventsv1.AlertDelivered{AlertId: logID, Target: target,
+			Attempt: uint32(o.attempt), StatusCode: uint32(o.result.Status), LatencyMs: latency}}
+	} else {
+		f := &eventsv1.AlertDeliveryFailed{AlertId: logID, Target: target, Attempt: uint32(o.attempt), StatusCode: uint32(o.result.Status),
+			LatencyMs: latency, Error: errText(o.result.Err), WillRetry: o.retry, DeadLettered: o.dead}
+		if o.retry {
+			f.RetryAfter = durationpb.New(o.backoff)
+		}
+		ev.Payload = &eventsv1.Event_AlertDeliveryFailed{AlertDeliveryFailed: f}
+	}
+	return a.publish(ctx, ev)
 }

@@ -87,7 +87,7 @@ type KeyRecord struct {
 // State holds the service's mutable state in JetStream key-value buckets.
 type State struct {
 	subs, alerts, keys, pending, athletes jetstream.KeyValue
-	checkins, reminders                   jetstream.KeyValue
+	checkins, reminders, reminderRetries  jetstream.KeyValue
 }
 
 // OpenState creates or binds the buckets.
