@@ -151,9 +151,17 @@ func (s *Service) ListTeams(ctx context.Context, _ *authv1.ListTeamsRequest) (*a
 	return out, nil
 }
 
-// GetTeam returns one team to anyone granted it (the guard checks team_id).
+// GetTeam returns one team to anyone granted it (the guard checks team_id). Teams work without
+// a record (imports and grants name them freely), so a team never created reads as its id in
+// UTC rather than NotFound: every console page asks, and a team's pages must not fail for it.
 func (s *Service) GetTeam(ctx context.Context, req *authv1.GetTeamRequest) (*authv1.GetTeamResponse, error) {
+	if !bus.ValidToken(req.GetTeamId()) {
+		return nil, fault.InvalidField("team_id", "%q is not a team id ([A-Za-z0-9_-]{1,64})", req.GetTeamId())
+	}
 	t, err := s.authn.Store().Team(ctx, req.GetTeamId())
+	if errors.Is(err, fault.ErrNotFound) {
+		return &authv1.GetTeamResponse{Team: &authv1.Team{TeamId: req.GetTeamId(), TimeZone: time.UTC.String()}}, nil
+	}
 	if err != nil {
 		return nil, err
 	}

@@ -341,8 +341,8 @@ func TestTeamTimeZone(t *testing.T) {
 	if err != nil || got.GetTeam().GetTimeZone() != "America/New_York" {
 		t.Fatalf("get team = %v, %v", got, err)
 	}
-	if _, err := svc.GetTeam(actx, &authv1.GetTeamRequest{TeamId: "t9"}); !errors.Is(err, fault.ErrNotFound) {
-		t.Errorf("get an unknown team = %v, want NotFound", err)
+	if got, err := svc.GetTeam(actx, &authv1.GetTeamRequest{TeamId: "t9"}); err != nil || got.GetTeam().GetTimeZone() != "UTC" {
+		t.Errorf("get a team never created = %v, %v; want it in UTC", got, err)
 	}
 	if got := auditActions(t, b); !slices.Equal(got, []string{"t1 team.create", "t1 team.time_zone"}) {
 		t.Errorf("audit = %v, want the create and the zone change", got)

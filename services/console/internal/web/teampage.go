@@ -146,15 +146,14 @@ func (n names) of(id string) string {
 }
 
 // teamLocation is the time zone the team's pages date things in (AuthService.GetTeam, set by an
-// admin). A team that was never registered with `sc teams create`, or an auth service that
-// cannot answer, leaves the page in UTC rather than failing it: the zone only changes how times
-// read, and the page says which zone it shows.
+// admin; UTC for a team never registered). An auth service that cannot answer leaves the page
+// in UTC rather than failing it: the zone only changes how times read, and the page says which
+// zone it shows.
 func (s *Server) teamLocation(ctx context.Context, sess *session, team string) *time.Location {
-	resp, err := s.clients.Auth.GetTeam(withCredential(ctx, sess), &authv1.GetTeamRequest{TeamId: team})
+	// athlete names a check-in's own athlete: the guard wants it from principals bound to one.
+	resp, err := s.clients.Auth.GetTeam(withCredential(ctx, sess), &authv1.GetTeamRequest{TeamId: team, AthleteId: sess.athlete})
 	if err != nil {
-		if status.Code(err) != codes.NotFound {
-			s.log.Warn("team time zone unavailable, showing UTC", zap.String("team_id", team), zap.Error(err))
-		}
+		s.log.Warn("team time zone unavailable, showing UTC", zap.String("team_id", team), zap.Error(err))
 		return time.UTC
 	}
 	loc, err := time.LoadLocation(resp.GetTeam().GetTimeZone())

@@ -935,7 +935,10 @@ func (*ListTeamsRequest) Descriptor() ([]byte, []int) {
 type GetTeamRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// The team.
-	TeamId        string `protobuf:"bytes,1,opt,name=team_id,json=teamId,proto3" json:"team_id,omitempty"`
+	TeamId string `protobuf:"bytes,1,opt,name=team_id,json=teamId,proto3" json:"team_id,omitempty"`
+	// The athlete a caller bound to athletes (an athlete's check-in) acts for; the guard checks it
+	// is theirs. Ignored for everyone else.
+	AthleteId     string `protobuf:"bytes,2,opt,name=athlete_id,json=athleteId,proto3" json:"athlete_id,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -973,6 +976,13 @@ func (*GetTeamRequest) Descriptor() ([]byte, []int) {
 func (x *GetTeamRequest) GetTeamId() string {
 	if x != nil {
 		return x.TeamId
+	}
+	return ""
+}
+
+func (x *GetTeamRequest) GetAthleteId() string {
+	if x != nil {
+		return x.AthleteId
 	}
 	return ""
 }
@@ -2370,9 +2380,11 @@ const file_supercomp_auth_v1_auth_proto_rawDesc = "" +
 	"\x06reason\x18\x03 \x01(\tR\x06reason\"G\n" +
 	"\x18RevokeCheckinKeyResponse\x12+\n" +
 	"\x03key\x18\x01 \x01(\v2\x19.supercomp.auth.v1.ApiKeyR\x03key\"\x12\n" +
-	"\x10ListTeamsRequest\")\n" +
+	"\x10ListTeamsRequest\"H\n" +
 	"\x0eGetTeamRequest\x12\x17\n" +
-	"\ateam_id\x18\x01 \x01(\tR\x06teamId\">\n" +
+	"\ateam_id\x18\x01 \x01(\tR\x06teamId\x12\x1d\n" +
+	"\n" +
+	"athlete_id\x18\x02 \x01(\tR\tathleteId\">\n" +
 	"\x0fGetTeamResponse\x12+\n" +
 	"\x04team\x18\x01 \x01(\v2\x17.supercomp.auth.v1.TeamR\x04team\"N\n" +
 	"\x16SetTeamTimeZoneRequest\x12\x17\n" +

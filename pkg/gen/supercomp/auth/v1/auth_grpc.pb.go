@@ -58,7 +58,8 @@ type AuthServiceClient interface {
 	// Lists teams.
 	ListTeams(ctx context.Context, in *ListTeamsRequest, opts ...grpc.CallOption) (*ListTeamsResponse, error)
 	// One team, for anyone granted it: the console and the check-in page date everything in the
-	// team's time zone, and coaches cannot list teams.
+	// team's time zone, and coaches cannot list teams. A team used without ever being created
+	// (`sc teams create`) reads as its id in UTC.
 	GetTeam(ctx context.Context, in *GetTeamRequest, opts ...grpc.CallOption) (*GetTeamResponse, error)
 	// Sets a team's time zone (`sc teams set-zone`, the console's Admin page), revision-free: the
 	// last writer wins, and every change is audited.
@@ -277,7 +278,8 @@ type AuthServiceServer interface {
 	// Lists teams.
 	ListTeams(context.Context, *ListTeamsRequest) (*ListTeamsResponse, error)
 	// One team, for anyone granted it: the console and the check-in page date everything in the
-	// team's time zone, and coaches cannot list teams.
+	// team's time zone, and coaches cannot list teams. A team used without ever being created
+	// (`sc teams create`) reads as its id in UTC.
 	GetTeam(context.Context, *GetTeamRequest) (*GetTeamResponse, error)
 	// Sets a team's time zone (`sc teams set-zone`, the console's Admin page), revision-free: the
 	// last writer wins, and every change is audited.

@@ -1,0 +1,99 @@
+package browser
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"sync"
+	"testing"
+	"time"
+
+	"google.golang.org/grpc"
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	eventsv1 "github.com/supercomp/supercomp/pkg/gen/supercomp/events/v1"
+	ingestionv1 "github.com/supercomp/supercomp/pkg/gen/supercomp/ingestion/v1"
+	notificationsv1 "github.com/supercomp/supercomp/pkg/gen/supercomp/notifications/v1"
+)
+
+// reminderSettle bounds the wait for the check-in reminder: the all-in-one's scheduler ticks
+// every 15 s.
+const reminderSettle = 40 * time.Second
+
+// reminderWebhook is a local receiver of a team's check-in reminders.
+type reminderWebhook struct {
+	srv *httptest.Server
+	mu  sync.Mutex
+	// athletes are the reminded athletes, in arrival order, by the reminders' idempotency keys.
+	keys, athletes []string
+}
+
+func (r *reminderWebhook) serve(w http.ResponseWriter, req *http.Request) {
+	body, _ := io.ReadAll(req.Body)
+	var p struct {
+		Type      string `json:"type"`
+		AthleteID string `json:"athlete_id"`
+	}
+	// The same subscription also receives the team's alerts (the joint pain): only reminders count.
+	if json.Unmarshal(body, &p) == nil && p.Type == "checkin_reminder" {
+		r.mu.Lock()
+		r.keys = append(r.keys, req.Header.Get("Idempotency-Key"))
+		r.athletes = append(r.athletes, p.AthleteID)
+		r.mu.Unlock()
+	}
+	w.WriteHeader(http.StatusOK)
+}
+
+func (r *reminderWebhook) snapshot() (keys, athletes []string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]string(nil), r.keys...), append([]string(nil), r.athletes...)
+}
+
+// expectReminder sets the team's reminders up once who's check-in is stored: the absent athlete
+// reported yesterday (so is on the reminder roster) and not today, and a webhook subscription
+// reminds from midnight UTC. Call check on the result later: the scheduler's tick comes while
+// the rest of the check-in test runs.
+func expectReminder(t *testing.T, ctx context.Context, conn *grpc.ClientConn, who checkinAthlete) *reminderWebhook {
+	t.Helper()
+	rcv := &reminderWebhook{}
+	rcv.srv = httptest.NewServer(http.HandlerFunc(rcv.serve))
+	t.Cleanup(rcv.srv.Close)
+
+	fatigue := uint32(3)
+	if _, err := ingestionv1.NewIngestionServiceClient(conn).RecordWellness(ctx, &ingestionv1.RecordWellnessRequest{TeamId: team,
+		Meta:     &ingestionv1.RecordMeta{AthleteId: who.absent, OccurredAt: timestamppb.New(time.Now().Add(-24 * time.Hour)), Source: "checkin"},
+		Wellness: &eventsv1.WellnessReported{Fatigue: &fatigue}}); err != nil {
+		t.Fatalf("yesterday's report of %s: %v", who.absent, err)
+	}
+	if _, err := notificationsv1.NewNotificationServiceClient(conn).Subscribe(ctx, &notificationsv1.SubscribeRequest{TeamId: team,
+		Subscription: &notificationsv1.Subscription{Name: "Athletes' app",
+			Channels: []*notificationsv1.ChannelTarget{{Target: &notificationsv1.ChannelTarget_Webhook{
+				Webhook: &notificationsv1.WebhookTarget{Url: rcv.srv.URL}}}},
+			CheckinReminder: &notificationsv1.CheckinReminder{Enabled: true, SendMinute: 0, TimeZone: "UTC"}}}); err != nil {
+		t.Fatalf("subscribe to reminders: %v", err)
+	}
+	return rcv
+}
+
+// check waits for the reminder: it reaches the webhook for the absent athlete only, once, and
+// its attempt is in the delivery log.
+func (r *reminderWebhook) check(t *testing.T, ctx context.Context, conn *grpc.ClientConn, who checkinAthlete) {
+	t.Helper()
+	waitFor(t, reminderSettle, "the check-in reminder of "+who.absent, func() bool {
+		_, athletes := r.snapshot()
+		return len(athletes) > 0
+	})
+	keys, athletes := r.snapshot()
+	day := time.Now().UTC().Format(time.DateOnly)
+	if len(athletes) != 1 || athletes[0] != who.absent || keys[0] != team+"/"+who.absent+"/"+day {
+		t.Fatalf("reminders went to %v (keys %v), want %s alone (%s checked in today)", athletes, keys, who.absent, who.id)
+	}
+	notify := notificationsv1.NewNotificationServiceClient(conn)
+	waitFor(t, checkinSettle, "the reminder in the delivery log", func() bool {
+		resp, err := notify.ListDeliveries(ctx, &notificationsv1.ListDeliveriesRequest{TeamId: team, AlertId: "reminder/" + keys[0]})
+		return err == nil && len(resp.GetAttempts()) == 1 && resp.GetAttempts()[0].GetDelivered()
+	})
+}
