@@ -274,6 +274,7 @@ const (
 	metricE1RM     = trendsv1.TrendMetric_TREND_METRIC_E1RM_CHANGE
 	metricRPE      = trendsv1.TrendMetric_TREND_METRIC_RPE_AT_FAMILIAR_LOADS
 	metricStatus   = trendsv1.TrendMetric_TREND_METRIC_STATUS_SHARE
+	metricCheckins = trendsv1.TrendMetric_TREND_METRIC_CHECKIN_COMPLIANCE
 	statSum        = trendsv1.TrendStatistic_TREND_STATISTIC_SUM
 	statMean       = trendsv1.TrendStatistic_TREND_STATISTIC_MEAN
 	statMedian     = trendsv1.TrendStatistic_TREND_STATISTIC_MEDIAN
@@ -382,6 +383,13 @@ func trendCharts(d *trendsData, q trendsQuery) []trendChart {
 			sc.line(seriesKey{metric: metricStatus, stat: statShare, status: commonv1.AthleteStatus_ATHLETE_STATUS_DELOAD_RECOMMENDED}, "Deload recommended"))
 	}
 	add(status)
+	add(trendChart{ID: "checkin-compliance", Heading: "Check-in compliance", Display: 100, Y: chart.YAxis{Title: "Athletes who checked in", Unit: "%", Max: 100},
+		Desc: "The share of athletes who reported wellness, per " + per + " (a week is the mean of its days), out of those with any data in the range; " +
+			"the CSV gives shares from 0 to 1.",
+		Source: "check-in compliance",
+		Lines: each(func(sc trendScope) trendLine {
+			return sc.line(seriesKey{metric: metricCheckins, stat: statShare}, "Checked in")
+		})})
 	return out
 }
 

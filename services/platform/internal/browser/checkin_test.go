@@ -174,6 +174,7 @@ func checkCheckin(t *testing.T, ctx context.Context, b *browser, conn *grpc.Clie
 	b.screenshot(t, "checkin-board")
 
 	reminders.check(t, ctx, conn, who)
+	checkComplianceTrend(t, b, board)
 
 	// The coach revokes the link on the console, on the phone-sized screen.
 	b.do(t, onPhone, chromedp.Navigate(linkPage), chromedp.WaitVisible(chromedp.CSS(`form[action$="/revoke"] button`)))

@@ -2,14 +2,18 @@ package browser
 
 import (
 	"context"
+	"encoding/csv"
 	"encoding/json"
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/chromedp/chromedp"
 	"google.golang.org/grpc"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
@@ -76,6 +80,37 @@ func expectReminder(t *testing.T, ctx context.Context, conn *grpc.ClientConn, wh
 		t.Fatalf("subscribe to reminders: %v", err)
 	}
 	return rcv
+}
+
+// checkComplianceTrend reads the squad trends per day up to today: check-in compliance is
+// above zero yesterday (the absent athlete's report) and today (the check-in), as the page's
+// CSV gives it.
+func checkComplianceTrend(t *testing.T, b *browser, board string) {
+	t.Helper()
+	today := time.Now().UTC()
+	b.do(t, laptopViewport(), chromedp.Navigate(board+"/trends?bucket=day&weeks=1&to="+today.Format(time.DateOnly)),
+		chromedp.WaitVisible(chromedp.ID("chart-checkin-compliance")))
+	b.screenshot(t, "trends-compliance")
+	body, _ := b.evalAwait(t, `fetch(document.getElementById("trends-csv").href).then(r => r.text())`).(string)
+	rows, err := csv.NewReader(strings.NewReader(body)).ReadAll()
+	if err != nil {
+		t.Fatalf("trends CSV: %v", err)
+	}
+	shares := map[string]float64{}
+	for _, r := range rows[1:] {
+		if r[0] == "checkin-compliance" && r[1] == "Squad" && r[6] != "" {
+			v, err := strconv.ParseFloat(r[6], 64)
+			if err != nil {
+				t.Fatalf("compliance value %q: %v", r[6], err)
+			}
+			shares[r[5]] = v
+		}
+	}
+	for _, d := range []time.Time{today.AddDate(0, 0, -1), today} {
+		if v := shares[d.Format(time.DateOnly)]; v <= 0 || v > 1 {
+			t.Errorf("check-in compliance on %s = %v, want a share above 0 (all days: %v)", d.Format(time.DateOnly), v, shares)
+		}
+	}
 }
 
 // check waits for the reminder: it reaches the webhook for the absent athlete only, once, and
