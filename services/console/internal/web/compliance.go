@@ -11,6 +11,8 @@ import (
 // complianceView is the board's line on today's check-ins: who has and has not reported.
 type complianceView struct {
 	Reported, Total int
+	// Day is the team's today and Zone its time zone, in which the reports are counted.
+	Day, Zone string
 	// Missing are the names of those who have not reported today.
 	Missing []string
 }
@@ -39,7 +41,7 @@ func (s *Server) loadCompliance(ctx context.Context, sess *session, team string,
 			reported[ev.GetAthleteId()] = true
 		}
 	}
-	v := &complianceView{Total: len(rows)}
+	v := &complianceView{Total: len(rows), Day: todayKey, Zone: loc.String()}
 	for _, r := range rows {
 		if reported[r.AthleteID] {
 			v.Reported++
