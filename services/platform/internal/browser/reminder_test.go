@@ -32,6 +32,8 @@ type reminderWebhook struct {
 	mu  sync.Mutex
 	// athletes are the reminded athletes, in arrival order, by the reminders' idempotency keys.
 	keys, athletes []string
+	// types are the types of every body received (alerts too), for a failure's message.
+	types []string
 }
 
 func (r *reminderWebhook) serve(w http.ResponseWriter, req *http.Request) {
@@ -41,12 +43,14 @@ func (r *reminderWebhook) serve(w http.ResponseWriter, req *http.Request) {
 		AthleteID string `json:"athlete_id"`
 	}
 	// The same subscription also receives the team's alerts (the joint pain): only reminders count.
-	if json.Unmarshal(body, &p) == nil && p.Type == "checkin_reminder" {
-		r.mu.Lock()
+	_ = json.Unmarshal(body, &p)
+	r.mu.Lock()
+	r.types = append(r.types, p.Type)
+	if p.Type == "checkin_reminder" {
 		r.keys = append(r.keys, req.Header.Get("Idempotency-Key"))
 		r.athletes = append(r.athletes, p.AthleteID)
-		r.mu.Unlock()
 	}
+	r.mu.Unlock()
 	w.WriteHeader(http.StatusOK)
 }
 
@@ -117,17 +121,23 @@ func checkComplianceTrend(t *testing.T, b *browser, board string) {
 // its attempt is in the delivery log.
 func (r *reminderWebhook) check(t *testing.T, ctx context.Context, conn *grpc.ClientConn, who checkinAthlete) {
 	t.Helper()
-	waitFor(t, reminderSettle, "the check-in reminder of "+who.absent, func() bool {
-		_, athletes := r.snapshot()
-		return len(athletes) > 0
-	})
+	deadline := time.Now().Add(reminderSettle)
+	for _, athletes := r.snapshot(); len(athletes) == 0; _, athletes = r.snapshot() {
+		if time.Now().After(deadline) {
+			r.mu.Lock()
+			types := r.types
+			r.mu.Unlock()
+			t.Fatalf("no check-in reminder within %s; the webhook received %d bodies of types %v", reminderSettle, len(types), types)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
 	keys, athletes := r.snapshot()
 	day := time.Now().UTC().Format(time.DateOnly)
 	if len(athletes) != 1 || athletes[0] != who.absent || keys[0] != team+"/"+who.absent+"/"+day {
 		t.Fatalf("reminders went to %v (keys %v), want %s alone (%s checked in today)", athletes, keys, who.absent, who.id)
 	}
 	notify := notificationsv1.NewNotificationServiceClient(conn)
-	waitFor(t, checkinSettle, "the reminder in the delivery log", func() bool {
+	waitFor(t, reminderSettle, "the reminder in the delivery log", func() bool {
 		resp, err := notify.ListDeliveries(ctx, &notificationsv1.ListDeliveriesRequest{TeamId: team, AlertId: "reminder/" + keys[0]})
 		return err == nil && len(resp.GetAttempts()) == 1 && resp.GetAttempts()[0].GetDelivered()
 	})
