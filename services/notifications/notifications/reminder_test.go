@@ -3,6 +3,7 @@ package notifications
 import (
 	"net/http"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -177,5 +178,60 @@ func TestCheckinReminderIsRetriedAndLogged(t *testing.T) {
 	}
 	if a := attempts[1]; a.GetAttempt() != 2 || !a.GetDelivered() || a.GetStatusCode() != http.StatusOK {
 		t.Errorf("second attempt %v, want delivered 200", a)
+	}
+}
+
+// TestCheckinReminderGivesUp: a reminder the receiver refuses for good (400) is not sent
+// again, and one still waiting for a retry (502) when the team's day ends is dropped, not sent
+// the next day.
+func TestCheckinReminderGivesUp(t *testing.T) {
+	day := func(d, hour int) time.Time { return time.Date(2026, 12, d, hour, 0, 0, 0, time.UTC) }
+	clock := &fakeClock{now: day(8, 6)}
+	h := newHarness(t, testConfig(), harnessOpts{clock: clock})
+	// The first reminder is refused, every later request fails transiently.
+	rcv := newReceiver(t, func(n int) (int, bool) {
+		if n == 1 {
+			return http.StatusBadRequest, false
+		}
+		return http.StatusBadGateway, false
+	})
+	_, rcv.secret = h.subscribe(&notificationsv1.Subscription{
+		Name:            "Athletes' app",
+		Channels:        []*notificationsv1.ChannelTarget{webhookTarget(rcv.srv.URL, "")},
+		CheckinReminder: &notificationsv1.CheckinReminder{Enabled: true, SendMinute: 8 * 60, TimeZone: "UTC"},
+	})
+	h.reportWellness("a1", day(7, 7))
+	h.reportWellness("a2", day(7, 7))
+	eventually(t, 5*time.Second, "the wellness reports to be recorded", func() bool {
+		last, err := h.svc.app.State.Checkins(h.ctx, team)
+		return err == nil && len(last) == 2
+	})
+	clock.Set(day(8, 9))
+	if err := h.svc.app.Tick(h.ctx); err == nil || !strings.Contains(err.Error(), "given up") {
+		t.Errorf("tick with a refused reminder = %v, want it given up", err)
+	}
+	_, keys, _, _ := rcv.snapshot()
+	retries, err := h.svc.app.State.ReminderRetries(h.ctx)
+	if err != nil || len(keys) != 2 || len(retries) != 1 || retries[0].IdempotencyKey != keys[1] {
+		t.Fatalf("after the first tick: requests %q, retries %+v, %v; want the 502's reminder alone kept", keys, retries, err)
+	}
+	// Later the same day the 502's reminder is tried again, the refused one is not.
+	clock.Set(day(8, 10))
+	if err := h.svc.app.Tick(h.ctx); err != nil {
+		t.Fatalf("tick: %v", err)
+	}
+	if _, keys, _, _ = rcv.snapshot(); len(keys) != 3 || keys[2] != keys[1] {
+		t.Fatalf("after the second tick: requests %q, want the 502's reminder again", keys)
+	}
+	// The next day: the pending retry is dropped, and nothing is sent for yesterday.
+	clock.Set(day(9, 6))
+	if err := h.svc.app.Tick(h.ctx); err != nil {
+		t.Fatalf("tick the next morning: %v", err)
+	}
+	if n, _, _, _ := rcv.snapshot(); n != 3 {
+		t.Errorf("yesterday's reminder was retried today: %d requests, want 3", n)
+	}
+	if retries, err := h.svc.app.State.ReminderRetries(h.ctx); err != nil || len(retries) != 0 {
+		t.Errorf("retries left after the day ended: %v, %v", retries, err)
 	}
 }
