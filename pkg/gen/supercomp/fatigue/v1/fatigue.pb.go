@@ -964,7 +964,8 @@ type StrengthThresholds struct {
 	RecentDays uint32 `protobuf:"varint,6,opt,name=recent_days,json=recentDays,proto3" json:"recent_days,omitempty"`
 	// Fewest lifting days in the recent window (default 2): the baseline ends before them.
 	RecentLiftingDays uint32 `protobuf:"varint,7,opt,name=recent_lifting_days,json=recentLiftingDays,proto3" json:"recent_lifting_days,omitempty"`
-	// Baseline period before the recent window, days (default 28).
+	// Baseline period before the recent window, days (default 21); held at the recommendation's
+	// baseline while an episode is open.
 	BaselineDays uint32 `protobuf:"varint,8,opt,name=baseline_days,json=baselineDays,proto3" json:"baseline_days,omitempty"`
 	// Fewest baseline exposures a lift needs to be compared (default 2).
 	MinBaselineExposures uint32 `protobuf:"varint,9,opt,name=min_baseline_exposures,json=minBaselineExposures,proto3" json:"min_baseline_exposures,omitempty"`
@@ -972,9 +973,9 @@ type StrengthThresholds struct {
 	MinScatterPct float64 `protobuf:"fixed64,10,opt,name=min_scatter_pct,json=minScatterPct,proto3" json:"min_scatter_pct,omitempty"`
 	// A lifting day counts as down when below baseline by at least this, percent (default 1.5)...
 	LiftingDropPct float64 `protobuf:"fixed64,11,opt,name=lifting_drop_pct,json=liftingDropPct,proto3" json:"lifting_drop_pct,omitempty"`
-	// ...and by at least this many standard errors of the athlete's scatter (default 2).
+	// ...and by at least this many standard errors of the athlete's scatter (default 1).
 	LiftingZ float64 `protobuf:"fixed64,12,opt,name=lifting_z,json=liftingZ,proto3" json:"lifting_z,omitempty"`
-	// Lifting days judged (default 3).
+	// Lifting days judged (default 2).
 	LiftingDaysJudged uint32 `protobuf:"varint,13,opt,name=lifting_days_judged,json=liftingDaysJudged,proto3" json:"lifting_days_judged,omitempty"`
 	// Of which this many must be down for the lifting_decline rule (default 2).
 	LiftingDaysNeeded uint32 `protobuf:"varint,14,opt,name=lifting_days_needed,json=liftingDaysNeeded,proto3" json:"lifting_days_needed,omitempty"`
