@@ -395,13 +395,14 @@ func validSequences(seqs []uint64) error {
 
 // origin is where a dead letter came from, read from its Sc-Dlq-* headers.
 type origin struct {
-	stream, subject, msgID string
-	sequence               uint64
+	stream, subject, msgID, consumer string
+	sequence                         uint64
 }
 
 func originOf(h nats.Header) origin {
 	seq, _ := strconv.ParseUint(h.Get(bus.HeaderDLQSequence), 10, 64)
-	return origin{stream: h.Get(bus.HeaderDLQStream), subject: h.Get(bus.HeaderDLQSubject), msgID: h.Get(bus.HeaderDLQMsgID), sequence: seq}
+	return origin{stream: h.Get(bus.HeaderDLQStream), subject: h.Get(bus.HeaderDLQSubject), msgID: h.Get(bus.HeaderDLQMsgID),
+		consumer: h.Get(bus.HeaderDLQConsumer), sequence: seq}
 }
 
 // team is the team token of an event subject (sc.<stream>.<team>.<athlete>.<kind>), or "".
@@ -413,8 +414,8 @@ func (o origin) team() string {
 	return parts[2]
 }
 
-// republished rebuilds the message as it was first published: its subject, payload, headers
-// without the DLQ's own, and its original Nats-Msg-Id.
+// republished rebuilds the message as it was first published (its subject, payload, headers
+// without the DLQ's own, and its original Nats-Msg-Id), addressed to the consumer that gave up.
 func republished(raw *jetstream.RawStreamMsg, o origin) (*nats.Msg, error) {
 	if o.subject == "" {
 		return nil, fmt.Errorf("no %s header: not a dead letter this platform wrote", bus.HeaderDLQSubject)
@@ -433,6 +434,10 @@ func republished(raw *jetstream.RawStreamMsg, o origin) (*nats.Msg, error) {
 	}
 	if o.msgID != "" {
 		hdr.Set(jetstream.MsgIDHeader, o.msgID)
+	}
+	if o.consumer != "" {
+		// Only the consumer that gave up handles it again; the others had the original.
+		hdr.Set(bus.HeaderRedriveConsumer, o.consumer)
 	}
 	return &nats.Msg{Subject: o.subject, Header: hdr, Data: raw.Data}, nil
 }

@@ -310,3 +310,76 @@ func TestRedriveOfACopyAlreadyResent(t *testing.T) {
 		t.Errorf("the consumer saw the event %d times, want once (the resend)", n)
 	}
 }
+
+// TestRedriveReachesOnlyTheConsumerThatGaveUp: the redrive goes back on TRAINING, where another
+// consumer handled the original; that one acks the copy without handling it again.
+func TestRedriveReachesOnlyTheConsumerThatGaveUp(t *testing.T) {
+	const window = 500 * time.Millisecond
+	r := newRig(t, window)
+	var (
+		mu        sync.Mutex
+		bystander = map[string]int{}
+	)
+	ctx := context.Background()
+	c, err := r.b.NewConsumer(ctx, bus.ConsumerConfig{Stream: bus.StreamTraining, Durable: "bystander"}, func(_ context.Context, m jetstream.Msg) error {
+		ev, err := events.Decode(m.Data())
+		if err != nil {
+			return bus.Poison(err)
+		}
+		mu.Lock()
+		bystander[ev.GetId()]++
+		mu.Unlock()
+		return nil
+	}, bustest.Logger(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- c.Start(ctx) }()
+	defer func() {
+		_ = c.Stop(context.Background())
+		<-done
+	}()
+
+	id := r.publish(t, "t1", "a1")
+	dl := r.waitDeadLetters(t, 1)[0]
+	r.accept()
+	time.Sleep(window - time.Since(dl.GetDeadLetteredAt().AsTime()) + 100*time.Millisecond)
+	resp, err := r.svc.RedriveDeadLetters(r.ctx, &deadletterv1.RedriveDeadLettersRequest{Sequences: []uint64{dl.GetSequence()}})
+	if err != nil || resp.GetResults()[0].GetOutcome() != deadletterv1.RedriveOutcome_REDRIVE_OUTCOME_REDRIVEN {
+		t.Fatalf("redrive = %v, %v", resp, err)
+	}
+	for _, durable := range []string{durable, "bystander"} {
+		if err := settled(r.b, durable); err != nil {
+			t.Fatal(err)
+		}
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if n, m := r.count(id), bystander[id]; n != 1 || m != 1 {
+		t.Errorf("the consumer that gave up handled the event %d times, the other %d; want once each", n, m)
+	}
+}
+
+// settled waits until durable has handled and acked everything on TRAINING.
+func settled(b *bus.Bus, durable string) error {
+	ctx := context.Background()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		c, err := b.JetStream().Consumer(ctx, bus.StreamTraining, durable)
+		if err != nil {
+			return err
+		}
+		info, err := c.Info(ctx)
+		if err != nil {
+			return err
+		}
+		if info.NumPending == 0 && info.NumAckPending == 0 {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return errors.New(durable + " did not settle")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
