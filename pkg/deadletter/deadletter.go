@@ -144,46 +144,51 @@ func (s *Service) scan(ctx context.Context, f filter, after uint64, visit func(j
 		defer cancel()
 		_ = s.bus.JetStream().DeleteConsumer(delCtx, bus.StreamDLQ, cons.CachedInfo().Name)
 	}()
-	pending := cons.CachedInfo().NumPending
-	last, scanned := after, 0
+	pending, last, scanned := cons.CachedInfo().NumPending, after, 0
 	for pending > 0 {
-		// The call's deadline, but never longer than fetchWait per pull.
-		fetchCtx, cancel := context.WithTimeout(ctx, fetchWait)
-		defer cancel()
-		batch, err := cons.Fetch(int(min(pending, fetchBatch)), jetstream.FetchContext(fetchCtx))
-		if err != nil {
-			return 0, false, fault.Unavailable("read the DLQ: %w", err)
-		}
-		got := 0
-		for m := range batch.Messages() {
-			got++
-			meta, err := m.Metadata()
-			if err != nil {
-				continue
-			}
-			pending = meta.NumPending
-			if !f.until.IsZero() && meta.Timestamp.After(f.until) {
-				// Dead letters are stored in time order: the rest are younger still.
-				return last, false, nil
-			}
-			last = meta.Sequence.Stream
-			scanned++
-			if !visit(m, meta) || scanned >= maxScanned {
-				// Drain the batch so the fetch's subscription ends cleanly.
-				for range batch.Messages() {
-				}
-				return last, pending > 0, nil
-			}
-		}
-		if err := batch.Error(); err != nil && !errors.Is(err, nats.ErrTimeout) && !errors.Is(err, context.DeadlineExceeded) {
-			return 0, false, fault.Unavailable("read the DLQ: %w", err)
-		}
-		if got == 0 {
-			// What was pending is gone (purged meanwhile).
-			break
+		more, done, err := s.scanBatch(ctx, cons, f, &pending, &last, &scanned, visit)
+		if err != nil || done {
+			return last, more, err
 		}
 	}
 	return last, false, nil
+}
+
+// scanBatch pulls the next batch of a scan and visits it; done says the scan is over, more
+// whether dead letters remain after last.
+func (s *Service) scanBatch(ctx context.Context, cons jetstream.Consumer, f filter, pending, last *uint64, scanned *int,
+	visit func(jetstream.Msg, *jetstream.MsgMetadata) bool) (more, done bool, err error) {
+	// The call's deadline, but never longer than fetchWait per pull; cancelling ends the pull
+	// when the scan stops in the middle of a batch.
+	fetchCtx, cancel := context.WithTimeout(ctx, fetchWait)
+	defer cancel()
+	batch, err := cons.Fetch(int(min(*pending, fetchBatch)), jetstream.FetchContext(fetchCtx))
+	if err != nil {
+		return false, true, fault.Unavailable("read the DLQ: %w", err)
+	}
+	got := 0
+	for m := range batch.Messages() {
+		got++
+		meta, err := m.Metadata()
+		if err != nil {
+			continue
+		}
+		*pending = meta.NumPending
+		if !f.until.IsZero() && meta.Timestamp.After(f.until) {
+			// Dead letters are stored in time order: the rest are younger still.
+			return false, true, nil
+		}
+		*last = meta.Sequence.Stream
+		*scanned++
+		if !visit(m, meta) || *scanned >= maxScanned {
+			return *pending > 0, true, nil
+		}
+	}
+	if err := batch.Error(); err != nil && !errors.Is(err, nats.ErrTimeout) && !errors.Is(err, context.DeadlineExceeded) {
+		return false, true, fault.Unavailable("read the DLQ: %w", err)
+	}
+	// Nothing arrived: what was pending is gone (purged meanwhile).
+	return false, got == 0, nil
 }
 
 // GetDeadLetter returns one dead letter whole.
