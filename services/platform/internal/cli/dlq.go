@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/durationpb"
@@ -87,7 +89,14 @@ func (o *options) callDeadLetters(cmd *cobra.Command, fn func(context.Context, d
 		return err
 	}
 	defer done()
-	return explainAuthError(o.addr, fn(ctx, deadletterv1.NewDeadLetterServiceClient(conn)))
+	err = fn(ctx, deadletterv1.NewDeadLetterServiceClient(conn))
+	if st, ok := status.FromError(err); ok && (st.Code() == codes.Unimplemented ||
+		(st.Code() == codes.PermissionDenied && strings.Contains(st.Message(), "no access rule"))) {
+		// A service process other than ingestion: it has no DeadLetterService, and its guard
+		// does not even know the method.
+		return fmt.Errorf("%s does not serve dead letters: call the all-in-one or the ingestion service (127.0.0.1:7401 under make run-services)", o.addr)
+	}
+	return explainAuthError(o.addr, err)
 }
 
 func newDLQCmd(opts *options) *cobra.Command {

@@ -300,3 +300,12 @@ func auditEvents(t *testing.T, b *bus.Bus) []*eventsv1.Event {
 	}
 	return out
 }
+
+// TestDLQElsewhere: a process without DeadLetterService (fatigue, when the services run apart)
+// gets a hint where to go instead of a bare Unimplemented.
+func TestDLQElsewhere(t *testing.T) {
+	addr := startServer(t)
+	if _, err := runSC(t, "dlq", "list", "--addr", addr, "--token", "any"); err == nil || !strings.Contains(err.Error(), "does not serve dead letters") {
+		t.Errorf("dlq list on a server without the service = %v", err)
+	}
+}
