@@ -79,11 +79,8 @@ func (s *Service) ListDeadLetters(ctx context.Context, req *deadletterv1.ListDea
 	if _, err := caller(ctx); err != nil {
 		return nil, err
 	}
-	f, err := parseFilter(req.GetFilter(), s.now())
 	var inv fault.Invalid
-	if err != nil {
-		inv.Add("filter", "%v", err)
-	}
+	f := parseFilter(req.GetFilter(), s.now(), &inv)
 	size := int(req.GetPageSize())
 	switch {
 	case size == 0:
@@ -93,6 +90,7 @@ func (s *Service) ListDeadLetters(ctx context.Context, req *deadletterv1.ListDea
 	}
 	var after uint64
 	if tok := req.GetPageToken(); tok != "" {
+		var err error
 		if after, err = strconv.ParseUint(tok, 10, 64); err != nil {
 			inv.Add("page_token", "%q is not a token this service returned", tok)
 		}
@@ -102,7 +100,7 @@ func (s *Service) ListDeadLetters(ctx context.Context, req *deadletterv1.ListDea
 	}
 	resp := &deadletterv1.ListDeadLettersResponse{}
 	last, more, err := s.scan(ctx, f, after, func(m jetstream.Msg, meta *jetstream.MsgMetadata) bool {
-		if f.matches(m.Headers()) {
+		if f.matches(meta.Timestamp, m.Headers()) {
 			resp.DeadLetters = append(resp.DeadLetters, summary(meta.Sequence.Stream, meta.Timestamp, m.Headers(), headerSize(m)))
 		}
 		return len(resp.DeadLetters) < size

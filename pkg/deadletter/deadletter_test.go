@@ -215,39 +215,40 @@ func TestBadRequestsAreInvalidArgument(t *testing.T) {
 	b, _ := bustest.New(t)
 	svc := deadletter.New(b)
 	ctx := auth.WithPrincipal(context.Background(), admin)
-	for name, call := range map[string]func() error{
-		"page size": func() error {
+	for field, call := range map[string]func() error{
+		"page_size": func() error {
 			_, err := svc.ListDeadLetters(ctx, &deadletterv1.ListDeadLettersRequest{PageSize: 501})
 			return err
 		},
-		"page token": func() error {
+		"page_token": func() error {
 			_, err := svc.ListDeadLetters(ctx, &deadletterv1.ListDeadLettersRequest{PageToken: "x"})
 			return err
 		},
-		"subject pattern": func() error {
+		"filter.subject": func() error {
 			_, err := svc.ListDeadLetters(ctx, &deadletterv1.ListDeadLettersRequest{Filter: &deadletterv1.DeadLetterFilter{Subject: "sc.>.x"}})
 			return err
 		},
-		"ages": func() error {
+		"filter.max_age": func() error {
 			_, err := svc.ListDeadLetters(ctx, &deadletterv1.ListDeadLettersRequest{Filter: &deadletterv1.DeadLetterFilter{
 				MinAge: durationpb.New(2 * time.Hour), MaxAge: durationpb.New(time.Hour)}})
 			return err
 		},
-		"show without sequence": func() error {
+		"sequence": func() error {
 			_, err := svc.GetDeadLetter(ctx, &deadletterv1.GetDeadLetterRequest{})
 			return err
 		},
-		"redrive nothing": func() error {
+		"sequences": func() error {
 			_, err := svc.RedriveDeadLetters(ctx, &deadletterv1.RedriveDeadLettersRequest{})
 			return err
 		},
-		"purge sequence 0": func() error {
+		"sequences[1]": func() error {
 			_, err := svc.PurgeDeadLetters(ctx, &deadletterv1.PurgeDeadLettersRequest{Sequences: []uint64{3, 0}})
 			return err
 		},
 	} {
-		if err := call(); !errors.As(err, new(*fault.Invalid)) {
-			t.Errorf("%s: %v, want field violations", name, err)
+		var inv *fault.Invalid
+		if err := call(); !errors.As(err, &inv) || len(inv.Violations) != 1 || inv.Violations[0].Field != field {
+			t.Errorf("%v, want one violation of %s", err, field)
 		}
 	}
 	if _, err := svc.PurgeDeadLetters(context.Background(), &deadletterv1.PurgeDeadLettersRequest{Sequences: []uint64{1}}); !errors.Is(err, fault.ErrUnauthenticated) {

@@ -1,8 +1,6 @@
 package deadletter
 
 import (
-	"errors"
-	"fmt"
 	"slices"
 	"strings"
 	"time"
@@ -10,6 +8,7 @@ import (
 	"github.com/nats-io/nats.go"
 
 	"github.com/supercomp/supercomp/pkg/bus"
+	"github.com/supercomp/supercomp/pkg/fault"
 	deadletterv1 "github.com/supercomp/supercomp/pkg/gen/supercomp/deadletter/v1"
 )
 
@@ -20,7 +19,8 @@ type filter struct {
 	since, until time.Time
 }
 
-func parseFilter(f *deadletterv1.DeadLetterFilter, now time.Time) (filter, error) {
+// parseFilter resolves f at now, adding what is wrong with it to inv under filter.<field>.
+func parseFilter(f *deadletterv1.DeadLetterFilter, now time.Time, inv *fault.Invalid) filter {
 	out := filter{
 		stream:   strings.ToUpper(strings.TrimSpace(f.GetStream())),
 		subject:  strings.TrimSpace(f.GetSubject()),
@@ -28,31 +28,34 @@ func parseFilter(f *deadletterv1.DeadLetterFilter, now time.Time) (filter, error
 		reason:   strings.ToLower(f.GetReason()),
 	}
 	if out.subject != "" && !validSubjectPattern(out.subject) {
-		return filter{}, fmt.Errorf("subject %q: dot-separated tokens, * for one token, > only as the last", out.subject)
+		inv.Add("filter.subject", "%q: dot-separated tokens, * for one token, > only as the last", out.subject)
 	}
-	var minAge, maxAge time.Duration
+	minAge, maxAge := f.GetMinAge().AsDuration(), f.GetMaxAge().AsDuration()
 	if f.GetMinAge() != nil {
-		if minAge = f.GetMinAge().AsDuration(); minAge < 0 {
-			return filter{}, errors.New("min_age must not be negative")
+		if minAge < 0 {
+			inv.Add("filter.min_age", "must not be negative")
 		}
 		out.until = now.Add(-minAge)
 	}
 	if f.GetMaxAge() != nil {
-		if maxAge = f.GetMaxAge().AsDuration(); maxAge <= 0 {
-			return filter{}, errors.New("max_age must be positive")
+		if maxAge <= 0 {
+			inv.Add("filter.max_age", "must be positive")
 		}
 		out.since = now.Add(-maxAge)
 	}
 	if f.GetMinAge() != nil && f.GetMaxAge() != nil && maxAge < minAge {
-		return filter{}, fmt.Errorf("max_age %s is below min_age %s: nothing can match", maxAge, minAge)
+		inv.Add("filter.max_age", "%s is below min_age %s: nothing can match", maxAge, minAge)
 	}
-	return out, nil
+	return out
 }
 
-// matches checks the header fields; the age bounds are applied by the scan, which reads in time
-// order.
-func (f filter) matches(h nats.Header) bool {
+// matches checks a dead letter moved to the DLQ at when with headers h. The scan starts at since
+// and stops at until, as the DLQ is in time order; since is checked here too for later pages,
+// whose start is their token.
+func (f filter) matches(when time.Time, h nats.Header) bool {
 	switch {
+	case !f.since.IsZero() && when.Before(f.since):
+		return false
 	case f.stream != "" && !strings.EqualFold(h.Get(bus.HeaderDLQStream), f.stream):
 		return false
 	case f.consumer != "" && h.Get(bus.HeaderDLQConsumer) != f.consumer:
