@@ -41,6 +41,8 @@ const (
 	// fetchWait bounds one pull; the scan knows how many messages to expect, so it only waits
 	// this long when messages vanish (purged) while it reads.
 	fetchWait = 2 * time.Second
+	// publishTimeout bounds one redrive's publish.
+	publishTimeout = 5 * time.Second
 )
 
 // Audit actions recorded by this service.
@@ -278,7 +280,11 @@ func (s *Service) redrive(ctx context.Context, p *auth.Principal, seq uint64) (*
 		// Fails rather than landing in another stream if the subjects were reassigned since.
 		opts = append(opts, jetstream.WithExpectStream(origin.stream))
 	}
-	ack, err := s.bus.JetStream().PublishMsg(ctx, msg, opts...)
+	// A publish NATS refuses (the host's user may not publish on that stream's subjects) gets no
+	// answer; the bound turns it into this dead letter's failure rather than the whole call's.
+	pubCtx, cancel := context.WithTimeout(ctx, publishTimeout)
+	ack, err := s.bus.JetStream().PublishMsg(pubCtx, msg, opts...)
+	cancel()
 	if err != nil {
 		res.Outcome, res.Detail = deadletterv1.RedriveOutcome_REDRIVE_OUTCOME_FAILED, "publish to "+origin.subject+": "+err.Error()
 		return res, nil
