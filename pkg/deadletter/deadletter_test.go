@@ -384,3 +384,84 @@ func settled(b *bus.Bus, durable string) error {
 		time.Sleep(20 * time.Millisecond)
 	}
 }
+
+// TestRedriveThroughAPartitionedView: a partition consumer (fatigue's shape) gives up on a
+// message it reads from a view sourced from TRAINING; the dead letter names TRAINING and the
+// original subject, and the redrive reaches that partition's consumer again through the view.
+func TestRedriveThroughAPartitionedView(t *testing.T) {
+	const window = 500 * time.Millisecond
+	r := newRig(t, window)
+	var (
+		mu        sync.Mutex
+		rejecting = true
+		handled   = map[string]int{}
+	)
+	cfg := bus.PartitionedConfig{
+		View:       "DLQTEST_VIEW",
+		Sources:    []bus.PartitionSource{{Stream: bus.StreamTraining, Subject: "sc.training.*.*.*", Key: []int{1, 2}}},
+		Partitions: 2,
+		Consumer:   bus.ConsumerConfig{Durable: "viewer", MaxDeliver: -1, AckWait: time.Second, Batch: 10, MaxWait: 100 * time.Millisecond},
+		PinnedTTL:  2 * time.Second,
+	}
+	ctx := context.Background()
+	pc, err := r.b.NewPartitionedBatchConsumer(ctx, cfg, func(_ context.Context, msgs []jetstream.Msg) error {
+		mu.Lock()
+		defer mu.Unlock()
+		poison := map[int]error{}
+		for i, m := range msgs {
+			ev, err := events.Decode(m.Data())
+			if err != nil || rejecting {
+				poison[i] = bus.Poison(errors.New("rejected by the partition consumer"))
+				continue
+			}
+			handled[ev.GetId()]++
+		}
+		if len(poison) > 0 {
+			return &bus.BatchError{Errs: poison}
+		}
+		return nil
+	}, bustest.Logger(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- pc.Start(ctx) }()
+	defer func() {
+		_ = pc.Stop(context.Background())
+		<-done
+	}()
+
+	r.accept() // the rig's own consumer takes everything; only the view's rejects
+	id := r.publish(t, "t1", "a7")
+	dl := r.waitDeadLetters(t, 1)[0]
+	if dl.GetStream() != bus.StreamTraining || dl.GetSubject() != "sc.training.t1.a7.set" || !strings.HasPrefix(dl.GetConsumer(), "viewer-p") {
+		t.Fatalf("dead letter from the view = %v, want TRAINING's subject and a partition durable", dl)
+	}
+	mu.Lock()
+	rejecting = false
+	mu.Unlock()
+	time.Sleep(window - time.Since(dl.GetDeadLetteredAt().AsTime()) + 100*time.Millisecond)
+	resp, err := r.svc.RedriveDeadLetters(r.ctx, &deadletterv1.RedriveDeadLettersRequest{Sequences: []uint64{dl.GetSequence()}})
+	if err != nil || resp.GetResults()[0].GetOutcome() != deadletterv1.RedriveOutcome_REDRIVE_OUTCOME_REDRIVEN {
+		t.Fatalf("redrive = %v, %v", resp, err)
+	}
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		mu.Lock()
+		n := handled[id]
+		mu.Unlock()
+		if n == 1 {
+			break
+		}
+		if n > 1 || time.Now().After(deadline) {
+			t.Fatalf("the partition consumer handled the redriven event %d times, want once", n)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if err := settled(r.b, durable); err != nil {
+		t.Fatal(err)
+	}
+	if n := r.count(id); n != 1 {
+		t.Errorf("the rig's consumer, which had the original, handled the event %d times, want once", n)
+	}
+}
