@@ -714,6 +714,16 @@ func (c *Consumer) metadata(ctx context.Context, m jetstream.Msg) (*jetstream.Ms
 		c.log.Error("message without jetstream metadata", zap.String("subject", m.Subject()), zap.Error(err))
 		return nil, false
 	}
+	if target := m.Headers().Get(HeaderRedriveConsumer); target != "" && target != c.cfg.Durable {
+		// A redrive for another consumer: this one handled the original (it did not give up
+		// on it), and handling it twice would count the event twice where effects are keyed
+		// on the stream sequence.
+		if err := m.Ack(); err != nil {
+			c.log.Warn("ack of a redrive for another consumer failed; it will be redelivered", zap.String("subject", m.Subject()),
+				zap.String("redrive_consumer", target), zap.Error(err))
+		}
+		return nil, false
+	}
 	if c.cfg.MaxDeliver > 0 && meta.NumDelivered > uint64(c.cfg.MaxDeliver) {
 		c.deadLetter(ctx, m, meta, fmt.Errorf("not settled after %d deliveries: the consumer crashed or exceeded ack wait",
 			meta.NumDelivered-1))
