@@ -18,15 +18,6 @@ import (
 
 func init() { subcommands = append(subcommands, newAlertsCmd) }
 
-// alertsRPCError turns a gRPC error into one line, with every field violation.
-func alertsRPCError(what string, err error) error {
-	st := status.Convert(err)
-	msg := st.Message()
-	if st.Code() == codes.Unavailable {
-		return fmt.Errorf("%s: cannot reach Supercomp: %s", what, msg)
-	}
-	return fmt.Errorf("%s: %s: %s", what, strings.ToLower(strings.ReplaceAll(st.Code().String(), "_", " ")), msg)
-}
 
 func newAlertsCmd(opts *options) *cobra.Command {
 	cmd := &cobra.Command{Use: "alerts", Short: "List, watch, acknowledge and resolve coach alerts"}
@@ -75,7 +66,7 @@ func newAlertsListCmd(opts *options) *cobra.Command {
 			defer done()
 			resp, err := notificationsv1.NewNotificationServiceClient(conn).ListAlerts(ctx, req)
 			if err != nil {
-				return alertsRPCError("list alerts", err)
+				return opts.callFailed("list alerts", err)
 			}
 			return printAlerts(opts.out, resp.GetAlerts())
 		},
@@ -108,13 +99,13 @@ func newAlertsAckCmd(opts *options, resolve bool) *cobra.Command {
 			if resolve {
 				resp, err := client.ResolveAlert(ctx, &notificationsv1.ResolveAlertRequest{TeamId: team, AlertId: args[0], Note: note})
 				if err != nil {
-					return alertsRPCError("resolve alert", err)
+					return opts.callFailed("resolve alert", err)
 				}
 				alert = resp.GetAlert()
 			} else {
 				resp, err := client.AcknowledgeAlert(ctx, &notificationsv1.AcknowledgeAlertRequest{TeamId: team, AlertId: args[0], Note: note})
 				if err != nil {
-					return alertsRPCError("acknowledge alert", err)
+					return opts.callFailed("acknowledge alert", err)
 				}
 				alert = resp.GetAlert()
 			}
@@ -144,7 +135,7 @@ func newAlertsWatchCmd(opts *options) *cobra.Command {
 			stream, err := notificationsv1.NewNotificationServiceClient(conn).WatchAlerts(cmd.Context(),
 				&notificationsv1.WatchAlertsRequest{TeamId: team, IncludeOpen: includeOpen})
 			if err != nil {
-				return alertsRPCError("watch alerts", err)
+				return opts.callFailed("watch alerts", err)
 			}
 			fmt.Fprintf(opts.out, "watching alerts of team %s (Ctrl-C to stop)\n", team)
 			for {
@@ -153,7 +144,7 @@ func newAlertsWatchCmd(opts *options) *cobra.Command {
 					return nil
 				}
 				if err != nil {
-					return alertsRPCError("watch alerts", err)
+					return opts.callFailed("watch alerts", err)
 				}
 				a := m.GetAlert()
 				fmt.Fprintf(opts.out, "%s  %-13s %s  %s [%s, %s, seen %d]\n", m.GetChangedAt().AsTime().Local().Format(time.TimeOnly),

@@ -54,7 +54,7 @@ func newAthleteSetCmd(opts *options) *cobra.Command {
 			case err == nil:
 				profile, expected = got.GetProfile(), got.GetProfile().GetRevision()
 			case status.Code(err) != codes.NotFound:
-				return progCallErr("read profile", err)
+				return opts.callFailed("read profile", err)
 			}
 			f := cmd.Flags()
 			if f.Changed("name") {
@@ -92,7 +92,7 @@ func newAthleteSetCmd(opts *options) *cobra.Command {
 				TeamId: team, AthleteId: athlete, Profile: profile, ExpectedRevision: &expected,
 			})
 			if err != nil {
-				return progCallErr("save profile", err)
+				return opts.callFailed("save profile", err)
 			}
 			return printProfile(opts, resp.GetProfile())
 		},
@@ -156,7 +156,7 @@ func newAthleteShowCmd(opts *options) *cobra.Command {
 			defer done()
 			resp, err := programmingv1.NewProgrammingServiceClient(conn).GetAthleteProfile(ctx, &programmingv1.GetAthleteProfileRequest{TeamId: team, AthleteId: athlete})
 			if err != nil {
-				return progCallErr("read profile", err)
+				return opts.callFailed("read profile", err)
 			}
 			return printProfile(opts, resp.GetProfile())
 		},

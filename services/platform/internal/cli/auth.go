@@ -8,8 +8,6 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
-	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/types/known/durationpb"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
@@ -29,27 +27,9 @@ func (o *options) callAuth(cmd *cobra.Command, fn func(context.Context, authv1.A
 		return err
 	}
 	defer done()
-	return explainAuthError(o.addr, fn(ctx, authv1.NewAuthServiceClient(conn)))
+	return o.callFailed("", fn(ctx, authv1.NewAuthServiceClient(conn)))
 }
 
-// explainAuthError keeps Unauthenticated (who are you?) and PermissionDenied (you may not) apart.
-func explainAuthError(addr string, err error) error {
-	st, ok := status.FromError(err)
-	if err == nil || !ok {
-		return err
-	}
-	switch st.Code() {
-	case codes.Unauthenticated:
-		return fmt.Errorf("not authenticated: %s (pass --token, set SC_TOKEN or run `sc login --token <api key>`)", st.Message())
-	case codes.PermissionDenied:
-		return fmt.Errorf("permission denied: %s", st.Message())
-	case codes.Unavailable:
-		return fmt.Errorf("cannot reach Supercomp at %s: %s", addr, st.Message())
-	case codes.InvalidArgument, codes.NotFound, codes.FailedPrecondition, codes.AlreadyExists:
-		return fmt.Errorf("%s", st.Message())
-	}
-	return err
-}
 
 func newLoginCmd(opts *options) *cobra.Command {
 	var ttl time.Duration

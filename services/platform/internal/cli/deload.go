@@ -48,7 +48,7 @@ func newDeloadListCmd(opts *options) *cobra.Command {
 			defer done()
 			resp, err := programmingv1.NewProgrammingServiceClient(conn).ListDeloads(ctx, req)
 			if err != nil {
-				return progCallErr("list deloads", err)
+				return opts.callFailed("list deloads", err)
 			}
 			tw := tabwriter.NewWriter(opts.out, 0, 4, 2, ' ', 0)
 			fmt.Fprintln(tw, "DELOAD\tATHLETE\tWEEK\tKIND\tSTATUS\tLOAD\tREASON")
@@ -100,7 +100,7 @@ func newDeloadDecideCmd(opts *options, verb string, decision commonv1.DeloadDeci
 			defer done()
 			resp, err := programmingv1.NewProgrammingServiceClient(conn).DecideDeload(ctx, req)
 			if err != nil {
-				return progCallErr(verb+" deload", err)
+				return opts.callFailed(verb+" deload", err)
 			}
 			d := resp.GetDeload()
 			fmt.Fprintf(opts.out, "deload %s of %s: %s, week of %s (decided by %s)\n", d.GetDeloadId(), d.GetAthleteId(),

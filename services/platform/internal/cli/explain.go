@@ -26,7 +26,7 @@ func newExplainCmd(opts *options) *cobra.Command {
 			resp, err := fatiguev1.NewFatigueServiceClient(conn).ExplainAssessment(ctx, &fatiguev1.ExplainAssessmentRequest{
 				TeamId: team, AthleteId: athlete, AssessmentEventId: assessment})
 			if err != nil {
-				return fatigueCallError("explain "+athlete, err)
+				return opts.callFailed("explain "+athlete, err)
 			}
 			fmt.Fprintf(opts.out, "%s (as of %s)\n\n", resp.GetHeadline(), dateText(resp.GetAssessment().GetResult().GetAsOf()))
 			for _, l := range resp.GetLines() {

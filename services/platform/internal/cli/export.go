@@ -11,8 +11,6 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
-	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/encoding/protojson"
 
 	commonv1 "github.com/supercomp/supercomp/pkg/gen/supercomp/common/v1"
@@ -70,7 +68,7 @@ func newExportCmd(opts *options) *cobra.Command {
 			stream, err := ingestionv1.NewIngestionServiceClient(conn).Export(ctx, &ingestionv1.ExportRequest{
 				TeamId: team, AthleteId: athlete, Kind: k, Range: rng})
 			if err != nil {
-				return fmt.Errorf("export: %w", ingestRPCErr(err))
+				return opts.callFailed("export", err)
 			}
 			w := newExportWriter(opts.out, format, kind)
 			for {
@@ -79,7 +77,7 @@ func newExportCmd(opts *options) *cobra.Command {
 					return w.flush()
 				}
 				if err != nil {
-					return fmt.Errorf("export: %w", ingestRPCErr(err))
+					return opts.callFailed("export", err)
 				}
 				for _, ev := range resp.GetEvents() {
 					if err := w.write(ev); err != nil {
@@ -199,15 +197,3 @@ func exportOptU(p *uint32) string {
 
 func exportEnumWord(s, prefix string) string { return strings.ToLower(strings.TrimPrefix(s, prefix)) }
 
-// ingestRPCErr turns a gRPC error into one readable line: the status message plus the field
-// violations of an InvalidArgument, or a hint when the platform is unreachable.
-func ingestRPCErr(err error) error {
-	st, ok := status.FromError(err)
-	if !ok {
-		return err
-	}
-	if st.Code() == codes.Unavailable {
-		return fmt.Errorf("cannot reach Supercomp: %s", st.Message())
-	}
-	return errors.New(st.Message())
-}

@@ -78,13 +78,13 @@ func newImportCmd(opts *options) *cobra.Command {
 			defer cancel()
 			stream, err := ingestionv1.NewIngestionServiceClient(conn).ImportCSV(ctx)
 			if err != nil {
-				return fmt.Errorf("import: %w", ingestRPCErr(err))
+				return opts.callFailed("import", err)
 			}
 			err = stream.Send(&ingestionv1.ImportCSVRequest{TeamId: team, Part: &ingestionv1.ImportCSVRequest_Options{Options: &ingestionv1.ImportOptions{
 				AthleteId: athlete, Format: format, DryRun: dryRun, FileName: filepath.Base(args[1]), DefaultUnit: weightUnit, TimeZone: tz,
 			}}})
 			if err != nil {
-				return fmt.Errorf("import: %w", ingestRPCErr(err))
+				return opts.callFailed("import", err)
 			}
 			progress := newUploadProgress(cmd.ErrOrStderr(), info.Size(), quiet)
 			buf := make([]byte, importChunkSize)
@@ -93,7 +93,7 @@ func newImportCmd(opts *options) *cobra.Command {
 				if n > 0 {
 					if err := stream.Send(&ingestionv1.ImportCSVRequest{Part: &ingestionv1.ImportCSVRequest_Chunk{Chunk: buf[:n]}}); err != nil {
 						_, err = stream.CloseAndRecv()
-						return fmt.Errorf("import: %w", ingestRPCErr(err))
+						return opts.callFailed("import", err)
 					}
 					progress.add(int64(n))
 				}
@@ -107,7 +107,7 @@ func newImportCmd(opts *options) *cobra.Command {
 			progress.done("processing on the server...")
 			resp, err := stream.CloseAndRecv()
 			if err != nil {
-				return fmt.Errorf("import: %w", ingestRPCErr(err))
+				return opts.callFailed("import", err)
 			}
 			return printImport(opts.out, args[1], resp)
 		},

@@ -89,13 +89,13 @@ func newProgramAssignCmd(opts *options) *cobra.Command {
 					TeamId: team, Name: name, Source: &programmingv1.CreateProgramRequest_TemplateId{TemplateId: template}, TemplateOptions: o,
 				})
 				if err != nil {
-					return progCallErr("create program", err)
+					return opts.callFailed("create program", err)
 				}
 				programID = created.GetProgram().GetProgramId()
 			}
 			resp, err := client.AssignProgram(ctx, &programmingv1.AssignProgramRequest{TeamId: team, AthleteId: athlete, ProgramId: programID, StartDate: start})
 			if err != nil {
-				return progCallErr("assign program", err)
+				return opts.callFailed("assign program", err)
 			}
 			a := resp.GetAssignment()
 			fmt.Fprintf(opts.out, "assigned program %s to %s from %s\n", a.GetProgramId(), a.GetAthleteId(), progFormatDate(a.GetStartDate()))
@@ -140,7 +140,7 @@ func newProgramShowCmd(opts *options) *cobra.Command {
 			defer done()
 			resp, err := programmingv1.NewProgrammingServiceClient(conn).GetAthleteProgram(ctx, &programmingv1.GetAthleteProgramRequest{TeamId: team, AthleteId: athlete, Week: week})
 			if err != nil {
-				return progCallErr("read program", err)
+				return opts.callFailed("read program", err)
 			}
 			return printProgramWeek(opts, resp)
 		},

@@ -7,8 +7,6 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
-	"google.golang.org/genproto/googleapis/rpc/errdetails"
-	"google.golang.org/grpc/status"
 
 	commonv1 "github.com/supercomp/supercomp/pkg/gen/supercomp/common/v1"
 )
@@ -72,26 +70,4 @@ func progParseEnum(flag, word, prefix string, names map[string]int32) (int32, er
 	return v, nil
 }
 
-// progCallErr reports a failed call in one line.
-func progCallErr(what string, err error) error {
-	return fmt.Errorf("%s: %s", what, progGrpcMessage(err))
-}
 
-// progGrpcMessage is the status message with any field violations, e.g.
-// "InvalidArgument: invalid argument (postpone_to: is required to postpone)".
-func progGrpcMessage(err error) string {
-	st := status.Convert(err)
-	msg := st.Code().String() + ": " + st.Message()
-	for _, d := range st.Details() {
-		if br, ok := d.(*errdetails.BadRequest); ok {
-			var parts []string
-			for _, v := range br.GetFieldViolations() {
-				parts = append(parts, v.GetField()+": "+v.GetDescription())
-			}
-			if len(parts) > 0 && !strings.Contains(msg, parts[0]) {
-				msg += " (" + strings.Join(parts, "; ") + ")"
-			}
-		}
-	}
-	return msg
-}

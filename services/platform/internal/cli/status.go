@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
-	"google.golang.org/grpc/status"
 
 	commonv1 "github.com/supercomp/supercomp/pkg/gen/supercomp/common/v1"
 	fatiguev1 "github.com/supercomp/supercomp/pkg/gen/supercomp/fatigue/v1"
@@ -15,10 +14,6 @@ import (
 
 func init() { subcommands = append(subcommands, newStatusCmd, newExplainCmd) }
 
-// fatigueCallError turns a gRPC error into one line naming the call.
-func fatigueCallError(what string, err error) error {
-	return fmt.Errorf("%s: %s", what, status.Convert(err).Message())
-}
 
 var statusWords = map[commonv1.AthleteStatus]string{
 	commonv1.AthleteStatus_ATHLETE_STATUS_UNSPECIFIED:        "no data",
@@ -77,7 +72,7 @@ func newStatusCmd(opts *options) *cobra.Command {
 			if athlete != "" {
 				resp, err := client.GetAthleteStatus(ctx, &fatiguev1.GetAthleteStatusRequest{TeamId: team, AthleteId: athlete})
 				if err != nil {
-					return fatigueCallError("status of "+athlete, err)
+					return opts.callFailed("status of "+athlete, err)
 				}
 				a := resp.GetAssessment().GetResult()
 				fmt.Fprintf(tw, "ATHLETE\t%s\n", athlete)
@@ -101,7 +96,7 @@ func newStatusCmd(opts *options) *cobra.Command {
 			}
 			resp, err := client.ListTeamStatus(ctx, &fatiguev1.ListTeamStatusRequest{TeamId: team})
 			if err != nil {
-				return fatigueCallError("team status of "+team, err)
+				return opts.callFailed("team status of "+team, err)
 			}
 			if len(resp.GetAthletes()) == 0 {
 				fmt.Fprintf(tw, "no athletes with data in team %s\n", team)

@@ -43,7 +43,7 @@ func newSubscribeCmd(opts *options) *cobra.Command {
 			defer done()
 			resp, err := notificationsv1.NewNotificationServiceClient(conn).Subscribe(ctx, &notificationsv1.SubscribeRequest{TeamId: f.team, Subscription: sub})
 			if err != nil {
-				return alertsRPCError("subscribe", err)
+				return opts.callFailed("subscribe", err)
 			}
 			fmt.Fprintf(opts.out, "subscription %s created for team %s\n", resp.GetSubscription().GetSubscriptionId(), f.team)
 			if resp.GetSigningSecret() != "" {
