@@ -67,6 +67,10 @@ func ExitCode(err error) int {
 	if errors.As(err, &call) {
 		return exitCodeOf(call.st.Code())
 	}
+	var missing *notFoundError
+	if errors.As(err, &missing) {
+		return ExitNotFound
+	}
 	if errors.Is(err, context.DeadlineExceeded) {
 		return ExitUnavailable
 	}
@@ -170,3 +174,9 @@ func PrintError(errOut io.Writer, err error) {
 		}
 	}
 }
+
+// notFoundError is a thing sc looked for in a list and did not find; it exits like a
+// NotFound from the platform.
+type notFoundError struct{ what string }
+
+func (e *notFoundError) Error() string { return e.what + " not found" }
