@@ -32,7 +32,7 @@ func newAthleteSetCmd(opts *options) *cobra.Command {
 			"      --max squat=150 --max bench_press=100 --max \"Front Squat=120\" --days mon,wed,fri",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := progNeedTeam(team); err != nil {
+			if err := needTeam(team); err != nil {
 				return err
 			}
 			if athlete == "" {
@@ -97,7 +97,7 @@ func newAthleteSetCmd(opts *options) *cobra.Command {
 			return printProfile(opts, resp.GetProfile())
 		},
 	}
-	progTeamFlag(cmd, &team)
+	teamFlag(cmd, &team, "")
 	cmd.Flags().StringVar(&athlete, "athlete", "", "athlete id")
 	cmd.Flags().StringVar(&name, "name", "", "display name")
 	cmd.Flags().StringVar(&group, "group", "", "position group, e.g. forwards")
@@ -146,7 +146,7 @@ func newAthleteShowCmd(opts *options) *cobra.Command {
 		Short: "Show an athlete's profile",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := progNeedTeam(team); err != nil {
+			if err := needTeam(team); err != nil {
 				return err
 			}
 			conn, ctx, done, err := opts.connect(cmd)
@@ -161,7 +161,7 @@ func newAthleteShowCmd(opts *options) *cobra.Command {
 			return printProfile(opts, resp.GetProfile())
 		},
 	}
-	progTeamFlag(cmd, &team)
+	teamFlag(cmd, &team, "")
 	cmd.Flags().StringVar(&athlete, "athlete", "", "athlete id")
 	return cmd
 }

@@ -30,7 +30,7 @@ func newDeloadListCmd(opts *options) *cobra.Command {
 		Short: "List deloads by week, soonest first",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := progNeedTeam(team); err != nil {
+			if err := needTeam(team); err != nil {
 				return err
 			}
 			req := &programmingv1.ListDeloadsRequest{TeamId: team, AthleteId: athlete, PageSize: 1000}
@@ -63,7 +63,7 @@ func newDeloadListCmd(opts *options) *cobra.Command {
 			return tw.Flush()
 		},
 	}
-	progTeamFlag(cmd, &team)
+	teamFlag(cmd, &team, "")
 	cmd.Flags().StringVar(&athlete, "athlete", "", "only this athlete")
 	cmd.Flags().StringSliceVar(&statuses, "status", nil, "only these statuses: pending_approval, scheduled, in_progress, completed, dismissed, skipped")
 	return cmd
@@ -77,7 +77,7 @@ func newDeloadDecideCmd(opts *options, verb string, decision commonv1.DeloadDeci
 		Short: short,
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := progNeedTeam(team); err != nil {
+			if err := needTeam(team); err != nil {
 				return err
 			}
 			if by == "" {
@@ -108,7 +108,7 @@ func newDeloadDecideCmd(opts *options, verb string, decision commonv1.DeloadDeci
 			return nil
 		},
 	}
-	progTeamFlag(cmd, &team)
+	teamFlag(cmd, &team, "")
 	user := os.Getenv("SC_USER")
 	if user == "" {
 		user = os.Getenv("USER")

@@ -57,7 +57,7 @@ func newProgramAssignCmd(opts *options) *cobra.Command {
 			"  templates: linear_progression, accumulation_3_1",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := progNeedTeam(team); err != nil {
+			if err := needTeam(team); err != nil {
 				return err
 			}
 			if athlete == "" || (programID == "") == (template == "") {
@@ -108,7 +108,7 @@ func newProgramAssignCmd(opts *options) *cobra.Command {
 			return nil
 		},
 	}
-	progTeamFlag(cmd, &team)
+	teamFlag(cmd, &team, "")
 	f := cmd.Flags()
 	f.StringVar(&athlete, "athlete", "", "athlete id")
 	f.StringVar(&programID, "program", "", "id of an existing program")
@@ -130,7 +130,7 @@ func newProgramShowCmd(opts *options) *cobra.Command {
 		Short: "Show one week of an athlete's program with deload reductions applied",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := progNeedTeam(team); err != nil {
+			if err := needTeam(team); err != nil {
 				return err
 			}
 			conn, ctx, done, err := opts.connect(cmd)
@@ -145,7 +145,7 @@ func newProgramShowCmd(opts *options) *cobra.Command {
 			return printProgramWeek(opts, resp)
 		},
 	}
-	progTeamFlag(cmd, &team)
+	teamFlag(cmd, &team, "")
 	cmd.Flags().StringVar(&athlete, "athlete", "", "athlete id")
 	cmd.Flags().Uint32Var(&week, "week", 0, "program week (1-based); 0 for the current week")
 	return cmd

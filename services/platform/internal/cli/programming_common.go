@@ -2,26 +2,12 @@ package cli
 
 import (
 	"fmt"
-	"os"
+	"slices"
 	"strings"
 	"time"
 
-	"github.com/spf13/cobra"
-
 	commonv1 "github.com/supercomp/supercomp/pkg/gen/supercomp/common/v1"
 )
-
-// progTeamFlag adds --team (env SC_TEAM) to cmd.
-func progTeamFlag(cmd *cobra.Command, team *string) {
-	cmd.Flags().StringVar(team, "team", os.Getenv("SC_TEAM"), "team id (env SC_TEAM)")
-}
-
-func progNeedTeam(team string) error {
-	if team == "" {
-		return fmt.Errorf("--team is required (or set SC_TEAM)")
-	}
-	return nil
-}
 
 // progParseDate reads YYYY-MM-DD.
 func progParseDate(flag, s string) (*commonv1.Date, error) {
@@ -30,7 +16,7 @@ func progParseDate(flag, s string) (*commonv1.Date, error) {
 	}
 	t, err := time.Parse(time.DateOnly, s)
 	if err != nil {
-		return nil, fmt.Errorf("--%s %q: want YYYY-MM-DD", flag, s)
+		return nil, usagef("--%s %q: want YYYY-MM-DD", flag, s)
 	}
 	return &commonv1.Date{Year: int32(t.Year()), Month: int32(t.Month()), Day: int32(t.Day())}, nil
 }
@@ -65,9 +51,8 @@ func progParseEnum(flag, word, prefix string, names map[string]int32) (int32, er
 				valid = append(valid, progEnumWord(name, prefix))
 			}
 		}
-		return 0, fmt.Errorf("--%s %q: want one of %s", flag, word, strings.Join(valid, ", "))
+		slices.Sort(valid)
+		return 0, usagef("--%s %q: want one of %s", flag, word, strings.Join(valid, ", "))
 	}
 	return v, nil
 }
-
-
