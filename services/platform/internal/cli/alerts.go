@@ -108,7 +108,7 @@ func newAlertsListCmd(opts *options) *cobra.Command {
 			if err := render(opts.out, output, resp, func(w io.Writer) error { writeAlerts(w, opts, names, resp.GetAlerts()); return nil }); err != nil {
 				return err
 			}
-			opts.noteMore(output, resp.GetNextPageToken())
+			opts.noteMore(output, resp.GetNextPageToken(), "alerts")
 			return nil
 		},
 	}, notificationsv1.NotificationService_ListAlerts_FullMethodName)

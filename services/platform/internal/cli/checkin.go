@@ -70,7 +70,7 @@ func newCheckinCmd(opts *options) *cobra.Command {
 				u.Path += checkinLinkPath
 				u.RawQuery = url.Values{"key": {resp.GetSecret()}}.Encode()
 				fmt.Fprintf(opts.out, "check-in link for %s (athlete %s of team %s, expires %s):\n%s\n",
-					k.GetName(), athlete, team, when(k.GetExpiresAt()), u.String())
+					k.GetName(), athlete, team, opts.when(k.GetExpiresAt()), u.String())
 				if showQR {
 					if err := writeQR(opts.out, u.String()); err != nil {
 						return err

@@ -72,7 +72,7 @@ func newConsoleCmd(opts *options) *cobra.Command {
 				u.Path += consoleLinkPath
 				u.RawQuery = url.Values{"key": {resp.GetSecret()}}.Encode()
 				fmt.Fprintf(opts.out, "one-time sign-in link for %s (%s, grants %s); open it by %s, the session ends by %s:\n%s\n",
-					k.GetName(), auth.RoleName(k.GetRole()), grantsString(k.GetGrants()), when(k.GetUseBy()), when(k.GetExpiresAt()), u.String())
+					k.GetName(), auth.RoleName(k.GetRole()), grantsString(k.GetGrants()), opts.when(k.GetUseBy()), opts.when(k.GetExpiresAt()), u.String())
 				fmt.Fprintf(opts.out, "it works once; `sc keys revoke %s` cancels it or ends its session\n", k.GetKeyId())
 				return nil
 			})

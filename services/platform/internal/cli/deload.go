@@ -102,7 +102,7 @@ func newDeloadListCmd(opts *options) *cobra.Command {
 			}); err != nil {
 				return err
 			}
-			opts.noteMore(output, resp.GetNextPageToken())
+			opts.noteMore(output, resp.GetNextPageToken(), "deloads")
 			return nil
 		},
 	}, programmingv1.ProgrammingService_ListDeloads_FullMethodName)

@@ -77,11 +77,11 @@ func render(out io.Writer, format string, resp proto.Message, table func(io.Writ
 // noteMore says that a list stopped before its end. In a table the note follows the rows; in
 // json and yaml the token is already in the document (next_page_token), so the note goes to
 // stderr where it cannot break a parser, and --quiet drops it.
-func (o *options) noteMore(format, token string) {
+func (o *options) noteMore(format, token, things string) {
 	if token == "" {
 		return
 	}
-	msg := fmt.Sprintf("more exist: add --page-token %s (or raise --limit; --limit 0 reads all)", token)
+	msg := fmt.Sprintf("more %s: add --page-token %s (or raise --limit; --limit 0 reads all)", things, token)
 	if format == outputTable {
 		fmt.Fprintln(o.out, msg)
 		return

@@ -211,7 +211,7 @@ func newStatusHistoryCmd(opts *options) *cobra.Command {
 			}); err != nil {
 				return err
 			}
-			opts.noteMore(output, resp.GetNextPageToken())
+			opts.noteMore(output, resp.GetNextPageToken(), "assessments")
 			return nil
 		},
 	}, fatiguev1.FatigueService_ListAssessments_FullMethodName)
