@@ -79,7 +79,7 @@ func newConsoleCmd(opts *options) *cobra.Command {
 		},
 	}
 	f := link.Flags()
-	f.StringVar(&team, "team", "", "team the person may see (required except for admins)")
+	teamFlag(link, &team, "team the person may see (required except for admins)")
 	f.StringVar(&role, "role", "coach", "coach, staff or admin")
 	f.StringVar(&name, "name", "", "who the link is for, shown in `sc keys list` and the audit log")
 	f.DurationVar(&within, "valid", 15*time.Minute, "how long the link can be opened (at most 24h)")
