@@ -17,7 +17,6 @@ import (
 
 func init() { subcommands = append(subcommands, newAlertsCmd) }
 
-
 func newAlertsCmd(opts *options) *cobra.Command {
 	cmd := &cobra.Command{Use: "alerts", Short: "List, show, watch, acknowledge and resolve coach alerts; the delivery log"}
 	cmd.AddCommand(newAlertsListCmd(opts), newAlertsShowCmd(opts), newAlertsAckCmd(opts, false), newAlertsAckCmd(opts, true),

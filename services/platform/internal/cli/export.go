@@ -34,7 +34,7 @@ func newExportCmd(opts *options) *cobra.Command {
 		Short: "Write stored training records to stdout, oldest first (CSV in the template layout, or JSON lines)",
 		Example: "  sc export --team t1 --kind sets --from 2026-01-01 > sets.csv\n" +
 			"  sc export --team t1 --athlete a42 --kind wellness --format json | jq .",
-		Args:  cobra.NoArgs,
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			k, ok := exportKinds[kind]
 			if !ok {
@@ -199,4 +199,3 @@ func exportOptU(p *uint32) string {
 }
 
 func exportEnumWord(s, prefix string) string { return strings.ToLower(strings.TrimPrefix(s, prefix)) }
-

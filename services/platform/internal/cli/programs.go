@@ -332,4 +332,3 @@ func newProgramPrescriptionCmd(opts *options) *cobra.Command {
 	outputFlag(cmd, &output)
 	return cmd
 }
-

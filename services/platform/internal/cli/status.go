@@ -2,8 +2,8 @@ package cli
 
 import (
 	"fmt"
-	"strings"
 	"io"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -12,7 +12,6 @@ import (
 )
 
 func init() { subcommands = append(subcommands, newStatusCmd, newExplainCmd) }
-
 
 var statusWords = map[commonv1.AthleteStatus]string{
 	commonv1.AthleteStatus_ATHLETE_STATUS_UNSPECIFIED:        "no data",
