@@ -228,14 +228,15 @@ func writeDeliveries(w io.Writer, opts *options, attempts []*notificationsv1.Del
 
 func newAlertsAckCmd(opts *options, resolve bool) *cobra.Command {
 	var team, note string
-	use, short := "ack ALERT_ID", "Acknowledge an alert: stops paging and escalation"
+	use, short, example := "ack ALERT_ID", "Acknowledge an alert: stops paging and escalation", "  sc alerts ack 0193a5c2-... --team t1 --note 'talked to Sam'"
 	if resolve {
-		use, short = "resolve ALERT_ID", "Resolve (close) an alert"
+		use, short, example = "resolve ALERT_ID", "Resolve (close) an alert", "  sc alerts resolve 0193a5c2-... --team t1 --note 'deload done'"
 	}
 	cmd := &cobra.Command{
-		Use:   use,
-		Short: short,
-		Args:  cobra.ExactArgs(1),
+		Use:     use,
+		Short:   short,
+		Example: example,
+		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := needTeam(team); err != nil {
 				return err
@@ -278,9 +279,10 @@ func newAlertsWatchCmd(opts *options) *cobra.Command {
 	var team string
 	var includeOpen bool
 	cmd := &cobra.Command{
-		Use:   "watch",
-		Short: "Stream a team's alert changes live until interrupted",
-		Args:  cobra.NoArgs,
+		Use:     "watch",
+		Short:   "Stream a team's alert changes live until interrupted",
+		Example: "  sc alerts watch --team t1\n  SC_TEAM=t1 sc alerts watch --include-open=false --tz Europe/Oslo",
+		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := needTeam(team); err != nil {
 				return err

@@ -232,10 +232,18 @@ func newDeloadScheduleCmd(opts *options) *cobra.Command {
 func newDeloadDecideCmd(opts *options, verb string, decision commonv1.DeloadDecision, short string) *cobra.Command {
 	var team, by, to, reason string
 	var revision int64
+	example := "  sc deload " + verb + " 0193a5c2-... --team t1"
+	switch decision {
+	case commonv1.DeloadDecision_DELOAD_DECISION_POSTPONE:
+		example += " --to 2026-03-16"
+	case commonv1.DeloadDecision_DELOAD_DECISION_DISMISS:
+		example += " --reason 'feels fresh, PR last week'"
+	}
 	cmd := &cobra.Command{
-		Use:   verb + " DELOAD_ID",
-		Short: short,
-		Args:  cobra.ExactArgs(1),
+		Use:     verb + " DELOAD_ID",
+		Short:   short,
+		Example: example,
+		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := needTeam(team); err != nil {
 				return err
