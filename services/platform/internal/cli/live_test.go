@@ -1,0 +1,210 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/spf13/cobra"
+	"sigs.k8s.io/yaml"
+
+	platformconfig "github.com/supercomp/supercomp/pkg/config"
+	"github.com/supercomp/supercomp/pkg/store/storetest"
+	"github.com/supercomp/supercomp/services/platform/internal/platformtest"
+)
+
+// liveAdminKey is the bootstrap admin key of the platform the live tests start.
+const liveAdminKey = "cli-live-admin-key-0123456789abcdef0123"
+
+// outputCase is how the live test runs one command that has -o: its arguments, and the
+// top-level field of the JSON answer that must be a non-empty list ("" for single objects).
+type outputCase struct {
+	args      []string
+	wantsList string
+}
+
+// TestEveryOutputCommandPrintsParseableJSON starts the all-in-one platform on the ClickHouse
+// server, gives team t1 an athlete, a program, a deload, a subscription (with its alert and
+// delivery), training data and an audit trail through sc itself, then runs every command
+// that has -o with -o json and parses what it printed. A new command with -o fails the test
+// until it is added here.
+func TestEveryOutputCommandPrintsParseableJSON(t *testing.T) {
+	for _, env := range []string{"SC_TEAM", "SC_TOKEN", "SC_TZ"} {
+		t.Setenv(env, "")
+	}
+	t.Setenv("SC_CONFIG", filepath.Join(t.TempDir(), "config"))
+	dsn := storetest.FreshServerDSN(t, "sc_cli")
+	host, _ := platformtest.Start(t, platformconfig.Store{Backend: platformconfig.BackendClickHouse, DSN: dsn}, liveAdminKey)
+	addr := host.GRPC().Addr().String()
+	sc := func(args ...string) string {
+		t.Helper()
+		var out, errOut bytes.Buffer
+		code := Run(context.Background(), append([]string{"--addr", addr, "--token", liveAdminKey}, args...), &out, &errOut)
+		if code != ExitOK {
+			t.Fatalf("sc %s exited %d: %s", strings.Join(args, " "), code, errOut.String())
+		}
+		return out.String()
+	}
+	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.Copy(io.Discard, r.Body)
+		w.WriteHeader(http.StatusNoContent)
+	}))
+	t.Cleanup(hook.Close)
+
+	sc("teams", "create", "t1", "First team")
+	sc("athlete", "set", "--team", "t1", "--athlete", "a1", "--name", "Sam Example", "--group", "forwards", "--experience", "intermediate",
+		"--max", "squat=150", "--days", "mon,wed,fri")
+	sc("program", "assign", "--team", "t1", "--athlete", "a1", "--template", "linear_progression", "--lift", "Back Squat:squat:5x5@70")
+	programID := jsonList(t, sc("program", "list", "--team", "t1", "-o", "json"), "programs")[0]["program_id"].(string)
+	subOut := sc("subscribe", "--team", "t1", "--name", "Head coach", "--webhook", hook.URL)
+	subID := regexp.MustCompile(`subscription (\S+) created`).FindStringSubmatch(subOut)[1]
+	monday := time.Now().UTC().AddDate(0, 0, 21)
+	deloadOut := sc("deload", "schedule", "--team", "t1", "--athlete", "a1", "--week", monday.Format(time.DateOnly), "--reason", "exam week")
+	deloadID := regexp.MustCompile(`deload (\S+) of a1`).FindStringSubmatch(deloadOut)[1]
+	importFile := filepath.Join(t.TempDir(), "sets.csv")
+	day := time.Now().UTC().AddDate(0, 0, -3).Format(time.DateOnly)
+	csv := "kind,occurred_at,session_id,exercise,load,reps,rpe,lift_category,fatigue,sleep_quality\n" +
+		fmt.Sprintf("set,%sT10:00:00Z,s1,Back Squat,120,5,8,squat,,\nset,%sT10:05:00Z,s1,Back Squat,120,5,8.5,squat,,\n", day, day) +
+		fmt.Sprintf("wellness,%sT07:00:00Z,,,,,,,3,4\n", day)
+	if err := os.WriteFile(importFile, []byte(csv), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if out := sc("import", "csv", importFile, "--team", "t1", "--athlete", "a1"); !regexp.MustCompile(`(?m)^imported\s+3\s*$`).MatchString(out) {
+		t.Fatalf("import of 3 rows:\n%s", out)
+	}
+
+	// The scheduled deload raises an alert for the subscription; its delivery is logged.
+	var alertID string
+	deadline := time.Now().Add(30 * time.Second)
+	for alertID == "" && time.Now().Before(deadline) {
+		if alerts := jsonList(t, sc("alerts", "list", "--team", "t1", "-o", "json"), "alerts"); len(alerts) > 0 {
+			alertID = alerts[0]["alert_id"].(string)
+			break
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	if alertID == "" {
+		t.Fatal("no alert within 30s of scheduling a deload")
+	}
+	// The imported day is assessed; explain reads that assessment.
+	var assessed bool
+	for !assessed && time.Now().Before(deadline) {
+		assessed = len(jsonList(t, sc("status", "history", "--team", "t1", "--athlete", "a1", "-o", "json"), "assessments")) > 0
+		time.Sleep(200 * time.Millisecond)
+	}
+	if !assessed {
+		t.Fatal("a1 not assessed within 30s of the import")
+	}
+
+	cases := map[string]outputCase{
+		"sc whoami":               {args: []string{"whoami"}},
+		"sc teams list":           {args: []string{"teams", "list"}, wantsList: "teams"},
+		"sc keys list":            {args: []string{"keys", "list"}, wantsList: "keys"},
+		"sc grants list":          {args: []string{"grants", "list"}},
+		"sc audit list":           {args: []string{"audit", "list", "--limit", "0"}, wantsList: "records"},
+		"sc athlete list":         {args: []string{"athlete", "list", "--team", "t1"}, wantsList: "profiles"},
+		"sc athlete show":         {args: []string{"athlete", "show", "--team", "t1", "--athlete", "a1"}},
+		"sc program templates":    {args: []string{"program", "templates", "--team", "t1"}, wantsList: "templates"},
+		"sc program list":         {args: []string{"program", "list", "--team", "t1"}, wantsList: "programs"},
+		"sc program get":          {args: []string{"program", "get", programID, "--team", "t1"}},
+		"sc program show":         {args: []string{"program", "show", "--team", "t1", "--athlete", "a1"}},
+		"sc program prescription": {args: []string{"program", "prescription", "--team", "t1", "--athlete", "a1", "--week"}},
+		"sc deload list":          {args: []string{"deload", "list", "--team", "t1", "--limit", "0"}, wantsList: "deloads"},
+		"sc deload show":          {args: []string{"deload", "show", deloadID, "--team", "t1"}},
+		"sc policy get":           {args: []string{"policy", "get", "--team", "t1"}},
+		"sc thresholds get":       {args: []string{"thresholds", "get", "--team", "t1"}},
+		"sc subscriptions list":   {args: []string{"subscriptions", "list", "--team", "t1"}, wantsList: "subscriptions"},
+		"sc subscriptions get":    {args: []string{"subscriptions", "get", subID, "--team", "t1"}},
+		"sc subscriptions test":   {args: []string{"subscriptions", "test", subID, "--team", "t1"}, wantsList: "attempts"},
+		"sc alerts list":          {args: []string{"alerts", "list", "--team", "t1"}, wantsList: "alerts"},
+		"sc alerts show":          {args: []string{"alerts", "show", alertID, "--team", "t1"}},
+		"sc alerts deliveries":    {args: []string{"alerts", "deliveries", alertID, "--team", "t1"}},
+		"sc import":               {args: []string{"import", "csv", importFile, "--team", "t1", "--athlete", "a1", "--dry-run"}},
+		"sc status":               {args: []string{"status", "--team", "t1"}},
+		"sc status history":       {args: []string{"status", "history", "--team", "t1", "--athlete", "a1", "--limit", "0"}, wantsList: "assessments"},
+		"sc explain":              {args: []string{"explain", "--team", "t1", "--athlete", "a1"}},
+		"sc trends":               {args: []string{"trends", "--team", "t1", "--weeks", "2"}},
+		"sc trends episodes":      {args: []string{"trends", "episodes", "--team", "t1"}},
+	}
+	// Tables name the athlete next to the id, from the profile.
+	for _, args := range [][]string{{"alerts", "list", "--team", "t1"}, {"deload", "list", "--team", "t1"}, {"status", "history", "--team", "t1", "--athlete", "a1"},
+		{"athlete", "list", "--team", "t1"}, {"deload", "show", deloadID, "--team", "t1"}} {
+		if out := sc(args...); !regexp.MustCompile(`a1\s+\(?Sam Example`).MatchString(out) {
+			t.Errorf("sc %s: no display name next to a1:\n%s", strings.Join(args, " "), out)
+		}
+	}
+	// Times follow --tz.
+	if out := sc("alerts", "list", "--team", "t1", "--tz", "Asia/Kolkata"); !strings.Contains(out, "RAISED (Asia/Kolkata)") {
+		t.Errorf("alerts list --tz: header does not name the zone:\n%s", out)
+	}
+
+	var withOutput []string
+	var walk func(*cobra.Command)
+	walk = func(c *cobra.Command) {
+		if c.Annotations[annotationOutput] != "" {
+			withOutput = append(withOutput, c.CommandPath())
+		}
+		for _, sub := range c.Commands() {
+			walk(sub)
+		}
+	}
+	walk(NewRoot(io.Discard, io.Discard))
+	slices.Sort(withOutput)
+	for _, path := range withOutput {
+		c, ok := cases[path]
+		if !ok {
+			t.Errorf("%s has -o but no case in this test", path)
+			continue
+		}
+		t.Run(strings.TrimPrefix(path, "sc "), func(t *testing.T) {
+			out := sc(append(c.args, "-o", "json")...)
+			var doc map[string]any
+			if err := json.Unmarshal([]byte(out), &doc); err != nil {
+				t.Fatalf("%s -o json printed no JSON object: %v\n%s", path, err, out)
+			}
+			if c.wantsList != "" {
+				if list, _ := doc[c.wantsList].([]any); len(list) == 0 {
+					t.Errorf("%s -o json: %q is not a non-empty list:\n%s", path, c.wantsList, out)
+				}
+			}
+			// yaml is the same document.
+			var fromYAML map[string]any
+			if err := yaml.Unmarshal([]byte(sc(append(c.args, "-o", "yaml")...)), &fromYAML); err != nil {
+				t.Fatalf("%s -o yaml: %v", path, err)
+			}
+			if len(fromYAML) != len(doc) {
+				t.Errorf("%s: yaml has fields %v, json %v", path, keys(fromYAML), keys(doc))
+			}
+		})
+	}
+}
+
+// jsonList reads the list field of an -o json answer as objects.
+func jsonList(t *testing.T, out, field string) []map[string]any {
+	t.Helper()
+	var doc map[string][]map[string]any
+	if err := json.Unmarshal([]byte(out), &doc); err != nil {
+		t.Fatalf("not a JSON object of lists: %v\n%s", err, out)
+	}
+	return doc[field]
+}
+
+func keys(m map[string]any) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	slices.Sort(out)
+	return out
+}
