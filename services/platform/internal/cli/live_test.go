@@ -190,6 +190,148 @@ func TestEveryOutputCommandPrintsParseableJSON(t *testing.T) {
 	}
 }
 
+// TestSettingsAndSubscriptionChanges runs the commands that change settings, subscriptions,
+// programs and profiles against a live platform, reads the result back with -o json, and
+// checks the exit codes of a stale revision and of a rejected value.
+func TestSettingsAndSubscriptionChanges(t *testing.T) {
+	for _, env := range []string{"SC_TEAM", "SC_TOKEN", "SC_TZ"} {
+		t.Setenv(env, "")
+	}
+	t.Setenv("SC_CONFIG", filepath.Join(t.TempDir(), "config"))
+	dsn := storetest.FreshServerDSN(t, "sc_cli_set")
+	host, _ := platformtest.Start(t, platformconfig.Store{Backend: platformconfig.BackendClickHouse, DSN: dsn}, liveAdminKey)
+	addr := host.GRPC().Addr().String()
+	run := func(args ...string) (int, string, string) {
+		var out, errOut bytes.Buffer
+		code := Run(context.Background(), append([]string{"--addr", addr, "--token", liveAdminKey}, args...), &out, &errOut)
+		return code, out.String(), errOut.String()
+	}
+	sc := func(args ...string) string {
+		t.Helper()
+		code, out, stderr := run(args...)
+		if code != ExitOK {
+			t.Fatalf("sc %s exited %d: %s", strings.Join(args, " "), code, stderr)
+		}
+		return out
+	}
+	// SC_TEAM stands in for --team from here on.
+	t.Setenv("SC_TEAM", "t1")
+	sc("teams", "create", "t1", "First team")
+
+	t.Run("thresholds", func(t *testing.T) {
+		if out := sc("thresholds", "set", "load.acwr_high=1.6", "rule.cooldown_days=10"); !regexp.MustCompile(`load.acwr_high\s+1.6`).MatchString(out) {
+			t.Errorf("thresholds set printed:\n%s", out)
+		}
+		var got struct {
+			Overridden []string `json:"overridden_paths"`
+			Revision   string   `json:"revision"`
+		}
+		mustJSON(t, sc("thresholds", "get", "-o", "json"), &got)
+		if !slices.Contains(got.Overridden, "load.acwr_high") || !slices.Contains(got.Overridden, "rule.cooldown_days") {
+			t.Errorf("overridden after set: %v", got.Overridden)
+		}
+		if code, _, stderr := run("thresholds", "set", "--revision", "99", "load.acwr_high=1.7"); code != ExitConflict {
+			t.Errorf("stale --revision exited %d (%s), want %d", code, stderr, ExitConflict)
+		}
+		if code, _, stderr := run("thresholds", "set", "load.acwr_high=-3"); code != ExitUsage || !strings.Contains(stderr, "acwr_high") {
+			t.Errorf("a negative ACWR threshold exited %d with %q; want %d naming the field", code, stderr, ExitUsage)
+		}
+		if code, _, stderr := run("thresholds", "set", "load.no_such_field=1"); code != ExitUsage || !strings.Contains(stderr, `no field "no_such_field"`) {
+			t.Errorf("an unknown path exited %d with %q", code, stderr)
+		}
+		sc("thresholds", "reset", "load.acwr_high")
+		got.Overridden = nil
+		mustJSON(t, sc("thresholds", "get", "-o", "json"), &got)
+		if slices.Contains(got.Overridden, "load.acwr_high") || !slices.Contains(got.Overridden, "rule.cooldown_days") {
+			t.Errorf("overridden after reset of load.acwr_high: %v", got.Overridden)
+		}
+	})
+
+	t.Run("policy", func(t *testing.T) {
+		sc("policy", "set", "reactive_cooldown_days=21", "auto_approve_reactive=true")
+		var got struct {
+			Policy struct {
+				Cooldown int  `json:"reactive_cooldown_days"`
+				Auto     bool `json:"auto_approve_reactive"`
+			}
+		}
+		mustJSON(t, sc("policy", "get", "-o", "json"), &got)
+		if got.Policy.Cooldown != 21 || !got.Policy.Auto {
+			t.Errorf("policy after set: %+v", got.Policy)
+		}
+	})
+
+	t.Run("subscriptions", func(t *testing.T) {
+		out := sc("subscriptions", "create", "--name", "Physio", "--email", "physio@club.example")
+		id := regexp.MustCompile(`subscription (\S+) created`).FindStringSubmatch(out)[1]
+		sc("subscriptions", "update", id, "--min-severity", "critical", "--quiet-hours", "22:00-07:00", "--tz", "Europe/Oslo")
+		var got struct {
+			Name        string `json:"name"`
+			MinSeverity string `json:"min_severity"`
+			QuietHours  struct {
+				Start    int    `json:"start_minute"`
+				TimeZone string `json:"time_zone"`
+			} `json:"quiet_hours"`
+			Channels []any `json:"channels"`
+		}
+		mustJSON(t, sc("subscriptions", "get", id, "-o", "json"), &got)
+		if got.Name != "Physio" || got.MinSeverity != "SEVERITY_CRITICAL" || got.QuietHours.Start != 22*60 || got.QuietHours.TimeZone != "Europe/Oslo" || len(got.Channels) != 1 {
+			t.Errorf("subscription after update: %+v", got)
+		}
+		if code, _, _ := run("subscriptions", "update", id, "--name", "x", "--revision", "99"); code != ExitConflict {
+			t.Errorf("stale --revision exited %d, want %d", code, ExitConflict)
+		}
+		sc("subscriptions", "remove", id)
+		if code, _, _ := run("subscriptions", "get", id); code != ExitNotFound {
+			t.Errorf("get of a removed subscription exited %d, want %d", code, ExitNotFound)
+		}
+	})
+
+	t.Run("program and athlete", func(t *testing.T) {
+		sc("athlete", "set", "--athlete", "a2", "--name", "Alex", "--max", "squat=140")
+		out := sc("program", "create", "--name", "Block A", "--template", "linear_progression", "--lift", "Back Squat:squat:5x5@70")
+		id := regexp.MustCompile(`created program (\S+)`).FindStringSubmatch(out)[1]
+		file := filepath.Join(t.TempDir(), "program.yaml")
+		if err := os.WriteFile(file, []byte(sc("program", "get", id, "-o", "yaml")), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		sc("program", "update", id, "--file", file, "--name", "Block A (edited)")
+		var got struct {
+			Program struct {
+				Name     string `json:"name"`
+				Revision string `json:"revision"`
+				Weeks    []any  `json:"weeks"`
+			}
+		}
+		mustJSON(t, sc("program", "get", id, "-o", "json"), &got)
+		if got.Program.Name != "Block A (edited)" || len(got.Program.Weeks) == 0 {
+			t.Errorf("program after update from its own yaml: %+v", got.Program)
+		}
+		// The file still carries the revision it was read at: writing it again is a conflict.
+		if code, _, _ := run("program", "update", id, "--file", file); code != ExitConflict {
+			t.Errorf("update from a stale file exited %d, want %d", code, ExitConflict)
+		}
+		sc("athlete", "remove", "--athlete", "a2")
+		var list struct {
+			Profiles []struct {
+				ID     string `json:"athlete_id"`
+				Active bool   `json:"active"`
+			}
+		}
+		mustJSON(t, sc("athlete", "list", "--all", "-o", "json"), &list)
+		if len(list.Profiles) != 1 || list.Profiles[0].Active {
+			t.Errorf("profiles after remove: %+v", list.Profiles)
+		}
+	})
+}
+
+func mustJSON(t *testing.T, out string, v any) {
+	t.Helper()
+	if err := json.Unmarshal([]byte(out), v); err != nil {
+		t.Fatalf("not the JSON expected: %v\n%s", err, out)
+	}
+}
+
 // jsonList reads the list field of an -o json answer as objects.
 func jsonList(t *testing.T, out, field string) []map[string]any {
 	t.Helper()
