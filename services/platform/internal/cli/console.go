@@ -85,6 +85,7 @@ func newConsoleCmd(opts *options) *cobra.Command {
 	f.DurationVar(&within, "valid", 15*time.Minute, "how long the link can be opened (at most 24h)")
 	f.DurationVar(&session, "session", auth.DefaultTokenTTL, "longest session the link gives (the console also signs out after idling)")
 	f.StringVar(&consoleURL, "url", cmp.Or(os.Getenv("SC_CONSOLE_URL"), DefaultConsoleURL), "the console's address (env SC_CONSOLE_URL)")
+	covers(link, authv1.AuthService_CreateApiKey_FullMethodName)
 	cmd.AddCommand(link)
 	return cmd
 }
