@@ -100,7 +100,7 @@ func newWhoAmICmd(opts *options) *cobra.Command {
 }
 
 func newKeysCmd(opts *options) *cobra.Command {
-	cmd := &cobra.Command{Use: "keys", Short: "Create, list and revoke API keys (admin)"}
+	cmd := &cobra.Command{Use: "keys", Short: "Create, list and revoke API keys; rotate the token signing key (admin)"}
 	var (
 		name, role string
 		teams      []string

@@ -67,7 +67,7 @@ func newThresholdsCmd(opts *options) *cobra.Command {
 		var revision int64
 		use, short, example := "set --team T [--athlete A] PATH=VALUE...", "Override thresholds at the team or athlete level",
 			"  sc thresholds set --team t1 load.acwr_high=1.6 rule.cooldown_days=10\n"+
-				"  sc thresholds set --team t1 --athlete a42 --revision 3 wellness.min_reports=4"
+				"  sc thresholds set --team t1 --athlete a42 --revision 3 wellness.min_flagged_reports=3"
 		if reset {
 			use, short, example = "reset --team T [--athlete A] PATH...", "Drop overrides so the paths inherit again (team from defaults, athlete from team)",
 				"  sc thresholds reset --team t1 --athlete a42 load.acwr_high"
