@@ -212,14 +212,31 @@ func (f subscribeFlags) apply(sub *notificationsv1.Subscription, changed func(st
 	if changed("min-severity") {
 		sub.MinSeverity = fresh.GetMinSeverity()
 	}
-	if changed("quiet-hours") || changed("quiet") || changed("quiet-bypass") {
+	if changed("quiet-hours") || changed("quiet") {
 		sub.QuietHours = fresh.GetQuietHours()
+	} else if changed("quiet-bypass") && sub.QuietHours != nil {
+		// Only the bypass changes; the stored hours stay.
+		if sub.QuietHours.BypassSeverity, err = parseSeverity("--quiet-bypass", f.quietBypass); err != nil {
+			return err
+		}
 	}
 	if changed("digest") {
 		sub.Digest = fresh.GetDigest()
 	}
 	if changed("checkin-reminder") {
 		sub.CheckinReminder = fresh.GetCheckinReminder()
+	}
+	// --tz alone moves every clock of the subscription to the new zone.
+	if changed("tz") {
+		if q := sub.GetQuietHours(); q != nil {
+			q.TimeZone = f.tz
+		}
+		if d := sub.GetDigest(); d != nil {
+			d.TimeZone = f.tz
+		}
+		if r := sub.GetCheckinReminder(); r != nil {
+			r.TimeZone = f.tz
+		}
 	}
 	if changed("escalate-after") {
 		sub.EscalateAfter = nil
