@@ -50,7 +50,7 @@ func newCheckinCmd(opts *options) *cobra.Command {
 			}
 			base, err := url.Parse(strings.TrimRight(consoleURL, "/"))
 			if err != nil || (base.Scheme != "http" && base.Scheme != "https") || base.Host == "" {
-				return fmt.Errorf("--url %q: want the console's address, e.g. %s", consoleURL, DefaultConsoleURL)
+				return usagef("--url %q: want the console's address, e.g. %s", consoleURL, DefaultConsoleURL)
 			}
 			req := &authv1.CreateApiKeyRequest{
 				Name:   cmp.Or(name, fmt.Sprintf("check-in: %s of %s", athlete, team)),

@@ -46,14 +46,14 @@ func newConsoleCmd(opts *options) *cobra.Command {
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			r, ok := auth.ParseRole(role)
 			if !ok || (r != commonv1.Role_ROLE_COACH && r != commonv1.Role_ROLE_STAFF && r != commonv1.Role_ROLE_ADMIN) {
-				return fmt.Errorf("--role %q: the console signs in coach, staff or admin", role)
+				return usagef("--role %q: the console signs in coach, staff or admin", role)
 			}
 			if team == "" && r != commonv1.Role_ROLE_ADMIN {
-				return fmt.Errorf("--team is required for a %s", auth.RoleName(r))
+				return usagef("--team is required for a %s", auth.RoleName(r))
 			}
 			base, err := url.Parse(strings.TrimRight(consoleURL, "/"))
 			if err != nil || (base.Scheme != "http" && base.Scheme != "https") || base.Host == "" {
-				return fmt.Errorf("--url %q: want the console's address, e.g. %s", consoleURL, DefaultConsoleURL)
+				return usagef("--url %q: want the console's address, e.g. %s", consoleURL, DefaultConsoleURL)
 			}
 			req := &authv1.CreateApiKeyRequest{
 				Name: cmp.Or(name, fmt.Sprintf("console link: %s of %s", auth.RoleName(r), cmp.Or(team, "every team"))),

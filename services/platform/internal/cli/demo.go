@@ -67,7 +67,7 @@ func newDemoCmd(opts *options) *cobra.Command {
 
 func runDemo(ctx context.Context, conn *grpc.ClientConn, out io.Writer, d demoOptions) error {
 	if d.athletes < 1 || d.overreachers < 0 || d.overreachers > d.athletes || d.weeks < 6 {
-		return fmt.Errorf("need --athletes >= 1, 0 <= --overreachers <= --athletes and --weeks >= 6")
+		return usagef("need --athletes >= 1, 0 <= --overreachers <= --athletes and --weeks >= 6")
 	}
 	start := mondayWeeksAgo(time.Now(), d.weeks)
 	sim := simulate.Generate(simulate.Config{Team: d.team, Athletes: d.athletes, Overreachers: d.overreachers,

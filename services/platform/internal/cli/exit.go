@@ -71,6 +71,11 @@ func ExitCode(err error) int {
 	if errors.As(err, &missing) {
 		return ExitNotFound
 	}
+	// A status wrapped by a command that reports it in its own words (sc demo) still
+	// exits by its code.
+	if st, ok := status.FromError(err); ok {
+		return exitCodeOf(st.Code())
+	}
 	if errors.Is(err, context.DeadlineExceeded) {
 		return ExitUnavailable
 	}
