@@ -3,6 +3,7 @@ package cli
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"regexp"
 	"strings"
 	"testing"
@@ -38,6 +39,9 @@ func TestExitCodeOfEveryGRPCCode(t *testing.T) {
 		opts := &options{addr: "127.0.0.1:7400"}
 		if got := ExitCode(opts.callFailed("call", status.Error(c, "x"))); got != want[c] {
 			t.Errorf("ExitCode of a %s call = %d, want %d", c, got, want[c])
+		}
+		if got := ExitCode(fmt.Errorf("in its own words: %w", status.Error(c, "x"))); got != want[c] {
+			t.Errorf("ExitCode of a wrapped %s = %d, want %d", c, got, want[c])
 		}
 	}
 }
