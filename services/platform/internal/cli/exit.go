@@ -101,7 +101,7 @@ type callError struct {
 }
 
 // callFailed wraps err from the call named by what ("list alerts"). Errors that are not gRPC
-// statuses (a canceled context, a local failure) pass through unchanged.
+// statuses (a canceled context, a local failure) keep their own text after what.
 func (o *options) callFailed(what string, err error) error {
 	if err == nil {
 		return nil
