@@ -183,8 +183,16 @@ func everyOutputCommand(t *testing.T, addr string) {
 				t.Fatalf("%s -o json printed no JSON object: %v\n%s", path, err, out)
 			}
 			if c.wantsList != "" {
-				if list, _ := doc[c.wantsList].([]any); len(list) == 0 {
+				list, _ := doc[c.wantsList].([]any)
+				if len(list) == 0 {
 					t.Errorf("%s -o json: %q is not a non-empty list:\n%s", path, c.wantsList, out)
+				}
+				// Unset fields are written too, so every record has the same keys.
+				for _, item := range list[min(1, len(list)):] {
+					first, _ := list[0].(map[string]any)
+					if other, _ := item.(map[string]any); !slices.Equal(keys(first), keys(other)) {
+						t.Errorf("%s -o json: records with different keys %v and %v", path, keys(first), keys(other))
+					}
 				}
 			}
 			// yaml is the same document.
@@ -342,11 +350,15 @@ func mustJSON(t *testing.T, out string, v any) {
 // jsonList reads the list field of an -o json answer as objects.
 func jsonList(t *testing.T, out, field string) []map[string]any {
 	t.Helper()
-	var doc map[string][]map[string]any
+	var doc map[string]json.RawMessage
 	if err := json.Unmarshal([]byte(out), &doc); err != nil {
-		t.Fatalf("not a JSON object of lists: %v\n%s", err, out)
+		t.Fatalf("not a JSON object: %v\n%s", err, out)
 	}
-	return doc[field]
+	var list []map[string]any
+	if err := json.Unmarshal(doc[field], &list); err != nil {
+		t.Fatalf("%q is not a list of objects: %v\n%s", field, err, out)
+	}
+	return list
 }
 
 func keys(m map[string]any) []string {

@@ -46,8 +46,10 @@ func checkOutput(cmd *cobra.Command, format string) error {
 	return usagef("-o %q: one of %s", format, strings.ReplaceAll(cmd.Annotations[annotationOutput], ",", ", "))
 }
 
-// protoJSON is the marshaling of -o json and -o yaml.
-var protoJSON = protojson.MarshalOptions{Multiline: true, UseProtoNames: true}
+// protoJSON is the marshaling of -o json and -o yaml. Unset fields are written too (zero,
+// empty list, null), so every record of a list has the same keys: a script or a data frame
+// gets the same columns whatever the values.
+var protoJSON = protojson.MarshalOptions{Multiline: true, UseProtoNames: true, EmitUnpopulated: true}
 
 // render prints resp as format: the message itself for json and yaml, or what table draws.
 func render(out io.Writer, format string, resp proto.Message, table func(io.Writer) error) error {
