@@ -96,6 +96,7 @@ func TestExitCodes(t *testing.T) {
 		stdoutNone bool
 	}{
 		{"unknown command", []string{"statuz"}, ExitUsage, "unknown command", true},
+		{"mistyped subcommand", []string{"alerts", "lsit"}, ExitUsage, `unknown command "lsit" for "sc alerts"`, true},
 		{"unknown flag", []string{"teams", "list", "--colour"}, ExitUsage, "unknown flag: --colour", true},
 		{"wrong argument count", []string{"alerts", "ack"}, ExitUsage, "accepts 1 arg", true},
 		{"missing team", []string{"alerts", "list"}, ExitUsage, "--team is required (or set SC_TEAM)", true},

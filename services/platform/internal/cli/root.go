@@ -127,9 +127,13 @@ func newRoot(out, errOut io.Writer) (*cobra.Command, *options) {
 }
 
 // markStart wraps every command's RunE so opts.started tells cobra's errors (read before
-// RunE) from the command's own.
+// RunE) from the command's own. A group (sc alerts) shows its help, and a mistyped
+// subcommand (sc alerts lsit) is a usage error instead of help with exit code 0.
 func markStart(cmd *cobra.Command, opts *options) {
-	if run := cmd.RunE; run != nil {
+	if cmd.HasParent() && cmd.HasSubCommands() && !cmd.Runnable() {
+		cmd.Args = cobra.NoArgs
+		cmd.RunE = func(c *cobra.Command, _ []string) error { return c.Help() }
+	} else if run := cmd.RunE; run != nil {
 		cmd.RunE = func(c *cobra.Command, args []string) error {
 			opts.started = true
 			return run(c, args)
