@@ -96,7 +96,7 @@ func (o *options) callDeadLetters(cmd *cobra.Command, fn func(context.Context, d
 		// does not even know the method.
 		return fmt.Errorf("%s does not serve dead letters: call the all-in-one or the ingestion service (127.0.0.1:7401 under make run-services)", o.addr)
 	}
-	return explainAuthError(o.addr, err)
+	return o.callFailed("dead letters", err)
 }
 
 func newDLQCmd(opts *options) *cobra.Command {
@@ -108,7 +108,12 @@ func newDLQCmd(opts *options) *cobra.Command {
 			"so nothing is stored twice) or purge them. Every redrive and purge is audited.\n" +
 			"The all-in-one serves this on its address; separate services on ingestion's (127.0.0.1:7401).",
 	}
-	cmd.AddCommand(newDLQListCmd(opts), newDLQShowCmd(opts), newDLQRedriveCmd(opts), newDLQPurgeCmd(opts))
+	cmd.AddCommand(
+		covers(newDLQListCmd(opts), deadletterv1.DeadLetterService_ListDeadLetters_FullMethodName),
+		covers(newDLQShowCmd(opts), deadletterv1.DeadLetterService_GetDeadLetter_FullMethodName),
+		covers(newDLQRedriveCmd(opts), deadletterv1.DeadLetterService_RedriveDeadLetters_FullMethodName),
+		covers(newDLQPurgeCmd(opts), deadletterv1.DeadLetterService_PurgeDeadLetters_FullMethodName),
+	)
 	return cmd
 }
 
@@ -216,7 +221,9 @@ func newDLQShowCmd(opts *options) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "show SEQ [-o text|json]",
 		Short: "Show one dead letter: why, where from, its headers and its event",
-		Args:  cobra.ExactArgs(1),
+		Example: "  sc dlq show 12\n" +
+			"  sc dlq show 12 -o json",
+		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if output != "text" && output != "json" {
 				return fmt.Errorf("-o %q: one of text, json", output)
