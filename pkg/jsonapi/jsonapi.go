@@ -20,10 +20,12 @@ import (
 	"net/http"
 	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/encoding/protojson"
 
@@ -33,6 +35,7 @@ import (
 	notificationsv1 "github.com/supercomp/supercomp/pkg/gen/supercomp/notifications/v1"
 	programmingv1 "github.com/supercomp/supercomp/pkg/gen/supercomp/programming/v1"
 	trendsv1 "github.com/supercomp/supercomp/pkg/gen/supercomp/trends/v1"
+	"github.com/supercomp/supercomp/pkg/server"
 )
 
 // Prefix is where a process mounts the API on its HTTP port, next to /healthz and /metrics.
@@ -62,8 +65,10 @@ func Services() []string {
 
 // NewHandler serves services (full gRPC service names) at Prefix by calling them over conn.
 // A service without a gateway is an error, so a new service is not left off silently.
-func NewHandler(conn *grpc.ClientConn, services []string) (http.Handler, error) {
-	mux := runtime.NewServeMux(
+// forwarding, when not nil, names each HTTP client to the gRPC server (server.PeerForwarding),
+// which must be the one conn reaches.
+func NewHandler(conn *grpc.ClientConn, services []string, forwarding *server.PeerForwarding) (http.Handler, error) {
+	opts := []runtime.ServeMuxOption{
 		runtime.WithMarshalerOption(runtime.MIMEWildcard, &runtime.HTTPBodyMarshaler{Marshaler: &runtime.JSONPb{
 			// Every field is in the answer, zero or not, so scripts can index it without checks.
 			MarshalOptions: protojson.MarshalOptions{EmitUnpopulated: true},
@@ -72,7 +77,14 @@ func NewHandler(conn *grpc.ClientConn, services []string) (http.Handler, error) 
 			UnmarshalOptions: protojson.UnmarshalOptions{DiscardUnknown: false},
 		}}),
 		runtime.WithErrorHandler(writeError),
-	)
+		runtime.WithIncomingHeaderMatcher(passHeader),
+	}
+	if forwarding != nil {
+		opts = append(opts, runtime.WithMetadata(func(_ context.Context, r *http.Request) metadata.MD {
+			return forwarding.Metadata(r.RemoteAddr)
+		}))
+	}
+	mux := runtime.NewServeMux(opts...)
 	for _, name := range services {
 		register, ok := gateways[name]
 		if !ok {
@@ -84,6 +96,17 @@ func NewHandler(conn *grpc.ClientConn, services []string) (http.Handler, error) 
 		}
 	}
 	return http.StripPrefix(Prefix, mux), nil
+}
+
+// passHeader is the gateway's default choice of headers to pass on as gRPC metadata, except
+// that a client cannot claim another address under the forwarding keys
+// (Grpc-Metadata-Sc-Forwarded-Peer).
+func passHeader(key string) (string, bool) {
+	name, ok := runtime.DefaultHeaderMatcher(key)
+	if ok && strings.HasPrefix(strings.ToLower(name), server.ForwardedPeerMetadataPrefix) {
+		return "", false
+	}
+	return name, ok
 }
 
 // writeError is the gateway's JSON error with a Retry-After header when the call was rate

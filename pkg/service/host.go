@@ -78,7 +78,8 @@ func newHost(logger *zap.Logger, cfg server.Config, httpAddr string, b *bus.Bus,
 	if metrics == nil {
 		metrics = NewMetricsRegistry()
 	}
-	opts := []server.Option{server.WithRegistry(metrics)}
+	forwarding := server.NewPeerForwarding()
+	opts := []server.Option{server.WithRegistry(metrics), server.WithPeerForwarding(forwarding)}
 	if authn != nil {
 		guard := auth.NewGuard(authn)
 		// The auditor runs after the guard, which puts the principal it records in the context.
@@ -124,7 +125,7 @@ func newHost(logger *zap.Logger, cfg server.Config, httpAddr string, b *bus.Bus,
 		h.registry.Add(m.Components()...)
 		h.modules = append(h.modules, m)
 	}
-	apiConn, err := h.mountJSONAPI(cfg.TLS != nil)
+	apiConn, err := h.mountJSONAPI(cfg.TLS != nil, forwarding)
 	if err != nil {
 		return nil, err
 	}
@@ -140,13 +141,14 @@ func newHost(logger *zap.Logger, cfg server.Config, httpAddr string, b *bus.Bus,
 // mountJSONAPI serves the modules' gRPC services as JSON over HTTP at jsonapi.Prefix on the
 // HTTP port, through a connection to this host's own gRPC port, so HTTP calls get exactly the
 // authentication, limits and errors of gRPC calls. The connection dials lazily, at the first
-// HTTP call, because the gRPC port is only known once Listen bound it.
+// HTTP call, because the gRPC port is only known once Listen bound it. forwarding tells the gRPC
+// server which HTTP client each call is for, so limits by address apply per HTTP client.
 //
 // A gRPC port with TLS leaves the API off: the HTTP port is plaintext, and keys sent to it
 // would travel without the protection the operator chose for gRPC (and a client-certificate
 // requirement could not be met by the gateway anyway). The component returned closes the
 // connection; it is nil when nothing was mounted.
-func (h *Host) mountJSONAPI(grpcTLS bool) (lifecycle.Component, error) {
+func (h *Host) mountJSONAPI(grpcTLS bool, forwarding *server.PeerForwarding) (lifecycle.Component, error) {
 	if grpcTLS {
 		h.log.Warn("JSON over HTTP off: the gRPC port serves TLS and the HTTP port does not; call the gRPC API")
 		return nil, nil
@@ -175,7 +177,7 @@ func (h *Host) mountJSONAPI(grpcTLS bool) (lifecycle.Component, error) {
 	if err != nil {
 		return nil, fmt.Errorf("json api connection: %w", err)
 	}
-	api, err := jsonapi.NewHandler(conn, services)
+	api, err := jsonapi.NewHandler(conn, services, forwarding)
 	if err != nil {
 		_ = conn.Close()
 		return nil, err
