@@ -121,6 +121,23 @@ func TestStandaloneServesAgainstRealServers(t *testing.T) {
 	if _, err := healthpb.NewHealthClient(conn).Check(ctx, &healthpb.HealthCheckRequest{}); err != nil {
 		t.Errorf("health during the flood = %v", err)
 	}
+	// An HTTP client on the flooding address is refused the same way, with the retry hint as
+	// the Retry-After header HTTP clients look for.
+	req, err := http.NewRequest(http.MethodPost, "http://"+host.HTTP().Addr().String()+"/api/supercomp.auth.v1.AuthService/WhoAmI",
+		strings.NewReader("{}"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer sc_notakey_0123456789abcdef")
+	if resp, err := http.DefaultClient.Do(req); err != nil {
+		t.Errorf("WhoAmI over HTTP during the flood: %v", err)
+	} else {
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusTooManyRequests || resp.Header.Get("Retry-After") == "" {
+			t.Errorf("WhoAmI over HTTP with a wrong key during the flood = %d, Retry-After %q; want 429 with a Retry-After",
+				resp.StatusCode, resp.Header.Get("Retry-After"))
+		}
+	}
 
 	// The host records the AUDIT stream and reads it back: the team created here is in the trail.
 	admin := metadata.AppendToOutgoingContext(ctx, "authorization", "Bearer "+adminKey)

@@ -7,7 +7,9 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"os"
 	"os/exec"
@@ -165,6 +167,39 @@ func TestReadmeJSONOverHTTP(t *testing.T) {
 		}
 		if !slices.Equal(fields, []string{"weeks"}) {
 			t.Errorf("field violations name %v, want [weeks]; body %s", fields, lines[1])
+		}
+	})
+
+	// What the README says beyond its examples: a stream answers one JSON object per line, and
+	// a misspelled field is refused rather than ignored.
+	t.Run("stream and unknown field", func(t *testing.T) {
+		base := "http://" + addr + "/api/"
+		lines := postLines(t, base+"supercomp.ingestion.v1.IngestionService/Export", `{"teamId": "t1", "kind": "RECORD_KIND_SESSIONS"}`)
+		got := 0
+		for _, line := range lines {
+			var msg struct {
+				Raw json.RawMessage `json:"result"`
+			}
+			if err := json.Unmarshal([]byte(line), &msg); err != nil || msg.Raw == nil {
+				t.Fatalf("stream line is not {\"result\": ...}: %v\n%s", err, line)
+			}
+			var batch ingestionv1.ExportResponse
+			if err := protojson.Unmarshal(msg.Raw, &batch); err != nil {
+				t.Fatalf("stream line's result is not an ExportResponse: %v", err)
+			}
+			got += len(batch.GetEvents())
+		}
+		if want := countExported(t, ctx, ingestionv1.NewIngestionServiceClient(conn)); got == 0 || got != want {
+			t.Errorf("Export over HTTP streamed %d sessions, gRPC %d", got, want)
+		}
+
+		resp, err := postJSON(base+"supercomp.trends.v1.TrendsService/GetTeamTrends", `{"teamId": "t1", "wekks": 4}`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusBadRequest {
+			t.Errorf("a misspelled field = HTTP %d, want 400", resp.StatusCode)
 		}
 	})
 
@@ -341,4 +376,58 @@ func countAssessments(t *testing.T, ctx context.Context, fatigue fatiguev1.Fatig
 func firstLines(s string, n int) string {
 	lines := strings.SplitAfter(s, "\n")
 	return strings.Join(lines[:min(n, len(lines))], "")
+}
+
+func postJSON(url, body string) (*http.Response, error) {
+	req, err := http.NewRequest(http.MethodPost, url, strings.NewReader(body))
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Authorization", "Bearer "+adminKey)
+	return http.DefaultClient.Do(req)
+}
+
+// postLines posts body and returns the answer's lines, failing unless it is a 200.
+func postLines(t *testing.T, url, body string) []string {
+	t.Helper()
+	resp, err := postJSON(url, body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var lines []string
+	sc := bufio.NewScanner(resp.Body)
+	sc.Buffer(nil, 16<<20)
+	for sc.Scan() {
+		if line := strings.TrimSpace(sc.Text()); line != "" {
+			lines = append(lines, line)
+		}
+	}
+	if err := sc.Err(); err != nil {
+		t.Fatal(err)
+	}
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("POST %s = %d: %s", url, resp.StatusCode, strings.Join(lines, "\n"))
+	}
+	return lines
+}
+
+// countExported counts the team's sessions Export streams over gRPC.
+func countExported(t *testing.T, ctx context.Context, ingestion ingestionv1.IngestionServiceClient) int {
+	t.Helper()
+	stream, err := ingestion.Export(ctx, &ingestionv1.ExportRequest{TeamId: team, Kind: ingestionv1.RecordKind_RECORD_KIND_SESSIONS})
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for {
+		batch, err := stream.Recv()
+		if errors.Is(err, io.EOF) {
+			return n
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		n += len(batch.GetEvents())
+	}
 }
