@@ -41,6 +41,12 @@ import (
 // Prefix is where a process mounts the API on its HTTP port, next to /healthz and /metrics.
 const Prefix = "/api"
 
+// MaxBodyBytes bounds a request body. The gateway decodes a body before the gRPC server
+// authenticates the call, so without a bound anyone could make it hold any amount of memory.
+// 8 MiB holds the largest message gRPC takes (4 MiB by default) in JSON, which is longer; a
+// client stream (ImportCSV, StreamRecords) counts as a whole, so big imports go over gRPC.
+const MaxBodyBytes = 8 << 20
+
 type registerFunc func(context.Context, *runtime.ServeMux, *grpc.ClientConn) error
 
 // gateways are the generated registrations, by full gRPC service name.
@@ -95,7 +101,11 @@ func NewHandler(conn *grpc.ClientConn, services []string, forwarding *server.Pee
 			return nil, fmt.Errorf("json api: register %s: %w", name, err)
 		}
 	}
-	return http.StripPrefix(Prefix, mux), nil
+	bounded := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		r.Body = http.MaxBytesReader(w, r.Body, MaxBodyBytes)
+		mux.ServeHTTP(w, r)
+	})
+	return http.StripPrefix(Prefix, bounded), nil
 }
 
 // passHeader is the gateway's default choice of headers to pass on as gRPC metadata, except

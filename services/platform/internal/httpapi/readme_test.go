@@ -29,6 +29,7 @@ import (
 	fatiguev1 "github.com/supercomp/supercomp/pkg/gen/supercomp/fatigue/v1"
 	ingestionv1 "github.com/supercomp/supercomp/pkg/gen/supercomp/ingestion/v1"
 	trendsv1 "github.com/supercomp/supercomp/pkg/gen/supercomp/trends/v1"
+	"github.com/supercomp/supercomp/pkg/jsonapi"
 	"github.com/supercomp/supercomp/pkg/store/storetest"
 	"github.com/supercomp/supercomp/services/fatigue/simulate"
 	"github.com/supercomp/supercomp/services/platform/internal/demo"
@@ -171,7 +172,7 @@ func TestReadmeJSONOverHTTP(t *testing.T) {
 	})
 
 	// What the README says beyond its examples: a stream answers one JSON object per line, and
-	// a misspelled field is refused rather than ignored.
+	// a misspelled field or an oversized body is refused rather than ignored or held.
 	t.Run("stream and unknown field", func(t *testing.T) {
 		base := "http://" + addr + "/api/"
 		lines := postLines(t, base+"supercomp.ingestion.v1.IngestionService/Export", `{"teamId": "t1", "kind": "RECORD_KIND_SESSIONS"}`)
@@ -193,13 +194,20 @@ func TestReadmeJSONOverHTTP(t *testing.T) {
 			t.Errorf("Export over HTTP streamed %d sessions, gRPC %d", got, want)
 		}
 
-		resp, err := postJSON(base+"supercomp.trends.v1.TrendsService/GetTeamTrends", `{"teamId": "t1", "wekks": 4}`)
-		if err != nil {
-			t.Fatal(err)
-		}
-		resp.Body.Close()
-		if resp.StatusCode != http.StatusBadRequest {
-			t.Errorf("a misspelled field = HTTP %d, want 400", resp.StatusCode)
+		for _, tc := range []struct{ name, body, wantMessage string }{
+			{"a misspelled field", `{"teamId": "t1", "wekks": 4}`, "wekks"},
+			{"a body over the bound", `{"teamId": "` + strings.Repeat("a", jsonapi.MaxBodyBytes) + `"}`, "too large"},
+		} {
+			resp, err := postJSON(base+"supercomp.trends.v1.TrendsService/GetTeamTrends", tc.body)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var e httpError
+			err = json.NewDecoder(resp.Body).Decode(&e)
+			resp.Body.Close()
+			if err != nil || resp.StatusCode != http.StatusBadRequest || !strings.Contains(e.Message, tc.wantMessage) {
+				t.Errorf("%s = HTTP %d %+v (%v), want 400 saying %q", tc.name, resp.StatusCode, e, err, tc.wantMessage)
+			}
 		}
 	})
 
