@@ -28,6 +28,8 @@ import (
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/encoding/protojson"
+	"google.golang.org/protobuf/reflect/protoreflect"
+	"google.golang.org/protobuf/reflect/protoregistry"
 
 	authv1 "github.com/supercomp/supercomp/pkg/gen/supercomp/auth/v1"
 	fatiguev1 "github.com/supercomp/supercomp/pkg/gen/supercomp/fatigue/v1"
@@ -69,11 +71,21 @@ func Services() []string {
 	return names
 }
 
+// Handler serves the API; see NewHandler.
+type Handler struct {
+	http.Handler
+	// streams are the paths (below Prefix) of server-streaming methods.
+	streams map[string]bool
+	// stopping ends when Shutdown is called.
+	stopping context.Context
+	shutdown context.CancelFunc
+}
+
 // NewHandler serves services (full gRPC service names) at Prefix by calling them over conn.
 // A service without a gateway is an error, so a new service is not left off silently.
 // forwarding, when not nil, names each HTTP client to the gRPC server (server.PeerForwarding),
 // which must be the one conn reaches.
-func NewHandler(conn *grpc.ClientConn, services []string, forwarding *server.PeerForwarding) (http.Handler, error) {
+func NewHandler(conn *grpc.ClientConn, services []string, forwarding *server.PeerForwarding) (*Handler, error) {
 	opts := []runtime.ServeMuxOption{
 		runtime.WithMarshalerOption(runtime.MIMEWildcard, &runtime.HTTPBodyMarshaler{Marshaler: &runtime.JSONPb{
 			// Every field is in the answer, zero or not, so scripts can index it without checks.
@@ -91,6 +103,7 @@ func NewHandler(conn *grpc.ClientConn, services []string, forwarding *server.Pee
 		}))
 	}
 	mux := runtime.NewServeMux(opts...)
+	h := &Handler{streams: map[string]bool{}}
 	for _, name := range services {
 		register, ok := gateways[name]
 		if !ok {
@@ -100,13 +113,36 @@ func NewHandler(conn *grpc.ClientConn, services []string, forwarding *server.Pee
 		if err := register(context.Background(), mux, conn); err != nil {
 			return nil, fmt.Errorf("json api: register %s: %w", name, err)
 		}
+		desc, err := protoregistry.GlobalFiles.FindDescriptorByName(protoreflect.FullName(name))
+		if err != nil {
+			return nil, fmt.Errorf("json api: %s: %w", name, err)
+		}
+		methods := desc.(protoreflect.ServiceDescriptor).Methods()
+		for i := range methods.Len() {
+			if m := methods.Get(i); m.IsStreamingServer() {
+				h.streams["/"+name+"/"+string(m.Name())] = true
+			}
+		}
 	}
-	bounded := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	h.stopping, h.shutdown = context.WithCancel(context.Background())
+	h.Handler = http.StripPrefix(Prefix, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		r.Body = http.MaxBytesReader(w, r.Body, MaxBodyBytes)
+		if h.streams[r.URL.Path] {
+			// A stream such as WatchAlerts runs until the client leaves; it must not hold a
+			// graceful stop of the HTTP server until its deadline.
+			ctx, cancel := context.WithCancel(r.Context())
+			defer cancel()
+			defer context.AfterFunc(h.stopping, cancel)()
+			r = r.WithContext(ctx)
+		}
 		mux.ServeHTTP(w, r)
-	})
-	return http.StripPrefix(Prefix, bounded), nil
+	}))
+	return h, nil
 }
+
+// Shutdown ends the server streams open now and later, each with a final {"error": ...} line,
+// while unary calls run to their end. Call it when the HTTP server begins its graceful stop.
+func (h *Handler) Shutdown() { h.shutdown() }
 
 // passHeader is the gateway's default choice of headers to pass on as gRPC metadata, except
 // that a client cannot claim another address under the forwarding keys

@@ -183,6 +183,7 @@ func (h *Host) mountJSONAPI(grpcTLS bool, forwarding *server.PeerForwarding) (li
 		return nil, err
 	}
 	h.http.Handle(jsonapi.Prefix+"/", api)
+	h.http.OnShutdown(api.Shutdown)
 	return lifecycle.FuncComponent{
 		NameStr: "json-api",
 		// The registry cancels ctx once every component stopped.
