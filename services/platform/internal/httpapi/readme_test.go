@@ -23,6 +23,8 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/reflect/protoreflect"
+	"google.golang.org/protobuf/reflect/protoregistry"
 
 	"github.com/supercomp/supercomp/pkg/config"
 	commonv1 "github.com/supercomp/supercomp/pkg/gen/supercomp/common/v1"
@@ -207,6 +209,42 @@ func TestReadmeJSONOverHTTP(t *testing.T) {
 			resp.Body.Close()
 			if err != nil || resp.StatusCode != http.StatusBadRequest || !strings.Contains(e.Message, tc.wantMessage) {
 				t.Errorf("%s = HTTP %d %+v (%v), want 400 saying %q", tc.name, resp.StatusCode, e, err, tc.wantMessage)
+			}
+		}
+	})
+
+	// Every method over HTTP wants a key, as over gRPC; the examples show one of them.
+	t.Run("every method needs a key", func(t *testing.T) {
+		for _, service := range jsonapi.Services() {
+			desc, err := protoregistry.GlobalFiles.FindDescriptorByName(protoreflect.FullName(service))
+			if err != nil {
+				t.Fatal(err)
+			}
+			methods := desc.(protoreflect.ServiceDescriptor).Methods()
+			for i := range methods.Len() {
+				url := "http://" + addr + jsonapi.Prefix + "/" + service + "/" + string(methods.Get(i).Name())
+				resp, err := http.Post(url, "application/json", strings.NewReader(`{}`))
+				if err != nil {
+					t.Fatal(err)
+				}
+				body, _ := io.ReadAll(resp.Body)
+				resp.Body.Close()
+				if methods.Get(i).IsStreamingServer() {
+					// A stream's error is its one line, {"error": <status>}.
+					var line struct {
+						Error json.RawMessage `json:"error"`
+					}
+					if err := json.Unmarshal(body, &line); err != nil || line.Error == nil {
+						t.Errorf("%s without a key: %s, want an {\"error\": ...} line", url, body)
+						continue
+					}
+					body = line.Error
+				}
+				var e httpError
+				err = json.Unmarshal(body, &e)
+				if err != nil || resp.StatusCode != http.StatusUnauthorized || e.Code != 16 {
+					t.Errorf("%s without a key = HTTP %d %+v (%v), want 401 Unauthenticated", url, resp.StatusCode, e, err)
+				}
 			}
 		}
 	})
