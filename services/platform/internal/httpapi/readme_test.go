@@ -175,7 +175,7 @@ func TestReadmeJSONOverHTTP(t *testing.T) {
 
 	// What the README says beyond its examples: a stream answers one JSON object per line, and
 	// a misspelled field or an oversized body is refused rather than ignored or held.
-	t.Run("stream and unknown field", func(t *testing.T) {
+	t.Run("streams, unknown field, body bound", func(t *testing.T) {
 		base := "http://" + addr + "/api/"
 		lines := postLines(t, base+"supercomp.ingestion.v1.IngestionService/Export", `{"teamId": "t1", "kind": "RECORD_KIND_SESSIONS"}`)
 		got := 0
@@ -194,6 +194,30 @@ func TestReadmeJSONOverHTTP(t *testing.T) {
 		}
 		if want := countExported(t, ctx, ingestionv1.NewIngestionServiceClient(conn)); got == 0 || got != want {
 			t.Errorf("Export over HTTP streamed %d sessions, gRPC %d", got, want)
+		}
+
+		// A client stream reads one message after another from the body: two messages with a
+		// record each, both already stored by the feed, so both count as duplicates.
+		var body strings.Builder
+		for _, ev := range sim.Events[:2] {
+			rec, err := demo.Record(ev)
+			if err != nil {
+				t.Fatal(err)
+			}
+			line, err := protojson.Marshal(&ingestionv1.StreamRecordsRequest{TeamId: team, Records: []*ingestionv1.Record{rec}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			body.Write(line)
+			body.WriteString("\n")
+		}
+		answer := postLines(t, base+"supercomp.ingestion.v1.IngestionService/StreamRecords", body.String())
+		var streamed ingestionv1.StreamRecordsResponse
+		if len(answer) != 1 || protojson.Unmarshal([]byte(answer[0]), &streamed) != nil {
+			t.Fatalf("StreamRecords over HTTP answered %q, want one StreamRecordsResponse", answer)
+		}
+		if c := streamed.GetCounts(); c.GetDuplicates() != 2 || c.GetAccepted() != 0 || c.GetRejected() != 0 {
+			t.Errorf("StreamRecords over HTTP of two stored records counted %v, want 2 duplicates", c)
 		}
 
 		for _, tc := range []struct{ name, body, wantMessage string }{
