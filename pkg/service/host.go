@@ -39,6 +39,8 @@ type Host struct {
 	bus      *bus.Bus
 	store    store.Store
 	modules  []Module
+	// jsonAPI says whether the HTTP port serves the JSON API, for the log line at Listen.
+	jsonAPI bool
 }
 
 // NewHost builds the servers, then the modules on top of b and st. infra are components that
@@ -184,6 +186,7 @@ func (h *Host) mountJSONAPI(grpcTLS bool, forwarding *server.PeerForwarding) (li
 	}
 	h.http.Handle(jsonapi.Prefix+"/", api)
 	h.http.OnShutdown(api.Shutdown)
+	h.jsonAPI = true
 	return lifecycle.FuncComponent{
 		NameStr: "json-api",
 		// The registry cancels ctx once every component stopped.
@@ -228,7 +231,13 @@ func (h *Host) Listen() error {
 	if err := h.grpc.Listen(); err != nil {
 		return err
 	}
-	return h.http.Listen()
+	if err := h.http.Listen(); err != nil {
+		return err
+	}
+	if h.jsonAPI {
+		h.log.Info("JSON over HTTP", zap.String("url", "http://"+h.http.Addr().String()+jsonapi.Prefix+"/"))
+	}
+	return nil
 }
 
 // GRPC is the host's gRPC server (tests use its address).
