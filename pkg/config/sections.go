@@ -91,7 +91,7 @@ type HTTP struct {
 // RegisterFlags registers --http-addr; the current Addr is the default.
 func (c *HTTP) RegisterFlags(fs *flag.FlagSet) {
 	fs.StringVar(&c.Addr, FlagHTTPAddr, c.Addr,
-		"host:port serving /healthz (readiness) and /metrics (Prometheus)")
+		"host:port serving /healthz (readiness), /metrics (Prometheus) and the JSON over HTTP API under /api/ (off when the gRPC port serves TLS)")
 }
 
 // Validate reports an address that is not host:port.
