@@ -32,6 +32,7 @@ import (
 	"google.golang.org/protobuf/reflect/protoregistry"
 
 	authv1 "github.com/supercomp/supercomp/pkg/gen/supercomp/auth/v1"
+	deadletterv1 "github.com/supercomp/supercomp/pkg/gen/supercomp/deadletter/v1"
 	fatiguev1 "github.com/supercomp/supercomp/pkg/gen/supercomp/fatigue/v1"
 	ingestionv1 "github.com/supercomp/supercomp/pkg/gen/supercomp/ingestion/v1"
 	notificationsv1 "github.com/supercomp/supercomp/pkg/gen/supercomp/notifications/v1"
@@ -54,6 +55,7 @@ type registerFunc func(context.Context, *runtime.ServeMux, *grpc.ClientConn) err
 // gateways are the generated registrations, by full gRPC service name.
 var gateways = map[string]registerFunc{
 	authv1.AuthService_ServiceDesc.ServiceName:                  authv1.RegisterAuthServiceHandler,
+	deadletterv1.DeadLetterService_ServiceDesc.ServiceName:      deadletterv1.RegisterDeadLetterServiceHandler,
 	fatiguev1.FatigueService_ServiceDesc.ServiceName:            fatiguev1.RegisterFatigueServiceHandler,
 	trendsv1.TrendsService_ServiceDesc.ServiceName:              trendsv1.RegisterTrendsServiceHandler,
 	ingestionv1.IngestionService_ServiceDesc.ServiceName:        ingestionv1.RegisterIngestionServiceHandler,
