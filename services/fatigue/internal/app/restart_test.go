@@ -1,7 +1,6 @@
 package app
 
 import (
-	"fmt"
 	"math/rand/v2"
 	"testing"
 
@@ -74,6 +73,5 @@ func TestSnapshotRestartsChangeNothing(t *testing.T) {
 				t.Errorf("%s seed %d: %d of %d assessments differ", cfg.Shape, seed, diffs, len(want))
 			}
 		}
-		_ = fmt.Sprint
 	}
 }
