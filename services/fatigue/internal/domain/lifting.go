@@ -31,7 +31,7 @@ func effortE1RM(ld liftDay, st StrengthThresholds) (float64, bool) {
 		}
 	}
 	if ld.E1RM > 0 {
-		return float64(ld.E1RM), ld.Flags&1 == 1
+		return float64(ld.E1RM), ld.Flags&liftEpley != 0
 	}
 	return 0, false
 }
