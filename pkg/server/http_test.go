@@ -47,7 +47,7 @@ func TestHTTP(t *testing.T) {
 	}{
 		{"healthy", "/healthz", nil, http.StatusOK, "ok\n"},
 		{"not ready gives the reason", "/healthz", errors.New("nats: connection lost"), http.StatusServiceUnavailable, "nats: connection lost\n"},
-		{"metrics", "/metrics", nil, http.StatusOK, `grpc_server_handled_total{grpc_code="OK",grpc_method="UnaryCall",grpc_service="grpc.testing.TestService"} 1`},
+		{"metrics", "/metrics", nil, http.StatusOK, `grpc_server_handled_total{grpc_code="OK",grpc_method="UnaryCall",grpc_service="grpc.testing.TestService",grpc_type="unary"} 1`},
 		{"unknown path", "/nope", nil, http.StatusNotFound, ""},
 	}
 	for _, tt := range tests {

@@ -4,11 +4,14 @@
 // A Server comes with gRPC health and reflection registered (so grpcurl and
 // buf curl work), and one interceptor chain, outermost first:
 //
-//  1. panic recovery: a panicking handler answers Internal, with the stack in
+//  1. Prometheus metrics (go-grpc-middleware's provider): calls started and
+//     handled by type, method and code, messages, and latency; outermost, so
+//     a panicked call is counted with the Internal that recovery answers;
+//  2. panic recovery: a panicking handler answers Internal, with the stack in
 //     the log and nothing of it in the response, and the server keeps going;
-//  2. request logging: one line per call with method, code and duration,
+//  3. request logging: one line per call with method, code, duration and,
+//     once authentication has run, the principal and team (log.AddCallFields),
 //     at Debug for OK so logs stay quiet at Info;
-//  3. Prometheus metrics: calls by method and code, and latency;
 //  4. rate limits by client address, and for failed authentication (see
 //     limiter), when Config.Limits sets them;
 //  5. error mapping: the one place where domain errors (pkg/fault) become
@@ -159,8 +162,8 @@ func New(cfg Config, logger *zap.Logger, opts ...Option) (*Server, error) {
 	logger = logger.With(zap.String(log.Component, o.name))
 	ic := newInterceptors(logger, m, o.now)
 
-	unary := []grpc.UnaryServerInterceptor{ic.recoverUnary, ic.logUnary, ic.measureUnary}
-	stream := []grpc.StreamServerInterceptor{ic.recoverStream, ic.logStream, ic.measureStream}
+	unary := []grpc.UnaryServerInterceptor{m.calls.UnaryServerInterceptor(), ic.recoverUnary, ic.logUnary}
+	stream := []grpc.StreamServerInterceptor{m.calls.StreamServerInterceptor(), ic.recoverStream, ic.logStream}
 	lim := newLimiter(cfg.Limits, o.now, o.principalOf, m)
 	if lim != nil {
 		// Inside logging and metrics, so refused calls are logged (sampled) and counted;
