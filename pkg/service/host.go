@@ -75,6 +75,15 @@ func newHost(logger *zap.Logger, cfg server.Config, httpAddr string, b *bus.Bus,
 	if metrics == nil {
 		metrics = NewMetricsRegistry()
 	}
+	if st != nil {
+		// Every module writes through the host's store, so instrumenting it here measures
+		// every insert of the process.
+		instrumented, err := store.Instrument(st, metrics)
+		if err != nil {
+			return nil, fmt.Errorf("store metrics: %w", err)
+		}
+		st = instrumented
+	}
 	opts := []server.Option{server.WithRegistry(metrics)}
 	if authn != nil {
 		guard := auth.NewGuard(authn)
