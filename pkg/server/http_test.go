@@ -178,3 +178,33 @@ func TestHTTPHandleMountsNextToProbes(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// Profiles are served only after ServePprof: by default /debug/pprof/ is as unknown as any
+// other path.
+func TestPprofOnlyWhenAsked(t *testing.T) {
+	for _, on := range []bool{false, true} {
+		hs := server.NewHTTP("127.0.0.1:0", prometheus.NewRegistry(), nil, zap.NewNop())
+		if on {
+			hs.ServePprof()
+		}
+		if err := hs.Listen(); err != nil {
+			t.Fatal(err)
+		}
+		go func() { _ = hs.Start(t.Context()) }() // ends when the test's context does
+		base := "http://" + hs.Addr().String()
+		want := http.StatusNotFound
+		if on {
+			want = http.StatusOK
+		}
+		for _, path := range []string{"/debug/pprof/", "/debug/pprof/heap?debug=1", "/debug/pprof/cmdline", "/debug/pprof/symbol"} {
+			resp, err := http.Get(base + path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			if resp.StatusCode != want {
+				t.Errorf("ServePprof %v: GET %s = %d, want %d", on, path, resp.StatusCode, want)
+			}
+		}
+	}
+}
