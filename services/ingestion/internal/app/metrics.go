@@ -11,6 +11,7 @@ import (
 type Metrics struct {
 	records  *prometheus.CounterVec
 	rejected *prometheus.CounterVec
+	lastData *prometheus.GaugeVec
 }
 
 // NewMetrics registers ingestion's families on reg, or reuses them when another Ingester in
@@ -30,18 +31,25 @@ func NewMetrics(reg prometheus.Registerer) (*Metrics, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Metrics{records: records, rejected: rejected}, nil
+	lastData, err := registerOrReuse(reg, prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "sc_ingest_last_accepted_timestamp_seconds",
+		Help: "Unix time this instance last accepted a record of the team; a team whose devices and apps went quiet stops moving it. Take the max over instances and over a few days of history, since the series starts afresh with each process.",
+	}, []string{"team"}))
+	if err != nil {
+		return nil, err
+	}
+	return &Metrics{records: records, rejected: rejected, lastData: lastData}, nil
 }
 
-func registerOrReuse(reg prometheus.Registerer, c *prometheus.CounterVec) (*prometheus.CounterVec, error) {
+func registerOrReuse[C prometheus.Collector](reg prometheus.Registerer, c C) (C, error) {
 	if err := reg.Register(c); err != nil {
 		var already prometheus.AlreadyRegisteredError
 		if errors.As(err, &already) {
-			if existing, ok := already.ExistingCollector.(*prometheus.CounterVec); ok {
+			if existing, ok := already.ExistingCollector.(C); ok {
 				return existing, nil
 			}
 		}
-		return nil, err
+		return c, err
 	}
 	return c, nil
 }
@@ -53,7 +61,9 @@ func (m *Metrics) observe(b *batch) {
 	if m == nil || b.opts.DryRun {
 		return
 	}
+	accepted := false
 	for i, r := range b.results {
+		accepted = accepted || r.Outcome == Accepted
 		outcome, ok := outcomeLabels[r.Outcome]
 		if !ok {
 			continue
@@ -66,6 +76,10 @@ func (m *Metrics) observe(b *batch) {
 		if r.Outcome == Rejected && len(r.Violations) > 0 {
 			m.rejected.WithLabelValues(rejectReason(r.Violations[0].Field, b.items[i].Prefix)).Inc()
 		}
+	}
+	// Every record of a call is for the call's team (the API takes one team_id per request).
+	if accepted && len(b.items) > 0 {
+		m.lastData.WithLabelValues(b.items[0].Event.GetTeamId()).Set(float64(b.now.Unix()))
 	}
 }
 
