@@ -35,6 +35,11 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 	if err != nil {
 		return nil, err
 	}
+	// Every limit is reported from the start, at zero, so an alert or a rate() over it works
+	// before the first refusal.
+	for _, limit := range []string{limitPeer, limitPrincipal, limitAuthFailure} {
+		rateLimited.WithLabelValues(limit)
+	}
 	connsRejected, err := register(reg, prometheus.NewCounter(prometheus.CounterOpts{
 		Name: "grpc_server_connections_rejected_total",
 		Help: "Connections closed on accept because --grpc-max-connections were open.",

@@ -80,8 +80,11 @@ func (s *instrumented) InsertColumns(ctx context.Context, table string, columns 
 
 func (s *instrumented) observe(table string, rows int, start time.Time, err error) {
 	s.m.seconds.WithLabelValues(table).Observe(time.Since(start).Seconds())
+	// The table's error series exists from its first insert, at zero until one fails, so
+	// rate() and alerts on it have a series to work on.
+	failed := s.m.errors.WithLabelValues(table)
 	if err != nil {
-		s.m.errors.WithLabelValues(table).Inc()
+		failed.Inc()
 		return
 	}
 	s.m.rows.WithLabelValues(table).Add(float64(rows))
