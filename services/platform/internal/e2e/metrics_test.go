@@ -225,4 +225,3 @@ metric:
 	}
 	return out
 }
-
