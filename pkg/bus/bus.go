@@ -16,6 +16,8 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/prometheus/client_golang/prometheus"
 	"go.uber.org/zap"
+
+	sclog "github.com/supercomp/supercomp/pkg/log"
 )
 
 const (
@@ -218,7 +220,7 @@ func (b *Bus) dial(ctx context.Context, o options) (*nats.Conn, error) {
 		nats.ErrorHandler(func(_ *nats.Conn, sub *nats.Subscription, err error) {
 			fields := []zap.Field{zap.Error(err)}
 			if sub != nil {
-				fields = append(fields, zap.String("subject", sub.Subject))
+				fields = append(fields, zap.String(sclog.Subject, sub.Subject))
 			}
 			b.log.Error("nats async error", fields...)
 		}),
