@@ -3,6 +3,7 @@ package bus_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"testing"
 
 	"github.com/nats-io/nats.go/jetstream"
@@ -99,4 +100,46 @@ func gaugeValue(t *testing.T, reg *prometheus.Registry, name string, want map[st
 		}
 	}
 	return 0, false
+}
+
+// BenchmarkScrapeJetStreamState is what one /metrics scrape costs for the JetStream state: the
+// requests to list the streams, each stream's consumers and the DLQ's subjects, with as many
+// durables as the all-in-one runs (about 20) and a DLQ holding messages from each of them.
+func BenchmarkScrapeJetStreamState(b *testing.B) {
+	e := bustest.Server(b)
+	bs, reg := bustest.ConnectWithRegistry(b, e)
+	ctx := context.Background()
+	if err := bs.EnsureDefaultStreams(ctx); err != nil {
+		b.Fatal(err)
+	}
+	const durables = 20
+	for i := range durables {
+		durable := fmt.Sprintf("durable%d", i)
+		if _, err := bs.NewConsumer(ctx, bus.ConsumerConfig{Stream: bus.StreamTraining, Durable: durable},
+			func(context.Context, jetstream.Msg) error { return nil }, nil); err != nil {
+			b.Fatal(err)
+		}
+		if _, err := bs.Publish(ctx, bus.DeadLetterSubject(bus.StreamTraining, durable), "dl-"+durable, []byte("x"), nil); err != nil {
+			b.Fatal(err)
+		}
+	}
+	for b.Loop() {
+		if _, err := reg.Gather(); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.StopTimer()
+	var series int
+	families, err := reg.Gather()
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, f := range families {
+		if f.GetName() == "sc_dlq_messages" || f.GetName() == "sc_bus_consumer_pending_messages" {
+			series += len(f.GetMetric())
+		}
+	}
+	if series != 2*durables {
+		b.Fatalf("gathered %d DLQ and backlog series, want %d", series, 2*durables)
+	}
 }
