@@ -123,6 +123,16 @@ func metricsAfterWorkload(t *testing.T, host *service.Host, conn *grpc.ClientCon
 			got, series(after, "sc_store_insert_errors_total", nil))
 	}
 
+	// Profiles are off unless --pprof asks for them, also next to the console at "/".
+	pprofResp, err := http.Get("http://" + host.HTTP().Addr().String() + "/debug/pprof/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	pprofResp.Body.Close()
+	if pprofResp.StatusCode != http.StatusNotFound {
+		t.Errorf("GET /debug/pprof/ without --pprof = %s, want 404", pprofResp.Status)
+	}
+
 	// The shipped rules and dashboard query only what was scraped here.
 	exported := map[string]bool{}
 	for name := range after {
