@@ -24,6 +24,10 @@ const (
 	HeaderDLQMsgID      = "Sc-Dlq-Msg-Id"     // its original Nats-Msg-Id, if any
 )
 
+// HeaderRedriveConsumer names the durable a redriven message is meant for: the one that gave up
+// on it. The stream's other consumers handled the original already and ack it unhandled.
+const HeaderRedriveConsumer = "Sc-Redrive-Consumer"
+
 const (
 	dlqPublishTimeout = 5 * time.Second
 	maxReasonLen      = 1024

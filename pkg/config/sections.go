@@ -96,7 +96,7 @@ type HTTP struct {
 // RegisterFlags registers --http-addr and --pprof; the current values are the defaults.
 func (c *HTTP) RegisterFlags(fs *flag.FlagSet) {
 	fs.StringVar(&c.Addr, FlagHTTPAddr, c.Addr,
-		"host:port serving /healthz (readiness) and /metrics (Prometheus)")
+		"host:port serving /healthz (readiness), /metrics (Prometheus) and the JSON over HTTP API under /api/ (off when the gRPC port serves TLS)")
 	fs.BoolVar(&c.Pprof, FlagPprof, c.Pprof,
 		"also serve Go's runtime profiles (net/http/pprof) under /debug/pprof/ on the HTTP port; keep that port private when on")
 }

@@ -20,7 +20,9 @@
 //     (authentication, for one);
 //  7. rate limits by principal (WithPrincipalKey), then the handler.
 //
-// Config.Transport adds a connection limit and keepalive enforcement.
+// Config.Transport adds a connection limit and keepalive enforcement. WithPeerForwarding puts
+// the client of an in-process proxy in place of the proxy's loopback address, after recovery
+// and ahead of logging (3).
 //
 // Server and HTTPServer implement lifecycle.Component.
 package server
@@ -78,6 +80,7 @@ type options struct {
 	grpcOpts    []grpc.ServerOption
 	principalOf func(context.Context) string
 	now         func() time.Time
+	forwarding  *PeerForwarding
 }
 
 // WithName sets the component name used in logs and lifecycle errors
@@ -162,8 +165,15 @@ func New(cfg Config, logger *zap.Logger, opts ...Option) (*Server, error) {
 	logger = logger.With(zap.String(log.Component, o.name))
 	ic := newInterceptors(logger, m, o.now)
 
-	unary := []grpc.UnaryServerInterceptor{m.calls.UnaryServerInterceptor(), ic.recoverUnary, ic.logUnary}
-	stream := []grpc.StreamServerInterceptor{m.calls.StreamServerInterceptor(), ic.recoverStream, ic.logStream}
+	unary := []grpc.UnaryServerInterceptor{m.calls.UnaryServerInterceptor(), ic.recoverUnary}
+	stream := []grpc.StreamServerInterceptor{m.calls.StreamServerInterceptor(), ic.recoverStream}
+	if o.forwarding != nil {
+		// Before logging and limits, which both go by the client's address.
+		unary = append(unary, o.forwarding.unary)
+		stream = append(stream, o.forwarding.stream)
+	}
+	unary = append(unary, ic.logUnary)
+	stream = append(stream, ic.logStream)
 	lim := newLimiter(cfg.Limits, o.now, o.principalOf, m)
 	if lim != nil {
 		// Inside logging and metrics, so refused calls are logged (sampled) and counted;

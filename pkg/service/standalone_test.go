@@ -2,6 +2,7 @@ package service_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"io"
@@ -92,6 +93,9 @@ func TestStandaloneServesAgainstRealServers(t *testing.T) {
 	if err != nil || me.GetPrincipal().GetRole() != commonv1.Role_ROLE_ADMIN {
 		t.Errorf("WhoAmI with --admin-key = %v, %v; want the admin", me, err)
 	}
+	// The same services as JSON over HTTP on the service's HTTP port, with the same auth.
+	checkJSONAPI(t, "http://"+host.HTTP().Addr().String(), adminKey)
+
 	// A flood of wrong keys from one address is cut off after the default burst of failures
 	// with a retry hint, while the admin key, which worked before, and health checks still do.
 	const flood = 100
@@ -118,6 +122,23 @@ func TestStandaloneServesAgainstRealServers(t *testing.T) {
 	}
 	if _, err := healthpb.NewHealthClient(conn).Check(ctx, &healthpb.HealthCheckRequest{}); err != nil {
 		t.Errorf("health during the flood = %v", err)
+	}
+	// An HTTP client on the flooding address is refused the same way, with the retry hint as
+	// the Retry-After header HTTP clients look for.
+	req, err := http.NewRequest(http.MethodPost, "http://"+host.HTTP().Addr().String()+"/api/supercomp.auth.v1.AuthService/WhoAmI",
+		strings.NewReader("{}"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer sc_notakey_0123456789abcdef")
+	if resp, err := http.DefaultClient.Do(req); err != nil {
+		t.Errorf("WhoAmI over HTTP during the flood: %v", err)
+	} else {
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusTooManyRequests || resp.Header.Get("Retry-After") == "" {
+			t.Errorf("WhoAmI over HTTP with a wrong key during the flood = %d, Retry-After %q; want 429 with a Retry-After",
+				resp.StatusCode, resp.Header.Get("Retry-After"))
+		}
 	}
 
 	// The host records the AUDIT stream and reads it back: the team created here is in the trail.
@@ -238,4 +259,36 @@ func httpGet(t *testing.T, url string) (int, string) {
 		t.Fatal(err)
 	}
 	return resp.StatusCode, string(body)
+}
+
+// checkJSONAPI calls WhoAmI over HTTP at base: 401 without a key, the admin with it.
+func checkJSONAPI(t *testing.T, base, key string) {
+	t.Helper()
+	call := func(credential string) (int, map[string]any) {
+		req, err := http.NewRequest(http.MethodPost, base+"/api/supercomp.auth.v1.AuthService/WhoAmI", strings.NewReader("{}"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if credential != "" {
+			req.Header.Set("Authorization", "Bearer "+credential)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var body map[string]any
+		if err := json.NewDecoder(resp.Body).Decode(&body); err != nil {
+			t.Fatalf("WhoAmI over HTTP: the answer is not JSON: %v", err)
+		}
+		return resp.StatusCode, body
+	}
+	if code, body := call(""); code != http.StatusUnauthorized || body["code"] != float64(codes.Unauthenticated) {
+		t.Errorf("WhoAmI over HTTP without a key = %d %v, want 401 and code %d", code, body, codes.Unauthenticated)
+	}
+	code, body := call(key)
+	principal, _ := body["principal"].(map[string]any)
+	if code != http.StatusOK || principal["role"] != commonv1.Role_ROLE_ADMIN.String() {
+		t.Errorf("WhoAmI over HTTP with the admin key = %d %v, want 200 and the admin", code, body)
+	}
 }
