@@ -15,6 +15,8 @@ LDFLAGS      := -X github.com/supercomp/supercomp/pkg/version.Version=$(VERSION)
 BUF_VERSION              := v1.75.0
 PROTOC_GEN_GO_VERSION    := v1.36.12
 PROTOC_GEN_GO_GRPC_VERSION := v1.6.2
+# protoc-gen-grpc-gateway, protoc-gen-openapiv2 and the gateway runtime in pkg/go.mod share it.
+GRPC_GATEWAY_VERSION     := v2.34.0
 BENCHSTAT_VERSION        := v0.0.0-20260908200009-22c9c6c9d4da
 
 # The Go test race detector needs cgo.
@@ -79,17 +81,19 @@ build: libchdb ## Build every binary into ./bin with the version stamped in.
 		./services/console/cmd/console
 
 .PHONY: proto
-proto: tools ## Regenerate pkg/gen from proto/ (offline, pinned local plugins).
-	rm -rf pkg/gen
+proto: tools ## Regenerate pkg/gen and the OpenAPI description in docs/api from proto/ (offline, pinned local plugins).
+	rm -rf pkg/gen docs/api
 	buf generate
 
 .PHONY: proto-check
-proto-check: tools ## Fail when regenerating would change the committed pkg/gen.
+proto-check: tools ## Fail when regenerating would change the committed pkg/gen or docs/api.
 	@tmp=$$(mktemp -d); trap 'rm -rf $$tmp' EXIT; \
 	buf generate --output $$tmp; \
-	if ! diff -r -q $$tmp/pkg/gen pkg/gen; then \
-		echo "pkg/gen is stale: run 'make proto' and commit the result" >&2; exit 1; \
-	fi; echo "pkg/gen matches proto/"
+	for dir in pkg/gen docs/api; do \
+		if ! diff -r -q $$tmp/$$dir $$dir; then \
+			echo "$$dir is stale: run 'make proto' and commit the result" >&2; exit 1; \
+		fi; \
+	done; echo "pkg/gen and docs/api match proto/"
 
 .PHONY: lint
 lint: tools vet ## gofmt, go vet, buf lint and buf breaking against main.
@@ -107,7 +111,7 @@ vet: ## go vet every module.
 ##@ Dependencies (installed on demand, pinned)
 
 .PHONY: tools
-tools: $(BIN)/buf $(BIN)/protoc-gen-go $(BIN)/protoc-gen-go-grpc ## Install buf and the protoc plugins into ./bin.
+tools: $(BIN)/buf $(BIN)/protoc-gen-go $(BIN)/protoc-gen-go-grpc $(BIN)/protoc-gen-grpc-gateway $(BIN)/protoc-gen-openapiv2 ## Install buf and the protoc plugins into ./bin.
 
 $(BIN)/buf:
 	GOBIN=$(BIN) go install github.com/bufbuild/buf/cmd/buf@$(BUF_VERSION)
@@ -115,6 +119,10 @@ $(BIN)/protoc-gen-go:
 	GOBIN=$(BIN) go install google.golang.org/protobuf/cmd/protoc-gen-go@$(PROTOC_GEN_GO_VERSION)
 $(BIN)/protoc-gen-go-grpc:
 	GOBIN=$(BIN) go install google.golang.org/grpc/cmd/protoc-gen-go-grpc@$(PROTOC_GEN_GO_GRPC_VERSION)
+$(BIN)/protoc-gen-grpc-gateway:
+	GOBIN=$(BIN) go install github.com/grpc-ecosystem/grpc-gateway/v2/protoc-gen-grpc-gateway@$(GRPC_GATEWAY_VERSION)
+$(BIN)/protoc-gen-openapiv2:
+	GOBIN=$(BIN) go install github.com/grpc-ecosystem/grpc-gateway/v2/protoc-gen-openapiv2@$(GRPC_GATEWAY_VERSION)
 $(BIN)/benchstat:
 	GOBIN=$(BIN) go install golang.org/x/perf/cmd/benchstat@$(BENCHSTAT_VERSION)
 

@@ -139,6 +139,12 @@ type fixture struct {
 
 func newFixture(t *testing.T, register ...func(*grpc.Server)) *fixture {
 	t.Helper()
+	return newLoggedFixture(t, zap.NewNop(), register...)
+}
+
+// newLoggedFixture is newFixture with the server's request log written to logger.
+func newLoggedFixture(t *testing.T, logger *zap.Logger, register ...func(*grpc.Server)) *fixture {
+	t.Helper()
 	ctx := context.Background()
 	b, _ := bustest.New(t)
 	authn, err := Open(ctx, b)
@@ -146,7 +152,7 @@ func newFixture(t *testing.T, register ...func(*grpc.Server)) *fixture {
 		t.Fatal(err)
 	}
 	guard := NewGuard(authn)
-	srv, err := server.New(server.Config{Addr: "127.0.0.1:0"}, zap.NewNop(),
+	srv, err := server.New(server.Config{Addr: "127.0.0.1:0"}, logger,
 		server.WithUnaryInterceptors(guard.Unary()), server.WithStreamInterceptors(guard.Stream()))
 	if err != nil {
 		t.Fatal(err)

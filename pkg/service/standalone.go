@@ -181,6 +181,9 @@ func Run(ctx context.Context, spec Spec, args []string, usageOut io.Writer) erro
 	if err != nil {
 		return err
 	}
+	if cfg.HTTP.Pprof {
+		host.HTTP().ServePprof()
+	}
 	if err := host.Listen(); err != nil {
 		return err
 	}

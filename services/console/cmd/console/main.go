@@ -65,6 +65,7 @@ func run(ctx context.Context, args []string, usageOut io.Writer) error {
 	fs.SetOutput(usageOut)
 	c.Log.RegisterFlags(fs)
 	fs.StringVar(&c.HTTP.Addr, config.FlagHTTPAddr, c.HTTP.Addr, "host:port serving the console, /healthz and /metrics")
+	fs.BoolVar(&c.HTTP.Pprof, config.FlagPprof, c.HTTP.Pprof, "also serve Go's runtime profiles under /debug/pprof/ on the HTTP port")
 	c.Shutdown.RegisterFlags(fs)
 	c.Console.RegisterFlags(fs)
 	c.Targets.RegisterFlags(fs)
@@ -94,6 +95,9 @@ func run(ctx context.Context, args []string, usageOut io.Writer) error {
 	// The console is ready when it serves: each page reports a service it cannot reach itself.
 	httpServer := server.NewHTTP(c.HTTP.Addr, service.NewMetricsRegistry(), nil, logger)
 	httpServer.Handle("/", web)
+	if c.HTTP.Pprof {
+		httpServer.ServePprof()
+	}
 	httpServer.OnShutdown(web.Shutdown)
 	if err := httpServer.Listen(); err != nil {
 		return err

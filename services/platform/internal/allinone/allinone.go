@@ -204,6 +204,9 @@ func Serve(ctx context.Context, cfg Config, started func(*service.Host)) error {
 	if err := host.Listen(); err != nil {
 		return err
 	}
+	if cfg.HTTP.Pprof {
+		host.HTTP().ServePprof()
+	}
 	closeConsole, err := mountConsole(host, serverTLS != nil, logger)
 	if err != nil {
 		return err
