@@ -281,16 +281,15 @@ func newGrantsCmd(opts *options) *cobra.Command {
 
 func newTeamsCmd(opts *options) *cobra.Command {
 	cmd := &cobra.Command{Use: "teams", Short: "Create and list teams and set their time zones (admin)"}
-	var createZone string
 	create := &cobra.Command{
 		Use:         "create TEAM_ID NAME",
-		Short:       "Create a team",
+		Short:       "Create a team; its days are counted in --tz (or SC_TZ; UTC without either)",
 		Example:     "  sc teams create t1 'First team'\n  sc teams create u21 'Under 21' --tz Europe/London",
 		Annotations: map[string]string{annotationRPCs: authv1.AuthService_CreateTeam_FullMethodName},
 		Args:        cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return opts.callAuth(cmd, func(ctx context.Context, c authv1.AuthServiceClient) error {
-				resp, err := c.CreateTeam(ctx, &authv1.CreateTeamRequest{Team: &authv1.Team{TeamId: args[0], Name: args[1], TimeZone: createZone}})
+				resp, err := c.CreateTeam(ctx, &authv1.CreateTeamRequest{Team: &authv1.Team{TeamId: args[0], Name: args[1], TimeZone: opts.tz}})
 				if err != nil {
 					return err
 				}
@@ -299,7 +298,6 @@ func newTeamsCmd(opts *options) *cobra.Command {
 			})
 		},
 	}
-	create.Flags().StringVar(&createZone, "tz", "", `IANA time zone the team's days are counted in, e.g. "Europe/London" (default UTC)`)
 	setZone := covers(&cobra.Command{
 		Use:     "set-zone TEAM_ID ZONE",
 		Short:   "Set the IANA time zone of a team's days (console dates, check-in \"today\")",
