@@ -18,6 +18,7 @@ PROTOC_GEN_GO_GRPC_VERSION := v1.6.2
 # protoc-gen-grpc-gateway, protoc-gen-openapiv2 and the gateway runtime in pkg/go.mod share it.
 GRPC_GATEWAY_VERSION     := v2.34.0
 BENCHSTAT_VERSION        := v0.0.0-20260908200009-22c9c6c9d4da
+GOLANGCI_LINT_VERSION    := v2.15.0
 
 # The Go test race detector needs cgo.
 export CGO_ENABLED := 1
@@ -102,12 +103,19 @@ proto-check: tools ## Fail when regenerating would change the committed pkg/gen 
 	done; echo "pkg/gen and docs/api match proto/"
 
 .PHONY: lint
-lint: tools vet ## gofmt, go vet, buf lint and buf breaking against main.
+lint: tools vet ## gofmt, go mod tidy unchanged, golangci-lint (.golangci.yml), buf lint and buf breaking against main.
 	@bad=$$(gofmt -l $(MODULES) | grep -v '^pkg/gen/' || true); \
 	if [ -n "$$bad" ]; then echo "gofmt needed:"; echo "$$bad"; exit 1; fi
+	@# `go mod tidy -diff` (Go 1.23+) prints what tidy would change and fails, touching nothing.
+	@for m in $(MODULES); do \
+		(cd $$m && go mod tidy -diff >/dev/null) || { echo "$$m: go.mod/go.sum are not tidy: run 'go mod tidy' in $$m and commit" >&2; exit 1; }; \
+	done; echo "go mod tidy: every module unchanged"
+	@# One run over every module of the workspace; its cache (~/.cache/golangci-lint) makes a
+	@# second run on unchanged code take seconds.
+	golangci-lint run $(addsuffix /...,$(addprefix ./,$(MODULES)))
 	buf lint
 	@if git rev-parse --verify -q main >/dev/null && git cat-file -e main:buf.yaml 2>/dev/null; then \
-		buf breaking --against '.git#branch=main'; \
+		buf breaking --against '.git#branch=main' && echo "buf breaking: nothing breaks against main"; \
 	else echo "buf breaking: no proto on main yet, nothing to compare"; fi
 
 .PHONY: vet
@@ -117,7 +125,7 @@ vet: ## go vet every module.
 ##@ Dependencies (installed on demand, pinned)
 
 .PHONY: tools
-tools: $(BIN)/buf $(BIN)/protoc-gen-go $(BIN)/protoc-gen-go-grpc $(BIN)/protoc-gen-grpc-gateway $(BIN)/protoc-gen-openapiv2 ## Install buf and the protoc plugins into ./bin.
+tools: $(BIN)/buf $(BIN)/protoc-gen-go $(BIN)/protoc-gen-go-grpc $(BIN)/protoc-gen-grpc-gateway $(BIN)/protoc-gen-openapiv2 $(BIN)/golangci-lint ## Install buf, the protoc plugins and golangci-lint into ./bin.
 
 $(BIN)/buf:
 	GOBIN=$(BIN) go install github.com/bufbuild/buf/cmd/buf@$(BUF_VERSION)
@@ -129,6 +137,8 @@ $(BIN)/protoc-gen-grpc-gateway:
 	GOBIN=$(BIN) go install github.com/grpc-ecosystem/grpc-gateway/v2/protoc-gen-grpc-gateway@$(GRPC_GATEWAY_VERSION)
 $(BIN)/protoc-gen-openapiv2:
 	GOBIN=$(BIN) go install github.com/grpc-ecosystem/grpc-gateway/v2/protoc-gen-openapiv2@$(GRPC_GATEWAY_VERSION)
+$(BIN)/golangci-lint:
+	GOBIN=$(BIN) go install github.com/golangci/golangci-lint/v2/cmd/golangci-lint@$(GOLANGCI_LINT_VERSION)
 $(BIN)/benchstat:
 	GOBIN=$(BIN) go install golang.org/x/perf/cmd/benchstat@$(BENCHSTAT_VERSION)
 
