@@ -179,7 +179,7 @@ func progressing(best map[commonv1.LiftCategory]map[domain.Day]float64, d domain
 	return m >= domain.DefaultThresholds().Strength.StagnationMinGainPct, m
 }
 
-// TestRealLogs runs the assessor over the real app exports in ../shared/datasets and lists what
+// TestRealLogs runs the assessor over the real app exports of the shared data sets and lists what
 // it recommends and when. None of these logs carries RPE usable at scale, so only the sustained
 // decline and missed reps can recommend, at lower confidence; and no recommendation may come while the log
 // itself shows the main lifts progressing (best weekly estimate of the last 3 weeks at or above
