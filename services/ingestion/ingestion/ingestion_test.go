@@ -338,6 +338,11 @@ func TestImportDatasetsEndToEnd(t *testing.T) {
 		// 26 data rows: one run skipped, 25 sets.
 		{"", "fitnotes_lbs.csv", "fx-fitnotes", ingestionv1.RecordKind_RECORD_KIND_SETS, 26, 25, 0},
 		{"", "pmdata_wellness.csv", "fx-pmdata", ingestionv1.RecordKind_RECORD_KIND_WELLNESS, 28, 28, 0},
+		// 12 data rows: one entry without effort or duration skipped, 11 sessions.
+		{"", "pmdata_srpe.csv", "fx-pmdata", ingestionv1.RecordKind_RECORD_KIND_SESSIONS, 12, 11, 0},
+		// The older `;` Strong layout in lbs (a run skipped) and Hevy's kg variant (a row skipped).
+		{"", "strong_semicolon.csv", "fx-strong-lbs", ingestionv1.RecordKind_RECORD_KIND_SETS, 22, 21, 0},
+		{"", "hevy_kg.csv", "fx-hevy-kg", ingestionv1.RecordKind_RECORD_KIND_SETS, 10, 9, 0},
 		// 7,089 data rows: 1,079 rest timers and 15 timed holds (Deadhangs) skipped, 5,995 sets.
 		{datasets.Strong, "strong.csv", "strong", ingestionv1.RecordKind_RECORD_KIND_SETS, 7089, 5995, 0},
 		// 9,436 data rows, all with reps (431 bodyweight sets without a weight); line 6213 has
