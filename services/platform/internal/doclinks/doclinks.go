@@ -26,7 +26,7 @@ type Problem struct {
 }
 
 func (p Problem) String() string {
-	return fmt.Sprintf("%s:%d: link %q %s", p.File, p.Line, p.Target, p.Reason)
+	return fmt.Sprintf("%s:%d: %s: %s", p.File, p.Line, p.Target, p.Reason)
 }
 
 // skipDirs are folders that hold no documentation of the repository: tools, runtime data and
@@ -219,4 +219,51 @@ func Slug(text string) string {
 		}
 	}
 	return b.String()
+}
+
+// outsideNote matches what points a reader outside the repository: the design notes the project
+// started from (they are docs/ now), absolute paths of the machine it was written on, and the
+// shared folder beside the checkout, of which only the data sets are meant to be read (by tests,
+// through pkg/datasets).
+// (Character classes keep this file from matching itself.)
+var outsideNote = regexp.MustCompile(`\b(DESIGN|DOMAIN|STYLE|ENVIRONMENT)\.md\b|/w[o]rk/|\.\./shared/([^d]|d[^a]|$)|\.\./shared\b[^/]`)
+
+// textFiles are the files whose text a reader or a build sees.
+var textFiles = map[string]bool{".md": true, ".go": true, ".proto": true, ".sh": true, ".yaml": true, ".yml": true, ".sql": true}
+
+// ReferencesOutside lists the lines of the repository's sources and documents that send the
+// reader to something outside it (see outsideNote).
+func ReferencesOutside(root string) ([]Problem, error) {
+	root, err := filepath.Abs(root)
+	if err != nil {
+		return nil, err
+	}
+	var problems []Problem
+	err = filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() {
+			if path != root && skipDirs[d.Name()] {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		if !textFiles[filepath.Ext(path)] && d.Name() != "Makefile" {
+			return nil
+		}
+		data, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(root, path)
+		for i, line := range strings.Split(string(data), "\n") {
+			if m := outsideNote.FindString(line); m != "" {
+				problems = append(problems, Problem{File: filepath.ToSlash(rel), Line: i + 1, Target: strings.TrimSpace(m),
+					Reason: "points outside the repository (the design notes are docs/architecture.md, docs/sports-science.md and docs/conventions.md)"})
+			}
+		}
+		return nil
+	})
+	return problems, err
 }

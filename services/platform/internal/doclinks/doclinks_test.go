@@ -26,19 +26,60 @@ func TestRepositoryLinks(t *testing.T) {
 	}
 }
 
+// TestNothingPointsOutsideTheRepository: no source or document names the design notes the
+// project started from, a path of the machine it was written on, or the shared folder beside the
+// checkout other than its data sets.
+func TestNothingPointsOutsideTheRepository(t *testing.T) {
+	problems, err := ReferencesOutside(repositoryRoot(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range problems {
+		t.Error(p)
+	}
+}
+
+func TestReferencesOutsideFindsThem(t *testing.T) {
+	root := t.TempDir()
+	// Spelled in pieces so this file does not match itself.
+	note, machine := "DOMAIN"+".md", "/wo"+"rk/shared"
+	write(t, filepath.Join(root, "a.go"), "// see "+note+"\npackage a\n")
+	write(t, filepath.Join(root, "b.md"), "Data in `../shared/datasets` is fine.\nNotes in "+machine+"/x are not.\n")
+	write(t, filepath.Join(root, "Makefile"), "X := $(wildcard ../shared/datasets)\nY := ../sha"+"red/hooks\n")
+	write(t, filepath.Join(root, "c.txt"), note+" in a file no one builds or reads as documentation\n")
+	problems, err := ReferencesOutside(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]int{}
+	for _, p := range problems {
+		got[p.File] = p.Line
+	}
+	want := map[string]int{"a.go": 1, "b.md": 2, "Makefile": 2}
+	if len(got) != len(want) {
+		t.Errorf("problems %v, want one in each of %v", problems, want)
+	}
+	for f, line := range want {
+		if got[f] != line {
+			t.Errorf("%s: reported line %d, want %d (problems %v)", f, got[f], line, problems)
+		}
+	}
+}
+
 // TestCheckFindsBrokenLinks runs the check on a small tree with one link of each kind.
 func TestCheckFindsBrokenLinks(t *testing.T) {
 	outside := t.TempDir()
 	root := filepath.Join(outside, "repo")
-	write(t, filepath.Join(outside, "DESIGN.md"), "# Design\n")
+	design := "DES" + "IGN.md" // spelled in pieces so the repository's own check passes this file
+	write(t, filepath.Join(outside, design), "# Design\n")
 	write(t, filepath.Join(root, "docs", "guide.md"), "# Guide\n\n## Set up the `sc` CLI\n\n## Notes\n\n## Notes\n\n```sh\n# not a heading\n```\n")
 	write(t, filepath.Join(root, "README.md"), strings.Join([]string{
 		"# Project", // 1
 		"[guide](docs/guide.md) and [setup](docs/guide.md#set-up-the-sc-cli)", // 2: both fine
 		"[again](docs/guide.md#notes-1) [web](https://example.com/x.md)",      // 3: fine
 		"[folder](docs) [here](#project)",                                     // 4: fine
-		"[design](../DESIGN.md)",                                              // 5: outside
-		"[abs](/work/shared/DOMAIN.md)",                                       // 6: absolute
+		"[design](../" + design + ")",                                         // 5: outside
+		"[abs](/srv/shared/notes.md)",                                         // 6: absolute
 		"[gone](docs/missing.md)",                                             // 7: missing
 		"[bad anchor](docs/guide.md#no-such-heading) ![img](docs/none.png)",   // 8: two problems
 		"`[code](nowhere.md)` is code, not a link",                            // 9: ignored
@@ -58,7 +99,7 @@ func TestCheckFindsBrokenLinks(t *testing.T) {
 			t.Errorf("problem reported in %s: %v", p.File, p)
 		}
 	}
-	want := []string{"../DESIGN.md", "/work/shared/DOMAIN.md", "docs/missing.md", "docs/guide.md#no-such-heading", "docs/none.png", "docs/nothing.md"}
+	want := []string{"../" + design, "/srv/shared/notes.md", "docs/missing.md", "docs/guide.md#no-such-heading", "docs/none.png", "docs/nothing.md"}
 	for _, w := range want {
 		if !got[w] {
 			t.Errorf("broken link %q not reported (problems: %v)", w, problems)
