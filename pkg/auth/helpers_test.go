@@ -128,13 +128,12 @@ func (s *recordingStream) RecvMsg(m any) error {
 // fixture is a real gRPC server (pkg/server) with the guard, every service registered, and a
 // credential store on real JetStream.
 type fixture struct {
-	bus    *bus.Bus
-	authn  *Authenticator
-	srv    *server.Server
-	conn   *grpc.ClientConn
-	rec    *reached
-	keys   map[string]string // principal name -> presented key
-	extras []grpc.ServiceDesc
+	bus   *bus.Bus
+	authn *Authenticator
+	srv   *server.Server
+	conn  *grpc.ClientConn
+	rec   *reached
+	keys  map[string]string // principal name -> presented key
 }
 
 func newFixture(t *testing.T, register ...func(*grpc.Server)) *fixture {

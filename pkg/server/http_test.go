@@ -85,7 +85,8 @@ func TestHTTP(t *testing.T) {
 	if err := <-done; err != nil {
 		t.Errorf("Start() = %v, want nil after Stop", err)
 	}
-	if _, err := http.Get(base + "/healthz"); err == nil {
+	if resp, err := http.Get(base + "/healthz"); err == nil {
+		resp.Body.Close()
 		t.Error("server still answers after Stop")
 	}
 }

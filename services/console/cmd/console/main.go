@@ -58,7 +58,7 @@ func run(ctx context.Context, args []string, usageOut io.Writer) error {
 	c := cfg{
 		HTTP:    config.HTTP{Addr: "127.0.0.1:7405"},
 		Console: console.DefaultConfig(),
-		// DESIGN.md's standalone ports.
+		// the standalone ports of docs/architecture.md.
 		Targets: console.Targets{Auth: "127.0.0.1:7401", Fatigue: "127.0.0.1:7402", Programming: "127.0.0.1:7403", Notifications: "127.0.0.1:7404"},
 	}
 	fs := flag.NewFlagSet("console", flag.ContinueOnError)

@@ -125,7 +125,7 @@ func MetricNames(expr string) ([]string, error) {
 	for _, matchers := range parser.ExtractSelectors(parsed) {
 		name := ""
 		for _, m := range matchers {
-			if m.Name == labels.MetricName && m.Type == labels.MatchEqual {
+			if m.Name == model.MetricNameLabel && m.Type == labels.MatchEqual {
 				name = m.Value
 			}
 		}
