@@ -10,7 +10,7 @@ import (
 // Result is one assessment: the published payload and what the service needs besides it.
 type Result struct {
 	Assessed *eventsv1.AthleteAssessed
-	// Mask has a bit per abnormal non-context family (bit family-1).
+	// Mask has a bit per abnormal non-context family (bit code-1, see familyCodes).
 	Mask uint8
 	// RuleFired is the deload rule that holds today ("" when none), whether or not it is
 	// suppressed by an open episode or the cooldown.
@@ -159,7 +159,7 @@ func (s *State) calendarRule(d Day, mask uint8, th Thresholds) (persistent int, 
 		counted |= g
 	}
 	firedMask &= counted
-	for f := famStagnation; f <= famReadiness; f++ {
+	for _, f := range familiesByCode {
 		if f != famLoadSpike && firedMask&bit(f) != 0 {
 			fired = append(fired, f)
 		}

@@ -165,3 +165,41 @@ func TestDecodesVersion2Snapshot(t *testing.T) {
 		t.Error("the re-encoded snapshot decodes differently")
 	}
 }
+
+// Every family and status the protocol knows has a code of its own, so none is stored as 0 or
+// shares another's bit; a value added to the enum without a code fails here, not in a snapshot.
+func TestEveryFamilyAndStatusHasAStoredCode(t *testing.T) {
+	bits := map[uint8]commonv1.SignalFamily{}
+	for v, name := range commonv1.SignalFamily_name {
+		f := commonv1.SignalFamily(v)
+		if f == commonv1.SignalFamily_SIGNAL_FAMILY_UNSPECIFIED {
+			continue
+		}
+		b := bit(f)
+		if b == 0 {
+			t.Errorf("%s has no code", name)
+			continue
+		}
+		if other, dup := bits[b]; dup {
+			t.Errorf("%s and %s share mask bit %#x", name, other, b)
+		}
+		bits[b] = f
+	}
+	if len(familiesByCode) != len(familyCodes) {
+		t.Errorf("%d families in code order, %d codes", len(familiesByCode), len(familyCodes))
+	}
+	for i, f := range familiesByCode {
+		if familyCodes[f] != uint8(i+1) {
+			t.Errorf("familiesByCode[%d] is %s with code %d", i, f, familyCodes[f])
+		}
+	}
+	for v, name := range commonv1.AthleteStatus_name {
+		s := commonv1.AthleteStatus(v)
+		if _, ok := statusCodes[s]; !ok {
+			t.Errorf("%s has no code", name)
+		}
+		if back := statusOf(statusCode(s)); back != s {
+			t.Errorf("%s is stored as %d and read back as %s", name, statusCode(s), back)
+		}
+	}
+}

@@ -60,7 +60,7 @@ func (s *State) conclude(res *Result, th Thresholds, canOpen bool) {
 	}
 	if s.inRing(d) {
 		r := s.rec(d)
-		r.Mask, r.Status = res.Mask, uint8(status)
+		r.Mask, r.Status = res.Mask, statusCode(status)
 		r.Flags |= flagAssessed
 	}
 	band := uint8(a.GetScore() / 10)

@@ -19,7 +19,48 @@ const (
 	famReadiness  = commonv1.SignalFamily_SIGNAL_FAMILY_READINESS
 )
 
-func bit(f commonv1.SignalFamily) uint8 { return 1 << (uint(f) - 1) }
+// familyCodes are the domain's own numbers of the signal families: a family's bit in the masks
+// the state keeps per day, and snapshots store, is 1 << (code-1). They are written out rather
+// than taken from the protobuf enum, so that renumbering or inserting an enum value cannot
+// change what a stored mask means; they are the enum numbers the snapshots of versions 1 and 2
+// were written with, so those keep their meaning.
+var familyCodes = map[commonv1.SignalFamily]uint8{
+	famStagnation: 1, famDecline: 2, famRPE: 3, famVelocity: 4,
+	famSoreness: 5, famMotSleep: 6, famLoadSpike: 7, famReadiness: 8,
+}
+
+// familiesByCode lists the families in the order of their codes.
+var familiesByCode = []commonv1.SignalFamily{famStagnation, famDecline, famRPE, famVelocity, famSoreness, famMotSleep, famLoadSpike, famReadiness}
+
+// bit is the family's bit in a mask; a family without a code has none.
+func bit(f commonv1.SignalFamily) uint8 {
+	code := familyCodes[f]
+	if code == 0 {
+		return 0
+	}
+	return 1 << (code - 1)
+}
+
+// statusCodes are the domain's own numbers of the statuses, as the day records and snapshots
+// store them; like familyCodes, written out and equal to the enum numbers of versions 1 and 2.
+var statusCodes = map[commonv1.AthleteStatus]uint8{
+	commonv1.AthleteStatus_ATHLETE_STATUS_UNSPECIFIED:        0,
+	commonv1.AthleteStatus_ATHLETE_STATUS_OK:                 1,
+	commonv1.AthleteStatus_ATHLETE_STATUS_WATCH:              2,
+	commonv1.AthleteStatus_ATHLETE_STATUS_DELOAD_RECOMMENDED: 3,
+}
+
+func statusCode(s commonv1.AthleteStatus) uint8 { return statusCodes[s] }
+
+// statusOf is the status a stored code stands for (unspecified for an unknown code).
+func statusOf(code uint8) commonv1.AthleteStatus {
+	for s, c := range statusCodes {
+		if c == code {
+			return s
+		}
+	}
+	return commonv1.AthleteStatus_ATHLETE_STATUS_UNSPECIFIED
+}
 
 // ruleGroups are the independent sources of evidence the deload rule counts. Stagnation and
 // decline are one group (a declining lift is not two pieces of evidence), and so are the two

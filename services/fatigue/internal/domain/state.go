@@ -76,8 +76,8 @@ type dayRecord struct {
 	JointPain   uint8           // highest joint-pain score reported
 	LnRMSSD     uint16          // ln(rMSSD) x 1000, 0 = none
 	CMJ         uint16          // cm x 10, 0 = none
-	Mask        uint8           // abnormal families at the day's last assessment (bit family-1)
-	Status      uint8           // status at the day's last assessment
+	Mask        uint8           // abnormal families at the day's last assessment (bit code-1, familyCodes)
+	Status      uint8           // status at the day's last assessment (statusCodes)
 }
 
 // liftDay is one day of one main lift, 24 bytes on the wire: the heaviest working load with its
@@ -258,7 +258,7 @@ func (s *State) advanceTo(d Day, th Thresholds) {
 				res := s.Assess(cur, th)
 				s.conclude(&res, th, false)
 			}
-			s.closeDay(commonv1.AthleteStatus(r.Status), th)
+			s.closeDay(statusOf(r.Status), th)
 		} else {
 			s.closeDay(commonv1.AthleteStatus_ATHLETE_STATUS_OK, th)
 		}
