@@ -95,6 +95,14 @@ func TestUnreadableSnapshotIsRebuiltFromTraining(t *testing.T) {
 	if _, err := states.Load(ctx, key); !errors.As(err, &bad) {
 		t.Fatalf("loading a damaged snapshot: %v, want an UnreadableSnapshotError", err)
 	}
+	// A restore leaves the athlete out rather than failing the start or restoring it empty.
+	all, err := states.All(ctx)
+	if err != nil {
+		t.Fatalf("list states with one damaged: %v", err)
+	}
+	if _, ok := all[key]; ok || len(all) != 1 {
+		t.Errorf("listed %d states (the damaged one: %v), want only a02's", len(all), ok)
+	}
 
 	reg := prometheus.NewRegistry()
 	quarantine, err := adapters.NewSnapshotQuarantine(b, bustest.Logger(t), reg)
