@@ -259,7 +259,7 @@ func (p *Processor) view(k Key, st *domain.State, th domain.Thresholds) Snapshot
 	// current one.
 	res.Assessed.Status = st.Published.Status
 	if through, ok := st.CooldownThrough(cp.LastDay); ok {
-		res.Assessed.CooldownUntil = through.Date()
+		res.Assessed.CooldownUntil = through
 	}
 	return Snapshot{Key: k, Result: res, State: cp}
 }

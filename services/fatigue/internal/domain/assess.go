@@ -2,21 +2,18 @@ package domain
 
 import (
 	"math"
-
-	commonv1 "github.com/supercomp/supercomp/pkg/gen/supercomp/common/v1"
-	eventsv1 "github.com/supercomp/supercomp/pkg/gen/supercomp/events/v1"
 )
 
 // Result is one assessment: the published payload and what the service needs besides it.
 type Result struct {
-	Assessed *eventsv1.AthleteAssessed
-	// Mask has a bit per abnormal non-context family (bit code-1, see familyCodes).
+	Assessed *Assessment
+	// Mask has a bit per abnormal non-context family (bit code-1, see Family).
 	Mask uint8
 	// RuleFired is the deload rule that holds today ("" when none), whether or not it is
 	// suppressed by an open episode or the cooldown.
 	RuleFired string
 	// Fired are the families behind RuleFired.
-	Fired []commonv1.SignalFamily
+	Fired []Family
 	// NewRecommendation is set by Conclude when this assessment opens a recommendation.
 	NewRecommendation bool
 	// Changed is set by Conclude when status, score band or abnormal families differ from the
@@ -30,7 +27,7 @@ type Result struct {
 	// NewPlateau is set by Conclude when this assessment starts a plateau episode.
 	NewPlateau bool
 	// Checks says how far each applicable rule is from holding.
-	Checks []*eventsv1.RuleCheck
+	Checks []*RuleCheck
 }
 
 // Assess evaluates every family as of day d (which must be in the ring) and the deload rule over
@@ -53,7 +50,7 @@ func (s *State) Assess(d Day, th Thresholds) Result {
 	persistent, fired := s.calendarRule(d, t.mask, th)
 	score := t.score + 5*float64(min(persistent, th.Rule.MinAbnormalDays))
 	shape := s.shape(d)
-	daily := shape == eventsv1.DataShape_DATA_SHAPE_SETS_WELLNESS || shape == eventsv1.DataShape_DATA_SHAPE_FULL
+	daily := shape == ShapeSetsWellness || shape == ShapeFull
 
 	var res Result
 	res.RuleFired, res.Fired = firedRule(lc, t.mask, persistent, fired, th.Rule)
@@ -68,8 +65,8 @@ func (s *State) Assess(d Day, th Thresholds) Result {
 	conf, note := confidence(t.insufficient, epleyOnly, history, th, spike.abnormal && t.mask != 0)
 	res.Mask = t.mask
 	res.ConfidenceNote = note
-	res.Assessed = &eventsv1.AthleteAssessed{
-		AsOf:             d.Date(),
+	res.Assessed = &Assessment{
+		AsOf:             d,
 		Score:            math.Round(score*10) / 10,
 		Confidence:       conf,
 		Evidence:         t.evidence,
@@ -104,8 +101,8 @@ func (lc liftingCheck) strengthDecline() family {
 // familyTally sums the verdicts of the families.
 type familyTally struct {
 	mask         uint8
-	evidence     []*eventsv1.Evidence
-	abnormal     []commonv1.SignalFamily
+	evidence     []*Evidence
+	abnormal     []Family
 	insufficient int
 	score        float64
 }
@@ -130,7 +127,7 @@ func tallyFamilies(fams []family) familyTally {
 // MinFamilies independent groups were abnormal, and the families the rule counts among them.
 // It needs daily signals (questionnaires, devices); the lifting rules count lifting days
 // instead.
-func (s *State) calendarRule(d Day, mask uint8, th Thresholds) (persistent int, fired []commonv1.SignalFamily) {
+func (s *State) calendarRule(d Day, mask uint8, th Thresholds) (persistent int, fired []Family) {
 	var firedMask uint8
 	groupsOf := ruleGroups(th.Rule)
 	for day := d - Day(th.Rule.WindowDays) + 1; day <= d; day++ {
@@ -159,7 +156,7 @@ func (s *State) calendarRule(d Day, mask uint8, th Thresholds) (persistent int, 
 		counted |= g
 	}
 	firedMask &= counted
-	for _, f := range familiesByCode {
+	for _, f := range Families {
 		if f != famLoadSpike && firedMask&bit(f) != 0 {
 			fired = append(fired, f)
 		}
@@ -169,9 +166,9 @@ func (s *State) calendarRule(d Day, mask uint8, th Thresholds) (persistent int, 
 
 // firedRule is the deload rule that holds today, in order of precedence, and the families
 // behind it.
-func firedRule(lc liftingCheck, mask uint8, persistent int, calendarFired []commonv1.SignalFamily, rt RuleThresholds) (string, []commonv1.SignalFamily) {
-	withDecline := func(also ...commonv1.SignalFamily) []commonv1.SignalFamily {
-		out := []commonv1.SignalFamily{famDecline}
+func firedRule(lc liftingCheck, mask uint8, persistent int, calendarFired []Family, rt RuleThresholds) (string, []Family) {
+	withDecline := func(also ...Family) []Family {
+		out := []Family{famDecline}
 		for _, f := range also {
 			if mask&bit(f) != 0 {
 				out = append(out, f)

@@ -9,7 +9,7 @@ import (
 
 // stateVersion is the first byte of an encoded state; a state of an unknown version is rebuilt
 // by replay rather than misread. Statuses and family masks are stored as the domain's codes
-// (statusCodes, familyCodes), which are the protobuf enum numbers versions 1 and 2 stored. Version 2 appended the deload windows and the day of the last
+// (Status, Family), which are the protobuf enum numbers versions 1 and 2 stored. Version 2 appended the deload windows and the day of the last
 // plateau report to version 1's layout;
 // version 1 snapshots still decode, with no windows (the cooldowns that version folded into
 // the episode's CooldownUntil keep running from there).
@@ -83,7 +83,7 @@ func (s *State) MarshalBinary() ([]byte, error) {
 		ringCount = int(s.LastDay - start + 1)
 	}
 	h := wireHeader{
-		Version: stateVersion, OKStreak: s.Episode.OKStreak, PubStatus: statusCode(s.Published.Status),
+		Version: stateVersion, OKStreak: s.Episode.OKStreak, PubStatus: uint8(s.Published.Status),
 		PubScoreBand: s.Published.ScoreBand, PubMask: s.Published.Mask, RingCount: uint8(ringCount),
 		FirstDay: int32(s.FirstDay), LastDay: int32(s.LastDay), CooldownUntil: int32(s.Episode.CooldownUntil),
 		LastRecDay: int32(s.Episode.LastRecommendationDay), LastDeloadWeek: int32(s.Episode.LastDeloadWeek),
@@ -150,7 +150,7 @@ func (s *State) UnmarshalBinary(data []byte) error {
 		baseSession:    fromWire(h.BaseSession), baseVolume: fromWire(h.BaseVolume),
 		Episode: Episode{Open: h.Flags&wireEpisodeOpen != 0, OKStreak: h.OKStreak, CooldownUntil: Day(h.CooldownUntil),
 			LastRecommendationDay: Day(h.LastRecDay), LastDeloadWeek: Day(h.LastDeloadWeek)},
-		Published: Published{Valid: h.Flags&wirePublished != 0, Status: statusOf(h.PubStatus),
+		Published: Published{Valid: h.Flags&wirePublished != 0, Status: Status(h.PubStatus),
 			ScoreBand: h.PubScoreBand, Mask: h.PubMask, Day: Day(h.PubDay), EventID: string(bytes.TrimRight(h.PubEventID[:], "\x00"))},
 	}
 	if int(h.RingCount) > RingDays {

@@ -1,8 +1,6 @@
 package domain
 
-import (
-	commonv1 "github.com/supercomp/supercomp/pkg/gen/supercomp/common/v1"
-)
+import ()
 
 // Conclude turns the assessment into a status under the alert hygiene and records the day's
 // mask: a rule that holds opens a recommendation unless one is open (hysteresis) or the
@@ -20,16 +18,16 @@ func (s *State) Conclude(res *Result, th Thresholds) { s.conclude(res, th, true)
 // TRAINING lags) does not hold d off.
 func (s *State) conclude(res *Result, th Thresholds, canOpen bool) {
 	a := res.Assessed
-	d := DayFromDate(a.GetAsOf())
-	status := commonv1.AthleteStatus_ATHLETE_STATUS_OK
-	if a.GetScore() >= th.Rule.WatchScore {
-		status = commonv1.AthleteStatus_ATHLETE_STATUS_WATCH
+	d := a.AsOf
+	status := StatusOK
+	if a.Score >= th.Rule.WatchScore {
+		status = StatusWatch
 	}
 	if res.Plateau {
 		// A plateau is worth watching and brings the planned deload forward (programming
 		// hears of it once per episode); it never pages the coach.
-		if status == commonv1.AthleteStatus_ATHLETE_STATUS_OK {
-			status = commonv1.AthleteStatus_ATHLETE_STATUS_WATCH
+		if status == StatusOK {
+			status = StatusWatch
 		}
 		if canOpen && (s.Episode.LastPlateauDay == 0 || d > s.Episode.LastPlateauDay+Day(th.Strength.WindowDays)) {
 			s.Episode.LastPlateauDay = d
@@ -40,11 +38,11 @@ func (s *State) conclude(res *Result, th Thresholds, canOpen bool) {
 	if res.RuleFired != "" {
 		switch {
 		case s.Episode.Open:
-			status = commonv1.AthleteStatus_ATHLETE_STATUS_DELOAD_RECOMMENDED
+			status = StatusDeloadRecommended
 		case coolingDown || !canOpen:
-			status = commonv1.AthleteStatus_ATHLETE_STATUS_WATCH
+			status = StatusWatch
 		default:
-			status = commonv1.AthleteStatus_ATHLETE_STATUS_DELOAD_RECOMMENDED
+			status = StatusDeloadRecommended
 			s.Episode.Open = true
 			s.Episode.OKStreak = 0
 			s.Episode.CooldownUntil = d + Day(th.Rule.CooldownDays)
@@ -56,14 +54,14 @@ func (s *State) conclude(res *Result, th Thresholds, canOpen bool) {
 	a.Status = status
 	a.PreviousStatus = s.Published.Status
 	if coolingDown {
-		a.CooldownUntil = cooldownThrough.Date()
+		a.CooldownUntil = cooldownThrough
 	}
 	if s.inRing(d) {
 		r := s.rec(d)
-		r.Mask, r.Status = res.Mask, statusCode(status)
+		r.Mask, r.Status = res.Mask, uint8(status)
 		r.Flags |= flagAssessed
 	}
-	band := uint8(a.GetScore() / 10)
+	band := uint8(a.Score / 10)
 	p := s.Published
 	res.Changed = !p.Valid || p.Status != status || p.Mask != res.Mask || p.ScoreBand != band || res.NewRecommendation || res.NewPlateau
 	if res.Changed {

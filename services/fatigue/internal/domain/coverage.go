@@ -1,29 +1,27 @@
 package domain
 
-import (
-	eventsv1 "github.com/supercomp/supercomp/pkg/gen/supercomp/events/v1"
-)
+import ()
 
-func (s *State) coverage(d Day) *eventsv1.DataCoverage {
-	c := &eventsv1.DataCoverage{HistoryDays: uint32(d - s.FirstDay + 1), Shape: s.shape(d)}
-	c.LiftingDays_28D = uint32(len(s.liftingDaysIn(d-28, d)))
+func (s *State) coverage(d Day) *DataCoverage {
+	c := &DataCoverage{HistoryDays: uint32(d - s.FirstDay + 1), Shape: s.shape(d)}
+	c.LiftingDays28D = uint32(len(s.liftingDaysIn(d-28, d)))
 	for day := d; day > d-28; day-- {
 		if !s.inRing(day) {
 			continue
 		}
 		r := s.rec(day)
 		if r.Flags&flagSets != 0 {
-			c.SetDays_28D++
+			c.SetDays28D++
 		}
 		if r.Flags&flagCMJ != 0 {
-			c.CmjDays_28D++
+			c.CMJDays28D++
 		}
 		if day > d-7 {
 			if r.Flags&flagWellness != 0 {
-				c.WellnessDays_7D++
+				c.WellnessDays7D++
 			}
 			if r.Flags&flagHRV != 0 {
-				c.HrvDays_7D++
+				c.HRVDays7D++
 			}
 		}
 	}
@@ -33,7 +31,7 @@ func (s *State) coverage(d Day) *eventsv1.DataCoverage {
 // shape says which signals the last 28 days carry: devices (HRV, jumps, bar speed) make it
 // full, a questionnaire on 2 days a week sets+wellness, ratings on half the lifting days
 // sets+RPE, else sets alone.
-func (s *State) shape(d Day) eventsv1.DataShape {
+func (s *State) shape(d Day) DataShape {
 	var lifting, rated, vel int
 	for li := range s.lifts {
 		for _, ld := range s.lifts[li] {
@@ -63,13 +61,13 @@ func (s *State) shape(d Day) eventsv1.DataShape {
 	}
 	switch {
 	case lifting == 0:
-		return eventsv1.DataShape_DATA_SHAPE_UNSPECIFIED
+		return ShapeUnspecified
 	case devices >= 8 || vel >= 4:
-		return eventsv1.DataShape_DATA_SHAPE_FULL
+		return ShapeFull
 	case wellness >= 8:
-		return eventsv1.DataShape_DATA_SHAPE_SETS_WELLNESS
+		return ShapeSetsWellness
 	case 2*rated >= lifting:
-		return eventsv1.DataShape_DATA_SHAPE_SETS_RPE
+		return ShapeSetsRPE
 	}
-	return eventsv1.DataShape_DATA_SHAPE_SETS
+	return ShapeSets
 }

@@ -2,8 +2,6 @@ package domain
 
 import (
 	"fmt"
-
-	eventsv1 "github.com/supercomp/supercomp/pkg/gen/supercomp/events/v1"
 )
 
 // barSpeed checks each lift's last Exposures velocity exposures against the athlete's own
@@ -15,7 +13,7 @@ import (
 func (s *State) barSpeed(d Day, th Thresholds) family {
 	fm := family{f: famVelocity}
 	vt := th.Velocity
-	var best *eventsv1.Evidence
+	var best *Evidence
 	bestSlow := -1
 	for li, days := range s.lifts {
 		var exp []liftDay
@@ -68,9 +66,9 @@ func (s *State) barSpeed(d Day, th Thresholds) family {
 		}
 		bestSlow = slow
 		last := exp[len(exp)-1]
-		best = &eventsv1.Evidence{
+		best = &Evidence{
 			Family: famVelocity, Metric: "velocity_drop_pct", Value: f64(round1(lastDrop)), Baseline: f64(round2(lastBase)),
-			Threshold: f64(vt.MinDropPct), Unit: "%", Abnormal: slow >= vt.RequiredExposures && lastSlow, LiftCategory: mainLifts[li],
+			Threshold: f64(vt.MinDropPct), Unit: "%", Abnormal: slow >= vt.RequiredExposures && lastSlow, Lift: mainLifts[li],
 			Dates: dates(slowDays...), AbnormalDays: uint32(slow), WindowDays: uint32(vt.BaselineDays),
 			Detail: fmt.Sprintf("%s bar speed %.2f m/s at %.1f kg, %.1f%% below the usual %.2f m/s; slow on %d of the last %d exposures (fires at %d, drop > %.0f%%)",
 				liftNames[mainLifts[li]], last.Vel, last.TopLoad, lastDrop, lastBase, slow, judged, vt.RequiredExposures, vt.MinDropPct),
@@ -78,11 +76,11 @@ func (s *State) barSpeed(d Day, th Thresholds) family {
 	}
 	if best == nil {
 		fm.insufficient = true
-		best = &eventsv1.Evidence{Family: famVelocity, Metric: "velocity_drop_pct", Unit: "%", InsufficientData: true,
+		best = &Evidence{Family: famVelocity, Metric: "velocity_drop_pct", Unit: "%", InsufficientData: true,
 			Detail: "No recent bar-speed measurements with a baseline at that load"}
 	}
-	fm.abnormal = best.GetAbnormal()
-	fm.evidence = []*eventsv1.Evidence{best}
+	fm.abnormal = best.Abnormal
+	fm.evidence = []*Evidence{best}
 	return fm
 }
 

@@ -2,18 +2,16 @@ package domain
 
 import (
 	"fmt"
-
-	eventsv1 "github.com/supercomp/supercomp/pkg/gen/supercomp/events/v1"
 )
 
 // load computes the load metrics and the load-spike context family.
-func (s *State) load(d Day, th Thresholds) (*eventsv1.LoadMetrics, family) {
+func (s *State) load(d Day, th Thresholds) (*LoadMetrics, family) {
 	m, ctl7, hasCTL7, week := s.loadSeries(d, th)
-	lm := &eventsv1.LoadMetrics{
-		Ctl: f64(round1(m.CTL)), Atl: f64(round1(m.ATL)), Tsb: f64(round1(m.CTL - m.ATL)),
+	lm := &LoadMetrics{
+		CTL: f64(round1(m.CTL)), ATL: f64(round1(m.ATL)), TSB: f64(round1(m.CTL - m.ATL)),
 	}
 	if hasCTL7 {
-		lm.CtlRamp = f64(round1(m.CTL - ctl7))
+		lm.CTLRamp = f64(round1(m.CTL - ctl7))
 	}
 	unit := "kg"
 	if s.HasSessionLoad {
@@ -22,21 +20,21 @@ func (s *State) load(d Day, th Thresholds) (*eventsv1.LoadMetrics, family) {
 	fm := family{f: famLoadSpike}
 	a, c := m.AcuteChronic(th.Load)
 	if acwr, ok := m.ACWR(th.Load); ok {
-		lm.Acwr, lm.AcuteLoadAu, lm.ChronicLoadAu = f64(round2(acwr)), f64(round1(a)), f64(round1(c))
+		lm.ACWR, lm.AcuteLoadAU, lm.ChronicLoadAU = f64(round2(acwr)), f64(round1(a)), f64(round1(c))
 		abn := acwr >= th.Load.ACWRHigh
 		fm.abnormal = abn
-		fm.evidence = append(fm.evidence, &eventsv1.Evidence{Family: famLoadSpike, Metric: "acwr", Value: f64(round2(acwr)), Baseline: f64(round1(c)),
+		fm.evidence = append(fm.evidence, &Evidence{Family: famLoadSpike, Metric: "acwr", Value: f64(round2(acwr)), Baseline: f64(round1(c)),
 			Threshold: f64(th.Load.ACWRHigh), Unit: "ratio", Abnormal: abn, ContextOnly: true, WindowDays: uint32(th.Load.ACWRChronicDays),
 			Detail: fmt.Sprintf("ACWR %.2f (acute %.0f vs chronic %.0f %s/day; high at %.1f; context only)", acwr, a, c, unit, th.Load.ACWRHigh)})
 	} else {
-		fm.evidence = append(fm.evidence, &eventsv1.Evidence{Family: famLoadSpike, Metric: "acwr", Unit: "ratio", ContextOnly: true, InsufficientData: true,
+		fm.evidence = append(fm.evidence, &Evidence{Family: famLoadSpike, Metric: "acwr", Unit: "ratio", ContextOnly: true, InsufficientData: true,
 			Detail: fmt.Sprintf("ACWR hidden for the first %d days of history", th.Load.ACWRMinHistoryDays)})
 	}
 	if mono, strain, ok := Monotony(week[:]); ok {
 		lm.Monotony, lm.Strain = f64(round2(mono)), f64(round1(strain))
 		abn := mono > th.Load.MonotonyHigh
 		fm.abnormal = fm.abnormal || abn
-		fm.evidence = append(fm.evidence, &eventsv1.Evidence{Family: famLoadSpike, Metric: "monotony", Value: f64(round2(mono)),
+		fm.evidence = append(fm.evidence, &Evidence{Family: famLoadSpike, Metric: "monotony", Value: f64(round2(mono)),
 			Threshold: f64(th.Load.MonotonyHigh), Unit: "ratio", Abnormal: abn, ContextOnly: true, WindowDays: 7,
 			Detail: fmt.Sprintf("Monotony %.2f over 7 days (high above %.1f), strain %.0f", mono, th.Load.MonotonyHigh, strain)})
 	}
@@ -51,7 +49,7 @@ func (s *State) load(d Day, th Thresholds) (*eventsv1.LoadMetrics, family) {
 		}
 	}
 	if s.HasSessionLoad {
-		lm.WeeklySessionLoadAu = f64(round1(session))
+		lm.WeeklySessionLoadAU = f64(round1(session))
 	}
 	lm.WeeklyVolumeLoadKg, lm.WeeklyHardSets = f64(round1(volume)), &hard
 	return lm, fm

@@ -2,8 +2,6 @@ package domain
 
 import (
 	"fmt"
-
-	eventsv1 "github.com/supercomp/supercomp/pkg/gen/supercomp/events/v1"
 )
 
 // readiness applies the HRV band and the CMJ drop.
@@ -48,7 +46,7 @@ func (s *State) readiness(d Day, th Thresholds) family {
 	}
 	if ok {
 		hrvOK = true
-		ev := &eventsv1.Evidence{Family: famReadiness, Metric: "hrv_ln_rmssd_7d", Value: f64(round2(h.Rolling)), Baseline: f64(round2(h.BaselineMean)),
+		ev := &Evidence{Family: famReadiness, Metric: "hrv_ln_rmssd_7d", Value: f64(round2(h.Rolling)), Baseline: f64(round2(h.BaselineMean)),
 			Threshold: f64(round2(h.Threshold)), Unit: "ln(ms)", Abnormal: h.Abnormal, Dates: dates(rollDays...),
 			AbnormalDays: uint32(h.Mornings), WindowDays: uint32(rt.HRVRollingDays),
 			Detail: fmt.Sprintf("HRV ln(rMSSD) %d-day mean %.2f vs baseline %.2f (band floor %.2f = mean - %.1f SD) from %d mornings",
@@ -56,7 +54,7 @@ func (s *State) readiness(d Day, th Thresholds) family {
 		fm.evidence = append(fm.evidence, ev)
 		fm.abnormal = h.Abnormal
 	} else {
-		fm.evidence = append(fm.evidence, &eventsv1.Evidence{Family: famReadiness, Metric: "hrv_ln_rmssd_7d", Unit: "ln(ms)", InsufficientData: true,
+		fm.evidence = append(fm.evidence, &Evidence{Family: famReadiness, Metric: "hrv_ln_rmssd_7d", Unit: "ln(ms)", InsufficientData: true,
 			WindowDays: uint32(rt.HRVRollingDays),
 			Detail:     fmt.Sprintf("HRV: %d mornings in the last %d days (needs %d) or a baseline under 14 mornings", len(rolling), rt.HRVRollingDays, rt.HRVMinMorningsPerWeek)})
 	}
@@ -79,7 +77,7 @@ func (s *State) readiness(d Day, th Thresholds) family {
 		b, _ := MeanSD(cbase, false)
 		drop := round2(CMJDropPct(r, b)) // compared as shown, so 5.000000001% is not "above 5%"
 		abn := drop > rt.CMJMinDropPct
-		fm.evidence = append(fm.evidence, &eventsv1.Evidence{Family: famReadiness, Metric: "cmj_drop_pct", Value: f64(round1(drop)), Baseline: f64(round1(b)),
+		fm.evidence = append(fm.evidence, &Evidence{Family: famReadiness, Metric: "cmj_drop_pct", Value: f64(round1(drop)), Baseline: f64(round1(b)),
 			Threshold: f64(rt.CMJMinDropPct), Unit: "%", Abnormal: abn, Dates: dates(recentDays...), WindowDays: 7,
 			Detail: fmt.Sprintf("CMJ %.1f cm this week vs %.1f cm baseline (%.1f%% lower; fires above %.0f%%)", r, b, drop, rt.CMJMinDropPct)})
 		fm.abnormal = fm.abnormal || abn

@@ -3,8 +3,6 @@ package domain
 import (
 	"fmt"
 	"strings"
-
-	eventsv1 "github.com/supercomp/supercomp/pkg/gen/supercomp/events/v1"
 )
 
 // rpeDrift compares the RPE of the main lifts on each of the athlete's last RecentSessions
@@ -62,15 +60,15 @@ func (s *State) rpeDrift(d Day, th Thresholds) family {
 	}
 	if judged == 0 {
 		fm.insufficient = true
-		fm.evidence = []*eventsv1.Evidence{{Family: famRPE, Metric: "rpe_drift", Unit: "rpe", InsufficientData: true,
+		fm.evidence = []*Evidence{{Family: famRPE, Metric: "rpe_drift", Unit: "rpe", InsufficientData: true,
 			Detail: fmt.Sprintf("No rated main-lift set on the last %d lifting days at a load and reps rated in the %d days before them", th.RPEDrift.RecentSessions, th.RPEDrift.BaselineDays)}}
 		return fm
 	}
 	fm.abnormal = len(upDays) >= th.RPEDrift.DaysNeeded
-	fm.evidence = []*eventsv1.Evidence{{
+	fm.evidence = []*Evidence{{
 		Family: famRPE, Metric: "rpe_drift", Value: f64(round2(latest)), Baseline: f64(0), Threshold: f64(th.RPEDrift.RPERise),
 		Unit: "rpe", Abnormal: fm.abnormal, Dates: dates(upDays...), AbnormalDays: uint32(len(upDays)), WindowDays: uint32(d - s.recentLiftingStart(d, st)),
-		BaselineFrom: dateOrNil(baseFrom), BaselineTo: dateOrNil(baseTo),
+		BaselineFrom: baseFrom, BaselineTo: baseTo,
 		Detail: fmt.Sprintf("RPE at familiar loads up %+.1f or more on %d of the last %d lifting days (fires at %d; latest %+.1f vs the median of %s..%s): %s",
 			th.RPEDrift.RPERise, len(upDays), judged, th.RPEDrift.DaysNeeded, latest, baseFrom, baseTo, strings.Join(parts, "; ")),
 	}}

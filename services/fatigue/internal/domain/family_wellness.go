@@ -3,9 +3,6 @@ package domain
 import (
 	"fmt"
 	"strings"
-
-	commonv1 "github.com/supercomp/supercomp/pkg/gen/supercomp/common/v1"
-	eventsv1 "github.com/supercomp/supercomp/pkg/gen/supercomp/events/v1"
 )
 
 // wellness evaluates soreness/joint discomfort and motivation/sleep: z-scores of the last
@@ -44,10 +41,10 @@ func (s *State) wellness(d Day, th Thresholds) (sore, mot family) {
 		}
 		return zs, mean, sd, len(zs) >= 3
 	}
-	itemEvidence := func(fam commonv1.SignalFamily, value func(Day) (float64, bool), item commonv1.WellnessItem, name, metric string) (*eventsv1.Evidence, map[Day]bool, bool) {
+	itemEvidence := func(fam Family, value func(Day) (float64, bool), item WellnessItem, name, metric string) (*Evidence, map[Day]bool, bool) {
 		zs, mean, sd, ok := zOf(value)
 		if !ok {
-			return &eventsv1.Evidence{Family: fam, Metric: metric, Unit: "z", InsufficientData: true, WellnessItem: item,
+			return &Evidence{Family: fam, Metric: metric, Unit: "z", InsufficientData: true, WellnessItem: item,
 				Detail: fmt.Sprintf("Too few %s reports (needs 3 of the last %d and %d in the %d days before)", name, wt.WindowReports, minWellnessBaseline, wt.BaselineDays)}, nil, false
 		}
 		flagged := map[Day]bool{}
@@ -74,7 +71,7 @@ func (s *State) wellness(d Day, th Thresholds) (sore, mot family) {
 		}
 		meanZ := zsum / float64(len(zs))
 		abn := len(fdays) >= wt.MinFlaggedReports && meanZ <= wt.AmberZ/2
-		return &eventsv1.Evidence{
+		return &Evidence{
 			Family: fam, Metric: metric, Value: f64(round2(latest)), Baseline: f64(round2(mean)), Threshold: f64(wt.AmberZ),
 			Unit: "z", Abnormal: abn, Dates: dates(fdays...), AbnormalDays: uint32(len(fdays)), WindowDays: uint32(len(window)),
 			WellnessItem: item,
@@ -83,9 +80,9 @@ func (s *State) wellness(d Day, th Thresholds) (sore, mot family) {
 		}, flagged, true
 	}
 
-	ev, _, ok := itemEvidence(famSoreness, s.itemValue(itemSoreness), commonv1.WellnessItem_WELLNESS_ITEM_SORENESS, "soreness", "soreness_z")
+	ev, _, ok := itemEvidence(famSoreness, s.itemValue(itemSoreness), WellnessSoreness, "soreness", "soreness_z")
 	sore.evidence = append(sore.evidence, ev)
-	sore.abnormal = ev.GetAbnormal()
+	sore.abnormal = ev.Abnormal
 	// Joint pain is absolute: any report in the last 7 days at or above the flag.
 	var painDays []Day
 	maxPain := uint8(0)
@@ -102,9 +99,9 @@ func (s *State) wellness(d Day, th Thresholds) (sore, mot family) {
 		}
 	}
 	if reported {
-		pain := &eventsv1.Evidence{Family: famSoreness, Metric: "joint_pain", Value: f64(float64(maxPain)), Threshold: f64(float64(wt.JointPainFlag)),
+		pain := &Evidence{Family: famSoreness, Metric: "joint_pain", Value: f64(float64(maxPain)), Threshold: f64(float64(wt.JointPainFlag)),
 			Unit: "score", Abnormal: len(painDays) > 0, Dates: dates(painDays...), AbnormalDays: uint32(len(painDays)), WindowDays: 7,
-			WellnessItem: commonv1.WellnessItem_WELLNESS_ITEM_JOINT_PAIN,
+			WellnessItem: WellnessJointPain,
 			Detail:       fmt.Sprintf("Highest joint pain in the last 7 days %d/5 (flag at %d/5)", maxPain, wt.JointPainFlag)}
 		sore.evidence = append(sore.evidence, pain)
 		sore.abnormal = sore.abnormal || pain.Abnormal
@@ -116,10 +113,10 @@ func (s *State) wellness(d Day, th Thresholds) (sore, mot family) {
 	// own baseline like an item: three items each tested alone fire three times as often on
 	// noise, while overreaching moves them together. Each item's own z stays in the evidence
 	// (informative, not deciding) so a coach sees which answers moved.
-	ev, _, ok = itemEvidence(famMotSleep, s.compositeValue(motSleepItems), commonv1.WellnessItem_WELLNESS_ITEM_UNSPECIFIED,
+	ev, _, ok = itemEvidence(famMotSleep, s.compositeValue(motSleepItems), WellnessUnspecified,
 		"motivation, fatigue and sleep (mean answer)", "motivation_sleep_composite_z")
 	mot.evidence = append(mot.evidence, ev)
-	mot.abnormal = ev.GetAbnormal()
+	mot.abnormal = ev.Abnormal
 	mot.insufficient = !ok
 	for _, it := range motSleepItems {
 		iev, _, _ := itemEvidence(famMotSleep, s.itemValue(it.slot), it.item, it.name, strings.ReplaceAll(it.name, " ", "_")+"_z")
@@ -164,14 +161,14 @@ func capitalize(s string) string {
 // wellnessItems of the motivation-and-sleep family.
 type motSleepItem struct {
 	slot int
-	item commonv1.WellnessItem
+	item WellnessItem
 	name string
 }
 
 var motSleepItems = []motSleepItem{
-	{itemMotivation, commonv1.WellnessItem_WELLNESS_ITEM_MOTIVATION, "motivation"},
-	{itemFatigue, commonv1.WellnessItem_WELLNESS_ITEM_FATIGUE, "fatigue"},
-	{itemSleep, commonv1.WellnessItem_WELLNESS_ITEM_SLEEP_QUALITY, "sleep quality"},
+	{itemMotivation, WellnessMotivation, "motivation"},
+	{itemFatigue, WellnessFatigue, "fatigue"},
+	{itemSleep, WellnessSleepQuality, "sleep quality"},
 }
 
 // minWellnessBaseline is the fewest baseline reports an item's mean and SD rest on: two weeks

@@ -5,9 +5,6 @@ import (
 	"math"
 	"slices"
 	"strings"
-
-	commonv1 "github.com/supercomp/supercomp/pkg/gen/supercomp/common/v1"
-	eventsv1 "github.com/supercomp/supercomp/pkg/gen/supercomp/events/v1"
 )
 
 // liftingDaysUpTo lists the athlete's last n lifting days (a working main-lift set) up to d and
@@ -54,7 +51,7 @@ type liftingCheck struct {
 	// its window with a set short at the top load.
 	missed     family
 	missedDays []Day
-	lifts      []*eventsv1.LiftStrength
+	lifts      []*LiftStrength
 }
 
 func liftList(v strengthView) string {
@@ -80,7 +77,7 @@ func (s *State) lifting(d Day, th Thresholds) liftingCheck {
 	s.judgeMissedReps(&c, d, st)
 	if len(c.plateau.evidence) == 0 {
 		c.plateau.insufficient = true
-		c.plateau.evidence = []*eventsv1.Evidence{{Family: famStagnation, Metric: "e1rm_change_pct", Unit: "%", InsufficientData: true, WindowDays: uint32(st.WindowDays),
+		c.plateau.evidence = []*Evidence{{Family: famStagnation, Metric: "e1rm_change_pct", Unit: "%", InsufficientData: true, WindowDays: uint32(st.WindowDays),
 			Detail: fmt.Sprintf("Not enough main-lift exposures to compare the last %d days with the %d before", st.WindowDays, st.BaselineDays)}}
 	}
 	return c
@@ -114,12 +111,12 @@ func (s *State) judgeLiftingDays(c *liftingCheck, d Day, st StrengthThresholds) 
 	}
 	for _, l := range shown.lifts {
 		chg := 100 * (l.recent/l.level - 1)
-		c.lifts = append(c.lifts, &eventsv1.LiftStrength{LiftCategory: mainLifts[l.li], E1RmKg: f64(round1(l.recent)), PreviousE1RmKg: f64(round1(l.level)),
-			ChangePct: f64(round2(chg)), LowConfidence: l.epley, BestOn: l.lastOn.Date()})
+		c.lifts = append(c.lifts, &LiftStrength{Lift: mainLifts[l.li], E1RMKg: f64(round1(l.recent)), PreviousE1RMKg: f64(round1(l.level)),
+			ChangePct: f64(round2(chg)), LowConfidence: l.epley, BestOn: l.lastOn})
 	}
 	if c.judged == 0 {
 		c.decline.insufficient = true
-		c.decline.evidence = []*eventsv1.Evidence{{Family: famDecline, Metric: "e1rm_vs_baseline_pct", Unit: "%", InsufficientData: true,
+		c.decline.evidence = []*Evidence{{Family: famDecline, Metric: "e1rm_vs_baseline_pct", Unit: "%", InsufficientData: true,
 			Detail: fmt.Sprintf("No recent lifting day with %d main-lift exposures and %d earlier ones per lift in the %d days before to compare with",
 				minRecentExposures, st.MinBaselineExposures, st.BaselineDays)}}
 	} else {
@@ -129,10 +126,10 @@ func (s *State) judgeLiftingDays(c *liftingCheck, d Day, st StrengthThresholds) 
 		if !c.rated {
 			how = "e1RM from Epley (no RPE; judged by the sustained rule)"
 		}
-		c.decline.evidence = []*eventsv1.Evidence{{
+		c.decline.evidence = []*Evidence{{
 			Family: famDecline, Metric: "e1rm_vs_baseline_pct", Value: f64(round2(v.meanPct)), Baseline: f64(0), Threshold: f64(round2(-need)), Unit: "%",
 			Abnormal: c.decline.abnormal, Dates: dates(c.declineDays...), AbnormalDays: uint32(len(c.declineDays)), WindowDays: uint32(d - v.recentFrom + 1),
-			BaselineFrom: v.baseFrom.Date(), BaselineTo: v.baseTo.Date(), LiftCategory: singleLift(v),
+			BaselineFrom: v.baseFrom, BaselineTo: v.baseTo, Lift: singleLift(v),
 			Detail: fmt.Sprintf("Main lifts %+.1f%% vs baseline %s..%s over the last %d lifting days, %s: %s; below baseline on %d of the last %d lifting days (fires at %d; a day counts at %.1f%% below, the larger of %.1f%% and %.0f standard errors of the athlete's %.1f%% day-to-day scatter)",
 				v.meanPct, v.baseFrom, v.baseTo, st.RecentLiftingDays, how, liftList(v), len(c.declineDays), c.judged, st.LiftingDaysNeeded, need, st.LiftingDropPct, st.LiftingZ, v.sdPct),
 		}}
@@ -140,7 +137,7 @@ func (s *State) judgeLiftingDays(c *liftingCheck, d Day, st StrengthThresholds) 
 
 }
 
-func singleLift(v strengthView) commonv1.LiftCategory {
+func singleLift(v strengthView) Lift {
 	if len(v.lifts) == 1 {
 		return mainLifts[v.lifts[0].li]
 	}

@@ -4,8 +4,6 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-
-	eventsv1 "github.com/supercomp/supercomp/pkg/gen/supercomp/events/v1"
 )
 
 // missedReps is the missed-reps check: the lifting days in the last MissedRepsWindowDays on which
@@ -54,7 +52,7 @@ func (s *State) missedReps(d Day, st StrengthThresholds) family {
 	if len(parts) > 0 {
 		detail += ": " + strings.Join(parts, "; ")
 	}
-	fm.evidence = []*eventsv1.Evidence{{
+	fm.evidence = []*Evidence{{
 		Family: famDecline, Metric: "missed_reps", Value: f64(float64(len(days))), Threshold: f64(float64(st.MissedRepsDaysNeeded)), Unit: "days",
 		Abnormal: fm.abnormal, Dates: dates(days...), AbnormalDays: uint32(len(days)), WindowDays: uint32(st.MissedRepsWindowDays), Detail: detail,
 	}}
@@ -99,8 +97,6 @@ func (s *State) judgeMissedReps(c *liftingCheck, d Day, st StrengthThresholds) {
 		c.missed.evidence[0].Detail += "; with RPE it also needs a lifting day below baseline"
 	}
 	for _, e := range c.missed.evidence {
-		for _, day := range e.GetDates() {
-			c.missedDays = append(c.missedDays, DayFromDate(day))
-		}
+		c.missedDays = append(c.missedDays, e.Dates...)
 	}
 }

@@ -3,8 +3,6 @@ package domain
 import (
 	"fmt"
 	"strings"
-
-	eventsv1 "github.com/supercomp/supercomp/pkg/gen/supercomp/events/v1"
 )
 
 // judgeSustained is the sustained_decline rule (each week of the window against one baseline
@@ -30,10 +28,10 @@ func (s *State) judgeSustained(c *liftingCheck, d Day, st StrengthThresholds) {
 	whole := s.strengthWindow(baseEnd, baseEnd, d, st)
 	if whole.ok {
 		c.sustained.abnormal = c.sustainedWeeks == weeks
-		c.sustained.evidence = []*eventsv1.Evidence{{
+		c.sustained.evidence = []*Evidence{{
 			Family: famDecline, Metric: "e1rm_weekly_vs_baseline_pct", Value: f64(round2(whole.meanPct)), Baseline: f64(0), Threshold: f64(st.DeclinePct), Unit: "%",
 			Abnormal: c.sustained.abnormal, Dates: dates(downDays...), AbnormalDays: uint32(c.sustainedWeeks), WindowDays: uint32(st.WindowDays),
-			BaselineFrom: whole.baseFrom.Date(), BaselineTo: whole.baseTo.Date(), LiftCategory: singleLift(whole),
+			BaselineFrom: whole.baseFrom, BaselineTo: whole.baseTo, Lift: singleLift(whole),
 			Detail: fmt.Sprintf("Main lifts week by week vs baseline %s..%s: %s (a sustained decline needs every one of the last %d weeks at %.1f%% or lower)",
 				whole.baseFrom, whole.baseTo, strings.Join(weekVals, ", "), weeks, st.DeclinePct),
 		}}
@@ -44,9 +42,9 @@ func (s *State) judgeSustained(c *liftingCheck, d Day, st StrengthThresholds) {
 		pv := s.strengthWindow(pd, pd, d, st)
 		if pv.ok && pv.exposures >= 2*minRecentExposures {
 			c.plateau.abnormal = flat && pv.meanPct < st.StagnationMinGainPct && pv.meanPct > -st.LiftingDropPct
-			c.plateau.evidence = []*eventsv1.Evidence{{
+			c.plateau.evidence = []*Evidence{{
 				Family: famStagnation, Metric: "e1rm_change_pct", Value: f64(round2(pv.meanPct)), Baseline: f64(0), Threshold: f64(st.StagnationMinGainPct), Unit: "%",
-				Abnormal: c.plateau.abnormal, WindowDays: uint32(st.WindowDays), BaselineFrom: pv.baseFrom.Date(), BaselineTo: pv.baseTo.Date(), LiftCategory: singleLift(pv),
+				Abnormal: c.plateau.abnormal, WindowDays: uint32(st.WindowDays), BaselineFrom: pv.baseFrom, BaselineTo: pv.baseTo, Lift: singleLift(pv),
 				Detail: fmt.Sprintf("Main lifts %+.1f%% over the last %d days vs baseline %s..%s (%s); progress needs %+.1f%%",
 					pv.meanPct, st.WindowDays, pv.baseFrom, pv.baseTo, liftList(pv), st.StagnationMinGainPct),
 			}}
