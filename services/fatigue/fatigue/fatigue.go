@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"google.golang.org/grpc"
 
 	"github.com/supercomp/supercomp/pkg/bus"
@@ -112,6 +113,16 @@ func NewWithOptions(deps service.Deps, opts Options) (*Service, error) {
 		}
 	}
 	proc := app.NewProcessor(states, pub, cached)
+	metrics := deps.Metrics
+	if metrics == nil {
+		// A host that serves no metrics (some tests) still counts, unexported.
+		metrics = prometheus.NewRegistry()
+	}
+	quarantine, err := adapters.NewSnapshotQuarantine(deps.Bus, deps.Log, metrics)
+	if err != nil {
+		return nil, fmt.Errorf("fatigue: %w", err)
+	}
+	proc.RebuildFrom(adapters.TrainingReplay{Bus: deps.Bus, Durable: ports.DurableTraining}, quarantine)
 	if opts.Partitions > 1 {
 		proc.ReadFromSnapshots()
 	}

@@ -102,11 +102,11 @@ func run(team simulate.Team, th domain.Thresholds) (assessor, naive recs) {
 		if !ok {
 			continue
 		}
-		day := domain.DayFromDate(out.Result.Assessed.GetAsOf()).Time()
+		day := out.Result.Assessed.AsOf.Time()
 		if out.Recommended != nil {
 			assessor[ev.GetAthleteId()] = append(assessor[ev.GetAthleteId()], day)
 		}
-		if acwr := out.Result.Assessed.GetLoad().Acwr; acwr != nil && *acwr > 1.5 {
+		if acwr := out.Result.Assessed.Load.ACWR; acwr != nil && *acwr > 1.5 {
 			if last, seen := lastNaive[ev.GetAthleteId()]; !seen || day.Sub(last) > time.Duration(th.Rule.CooldownDays)*24*time.Hour {
 				lastNaive[ev.GetAthleteId()] = day
 				naive[ev.GetAthleteId()] = append(naive[ev.GetAthleteId()], day)

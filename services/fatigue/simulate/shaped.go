@@ -160,8 +160,9 @@ func lifter(cfg Config, spw int, rng *rand.Rand, t Truth, o overreach) []*events
 		heavyWeek[w] = rng.Float64() < 0.15
 	}
 	morning := newMorningProfile(rng)
-	withRPE := cfg.Shape != ShapeSets
 	withWellness := cfg.Shape == ShapeSetsWellness || cfg.Shape == ShapeFull
+	p := lifterProfile{gain: gain, dayNoise: dayNoise, ratingNoise: ratingNoise, rpeLogged: rpeLogged, reps: reps,
+		withRPE: cfg.Shape != ShapeSets, vbt: t.HasVBT}
 
 	states := make([]liftState, len(lifts))
 	for li, l := range lifts {
@@ -202,51 +203,11 @@ func lifter(cfg Config, spw int, rng *rand.Rand, t Truth, o overreach) []*events
 		}
 		var rpeSum float64
 		n := 0
+		d := lifterDay{day: day, week: week, over: over, rough: rough, sets: sets, session: session}
 		for _, li := range lifted {
-			l, st := lifts[li], &states[li]
-			capacity := l.e1rm * (1 + gain*week)
-			if o.onset >= 0 && day >= o.onset {
-				capacity = l.e1rm * (1 + gain*float64(o.onset)/7) * (1 - o.depth*over)
-			}
-			capacity *= (1 + rng.NormFloat64()*dayNoise) * (1 - 0.02*rough)
-			pct := 100 * st.load / capacity
-			missed, topRPE := false, 0.0
-			for s := 1; s <= sets; s++ {
-				rir := rirFor(pct, reps) - 0.3*float64(s-1)
-				done := reps
-				if rir < 0 {
-					done = max(1, reps+int(math.Floor(rir)))
-					missed = true
-					rir = 0
-				}
-				rpe := math.Max(6, math.Min(10, math.Round((10-rir+rng.NormFloat64()*ratingNoise)*2)/2))
-				topRPE = max(topRPE, rpe)
-				set := &eventsv1.SetRecorded{SessionId: session, Exercise: l.exercise, LiftCategory: l.cat, LoadKg: st.load, Reps: uint32(done),
-					SetType: commonv1.SetType_SET_TYPE_WORKING, SetIndex: uint32(s), OriginalUnit: commonv1.WeightUnit_WEIGHT_UNIT_KG}
-				if withRPE && rng.Float64() < rpeLogged {
-					set.Rpe = proto.Float64(rpe)
-				}
-				if t.HasVBT {
-					v := l.mvt + (1-pct/100)*1.4
-					for r := 0; r < done; r++ {
-						set.RepVelocitiesMps = append(set.RepVelocitiesMps, math.Round(v*(1-0.02*float64(r))*(1+rng.NormFloat64()*0.025)*1000)/1000)
-					}
-				}
-				rpeSum += rpe
-				n++
-				mk(day, 17+0.05*float64(n), set)
-			}
-			switch {
-			case missed:
-				st.missedRuns++
-				if st.missedRuns >= 2 {
-					st.load, st.missedRuns, st.lastUp = roundTo(st.load*0.9, st.step), 0, day
-				}
-			case topRPE <= 8 && day-st.lastUp >= 6:
-				st.load, st.missedRuns, st.lastUp = st.load+st.step, 0, day
-			default:
-				st.missedRuns = 0
-			}
+			var sum float64
+			sum, n = p.trainLift(rng, d, o, lifts[li], &states[li], n, mk)
+			rpeSum += sum
 		}
 		if cfg.Shape == ShapeFull && n > 0 {
 			srpe := math.Round(rpeSum/float64(n)*2)/2 - 1 + rng.NormFloat64()*0.3
@@ -255,6 +216,73 @@ func lifter(cfg Config, spw int, rng *rand.Rand, t Truth, o overreach) []*events
 		}
 	}
 	return out
+}
+
+// lifterProfile is what stays the same about a simulated lifter from day to day.
+type lifterProfile struct {
+	gain, dayNoise, ratingNoise, rpeLogged float64
+	reps                                   int
+	withRPE, vbt                           bool
+}
+
+// lifterDay is one training day of a simulated lifter.
+type lifterDay struct {
+	day               int
+	week, over, rough float64
+	sets              int
+	session           string
+}
+
+// trainLift logs the day's sets of one lift (n sets logged before them that day) and moves the
+// lift's load on as the athlete would. It returns the sum of the RPEs logged and the new n.
+func (p lifterProfile) trainLift(rng *rand.Rand, d lifterDay, o overreach, l lift, st *liftState, n int,
+	mk func(day int, hour float64, payload any)) (float64, int) {
+	day, reps, sets := d.day, p.reps, d.sets
+	var rpeSum float64
+	capacity := l.e1rm * (1 + p.gain*d.week)
+	if o.onset >= 0 && day >= o.onset {
+		capacity = l.e1rm * (1 + p.gain*float64(o.onset)/7) * (1 - o.depth*d.over)
+	}
+	capacity *= (1 + rng.NormFloat64()*p.dayNoise) * (1 - 0.02*d.rough)
+	pct := 100 * st.load / capacity
+	missed, topRPE := false, 0.0
+	for s := 1; s <= sets; s++ {
+		rir := rirFor(pct, reps) - 0.3*float64(s-1)
+		done := reps
+		if rir < 0 {
+			done = max(1, reps+int(math.Floor(rir)))
+			missed = true
+			rir = 0
+		}
+		rpe := math.Max(6, math.Min(10, math.Round((10-rir+rng.NormFloat64()*p.ratingNoise)*2)/2))
+		topRPE = max(topRPE, rpe)
+		set := &eventsv1.SetRecorded{SessionId: d.session, Exercise: l.exercise, LiftCategory: l.cat, LoadKg: st.load, Reps: uint32(done),
+			SetType: commonv1.SetType_SET_TYPE_WORKING, SetIndex: uint32(s), OriginalUnit: commonv1.WeightUnit_WEIGHT_UNIT_KG}
+		if p.withRPE && rng.Float64() < p.rpeLogged {
+			set.Rpe = proto.Float64(rpe)
+		}
+		if p.vbt {
+			v := l.mvt + (1-pct/100)*1.4
+			for r := 0; r < done; r++ {
+				set.RepVelocitiesMps = append(set.RepVelocitiesMps, math.Round(v*(1-0.02*float64(r))*(1+rng.NormFloat64()*0.025)*1000)/1000)
+			}
+		}
+		rpeSum += rpe
+		n++
+		mk(day, 17+0.05*float64(n), set)
+	}
+	switch {
+	case missed:
+		st.missedRuns++
+		if st.missedRuns >= 2 {
+			st.load, st.missedRuns, st.lastUp = roundTo(st.load*0.9, st.step), 0, day
+		}
+	case topRPE <= 8 && day-st.lastUp >= 6:
+		st.load, st.missedRuns, st.lastUp = st.load+st.step, 0, day
+	default:
+		st.missedRuns = 0
+	}
+	return rpeSum, n
 }
 
 // eventMaker returns the function that appends one event of the athlete on a day and hour, with

@@ -13,7 +13,7 @@ import (
 	eventsv1 "github.com/supercomp/supercomp/pkg/gen/supercomp/events/v1"
 	fatiguev1 "github.com/supercomp/supercomp/pkg/gen/supercomp/fatigue/v1"
 	"github.com/supercomp/supercomp/pkg/store"
-	"github.com/supercomp/supercomp/services/fatigue/internal/domain"
+	"github.com/supercomp/supercomp/services/fatigue/internal/app"
 )
 
 // AssessmentsTable is created by migration 0200.
@@ -42,7 +42,7 @@ func (h History) Record(ctx context.Context, evs []*eventsv1.Event) error {
 		for _, f := range a.GetAbnormalFamilies() {
 			fams = append(fams, uint8(f))
 		}
-		rows = append(rows, []any{ev.GetId(), ev.GetTeamId(), ev.GetAthleteId(), domain.DayFromDate(a.GetAsOf()).Time(),
+		rows = append(rows, []any{ev.GetId(), ev.GetTeamId(), ev.GetAthleteId(), app.DayOf(a.GetAsOf()).Time(),
 			ev.GetOccurredAt().AsTime().UTC(), uint8(a.GetStatus()), a.GetScore(), a.GetConfidence(), fams, a.GetRuleFired(),
 			base64.StdEncoding.EncodeToString(payload), now})
 	}

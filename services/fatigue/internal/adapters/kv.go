@@ -48,7 +48,8 @@ func NewStateKV(ctx context.Context, b *bus.Bus) (*StateKV, error) {
 	return &StateKV{bus: b, kv: kv}, nil
 }
 
-// Load implements app.StateStore; a missing key is an empty state.
+// Load implements app.StateStore; a missing key is an empty state, an undecodable snapshot an
+// *app.UnreadableSnapshotError.
 func (s *StateKV) Load(ctx context.Context, k app.Key) (*domain.State, error) {
 	e, err := s.bus.LatestFromLeader(ctx, StateBucket, k.String())
 	if errors.Is(err, jetstream.ErrKeyNotFound) {
@@ -59,8 +60,8 @@ func (s *StateKV) Load(ctx context.Context, k app.Key) (*domain.State, error) {
 	}
 	st := &domain.State{}
 	if err := st.UnmarshalBinary(e.Value); err != nil {
-		// An unreadable snapshot is rebuilt from what follows rather than blocking the athlete.
-		return &domain.State{}, nil
+		// Not an empty state: that would restart the athlete's history without a trace.
+		return nil, &app.UnreadableSnapshotError{Key: k, Revision: e.Revision, Data: e.Value, Err: err}
 	}
 	return st, nil
 }
@@ -127,6 +128,10 @@ func (s *StateKV) list(ctx context.Context, filters ...string) (map[app.Key]*dom
 			continue
 		}
 		st, err := s.Load(ctx, app.Key{Team: team, Athlete: athlete})
+		var bad *app.UnreadableSnapshotError
+		if errors.As(err, &bad) {
+			continue // reported and rebuilt by the processor at the athlete's next event
+		}
 		if err != nil {
 			return nil, err
 		}

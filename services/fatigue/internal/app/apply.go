@@ -27,7 +27,7 @@ func Observe(st *domain.State, ev *eventsv1.Event, th domain.Thresholds) bool {
 	case *eventsv1.Event_SetRecorded:
 		s := p.SetRecorded
 		st.ObserveSet(day, domain.Set{
-			Lift: s.GetLiftCategory(), Exercise: s.GetExercise(), Type: s.GetSetType(), LoadKg: s.GetLoadKg(),
+			Lift: LiftOf(s.GetLiftCategory()), Exercise: s.GetExercise(), Type: setTypeOf(s.GetSetType()), LoadKg: s.GetLoadKg(),
 			Reps: int(s.GetReps()), RPE: s.GetRpe(), HasRPE: s.Rpe != nil, RIR: s.GetRir(), HasRIR: s.Rir != nil,
 			RepVelocities: s.GetRepVelocitiesMps(),
 		}, rec, th)
@@ -67,23 +67,23 @@ func ObserveProgramming(st *domain.State, ev *eventsv1.Event, th domain.Threshol
 		if p.DeloadScheduled.GetWeekStart() == nil {
 			return false
 		}
-		st.DeloadScheduled(knownFrom, domain.DayFromDate(p.DeloadScheduled.GetWeekStart()))
+		st.DeloadScheduled(knownFrom, DayOf(p.DeloadScheduled.GetWeekStart()))
 	case *eventsv1.Event_DeloadDecided:
 		s := p.DeloadDecided.GetStatus()
 		if s != commonv1.DeloadStatus_DELOAD_STATUS_SCHEDULED || p.DeloadDecided.GetWeekStart() == nil {
 			return false
 		}
-		st.DeloadScheduled(knownFrom, domain.DayFromDate(p.DeloadDecided.GetWeekStart()))
+		st.DeloadScheduled(knownFrom, DayOf(p.DeloadDecided.GetWeekStart()))
 	case *eventsv1.Event_DeloadCompleted:
 		c := p.DeloadCompleted
 		if c.GetWeekStart() == nil {
 			return false
 		}
-		end := domain.DayFromDate(c.GetWeekStart()) + 6
+		end := DayOf(c.GetWeekStart()) + 6
 		if c.GetEndedOn() != nil {
-			end = domain.DayFromDate(c.GetEndedOn())
+			end = DayOf(c.GetEndedOn())
 		}
-		st.DeloadCompleted(domain.DayFromDate(c.GetWeekStart()), end, th)
+		st.DeloadCompleted(DayOf(c.GetWeekStart()), end, th)
 	default:
 		return false
 	}
@@ -138,7 +138,7 @@ func Step(st *domain.State, ev *eventsv1.Event, th domain.Thresholds) (Outcome, 
 	assessedID := events.DeterministicID("assessed", team, athlete, ev.GetId())
 	out.Assessed = &eventsv1.Event{
 		Id: assessedID, OccurredAt: at, TeamId: team, AthleteId: athlete, Source: Source, CausationId: ev.GetId(),
-		Payload: &eventsv1.Event_AthleteAssessed{AthleteAssessed: res.Assessed},
+		Payload: &eventsv1.Event_AthleteAssessed{AthleteAssessed: WireAssessment(res.Assessed)},
 	}
 	if res.NewRecommendation {
 		out.Recommended = Recommendation(team, athlete, assessedID, res)
@@ -173,7 +173,7 @@ func jointPainFlag(st *domain.State, ev *eventsv1.Event, th domain.Thresholds) *
 		Id: events.DeterministicID("joint_pain_flagged", ev.GetId()), TeamId: ev.GetTeamId(), AthleteId: ev.GetAthleteId(),
 		Source: Source, CausationId: ev.GetId(), OccurredAt: ev.GetOccurredAt(),
 		Payload: &eventsv1.Event_JointPainFlagged{JointPainFlagged: &eventsv1.JointPainFlagged{
-			ReportEventId: ev.GetId(), ReportedOn: day.Date(), JointPain: flagged, Threshold: uint32(flag),
+			ReportEventId: ev.GetId(), ReportedOn: WireDay(day), JointPain: flagged, Threshold: uint32(flag),
 			ConsecutiveReports: uint32(max(st.JointPainStreak(day, flag), 1)),
 		}},
 	}
@@ -187,8 +187,8 @@ func RecommendationID(team, athlete string, d domain.Day) string {
 // Plateau builds the PlateauDetected event of an assessment that starts a plateau episode; its
 // id is stable per athlete and day, so a replay publishes the same one.
 func Plateau(team, athlete, assessedID string, res domain.Result) *eventsv1.Event {
-	a := res.Assessed
-	d := domain.DayFromDate(a.GetAsOf())
+	a := WireAssessment(res.Assessed)
+	d := DayOf(a.GetAsOf())
 	plateauID := events.DeterministicID("plateau_detected", team, athlete, d.String())
 	var evidence []*eventsv1.Evidence
 	var details []string
@@ -210,12 +210,13 @@ func Plateau(team, athlete, assessedID string, res domain.Result) *eventsv1.Even
 
 // Recommendation builds the DeloadRecommended event of an assessment whose rule fired.
 func Recommendation(team, athlete, assessedID string, res domain.Result) *eventsv1.Event {
-	a := res.Assessed
-	d := domain.DayFromDate(a.GetAsOf())
+	a := WireAssessment(res.Assessed)
+	families := WireFamilies(res.Fired)
+	d := DayOf(a.GetAsOf())
 	recID := RecommendationID(team, athlete, d)
 	var evidence []*eventsv1.Evidence
 	fired := map[commonv1.SignalFamily]bool{}
-	for _, f := range res.Fired {
+	for _, f := range families {
 		fired[f] = true
 	}
 	for _, e := range a.GetEvidence() {
@@ -232,7 +233,7 @@ func Recommendation(team, athlete, assessedID string, res domain.Result) *events
 		CausationId: assessedID,
 		Payload: &eventsv1.Event_DeloadRecommended{DeloadRecommended: &eventsv1.DeloadRecommended{
 			RecommendationId: recID, AssessmentEventId: assessedID, AsOf: a.GetAsOf(), Score: a.GetScore(),
-			Confidence: a.GetConfidence(), RuleFired: res.RuleFired, Families: res.Fired, Evidence: evidence,
+			Confidence: a.GetConfidence(), RuleFired: res.RuleFired, Families: families, Evidence: evidence,
 			Summary: Summary(res), Severity: severity,
 		}},
 	}

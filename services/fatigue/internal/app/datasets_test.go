@@ -112,9 +112,9 @@ func flagged(evs []*eventsv1.Event) (periods []period, recs []recommendation, lo
 		if !ok {
 			continue
 		}
-		a := out.Result.Assessed
+		a := WireAssessment(out.Result.Assessed)
 		if out.Recommended != nil {
-			recs = append(recs, recommendation{domain.DayFromDate(a.GetAsOf()), out.Recommended.GetDeloadRecommended().GetSummary()})
+			recs = append(recs, recommendation{DayOf(a.GetAsOf()), out.Recommended.GetDeloadRecommended().GetSummary()})
 		}
 		for _, l := range a.GetLifts() {
 			lowConfidence = lowConfidence || l.GetLowConfidence()
@@ -122,7 +122,7 @@ func flagged(evs []*eventsv1.Event) (periods []period, recs []recommendation, lo
 		if len(a.GetAbnormalFamilies()) == 0 {
 			continue
 		}
-		d := domain.DayFromDate(a.GetAsOf())
+		d := DayOf(a.GetAsOf())
 		what := Headline(a)
 		if n := len(periods); n > 0 && periods[n-1].what == what && d-periods[n-1].to <= 7 {
 			periods[n-1].to = d

@@ -77,7 +77,7 @@ func TestDeloadCompletionReappliedChangesNothing(t *testing.T) {
 				weekEnd = monday.AddDate(0, 0, 6)
 				completion = &eventsv1.Event{Id: "deload-completed-1", TeamId: "t1", AthleteId: "a01", OccurredAt: timestamppb.New(weekEnd),
 					Payload: &eventsv1.Event_DeloadCompleted{DeloadCompleted: &eventsv1.DeloadCompleted{
-						DeloadId: "d1", WeekStart: domain.DayOf(monday).Date(), EndedOn: domain.DayOf(weekEnd).Date()}}}
+						DeloadId: "d1", WeekStart: WireDay(domain.DayOf(monday)), EndedOn: WireDay(domain.DayOf(weekEnd))}}}
 			}
 			if completion != nil && d.Equal(weekEnd) {
 				if err := p.HandleProgramming(ctx, []*eventsv1.Event{completion}); err != nil {

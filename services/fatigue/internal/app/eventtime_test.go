@@ -138,7 +138,7 @@ func replay(t *testing.T, h athleteHistory, picks []bool, th domain.Thresholds, 
 			o, _ := Step(st, h.training[ti], th)
 			ti++
 			if o.Recommended != nil {
-				out = append(out, recommendedDay{h.athlete, domain.DayFromDate(o.Recommended.GetDeloadRecommended().GetAsOf())})
+				out = append(out, recommendedDay{h.athlete, DayOf(o.Recommended.GetDeloadRecommended().GetAsOf())})
 			}
 		} else {
 			ObserveProgramming(st, h.programming[pi], th)
@@ -190,7 +190,7 @@ func (w deloadWeek) events(athlete string) []*eventsv1.Event {
 	if !w.skippedAt.IsZero() && w.skippedAt.Before(w.scheduledAt) {
 		return nil
 	}
-	week := domain.DayOf(w.monday).Date()
+	week := WireDay(domain.DayOf(w.monday))
 	status := commonv1.DeloadStatus_DELOAD_STATUS_SCHEDULED
 	if !w.approvedAt.IsZero() {
 		status = commonv1.DeloadStatus_DELOAD_STATUS_PENDING_APPROVAL
@@ -204,7 +204,7 @@ func (w deloadWeek) events(athlete string) []*eventsv1.Event {
 	if w.skippedAt.IsZero() {
 		last := w.monday.AddDate(0, 0, 6)
 		out = append(out, programmingAt(athlete, last.AddDate(0, 0, 1).Add(-time.Second), w.id+"-completed",
-			&eventsv1.DeloadCompleted{DeloadId: w.id, Kind: w.kind, WeekStart: week, EndedOn: domain.DayOf(last).Date()}))
+			&eventsv1.DeloadCompleted{DeloadId: w.id, Kind: w.kind, WeekStart: week, EndedOn: WireDay(domain.DayOf(last))}))
 	}
 	return out
 }

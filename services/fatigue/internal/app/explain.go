@@ -56,9 +56,9 @@ func familyList(fs []commonv1.SignalFamily) string {
 
 // Summary is the plain-language paragraph of a recommendation.
 func Summary(res domain.Result) string {
-	a := res.Assessed
+	a := WireAssessment(res.Assessed)
 	var b strings.Builder
-	fmt.Fprintf(&b, "Reactive deload recommended on %s (%s): %s.", domain.DayFromDate(a.GetAsOf()), res.RuleFired, familyList(res.Fired))
+	fmt.Fprintf(&b, "Reactive deload recommended on %s (%s): %s.", DayOf(a.GetAsOf()), res.RuleFired, familyList(WireFamilies(res.Fired)))
 	for _, e := range a.GetEvidence() {
 		if e.GetAbnormal() && !e.GetContextOnly() {
 			fmt.Fprintf(&b, " %s.", e.GetDetail())

@@ -4,7 +4,6 @@ import (
 	"strings"
 	"testing"
 
-	commonv1 "github.com/supercomp/supercomp/pkg/gen/supercomp/common/v1"
 	"github.com/supercomp/supercomp/services/fatigue/internal/domain"
 )
 
@@ -14,8 +13,8 @@ import (
 func TestMissedRepsWithoutRPE(t *testing.T) {
 	th := domain.DefaultThresholds()
 	day0 := domain.Day(20454) // a Monday
-	w := commonv1.SetType_SET_TYPE_WORKING
-	squat, bench := commonv1.LiftCategory_LIFT_CATEGORY_SQUAT, commonv1.LiftCategory_LIFT_CATEGORY_BENCH_PRESS
+	w := domain.SetWorking
+	squat, bench := domain.LiftSquat, domain.LiftBenchPress
 	type day struct {
 		d         int
 		squatLoad float64
@@ -28,7 +27,7 @@ func TestMissedRepsWithoutRPE(t *testing.T) {
 		st := &domain.State{}
 		for d := 0; d < 35; d += 2 { // four weeks of steady work first
 			for _, l := range []struct {
-				lift commonv1.LiftCategory
+				lift domain.Lift
 				load float64
 			}{{squat, 100}, {bench, 80}} {
 				for range 3 {

@@ -4,7 +4,6 @@ import (
 	"strings"
 	"testing"
 
-	commonv1 "github.com/supercomp/supercomp/pkg/gen/supercomp/common/v1"
 	"github.com/supercomp/supercomp/services/fatigue/internal/domain"
 )
 
@@ -14,16 +13,16 @@ func TestMissingSaysWhatTheRuleLacks(t *testing.T) {
 	th := domain.DefaultThresholds()
 	st := &domain.State{}
 	day0 := domain.Day(20454) // a Monday
-	squat := commonv1.LiftCategory_LIFT_CATEGORY_SQUAT
+	squat := domain.LiftSquat
 	for d := 0; d <= 40; d += 2 {
 		rpe := 8.0
 		if d >= 38 {
 			rpe = 9.5
 		}
-		st.ObserveSet(day0+domain.Day(d), domain.Set{Lift: squat, Type: commonv1.SetType_SET_TYPE_WORKING, LoadKg: 100, Reps: 5, RPE: rpe, HasRPE: true}, 0, th)
+		st.ObserveSet(day0+domain.Day(d), domain.Set{Lift: squat, Type: domain.SetWorking, LoadKg: 100, Reps: 5, RPE: rpe, HasRPE: true}, 0, th)
 	}
 	res := st.Step(th)
-	a := res.Assessed
+	a := WireAssessment(res.Assessed)
 	if a.GetRuleFired() != "" {
 		t.Fatalf("rule %q fired on one hard day", a.GetRuleFired())
 	}

@@ -55,7 +55,7 @@ func TestPlateauIsWatchAndReportedOnce(t *testing.T) {
 	if p.GetPlateauId() == "" || len(p.GetEvidence()) == 0 || p.GetSummary() == "" {
 		t.Errorf("plateau event lacks its id, evidence or summary: %v", p)
 	}
-	if got := last.Result.Assessed.GetStatus(); got != commonv1.AthleteStatus_ATHLETE_STATUS_WATCH || !last.Result.Assessed.GetPlateau() {
-		t.Errorf("status %v plateau %v, want WATCH on a plateau", got, last.Result.Assessed.GetPlateau())
+	if got := WireAssessment(last.Result.Assessed).GetStatus(); got != commonv1.AthleteStatus_ATHLETE_STATUS_WATCH || !last.Result.Assessed.Plateau {
+		t.Errorf("status %v plateau %v, want WATCH on a plateau", got, last.Result.Assessed.Plateau)
 	}
 }

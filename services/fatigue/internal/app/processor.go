@@ -2,12 +2,14 @@ package app
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sort"
 	"strings"
 	"sync"
 	"time"
 
+	"github.com/supercomp/supercomp/pkg/fault"
 	eventsv1 "github.com/supercomp/supercomp/pkg/gen/supercomp/events/v1"
 	"github.com/supercomp/supercomp/services/fatigue/internal/domain"
 )
@@ -17,7 +19,9 @@ type Key struct{ Team, Athlete string }
 
 func (k Key) String() string { return k.Team + "." + k.Athlete }
 
-// StateStore keeps athlete state snapshots durably.
+// StateStore keeps athlete state snapshots durably. Load returns an *UnreadableSnapshotError
+// for a snapshot that does not decode; All and Team leave such athletes out (they are rebuilt
+// when their next event is applied).
 type StateStore interface {
 	Load(ctx context.Context, k Key) (*domain.State, error)
 	Save(ctx context.Context, k Key, st *domain.State) error
@@ -54,6 +58,9 @@ type Processor struct {
 	// snapshotReads: queries read the saved snapshots, not the in-memory states (see
 	// ReadFromSnapshots).
 	snapshotReads bool
+	// history and quarantine rebuild an athlete whose snapshot is unreadable (RebuildFrom).
+	history    TrainingHistory
+	quarantine SnapshotQuarantine
 }
 
 // NewProcessor builds a processor over its ports.
@@ -83,11 +90,17 @@ func (p *Processor) Restore(ctx context.Context) (int, error) {
 	return len(all), nil
 }
 
-func (p *Processor) state(ctx context.Context, k Key) (*domain.State, error) {
+// state is the athlete's state, loaded from its snapshot when not in memory. An unreadable
+// snapshot is rebuilt from the TRAINING events before stream sequence before (0: all of them).
+func (p *Processor) state(ctx context.Context, k Key, before uint64) (*domain.State, error) {
 	if st, ok := p.states[k]; ok {
 		return st, nil
 	}
 	st, err := p.store.Load(ctx, k)
+	var bad *UnreadableSnapshotError
+	if errors.As(err, &bad) {
+		st, err = p.rebuild(ctx, bad, before)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -116,7 +129,9 @@ func (p *Processor) HandleTraining(ctx context.Context, msgs []Message) (publish
 	for _, m := range msgs {
 		ev := m.Event
 		k := Key{ev.GetTeamId(), ev.GetAthleteId()}
-		st, err := p.state(ctx, k)
+		// Every event of this athlete before m was applied and settled (the consumer replays
+		// an unsettled batch first), so a rebuild stops right before it.
+		st, err := p.state(ctx, k, m.Seq)
 		if err != nil {
 			return 0, err
 		}
@@ -128,16 +143,12 @@ func (p *Processor) HandleTraining(ctx context.Context, msgs []Message) (publish
 		if err != nil {
 			return 0, err
 		}
-		o, ok := Step(st, ev, th)
-		if m.Seq > st.Seq {
-			st.Seq = m.Seq
-		}
+		o, ok := advance(st, m, th)
 		dirty[k] = st
 		if !ok {
 			continue
 		}
 		if o.Assessed != nil {
-			st.Published.EventID = o.Assessed.GetId()
 			out = append(out, o.Assessed)
 		}
 		if o.Recommended != nil {
@@ -168,7 +179,10 @@ func (p *Processor) HandleProgramming(ctx context.Context, evs []*eventsv1.Event
 			continue
 		}
 		k := Key{ev.GetTeamId(), ev.GetAthleteId()}
-		st, err := p.state(ctx, k)
+		// The TRAINING position this deload comes after is unknown here, so a rebuild takes
+		// every TRAINING event stored now; the ones not yet consumed are then skipped as
+		// included when they arrive, and what they would have published is not.
+		st, err := p.state(ctx, k, 0)
 		if err != nil {
 			return err
 		}
@@ -210,7 +224,17 @@ func (p *Processor) Current(ctx context.Context, k Key) (Snapshot, bool, error) 
 	} else {
 		p.mu.Lock()
 		defer p.mu.Unlock()
-		st, err = p.state(ctx, k)
+		if cached, ok := p.states[k]; ok {
+			st = cached
+		} else if st, err = p.store.Load(ctx, k); err == nil {
+			p.states[k] = st
+		}
+	}
+	var bad *UnreadableSnapshotError
+	if errors.As(err, &bad) {
+		// A query does not know which events were consumed, so it cannot rebuild; the
+		// athlete's next event does.
+		return Snapshot{}, false, fault.Unavailable("state of %s is being rebuilt: %v", k, bad)
 	}
 	if err != nil {
 		return Snapshot{}, false, err
@@ -235,7 +259,7 @@ func (p *Processor) view(k Key, st *domain.State, th domain.Thresholds) Snapshot
 	// current one.
 	res.Assessed.Status = st.Published.Status
 	if through, ok := st.CooldownThrough(cp.LastDay); ok {
-		res.Assessed.CooldownUntil = through.Date()
+		res.Assessed.CooldownUntil = through
 	}
 	return Snapshot{Key: k, Result: res, State: cp}
 }

@@ -37,8 +37,8 @@ func TestSnapshotRestartsChangeNothing(t *testing.T) {
 				}
 				o, ok := Step(st, ev, th)
 				if ok {
-					a := o.Result.Assessed
-					out = append(out, verdict{ev.GetAthleteId(), domain.DayFromDate(a.GetAsOf()), a.GetStatus().String(), a.GetScore(), o.Result.RuleFired})
+					a := WireAssessment(o.Result.Assessed)
+					out = append(out, verdict{ev.GetAthleteId(), DayOf(a.GetAsOf()), a.GetStatus().String(), a.GetScore(), o.Result.RuleFired})
 				}
 				if restartEvery > 0 && rng.IntN(restartEvery) == 0 {
 					data, err := st.MarshalBinary()

@@ -4,7 +4,6 @@ import (
 	"strings"
 	"testing"
 
-	commonv1 "github.com/supercomp/supercomp/pkg/gen/supercomp/common/v1"
 	"github.com/supercomp/supercomp/services/fatigue/internal/domain"
 )
 
@@ -16,7 +15,7 @@ func TestSustainedDeclineWithoutRPE(t *testing.T) {
 	th := domain.DefaultThresholds()
 	st := &domain.State{}
 	day0 := domain.Day(20454) // a Monday
-	w := commonv1.SetType_SET_TYPE_WORKING
+	w := domain.SetWorking
 	var firstRec domain.Day
 	var summary string
 	for d := 0; d < 70; d++ {
@@ -30,8 +29,8 @@ func TestSustainedDeclineWithoutRPE(t *testing.T) {
 			f = 1 - 0.025*float64(week-3)
 		}
 		for _, s := range []domain.Set{
-			{Lift: commonv1.LiftCategory_LIFT_CATEGORY_SQUAT, Type: w, LoadKg: 100 * f, Reps: 5},
-			{Lift: commonv1.LiftCategory_LIFT_CATEGORY_BENCH_PRESS, Type: w, LoadKg: 80 * f, Reps: 5},
+			{Lift: domain.LiftSquat, Type: w, LoadKg: 100 * f, Reps: 5},
+			{Lift: domain.LiftBenchPress, Type: w, LoadKg: 80 * f, Reps: 5},
 		} {
 			st.ObserveSet(day0+domain.Day(d), s, 0, th)
 		}

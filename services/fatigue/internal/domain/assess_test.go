@@ -2,12 +2,10 @@ package domain
 
 import (
 	"bytes"
+	"reflect"
 	"slices"
 	"testing"
 	"time"
-
-	commonv1 "github.com/supercomp/supercomp/pkg/gen/supercomp/common/v1"
-	eventsv1 "github.com/supercomp/supercomp/pkg/gen/supercomp/events/v1"
 )
 
 var day0 = DayOf(time.Date(2026, 3, 2, 0, 0, 0, 0, time.UTC))
@@ -65,10 +63,10 @@ func TestDeloadRuleNeedsTwoGroupsOnThreeDays(t *testing.T) {
 		t.Fatalf("day 24: new %v rule %q", res[24].NewRecommendation, res[24].RuleFired)
 	}
 	a := res[24].Assessed
-	if a.GetStatus() != commonv1.AthleteStatus_ATHLETE_STATUS_DELOAD_RECOMMENDED {
-		t.Errorf("status %v", a.GetStatus())
+	if a.Status != StatusDeloadRecommended {
+		t.Errorf("status %v", a.Status)
 	}
-	want := map[commonv1.SignalFamily]bool{famSoreness: true, famMotSleep: true, famReadiness: true}
+	want := map[Family]bool{famSoreness: true, famMotSleep: true, famReadiness: true}
 	for _, f := range res[24].Fired {
 		if !want[f] {
 			t.Errorf("unexpected fired family %v", f)
@@ -79,17 +77,17 @@ func TestDeloadRuleNeedsTwoGroupsOnThreeDays(t *testing.T) {
 		t.Errorf("families not named: %v", want)
 	}
 	// Score: soreness 15 + motivation/sleep 15 + readiness 15 + 3 persistent days x 5 = 60.
-	if a.GetScore() != 60 {
-		t.Errorf("score %v, want 60", a.GetScore())
+	if a.Score != 60 {
+		t.Errorf("score %v, want 60", a.Score)
 	}
 	// Every family has evidence; strength, RPE and bar speed lack data and lower confidence:
 	// 1 - 3 x 0.08 = 0.76 (history 25 days also < 28: -0.1) = 0.66.
-	if a.GetConfidence() != 0.66 {
-		t.Errorf("confidence %v, want 0.66", a.GetConfidence())
+	if a.Confidence != 0.66 {
+		t.Errorf("confidence %v, want 0.66", a.Confidence)
 	}
-	fams := map[commonv1.SignalFamily]bool{}
-	for _, e := range a.GetEvidence() {
-		fams[e.GetFamily()] = true
+	fams := map[Family]bool{}
+	for _, e := range a.Evidence {
+		fams[e.Family] = true
 	}
 	if len(fams) != 8 {
 		t.Errorf("evidence covers %d families, want 8", len(fams))
@@ -98,8 +96,8 @@ func TestDeloadRuleNeedsTwoGroupsOnThreeDays(t *testing.T) {
 		if res[d].NewRecommendation {
 			t.Errorf("day %d recommended again while the episode is open", d)
 		}
-		if res[d].Assessed.GetStatus() != commonv1.AthleteStatus_ATHLETE_STATUS_DELOAD_RECOMMENDED {
-			t.Errorf("day %d status %v", d, res[d].Assessed.GetStatus())
+		if res[d].Assessed.Status != StatusDeloadRecommended {
+			t.Errorf("day %d status %v", d, res[d].Assessed.Status)
 		}
 	}
 }
@@ -113,20 +111,20 @@ func TestHysteresisAndCooldown(t *testing.T) {
 		if day > st.LastDay {
 			st.advanceTo(day, th)
 		}
-		r := Result{Assessed: &eventsv1.AthleteAssessed{AsOf: day.Date(), Score: score}}
+		r := Result{Assessed: &Assessment{AsOf: day, Score: score}}
 		if rule {
 			r.RuleFired = RuleTwoFamilies
 		}
 		st.conclude(&r, th, true)
 		return r
 	}
-	dr, watch, ok := commonv1.AthleteStatus_ATHLETE_STATUS_DELOAD_RECOMMENDED, commonv1.AthleteStatus_ATHLETE_STATUS_WATCH, commonv1.AthleteStatus_ATHLETE_STATUS_OK
+	dr, watch, ok := StatusDeloadRecommended, StatusWatch, StatusOK
 	for _, c := range []struct {
 		day    int
 		rule   bool
 		score  float64
 		newRec bool
-		status commonv1.AthleteStatus
+		status Status
 	}{
 		{0, true, 60, true, dr},  // opens, cooldown until day 21
 		{1, true, 60, false, dr}, // same episode: no second recommendation
@@ -139,8 +137,8 @@ func TestHysteresisAndCooldown(t *testing.T) {
 		{22, true, 60, true, dr}, // cooldown over, recovered before: a new recommendation
 	} {
 		r := step(c.day, c.rule, c.score)
-		if r.NewRecommendation != c.newRec || r.Assessed.GetStatus() != c.status {
-			t.Errorf("day %d: new %v status %v, want %v %v", c.day, r.NewRecommendation, r.Assessed.GetStatus(), c.newRec, c.status)
+		if r.NewRecommendation != c.newRec || r.Assessed.Status != c.status {
+			t.Errorf("day %d: new %v status %v, want %v %v", c.day, r.NewRecommendation, r.Assessed.Status, c.newRec, c.status)
 		}
 	}
 	if st.Episode.CooldownUntil != day0+22+21 {
@@ -210,7 +208,7 @@ func TestACWRHiddenForFirst28Days(t *testing.T) {
 	for d := 0; d < 30; d++ {
 		st.ObserveSession(day0+Day(d), 60, 5, true, 0, th)
 		r := st.Step(th)
-		acwr := r.Assessed.GetLoad().Acwr
+		acwr := r.Assessed.Load.ACWR
 		if d < 27 && acwr != nil {
 			t.Fatalf("day %d shows ACWR %v", d, *acwr)
 		}
@@ -221,7 +219,7 @@ func TestACWRHiddenForFirst28Days(t *testing.T) {
 		}
 	}
 	// Weekly session load 7 x 300.
-	if got := st.Step(th).Assessed.GetLoad().GetWeeklySessionLoadAu(); got != 2100 {
+	if got := orZero(st.Step(th).Assessed.Load.WeeklySessionLoadAU); got != 2100 {
 		t.Errorf("weekly session load %v", got)
 	}
 }
@@ -231,8 +229,8 @@ func TestACWRHiddenForFirst28Days(t *testing.T) {
 func TestStrengthDeclineAndRPEDrift(t *testing.T) {
 	th := DefaultThresholds()
 	st := &State{}
-	squat := commonv1.LiftCategory_LIFT_CATEGORY_SQUAT
-	w := commonv1.SetType_SET_TYPE_WORKING
+	squat := LiftSquat
+	w := SetWorking
 	for d := 0; d < 42; d += 2 {
 		rpe := 8.0
 		if d >= 21 {
@@ -258,18 +256,18 @@ func TestStrengthDeclineAndRPEDrift(t *testing.T) {
 	}
 	// Day 28: the whole window is at RPE 9.5, against days 2-20.
 	r = st.Assess(day0+28, th)
-	for _, e := range r.Assessed.GetEvidence() {
-		switch e.GetMetric() {
+	for _, e := range r.Assessed.Evidence {
+		switch e.Metric {
 		case "rpe_drift":
-			near(t, "RPE drift", e.GetValue(), 1.5, 1e-9)
-			if e.GetAbnormalDays() != 3 {
-				t.Errorf("RPE up on %d lifting days, want 3", e.GetAbnormalDays())
+			near(t, "RPE drift", orZero(e.Value), 1.5, 1e-9)
+			if e.AbnormalDays != 3 {
+				t.Errorf("RPE up on %d lifting days, want 3", e.AbnormalDays)
 			}
 		case "e1rm_vs_baseline_pct":
-			near(t, "e1RM vs baseline", e.GetValue(), drop, 0.01)
+			near(t, "e1RM vs baseline", orZero(e.Value), drop, 0.01)
 			// The baseline is the 21 days before the window (days 1-21): exposures 2..20.
-			if DayFromDate(e.GetBaselineFrom()) != day0+2 || DayFromDate(e.GetBaselineTo()) != day0+20 {
-				t.Errorf("baseline %v..%v, want days 2..20", e.GetBaselineFrom(), e.GetBaselineTo())
+			if e.BaselineFrom != day0+2 || e.BaselineTo != day0+20 {
+				t.Errorf("baseline %v..%v, want days 2..20", e.BaselineFrom, e.BaselineTo)
 			}
 		}
 	}
@@ -280,7 +278,7 @@ func TestStrengthDeclineAndRPEDrift(t *testing.T) {
 		t.Fatalf("day 41 mask %08b plateau %v: want decline and not stagnation", r.Mask, r.Plateau)
 	}
 	for _, c := range r.Checks {
-		if c.GetRule() == RuleSustainedDecline && (!c.GetHolds() || c.GetCount() != 3) {
+		if c.Rule == RuleSustainedDecline && (!c.Holds || c.Count != 3) {
 			t.Errorf("sustained check %+v, want 3 of 3 weeks", c)
 		}
 	}
@@ -291,7 +289,7 @@ func TestStateRoundTripAndSize(t *testing.T) {
 	st, _ := scenario(t, th, 80, func(d int) bool { return d%9 == 0 })
 	for d := 0; d < 80; d++ {
 		for li, lift := range mainLifts {
-			st.ObserveSet(day0+Day(d), Set{Lift: lift, Type: commonv1.SetType_SET_TYPE_WORKING, LoadKg: 100 + float64(li+d), Reps: 5,
+			st.ObserveSet(day0+Day(d), Set{Lift: lift, Type: SetWorking, LoadKg: 100 + float64(li+d), Reps: 5,
 				RPE: 8, HasRPE: true, RepVelocities: []float64{0.6, 0.58}}, 0, th)
 		}
 	}
@@ -318,7 +316,7 @@ func TestStateRoundTripAndSize(t *testing.T) {
 		t.Errorf("episode %+v decoded as %+v", st.Episode, back.Episode)
 	}
 	a, b := st.Assess(st.LastDay, th), back.Assess(back.LastDay, th)
-	if a.Assessed.String() != b.Assessed.String() || back.Seq != 12345 || back.Published.EventID != st.Published.EventID {
+	if !reflect.DeepEqual(a.Assessed, b.Assessed) || back.Seq != 12345 || back.Published.EventID != st.Published.EventID {
 		t.Error("decoded state assesses differently")
 	}
 	if err := back.UnmarshalBinary(append(data, 0)); err == nil {
@@ -334,13 +332,13 @@ func TestStateRoundTripAndSize(t *testing.T) {
 // event opens it.
 func TestCatchUpDayCannotOpenEpisode(t *testing.T) {
 	th := DefaultThresholds()
-	dr, watch := commonv1.AthleteStatus_ATHLETE_STATUS_DELOAD_RECOMMENDED, commonv1.AthleteStatus_ATHLETE_STATUS_WATCH
+	dr, watch := StatusDeloadRecommended, StatusWatch
 	for _, c := range []struct {
 		name        string
 		open        bool // an episode is already open
 		canOpen     bool
 		newRec      bool
-		status      commonv1.AthleteStatus
+		status      Status
 		episodeOpen bool
 	}{
 		{"catch-up day, no episode", false, false, false, watch, false},
@@ -350,10 +348,10 @@ func TestCatchUpDayCannotOpenEpisode(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			st := &State{FirstDay: day0, LastDay: day0 + 5}
 			st.Episode.Open = c.open
-			r := Result{Assessed: &eventsv1.AthleteAssessed{AsOf: (day0 + 5).Date(), Score: 60}, RuleFired: RuleTwoFamilies}
+			r := Result{Assessed: &Assessment{AsOf: day0 + 5, Score: 60}, RuleFired: RuleTwoFamilies}
 			st.conclude(&r, th, c.canOpen)
-			if r.NewRecommendation != c.newRec || r.Assessed.GetStatus() != c.status || st.Episode.Open != c.episodeOpen {
-				t.Errorf("new %v status %v open %v, want %v %v %v", r.NewRecommendation, r.Assessed.GetStatus(), st.Episode.Open, c.newRec, c.status, c.episodeOpen)
+			if r.NewRecommendation != c.newRec || r.Assessed.Status != c.status || st.Episode.Open != c.episodeOpen {
+				t.Errorf("new %v status %v open %v, want %v %v %v", r.NewRecommendation, r.Assessed.Status, st.Episode.Open, c.newRec, c.status, c.episodeOpen)
 			}
 			if !c.newRec && !c.open && st.Episode.CooldownUntil != 0 {
 				t.Errorf("catch-up day started a cooldown until %v", st.Episode.CooldownUntil)
@@ -370,7 +368,7 @@ func TestCatchUpDayCannotOpenEpisode(t *testing.T) {
 		r.Mask, r.Flags = bit(famRPE)|bit(famSoreness), flagAssessed
 	}
 	st.advanceTo(day0+6, th)
-	if got := commonv1.AthleteStatus(st.rec(day0 + 5).Status); got != watch {
+	if got := Status(st.rec(day0 + 5).Status); got != watch {
 		t.Errorf("catch-up day 5 status %v, want %v (the rule holds)", got, watch)
 	}
 	if st.Episode.Open || st.Episode.LastRecommendationDay != 0 {
@@ -382,7 +380,7 @@ func TestCatchUpDayCannotOpenEpisode(t *testing.T) {
 // and reps before its own recent window: squat 100 kg x 5 at RPE 8 on days 0-22, then RPE 9 on
 // day 24 and 10 on day 26. At day 27 the judged days are 26 (+2), 24 (+1) and 22 (0).
 func TestRPEDriftJudgesRecentSessions(t *testing.T) {
-	squat := commonv1.LiftCategory_LIFT_CATEGORY_SQUAT
+	squat := LiftSquat
 	for _, c := range []struct {
 		recent, needed int
 		up             uint32
@@ -404,13 +402,13 @@ func TestRPEDriftJudgesRecentSessions(t *testing.T) {
 			case 26:
 				rpe = 10
 			}
-			st.ObserveSet(day0+Day(d), Set{Lift: squat, Type: commonv1.SetType_SET_TYPE_WORKING, LoadKg: 100, Reps: 5, RPE: rpe, HasRPE: true}, 0, th)
+			st.ObserveSet(day0+Day(d), Set{Lift: squat, Type: SetWorking, LoadKg: 100, Reps: 5, RPE: rpe, HasRPE: true}, 0, th)
 		}
 		fm := st.rpeDrift(day0+27, th)
-		if fm.abnormal != c.abnormal || fm.evidence[0].GetAbnormalDays() != c.up {
-			t.Errorf("recent %d needed %d: abnormal %v on %d days, want %v on %d", c.recent, c.needed, fm.abnormal, fm.evidence[0].GetAbnormalDays(), c.abnormal, c.up)
+		if fm.abnormal != c.abnormal || fm.evidence[0].AbnormalDays != c.up {
+			t.Errorf("recent %d needed %d: abnormal %v on %d days, want %v on %d", c.recent, c.needed, fm.abnormal, fm.evidence[0].AbnormalDays, c.abnormal, c.up)
 		}
-		near(t, "latest drift", fm.evidence[0].GetValue(), 2, 1e-9)
+		near(t, "latest drift", orZero(fm.evidence[0].Value), 2, 1e-9)
 	}
 }
 
@@ -430,7 +428,7 @@ func TestStagnationCountsOnlyWhenConfigured(t *testing.T) {
 
 // Bar speed: squat 100 kg x 5 with every rep at the given mean velocity on the given days.
 func TestBarSpeedNeedsTwoBaselineExposuresAndASlowLatest(t *testing.T) {
-	squat := commonv1.LiftCategory_LIFT_CATEGORY_SQUAT
+	squat := LiftSquat
 	type exposure struct {
 		day int
 		vel float64
@@ -461,12 +459,12 @@ func TestBarSpeedNeedsTwoBaselineExposuresAndASlowLatest(t *testing.T) {
 					break
 				}
 				v := []float64{e.vel, e.vel, e.vel, e.vel, e.vel}
-				st.ObserveSet(day0+Day(e.day), Set{Lift: squat, Type: commonv1.SetType_SET_TYPE_WORKING, LoadKg: 100, Reps: 5, RPE: 8, HasRPE: true, RepVelocities: v}, 0, th)
+				st.ObserveSet(day0+Day(e.day), Set{Lift: squat, Type: SetWorking, LoadKg: 100, Reps: 5, RPE: 8, HasRPE: true, RepVelocities: v}, 0, th)
 			}
 			fm := st.barSpeed(day0+Day(c.asOf), th)
 			ev := fm.evidence[0]
-			if fm.abnormal != c.abnormal || ev.GetAbnormalDays() != c.slowDays {
-				t.Errorf("abnormal %v slow exposures %d, want %v %d (%s)", fm.abnormal, ev.GetAbnormalDays(), c.abnormal, c.slowDays, ev.GetDetail())
+			if fm.abnormal != c.abnormal || ev.AbnormalDays != c.slowDays {
+				t.Errorf("abnormal %v slow exposures %d, want %v %d (%s)", fm.abnormal, ev.AbnormalDays, c.abnormal, c.slowDays, ev.Detail)
 			}
 		})
 	}
@@ -479,14 +477,14 @@ func TestBarSpeedNeedsTwoBaselineExposuresAndASlowLatest(t *testing.T) {
 func TestOpenEpisodeKeepsItsBaseline(t *testing.T) {
 	th := DefaultThresholds()
 	st := &State{}
-	squat := commonv1.LiftCategory_LIFT_CATEGORY_SQUAT
+	squat := LiftSquat
 	var opened Day
 	for d := 0; d <= 56; d += 2 {
 		rpe := 8.0
 		if d >= 21 {
 			rpe = 9.5
 		}
-		st.ObserveSet(day0+Day(d), Set{Lift: squat, Type: commonv1.SetType_SET_TYPE_WORKING, LoadKg: 100, Reps: 5, RPE: rpe, HasRPE: true}, 0, th)
+		st.ObserveSet(day0+Day(d), Set{Lift: squat, Type: SetWorking, LoadKg: 100, Reps: 5, RPE: rpe, HasRPE: true}, 0, th)
 		r := st.Step(th)
 		if r.NewRecommendation {
 			if opened != 0 {
@@ -494,17 +492,26 @@ func TestOpenEpisodeKeepsItsBaseline(t *testing.T) {
 			}
 			opened = day0 + Day(d)
 		}
-		if opened != 0 && r.Assessed.GetStatus() != commonv1.AthleteStatus_ATHLETE_STATUS_DELOAD_RECOMMENDED {
-			t.Fatalf("day %d: status %v after the recommendation of day %d, want it kept", d, r.Assessed.GetStatus(), opened-day0)
+		if opened != 0 && r.Assessed.Status != StatusDeloadRecommended {
+			t.Fatalf("day %d: status %v after the recommendation of day %d, want it kept", d, r.Assessed.Status, opened-day0)
 		}
 	}
 	if opened == 0 {
 		t.Fatal("no recommendation")
 	}
 	// The evidence on the last day still compares with the days before the episode.
-	for _, e := range st.Step(th).Assessed.GetEvidence() {
-		if e.GetMetric() == "e1rm_vs_baseline_pct" && DayFromDate(e.GetBaselineTo()) > day0+20 {
-			t.Errorf("baseline %v..%v reaches into the episode (from day 21)", e.GetBaselineFrom(), e.GetBaselineTo())
+	for _, e := range st.Step(th).Assessed.Evidence {
+		if e.Metric == "e1rm_vs_baseline_pct" && e.BaselineTo > day0+20 {
+			t.Errorf("baseline %v..%v reaches into the episode (from day 21)", e.BaselineFrom, e.BaselineTo)
 		}
 	}
+}
+
+// orZero reads an optional figure as the wire getters do: 0 when unset.
+func orZero[T any](p *T) T {
+	var zero T
+	if p != nil {
+		return *p
+	}
+	return zero
 }

@@ -5,12 +5,11 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-
-	commonv1 "github.com/supercomp/supercomp/pkg/gen/supercomp/common/v1"
 )
 
 // stateVersion is the first byte of an encoded state; a state of an unknown version is rebuilt
-// by replay rather than misread. Version 2 appended the deload windows and the day of the last
+// by replay rather than misread. Statuses and family masks are stored as the domain's codes
+// (Status, Family), which are the protobuf enum numbers versions 1 and 2 stored. Version 2 appended the deload windows and the day of the last
 // plateau report to version 1's layout;
 // version 1 snapshots still decode, with no windows (the cooldowns that version folded into
 // the episode's CooldownUntil keep running from there).
@@ -151,7 +150,7 @@ func (s *State) UnmarshalBinary(data []byte) error {
 		baseSession:    fromWire(h.BaseSession), baseVolume: fromWire(h.BaseVolume),
 		Episode: Episode{Open: h.Flags&wireEpisodeOpen != 0, OKStreak: h.OKStreak, CooldownUntil: Day(h.CooldownUntil),
 			LastRecommendationDay: Day(h.LastRecDay), LastDeloadWeek: Day(h.LastDeloadWeek)},
-		Published: Published{Valid: h.Flags&wirePublished != 0, Status: commonv1.AthleteStatus(h.PubStatus),
+		Published: Published{Valid: h.Flags&wirePublished != 0, Status: Status(h.PubStatus),
 			ScoreBand: h.PubScoreBand, Mask: h.PubMask, Day: Day(h.PubDay), EventID: string(bytes.TrimRight(h.PubEventID[:], "\x00"))},
 	}
 	if int(h.RingCount) > RingDays {

@@ -7,8 +7,6 @@ import (
 	"slices"
 	"testing"
 	"time"
-
-	commonv1 "github.com/supercomp/supercomp/pkg/gen/supercomp/common/v1"
 )
 
 // testdata/state-v1.bin is a snapshot written by the version 1 codec (commit 3ce4b3b), as the
@@ -36,7 +34,7 @@ func TestDecodesVersion1Snapshot(t *testing.T) {
 	if st.Episode != wantEpisode {
 		t.Errorf("episode %+v, want %+v", st.Episode, wantEpisode)
 	}
-	wantPublished := Published{EventID: "b4b77b9e-67a1-596f-892f-942b29eb9d3d", Valid: true, Status: commonv1.AthleteStatus_ATHLETE_STATUS_DELOAD_RECOMMENDED,
+	wantPublished := Published{EventID: "b4b77b9e-67a1-596f-892f-942b29eb9d3d", Valid: true, Status: StatusDeloadRecommended,
 		ScoreBand: 8, Mask: 42, Day: day("2026-03-11")}
 	if st.Published != wantPublished {
 		t.Errorf("published %+v, want %+v", st.Published, wantPublished)
@@ -101,5 +99,67 @@ func TestDeloadWindowsRoundTrip(t *testing.T) {
 	tooMany := slices.Concat(empty[:len(empty)-1], []byte{maxDeloadWindows + 1}, make([]byte, (maxDeloadWindows+1)*9))
 	if err := back.UnmarshalBinary(tooMany); err == nil {
 		t.Error("more windows than a state keeps decoded")
+	}
+}
+
+// testdata/state-v2.bin is a snapshot written by the version 2 codec (commit 6e1d3ce, the last
+// one storing protobuf enum numbers for the published status): simulate's athlete a01 of team
+// t1 (4 athletes, 2 overreaching, 12 weeks from 2026-01-05, seed 7) run through app.Step up to
+// 2026-03-11, with a deload of the week of 2026-01-19 scheduled on 2026-01-15 and completed on
+// 2026-01-25, and another scheduled on 2026-03-06 for the week of 2026-03-09. It holds what
+// version 2 added: a deload window, an open episode and a plateau report.
+func TestDecodesVersion2Snapshot(t *testing.T) {
+	v2, err := os.ReadFile("testdata/state-v2.bin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var st State
+	if err := st.UnmarshalBinary(v2); err != nil {
+		t.Fatalf("decode a version 2 snapshot: %v", err)
+	}
+	day := func(s string) Day {
+		tm, err := time.Parse(time.DateOnly, s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return DayOf(tm)
+	}
+	wantEpisode := Episode{Open: true, CooldownUntil: day("2026-03-16"), LastRecommendationDay: day("2026-02-23"),
+		LastDeloadWeek: day("2026-01-19"), LastPlateauDay: day("2026-02-18")}
+	if st.Episode != wantEpisode {
+		t.Errorf("episode %+v, want %+v", st.Episode, wantEpisode)
+	}
+	wantPublished := Published{EventID: "b4b77b9e-67a1-596f-892f-942b29eb9d3d", Valid: true, Status: StatusDeloadRecommended,
+		ScoreBand: 9, Mask: 58, Day: day("2026-03-11")}
+	if st.Published != wantPublished {
+		t.Errorf("published %+v, want %+v", st.Published, wantPublished)
+	}
+	if st.FirstDay != day("2026-01-06") || st.LastDay != day("2026-03-11") || st.Seq != 295 || st.LastDataUnix != 1773253800 || !st.HasSessionLoad {
+		t.Errorf("header: days %v-%v seq %d last data %d session load %v", st.FirstDay, st.LastDay, st.Seq, st.LastDataUnix, st.HasSessionLoad)
+	}
+	// The January windows ended and were pruned; the March deload week is still held off.
+	wantWindows := []deloadWindow{{From: day("2026-03-09"), Until: day("2026-03-15")}}
+	if !slices.Equal(slices.Clone(st.deloads), wantWindows) {
+		t.Errorf("deload windows %v, want %v", slices.Clone(st.deloads), wantWindows)
+	}
+	if through, held := st.CooldownThrough(st.LastDay); !held || through != day("2026-03-16") {
+		t.Errorf("cooldown through %v (%v), want 2026-03-16", through, held)
+	}
+	for i, l := range st.lifts {
+		if len(l) == 0 {
+			t.Errorf("no exposures of lift %d decoded", i)
+		}
+	}
+	// Re-encoded by today's codec it decodes to the same state.
+	again, err := st.MarshalBinary()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var back State
+	if err := back.UnmarshalBinary(again); err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(back, st) {
+		t.Error("the re-encoded snapshot decodes differently")
 	}
 }

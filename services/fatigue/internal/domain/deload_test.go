@@ -3,9 +3,6 @@ package domain
 import (
 	"slices"
 	"testing"
-
-	commonv1 "github.com/supercomp/supercomp/pkg/gen/supercomp/common/v1"
-	eventsv1 "github.com/supercomp/supercomp/pkg/gen/supercomp/events/v1"
 )
 
 // programmingCall is a PROGRAMMING event as the state sees it: what it does, and the day it
@@ -39,7 +36,7 @@ func decisions(th Thresholds, calls []programmingCall, ahead bool, fire func(d i
 	for d := 0; d <= last; d++ {
 		day := day0 + Day(d)
 		st.advanceTo(day, th)
-		r := Result{Assessed: &eventsv1.AthleteAssessed{AsOf: day.Date(), Score: 10}}
+		r := Result{Assessed: &Assessment{AsOf: day, Score: 10}}
 		if fire(d) {
 			r.Assessed.Score, r.RuleFired = 60, RuleTwoFamilies
 		}
@@ -47,8 +44,8 @@ func decisions(th Thresholds, calls []programmingCall, ahead bool, fire func(d i
 		if r.NewRecommendation {
 			recs = append(recs, d)
 		}
-		if c := r.Assessed.GetCooldownUntil(); c != nil {
-			cooldowns[d] = DayFromDate(c) - day0
+		if c := r.Assessed.CooldownUntil; c != 0 {
+			cooldowns[d] = c - day0
 		}
 		if !ahead {
 			for _, c := range calls {
@@ -129,12 +126,12 @@ func TestCompletedDeloadClosesEpisodeAfterItsLastDay(t *testing.T) {
 			if c.processOn < 0 {
 				complete()
 			}
-			dr, watch := commonv1.AthleteStatus_ATHLETE_STATUS_DELOAD_RECOMMENDED, commonv1.AthleteStatus_ATHLETE_STATUS_WATCH
+			dr, watch := StatusDeloadRecommended, StatusWatch
 			var recs []int
 			for d := 0; d <= 42; d++ {
 				st.advanceTo(day0+Day(d), th)
 				// The rule holds from day 5 on: the episode stays open until the deload closes it.
-				r := Result{Assessed: &eventsv1.AthleteAssessed{AsOf: (day0 + Day(d)).Date(), Score: 10}}
+				r := Result{Assessed: &Assessment{AsOf: day0 + Day(d), Score: 10}}
 				if d >= 5 {
 					r.Assessed.Score, r.RuleFired = 60, RuleTwoFamilies
 				}
@@ -146,8 +143,8 @@ func TestCompletedDeloadClosesEpisodeAfterItsLastDay(t *testing.T) {
 				if d >= c.closedOn && d < 42 {
 					want = watch // closed and cooling down
 				}
-				if d >= 5 && r.Assessed.GetStatus() != want {
-					t.Errorf("day %d: status %v, want %v", d, r.Assessed.GetStatus(), want)
+				if d >= 5 && r.Assessed.Status != want {
+					t.Errorf("day %d: status %v, want %v", d, r.Assessed.Status, want)
 				}
 				if d == c.processOn {
 					complete()

@@ -3,8 +3,6 @@ package domain
 import (
 	"math"
 	"sort"
-
-	commonv1 "github.com/supercomp/supercomp/pkg/gen/supercomp/common/v1"
 )
 
 // rtsChart is %1RM by effective reps (reps + RIR), index 1..13 (RTS chart, docs/sports-science.md).
@@ -29,9 +27,9 @@ func Epley(loadKg float64, reps int) float64 { return loadKg * (1 + float64(reps
 
 // Set is one performed set as the assessor needs it.
 type Set struct {
-	Lift     commonv1.LiftCategory
+	Lift     Lift
 	Exercise string
-	Type     commonv1.SetType
+	Type     SetType
 	LoadKg   float64
 	Reps     int
 	// RPE and RIR are optional; HasRPE/HasRIR say whether they were reported.
@@ -44,8 +42,8 @@ type Set struct {
 // Working reports whether the set counts for e1RM, hard sets and the signals: warm-ups and drop
 // sets do not (a drop set is deliberately lighter than a working weight).
 func (s Set) Working() bool {
-	return s.Type == commonv1.SetType_SET_TYPE_WORKING || s.Type == commonv1.SetType_SET_TYPE_FAILURE ||
-		s.Type == commonv1.SetType_SET_TYPE_UNSPECIFIED
+	return s.Type == SetWorking || s.Type == SetFailure ||
+		s.Type == SetUnspecified
 }
 
 // Effort returns the set's RIR (10 - RPE when only RPE was given; 0 for a failure set without
@@ -56,7 +54,7 @@ func (s Set) Effort() (rir float64, ok bool) {
 		return s.RIR, true
 	case s.HasRPE:
 		return 10 - s.RPE, true
-	case s.Type == commonv1.SetType_SET_TYPE_FAILURE:
+	case s.Type == SetFailure:
 		return 0, true
 	}
 	return 0, false
@@ -92,7 +90,7 @@ func EstimateE1RM(s Set, th StrengthThresholds) (E1RM, bool) {
 
 // VolumeLoad is load x reps of a working set (0 for warm-ups).
 func VolumeLoad(s Set) float64 {
-	if !s.Working() && s.Type != commonv1.SetType_SET_TYPE_DROP {
+	if !s.Working() && s.Type != SetDrop {
 		return 0
 	}
 	return s.LoadKg * float64(s.Reps)
@@ -239,15 +237,15 @@ func (p LoadVelocityProfile) LoadAt(v float64) float64 { return (v - p.Intercept
 
 // MinimumVelocityThreshold is the mean velocity of a true 1RM for a main lift, m/s (bench 0.16
 // and squat 0.30 from docs/sports-science.md; deadlift 0.15 and overhead press 0.19 from the VBT literature).
-func MinimumVelocityThreshold(lift commonv1.LiftCategory) (float64, bool) {
+func MinimumVelocityThreshold(lift Lift) (float64, bool) {
 	switch lift {
-	case commonv1.LiftCategory_LIFT_CATEGORY_SQUAT:
+	case LiftSquat:
 		return 0.30, true
-	case commonv1.LiftCategory_LIFT_CATEGORY_BENCH_PRESS:
+	case LiftBenchPress:
 		return 0.16, true
-	case commonv1.LiftCategory_LIFT_CATEGORY_DEADLIFT:
+	case LiftDeadlift:
 		return 0.15, true
-	case commonv1.LiftCategory_LIFT_CATEGORY_OVERHEAD_PRESS:
+	case LiftOverheadPress:
 		return 0.19, true
 	}
 	return 0, false

@@ -3,8 +3,6 @@ package domain
 import (
 	"math"
 	"testing"
-
-	commonv1 "github.com/supercomp/supercomp/pkg/gen/supercomp/common/v1"
 )
 
 func near(t *testing.T, what string, got, want, tol float64) {
@@ -34,7 +32,7 @@ func TestRTSPercent(t *testing.T) {
 
 func TestEstimateE1RM(t *testing.T) {
 	th := DefaultThresholds().Strength
-	working := commonv1.SetType_SET_TYPE_WORKING
+	working := SetWorking
 	for _, c := range []struct {
 		name string
 		set  Set
@@ -47,13 +45,13 @@ func TestEstimateE1RM(t *testing.T) {
 		// RIR 1.5 with 3 reps -> 4.5 -> (89.2+86.3)/2 = 87.75%.
 		{"rir half step", Set{Type: working, LoadKg: 100, Reps: 3, RIR: 1.5, HasRIR: true}, 113.960114, false, true},
 		// A failure set without a rating is RIR 0: 3 reps -> 92.2%.
-		{"failure", Set{Type: commonv1.SetType_SET_TYPE_FAILURE, LoadKg: 100, Reps: 3}, 108.459870, false, true},
+		{"failure", Set{Type: SetFailure, LoadKg: 100, Reps: 3}, 108.459870, false, true},
 		// No rating: Epley 100*(1+5/30), lower confidence.
 		{"epley", Set{Type: working, LoadKg: 100, Reps: 5}, 116.666667, true, true},
 		{"rpe too low", Set{Type: working, LoadKg: 100, Reps: 5, RPE: 6.5, HasRPE: true}, 0, false, false},
 		{"too many reps", Set{Type: working, LoadKg: 60, Reps: 12, RPE: 9, HasRPE: true}, 0, false, false},
-		{"warm-up", Set{Type: commonv1.SetType_SET_TYPE_WARM_UP, LoadKg: 60, Reps: 5, RPE: 8, HasRPE: true}, 0, false, false},
-		{"drop set", Set{Type: commonv1.SetType_SET_TYPE_DROP, LoadKg: 60, Reps: 5, RPE: 9, HasRPE: true}, 0, false, false},
+		{"warm-up", Set{Type: SetWarmUp, LoadKg: 60, Reps: 5, RPE: 8, HasRPE: true}, 0, false, false},
+		{"drop set", Set{Type: SetDrop, LoadKg: 60, Reps: 5, RPE: 9, HasRPE: true}, 0, false, false},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			e, ok := EstimateE1RM(c.set, th)
@@ -66,13 +64,13 @@ func TestEstimateE1RM(t *testing.T) {
 }
 
 func TestVolumeAndHardSets(t *testing.T) {
-	w := commonv1.SetType_SET_TYPE_WORKING
+	w := SetWorking
 	sets := []Set{
 		{Type: w, LoadKg: 100, Reps: 5, RPE: 7, HasRPE: true},                       // RIR 3: hard
 		{Type: w, LoadKg: 100, Reps: 5, RPE: 6.5, HasRPE: true},                     // RIR 3.5: not hard
 		{Type: w, LoadKg: 100, Reps: 5},                                             // unrated: not counted as hard
-		{Type: commonv1.SetType_SET_TYPE_WARM_UP, LoadKg: 60, Reps: 5},              // no volume
-		{Type: commonv1.SetType_SET_TYPE_FAILURE, LoadKg: 90, Reps: 2},              // hard
+		{Type: SetWarmUp, LoadKg: 60, Reps: 5},                                      // no volume
+		{Type: SetFailure, LoadKg: 90, Reps: 2},                                     // hard
 		{Type: w, LoadKg: 80, Reps: 8, RIR: 2, HasRIR: true, RPE: 8, HasRPE: false}, // hard by RIR
 	}
 	vol, hard := 0.0, 0
@@ -146,7 +144,7 @@ func TestVelocity(t *testing.T) {
 	near(t, "slope", p.Slope, -0.01, 1e-12)
 	near(t, "intercept", p.Intercept, 1.6, 1e-9)
 	near(t, "r", p.R, -1, 1e-12)
-	mvt, _ := MinimumVelocityThreshold(commonv1.LiftCategory_LIFT_CATEGORY_SQUAT)
+	mvt, _ := MinimumVelocityThreshold(LiftSquat)
 	near(t, "e1RM at MVT", p.LoadAt(mvt), 130, 1e-9)
 	near(t, "velocity at 90", p.VelocityAt(90), 0.7, 1e-9)
 	if _, ok := FitLoadVelocity([]float64{60, 60, 60}, []float64{1, 0.9, 0.95}); ok {

@@ -5,8 +5,6 @@ import (
 	"math"
 	"slices"
 	"time"
-
-	commonv1 "github.com/supercomp/supercomp/pkg/gen/supercomp/common/v1"
 )
 
 // Day is a calendar day as days since 1970-01-01 (UTC).
@@ -15,19 +13,8 @@ type Day int32
 // DayOf is the UTC calendar day of t.
 func DayOf(t time.Time) Day { return Day(math.Floor(float64(t.Unix()) / 86400)) }
 
-// DayFromDate converts a contract date.
-func DayFromDate(d *commonv1.Date) Day {
-	return DayOf(time.Date(int(d.GetYear()), time.Month(d.GetMonth()), int(d.GetDay()), 0, 0, 0, 0, time.UTC))
-}
-
 // Time is midnight UTC of the day.
 func (d Day) Time() time.Time { return time.Unix(int64(d)*86400, 0).UTC() }
-
-// Date is the contract form of the day.
-func (d Day) Date() *commonv1.Date {
-	t := d.Time()
-	return &commonv1.Date{Year: int32(t.Year()), Month: int32(t.Month()), Day: int32(t.Day())}
-}
 
 // String is YYYY-MM-DD.
 func (d Day) String() string { return d.Time().Format(time.DateOnly) }
@@ -76,8 +63,8 @@ type dayRecord struct {
 	JointPain   uint8           // highest joint-pain score reported
 	LnRMSSD     uint16          // ln(rMSSD) x 1000, 0 = none
 	CMJ         uint16          // cm x 10, 0 = none
-	Mask        uint8           // abnormal families at the day's last assessment (bit family-1)
-	Status      uint8           // status at the day's last assessment
+	Mask        uint8           // abnormal families at the day's last assessment (bit code-1 of each Family)
+	Status      uint8           // status at the day's last assessment (Status codes)
 }
 
 // liftDay is one day of one main lift, 24 bytes on the wire: the heaviest working load with its
@@ -106,14 +93,14 @@ const (
 )
 
 // mainLifts are the lifts with per-lift strength signals, in state order.
-var mainLifts = [4]commonv1.LiftCategory{
-	commonv1.LiftCategory_LIFT_CATEGORY_SQUAT,
-	commonv1.LiftCategory_LIFT_CATEGORY_BENCH_PRESS,
-	commonv1.LiftCategory_LIFT_CATEGORY_DEADLIFT,
-	commonv1.LiftCategory_LIFT_CATEGORY_OVERHEAD_PRESS,
+var mainLifts = [4]Lift{
+	LiftSquat,
+	LiftBenchPress,
+	LiftDeadlift,
+	LiftOverheadPress,
 }
 
-func liftIndex(c commonv1.LiftCategory) int {
+func liftIndex(c Lift) int {
 	for i, l := range mainLifts {
 		if l == c {
 			return i
@@ -166,7 +153,7 @@ type Published struct {
 	// EventID is the envelope id of the last published AthleteAssessed (set by the service).
 	EventID   string
 	Valid     bool
-	Status    commonv1.AthleteStatus
+	Status    Status
 	ScoreBand uint8
 	Mask      uint8
 	Day       Day
@@ -258,9 +245,9 @@ func (s *State) advanceTo(d Day, th Thresholds) {
 				res := s.Assess(cur, th)
 				s.conclude(&res, th, false)
 			}
-			s.closeDay(commonv1.AthleteStatus(r.Status), th)
+			s.closeDay(Status(r.Status), th)
 		} else {
-			s.closeDay(commonv1.AthleteStatus_ATHLETE_STATUS_OK, th)
+			s.closeDay(StatusOK, th)
 		}
 		s.LastDay++
 		leaving := s.LastDay - RingDays
@@ -277,8 +264,8 @@ func (s *State) advanceTo(d Day, th Thresholds) {
 }
 
 // closeDay counts consecutive OK days and closes the episode after RecoveryDays of them.
-func (s *State) closeDay(status commonv1.AthleteStatus, th Thresholds) {
-	if status == commonv1.AthleteStatus_ATHLETE_STATUS_OK || status == commonv1.AthleteStatus_ATHLETE_STATUS_UNSPECIFIED {
+func (s *State) closeDay(status Status, th Thresholds) {
+	if status == StatusOK || status == StatusUnspecified {
 		if s.Episode.OKStreak < math.MaxUint8 {
 			s.Episode.OKStreak++
 		}

@@ -14,7 +14,6 @@ import (
 	fatiguev1 "github.com/supercomp/supercomp/pkg/gen/supercomp/fatigue/v1"
 	"github.com/supercomp/supercomp/services/fatigue/internal/adapters"
 	"github.com/supercomp/supercomp/services/fatigue/internal/app"
-	"github.com/supercomp/supercomp/services/fatigue/internal/domain"
 )
 
 // FatigueServer implements FatigueService over the processor's in-memory states, the
@@ -54,7 +53,7 @@ func (s *FatigueServer) current(ctx context.Context, team, athlete string) (app.
 func assessment(snap app.Snapshot) *fatiguev1.Assessment {
 	return &fatiguev1.Assessment{
 		EventId: snap.State.Published.EventID, TeamId: snap.Key.Team, AthleteId: snap.Key.Athlete,
-		AssessedAt: timestamppb.New(snap.State.LastDay.Time()), Result: snap.Result.Assessed,
+		AssessedAt: timestamppb.New(snap.State.LastDay.Time()), Result: app.WireAssessment(snap.Result.Assessed),
 	}
 }
 
@@ -83,7 +82,7 @@ func (s *FatigueServer) GetAthleteStatus(ctx context.Context, req *fatiguev1.Get
 	}
 	resp := &fatiguev1.GetAthleteStatusResponse{Assessment: assessment(snap), OpenRecommendationId: openRecommendation(snap), LastDataAt: lastData(snap)}
 	if w := snap.State.Episode.LastDeloadWeek; w != 0 {
-		resp.LastDeloadWeekStart = w.Date()
+		resp.LastDeloadWeekStart = app.WireDay(w)
 	}
 	return resp, nil
 }
@@ -138,7 +137,7 @@ func (s *FatigueServer) ListTeamStatus(ctx context.Context, req *fatiguev1.ListT
 	resp := &fatiguev1.ListTeamStatusResponse{}
 	counts := map[commonv1.AthleteStatus]uint32{}
 	for _, snap := range snaps {
-		a := snap.Result.Assessed
+		a := app.WireAssessment(snap.Result.Assessed)
 		if len(want) > 0 && !want[a.GetStatus()] {
 			continue
 		}
@@ -196,10 +195,10 @@ func (s *FatigueServer) ListAssessments(ctx context.Context, req *fatiguev1.List
 	}
 	var from, to time.Time
 	if d := req.GetRange().GetStart(); d != nil {
-		from = domain.DayFromDate(d).Time()
+		from = app.DayOf(d).Time()
 	}
 	if d := req.GetRange().GetEnd(); d != nil {
-		to = domain.DayFromDate(d).Time()
+		to = app.DayOf(d).Time()
 	}
 	if !from.IsZero() && !to.IsZero() && to.Before(from) {
 		bad.Add("range.end", "is before range.start")

@@ -248,6 +248,77 @@ func (in athleteInputs) storedDays() []adapters.AthleteDay {
 // bucket and athlete rather than maps: allocation (and the collection it causes) was a third of a
 // squad's answer. It relies on each athlete's days being adjacent in ai.days, as athleteInputs
 // returns them.
+// The cells reduce accumulates, per bucket (and lift or athlete).
+type (
+	liftCell struct {
+		volume     float64
+		hard, rows int64
+		athletes   uint64
+		last       int // 1 + the last athlete counted in athletes
+	}
+	best struct {
+		kg   float64
+		sets uint64
+	}
+	mean struct {
+		sum float64
+		n   uint64
+	}
+	wellnessCell struct {
+		adapters.WellnessBucket
+		last     int
+		itemLast [len(adapters.WellnessColumns)]int
+	}
+)
+
+// reduction is what reduce accumulated, before it is emitted in bucket order.
+type reduction struct {
+	liftCells []liftCell
+	wellness  []wellnessCell
+	athletes  []string
+	bests     [][]best                   // per athlete: bucket x main lift
+	rpe       [][]mean                   // per athlete: bucket
+	statuses  [][]adapters.AthleteStatus // per athlete: bucket
+}
+
+// emit appends the non-empty cells to in, bucket by bucket.
+func (r *reduction) emit(in *inputs, g grid) {
+	const lifts = len(domain.LiftCategories)
+	mainLifts := len(adapters.MainLifts)
+	nb := len(g.buckets)
+	liftCells, wellness, athletes, bests, rpe, statuses := r.liftCells, r.wellness, r.athletes, r.bests, r.rpe, r.statuses
+	in.bests = make([]domain.BestE1RM, 0, len(athletes)*nb*mainLifts)
+	in.statuses = make([]adapters.AthleteStatus, 0, len(athletes)*nb)
+	for b, bucket := range g.buckets {
+		for li := range lifts {
+			if c := liftCells[b*lifts+li]; c.rows > 0 {
+				in.lifts = append(in.lifts, adapters.LiftBucket{Bucket: bucket, Lift: domain.LiftCategories[li], VolumeKg: c.volume,
+					HardSets: c.hard, Athletes: c.athletes, Rows: c.rows})
+			}
+		}
+		if w := wellness[b]; w.Sums != nil {
+			in.wellness = append(in.wellness, w.WellnessBucket)
+		}
+		for ax, a := range athletes {
+			for li := range mainLifts {
+				if x := bests[ax][b*mainLifts+li]; x.kg > 0 {
+					in.bests = append(in.bests, domain.BestE1RM{Athlete: a, Lift: domain.LiftCategories[li], Bucket: bucket, Kg: x.kg, Sets: x.sets})
+				}
+			}
+			if m := rpe[ax][b]; m.n > 0 {
+				if in.rpeWeekly[bucket] == nil {
+					in.rpeWeekly[bucket] = map[string]float64{}
+				}
+				in.rpeWeekly[bucket][a] = m.sum / float64(m.n)
+			}
+			if s := statuses[ax][b]; s.Rows > 0 {
+				s.Athlete, s.Bucket = a, bucket
+				in.statuses = append(in.statuses, s)
+			}
+		}
+	}
+}
+
 func reduce(ai athleteInputs, f adapters.Filter, g grid) inputs {
 	nb := len(g.buckets)
 	// The bucket of each day of the range.
@@ -257,27 +328,8 @@ func reduce(ai athleteInputs, f adapters.Filter, g grid) inputs {
 		dayBucket[i] = g.index[domain.BucketStart(firstDay.AddDate(0, 0, i), f.Bucket)]
 	}
 	const lifts = len(domain.LiftCategories)
-	type liftCell struct {
-		volume     float64
-		hard, rows int64
-		athletes   uint64
-		last       int // 1 + the last athlete counted in athletes
-	}
-	type best struct {
-		kg   float64
-		sets uint64
-	}
-	type mean struct {
-		sum float64
-		n   uint64
-	}
-	type wellnessCell struct {
-		adapters.WellnessBucket
-		last     int
-		itemLast [len(adapters.WellnessColumns)]int
-	}
-	liftCells := make([]liftCell, nb*lifts)
-	wellness := make([]wellnessCell, nb)
+	r := reduction{liftCells: make([]liftCell, nb*lifts), wellness: make([]wellnessCell, nb)}
+	liftCells, wellness := r.liftCells, r.wellness
 	// Check-in compliance: athlete-days with a wellness report, and the athletes reporting.
 	compliance := make([]ComplianceBucket, nb)
 	complianceLast := make([]int, nb)
@@ -369,35 +421,7 @@ func reduce(ai athleteInputs, f adapters.Filter, g grid) inputs {
 		compliance[b].Bucket = bucket
 	}
 	in.compliance = compliance
-	in.bests = make([]domain.BestE1RM, 0, len(athletes)*nb*mainLifts)
-	in.statuses = make([]adapters.AthleteStatus, 0, len(athletes)*nb)
-	for b, bucket := range g.buckets {
-		for li := range lifts {
-			if c := liftCells[b*lifts+li]; c.rows > 0 {
-				in.lifts = append(in.lifts, adapters.LiftBucket{Bucket: bucket, Lift: domain.LiftCategories[li], VolumeKg: c.volume,
-					HardSets: c.hard, Athletes: c.athletes, Rows: c.rows})
-			}
-		}
-		if w := wellness[b]; w.Sums != nil {
-			in.wellness = append(in.wellness, w.WellnessBucket)
-		}
-		for ax, a := range athletes {
-			for li := range mainLifts {
-				if x := bests[ax][b*mainLifts+li]; x.kg > 0 {
-					in.bests = append(in.bests, domain.BestE1RM{Athlete: a, Lift: domain.LiftCategories[li], Bucket: bucket, Kg: x.kg, Sets: x.sets})
-				}
-			}
-			if m := rpe[ax][b]; m.n > 0 {
-				if in.rpeWeekly[bucket] == nil {
-					in.rpeWeekly[bucket] = map[string]float64{}
-				}
-				in.rpeWeekly[bucket][a] = m.sum / float64(m.n)
-			}
-			if s := statuses[ax][b]; s.Rows > 0 {
-				s.Athlete, s.Bucket = a, bucket
-				in.statuses = append(in.statuses, s)
-			}
-		}
-	}
+	r.athletes, r.bests, r.rpe, r.statuses = athletes, bests, rpe, statuses
+	r.emit(&in, g)
 	return in
 }

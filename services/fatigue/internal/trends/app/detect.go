@@ -81,7 +81,7 @@ func (d *Detector) CheckTeam(ctx context.Context, team string) error {
 		}
 		prevFindings, curFindings := d.Rules.Evaluate(prevWeek), d.Rules.Evaluate(curWeek)
 		for i, f := range curFindings {
-			k := sq.group + "/" + f.Rule.String()
+			k := sq.group + "/" + WireRule(f.Rule).String()
 			var ep *domain.Episode
 			old, had := latest[k]
 			if had {
@@ -103,11 +103,11 @@ func (d *Detector) CheckTeam(ctx context.Context, team string) error {
 }
 
 func (d *Detector) open(ctx context.Context, team string, sq squad, w domain.SquadWeek, f domain.Finding, st domain.Episode) error {
-	id := d.ID("team_trend", team, sq.group, f.Rule.String(), st.Start.Format(time.DateOnly))
+	id := d.ID("team_trend", team, sq.group, WireRule(f.Rule).String(), st.Start.Format(time.DateOnly))
 	flagged := len(w.Flagged)
 	det := &eventsv1.TeamTrendDetected{
-		EpisodeId: id, Rule: f.Rule, WeekStart: domain.DateProto(st.Start), PositionGroup: sq.group,
-		AthleteIds: f.Athletes, SquadSize: uint32(len(w.Squad)), FlaggedCount: uint32(flagged), Evidence: f.Evidence,
+		EpisodeId: id, Rule: WireRule(f.Rule), WeekStart: WireDate(st.Start), PositionGroup: sq.group,
+		AthleteIds: f.Athletes, SquadSize: uint32(len(w.Squad)), FlaggedCount: uint32(flagged), Evidence: wireEvidence(f.Evidence),
 		SuggestsTeamDeload: true, Severity: commonv1.Severity_SEVERITY_CRITICAL,
 	}
 	if len(w.Squad) > 0 {
@@ -130,7 +130,7 @@ func (d *Detector) open(ctx context.Context, team string, sq squad, w domain.Squ
 
 func (d *Detector) end(ctx context.Context, e adapters.StoredEpisode, st domain.Episode) error {
 	ended := &eventsv1.TeamTrendEnded{EpisodeId: e.ID, Rule: e.Detected.GetRule(), PositionGroup: e.Group,
-		EndedWeekStart: domain.DateProto(st.Ended)}
+		EndedWeekStart: WireDate(st.Ended)}
 	ev := &eventsv1.Event{Id: d.ID("team_trend_ended", e.ID), TeamId: e.Team, OccurredAt: timestamppb.New(d.Now()), Source: "fatigue",
 		Payload: &eventsv1.Event_TeamTrendEnded{TeamTrendEnded: ended}}
 	if err := d.Publish(ctx, ev); err != nil {

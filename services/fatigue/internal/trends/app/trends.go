@@ -94,7 +94,7 @@ func newGrid(buckets []time.Time) grid {
 func (g grid) series(metric trendsv1.TrendMetric, stat trendsv1.TrendStatistic, unit, label string) *trendsv1.TrendSeries {
 	s := &trendsv1.TrendSeries{Metric: metric, Statistic: stat, Unit: unit, Label: label}
 	for _, b := range g.buckets {
-		s.Points = append(s.Points, &trendsv1.TrendPoint{BucketStart: domain.DateProto(b)})
+		s.Points = append(s.Points, &trendsv1.TrendPoint{BucketStart: WireDate(b)})
 	}
 	return s
 }
@@ -123,11 +123,11 @@ func (t Trends) TeamTrends(ctx context.Context, q Query) (*trendsv1.GetTeamTrend
 	buckets := domain.Buckets(q.Range.From, q.Range.To, q.Bucket)
 	g := newGrid(buckets)
 	resp := &trendsv1.GetTeamTrendsResponse{
-		Range:  &commonv1.DateRange{Start: domain.DateProto(q.Range.From), End: domain.DateProto(q.Range.To)},
+		Range:  &commonv1.DateRange{Start: WireDate(q.Range.From), End: WireDate(q.Range.To)},
 		Bucket: bucketEnum(q.Bucket),
 	}
 	for _, b := range buckets {
-		resp.Buckets = append(resp.Buckets, domain.DateProto(b))
+		resp.Buckets = append(resp.Buckets, WireDate(b))
 	}
 	in, err := t.read(ctx, f, g)
 	if err != nil {

@@ -4,9 +4,6 @@ import (
 	"fmt"
 	"sort"
 	"time"
-
-	commonv1 "github.com/supercomp/supercomp/pkg/gen/supercomp/common/v1"
-	eventsv1 "github.com/supercomp/supercomp/pkg/gen/supercomp/events/v1"
 )
 
 // Rules is the configuration of team-trend detection (docs/sports-science.md "Team-wide trends").
@@ -75,12 +72,61 @@ type SquadWeek struct {
 	LoadAthletes []string
 }
 
+// Rule names a team-trend rule. Its codes are the domain's own, written out (episodes are
+// stored under the rule's name, which the app layer takes from the protocol's).
+type Rule uint8
+
+// Team-trend rules.
+const (
+	RuleUnspecified              Rule = 0
+	RuleFlaggedShare             Rule = 1
+	RuleRPEDrift                 Rule = 2
+	RuleLoadSpikeFallingWellness Rule = 3
+)
+
+func (r Rule) String() string {
+	switch r {
+	case RuleFlaggedShare:
+		return "flagged share"
+	case RuleRPEDrift:
+		return "RPE drift"
+	case RuleLoadSpikeFallingWellness:
+		return "load spike with falling wellness"
+	}
+	return "unspecified"
+}
+
+// Family is the athlete signal family a piece of team evidence aggregates.
+type Family uint8
+
+// The families team evidence aggregates (FamilyNone: a share of flagged athletes, no family).
+const (
+	FamilyNone                  Family = 0
+	FamilyHarderAtFamiliarLoads Family = 3
+	FamilyMotivationSleep       Family = 6
+	FamilyLoadSpike             Family = 7
+)
+
+// Evidence is one team measurement behind a finding. Optional numbers are nil when unknown.
+type Evidence struct {
+	Family           Family
+	Metric, Unit     string
+	Value, Baseline  *float64
+	Threshold        *float64
+	Abnormal         bool
+	InsufficientData bool
+	// Dates are the weeks (their Mondays) the measurement covers.
+	Dates                    []time.Time
+	AbnormalDays, WindowDays uint32
+	Detail                   string
+}
+
 // Finding is one rule's verdict on one squad week, with its evidence.
 type Finding struct {
-	Rule     commonv1.TeamTrendRule
+	Rule     Rule
 	Holds    bool
 	Athletes []string
-	Evidence []*eventsv1.Evidence
+	Evidence []*Evidence
 	Summary  string
 }
 
@@ -92,13 +138,13 @@ func (r Rules) Evaluate(w SquadWeek) []Finding {
 func ptr(v float64) *float64 { return &v }
 
 func (r Rules) flaggedShare(w SquadWeek) Finding {
-	f := Finding{Rule: commonv1.TeamTrendRule_TEAM_TREND_RULE_FLAGGED_SHARE, Athletes: sorted(w.Flagged)}
-	ev := &eventsv1.Evidence{Metric: "flagged_share", Unit: "share", Threshold: ptr(r.FlaggedShare), WindowDays: 7,
-		Dates: []*commonv1.Date{DateProto(w.Week)}}
+	f := Finding{Rule: RuleFlaggedShare, Athletes: sorted(w.Flagged)}
+	ev := &Evidence{Metric: "flagged_share", Unit: "share", Threshold: ptr(r.FlaggedShare), WindowDays: 7,
+		Dates: []time.Time{w.Week}}
 	if len(w.Squad) < r.MinSquad {
 		ev.InsufficientData = true
 		ev.Detail = fmt.Sprintf("%d athletes assessed this week; the share rule needs at least %d", len(w.Squad), r.MinSquad)
-		f.Evidence = []*eventsv1.Evidence{ev}
+		f.Evidence = []*Evidence{ev}
 		return f
 	}
 	share := float64(len(w.Flagged)) / float64(len(w.Squad))
@@ -107,20 +153,20 @@ func (r Rules) flaggedShare(w SquadWeek) Finding {
 	ev.Abnormal = f.Holds
 	ev.Detail = fmt.Sprintf("%d of %d athletes (%.0f%%) flagged in the week of %s; threshold %.0f%%",
 		len(w.Flagged), len(w.Squad), 100*share, w.Week.Format(time.DateOnly), 100*r.FlaggedShare)
-	f.Evidence = []*eventsv1.Evidence{ev}
+	f.Evidence = []*Evidence{ev}
 	f.Summary = ev.Detail
 	return f
 }
 
 func (r Rules) rpeDrift(w SquadWeek) Finding {
-	f := Finding{Rule: commonv1.TeamTrendRule_TEAM_TREND_RULE_RPE_DRIFT, Athletes: sorted(w.RPEAthletes)}
+	f := Finding{Rule: RuleRPEDrift, Athletes: sorted(w.RPEAthletes)}
 	need := r.RPERisingWeeks + 1
-	ev := &eventsv1.Evidence{Family: commonv1.SignalFamily_SIGNAL_FAMILY_HARDER_AT_FAMILIAR_LOADS, Metric: "team_median_rpe_drift",
+	ev := &Evidence{Family: FamilyHarderAtFamiliarLoads, Metric: "team_median_rpe_drift",
 		Unit: "rpe", Threshold: ptr(r.MinRPEDrift), WindowDays: uint32(7 * need)}
 	if len(w.RPE) < need {
 		ev.InsufficientData = true
 		ev.Detail = fmt.Sprintf("%d weekly values; the rule needs %d", len(w.RPE), need)
-		f.Evidence = []*eventsv1.Evidence{ev}
+		f.Evidence = []*Evidence{ev}
 		return f
 	}
 	tail := w.RPE[len(w.RPE)-need:]
@@ -129,10 +175,10 @@ func (r Rules) rpeDrift(w SquadWeek) Finding {
 		if !v.OK {
 			ev.InsufficientData = true
 			ev.Detail = fmt.Sprintf("no familiar-load exposures in the week of %s", v.Week.Format(time.DateOnly))
-			f.Evidence = []*eventsv1.Evidence{ev}
+			f.Evidence = []*Evidence{ev}
 			return f
 		}
-		ev.Dates = append(ev.Dates, DateProto(v.Week))
+		ev.Dates = append(ev.Dates, v.Week)
 		if i > 0 && v.Value > tail[i-1].Value {
 			rising++
 		}
@@ -145,18 +191,18 @@ func (r Rules) rpeDrift(w SquadWeek) Finding {
 	ev.Abnormal = f.Holds
 	ev.Detail = fmt.Sprintf("team median RPE at familiar loads %+.2f vs %+.2f %d weeks earlier, rising %d of %d weeks",
 		last.Value, tail[0].Value, r.RPERisingWeeks, rising, r.RPERisingWeeks)
-	f.Evidence = []*eventsv1.Evidence{ev}
+	f.Evidence = []*Evidence{ev}
 	f.Summary = ev.Detail
 	return f
 }
 
 func (r Rules) loadSpike(w SquadWeek) Finding {
-	f := Finding{Rule: commonv1.TeamTrendRule_TEAM_TREND_RULE_LOAD_SPIKE_FALLING_WELLNESS, Athletes: sorted(w.LoadAthletes)}
-	acwr := &eventsv1.Evidence{Family: commonv1.SignalFamily_SIGNAL_FAMILY_LOAD_SPIKE, Metric: "team_acwr", Unit: "ratio",
+	f := Finding{Rule: RuleLoadSpikeFallingWellness, Athletes: sorted(w.LoadAthletes)}
+	acwr := &Evidence{Family: FamilyLoadSpike, Metric: "team_acwr", Unit: "ratio",
 		Threshold: ptr(r.ACWRHigh), WindowDays: ChronicDays}
-	well := &eventsv1.Evidence{Family: commonv1.SignalFamily_SIGNAL_FAMILY_MOTIVATION_SLEEP, Metric: "team_wellness_mean", Unit: "1-5",
+	well := &Evidence{Family: FamilyMotivationSleep, Metric: "team_wellness_mean", Unit: "1-5",
 		WindowDays: 14}
-	f.Evidence = []*eventsv1.Evidence{acwr, well}
+	f.Evidence = []*Evidence{acwr, well}
 	if !w.ACWR.OK {
 		acwr.InsufficientData = true
 		acwr.Detail = "team ACWR hidden (under 28 days of session load)"
@@ -185,12 +231,6 @@ func sorted(xs []string) []string {
 	out := append([]string(nil), xs...)
 	sort.Strings(out)
 	return out
-}
-
-// DateProto converts a UTC day to the wire Date.
-func DateProto(d time.Time) *commonv1.Date {
-	y, m, dd := d.Date()
-	return &commonv1.Date{Year: int32(y), Month: int32(m), Day: int32(dd)}
 }
 
 // Episode is the state of one (team, group, rule) episode.

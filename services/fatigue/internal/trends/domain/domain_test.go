@@ -4,8 +4,6 @@ import (
 	"math"
 	"testing"
 	"time"
-
-	commonv1 "github.com/supercomp/supercomp/pkg/gen/supercomp/common/v1"
 )
 
 func day(s string) time.Time {
@@ -219,8 +217,8 @@ func TestRules(t *testing.T) {
 		}
 	}
 	f := r.Evaluate(SquadWeek{Week: wk, Squad: make([]string, 10), Flagged: []string{"c", "a", "b"}})[0]
-	if f.Rule != commonv1.TeamTrendRule_TEAM_TREND_RULE_FLAGGED_SHARE || len(f.Athletes) != 3 || f.Athletes[0] != "a" ||
-		!near(f.Evidence[0].GetValue(), 0.3) || !f.Evidence[0].GetAbnormal() {
+	if f.Rule != RuleFlaggedShare || len(f.Athletes) != 3 || f.Athletes[0] != "a" ||
+		f.Evidence[0].Value == nil || !near(*f.Evidence[0].Value, 0.3) || !f.Evidence[0].Abnormal {
 		t.Errorf("flagged finding = %+v", f)
 	}
 }

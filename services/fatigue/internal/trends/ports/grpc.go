@@ -165,7 +165,7 @@ func (s *Server) ListTrendEpisodes(ctx context.Context, req *trendsv1.ListTrendE
 	for _, e := range eps {
 		te := &trendsv1.TrendEpisode{Detected: e.Detected}
 		if !e.State.Open && !e.State.Ended.IsZero() {
-			te.EndedWeekStart = domain.DateProto(e.State.Ended)
+			te.EndedWeekStart = app.WireDate(e.State.Ended)
 		}
 		resp.Episodes = append(resp.Episodes, te)
 	}
