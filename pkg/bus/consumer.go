@@ -10,7 +10,10 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
+	"go.opentelemetry.io/otel/trace"
 	"go.uber.org/zap"
+
+	sclog "github.com/supercomp/supercomp/pkg/log"
 )
 
 // Consumer defaults.
@@ -491,6 +494,7 @@ func (c *Consumer) handleOne(ctx context.Context, m jetstream.Msg, handler Handl
 	if !ok {
 		return
 	}
+	ctx, span := c.messageSpan(ctx, m)
 	c.keeper.beginOne(m)
 	start := time.Now()
 	err := callHandler(ctx, c.log, handler, m)
@@ -498,9 +502,11 @@ func (c *Consumer) handleOne(ctx context.Context, m jetstream.Msg, handler Handl
 	c.keeper.end()
 	if err != nil && !IsPoison(err) && !c.lastDelivery(meta) {
 		c.log.Warn("handler failed, will redeliver", zap.String("subject", m.Subject()),
-			zap.Uint64("stream_seq", meta.Sequence.Stream), zap.Uint64("deliveries", meta.NumDelivered), zap.Error(err))
+			zap.Uint64("stream_seq", meta.Sequence.Stream), zap.Uint64("deliveries", meta.NumDelivered), zap.Error(err),
+			sclog.Trace(ctx))
 	}
 	c.settle(ctx, m, meta, err)
+	endMessageSpan(span, err)
 }
 
 // consumeBatches gathers batches over as many fetches as it takes. A fetch
@@ -663,9 +669,16 @@ func (c *Consumer) handleBatch(ctx context.Context, fetched []jetstream.Msg, han
 	if len(msgs) == 0 {
 		return
 	}
+	// One span per message, each the child of its own publisher's span: a batch mixes many
+	// traces, and the handler continues the right one with MessageContext.
+	spans := make(map[jetstream.Msg]trace.Span, len(msgs))
+	for _, m := range msgs {
+		_, spans[m] = c.messageSpan(ctx, m)
+	}
+	msgCtx := func(m jetstream.Msg) context.Context { return trace.ContextWithSpan(ctx, spans[m]) }
 	c.keeper.begin(msgs)
 	start := time.Now()
-	err := callHandler(ctx, c.log, handler, msgs)
+	err := callHandler(context.WithValue(ctx, batchSpansKey{}, spans), c.log, handler, msgs)
 	c.metrics.handler.Observe(time.Since(start).Seconds())
 	c.keeper.end()
 
@@ -673,17 +686,20 @@ func (c *Consumer) handleBatch(ctx context.Context, fetched []jetstream.Msg, han
 	switch {
 	case err == nil:
 		for i, m := range msgs {
-			c.settle(ctx, m, metas[i], nil)
+			c.settle(msgCtx(m), m, metas[i], nil)
+			endMessageSpan(spans[m], nil)
 		}
 	case errors.As(err, &batchErr):
 		c.log.Warn("batch handler failed for some messages", zap.Int("failed", len(batchErr.Errs)), zap.Int("batch", len(msgs)))
 		for i, m := range msgs {
-			c.settle(ctx, m, metas[i], batchErr.Errs[i])
+			c.settle(msgCtx(m), m, metas[i], batchErr.Errs[i])
+			endMessageSpan(spans[m], batchErr.Errs[i])
 		}
 	default:
 		c.log.Warn("batch handler failed, will redeliver", zap.Int("batch", len(msgs)), zap.Error(err))
 		for i, m := range msgs {
-			c.settle(ctx, m, metas[i], err)
+			c.settle(msgCtx(m), m, metas[i], err)
+			endMessageSpan(spans[m], err)
 		}
 	}
 }

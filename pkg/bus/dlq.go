@@ -9,6 +9,8 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	"go.uber.org/zap"
+
+	sclog "github.com/supercomp/supercomp/pkg/log"
 )
 
 // Headers a dead-lettered message carries besides its original ones.
@@ -56,6 +58,7 @@ func (c *Consumer) deadLetter(ctx context.Context, m jetstream.Msg, meta *jetstr
 		zap.Uint64("deliveries", meta.NumDelivered),
 		zap.String("dlq_subject", c.dlqSubject),
 		zap.NamedError("reason", reason),
+		sclog.Trace(ctx),
 	}
 	for attempt := 0; ; attempt++ {
 		pubCtx, cancel := context.WithTimeout(ctx, dlqPublishTimeout)

@@ -93,7 +93,7 @@ func (ic *interceptors) logCall(ctx context.Context, method string, err error, d
 	if ce == nil {
 		return
 	}
-	fields := make([]zap.Field, 0, 7)
+	fields := make([]zap.Field, 0, 8)
 	if sampledCode(code) {
 		ok, suppressed, elsewhere := ic.sampler.allow(peerKey(ctx), ic.now())
 		if !ok {
@@ -110,6 +110,7 @@ func (ic *interceptors) logCall(ctx context.Context, method string, err error, d
 		zap.String(log.Method, method),
 		zap.String(log.Code, code.String()),
 		zap.Duration(log.Duration, d),
+		log.Trace(ctx),
 	)
 	if p, ok := peer.FromContext(ctx); ok && p.Addr != nil {
 		fields = append(fields, zap.Stringer(log.Peer, p.Addr))

@@ -17,7 +17,6 @@ import (
 	"github.com/supercomp/supercomp/pkg/bus"
 	"github.com/supercomp/supercomp/pkg/events"
 	"github.com/supercomp/supercomp/pkg/fault"
-	eventsv1 "github.com/supercomp/supercomp/pkg/gen/supercomp/events/v1"
 	fatiguev1 "github.com/supercomp/supercomp/pkg/gen/supercomp/fatigue/v1"
 	"github.com/supercomp/supercomp/services/fatigue/internal/app"
 	"github.com/supercomp/supercomp/services/fatigue/internal/domain"
@@ -209,15 +208,16 @@ func (t *ThresholdsKV) Put(ctx context.Context, team, athlete string, o app.Over
 type Publisher struct{ Bus *bus.Bus }
 
 // Publish implements app.Publisher.
-func (p Publisher) Publish(ctx context.Context, evs []*eventsv1.Event) error {
-	msgs := make([]bus.OutMsg, 0, len(evs))
+func (p Publisher) Publish(ctx context.Context, out []app.Output) error {
+	msgs := make([]bus.OutMsg, 0, len(out))
 	now := time.Now()
-	for _, ev := range evs {
-		events.Stamp(ev, now)
-		m, err := events.OutMsg(ev)
+	for _, o := range out {
+		events.Stamp(o.Event, now)
+		m, err := events.OutMsg(o.Event)
 		if err != nil {
 			return err
 		}
+		m.Trace = o.Cause
 		msgs = append(msgs, m)
 	}
 	if _, err := p.Bus.PublishBatch(ctx, msgs); err != nil {

@@ -28,7 +28,14 @@ type StateStore interface {
 
 // Publisher publishes events (ids make retries and replays safe).
 type Publisher interface {
-	Publish(ctx context.Context, evs []*eventsv1.Event) error
+	Publish(ctx context.Context, out []Output) error
+}
+
+// Output is an event to publish with the context of the consumed message it follows from, so
+// the event continues that message's trace (nil: the batch's context).
+type Output struct {
+	Event *eventsv1.Event
+	Cause context.Context
 }
 
 // ThresholdSource gives the effective thresholds of an athlete.
@@ -40,6 +47,9 @@ type ThresholdSource interface {
 type Message struct {
 	Seq   uint64
 	Event *eventsv1.Event
+	// Trace is the context of the message's own span (bus.MessageContext): what the event
+	// causes is published under it. Nil where nothing is traced.
+	Trace context.Context
 }
 
 // Processor owns the in-memory athlete states: it applies consumed events, publishes what
@@ -112,7 +122,7 @@ func (p *Processor) HandleTraining(ctx context.Context, msgs []Message) (publish
 			}
 		}
 	}()
-	var out []*eventsv1.Event
+	var out []Output
 	for _, m := range msgs {
 		ev := m.Event
 		k := Key{ev.GetTeamId(), ev.GetAthleteId()}
@@ -138,16 +148,16 @@ func (p *Processor) HandleTraining(ctx context.Context, msgs []Message) (publish
 		}
 		if o.Assessed != nil {
 			st.Published.EventID = o.Assessed.GetId()
-			out = append(out, o.Assessed)
+			out = append(out, Output{Event: o.Assessed, Cause: m.Trace})
 		}
 		if o.Recommended != nil {
-			out = append(out, o.Recommended)
+			out = append(out, Output{Event: o.Recommended, Cause: m.Trace})
 		}
 		if o.Plateau != nil {
-			out = append(out, o.Plateau)
+			out = append(out, Output{Event: o.Plateau, Cause: m.Trace})
 		}
 		if o.JointPain != nil {
-			out = append(out, o.JointPain)
+			out = append(out, Output{Event: o.JointPain, Cause: m.Trace})
 		}
 	}
 	if len(out) > 0 {

@@ -35,7 +35,7 @@ const (
 // succeeded are the undecodable ones reported, so they go to the DLQ while the rest are acked.
 func decodedBatch(fn func(context.Context, []app.Message) error) bus.BatchHandler {
 	return func(ctx context.Context, msgs []jetstream.Msg) error {
-		decoded, bad := decodeAll(msgs)
+		decoded, bad := decodeAll(ctx, msgs)
 		if err := fn(ctx, decoded); err != nil {
 			return err
 		}
@@ -55,7 +55,7 @@ func eventsOf(ms []app.Message) []*eventsv1.Event {
 	return evs
 }
 
-func decodeAll(msgs []jetstream.Msg) ([]app.Message, *bus.BatchError) {
+func decodeAll(ctx context.Context, msgs []jetstream.Msg) ([]app.Message, *bus.BatchError) {
 	out := make([]app.Message, 0, len(msgs))
 	var bad *bus.BatchError
 	for i, m := range msgs {
@@ -71,7 +71,7 @@ func decodeAll(msgs []jetstream.Msg) ([]app.Message, *bus.BatchError) {
 		if md, err := m.Metadata(); err == nil {
 			seq = md.Sequence.Stream
 		}
-		out = append(out, app.Message{Seq: seq, Event: ev})
+		out = append(out, app.Message{Seq: seq, Event: ev, Trace: bus.MessageContext(ctx, m)})
 	}
 	return out, bad
 }

@@ -98,7 +98,7 @@ func handlePartition(ctx context.Context, proc *app.Processor, msgs []jetstream.
 					return err
 				}
 			}
-			training = append(training, app.Message{Seq: o.Sequence, Event: ev})
+			training = append(training, app.Message{Seq: o.Sequence, Event: ev, Trace: bus.MessageContext(ctx, m)})
 		case o.Stream == bus.StreamProgramming && isDeload(ev):
 			if len(training) > 0 {
 				if err := flush(); err != nil {
