@@ -16,8 +16,8 @@ import (
 	"strconv"
 	"time"
 
-	"go.uber.org/zap"
 	"go.opentelemetry.io/contrib/instrumentation/google.golang.org/grpc/otelgrpc"
+	"go.uber.org/zap"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
 
