@@ -97,6 +97,12 @@ type ConsumerConfig struct {
 	// Batch (so a recorder's inserts stay few and large). Unused by
 	// NewConsumer.
 	EarlyFlush int
+	// CaughtUp hands a batch over as soon as the server has nothing more pending for the
+	// consumer, however small, instead of gathering for MaxWait: for consumers on the alert
+	// path (fatigue), where a set waiting for its batch to fill is an alert waiting. Under
+	// load the server always has more pending, so batches still fill up to Batch; idle, one
+	// message goes through alone. Unused by NewConsumer.
+	CaughtUp bool
 	// Overlap gathers the next batch while the handler runs. Batches are
 	// still handled one at a time and in order, but a failed batch's
 	// redelivery comes after the batch gathered meanwhile: only for
@@ -645,14 +651,15 @@ func (g *gatherer) fetch(runCtx context.Context) error {
 }
 
 // ready says whether the batch is handed over now: full, out of time,
-// quiet (EarlyFlush), or after a failed fetch.
+// quiet (EarlyFlush), caught up (CaughtUp), or after a failed fetch.
 func (g *gatherer) ready() bool {
 	n := len(g.msgs)
 	if n == 0 {
 		return false
 	}
 	timeUp := time.Since(g.started) >= g.c.cfg.MaxWait-minFetchWait
-	return n >= g.c.cfg.Batch || timeUp || g.quiet || g.failed
+	caughtUp := g.c.cfg.CaughtUp && g.pending == 0
+	return n >= g.c.cfg.Batch || timeUp || g.quiet || g.failed || caughtUp
 }
 
 func (g *gatherer) flush(handle func([]jetstream.Msg)) {

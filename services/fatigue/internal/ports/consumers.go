@@ -140,7 +140,9 @@ func NewEngine(ctx context.Context, b *bus.Bus, proc *app.Processor, history *ad
 func (e *Engine) streamConsumers(ctx context.Context, b *bus.Bus, proc *app.Processor, log *zap.Logger) error {
 	training, err := b.NewBatchConsumer(ctx, bus.ConsumerConfig{
 		Stream: bus.StreamTraining, Durable: DurableTraining, FilterSubjects: []string{bus.SubjectsTraining},
-		MaxDeliver: -1, Batch: 500,
+		// CaughtUp: a set that completes a pattern is assessed (and alerted on) as soon as
+		// it arrives, not after a second of gathering; a busy stream still fills batches.
+		MaxDeliver: -1, Batch: 500, CaughtUp: true,
 	}, decodedBatch(func(ctx context.Context, ms []app.Message) error {
 		_, err := proc.HandleTraining(ctx, ms)
 		return err

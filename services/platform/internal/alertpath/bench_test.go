@@ -1,0 +1,291 @@
+package alertpath
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"go.opentelemetry.io/otel/sdk/trace/tracetest"
+	"go.opentelemetry.io/otel/trace"
+
+	"github.com/supercomp/supercomp/pkg/events"
+	eventsv1 "github.com/supercomp/supercomp/pkg/gen/supercomp/events/v1"
+	ingestionv1 "github.com/supercomp/supercomp/pkg/gen/supercomp/ingestion/v1"
+	"github.com/supercomp/supercomp/services/fatigue/simulate"
+	"github.com/supercomp/supercomp/services/platform/internal/demo"
+)
+
+const (
+	// minSamples is the fewest alerts a run measures, whatever b.N: a p99 needs about a
+	// hundred, and each alert needs its own athlete's history loaded first.
+	minSamples = 100
+	// defaultBackgroundRate is the load: sets per second from other athletes.
+	defaultBackgroundRate = 10000
+	// envBackgroundRate overrides it, for a machine that cannot sustain it.
+	envBackgroundRate = "SC_BENCH_BACKGROUND_SETS_PER_SEC"
+	// backgroundBatch is how many sets one background RecordBatch call carries, as a
+	// device uploading a session would.
+	backgroundBatch   = 100
+	backgroundSenders = 4
+	alertTimeout      = time.Minute
+)
+
+// BenchmarkAlertPath measures end-to-end alert latency on the all-in-one platform: from the
+// RecordBatch call carrying the set that makes an athlete's deload rule fire to the signed
+// alert arriving at the coach's webhook (a local receiver). Every sample is another athlete
+// whose history was loaded beforehand, so the trigger is the only new data about them.
+// "idle" has nothing else going on; "background" adds a stream of other athletes' sets
+// (10,000/s or SC_BENCH_BACKGROUND_SETS_PER_SEC) and reports the rate it really sustained.
+// Only the triggers' traces are sampled; their spans break the latency down by leg in the log.
+func BenchmarkAlertPath(b *testing.B) {
+	p := startPlatform(b, sdktrace.ParentBased(sdktrace.NeverSample()))
+	ath := newOverreacher(b)
+	rate := defaultBackgroundRate
+	if v := os.Getenv(envBackgroundRate); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n <= 0 {
+			b.Fatalf("%s=%q: want a positive number of sets per second", envBackgroundRate, v)
+		}
+		rate = n
+	}
+	runs := 0
+	b.Run("idle", func(b *testing.B) { runs++; p.measure(b, ath, fmt.Sprintf("idle%d", runs), 0) })
+	b.Run("background", func(b *testing.B) { runs++; p.measure(b, ath, fmt.Sprintf("bg%d", runs), rate) })
+}
+
+func (p *platform) measure(b *testing.B, ath overreacher, prefix string, rate int) {
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Minute)
+	defer cancel()
+	n := max(b.N, minSamples)
+	athletes := make([]string, n)
+	for i := range athletes {
+		athletes[i] = fmt.Sprintf("%s-%03d", prefix, i)
+		p.feed(b, ctx, as(athletes[i], ath.history...))
+	}
+	p.settle(b, ctx)
+	p.spans.Reset()
+
+	var load *backgroundLoad
+	if rate > 0 {
+		load = startBackground(b, ctx, p.ingest, prefix, rate)
+		time.Sleep(2 * time.Second) // into the steady state before the first sample
+		load.restartCount()
+	}
+	latencies := make([]time.Duration, 0, n)
+	traces := make([]trace.TraceID, 0, n)
+	b.ResetTimer()
+	for _, athlete := range athletes {
+		trigger := as(athlete, ath.trigger)[0]
+		arrived := p.hook.expect(athlete)
+		start := time.Now()
+		traces = append(traces, p.send(b, ctx, trigger))
+		select {
+		case <-arrived:
+		case <-time.After(alertTimeout):
+			b.Fatalf("no deload alert for %s within %s", athlete, alertTimeout)
+		}
+		hit, _ := p.hook.arrivalOf(athlete)
+		latencies = append(latencies, hit.at.Sub(start))
+	}
+	b.StopTimer()
+	if load != nil {
+		sustained := load.stop()
+		b.ReportMetric(sustained, "bg_sets/s")
+		b.Logf("background: %d sets/s asked, %.0f/s sustained (accepted by ingestion while sampling)", rate, sustained)
+		// What the load left queued is worked off before the next run (and before the
+		// platform stops), so neither measures nor times out on this run's backlog.
+		p.settle(b, ctx)
+	}
+	b.ReportMetric(percentile(latencies, 0.50), "p50_ms")
+	b.ReportMetric(percentile(latencies, 0.99), "p99_ms")
+	b.ReportMetric(0, "ns/op")
+	// The last spans (recorders) end after the alert; the legs below are all before it.
+	b.Logf("%d alerts: p50 %.1f ms, p99 %.1f ms, max %.1f ms\n%s", len(latencies), percentile(latencies, 0.50),
+		percentile(latencies, 0.99), percentile(latencies, 1), breakdown(p.spans, traces))
+	p.spans.Reset()
+}
+
+// percentile in milliseconds, nearest rank.
+func percentile(ds []time.Duration, q float64) float64 {
+	s := slices.Clone(ds)
+	slices.Sort(s)
+	i := min(len(s)-1, int(q*float64(len(s))))
+	return float64(s[i].Microseconds()) / 1000
+}
+
+// leg is one stretch of the alert's path, measured between two points of its trace.
+type leg struct {
+	name     string
+	from, to func(path) (time.Time, bool)
+}
+
+// path holds the spans of one trigger's trace that mark its way through the platform.
+type path struct {
+	ingest, fatigue, notify, dispatch, webhook tracetest.SpanStub
+	ok                                         bool
+}
+
+func pathOf(spans []tracetest.SpanStub) path {
+	var p path
+	found := 0
+	pick := func(dst *tracetest.SpanStub, s tracetest.SpanStub) {
+		if dst.Name == "" || s.StartTime.Before(dst.StartTime) {
+			if dst.Name == "" {
+				found++
+			}
+			*dst = s
+		}
+	}
+	for _, s := range spans {
+		switch {
+		case s.SpanKind == trace.SpanKindServer && strings.Contains(s.Name, "IngestionService/"):
+			pick(&p.ingest, s)
+		case consumerGroup(s) == "fatigue":
+			pick(&p.fatigue, s)
+		case consumerGroup(s) == "notifications-analysis":
+			pick(&p.notify, s)
+		case consumerGroup(s) == "notifications-dispatch":
+			pick(&p.dispatch, s)
+		case s.Name == "webhook POST":
+			pick(&p.webhook, s)
+		}
+	}
+	p.ok = found == 5
+	return p
+}
+
+func start(f func(path) tracetest.SpanStub) func(path) (time.Time, bool) {
+	return func(p path) (time.Time, bool) { return f(p).StartTime, true }
+}
+
+func end(f func(path) tracetest.SpanStub) func(path) (time.Time, bool) {
+	return func(p path) (time.Time, bool) { return f(p).EndTime, true }
+}
+
+var legs = []leg{
+	{"ingestion call (validate, publish TRAINING, wait for the ack)", start(func(p path) tracetest.SpanStub { return p.ingest }), end(func(p path) tracetest.SpanStub { return p.ingest })},
+	{"TRAINING -> fatigue picks the set up (stream wait, batch gathering)", end(func(p path) tracetest.SpanStub { return p.ingest }), start(func(p path) tracetest.SpanStub { return p.fatigue })},
+	{"fatigue batch -> ANALYSIS -> notifications picks it up", start(func(p path) tracetest.SpanStub { return p.fatigue }), start(func(p path) tracetest.SpanStub { return p.notify })},
+	{"notifications raises the alert -> NOTIFY -> dispatch picks it up", start(func(p path) tracetest.SpanStub { return p.notify }), start(func(p path) tracetest.SpanStub { return p.dispatch })},
+	{"dispatch -> webhook call starts", start(func(p path) tracetest.SpanStub { return p.dispatch }), start(func(p path) tracetest.SpanStub { return p.webhook })},
+	{"webhook call (sign, POST, answer)", start(func(p path) tracetest.SpanStub { return p.webhook }), end(func(p path) tracetest.SpanStub { return p.webhook })},
+	{"(fatigue's whole batch: handle, snapshot, publish, ack)", start(func(p path) tracetest.SpanStub { return p.fatigue }), end(func(p path) tracetest.SpanStub { return p.fatigue })},
+}
+
+// breakdown tabulates each leg's p50 and p99 over the triggers' traces.
+func breakdown(exp *tracetest.InMemoryExporter, traces []trace.TraceID) string {
+	byTrace := map[trace.TraceID][]tracetest.SpanStub{}
+	for _, s := range exp.GetSpans() {
+		byTrace[s.SpanContext.TraceID()] = append(byTrace[s.SpanContext.TraceID()], s)
+	}
+	per := make([][]time.Duration, len(legs))
+	complete := 0
+	for _, id := range traces {
+		p := pathOf(byTrace[id])
+		if !p.ok {
+			continue
+		}
+		complete++
+		for i, l := range legs {
+			from, _ := l.from(p)
+			to, _ := l.to(p)
+			per[i] = append(per[i], to.Sub(from))
+		}
+	}
+	var sb strings.Builder
+	fmt.Fprintf(&sb, "where the time goes (%d of %d traces complete):\n", complete, len(traces))
+	if complete == 0 {
+		return sb.String()
+	}
+	fmt.Fprintf(&sb, "  %-70s %9s %9s\n", "leg", "p50 ms", "p99 ms")
+	for i, l := range legs {
+		fmt.Fprintf(&sb, "  %-70s %9.1f %9.1f\n", l.name, percentile(per[i], 0.5), percentile(per[i], 0.99))
+	}
+	return sb.String()
+}
+
+// backgroundLoad streams other athletes' sets through RecordBatch at a target rate.
+type backgroundLoad struct {
+	accepted atomic.Uint64
+	since    atomic.Int64 // unix nanos the count restarted at
+	stopc    chan struct{}
+	wg       sync.WaitGroup
+}
+
+// startBackground runs backgroundSenders goroutines that together send rate sets/s from a
+// simulated squad without overreachers, renamed per round so every set is new data.
+func startBackground(b *testing.B, ctx context.Context, client ingestionv1.IngestionServiceClient, prefix string, rate int) *backgroundLoad {
+	sim := simulate.Generate(simulate.Config{Team: team, Athletes: 40, Overreachers: 0, Weeks: 12, Seed: 11})
+	var sets []*eventsv1.Event
+	for _, ev := range sim.Events {
+		if ev.GetSetRecorded() != nil {
+			sets = append(sets, ev)
+		}
+	}
+	l := &backgroundLoad{stopc: make(chan struct{})}
+	l.restartCount()
+	interval := time.Duration(float64(time.Second) * backgroundBatch * backgroundSenders / float64(rate))
+	for w := 0; w < backgroundSenders; w++ {
+		l.wg.Add(1)
+		go func() {
+			defer l.wg.Done()
+			tick := time.NewTicker(interval)
+			defer tick.Stop()
+			req := &ingestionv1.RecordBatchRequest{TeamId: team}
+			for round, next := 0, w*backgroundBatch; ; next += backgroundSenders * backgroundBatch {
+				select {
+				case <-l.stopc:
+					return
+				case <-ctx.Done():
+					return
+				case <-tick.C:
+				}
+				if next+backgroundBatch > len(sets) {
+					round, next = round+1, w*backgroundBatch
+				}
+				req.Records = req.Records[:0]
+				for _, ev := range sets[next : next+backgroundBatch] {
+					rec, err := demo.Record(ev)
+					if err != nil {
+						b.Error(err)
+						return
+					}
+					rec.Meta.EventId = events.NewID()
+					rec.Meta.AthleteId = fmt.Sprintf("%s-bg%d-%s", prefix, round, ev.GetAthleteId())
+					req.Records = append(req.Records, rec)
+				}
+				resp, err := client.RecordBatch(ctx, req)
+				if err != nil {
+					if ctx.Err() == nil {
+						b.Errorf("background batch: %v", err)
+					}
+					return
+				}
+				l.accepted.Add(resp.GetCounts().GetAccepted())
+			}
+		}()
+	}
+	return l
+}
+
+func (l *backgroundLoad) restartCount() {
+	l.accepted.Store(0)
+	l.since.Store(time.Now().UnixNano())
+}
+
+// stop ends the load and returns the sets/s accepted since the count restarted.
+func (l *backgroundLoad) stop() float64 {
+	elapsed := time.Since(time.Unix(0, l.since.Load()))
+	n := l.accepted.Load()
+	close(l.stopc)
+	l.wg.Wait()
+	return float64(n) / elapsed.Seconds()
+}
