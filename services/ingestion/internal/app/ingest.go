@@ -20,6 +20,7 @@ import (
 	"github.com/supercomp/supercomp/pkg/fault"
 	commonv1 "github.com/supercomp/supercomp/pkg/gen/supercomp/common/v1"
 	eventsv1 "github.com/supercomp/supercomp/pkg/gen/supercomp/events/v1"
+	sclog "github.com/supercomp/supercomp/pkg/log"
 	"github.com/supercomp/supercomp/services/ingestion/internal/domain"
 )
 
@@ -192,7 +193,7 @@ func (in *Ingester) lookUp(ctx context.Context, bs ...*batch) {
 	}
 	stored, err := in.index.Stored(ctx, evs)
 	if err != nil {
-		in.log.Warn("duplicate lookup failed; relying on the stream's dedupe window", zap.Error(err))
+		in.log.Warn("duplicate lookup failed; relying on the stream's dedupe window", zap.Error(err), sclog.Trace(ctx))
 	}
 	for _, b := range bs {
 		notStored := b.fresh[:0]
