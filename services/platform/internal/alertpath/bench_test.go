@@ -16,6 +16,7 @@ import (
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 	"go.opentelemetry.io/otel/trace"
 
+	"github.com/supercomp/supercomp/pkg/bus"
 	"github.com/supercomp/supercomp/pkg/events"
 	eventsv1 "github.com/supercomp/supercomp/pkg/gen/supercomp/events/v1"
 	ingestionv1 "github.com/supercomp/supercomp/pkg/gen/supercomp/ingestion/v1"
@@ -35,7 +36,14 @@ const (
 	// device uploading a session would.
 	backgroundBatch   = 100
 	backgroundSenders = 4
+	// maxFatigueBacklog is how far fatigue may fall behind (sets pending) before the
+	// background senders hold off: a load the pipeline cannot keep up with only measures
+	// an ever-growing queue, so the load backs off to what this machine sustains.
+	maxFatigueBacklog = 1000
 	alertTimeout      = time.Minute
+	// fatigueDurable is the fatigue service's TRAINING consumer (one partition, as the
+	// all-in-one runs it).
+	fatigueDurable = "fatigue"
 )
 
 // BenchmarkAlertPath measures end-to-end alert latency on the all-in-one platform: from the
@@ -75,7 +83,7 @@ func (p *platform) measure(b *testing.B, ath overreacher, prefix string, rate in
 
 	var load *backgroundLoad
 	if rate > 0 {
-		load = startBackground(b, ctx, p.ingest, prefix, rate)
+		load = startBackground(b, ctx, p, prefix, rate)
 		time.Sleep(2 * time.Second) // into the steady state before the first sample
 		load.restartCount()
 	}
@@ -99,7 +107,8 @@ func (p *platform) measure(b *testing.B, ath overreacher, prefix string, rate in
 	if load != nil {
 		sustained := load.stop()
 		b.ReportMetric(sustained, "bg_sets/s")
-		b.Logf("background: %d sets/s asked, %.0f/s sustained (accepted by ingestion while sampling)", rate, sustained)
+		b.Logf("background: %d sets/s asked, %.0f/s sustained (accepted by ingestion while sampling; senders held off "+
+			"%d of %d times when fatigue was %d sets behind)", rate, sustained, load.heldOff.Load(), load.ticks.Load(), maxFatigueBacklog)
 		// What the load left queued is worked off before the next run (and before the
 		// platform stops), so neither measures nor times out on this run's backlog.
 		p.settle(b, ctx)
@@ -212,17 +221,47 @@ func breakdown(exp *tracetest.InMemoryExporter, traces []trace.TraceID) string {
 	return sb.String()
 }
 
-// backgroundLoad streams other athletes' sets through RecordBatch at a target rate.
+// backgroundLoad streams other athletes' sets through RecordBatch at a target rate, holding
+// off while fatigue is more than maxFatigueBacklog sets behind.
 type backgroundLoad struct {
 	accepted atomic.Uint64
 	since    atomic.Int64 // unix nanos the count restarted at
+	behind   atomic.Uint64
+	ticks    atomic.Uint64
+	heldOff  atomic.Uint64
 	stopc    chan struct{}
 	wg       sync.WaitGroup
 }
 
+// watchFatigue keeps l.behind at the fatigue TRAINING consumer's pending and unacked count.
+func (l *backgroundLoad) watchFatigue(b *testing.B, ctx context.Context, p *platform) {
+	cons, err := p.host.Bus().JetStream().Consumer(ctx, bus.StreamTraining, fatigueDurable)
+	if err != nil {
+		b.Fatalf("fatigue consumer: %v", err)
+	}
+	l.wg.Add(1)
+	go func() {
+		defer l.wg.Done()
+		tick := time.NewTicker(50 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			select {
+			case <-l.stopc:
+				return
+			case <-ctx.Done():
+				return
+			case <-tick.C:
+			}
+			if info, err := cons.Info(ctx); err == nil {
+				l.behind.Store(info.NumPending + uint64(info.NumAckPending))
+			}
+		}
+	}()
+}
+
 // startBackground runs backgroundSenders goroutines that together send rate sets/s from a
 // simulated squad without overreachers, renamed per round so every set is new data.
-func startBackground(b *testing.B, ctx context.Context, client ingestionv1.IngestionServiceClient, prefix string, rate int) *backgroundLoad {
+func startBackground(b *testing.B, ctx context.Context, p *platform, prefix string, rate int) *backgroundLoad {
 	sim := simulate.Generate(simulate.Config{Team: team, Athletes: 40, Overreachers: 0, Weeks: 12, Seed: 11})
 	var sets []*eventsv1.Event
 	for _, ev := range sim.Events {
@@ -232,6 +271,7 @@ func startBackground(b *testing.B, ctx context.Context, client ingestionv1.Inges
 	}
 	l := &backgroundLoad{stopc: make(chan struct{})}
 	l.restartCount()
+	l.watchFatigue(b, ctx, p)
 	interval := time.Duration(float64(time.Second) * backgroundBatch * backgroundSenders / float64(rate))
 	for w := 0; w < backgroundSenders; w++ {
 		l.wg.Add(1)
@@ -248,6 +288,11 @@ func startBackground(b *testing.B, ctx context.Context, client ingestionv1.Inges
 					return
 				case <-tick.C:
 				}
+				l.ticks.Add(1)
+				if l.behind.Load() > maxFatigueBacklog {
+					l.heldOff.Add(1)
+					continue
+				}
 				if next+backgroundBatch > len(sets) {
 					round, next = round+1, w*backgroundBatch
 				}
@@ -262,7 +307,7 @@ func startBackground(b *testing.B, ctx context.Context, client ingestionv1.Inges
 					rec.Meta.AthleteId = fmt.Sprintf("%s-bg%d-%s", prefix, round, ev.GetAthleteId())
 					req.Records = append(req.Records, rec)
 				}
-				resp, err := client.RecordBatch(ctx, req)
+				resp, err := p.ingest.RecordBatch(ctx, req)
 				if err != nil {
 					if ctx.Err() == nil {
 						b.Errorf("background batch: %v", err)
@@ -278,6 +323,8 @@ func startBackground(b *testing.B, ctx context.Context, client ingestionv1.Inges
 
 func (l *backgroundLoad) restartCount() {
 	l.accepted.Store(0)
+	l.ticks.Store(0)
+	l.heldOff.Store(0)
 	l.since.Store(time.Now().UnixNano())
 }
 
