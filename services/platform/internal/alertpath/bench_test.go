@@ -113,8 +113,8 @@ func (p *platform) measure(b *testing.B, ath overreacher, prefix string, rate in
 	if load != nil {
 		sustained := load.stop()
 		b.ReportMetric(sustained, "bg_sets/s")
-		b.Logf("background: %d sets/s asked, %.0f/s sustained (accepted by ingestion while sampling; senders held off "+
-			"%d of %d times when fatigue was %d sets behind)", rate, sustained, load.heldOff.Load(), load.ticks.Load(), maxFatigueBacklog)
+		report("%s (b.N=%d) background: %d sets/s asked, %.0f/s sustained (accepted by ingestion while sampling; senders held off "+
+			"%d of %d times when fatigue was %d sets behind)\n", b.Name(), b.N, rate, sustained, load.heldOff.Load(), load.ticks.Load(), maxFatigueBacklog)
 		// What the load left queued is worked off before the next run (and before the
 		// platform stops), so neither measures nor times out on this run's backlog.
 		p.settle(b, ctx)
@@ -126,10 +126,16 @@ func (p *platform) measure(b *testing.B, ath overreacher, prefix string, rate in
 	}
 	b.ReportMetric(percentile(latencies, 0.50), "p50_ms")
 	b.ReportMetric(percentile(latencies, 0.99), "p99_ms")
-	// Benchmark logs are cut at ten lines, so the summary shares the table's header line.
-	b.Logf("%d alerts, p50 %.1f ms, p99 %.1f ms, max %.1f ms; %s", len(latencies), percentile(latencies, 0.50),
-		percentile(latencies, 0.99), percentile(latencies, 1), breakdown(p.spans, traces))
+	report("%s (b.N=%d): %d alerts, p50 %.1f ms, p99 %.1f ms, max %.1f ms; %s", b.Name(), b.N, len(latencies),
+		percentile(latencies, 0.50), percentile(latencies, 0.99), percentile(latencies, 1), breakdown(p.spans, traces))
 	p.spans.Reset()
+}
+
+// report prints a run's breakdown on stdout, next to the benchmark lines. Not b.Logf: the
+// framework keeps a benchmark's log across its runs and cuts it at ten lines, which leaves
+// the first run's table and drops the last one's.
+func report(format string, args ...any) {
+	fmt.Fprintf(os.Stdout, format, args...)
 }
 
 // percentile in milliseconds, nearest rank.
