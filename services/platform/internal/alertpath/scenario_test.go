@@ -34,6 +34,7 @@ import (
 	"github.com/supercomp/supercomp/pkg/service"
 	"github.com/supercomp/supercomp/pkg/store/storetest"
 	"github.com/supercomp/supercomp/pkg/tracing"
+	"github.com/supercomp/supercomp/services/fatigue/fatigue"
 	"github.com/supercomp/supercomp/services/fatigue/simulate"
 	"github.com/supercomp/supercomp/services/platform/internal/demo"
 	"github.com/supercomp/supercomp/services/platform/internal/platformtest"
@@ -233,7 +234,7 @@ func newOverreacher(tb testing.TB) overreacher {
 			sets = append(sets, ev)
 		}
 	}
-	i := simulate.FirstRecommendation(sets)
+	i := fatigue.FirstRecommendation(sets)
 	if i < 0 {
 		tb.Fatal("the simulated overreacher's sets never make the deload rule fire")
 	}

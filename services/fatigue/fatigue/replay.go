@@ -1,4 +1,4 @@
-package simulate
+package fatigue
 
 import (
 	eventsv1 "github.com/supercomp/supercomp/pkg/gen/supercomp/events/v1"
