@@ -8,6 +8,8 @@ import (
 	"sync"
 	"time"
 
+	"go.opentelemetry.io/otel/trace"
+
 	eventsv1 "github.com/supercomp/supercomp/pkg/gen/supercomp/events/v1"
 	"github.com/supercomp/supercomp/services/fatigue/internal/domain"
 )
@@ -160,12 +162,38 @@ func (p *Processor) HandleTraining(ctx context.Context, msgs []Message) (publish
 			out = append(out, Output{Event: o.JointPain, Cause: m.Trace})
 		}
 	}
+	markBatch(msgs, eventAssessed)
 	if len(out) > 0 {
 		if err := p.pub.Publish(ctx, out); err != nil {
 			return 0, err
 		}
 	}
-	return len(out), p.save(ctx, dirty)
+	markBatch(msgs, eventPublished)
+	if err := p.save(ctx, dirty); err != nil {
+		return 0, err
+	}
+	markBatch(msgs, eventSaved)
+	return len(out), nil
+}
+
+// Span events that HandleTraining adds to each traced message's span as its batch gets past
+// each step: a batch's time splits into assessing every message, publishing the outputs and
+// saving the snapshots, and a trace shows which it was without a span per step per message.
+const (
+	eventAssessed  = "fatigue batch assessed"
+	eventPublished = "fatigue batch published"
+	eventSaved     = "fatigue batch saved"
+)
+
+func markBatch(msgs []Message, event string) {
+	for _, m := range msgs {
+		if m.Trace == nil {
+			continue
+		}
+		if span := trace.SpanFromContext(m.Trace); span.IsRecording() {
+			span.AddEvent(event)
+		}
+	}
 }
 
 // HandleProgramming applies PROGRAMMING events (deloads reset the cooldown).

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"go.opentelemetry.io/otel"
 	"go.uber.org/zap"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/timestamppb"
@@ -176,6 +177,9 @@ func (in *Ingester) validate(items []Item, opts Options) *batch {
 	return b
 }
 
+// tracer names the ingestion's own spans, the steps of a call worth telling apart in a trace.
+var tracer = otel.Tracer("github.com/supercomp/supercomp/services/ingestion")
+
 // lookUp settles the fresh records of bs that are already stored as duplicates, in one lookup
 // for all of them: ClickHouse spends about as much on a lookup of one message as of several.
 func (in *Ingester) lookUp(ctx context.Context, bs ...*batch) {
@@ -191,7 +195,9 @@ func (in *Ingester) lookUp(ctx context.Context, bs ...*batch) {
 	if len(evs) == 0 {
 		return
 	}
-	stored, err := in.index.Stored(ctx, evs)
+	lookupCtx, span := tracer.Start(ctx, "ingestion duplicate lookup")
+	stored, err := in.index.Stored(lookupCtx, evs)
+	span.End()
 	if err != nil {
 		in.log.Warn("duplicate lookup failed; relying on the stream's dedupe window", zap.Error(err), sclog.Trace(ctx))
 	}
@@ -260,9 +266,13 @@ func (in *Ingester) send(ctx context.Context, bs ...*batch) (settle func() error
 	if len(msgs) == 0 {
 		return func() error { return nil }
 	}
+	// The span covers sending and the stream's acks; the events carry the caller's span (the
+	// request's), so consumers' spans stay its children.
+	_, span := tracer.Start(ctx, "ingestion publish "+bus.StreamTraining)
 	wait := in.pub.Send(ctx, msgs)
 	return func() error {
 		dups, err := wait()
+		span.End()
 		if err != nil {
 			return fault.Unavailable("publish to %s: %w", bus.StreamTraining, err)
 		}

@@ -149,23 +149,21 @@ func percentile(ds []time.Duration, q float64) float64 {
 // leg is one stretch of the alert's path, measured between two points of its trace.
 type leg struct {
 	name     string
-	from, to func(path) (time.Time, bool)
+	from, to func(path) time.Time
 }
 
-// path holds the spans of one trigger's trace that mark its way through the platform.
+// path holds the points of one trigger's trace that mark its way through the platform.
 type path struct {
-	ingest, fatigue, notify, dispatch, webhook tracetest.SpanStub
-	ok                                         bool
+	ingest, lookup, publish, fatigue, notify, dispatch, webhook tracetest.SpanStub
+	// Events on the fatigue span as its batch got past each step (fatigue/internal/app).
+	assessed, published, saved time.Time
+	ok                         bool
 }
 
 func pathOf(spans []tracetest.SpanStub) path {
 	var p path
-	found := 0
 	pick := func(dst *tracetest.SpanStub, s tracetest.SpanStub) {
 		if dst.Name == "" || s.StartTime.Before(dst.StartTime) {
-			if dst.Name == "" {
-				found++
-			}
 			*dst = s
 		}
 	}
@@ -173,7 +171,11 @@ func pathOf(spans []tracetest.SpanStub) path {
 		switch {
 		case s.SpanKind == trace.SpanKindServer && strings.Contains(s.Name, "IngestionService/"):
 			pick(&p.ingest, s)
-		case consumerGroup(s) == "fatigue":
+		case s.Name == "ingestion duplicate lookup":
+			pick(&p.lookup, s)
+		case strings.HasPrefix(s.Name, "ingestion publish "):
+			pick(&p.publish, s)
+		case consumerGroup(s) == fatigueDurable:
 			pick(&p.fatigue, s)
 		case consumerGroup(s) == "notifications-analysis":
 			pick(&p.notify, s)
@@ -183,26 +185,39 @@ func pathOf(spans []tracetest.SpanStub) path {
 			pick(&p.webhook, s)
 		}
 	}
-	p.ok = found == 5
+	for _, e := range p.fatigue.Events {
+		switch e.Name {
+		case "fatigue batch assessed":
+			p.assessed = e.Time
+		case "fatigue batch published":
+			p.published = e.Time
+		case "fatigue batch saved":
+			p.saved = e.Time
+		}
+	}
+	p.ok = true
+	for _, s := range []tracetest.SpanStub{p.ingest, p.lookup, p.publish, p.fatigue, p.notify, p.dispatch, p.webhook} {
+		p.ok = p.ok && s.Name != ""
+	}
+	p.ok = p.ok && !p.assessed.IsZero() && !p.published.IsZero() && !p.saved.IsZero()
 	return p
 }
 
-func start(f func(path) tracetest.SpanStub) func(path) (time.Time, bool) {
-	return func(p path) (time.Time, bool) { return f(p).StartTime, true }
-}
-
-func end(f func(path) tracetest.SpanStub) func(path) (time.Time, bool) {
-	return func(p path) (time.Time, bool) { return f(p).EndTime, true }
-}
-
+// The first seven legs follow each other from the ingestion call to the webhook's answer;
+// the rows in parentheses are parts of them, or run beside them.
 var legs = []leg{
-	{"ingestion call (validate, publish TRAINING, wait for the ack)", start(func(p path) tracetest.SpanStub { return p.ingest }), end(func(p path) tracetest.SpanStub { return p.ingest })},
-	{"TRAINING -> fatigue picks the set up (stream wait, batch gathering)", end(func(p path) tracetest.SpanStub { return p.ingest }), start(func(p path) tracetest.SpanStub { return p.fatigue })},
-	{"fatigue batch -> ANALYSIS -> notifications picks it up", start(func(p path) tracetest.SpanStub { return p.fatigue }), start(func(p path) tracetest.SpanStub { return p.notify })},
-	{"notifications raises the alert -> NOTIFY -> dispatch picks it up", start(func(p path) tracetest.SpanStub { return p.notify }), start(func(p path) tracetest.SpanStub { return p.dispatch })},
-	{"dispatch -> webhook call starts", start(func(p path) tracetest.SpanStub { return p.dispatch }), start(func(p path) tracetest.SpanStub { return p.webhook })},
-	{"webhook call (sign, POST, answer)", start(func(p path) tracetest.SpanStub { return p.webhook }), end(func(p path) tracetest.SpanStub { return p.webhook })},
-	{"(fatigue's whole batch: handle, snapshot, publish, ack)", start(func(p path) tracetest.SpanStub { return p.fatigue }), end(func(p path) tracetest.SpanStub { return p.fatigue })},
+	{"ingestion call (validate, look up duplicates, publish, wait for acks)", func(p path) time.Time { return p.ingest.StartTime }, func(p path) time.Time { return p.ingest.EndTime }},
+	{"TRAINING -> fatigue picks the set up (stream, the batch before it)", func(p path) time.Time { return p.ingest.EndTime }, func(p path) time.Time { return p.fatigue.StartTime }},
+	{"fatigue assesses its batch", func(p path) time.Time { return p.fatigue.StartTime }, func(p path) time.Time { return p.assessed }},
+	{"fatigue publishes ANALYSIS -> notifications picks it up", func(p path) time.Time { return p.assessed }, func(p path) time.Time { return p.notify.StartTime }},
+	{"notifications raises the alert -> NOTIFY -> dispatch picks it up", func(p path) time.Time { return p.notify.StartTime }, func(p path) time.Time { return p.dispatch.StartTime }},
+	{"dispatch -> webhook call starts", func(p path) time.Time { return p.dispatch.StartTime }, func(p path) time.Time { return p.webhook.StartTime }},
+	{"webhook call (sign, POST, answer)", func(p path) time.Time { return p.webhook.StartTime }, func(p path) time.Time { return p.webhook.EndTime }},
+	{"(ingestion: duplicate lookup in ClickHouse)", func(p path) time.Time { return p.lookup.StartTime }, func(p path) time.Time { return p.lookup.EndTime }},
+	{"(ingestion: publish TRAINING until acked)", func(p path) time.Time { return p.publish.StartTime }, func(p path) time.Time { return p.publish.EndTime }},
+	{"(fatigue: publish ANALYSIS until acked)", func(p path) time.Time { return p.assessed }, func(p path) time.Time { return p.published }},
+	{"(fatigue: save snapshots, after the publish)", func(p path) time.Time { return p.published }, func(p path) time.Time { return p.saved }},
+	{"(fatigue: the whole batch, handled and acked)", func(p path) time.Time { return p.fatigue.StartTime }, func(p path) time.Time { return p.fatigue.EndTime }},
 }
 
 // completeTraces counts the traces whose path spans have all ended.
@@ -235,9 +250,7 @@ func breakdown(exp *tracetest.InMemoryExporter, traces []trace.TraceID) string {
 		}
 		complete++
 		for i, l := range legs {
-			from, _ := l.from(p)
-			to, _ := l.to(p)
-			per[i] = append(per[i], to.Sub(from))
+			per[i] = append(per[i], l.to(p).Sub(l.from(p)))
 		}
 	}
 	var sb strings.Builder
@@ -245,7 +258,7 @@ func breakdown(exp *tracetest.InMemoryExporter, traces []trace.TraceID) string {
 	if complete == 0 {
 		return sb.String()
 	}
-	fmt.Fprintf(&sb, " %9s %9s\n", "p50 ms", "p99 ms")
+	fmt.Fprintf(&sb, "\n  %-70s %9s %9s\n", "leg", "p50 ms", "p99 ms")
 	for i, l := range legs {
 		fmt.Fprintf(&sb, "  %-70s %9.1f %9.1f\n", l.name, percentile(per[i], 0.5), percentile(per[i], 0.99))
 	}
