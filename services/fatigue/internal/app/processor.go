@@ -221,13 +221,47 @@ func (p *Processor) HandleProgramming(ctx context.Context, evs []*eventsv1.Event
 	return p.save(ctx, dirty)
 }
 
+// concurrentSaves bounds the snapshot writes in flight. Each is a read from the bucket's leader
+// and a conditional write, two round trips: one after the other they took a third of a busy
+// batch at the median and most of it in the slowest batches (BenchmarkAlertPath in
+// services/platform), and the next set waits for the batch, so an alert did too.
+const concurrentSaves = 16
+
+// save writes the batch's touched snapshots, several at once: they are different keys, and the
+// states are not changed meanwhile (p.mu is held). It returns once all are written, with the
+// first error.
 func (p *Processor) save(ctx context.Context, dirty map[Key]*domain.State) error {
-	for k, st := range dirty {
-		if err := p.store.Save(ctx, k, st); err != nil {
-			return fmt.Errorf("save state %s: %w", k, err)
+	if len(dirty) == 1 {
+		for k, st := range dirty {
+			if err := p.store.Save(ctx, k, st); err != nil {
+				return fmt.Errorf("save state %s: %w", k, err)
+			}
 		}
+		return nil
 	}
-	return nil
+	var (
+		wg    sync.WaitGroup
+		mu    sync.Mutex
+		first error
+	)
+	slots := make(chan struct{}, concurrentSaves)
+	for k, st := range dirty {
+		slots <- struct{}{}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer func() { <-slots }()
+			if err := p.store.Save(ctx, k, st); err != nil {
+				mu.Lock()
+				if first == nil {
+					first = fmt.Errorf("save state %s: %w", k, err)
+				}
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	return first
 }
 
 // Snapshot is a read-only view of one athlete for queries.
