@@ -12,6 +12,7 @@ import (
 
 	"github.com/google/uuid"
 	"go.opentelemetry.io/otel"
+	"go.opentelemetry.io/otel/trace"
 	"go.uber.org/zap"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/timestamppb"
@@ -178,7 +179,9 @@ func (in *Ingester) validate(items []Item, opts Options) *batch {
 }
 
 // tracer names the ingestion's own spans, the steps of a call worth telling apart in a trace.
-var tracer = otel.Tracer("github.com/supercomp/supercomp/services/ingestion")
+// It asks the global provider each time rather than once at start: a tracer taken before the
+// provider is set stays bound to the first provider ever set, and tests set a new one each.
+func tracer() trace.Tracer { return otel.Tracer("github.com/supercomp/supercomp/services/ingestion") }
 
 // lookUp settles the fresh records of bs that are already stored as duplicates, in one lookup
 // for all of them: ClickHouse spends about as much on a lookup of one message as of several.
@@ -195,7 +198,7 @@ func (in *Ingester) lookUp(ctx context.Context, bs ...*batch) {
 	if len(evs) == 0 {
 		return
 	}
-	lookupCtx, span := tracer.Start(ctx, "ingestion duplicate lookup")
+	lookupCtx, span := tracer().Start(ctx, "ingestion duplicate lookup")
 	stored, err := in.index.Stored(lookupCtx, evs)
 	span.End()
 	if err != nil {
@@ -268,7 +271,7 @@ func (in *Ingester) send(ctx context.Context, bs ...*batch) (settle func() error
 	}
 	// The span covers sending and the stream's acks; the events carry the caller's span (the
 	// request's), so consumers' spans stay its children.
-	_, span := tracer.Start(ctx, "ingestion publish "+bus.StreamTraining)
+	_, span := tracer().Start(ctx, "ingestion publish "+bus.StreamTraining)
 	wait := in.pub.Send(ctx, msgs)
 	return func() error {
 		dups, err := wait()
