@@ -103,6 +103,14 @@ type ConsumerConfig struct {
 	// load the server always has more pending, so batches still fill up to Batch; idle, one
 	// message goes through alone. Unused by NewConsumer.
 	CaughtUp bool
+	// ReplayUnsettledFirst is for handlers whose effects depend on order across batches: per-key
+	// state that skips what it has seen by stream sequence. A process that crashes leaves its
+	// fetched messages unsettled; the server would redeliver them only after AckWait, while the
+	// next process fetches newer ones first, and those newer messages would make the state skip
+	// the older ones for good. With it set, a consumer found with messages beyond its ack floor
+	// is recreated to start at the floor, so they come back first and in order. Only for a
+	// durable one process consumes at a time.
+	ReplayUnsettledFirst bool
 	// Overlap gathers the next batch while the handler runs. Batches are
 	// still handled one at a time and in order, but a failed batch's
 	// redelivery comes after the batch gathered meanwhile: only for
@@ -330,17 +338,22 @@ func (b *Bus) newConsumerWith(ctx context.Context, cfg ConsumerConfig, batchCons
 	if adjust != nil {
 		adjust(&sc)
 	}
+	if log == nil {
+		log = b.log
+	}
+	if cfg.ReplayUnsettledFirst {
+		if err := b.replayFromAckFloor(ctx, cfg, &sc, log); err != nil {
+			return nil, err
+		}
+	}
 	cons, err := b.js.CreateOrUpdateConsumer(ctx, cfg.Stream, sc)
 	if err != nil {
 		return nil, fmt.Errorf("create consumer %s on %s: %w", cfg.Durable, cfg.Stream, err)
 	}
-	if log == nil {
-		log = b.log
-	}
 	return &Consumer{
 		bus:        b,
 		cfg:        cfg,
-		log:        log.With(zap.String("stream", cfg.Stream), zap.String("consumer", cfg.Durable)),
+		log:        log.With(zap.String(sclog.Stream, cfg.Stream), zap.String(sclog.Consumer, cfg.Durable)),
 		cons:       cons,
 		metrics:    b.metrics.forConsumer(cfg.Stream, cfg.Durable),
 		dlqSubject: DeadLetterSubject(cfg.Stream, cfg.Durable),
@@ -348,6 +361,32 @@ func (b *Bus) newConsumerWith(ctx context.Context, cfg ConsumerConfig, batchCons
 		stop:       make(chan struct{}),
 		done:       make(chan struct{}),
 	}, nil
+}
+
+// replayFromAckFloor prepares sc for ReplayUnsettledFirst. An existing durable with messages
+// delivered beyond its ack floor is deleted, and sc starts at the floor; one without keeps its
+// start (a deliver policy cannot be updated), so a consumer recreated once stays valid.
+func (b *Bus) replayFromAckFloor(ctx context.Context, cfg ConsumerConfig, sc *jetstream.ConsumerConfig, log *zap.Logger) error {
+	existing, err := b.js.Consumer(ctx, cfg.Stream, cfg.Durable)
+	if errors.Is(err, jetstream.ErrConsumerNotFound) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("consumer %s on %s: %w", cfg.Durable, cfg.Stream, err)
+	}
+	info := existing.CachedInfo()
+	if info.Delivered.Stream <= info.AckFloor.Stream && info.NumAckPending == 0 {
+		sc.DeliverPolicy, sc.OptStartSeq = info.Config.DeliverPolicy, info.Config.OptStartSeq
+		return nil
+	}
+	if err := b.js.DeleteConsumer(ctx, cfg.Stream, cfg.Durable); err != nil && !errors.Is(err, jetstream.ErrConsumerNotFound) {
+		return fmt.Errorf("recreate consumer %s on %s at its ack floor: %w", cfg.Durable, cfg.Stream, err)
+	}
+	sc.DeliverPolicy, sc.OptStartSeq = jetstream.DeliverByStartSequencePolicy, info.AckFloor.Stream+1
+	log.Warn("consumer had unsettled messages from a previous process: replaying from its ack floor",
+		zap.String("stream", cfg.Stream), zap.String("consumer", cfg.Durable), zap.Uint64("ack_floor", info.AckFloor.Stream),
+		zap.Uint64("delivered", info.Delivered.Stream), zap.Int("unsettled", info.NumAckPending))
+	return nil
 }
 
 // Name identifies the consumer in the lifecycle registry.
@@ -507,7 +546,7 @@ func (c *Consumer) handleOne(ctx context.Context, m jetstream.Msg, handler Handl
 	c.metrics.handler.Observe(time.Since(start).Seconds())
 	c.keeper.end()
 	if err != nil && !IsPoison(err) && !c.lastDelivery(meta) {
-		c.log.Warn("handler failed, will redeliver", zap.String("subject", m.Subject()),
+		c.log.Warn("handler failed, will redeliver", zap.String(sclog.Subject, m.Subject()),
 			zap.Uint64("stream_seq", meta.Sequence.Stream), zap.Uint64("deliveries", meta.NumDelivered), zap.Error(err),
 			sclog.Trace(ctx))
 	}
@@ -734,7 +773,17 @@ func (c *Consumer) metadata(ctx context.Context, m jetstream.Msg) (*jetstream.Ms
 	if err != nil {
 		// Only a message not delivered by JetStream lacks metadata; there is
 		// nothing to redeliver.
-		c.log.Error("message without jetstream metadata", zap.String("subject", m.Subject()), zap.Error(err))
+		c.log.Error("message without jetstream metadata", zap.String(sclog.Subject, m.Subject()), zap.Error(err))
+		return nil, false
+	}
+	if target := m.Headers().Get(HeaderRedriveConsumer); target != "" && target != c.cfg.Durable {
+		// A redrive for another consumer: this one handled the original (it did not give up
+		// on it), and handling it twice would count the event twice where effects are keyed
+		// on the stream sequence.
+		if err := m.Ack(); err != nil {
+			c.log.Warn("ack of a redrive for another consumer failed; it will be redelivered", zap.String("subject", m.Subject()),
+				zap.String("redrive_consumer", target), zap.Error(err))
+		}
 		return nil, false
 	}
 	if c.cfg.MaxDeliver > 0 && meta.NumDelivered > uint64(c.cfg.MaxDeliver) {

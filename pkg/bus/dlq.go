@@ -24,6 +24,10 @@ const (
 	HeaderDLQMsgID      = "Sc-Dlq-Msg-Id"     // its original Nats-Msg-Id, if any
 )
 
+// HeaderRedriveConsumer names the durable a redriven message is meant for: the one that gave up
+// on it. The stream's other consumers handled the original already and ack it unhandled.
+const HeaderRedriveConsumer = "Sc-Redrive-Consumer"
+
 const (
 	dlqPublishTimeout = 5 * time.Second
 	maxReasonLen      = 1024
@@ -53,7 +57,7 @@ func deadLetterMsgID(stream, durable string, seq uint64) string {
 func (c *Consumer) deadLetter(ctx context.Context, m jetstream.Msg, meta *jetstream.MsgMetadata, reason error) {
 	msg := c.deadLetterMsg(m, meta, reason)
 	fields := []zap.Field{
-		zap.String("subject", m.Subject()),
+		zap.String(sclog.Subject, m.Subject()),
 		zap.Uint64("stream_seq", meta.Sequence.Stream),
 		zap.Uint64("deliveries", meta.NumDelivered),
 		zap.String("dlq_subject", c.dlqSubject),

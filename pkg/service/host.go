@@ -4,20 +4,27 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
+	"runtime"
+	"slices"
+	"strconv"
 
 	"github.com/nats-io/nats.go"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"go.uber.org/zap"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
 
 	"github.com/supercomp/supercomp/pkg/audit"
 	"github.com/supercomp/supercomp/pkg/auth"
 	"github.com/supercomp/supercomp/pkg/auth/authservice"
 	"github.com/supercomp/supercomp/pkg/bus"
+	"github.com/supercomp/supercomp/pkg/jsonapi"
 	"github.com/supercomp/supercomp/pkg/lifecycle"
 	"github.com/supercomp/supercomp/pkg/server"
 	"github.com/supercomp/supercomp/pkg/store"
+	"github.com/supercomp/supercomp/pkg/version"
 )
 
 // Factory builds a module from the host's dependencies.
@@ -34,6 +41,8 @@ type Host struct {
 	bus      *bus.Bus
 	store    store.Store
 	modules  []Module
+	// jsonAPI says whether the HTTP port serves the JSON API, for the log line at Listen.
+	jsonAPI bool
 }
 
 // NewHost builds the servers, then the modules on top of b and st. infra are components that
@@ -73,7 +82,17 @@ func newHost(logger *zap.Logger, cfg server.Config, httpAddr string, b *bus.Bus,
 	if metrics == nil {
 		metrics = NewMetricsRegistry()
 	}
-	opts := []server.Option{server.WithRegistry(metrics)}
+	if st != nil {
+		// Every module writes through the host's store, so instrumenting it here measures
+		// every insert of the process.
+		instrumented, err := store.Instrument(st, metrics)
+		if err != nil {
+			return nil, fmt.Errorf("store metrics: %w", err)
+		}
+		st = instrumented
+	}
+	forwarding := server.NewPeerForwarding()
+	opts := []server.Option{server.WithRegistry(metrics), server.WithPeerForwarding(forwarding)}
 	if authn != nil {
 		guard := auth.NewGuard(authn)
 		// The auditor runs after the guard, which puts the principal it records in the context.
@@ -119,8 +138,85 @@ func newHost(logger *zap.Logger, cfg server.Config, httpAddr string, b *bus.Bus,
 		h.registry.Add(m.Components()...)
 		h.modules = append(h.modules, m)
 	}
+	apiConn, err := h.mountJSONAPI(cfg.TLS != nil, forwarding)
+	if err != nil {
+		return nil, err
+	}
+	if apiConn != nil {
+		// The API's connection closes after both servers stopped: HTTP calls in flight during
+		// the HTTP server's drain still reach the gRPC server.
+		h.registry.Add(apiConn)
+	}
 	h.registry.Add(grpcServer, h.http)
 	return h, nil
+}
+
+// mountJSONAPI serves the modules' gRPC services as JSON over HTTP at jsonapi.Prefix on the
+// HTTP port, through a connection to this host's own gRPC port, so HTTP calls get exactly the
+// authentication, limits and errors of gRPC calls. The connection dials lazily, at the first
+// HTTP call, because the gRPC port is only known once Listen bound it. forwarding tells the gRPC
+// server which HTTP client each call is for, so limits by address apply per HTTP client.
+//
+// A gRPC port with TLS leaves the API off: the HTTP port is plaintext, and keys sent to it
+// would travel without the protection the operator chose for gRPC (and a client-certificate
+// requirement could not be met by the gateway anyway). The component returned closes the
+// connection; it is nil when nothing was mounted.
+func (h *Host) mountJSONAPI(grpcTLS bool, forwarding *server.PeerForwarding) (lifecycle.Component, error) {
+	if grpcTLS {
+		h.log.Warn("JSON over HTTP off: the gRPC port serves TLS and the HTTP port does not; call the gRPC API")
+		return nil, nil
+	}
+	var services []string
+	for _, m := range h.modules {
+		for _, name := range m.GRPCServices() {
+			if slices.Contains(jsonapi.Services(), name) {
+				services = append(services, name)
+			}
+		}
+	}
+	if len(services) == 0 {
+		return nil, nil
+	}
+	var dialer net.Dialer
+	conn, err := grpc.NewClient("passthrough:///supercomp-self",
+		grpc.WithTransportCredentials(insecure.NewCredentials()),
+		grpc.WithContextDialer(func(ctx context.Context, _ string) (net.Conn, error) {
+			addr := h.grpc.Addr()
+			if addr == nil {
+				return nil, errors.New("json api: the gRPC server is not listening")
+			}
+			return dialer.DialContext(ctx, "tcp", loopbackAddr(addr))
+		}))
+	if err != nil {
+		return nil, fmt.Errorf("json api connection: %w", err)
+	}
+	api, err := jsonapi.NewHandler(conn, services, forwarding)
+	if err != nil {
+		_ = conn.Close()
+		return nil, err
+	}
+	h.http.Handle(jsonapi.Prefix+"/", api)
+	h.http.OnShutdown(api.Shutdown)
+	h.jsonAPI = true
+	return lifecycle.FuncComponent{
+		NameStr: "json-api",
+		// The registry cancels ctx once every component stopped.
+		StartFn: func(ctx context.Context) error { <-ctx.Done(); return nil },
+		StopFn:  func(context.Context) error { return conn.Close() },
+	}, nil
+}
+
+// loopbackAddr is how the process reaches its own listener: a wildcard address (0.0.0.0:7400)
+// is dialled on the loopback interface.
+func loopbackAddr(addr net.Addr) string {
+	tcp, ok := addr.(*net.TCPAddr)
+	if !ok || !tcp.IP.IsUnspecified() {
+		return addr.String()
+	}
+	if tcp.IP.To4() == nil {
+		return net.JoinHostPort("::1", strconv.Itoa(tcp.Port))
+	}
+	return net.JoinHostPort("127.0.0.1", strconv.Itoa(tcp.Port))
 }
 
 // principalKey is who the rate limiter counts an authenticated call against: the API key, so
@@ -133,11 +229,29 @@ func principalKey(ctx context.Context) string {
 }
 
 // NewMetricsRegistry is the registry a process serves on /metrics, with the Go runtime and
-// process collectors every operator expects next to Supercomp's own metrics.
+// process collectors every operator expects next to Supercomp's own metrics, and
+// supercomp_build_info.
 func NewMetricsRegistry() *prometheus.Registry {
 	reg := prometheus.NewRegistry()
-	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+		buildInfo())
 	return reg
+}
+
+// buildInfo is the usual constant-1 info metric: its labels say which build runs, so a
+// dashboard can show versions side by side and a query can join them onto other series.
+func buildInfo() prometheus.Collector {
+	g := prometheus.NewGauge(prometheus.GaugeOpts{
+		Name: "supercomp_build_info",
+		Help: "Always 1; the labels are the running build's version, commit and Go version.",
+		ConstLabels: prometheus.Labels{
+			"version":   version.Version,
+			"commit":    version.Commit,
+			"goversion": runtime.Version(),
+		},
+	})
+	g.Set(1)
+	return g
 }
 
 // Listen binds both addresses now, so a busy port fails the start with a clear error before
@@ -146,7 +260,13 @@ func (h *Host) Listen() error {
 	if err := h.grpc.Listen(); err != nil {
 		return err
 	}
-	return h.http.Listen()
+	if err := h.http.Listen(); err != nil {
+		return err
+	}
+	if h.jsonAPI {
+		h.log.Info("JSON over HTTP", zap.String("url", "http://"+h.http.Addr().String()+jsonapi.Prefix+"/"))
+	}
+	return nil
 }
 
 // GRPC is the host's gRPC server (tests use its address).

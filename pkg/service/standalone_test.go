@@ -2,9 +2,11 @@ package service_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"io"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -53,6 +55,8 @@ func TestStandaloneServesAgainstRealServers(t *testing.T) {
 		New:      func(service.Deps) (service.Module, error) { return module, nil },
 		Started:  func(h *service.Host) { hosts <- h },
 	}
+	// Profiles are off unless asked for; here the environment asks, as a pod spec would.
+	t.Setenv("SC_PPROF", "true")
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() {
@@ -89,6 +93,9 @@ func TestStandaloneServesAgainstRealServers(t *testing.T) {
 	if err != nil || me.GetPrincipal().GetRole() != commonv1.Role_ROLE_ADMIN {
 		t.Errorf("WhoAmI with --admin-key = %v, %v; want the admin", me, err)
 	}
+	// The same services as JSON over HTTP on the service's HTTP port, with the same auth.
+	checkJSONAPI(t, "http://"+host.HTTP().Addr().String(), adminKey)
+
 	// A flood of wrong keys from one address is cut off after the default burst of failures
 	// with a retry hint, while the admin key, which worked before, and health checks still do.
 	const flood = 100
@@ -116,6 +123,23 @@ func TestStandaloneServesAgainstRealServers(t *testing.T) {
 	if _, err := healthpb.NewHealthClient(conn).Check(ctx, &healthpb.HealthCheckRequest{}); err != nil {
 		t.Errorf("health during the flood = %v", err)
 	}
+	// An HTTP client on the flooding address is refused the same way, with the retry hint as
+	// the Retry-After header HTTP clients look for.
+	req, err := http.NewRequest(http.MethodPost, "http://"+host.HTTP().Addr().String()+"/api/supercomp.auth.v1.AuthService/WhoAmI",
+		strings.NewReader("{}"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer sc_notakey_0123456789abcdef")
+	if resp, err := http.DefaultClient.Do(req); err != nil {
+		t.Errorf("WhoAmI over HTTP during the flood: %v", err)
+	} else {
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusTooManyRequests || resp.Header.Get("Retry-After") == "" {
+			t.Errorf("WhoAmI over HTTP with a wrong key during the flood = %d, Retry-After %q; want 429 with a Retry-After",
+				resp.StatusCode, resp.Header.Get("Retry-After"))
+		}
+	}
 
 	// The host records the AUDIT stream and reads it back: the team created here is in the trail.
 	admin := metadata.AppendToOutgoingContext(ctx, "authorization", "Bearer "+adminKey)
@@ -133,6 +157,19 @@ func TestStandaloneServesAgainstRealServers(t *testing.T) {
 	}
 	if r := trail.GetRecords(); len(r) != 1 || r[0].GetAction() != "team.create" || r[0].GetActor().GetRole() != commonv1.Role_ROLE_ADMIN {
 		t.Errorf("audit trail of t1 = %v, want the team's creation by the admin", r)
+	}
+
+	// SC_PPROF=true put the profiles on the HTTP port, and /metrics says which build runs and
+	// what the host inserted (the audit record above).
+	httpBase := "http://" + host.HTTP().Addr().String()
+	if code, body := httpGet(t, httpBase+"/debug/pprof/goroutine?debug=1"); code != http.StatusOK || !strings.Contains(body, "goroutine profile:") {
+		t.Errorf("/debug/pprof/goroutine with SC_PPROF=true = %d %.80q, want the profile", code, body)
+	}
+	_, metrics := httpGet(t, httpBase+"/metrics")
+	for _, want := range []string{`supercomp_build_info{commit="unknown",goversion="go`, `sc_store_insert_rows_total{table="audit_log"} 1`} {
+		if !strings.Contains(metrics, want) {
+			t.Errorf("/metrics lacks %s", want)
+		}
 	}
 
 	// The streams were declared and the migrations applied on the way up.
@@ -206,5 +243,52 @@ func TestStandaloneConfigErrorsNameTheFlag(t *testing.T) {
 		if !strings.Contains(out.String(), env) {
 			t.Errorf("--help does not document %s:\n%s", env, out.String())
 		}
+	}
+}
+
+// httpGet returns the status and body of a GET.
+func httpGet(t *testing.T, url string) (int, string) {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp.StatusCode, string(body)
+}
+
+// checkJSONAPI calls WhoAmI over HTTP at base: 401 without a key, the admin with it.
+func checkJSONAPI(t *testing.T, base, key string) {
+	t.Helper()
+	call := func(credential string) (int, map[string]any) {
+		req, err := http.NewRequest(http.MethodPost, base+"/api/supercomp.auth.v1.AuthService/WhoAmI", strings.NewReader("{}"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if credential != "" {
+			req.Header.Set("Authorization", "Bearer "+credential)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var body map[string]any
+		if err := json.NewDecoder(resp.Body).Decode(&body); err != nil {
+			t.Fatalf("WhoAmI over HTTP: the answer is not JSON: %v", err)
+		}
+		return resp.StatusCode, body
+	}
+	if code, body := call(""); code != http.StatusUnauthorized || body["code"] != float64(codes.Unauthenticated) {
+		t.Errorf("WhoAmI over HTTP without a key = %d %v, want 401 and code %d", code, body, codes.Unauthenticated)
+	}
+	code, body := call(key)
+	principal, _ := body["principal"].(map[string]any)
+	if code != http.StatusOK || principal["role"] != commonv1.Role_ROLE_ADMIN.String() {
+		t.Errorf("WhoAmI over HTTP with the admin key = %d %v, want 200 and the admin", code, body)
 	}
 }

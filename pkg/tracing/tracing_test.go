@@ -91,8 +91,14 @@ func TestSetupExportsToEndpoint(t *testing.T) {
 		}
 		w.WriteHeader(http.StatusOK)
 	}), ReadHeaderTimeout: 5 * time.Second}
-	go srv.Serve(ln)
-	t.Cleanup(func() { srv.Close() })
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
+	t.Cleanup(func() {
+		srv.Close()
+		if err := <-served; err != http.ErrServerClosed {
+			t.Errorf("OTLP endpoint stopped with %v", err)
+		}
+	})
 	t.Setenv(EnvEndpoint, "http://"+ln.Addr().String())
 
 	shutdown, enabled, err := Setup(context.Background(), "test")

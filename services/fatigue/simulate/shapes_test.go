@@ -30,12 +30,12 @@ func shapeCohorts() []shapeCohort {
 		}
 	}
 	return []shapeCohort{
-		mk("sets+RPE 2/wk", simulate.ShapeSetsRPE, 2, 0.4, 0.85, 0.1, 16),
-		mk("sets+RPE 3/wk", simulate.ShapeSetsRPE, 3, 0.55, 0.85, 0.1, 16),
-		mk("sets+RPE 4/wk", simulate.ShapeSetsRPE, 4, 0.7, 0.65, 0.2, 14),
-		mk("sets no RPE 3/wk", simulate.ShapeSets, 3, 0, 0.85, 0.2, 0),
-		mk("sets+wellness 3/wk", simulate.ShapeSetsWellness, 3, 0.55, 0.75, 0.1, 14),
-		mk("everything 3/wk", simulate.ShapeFull, 3, 0.7, 0.5, 0.25, 14),
+		mk("sets+RPE 2/wk", simulate.ShapeSetsRPE, 2, 0.75, 0.85, 0.1, 13),
+		mk("sets+RPE 3/wk", simulate.ShapeSetsRPE, 3, 0.72, 0.85, 0.1, 13),
+		mk("sets+RPE 4/wk", simulate.ShapeSetsRPE, 4, 0.85, 0.65, 0.2, 11),
+		mk("sets no RPE 3/wk", simulate.ShapeSets, 3, 0.65, 0.8, 0.2, 13),
+		mk("sets+wellness 3/wk", simulate.ShapeSetsWellness, 3, 0.75, 0.75, 0.1, 12),
+		mk("everything 3/wk", simulate.ShapeFull, 3, 0.75, 0.5, 0.25, 11),
 	}
 }
 

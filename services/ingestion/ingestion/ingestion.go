@@ -1,6 +1,7 @@
 // Package ingestion is the intake of training data as a module any host can run: its own
 // binary (cmd/ingestion) or the all-in-one supercomp. It validates what teams send, makes it
-// idempotent and publishes it to the TRAINING stream; its recorder writes it to ClickHouse.
+// idempotent and publishes it to the TRAINING stream; its recorder writes it to ClickHouse. It
+// also serves the operators' DeadLetterService (sc dlq), which needs only the NATS connection.
 package ingestion
 
 import (
@@ -12,6 +13,7 @@ import (
 	"go.uber.org/zap"
 	"google.golang.org/grpc"
 
+	"github.com/supercomp/supercomp/pkg/deadletter"
 	ingestionv1 "github.com/supercomp/supercomp/pkg/gen/supercomp/ingestion/v1"
 	"github.com/supercomp/supercomp/pkg/lifecycle"
 	"github.com/supercomp/supercomp/pkg/service"
@@ -30,8 +32,9 @@ const setupTimeout = 10 * time.Second
 
 // Service is the ingestion module.
 type Service struct {
-	server     *grpcapi.Server
-	components []lifecycle.Component
+	server      *grpcapi.Server
+	deadLetters *deadletter.Service
+	components  []lifecycle.Component
 }
 
 var _ service.Module = (*Service)(nil)
@@ -63,7 +66,14 @@ func New(deps service.Deps) (*Service, error) {
 		comps = append(comps, rec)
 	}
 	ingester := app.NewIngester(natspub.New(deps.Bus), index, log)
-	return &Service{server: grpcapi.New(ingester, tables), components: comps}, nil
+	if deps.Metrics != nil {
+		m, err := app.NewMetrics(deps.Metrics)
+		if err != nil {
+			return nil, fmt.Errorf("ingestion metrics: %w", err)
+		}
+		ingester.WithMetrics(m)
+	}
+	return &Service{server: grpcapi.New(ingester, tables), deadLetters: deadletter.New(deps.Bus), components: comps}, nil
 }
 
 // Name implements service.Module.
@@ -72,11 +82,12 @@ func (s *Service) Name() string { return Name }
 // Register implements service.Module.
 func (s *Service) Register(srv *grpc.Server) {
 	ingestionv1.RegisterIngestionServiceServer(srv, s.server)
+	s.deadLetters.Register(srv)
 }
 
 // GRPCServices implements service.Module.
 func (s *Service) GRPCServices() []string {
-	return []string{ingestionv1.IngestionService_ServiceDesc.ServiceName}
+	return []string{ingestionv1.IngestionService_ServiceDesc.ServiceName, deadletter.ServiceName}
 }
 
 // Components implements service.Module: the recorder consumer.

@@ -67,6 +67,9 @@ func Summary(res domain.Result) string {
 	if res.RuleFired == domain.RuleSustainedDecline && epleyOnly(a) {
 		b.WriteString(" Lower confidence: without RPE or RIR the e1RM is an Epley estimate from the load and reps the athlete chose, so only a decline held for three weeks counts.")
 	}
+	if res.RuleFired == domain.RuleMissedReps && epleyOnly(a) {
+		b.WriteString(" Lower confidence: without RPE or RIR the log says how hard the sets were only when reps fall short, so the rule reads missed reps at the working load on more than one day.")
+	}
 	fmt.Fprintf(&b, " Score %.0f, confidence %.2f (%s).", a.GetScore(), a.GetConfidence(), res.ConfidenceNote)
 	return b.String()
 }

@@ -105,6 +105,10 @@ func (s *State) Assess(d Day, th Thresholds) Result {
 		decline.insufficient = false
 	}
 	decline.evidence = append(decline.evidence, lc.sustained.evidence...)
+	if lc.missed.abnormal {
+		decline.abnormal, decline.insufficient = true, false
+	}
+	decline.evidence = append(decline.evidence, lc.missed.evidence...)
 	strengthFams := []family{lc.plateau, decline}
 	fams := append(strengthFams,
 		s.rpeDrift(d, th),
@@ -197,6 +201,8 @@ func (s *State) Assess(d Day, th Thresholds) Result {
 		res.RuleFired, res.Fired = RuleLiftingDecline, withDecline(famRPE, famVelocity)
 	case lc.sustained.abnormal:
 		res.RuleFired, res.Fired = RuleSustainedDecline, withDecline(famRPE)
+	case lc.missed.abnormal:
+		res.RuleFired, res.Fired = RuleMissedReps, withDecline()
 	}
 	res.Plateau = lc.plateau.abnormal && mask&^bit(famStagnation) == 0 && res.RuleFired == ""
 	res.Checks = s.ruleChecks(lc, th, persistent, mask, daily)

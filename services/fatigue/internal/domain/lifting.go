@@ -31,7 +31,7 @@ func effortE1RM(ld liftDay, st StrengthThresholds) (float64, bool) {
 		}
 	}
 	if ld.E1RM > 0 {
-		return float64(ld.E1RM), ld.Flags&1 == 1
+		return float64(ld.E1RM), ld.Flags&liftEpley != 0
 	}
 	return 0, false
 }
@@ -79,9 +79,17 @@ func (s *State) recentLiftingStart(d Day, st StrengthThresholds) Day {
 }
 
 // strengthAsOf compares the exposures of the last RecentLiftingDays lifting days up to d with
-// the baseline period, the BaselineDays before them.
+// the baseline period, the BaselineDays before them. While a recommendation is open the
+// baseline stays the one it was judged against: a baseline that slid on into the episode would
+// take the overreached level for normal, and an athlete who never deloaded would read as
+// recovered after a few weeks.
 func (s *State) strengthAsOf(d Day, st StrengthThresholds) strengthView {
-	return s.strengthSince(s.recentLiftingStart(d, st), d, st)
+	recentStart := s.recentLiftingStart(d, st)
+	baseEnd := recentStart
+	if s.Episode.Open && s.Episode.LastRecommendationDay > 0 && s.Episode.LastRecommendationDay <= d {
+		baseEnd = min(baseEnd, s.recentLiftingStart(s.Episode.LastRecommendationDay, st))
+	}
+	return s.strengthWindow(baseEnd, recentStart, d, st)
 }
 
 // strengthSince compares the exposures after recentStart up to d with the BaselineDays before

@@ -20,6 +20,9 @@ const (
 	// RuleSustainedDecline: e1RM below baseline by SustainedDropPct in every week of the last
 	// SustainedDays, with or without RPE (lower confidence without).
 	RuleSustainedDecline = "sustained_decline"
+	// RuleMissedReps: on logs without RPE, a later set at the day's top load short of the first
+	// set's reps on MissedRepsDaysNeeded lifting days within MissedRepsWindowDays.
+	RuleMissedReps = "missed_reps"
 )
 
 // liftingDaysUpTo lists the athlete's last n lifting days (a working main-lift set) up to d and
@@ -65,7 +68,11 @@ type liftingCheck struct {
 	sustainedWeeks int
 	// rated is true when the latest view rests on RPE/RIR ratings, not Epley.
 	rated bool
-	lifts []*eventsv1.LiftStrength
+	// missed is the missed-reps check of logs without ratings; missedDays the lifting days in
+	// its window with a set short at the top load.
+	missed     family
+	missedDays []Day
+	lifts      []*eventsv1.LiftStrength
 }
 
 func liftList(v strengthView) string {
@@ -178,6 +185,26 @@ func (s *State) lifting(d Day, th Thresholds) liftingCheck {
 			}}
 		}
 	}
+	c.missed = s.missedReps(d, st)
+	if c.missed.abnormal && c.latest.ok && c.latest.meanPct >= missedRepsProgressPct {
+		// Lifts still clearly above their baseline are not failing: on the real logs these
+		// were heavier loads taken on with sets to failure.
+		c.missed.abnormal = false
+		c.missed.evidence[0].Abnormal = false
+		c.missed.evidence[0].Detail += fmt.Sprintf("; not counted while the main lifts are %+.1f%% above baseline", c.latest.meanPct)
+	}
+	if c.rated && c.missed.abnormal && len(c.declineDays) == 0 {
+		// With ratings, missed reps count once the effort-adjusted e1RM agrees on a lifting
+		// day: a set can fall short on a planned AMRAP or a bad day, and the ratings say which.
+		c.missed.abnormal = false
+		c.missed.evidence[0].Abnormal = false
+		c.missed.evidence[0].Detail += "; with RPE it also needs a lifting day below baseline"
+	}
+	for _, e := range c.missed.evidence {
+		for _, day := range e.GetDates() {
+			c.missedDays = append(c.missedDays, DayFromDate(day))
+		}
+	}
 	if len(c.plateau.evidence) == 0 {
 		c.plateau.insufficient = true
 		c.plateau.evidence = []*eventsv1.Evidence{{Family: famStagnation, Metric: "e1rm_change_pct", Unit: "%", InsufficientData: true, WindowDays: uint32(st.WindowDays),
@@ -185,6 +212,90 @@ func (s *State) lifting(d Day, th Thresholds) liftingCheck {
 	}
 	return c
 }
+
+// missedReps is the missed-reps check: the lifting days in the last MissedRepsWindowDays on which
+// a later set at the day's top load fell short of the first set's reps (5, 5, 4). Without RPE
+// the load and reps are what the athlete chose, so e1RM says little until reps start to fail;
+// missed reps at a working load are the first sign of fatigue such a log holds. On rated logs
+// the lifting check asks the effort-adjusted e1RM to agree.
+func (s *State) missedReps(d Day, st StrengthThresholds) family {
+	fm := family{f: famDecline}
+	if st.MissedRepsDaysNeeded == 0 {
+		return fm
+	}
+	type short struct {
+		day  Day
+		text string
+	}
+	var shorts []short
+	for li := range s.lifts {
+		for i, ld := range s.lifts[li] {
+			day := Day(ld.Day)
+			// Sets of more than E1RMMaxReps are conditioning or hypertrophy work, where reps
+			// falling across sets is the point, not a measure of strength.
+			if day > d || day <= d-Day(st.MissedRepsWindowDays) || ld.Flags&liftShortSet == 0 || int(ld.TopReps) > st.E1RMMaxReps {
+				continue
+			}
+			if before, ok := s.completedBefore(li, i); ok {
+				shorts = append(shorts, short{day, fmt.Sprintf("%s %s %.1f kg x %d, a set short (every set made on %s)", day, liftNames[mainLifts[li]], ld.TopLoad, ld.TopReps, before)})
+			}
+		}
+	}
+	if len(s.liftingDaysIn(d-Day(st.MissedRepsWindowDays), d)) == 0 {
+		return fm
+	}
+	slices.SortFunc(shorts, func(a, b short) int { return int(a.day - b.day) })
+	var days []Day
+	parts := make([]string, 0, len(shorts))
+	for _, sh := range shorts {
+		if len(days) == 0 || days[len(days)-1] != sh.day {
+			days = append(days, sh.day)
+		}
+		parts = append(parts, sh.text)
+	}
+	fm.abnormal = len(days) >= st.MissedRepsDaysNeeded
+	detail := fmt.Sprintf("A later set at the top load short of the first set's reps on %d lifting days in the last %d days (fires at %d)",
+		len(days), st.MissedRepsWindowDays, st.MissedRepsDaysNeeded)
+	if len(parts) > 0 {
+		detail += ": " + strings.Join(parts, "; ")
+	}
+	fm.evidence = []*eventsv1.Evidence{{
+		Family: famDecline, Metric: "missed_reps", Value: f64(float64(len(days))), Threshold: f64(float64(st.MissedRepsDaysNeeded)), Unit: "days",
+		Abnormal: fm.abnormal, Dates: dates(days...), AbnormalDays: uint32(len(days)), WindowDays: uint32(st.MissedRepsWindowDays), Detail: detail,
+	}}
+	return fm
+}
+
+// missedRepsProgressPct is how far above baseline the main lifts may be for missed reps to
+// count: twice the progress a lift is asked for (strength.stagnation_min_gain_pct's default),
+// set on the real logs (at 1% the simulated no-RPE recall within 14 days falls from 0.70 to
+// 0.62; at 3% a FitNotes stretch of +23% progress was recommended a deload).
+const missedRepsProgressPct = 2.0
+
+// familiarLoadPct is how close an earlier top load must be to count as the same load.
+const familiarLoadPct = 2.5
+
+// completedBefore finds an earlier exposure of lift li, within the baseline days before
+// exposure i, at the same top load (within familiarLoadPct) for at least as many reps with
+// every set made. Sets falling short at a load the athlete has not made before are how
+// progression looks (the first session at a new weight, sets taken to failure); short at a load
+// they made is a regression.
+func (s *State) completedBefore(li, i int) (Day, bool) {
+	cur := s.lifts[li][i]
+	for j := i - 1; j >= 0; j-- {
+		ld := s.lifts[li][j]
+		if Day(cur.Day)-Day(ld.Day) > maxFamiliarDays {
+			break
+		}
+		if ld.Flags&liftShortSet == 0 && ld.TopReps >= cur.TopReps && within(float64(ld.TopLoad), float64(cur.TopLoad), familiarLoadPct) {
+			return Day(ld.Day), true
+		}
+	}
+	return 0, false
+}
+
+// maxFamiliarDays bounds how far back a load counts as one the athlete has made.
+const maxFamiliarDays = 28
 
 func singleLift(v strengthView) commonv1.LiftCategory {
 	if len(v.lifts) == 1 {
@@ -258,6 +369,16 @@ func (s *State) ruleChecks(lc liftingCheck, th Thresholds, persistent int, mask 
 	} else if lc.judged == 0 {
 		out = append(out, &eventsv1.RuleCheck{Rule: RuleLiftingDecline, Needed: uint32(st.LiftingDaysNeeded),
 			Detail: fmt.Sprintf("Needs rated (RPE or RIR) main-lift sets on %d lifting days with %d earlier exposures per lift in the %d days before", st.LiftingDaysNeeded, st.MinBaselineExposures, st.BaselineDays)})
+	}
+	if st.MissedRepsDaysNeeded > 0 && lc.latest.ok {
+		mc := &eventsv1.RuleCheck{Rule: RuleMissedReps, Holds: lc.missed.abnormal, Count: uint32(len(lc.missedDays)), Needed: uint32(st.MissedRepsDaysNeeded),
+			Detail: fmt.Sprintf("Reps short at the top load on %d lifting days in the last %d days; needs %d", len(lc.missedDays), st.MissedRepsWindowDays, st.MissedRepsDaysNeeded)}
+		if lc.rated {
+			mc.Detail += fmt.Sprintf(" and a lifting day below baseline (%d of the last %d)", len(lc.declineDays), lc.judged)
+		} else {
+			mc.Detail += " (no RPE: lower confidence)"
+		}
+		out = append(out, mc)
 	}
 	weeks := st.WindowDays / 7
 	sc := &eventsv1.RuleCheck{Rule: RuleSustainedDecline, Holds: lc.sustained.abnormal, Count: uint32(lc.sustainedWeeks), Needed: uint32(weeks)}

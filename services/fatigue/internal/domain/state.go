@@ -92,8 +92,18 @@ type liftDay struct {
 	TopReps uint8
 	NRPE    uint8
 	NVel    uint8
-	Flags   uint8 // 1 = E1RM is an Epley (low confidence) estimate
+	Flags   uint8 // liftEpley, liftShortSet
 }
+
+// liftDay flags. They are stored as they are in the snapshot, so a new flag needs no new format:
+// a snapshot written before it has the bit clear.
+const (
+	// liftEpley marks E1RM as an Epley (low confidence) estimate.
+	liftEpley uint8 = 1
+	// liftShortSet marks a day on which a later set at the top load fell short of the first
+	// set's reps (5, 5, 4): missed reps, what a log without RPE shows of fatigue first.
+	liftShortSet uint8 = 2
+)
 
 // mainLifts are the lifts with per-lift strength signals, in state order.
 var mainLifts = [4]commonv1.LiftCategory{
@@ -325,13 +335,13 @@ func (s *State) ObserveSet(d Day, set Set, recordedUnix int64, th Thresholds) {
 	if e, ok := EstimateE1RM(set, th.Strength); ok {
 		// An RPE-based estimate beats any Epley one; among equals the highest counts.
 		lowNew := e.LowConfidence
-		lowOld := ld.Flags&1 == 1
+		lowOld := ld.Flags&liftEpley != 0
 		if ld.E1RM == 0 || (lowOld && !lowNew) || (lowOld == lowNew && float32(e.Kg) > ld.E1RM) {
 			ld.E1RM = float32(e.Kg)
 			if lowNew {
-				ld.Flags |= 1
+				ld.Flags |= liftEpley
 			} else {
-				ld.Flags &^= 1
+				ld.Flags &^= liftEpley
 			}
 		}
 	}
@@ -341,7 +351,13 @@ func (s *State) ObserveSet(d Day, set Set, recordedUnix int64, th Thresholds) {
 	case load > ld.TopLoad+0.01:
 		ld.TopLoad, ld.TopReps = load, reps
 		ld.NRPE, ld.RPE, ld.NVel, ld.Vel = 0, 0, 0, 0
-	case load < ld.TopLoad-0.01 || reps != ld.TopReps:
+		ld.Flags &^= liftShortSet
+	case load < ld.TopLoad-0.01:
+		return
+	case reps < ld.TopReps:
+		ld.Flags |= liftShortSet
+		return
+	case reps != ld.TopReps:
 		return
 	}
 	if rir, ok := set.Effort(); ok && ld.NRPE < math.MaxUint8 {

@@ -1,5 +1,5 @@
 // Package domain is the fatigue science of Supercomp as plain Go: the derived quantities of
-// DOMAIN.md (e1RM, volume-load, session load, fitness/fatigue, ACWR, monotony, velocity loss,
+// docs/sports-science.md (e1RM, volume-load, session load, fitness/fatigue, ACWR, monotony, velocity loss,
 // wellness z-scores, HRV and CMJ), the compact per-athlete state they are computed from, the
 // signal families, and the assessor with its deload rule, hysteresis and cooldown.
 //
@@ -10,7 +10,7 @@ package domain
 import "fmt"
 
 // Thresholds are every configurable number of the assessment; DefaultThresholds holds the
-// DOMAIN.md defaults. Field paths in Violation match the FatigueThresholds proto field mask paths.
+// docs/sports-science.md defaults. Field paths in Violation match the FatigueThresholds proto field mask paths.
 type Thresholds struct {
 	Strength  StrengthThresholds
 	RPEDrift  RPEDriftThresholds
@@ -52,6 +52,10 @@ type StrengthThresholds struct {
 	LiftingZ       float64
 	// LiftingDaysNeeded of the last LiftingDaysJudged lifting days must show the drop.
 	LiftingDaysNeeded, LiftingDaysJudged int
+	// MissedRepsDaysNeeded lifting days within the last MissedRepsWindowDays with a set short
+	// of the first set's reps at the top load fire the missed_reps rule on logs without RPE
+	// (0 turns the rule off).
+	MissedRepsDaysNeeded, MissedRepsWindowDays int
 }
 
 // RPEDriftThresholds drive "harder at familiar loads".
@@ -122,11 +126,11 @@ type RuleThresholds struct {
 	StagnationCounts bool
 }
 
-// DefaultThresholds are the defaults of DOMAIN.md.
+// DefaultThresholds are the defaults of docs/sports-science.md.
 func DefaultThresholds() Thresholds {
 	return Thresholds{
-		Strength: StrengthThresholds{E1RMMinRPE: 7, E1RMMaxReps: 10, WindowDays: 21, StagnationMinGainPct: 1.0, DeclinePct: -2.5, RecentDays: 14, RecentWindowDays: 7, RecentLiftingDays: 2, BaselineDays: 28, MinBaselineExposures: 2, MinScatterPct: 1.0,
-			LiftingDropPct: 1.5, LiftingZ: 1.5, LiftingDaysNeeded: 2, LiftingDaysJudged: 2},
+		Strength: StrengthThresholds{E1RMMinRPE: 7, E1RMMaxReps: 10, WindowDays: 21, StagnationMinGainPct: 1.0, DeclinePct: -2.5, RecentDays: 14, RecentWindowDays: 7, RecentLiftingDays: 2, BaselineDays: 21, MinBaselineExposures: 2, MinScatterPct: 1.0,
+			LiftingDropPct: 1.5, LiftingZ: 1.0, LiftingDaysNeeded: 2, LiftingDaysJudged: 2, MissedRepsDaysNeeded: 2, MissedRepsWindowDays: 10},
 		RPEDrift:  RPEDriftThresholds{LoadTolerancePct: 2.5, RPERise: 1.0, BaselineDays: 28, RecentSessions: 3, DaysNeeded: 2},
 		Velocity:  VelocityThresholds{LoadTolerancePct: 2.5, BaselineDays: 42, MinDropPct: 5, Exposures: 3, RequiredExposures: 2},
 		Wellness:  WellnessThresholds{BaselineDays: 28, AmberZ: -1, RedZ: -2, WindowReports: 7, MinFlaggedReports: 3, JointPainFlag: 3},
@@ -172,6 +176,8 @@ func (t Thresholds) Validate() []Violation {
 	floatIn("strength.lifting_z", s.LiftingZ, 0, 5)
 	intIn("strength.lifting_days_judged", s.LiftingDaysJudged, 1, 8)
 	intIn("strength.lifting_days_needed", s.LiftingDaysNeeded, 1, s.LiftingDaysJudged)
+	intIn("strength.missed_reps_days_needed", s.MissedRepsDaysNeeded, 0, 8)
+	intIn("strength.missed_reps_window_days", s.MissedRepsWindowDays, 1, s.RecentDays)
 	if s.WindowDays+s.BaselineDays > LiftRetentionDays {
 		v = append(v, Violation{"strength.baseline_days", fmt.Sprintf("with strength.window_days must not exceed the %d days of exposures kept", LiftRetentionDays)})
 	}

@@ -143,6 +143,9 @@ func (e *Engine) streamConsumers(ctx context.Context, b *bus.Bus, proc *app.Proc
 		// CaughtUp: a set that completes a pattern is assessed (and alerted on) as soon as
 		// it arrives, not after a second of gathering; a busy stream still fills batches.
 		MaxDeliver: -1, Batch: 500, CaughtUp: true,
+		// Athlete states skip events by stream sequence: after a crash the unsettled batch
+		// must come back before anything newer, or its events are skipped for good.
+		ReplayUnsettledFirst: true,
 	}, decodedBatch(func(ctx context.Context, ms []app.Message) error {
 		_, err := proc.HandleTraining(ctx, ms)
 		return err
@@ -152,8 +155,9 @@ func (e *Engine) streamConsumers(ctx context.Context, b *bus.Bus, proc *app.Proc
 	}
 	programming, err := b.NewBatchConsumer(ctx, bus.ConsumerConfig{
 		Stream: bus.StreamProgramming, Durable: DurableProgramming,
-		FilterSubjects: []string{"sc.programming.*.*.deload_scheduled", "sc.programming.*.*.deload_decided", "sc.programming.*.*.deload_completed"},
-		MaxDeliver:     -1,
+		FilterSubjects:       []string{"sc.programming.*.*.deload_scheduled", "sc.programming.*.*.deload_decided", "sc.programming.*.*.deload_completed"},
+		MaxDeliver:           -1,
+		ReplayUnsettledFirst: true,
 	}, decodedBatch(func(ctx context.Context, ms []app.Message) error {
 		return proc.HandleProgramming(ctx, eventsOf(ms))
 	}), log)

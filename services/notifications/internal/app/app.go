@@ -97,6 +97,8 @@ type App struct {
 	// recorded; returning an error abandons the delivery there. Tests use it to crash between
 	// sending and acking.
 	AfterSend func(alertID string) error
+	// Metrics, when set, measure every send to a channel.
+	Metrics *DeliveryMetrics
 }
 
 // New builds the application on b.

@@ -3,7 +3,6 @@ package main
 
 import (
 	"context"
-	"fmt"
 	"os"
 	"os/signal"
 	"syscall"
@@ -13,11 +12,7 @@ import (
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	err := cli.NewRoot(os.Stdout, os.Stderr).ExecuteContext(ctx)
+	code := cli.Run(ctx, os.Args[1:], os.Stdout, os.Stderr)
 	stop()
-	if err != nil {
-		// One line, the reason only: sc is used in shells and scripts.
-		fmt.Fprintln(os.Stderr, "sc: "+err.Error())
-		os.Exit(1)
-	}
+	os.Exit(code)
 }

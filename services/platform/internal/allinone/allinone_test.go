@@ -27,6 +27,7 @@ var wantServices = []string{
 	"supercomp.trends.v1.TrendsService",
 	"supercomp.programming.v1.ProgrammingService",
 	"supercomp.notifications.v1.NotificationService",
+	"supercomp.deadletter.v1.DeadLetterService",
 }
 
 // testConfig runs on free ports with data in a temp dir.

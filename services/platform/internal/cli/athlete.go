@@ -2,9 +2,9 @@ package cli
 
 import (
 	"fmt"
+	"io"
 	"strconv"
 	"strings"
-	"text/tabwriter"
 
 	"github.com/spf13/cobra"
 	"google.golang.org/grpc/codes"
@@ -17,8 +17,9 @@ import (
 func init() { subcommands = append(subcommands, newAthleteCmd) }
 
 func newAthleteCmd(opts *options) *cobra.Command {
-	cmd := &cobra.Command{Use: "athlete", Short: "Show and set athlete profiles (experience, position group, training maxes, days)"}
-	cmd.AddCommand(newAthleteSetCmd(opts), newAthleteShowCmd(opts))
+	cmd := &cobra.Command{Use: "athlete", Aliases: []string{"athletes"},
+		Short: "List, show, set and remove athlete profiles (name, experience, position group, training maxes, days)"}
+	cmd.AddCommand(newAthleteListCmd(opts), newAthleteSetCmd(opts), newAthleteShowCmd(opts), newAthleteRemoveCmd(opts))
 	return cmd
 }
 
@@ -32,11 +33,11 @@ func newAthleteSetCmd(opts *options) *cobra.Command {
 			"      --max squat=150 --max bench_press=100 --max \"Front Squat=120\" --days mon,wed,fri",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := progNeedTeam(team); err != nil {
+			if err := needTeam(team); err != nil {
 				return err
 			}
 			if athlete == "" {
-				return fmt.Errorf("--athlete is required")
+				return usagef("--athlete is required")
 			}
 			conn, ctx, done, err := opts.connect(cmd)
 			if err != nil {
@@ -54,7 +55,7 @@ func newAthleteSetCmd(opts *options) *cobra.Command {
 			case err == nil:
 				profile, expected = got.GetProfile(), got.GetProfile().GetRevision()
 			case status.Code(err) != codes.NotFound:
-				return progCallErr("read profile", err)
+				return opts.callFailed("read profile", err)
 			}
 			f := cmd.Flags()
 			if f.Changed("name") {
@@ -92,12 +93,13 @@ func newAthleteSetCmd(opts *options) *cobra.Command {
 				TeamId: team, AthleteId: athlete, Profile: profile, ExpectedRevision: &expected,
 			})
 			if err != nil {
-				return progCallErr("save profile", err)
+				return opts.callFailed("save profile", err)
 			}
 			return printProfile(opts, resp.GetProfile())
 		},
 	}
-	progTeamFlag(cmd, &team)
+	covers(cmd, programmingv1.ProgrammingService_GetAthleteProfile_FullMethodName, programmingv1.ProgrammingService_PutAthleteProfile_FullMethodName)
+	teamFlag(cmd, &team, "")
 	cmd.Flags().StringVar(&athlete, "athlete", "", "athlete id")
 	cmd.Flags().StringVar(&name, "name", "", "display name")
 	cmd.Flags().StringVar(&group, "group", "", "position group, e.g. forwards")
@@ -121,7 +123,7 @@ func setLiftMax(p *programmingv1.AthleteProfile, spec string) error {
 	name, kgText, ok := strings.Cut(spec, "=")
 	kg, err := strconv.ParseFloat(strings.TrimSpace(kgText), 64)
 	if !ok || err != nil || name == "" {
-		return fmt.Errorf("--max %q: want lift=kg, e.g. squat=150", spec)
+		return usagef("--max %q: want lift=kg, e.g. squat=150", spec)
 	}
 	entry := &programmingv1.LiftMax{TrainingMaxKg: &kg}
 	if v, ok := commonv1.LiftCategory_value["LIFT_CATEGORY_"+strings.ToUpper(strings.TrimSpace(name))]; ok && v != 0 {
@@ -140,14 +142,21 @@ func setLiftMax(p *programmingv1.AthleteProfile, spec string) error {
 }
 
 func newAthleteShowCmd(opts *options) *cobra.Command {
-	var team, athlete string
-	cmd := &cobra.Command{
-		Use:   "show --athlete A",
-		Short: "Show an athlete's profile",
-		Args:  cobra.NoArgs,
+	var team, athlete, output string
+	cmd := covers(&cobra.Command{
+		Use:     "show --athlete A",
+		Short:   "Show an athlete's profile",
+		Example: "  sc athlete show --team t1 --athlete a42\n  sc athlete show --team t1 --athlete a42 -o yaml",
+		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := progNeedTeam(team); err != nil {
+			if err := checkOutput(cmd, output); err != nil {
 				return err
+			}
+			if err := needTeam(team); err != nil {
+				return err
+			}
+			if athlete == "" {
+				return usagef("--athlete is required")
 			}
 			conn, ctx, done, err := opts.connect(cmd)
 			if err != nil {
@@ -156,27 +165,116 @@ func newAthleteShowCmd(opts *options) *cobra.Command {
 			defer done()
 			resp, err := programmingv1.NewProgrammingServiceClient(conn).GetAthleteProfile(ctx, &programmingv1.GetAthleteProfileRequest{TeamId: team, AthleteId: athlete})
 			if err != nil {
-				return progCallErr("read profile", err)
+				return opts.callFailed("read profile", err)
+			}
+			if output != outputTable {
+				return render(opts.out, output, resp, nil)
 			}
 			return printProfile(opts, resp.GetProfile())
 		},
-	}
-	progTeamFlag(cmd, &team)
+	}, programmingv1.ProgrammingService_GetAthleteProfile_FullMethodName)
+	teamFlag(cmd, &team, "")
 	cmd.Flags().StringVar(&athlete, "athlete", "", "athlete id")
+	outputFlag(cmd, &output)
 	return cmd
 }
 
-func printProfile(opts *options, p *programmingv1.AthleteProfile) error {
-	tw := tabwriter.NewWriter(opts.out, 0, 4, 2, ' ', 0)
+func newAthleteListCmd(opts *options) *cobra.Command {
+	var team, group, output string
+	var all bool
+	cmd := covers(&cobra.Command{
+		Use:     "list --team T [--group G] [--all]",
+		Short:   "List a team's athletes with name, group, experience and training days",
+		Example: "  sc athlete list --team t1\n  sc athlete list --team t1 --group forwards -o json",
+		Args:    cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := checkOutput(cmd, output); err != nil {
+				return err
+			}
+			if err := needTeam(team); err != nil {
+				return err
+			}
+			conn, ctx, done, err := opts.connect(cmd)
+			if err != nil {
+				return err
+			}
+			defer done()
+			resp, err := programmingv1.NewProgrammingServiceClient(conn).ListAthleteProfiles(ctx,
+				&programmingv1.ListAthleteProfilesRequest{TeamId: team, PositionGroup: group, IncludeInactive: all})
+			if err != nil {
+				return opts.callFailed("list athletes", err)
+			}
+			return render(opts.out, output, resp, func(w io.Writer) error {
+				fmt.Fprintln(w, "ATHLETE\tNAME\tGROUP\tEXPERIENCE\tDAYS\tMAXES\tACTIVE\tREVISION")
+				for _, p := range resp.GetProfiles() {
+					fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%d\t%v\t%d\n", p.GetAthleteId(), orText(p.GetDisplayName()), orText(p.GetPositionGroup()),
+						progEnumWord(p.GetExperienceLevel().String(), "EXPERIENCE_LEVEL_"), orText(trainingDays(p)), len(p.GetLiftMaxes()), p.GetActive(), p.GetRevision())
+				}
+				if len(resp.GetProfiles()) == 0 {
+					fmt.Fprintln(w, "(no athletes)")
+				}
+				return nil
+			})
+		},
+	}, programmingv1.ProgrammingService_ListAthleteProfiles_FullMethodName)
+	teamFlag(cmd, &team, "")
+	cmd.Flags().StringVar(&group, "group", "", "only this position group")
+	cmd.Flags().BoolVar(&all, "all", false, "include inactive (removed) athletes")
+	outputFlag(cmd, &output)
+	return cmd
+}
+
+func newAthleteRemoveCmd(opts *options) *cobra.Command {
+	var team, athlete string
+	var revision int64
+	cmd := covers(&cobra.Command{
+		Use:     "remove --team T --athlete A",
+		Aliases: []string{"rm"},
+		Short:   "Remove an athlete's profile (kept as inactive; training history stays)",
+		Example: "  sc athlete remove --team t1 --athlete a42",
+		Args:    cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := needTeam(team); err != nil {
+				return err
+			}
+			if athlete == "" {
+				return usagef("--athlete is required")
+			}
+			conn, ctx, done, err := opts.connect(cmd)
+			if err != nil {
+				return err
+			}
+			defer done()
+			resp, err := programmingv1.NewProgrammingServiceClient(conn).DeleteAthleteProfile(ctx,
+				&programmingv1.DeleteAthleteProfileRequest{TeamId: team, AthleteId: athlete, ExpectedRevision: expectedRevision(revision)})
+			if err != nil {
+				return opts.callFailed("remove athlete", err)
+			}
+			_, err = fmt.Fprintf(opts.out, "athlete %s of team %s removed (revision %d)\n", athlete, team, resp.GetProfile().GetRevision())
+			return err
+		},
+	}, programmingv1.ProgrammingService_DeleteAthleteProfile_FullMethodName)
+	teamFlag(cmd, &team, "")
+	cmd.Flags().StringVar(&athlete, "athlete", "", "athlete id")
+	revisionFlag(cmd, &revision, "profile")
+	return cmd
+}
+
+func trainingDays(p *programmingv1.AthleteProfile) string {
 	var days []string
 	for _, d := range p.GetAvailability().GetTrainingDays() {
 		days = append(days, progEnumWord(d.String(), "WEEKDAY_")[:3])
 	}
+	return strings.Join(days, ",")
+}
+
+func printProfile(opts *options, p *programmingv1.AthleteProfile) error {
+	tw := newTable(opts.out)
 	fmt.Fprintf(tw, "ATHLETE\t%s/%s\n", p.GetTeamId(), p.GetAthleteId())
 	fmt.Fprintf(tw, "NAME\t%s\n", p.GetDisplayName())
 	fmt.Fprintf(tw, "GROUP\t%s\n", p.GetPositionGroup())
 	fmt.Fprintf(tw, "EXPERIENCE\t%s\n", progEnumWord(p.GetExperienceLevel().String(), "EXPERIENCE_LEVEL_"))
-	fmt.Fprintf(tw, "TRAINING DAYS\t%s\n", strings.Join(days, ","))
+	fmt.Fprintf(tw, "TRAINING DAYS\t%s\n", trainingDays(p))
 	fmt.Fprintf(tw, "ACTIVE\t%v\n", p.GetActive())
 	fmt.Fprintf(tw, "REVISION\t%d\n", p.GetRevision())
 	for _, m := range p.GetLiftMaxes() {

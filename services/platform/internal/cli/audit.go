@@ -5,11 +5,9 @@ import (
 	"fmt"
 	"io"
 	"strings"
-	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/cobra"
-	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/supercomp/supercomp/pkg/auth"
@@ -32,18 +30,18 @@ func newAuditCmd(opts *options) *cobra.Command {
 		limit                                                  int
 	)
 	list := &cobra.Command{
-		Use:   "list [--team T] [--since 2026-01-01] [--action apikey.create,...] [-o table|json]",
+		Use:   "list [--team T] [--since 2026-01-01] [--action apikey.create,...] [-o table|json|yaml]",
 		Short: "List audit records, newest first",
 		Example: "  sc audit list --team t1 --since 2026-01-01\n" +
 			"  sc audit list --action apikey.create --action apikey.revoke -o json\n" +
 			"  sc audit list --team _platform --limit 0   # every platform-wide record",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if output != "table" && output != "json" {
-				return fmt.Errorf("-o %q: one of table, json", output)
+			if err := checkOutput(cmd, output); err != nil {
+				return err
 			}
 			if limit < 0 {
-				return fmt.Errorf("--limit %d: 0 (all) or more", limit)
+				return usagef("--limit %d: 0 (all) or more", limit)
 			}
 			req := &authv1.ListAuditRecordsRequest{TeamId: team, ActorSubject: actor, Actions: actions, ResourceId: resource, PageToken: pageToken}
 			var err error
@@ -61,25 +59,16 @@ func newAuditCmd(opts *options) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			if output == "json" {
-				b, err := protojson.MarshalOptions{Multiline: true, UseProtoNames: true}.Marshal(resp)
-				if err != nil {
-					return err
-				}
-				_, err = fmt.Fprintln(opts.out, string(b))
+			if err := render(opts.out, output, resp, func(w io.Writer) error { return writeAuditTable(w, opts, resp.GetRecords()) }); err != nil {
 				return err
 			}
-			if err := writeAuditTable(opts.out, resp.GetRecords()); err != nil {
-				return err
-			}
-			if next := resp.GetNextPageToken(); next != "" {
-				fmt.Fprintf(opts.out, "more records: add --page-token %s (or raise --limit)\n", next)
-			}
+			opts.noteMore(output, resp.GetNextPageToken(), "records")
 			return nil
 		},
 	}
+	covers(list, authv1.AuthService_ListAuditRecords_FullMethodName)
 	f := list.Flags()
-	f.StringVar(&team, "team", "", "only this team's records (\"_platform\" for platform-wide ones); coaches must name their team")
+	teamFlag(list, &team, "only this team's records (\"_platform\" for platform-wide ones)")
 	f.StringVar(&actor, "actor", "", "only actions of this subject (API key id, token subject or service name)")
 	f.StringSliceVar(&actions, "action", nil, "only these actions, e.g. apikey.create,apikey.revoke,grant.update,deload.decide (repeatable)")
 	f.StringVar(&resource, "resource", "", "only actions on this resource, e.g. a key id")
@@ -87,7 +76,7 @@ func newAuditCmd(opts *options) *cobra.Command {
 	f.StringVar(&until, "until", "", "up to this day (YYYY-MM-DD, UTC, the day included) or before this time (RFC 3339)")
 	f.IntVar(&limit, "limit", 50, "at most this many records; 0 for all")
 	f.StringVar(&pageToken, "page-token", "", "continue after a previous list (the token it printed), with the same filters")
-	f.StringVarP(&output, "output", "o", "table", "table or json")
+	outputFlag(list, &output)
 	cmd.AddCommand(list)
 	return cmd
 }
@@ -107,7 +96,7 @@ func auditTime(flag, v string, endOfDay bool) (*timestamppb.Timestamp, error) {
 	}
 	t, err := time.Parse(time.RFC3339, v)
 	if err != nil {
-		return nil, fmt.Errorf("%s %q: want a day (2026-01-31) or a time (2026-01-31T18:00:00Z)", flag, v)
+		return nil, usagef("%s %q: want a day (2026-01-31) or a time (2026-01-31T18:00:00Z)", flag, v)
 	}
 	return timestamppb.New(t), nil
 }
@@ -135,9 +124,8 @@ func listAuditRecords(ctx context.Context, c authv1.AuthServiceClient, req *auth
 	}
 }
 
-func writeAuditTable(out io.Writer, records []*authv1.AuditRecord) error {
-	tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "TIME (UTC)\tTEAM\tACTOR\tROLE\tACTION\tRESOURCE\tDETAIL")
+func writeAuditTable(tw io.Writer, opts *options, records []*authv1.AuditRecord) error {
+	fmt.Fprintf(tw, "TIME (%s)\tTEAM\tACTOR\tROLE\tACTION\tRESOURCE\tDETAIL\n", opts.location())
 	for _, r := range records {
 		role := "-"
 		if r.GetActor().GetRole() != 0 {
@@ -147,13 +135,13 @@ func writeAuditTable(out io.Writer, records []*authv1.AuditRecord) error {
 		if id := r.GetResourceId(); id != "" {
 			resource += " " + id
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.GetOccurredAt().AsTime().UTC().Format(time.DateTime), r.GetTeamId(),
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.GetOccurredAt().AsTime().In(opts.location()).Format(time.DateTime), r.GetTeamId(),
 			r.GetActor().GetSubject(), role, r.GetAction(), strings.TrimSpace(resource), oneLine(r.GetDetail(), auditDetailWidth))
 	}
 	if len(records) == 0 {
 		fmt.Fprintln(tw, "(no records)")
 	}
-	return tw.Flush()
+	return nil
 }
 
 // oneLine shortens s to at most n runes on one line, marking a cut with "…".

@@ -3,13 +3,11 @@ package cli
 import (
 	"context"
 	"fmt"
+	"io"
 	"strings"
-	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/cobra"
-	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/types/known/durationpb"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
@@ -29,26 +27,7 @@ func (o *options) callAuth(cmd *cobra.Command, fn func(context.Context, authv1.A
 		return err
 	}
 	defer done()
-	return explainAuthError(o.addr, fn(ctx, authv1.NewAuthServiceClient(conn)))
-}
-
-// explainAuthError keeps Unauthenticated (who are you?) and PermissionDenied (you may not) apart.
-func explainAuthError(addr string, err error) error {
-	st, ok := status.FromError(err)
-	if err == nil || !ok {
-		return err
-	}
-	switch st.Code() {
-	case codes.Unauthenticated:
-		return fmt.Errorf("not authenticated: %s (pass --token, set SC_TOKEN or run `sc login --token <api key>`)", st.Message())
-	case codes.PermissionDenied:
-		return fmt.Errorf("permission denied: %s", st.Message())
-	case codes.Unavailable:
-		return fmt.Errorf("cannot reach Supercomp at %s: %s", addr, st.Message())
-	case codes.InvalidArgument, codes.NotFound, codes.FailedPrecondition, codes.AlreadyExists:
-		return fmt.Errorf("%s", st.Message())
-	}
-	return err
+	return o.callFailed("", fn(ctx, authv1.NewAuthServiceClient(conn)))
 }
 
 func newLoginCmd(opts *options) *cobra.Command {
@@ -79,53 +58,65 @@ func newLoginCmd(opts *options) *cobra.Command {
 				return err
 			}
 			fmt.Fprintf(opts.out, "logged in to %s as %s (%s); token expires %s, saved in %s\n", opts.addr,
-				me.GetPrincipal().GetSubject(), auth.RoleName(me.GetPrincipal().GetRole()), when(resp.GetExpiresAt()), path)
+				me.GetPrincipal().GetSubject(), auth.RoleName(me.GetPrincipal().GetRole()), opts.when(resp.GetExpiresAt()), path)
 			return nil
 		},
 	}
 	cmd.Flags().DurationVar(&ttl, "ttl", auth.DefaultTokenTTL, "token lifetime (at most 168h)")
-	return cmd
+	cmd.Example = "  sc login --token sck_...   # then sc calls with the token until it expires"
+	return covers(cmd, authv1.AuthService_WhoAmI_FullMethodName, authv1.AuthService_IssueToken_FullMethodName)
 }
 
 func newWhoAmICmd(opts *options) *cobra.Command {
-	return &cobra.Command{
-		Use:   "whoami",
-		Short: "Show who sc calls the platform as: subject, role, teams and credential expiry",
-		Args:  cobra.NoArgs,
+	var output string
+	cmd := covers(&cobra.Command{
+		Use:     "whoami",
+		Short:   "Show who sc calls the platform as: subject, role, teams and credential expiry",
+		Example: "  sc whoami\n  sc whoami -o json",
+		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := checkOutput(cmd, output); err != nil {
+				return err
+			}
 			return opts.callAuth(cmd, func(ctx context.Context, c authv1.AuthServiceClient) error {
 				me, err := c.WhoAmI(ctx, &authv1.WhoAmIRequest{})
 				if err != nil {
 					return err
 				}
+				if output != outputTable {
+					return render(opts.out, output, me, nil)
+				}
 				p := me.GetPrincipal()
 				_, source, _ := opts.credential()
 				fmt.Fprintf(opts.out, "subject:    %s\nname:       %s\nrole:       %s\ngrants:     %s\ncredential: %s from %s\nexpires:    %s\n",
 					p.GetSubject(), p.GetDisplayName(), auth.RoleName(p.GetRole()), grantsString(p.GetGrants()),
-					me.GetCredentialKind(), source, when(me.GetExpiresAt()))
+					me.GetCredentialKind(), source, opts.when(me.GetExpiresAt()))
 				return nil
 			})
 		},
-	}
+	}, authv1.AuthService_WhoAmI_FullMethodName)
+	outputFlag(cmd, &output)
+	return cmd
 }
 
 func newKeysCmd(opts *options) *cobra.Command {
-	cmd := &cobra.Command{Use: "keys", Short: "Create, list and revoke API keys (admin)"}
+	cmd := &cobra.Command{Use: "keys", Short: "Create, list and revoke API keys; rotate the token signing key (admin)"}
 	var (
 		name, role string
 		teams      []string
 		ttl        time.Duration
 	)
 	create := &cobra.Command{
-		Use:   "create",
-		Short: "Create an API key; its secret is printed once",
+		Use:         "create",
+		Short:       "Create an API key; its secret is printed once",
+		Annotations: map[string]string{annotationRPCs: authv1.AuthService_CreateApiKey_FullMethodName},
 		Example: "  sc keys create --name 't1 force plates' --role device --team t1\n" +
 			"  sc keys create --name 'Ana' --role athlete --team t1:ana",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			r, ok := auth.ParseRole(role)
 			if !ok {
-				return fmt.Errorf("--role %q: want device, athlete, coach, staff or admin", role)
+				return usagef("--role %q: want device, athlete, coach, staff or admin", role)
 			}
 			grants, err := parseGrants(teams)
 			if err != nil {
@@ -142,7 +133,7 @@ func newKeysCmd(opts *options) *cobra.Command {
 				}
 				k := resp.GetKey()
 				fmt.Fprintf(opts.out, "created key %s (%s, %s, grants %s, expires %s)\n", k.GetKeyId(), k.GetName(),
-					auth.RoleName(k.GetRole()), grantsString(k.GetGrants()), when(k.GetExpiresAt()))
+					auth.RoleName(k.GetRole()), grantsString(k.GetGrants()), opts.when(k.GetExpiresAt()))
 				fmt.Fprintf(opts.out, "secret (shown only now): %s\n", resp.GetSecret())
 				return nil
 			})
@@ -153,30 +144,36 @@ func newKeysCmd(opts *options) *cobra.Command {
 	create.Flags().StringArrayVar(&teams, "team", nil, "granted team, or team:athlete1,athlete2 for listed athletes only (repeatable)")
 	create.Flags().DurationVar(&ttl, "ttl", 0, "lifetime; 0 means no expiry")
 
-	var listTeam string
+	var listTeam, listOutput string
 	var all bool
-	list := &cobra.Command{
-		Use:   "list",
-		Short: "List API keys (never their secrets)",
-		Args:  cobra.NoArgs,
+	list := covers(&cobra.Command{
+		Use:     "list",
+		Short:   "List API keys (never their secrets)",
+		Example: "  sc keys list --all\n  sc keys list --team t1 -o json",
+		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := checkOutput(cmd, listOutput); err != nil {
+				return err
+			}
 			return opts.callAuth(cmd, func(ctx context.Context, c authv1.AuthServiceClient) error {
 				resp, err := c.ListApiKeys(ctx, &authv1.ListApiKeysRequest{TeamId: listTeam, IncludeInactive: all})
 				if err != nil {
 					return err
 				}
-				tw := tabwriter.NewWriter(opts.out, 0, 4, 2, ' ', 0)
-				fmt.Fprintln(tw, "KEY ID\tNAME\tROLE\tGRANTS\tCREATED\tEXPIRES\tREVOKED\tLAST USED")
-				for _, k := range resp.GetKeys() {
-					fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", k.GetKeyId(), k.GetName(), auth.RoleName(k.GetRole()),
-						grantsString(k.GetGrants()), when(k.GetCreatedAt()), when(k.GetExpiresAt()), orDash(k.GetRevokedAt()), when(k.GetLastUsedAt()))
-				}
-				return tw.Flush()
+				return render(opts.out, listOutput, resp, func(tw io.Writer) error {
+					fmt.Fprintf(tw, "KEY ID\tNAME\tROLE\tGRANTS\tCREATED (%[1]s)\tEXPIRES (%[1]s)\tREVOKED (%[1]s)\tLAST USED (%[1]s)\n", opts.location())
+					for _, k := range resp.GetKeys() {
+						fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", k.GetKeyId(), k.GetName(), auth.RoleName(k.GetRole()),
+							grantsString(k.GetGrants()), opts.when(k.GetCreatedAt()), opts.when(k.GetExpiresAt()), opts.timeText(k.GetRevokedAt()), opts.when(k.GetLastUsedAt()))
+					}
+					return nil
+				})
 			})
 		},
-	}
-	list.Flags().StringVar(&listTeam, "team", "", "only keys granted this team")
+	}, authv1.AuthService_ListApiKeys_FullMethodName)
+	teamFlag(list, &listTeam, "only keys granted this team")
 	list.Flags().BoolVar(&all, "all", false, "include revoked and expired keys")
+	outputFlag(list, &listOutput)
 
 	var reason string
 	revoke := &cobra.Command{
@@ -189,39 +186,64 @@ func newKeysCmd(opts *options) *cobra.Command {
 				if err != nil {
 					return err
 				}
-				fmt.Fprintf(opts.out, "revoked key %s (%s) at %s\n", resp.GetKey().GetKeyId(), resp.GetKey().GetName(), when(resp.GetKey().GetRevokedAt()))
+				fmt.Fprintf(opts.out, "revoked key %s (%s) at %s\n", resp.GetKey().GetKeyId(), resp.GetKey().GetName(), opts.when(resp.GetKey().GetRevokedAt()))
 				return nil
 			})
 		},
 	}
 	revoke.Flags().StringVar(&reason, "reason", "", "why (recorded in the audit trail)")
-	cmd.AddCommand(create, list, revoke)
+	revoke.Example = "  sc keys revoke 3f2a9c0d1e2b4a5c --reason 'phone lost'"
+	covers(revoke, authv1.AuthService_RevokeApiKey_FullMethodName)
+
+	rotate := covers(&cobra.Command{
+		Use:     "rotate-signing",
+		Short:   "Rotate the key that signs login tokens; tokens signed by older keys stay valid until they expire",
+		Example: "  sc keys rotate-signing",
+		Args:    cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return opts.callAuth(cmd, func(ctx context.Context, c authv1.AuthServiceClient) error {
+				resp, err := c.RotateSigningKey(ctx, &authv1.RotateSigningKeyRequest{})
+				if err != nil {
+					return err
+				}
+				_, err = fmt.Fprintf(opts.out, "new signing key %s; still accepted: %s\n", resp.GetSigningKeyId(), orText(strings.Join(resp.GetRetiredKeyIds(), ", ")))
+				return err
+			})
+		},
+	}, authv1.AuthService_RotateSigningKey_FullMethodName)
+	cmd.AddCommand(create, list, revoke, rotate)
 	return cmd
 }
 
 func newGrantsCmd(opts *options) *cobra.Command {
 	cmd := &cobra.Command{Use: "grants", Short: "List and set the teams (and athletes) API keys may act on (admin)"}
-	var team string
-	list := &cobra.Command{
-		Use:   "list",
-		Short: "List active keys with their grants",
-		Args:  cobra.NoArgs,
+	var team, output string
+	list := covers(&cobra.Command{
+		Use:     "list",
+		Short:   "List active keys with their grants",
+		Example: "  sc grants list --team t1\n  sc grants list -o yaml",
+		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := checkOutput(cmd, output); err != nil {
+				return err
+			}
 			return opts.callAuth(cmd, func(ctx context.Context, c authv1.AuthServiceClient) error {
 				resp, err := c.ListGrants(ctx, &authv1.ListGrantsRequest{TeamId: team})
 				if err != nil {
 					return err
 				}
-				tw := tabwriter.NewWriter(opts.out, 0, 4, 2, ' ', 0)
-				fmt.Fprintln(tw, "KEY ID\tNAME\tROLE\tGRANTS")
-				for _, k := range resp.GetKeys() {
-					fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", k.GetKeyId(), k.GetName(), auth.RoleName(k.GetRole()), grantsString(k.GetGrants()))
-				}
-				return tw.Flush()
+				return render(opts.out, output, resp, func(tw io.Writer) error {
+					fmt.Fprintln(tw, "KEY ID\tNAME\tROLE\tGRANTS")
+					for _, k := range resp.GetKeys() {
+						fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", k.GetKeyId(), k.GetName(), auth.RoleName(k.GetRole()), grantsString(k.GetGrants()))
+					}
+					return nil
+				})
 			})
 		},
-	}
-	list.Flags().StringVar(&team, "team", "", "only grants on this team")
+	}, authv1.AuthService_ListGrants_FullMethodName)
+	teamFlag(list, &team, "only grants on this team")
+	outputFlag(list, &output)
 
 	var teams []string
 	var revision int64
@@ -251,7 +273,8 @@ func newGrantsCmd(opts *options) *cobra.Command {
 		},
 	}
 	set.Flags().StringArrayVar(&teams, "team", nil, "granted team, or team:athlete1,athlete2 (repeatable)")
-	set.Flags().Int64Var(&revision, "revision", 0, "change only if the key is still at this revision (from sc keys list)")
+	set.Flags().Int64Var(&revision, "revision", 0, "change only if the key is still at this revision (from sc keys list -o json)")
+	covers(set, authv1.AuthService_SetGrants_FullMethodName)
 	cmd.AddCommand(list, set)
 	return cmd
 }
@@ -259,9 +282,11 @@ func newGrantsCmd(opts *options) *cobra.Command {
 func newTeamsCmd(opts *options) *cobra.Command {
 	cmd := &cobra.Command{Use: "teams", Short: "Create and list teams (admin)"}
 	create := &cobra.Command{
-		Use:   "create TEAM_ID NAME",
-		Short: "Create a team",
-		Args:  cobra.ExactArgs(2),
+		Use:         "create TEAM_ID NAME",
+		Short:       "Create a team",
+		Example:     "  sc teams create t1 'First team'",
+		Annotations: map[string]string{annotationRPCs: authv1.AuthService_CreateTeam_FullMethodName},
+		Args:        cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return opts.callAuth(cmd, func(ctx context.Context, c authv1.AuthServiceClient) error {
 				resp, err := c.CreateTeam(ctx, &authv1.CreateTeamRequest{Team: &authv1.Team{TeamId: args[0], Name: args[1]}})
@@ -273,25 +298,32 @@ func newTeamsCmd(opts *options) *cobra.Command {
 			})
 		},
 	}
-	list := &cobra.Command{
-		Use:   "list",
-		Short: "List teams",
-		Args:  cobra.NoArgs,
+	var output string
+	list := covers(&cobra.Command{
+		Use:     "list",
+		Short:   "List teams",
+		Example: "  sc teams list\n  sc teams list -o json",
+		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := checkOutput(cmd, output); err != nil {
+				return err
+			}
 			return opts.callAuth(cmd, func(ctx context.Context, c authv1.AuthServiceClient) error {
 				resp, err := c.ListTeams(ctx, &authv1.ListTeamsRequest{})
 				if err != nil {
 					return err
 				}
-				tw := tabwriter.NewWriter(opts.out, 0, 4, 2, ' ', 0)
-				fmt.Fprintln(tw, "TEAM\tNAME\tCREATED\tBY")
-				for _, t := range resp.GetTeams() {
-					fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", t.GetTeamId(), t.GetName(), when(t.GetCreatedAt()), t.GetCreatedBy().GetSubject())
-				}
-				return tw.Flush()
+				return render(opts.out, output, resp, func(tw io.Writer) error {
+					fmt.Fprintf(tw, "TEAM\tNAME\tCREATED (%s)\tBY\n", opts.location())
+					for _, t := range resp.GetTeams() {
+						fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", t.GetTeamId(), t.GetName(), opts.timeText(t.GetCreatedAt()), t.GetCreatedBy().GetSubject())
+					}
+					return nil
+				})
 			})
 		},
-	}
+	}, authv1.AuthService_ListTeams_FullMethodName)
+	outputFlag(list, &output)
 	cmd.AddCommand(create, list)
 	return cmd
 }
@@ -303,7 +335,7 @@ func parseGrants(values []string) ([]*authv1.TeamGrant, error) {
 		team, athletes, hasAthletes := strings.Cut(v, ":")
 		g := &authv1.TeamGrant{TeamId: strings.TrimSpace(team)}
 		if g.TeamId == "" {
-			return nil, fmt.Errorf("--team %q: no team id", v)
+			return nil, usagef("--team %q: no team id", v)
 		}
 		if hasAthletes {
 			for _, a := range strings.Split(athletes, ",") {
@@ -312,7 +344,7 @@ func parseGrants(values []string) ([]*authv1.TeamGrant, error) {
 				}
 			}
 			if len(g.AthleteIds) == 0 {
-				return nil, fmt.Errorf("--team %q: no athletes after ':'", v)
+				return nil, usagef("--team %q: no athletes after ':'", v)
 			}
 		}
 		out = append(out, g)
@@ -335,16 +367,10 @@ func grantsString(grants []*authv1.TeamGrant) string {
 	return strings.Join(parts, " ")
 }
 
-func when(ts *timestamppb.Timestamp) string {
+// when prints a time of a key or token in the --tz zone, "never" when it has none.
+func (o *options) when(ts *timestamppb.Timestamp) string {
 	if ts == nil {
 		return "never"
 	}
-	return ts.AsTime().UTC().Format(time.RFC3339)
-}
-
-func orDash(ts *timestamppb.Timestamp) string {
-	if ts == nil {
-		return "-"
-	}
-	return when(ts)
+	return o.timeText(ts)
 }

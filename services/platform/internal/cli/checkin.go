@@ -46,11 +46,11 @@ func newCheckinCmd(opts *options) *cobra.Command {
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if team == "" || athlete == "" {
-				return fmt.Errorf("--team and --athlete are required: a check-in link belongs to one athlete of one team")
+				return usagef("--team and --athlete are required: a check-in link belongs to one athlete of one team")
 			}
 			base, err := url.Parse(strings.TrimRight(consoleURL, "/"))
 			if err != nil || (base.Scheme != "http" && base.Scheme != "https") || base.Host == "" {
-				return fmt.Errorf("--url %q: want the console's address, e.g. %s", consoleURL, DefaultConsoleURL)
+				return usagef("--url %q: want the console's address, e.g. %s", consoleURL, DefaultConsoleURL)
 			}
 			req := &authv1.CreateApiKeyRequest{
 				Name:   cmp.Or(name, fmt.Sprintf("check-in: %s of %s", athlete, team)),
@@ -70,7 +70,7 @@ func newCheckinCmd(opts *options) *cobra.Command {
 				u.Path += checkinLinkPath
 				u.RawQuery = url.Values{"key": {resp.GetSecret()}}.Encode()
 				fmt.Fprintf(opts.out, "check-in link for %s (athlete %s of team %s, expires %s):\n%s\n",
-					k.GetName(), athlete, team, when(k.GetExpiresAt()), u.String())
+					k.GetName(), athlete, team, opts.when(k.GetExpiresAt()), u.String())
 				if showQR {
 					if err := writeQR(opts.out, u.String()); err != nil {
 						return err
@@ -82,12 +82,13 @@ func newCheckinCmd(opts *options) *cobra.Command {
 		},
 	}
 	f := link.Flags()
-	f.StringVar(&team, "team", "", "the athlete's team (required)")
+	teamFlag(link, &team, "the athlete's team (required)")
 	f.StringVar(&athlete, "athlete", "", "the athlete (required)")
 	f.StringVar(&name, "name", "", "who the link is for, shown in `sc keys list` and the audit log")
 	f.DurationVar(&expires, "expires", 0, "when the link stops working on its own (0: only when revoked)")
 	f.BoolVar(&showQR, "qr", true, "also print the link as a QR code")
 	f.StringVar(&consoleURL, "url", cmp.Or(os.Getenv("SC_CONSOLE_URL"), DefaultConsoleURL), "the console's address (env SC_CONSOLE_URL)")
+	covers(link, authv1.AuthService_CreateApiKey_FullMethodName)
 	cmd.AddCommand(link)
 	return cmd
 }

@@ -46,14 +46,14 @@ func newConsoleCmd(opts *options) *cobra.Command {
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			r, ok := auth.ParseRole(role)
 			if !ok || (r != commonv1.Role_ROLE_COACH && r != commonv1.Role_ROLE_STAFF && r != commonv1.Role_ROLE_ADMIN) {
-				return fmt.Errorf("--role %q: the console signs in coach, staff or admin", role)
+				return usagef("--role %q: the console signs in coach, staff or admin", role)
 			}
 			if team == "" && r != commonv1.Role_ROLE_ADMIN {
-				return fmt.Errorf("--team is required for a %s", auth.RoleName(r))
+				return usagef("--team is required for a %s", auth.RoleName(r))
 			}
 			base, err := url.Parse(strings.TrimRight(consoleURL, "/"))
 			if err != nil || (base.Scheme != "http" && base.Scheme != "https") || base.Host == "" {
-				return fmt.Errorf("--url %q: want the console's address, e.g. %s", consoleURL, DefaultConsoleURL)
+				return usagef("--url %q: want the console's address, e.g. %s", consoleURL, DefaultConsoleURL)
 			}
 			req := &authv1.CreateApiKeyRequest{
 				Name: cmp.Or(name, fmt.Sprintf("console link: %s of %s", auth.RoleName(r), cmp.Or(team, "every team"))),
@@ -72,19 +72,20 @@ func newConsoleCmd(opts *options) *cobra.Command {
 				u.Path += consoleLinkPath
 				u.RawQuery = url.Values{"key": {resp.GetSecret()}}.Encode()
 				fmt.Fprintf(opts.out, "one-time sign-in link for %s (%s, grants %s); open it by %s, the session ends by %s:\n%s\n",
-					k.GetName(), auth.RoleName(k.GetRole()), grantsString(k.GetGrants()), when(k.GetUseBy()), when(k.GetExpiresAt()), u.String())
+					k.GetName(), auth.RoleName(k.GetRole()), grantsString(k.GetGrants()), opts.when(k.GetUseBy()), opts.when(k.GetExpiresAt()), u.String())
 				fmt.Fprintf(opts.out, "it works once; `sc keys revoke %s` cancels it or ends its session\n", k.GetKeyId())
 				return nil
 			})
 		},
 	}
 	f := link.Flags()
-	f.StringVar(&team, "team", "", "team the person may see (required except for admins)")
+	teamFlag(link, &team, "team the person may see (required except for admins)")
 	f.StringVar(&role, "role", "coach", "coach, staff or admin")
 	f.StringVar(&name, "name", "", "who the link is for, shown in `sc keys list` and the audit log")
 	f.DurationVar(&within, "valid", 15*time.Minute, "how long the link can be opened (at most 24h)")
 	f.DurationVar(&session, "session", auth.DefaultTokenTTL, "longest session the link gives (the console also signs out after idling)")
 	f.StringVar(&consoleURL, "url", cmp.Or(os.Getenv("SC_CONSOLE_URL"), DefaultConsoleURL), "the console's address (env SC_CONSOLE_URL)")
+	covers(link, authv1.AuthService_CreateApiKey_FullMethodName)
 	cmd.AddCommand(link)
 	return cmd
 }

@@ -42,8 +42,11 @@ func newDemoCmd(opts *options) *cobra.Command {
 		Short: "Stream a simulated team through the platform and show what it detects",
 		Long: "Generates a squad over weeks (a few athletes overreach from a known day), gives every\n" +
 			"athlete a profile and a program, streams the data through the gRPC ingestion path in\n" +
-			"accelerated time, then shows the deload recommendations, the deload weeks and the alerts.",
-		Args: cobra.NoArgs,
+			"accelerated time, then shows the deload recommendations, the deload weeks and the alerts.\n" +
+			"Its --team defaults to \"demo\", never to SC_TEAM: simulated data must not land in a real team.",
+		Example:     "  sc demo\n  sc demo --athletes 12 --overreachers 3 --weeks 10",
+		Annotations: map[string]string{annotationRPCs: ingestionv1.IngestionService_RecordBatch_FullMethodName},
+		Args:        cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			conn, err := opts.dial()
 			if err != nil {
@@ -64,7 +67,7 @@ func newDemoCmd(opts *options) *cobra.Command {
 
 func runDemo(ctx context.Context, conn *grpc.ClientConn, out io.Writer, d demoOptions) error {
 	if d.athletes < 1 || d.overreachers < 0 || d.overreachers > d.athletes || d.weeks < 6 {
-		return fmt.Errorf("need --athletes >= 1, 0 <= --overreachers <= --athletes and --weeks >= 6")
+		return usagef("need --athletes >= 1, 0 <= --overreachers <= --athletes and --weeks >= 6")
 	}
 	start := mondayWeeksAgo(time.Now(), d.weeks)
 	sim := simulate.Generate(simulate.Config{Team: d.team, Athletes: d.athletes, Overreachers: d.overreachers,

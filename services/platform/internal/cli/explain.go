@@ -9,14 +9,22 @@ import (
 )
 
 func newExplainCmd(opts *options) *cobra.Command {
-	var team, athlete, assessment string
-	cmd := &cobra.Command{
+	var team, athlete, assessment, output string
+	cmd := covers(&cobra.Command{
 		Use:   "explain --team T --athlete A",
 		Short: "Why an athlete's fatigue status is what it is, family by family",
-		Args:  cobra.NoArgs,
+		Example: "  sc explain --team t1 --athlete a42\n" +
+			"  sc explain --team t1 --athlete a42 --assessment 0193a5c2-... -o json   # a past one, from sc status history",
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if team == "" || athlete == "" {
-				return fmt.Errorf("--team and --athlete are required")
+			if err := checkOutput(cmd, output); err != nil {
+				return err
+			}
+			if err := needTeam(team); err != nil {
+				return err
+			}
+			if athlete == "" {
+				return usagef("--athlete is required")
 			}
 			conn, ctx, done, err := opts.connect(cmd)
 			if err != nil {
@@ -26,7 +34,10 @@ func newExplainCmd(opts *options) *cobra.Command {
 			resp, err := fatiguev1.NewFatigueServiceClient(conn).ExplainAssessment(ctx, &fatiguev1.ExplainAssessmentRequest{
 				TeamId: team, AthleteId: athlete, AssessmentEventId: assessment})
 			if err != nil {
-				return fatigueCallError("explain "+athlete, err)
+				return opts.callFailed("explain "+athlete, err)
+			}
+			if output != outputTable {
+				return render(opts.out, output, resp, nil)
 			}
 			fmt.Fprintf(opts.out, "%s (as of %s)\n\n", resp.GetHeadline(), dateText(resp.GetAssessment().GetResult().GetAsOf()))
 			for _, l := range resp.GetLines() {
@@ -50,8 +61,9 @@ func newExplainCmd(opts *options) *cobra.Command {
 			fmt.Fprintf(opts.out, "\nConfidence: %s\n", resp.GetConfidenceNote())
 			return nil
 		},
-	}
-	cmd.Flags().StringVar(&team, "team", "", "team id (required)")
+	}, fatiguev1.FatigueService_ExplainAssessment_FullMethodName)
+	teamFlag(cmd, &team, "")
+	outputFlag(cmd, &output)
 	cmd.Flags().StringVar(&athlete, "athlete", "", "athlete id (required)")
 	cmd.Flags().StringVar(&assessment, "assessment", "", "a past assessment's event id (default: the latest)")
 	return cmd

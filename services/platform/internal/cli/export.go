@@ -11,8 +11,6 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
-	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/encoding/protojson"
 
 	commonv1 "github.com/supercomp/supercomp/pkg/gen/supercomp/common/v1"
@@ -34,17 +32,19 @@ func newExportCmd(opts *options) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "export --team T [--athlete A] --kind sets|sessions|wellness|readiness [--from DATE --to DATE] [--format csv|json]",
 		Short: "Write stored training records to stdout, oldest first (CSV in the template layout, or JSON lines)",
-		Args:  cobra.NoArgs,
+		Example: "  sc export --team t1 --kind sets --from 2026-01-01 > sets.csv\n" +
+			"  sc export --team t1 --athlete a42 --kind wellness --format json | jq .",
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			k, ok := exportKinds[kind]
 			if !ok {
-				return fmt.Errorf("--kind %q: want sets, sessions, wellness or readiness", kind)
+				return usagef("--kind %q: want sets, sessions, wellness or readiness", kind)
 			}
-			if team == "" {
-				return errors.New("--team is required")
+			if err := needTeam(team); err != nil {
+				return err
 			}
 			if format != "csv" && format != "json" {
-				return fmt.Errorf("--format %q: want csv or json", format)
+				return usagef("--format %q: want csv or json", format)
 			}
 			rng := &commonv1.DateRange{}
 			for _, d := range []struct {
@@ -56,7 +56,7 @@ func newExportCmd(opts *options) *cobra.Command {
 				}
 				t, err := time.Parse(time.DateOnly, d.value)
 				if err != nil {
-					return fmt.Errorf("%s %q: want YYYY-MM-DD", d.flag, d.value)
+					return usagef("%s %q: want YYYY-MM-DD", d.flag, d.value)
 				}
 				*d.dst = &commonv1.Date{Year: int32(t.Year()), Month: int32(t.Month()), Day: int32(t.Day())}
 			}
@@ -70,7 +70,7 @@ func newExportCmd(opts *options) *cobra.Command {
 			stream, err := ingestionv1.NewIngestionServiceClient(conn).Export(ctx, &ingestionv1.ExportRequest{
 				TeamId: team, AthleteId: athlete, Kind: k, Range: rng})
 			if err != nil {
-				return fmt.Errorf("export: %w", ingestRPCErr(err))
+				return opts.callFailed("export", err)
 			}
 			w := newExportWriter(opts.out, format, kind)
 			for {
@@ -79,7 +79,7 @@ func newExportCmd(opts *options) *cobra.Command {
 					return w.flush()
 				}
 				if err != nil {
-					return fmt.Errorf("export: %w", ingestRPCErr(err))
+					return opts.callFailed("export", err)
 				}
 				for _, ev := range resp.GetEvents() {
 					if err := w.write(ev); err != nil {
@@ -89,7 +89,8 @@ func newExportCmd(opts *options) *cobra.Command {
 			}
 		},
 	}
-	cmd.Flags().StringVar(&team, "team", "", "team id (required)")
+	teamFlag(cmd, &team, "")
+	covers(cmd, ingestionv1.IngestionService_Export_FullMethodName)
 	cmd.Flags().StringVar(&athlete, "athlete", "", "one athlete (default: the whole team)")
 	cmd.Flags().StringVar(&kind, "kind", "sets", "sets, sessions, wellness or readiness")
 	cmd.Flags().StringVar(&from, "from", "", "first day (YYYY-MM-DD, UTC), inclusive")
@@ -198,16 +199,3 @@ func exportOptU(p *uint32) string {
 }
 
 func exportEnumWord(s, prefix string) string { return strings.ToLower(strings.TrimPrefix(s, prefix)) }
-
-// ingestRPCErr turns a gRPC error into one readable line: the status message plus the field
-// violations of an InvalidArgument, or a hint when the platform is unreachable.
-func ingestRPCErr(err error) error {
-	st, ok := status.FromError(err)
-	if !ok {
-		return err
-	}
-	if st.Code() == codes.Unavailable {
-		return fmt.Errorf("cannot reach Supercomp: %s", st.Message())
-	}
-	return errors.New(st.Message())
-}

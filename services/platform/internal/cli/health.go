@@ -35,7 +35,8 @@ func newHealthCmd(opts *options) *cobra.Command {
 		Short: "Check that the platform and each of its services are serving",
 		Long: "Check that the platform and each of its services are serving. Against a standalone\n" +
 			"service, name it with --service (container health checks do this).",
-		Args: cobra.NoArgs,
+		Example: "  sc health\n  sc health --addr fatigue:7400 --service supercomp.fatigue.v1.FatigueService",
+		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			targets := healthTargets
 			if len(only) > 0 {
@@ -62,7 +63,7 @@ func newHealthCmd(opts *options) *cobra.Command {
 				case status.Code(err) == codes.NotFound:
 					state = "NOT_REGISTERED"
 				case status.Code(err) == codes.Unavailable || status.Code(err) == codes.DeadlineExceeded:
-					return fmt.Errorf("cannot reach Supercomp at %s: %s", opts.addr, status.Convert(err).Message())
+					return opts.callFailed("", err)
 				default:
 					return fmt.Errorf("health check %q: %w", name, err)
 				}

@@ -7,7 +7,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"text/tabwriter"
 
 	"github.com/spf13/cobra"
 
@@ -33,23 +32,33 @@ var importFormats = map[string]ingestionv1.ImportFormat{
 
 func newImportCmd(opts *options) *cobra.Command {
 	var (
-		team, athlete, unit, tz string
-		dryRun, quiet           bool
+		team, athlete, unit, tz, output string
+		dryRun                          bool
 	)
 	cmd := &cobra.Command{
 		Use:   "import <strong|hevy|fitnotes|csv|pmdata|auto> FILE --team T --athlete A",
 		Short: "Import a training app export (Strong, Hevy, FitNotes), a PMData file or the Supercomp template CSV",
 		Long: "Import sends FILE to the platform, which accounts for every row: imported, already stored,\n" +
 			"skipped with a reason (rest timers, cardio rows, ...) or rejected with its line and column.\n" +
-			"Importing the same file again adds nothing; --dry-run reports what would happen.",
+			"Importing the same file again adds nothing; --dry-run reports what would happen. A progress bar\n" +
+			"is drawn on stderr when it is a terminal (never with --quiet).",
+		Example: "  sc import strong strong_export.csv --team t1 --athlete a42\n" +
+			"  sc import hevy workouts.csv --team t1 --athlete a42 --dry-run -o json\n" +
+			"  sc import csv template.csv --team t1 --athlete a42 --time-zone Europe/Oslo",
 		Args: cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := checkOutput(cmd, output); err != nil {
+				return err
+			}
 			format, ok := importFormats[strings.ToLower(args[0])]
 			if !ok {
-				return fmt.Errorf("unknown format %q: want strong, hevy, fitnotes, csv, pmdata or auto", args[0])
+				return usagef("unknown format %q: want strong, hevy, fitnotes, csv, pmdata or auto", args[0])
 			}
-			if team == "" || athlete == "" {
-				return fmt.Errorf("--team and --athlete are required")
+			if err := needTeam(team); err != nil {
+				return err
+			}
+			if athlete == "" {
+				return usagef("--athlete is required")
 			}
 			weightUnit := commonv1.WeightUnit_WEIGHT_UNIT_UNSPECIFIED
 			switch strings.ToLower(unit) {
@@ -57,7 +66,7 @@ func newImportCmd(opts *options) *cobra.Command {
 			case "lb", "lbs":
 				weightUnit = commonv1.WeightUnit_WEIGHT_UNIT_LB
 			default:
-				return fmt.Errorf("--unit %q: want kg or lb", unit)
+				return usagef("--unit %q: want kg or lb", unit)
 			}
 			f, err := os.Open(args[1])
 			if err != nil {
@@ -78,22 +87,22 @@ func newImportCmd(opts *options) *cobra.Command {
 			defer cancel()
 			stream, err := ingestionv1.NewIngestionServiceClient(conn).ImportCSV(ctx)
 			if err != nil {
-				return fmt.Errorf("import: %w", ingestRPCErr(err))
+				return opts.callFailed("import", err)
 			}
 			err = stream.Send(&ingestionv1.ImportCSVRequest{TeamId: team, Part: &ingestionv1.ImportCSVRequest_Options{Options: &ingestionv1.ImportOptions{
 				AthleteId: athlete, Format: format, DryRun: dryRun, FileName: filepath.Base(args[1]), DefaultUnit: weightUnit, TimeZone: tz,
 			}}})
 			if err != nil {
-				return fmt.Errorf("import: %w", ingestRPCErr(err))
+				return opts.callFailed("import", err)
 			}
-			progress := newUploadProgress(cmd.ErrOrStderr(), info.Size(), quiet)
+			progress := newUploadProgress(cmd.ErrOrStderr(), info.Size(), opts.quiet || !isTerminal(cmd.ErrOrStderr()))
 			buf := make([]byte, importChunkSize)
 			for {
 				n, rerr := f.Read(buf)
 				if n > 0 {
 					if err := stream.Send(&ingestionv1.ImportCSVRequest{Part: &ingestionv1.ImportCSVRequest_Chunk{Chunk: buf[:n]}}); err != nil {
 						_, err = stream.CloseAndRecv()
-						return fmt.Errorf("import: %w", ingestRPCErr(err))
+						return opts.callFailed("import", err)
 					}
 					progress.add(int64(n))
 				}
@@ -107,17 +116,21 @@ func newImportCmd(opts *options) *cobra.Command {
 			progress.done("processing on the server...")
 			resp, err := stream.CloseAndRecv()
 			if err != nil {
-				return fmt.Errorf("import: %w", ingestRPCErr(err))
+				return opts.callFailed("import", err)
+			}
+			if output != outputTable {
+				return render(opts.out, output, resp, nil)
 			}
 			return printImport(opts.out, args[1], resp)
 		},
 	}
-	cmd.Flags().StringVar(&team, "team", "", "team id (required)")
+	covers(cmd, ingestionv1.IngestionService_ImportCSV_FullMethodName)
+	teamFlag(cmd, &team, "")
+	outputFlag(cmd, &output)
 	cmd.Flags().StringVar(&athlete, "athlete", "", "athlete id the file belongs to (required)")
 	cmd.Flags().BoolVar(&dryRun, "dry-run", false, "report what would be imported without storing anything")
 	cmd.Flags().StringVar(&unit, "unit", "", "weight unit of files that do not say (Strong comma format): kg (default) or lb")
 	cmd.Flags().StringVar(&tz, "time-zone", "", "IANA time zone of the file's local times, e.g. Europe/Oslo (default UTC)")
-	cmd.Flags().BoolVar(&quiet, "quiet", false, "no uploadProgress bar")
 	return cmd
 }
 
@@ -175,7 +188,7 @@ func printImport(w io.Writer, file string, r *ingestionv1.ImportCSVResponse) err
 	if c := r.GetCovered(); c != nil {
 		fmt.Fprintf(w, "covers %s to %s\n", ingestDate(c.GetStart()), ingestDate(c.GetEnd()))
 	}
-	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	tw := newTable(w)
 	fmt.Fprintln(tw, "\nROWS\tCOUNT")
 	fmt.Fprintf(tw, "total\t%d\n", r.GetRowsTotal())
 	fmt.Fprintf(tw, "imported\t%d\n", r.GetRowsImported())

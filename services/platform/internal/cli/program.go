@@ -2,9 +2,9 @@ package cli
 
 import (
 	"fmt"
+	"io"
 	"strconv"
 	"strings"
-	"text/tabwriter"
 
 	"github.com/spf13/cobra"
 
@@ -16,14 +16,16 @@ import (
 func init() { subcommands = append(subcommands, newProgramCmd) }
 
 func newProgramCmd(opts *options) *cobra.Command {
-	cmd := &cobra.Command{Use: "program", Short: "Assign programs and show an athlete's week (deloads applied)"}
-	cmd.AddCommand(newProgramAssignCmd(opts), newProgramShowCmd(opts))
+	cmd := &cobra.Command{Use: "program", Aliases: []string{"programs"},
+		Short: "Programs: templates, create, list, get, update, assign; an athlete's week and prescription (deloads applied)"}
+	cmd.AddCommand(newProgramAssignCmd(opts), newProgramShowCmd(opts), newProgramTemplatesCmd(opts), newProgramListCmd(opts),
+		newProgramGetCmd(opts), newProgramCreateCmd(opts), newProgramUpdateCmd(opts), newProgramPrescriptionCmd(opts))
 	return cmd
 }
 
 // parseTemplateLift reads "Back Squat:squat:5x5@70".
 func parseTemplateLift(spec string) (*programmingv1.TemplateLift, error) {
-	bad := fmt.Errorf("--lift %q: want \"Exercise:lift:SETSxREPS@PERCENT\", e.g. \"Back Squat:squat:5x5@70\"", spec)
+	bad := usagef("--lift %q: want \"Exercise:lift:SETSxREPS@PERCENT\", e.g. \"Back Squat:squat:5x5@70\"", spec)
 	parts := strings.Split(spec, ":")
 	if len(parts) != 3 {
 		return nil, bad
@@ -57,11 +59,11 @@ func newProgramAssignCmd(opts *options) *cobra.Command {
 			"  templates: linear_progression, accumulation_3_1",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := progNeedTeam(team); err != nil {
+			if err := needTeam(team); err != nil {
 				return err
 			}
 			if athlete == "" || (programID == "") == (template == "") {
-				return fmt.Errorf("give --athlete and exactly one of --program or --template")
+				return usagef("give --athlete and exactly one of --program or --template")
 			}
 			start, err := progParseDate("start", startText)
 			if err != nil {
@@ -89,13 +91,13 @@ func newProgramAssignCmd(opts *options) *cobra.Command {
 					TeamId: team, Name: name, Source: &programmingv1.CreateProgramRequest_TemplateId{TemplateId: template}, TemplateOptions: o,
 				})
 				if err != nil {
-					return progCallErr("create program", err)
+					return opts.callFailed("create program", err)
 				}
 				programID = created.GetProgram().GetProgramId()
 			}
 			resp, err := client.AssignProgram(ctx, &programmingv1.AssignProgramRequest{TeamId: team, AthleteId: athlete, ProgramId: programID, StartDate: start})
 			if err != nil {
-				return progCallErr("assign program", err)
+				return opts.callFailed("assign program", err)
 			}
 			a := resp.GetAssignment()
 			fmt.Fprintf(opts.out, "assigned program %s to %s from %s\n", a.GetProgramId(), a.GetAthleteId(), progFormatDate(a.GetStartDate()))
@@ -108,7 +110,7 @@ func newProgramAssignCmd(opts *options) *cobra.Command {
 			return nil
 		},
 	}
-	progTeamFlag(cmd, &team)
+	teamFlag(cmd, &team, "")
 	f := cmd.Flags()
 	f.StringVar(&athlete, "athlete", "", "athlete id")
 	f.StringVar(&programID, "program", "", "id of an existing program")
@@ -119,18 +121,23 @@ func newProgramAssignCmd(opts *options) *cobra.Command {
 	f.Uint32Var(&sessions, "sessions", 0, "sessions per week (0: 3)")
 	f.Float64Var(&increment, "increment", 0, "weekly progression in % of training max (0: 2.5)")
 	f.StringVar(&startText, "start", "", "first day (moved to its Monday); default next Monday")
+	covers(cmd, programmingv1.ProgrammingService_CreateProgram_FullMethodName, programmingv1.ProgrammingService_AssignProgram_FullMethodName)
 	return cmd
 }
 
 func newProgramShowCmd(opts *options) *cobra.Command {
-	var team, athlete string
+	var team, athlete, output string
 	var week uint32
 	cmd := &cobra.Command{
-		Use:   "show --athlete A [--week N]",
-		Short: "Show one week of an athlete's program with deload reductions applied",
-		Args:  cobra.NoArgs,
+		Use:     "show --athlete A [--week N]",
+		Short:   "Show one week of an athlete's program with deload reductions applied",
+		Example: "  sc program show --team t1 --athlete a42\n  sc program show --team t1 --athlete a42 --week 4 -o json",
+		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := progNeedTeam(team); err != nil {
+			if err := checkOutput(cmd, output); err != nil {
+				return err
+			}
+			if err := needTeam(team); err != nil {
 				return err
 			}
 			conn, ctx, done, err := opts.connect(cmd)
@@ -140,14 +147,19 @@ func newProgramShowCmd(opts *options) *cobra.Command {
 			defer done()
 			resp, err := programmingv1.NewProgrammingServiceClient(conn).GetAthleteProgram(ctx, &programmingv1.GetAthleteProgramRequest{TeamId: team, AthleteId: athlete, Week: week})
 			if err != nil {
-				return progCallErr("read program", err)
+				return opts.callFailed("read program", err)
+			}
+			if output != outputTable {
+				return render(opts.out, output, resp, nil)
 			}
 			return printProgramWeek(opts, resp)
 		},
 	}
-	progTeamFlag(cmd, &team)
+	teamFlag(cmd, &team, "")
 	cmd.Flags().StringVar(&athlete, "athlete", "", "athlete id")
 	cmd.Flags().Uint32Var(&week, "week", 0, "program week (1-based); 0 for the current week")
+	outputFlag(cmd, &output)
+	covers(cmd, programmingv1.ProgrammingService_GetAthleteProgram_FullMethodName)
 	return cmd
 }
 
@@ -162,7 +174,22 @@ func printProgramWeek(opts *options, r *programmingv1.GetAthleteProgramResponse)
 		}
 	}
 	fmt.Fprintln(opts.out, title)
-	tw := tabwriter.NewWriter(opts.out, 0, 4, 2, ' ', 0)
+	tw := newTable(opts.out)
+	if err := writePrescription(tw, p); err != nil {
+		return err
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	for _, d := range r.GetUpcomingDeloads() {
+		fmt.Fprintf(opts.out, "upcoming deload: week of %s, %s %s (%s)\n", progFormatDate(d.GetWeekStart()),
+			progEnumWord(d.GetKind().String(), "DELOAD_KIND_"), progEnumWord(d.GetStatus().String(), "DELOAD_STATUS_"), d.GetDeloadId())
+	}
+	return nil
+}
+
+// writePrescription draws a prescription's sessions, one row per exercise.
+func writePrescription(tw io.Writer, p *eventsv1.Prescription) error {
 	fmt.Fprintln(tw, "DAY\tDATE\tSESSION\tEXERCISE\tSETS x REPS\tLOAD\tEFFORT\tNORMAL WEEK")
 	for _, s := range p.GetSessions() {
 		for _, e := range s.GetExercises() {
@@ -179,13 +206,6 @@ func printProgramWeek(opts *options, r *programmingv1.GetAthleteProgramResponse)
 	}
 	if len(p.GetSessions()) == 0 {
 		fmt.Fprintln(tw, "-\t-\t(no sessions)\t\t\t\t\t")
-	}
-	if err := tw.Flush(); err != nil {
-		return err
-	}
-	for _, d := range r.GetUpcomingDeloads() {
-		fmt.Fprintf(opts.out, "upcoming deload: week of %s, %s %s (%s)\n", progFormatDate(d.GetWeekStart()),
-			progEnumWord(d.GetKind().String(), "DELOAD_KIND_"), progEnumWord(d.GetStatus().String(), "DELOAD_STATUS_"), d.GetDeloadId())
 	}
 	return nil
 }

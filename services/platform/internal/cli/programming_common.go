@@ -2,28 +2,12 @@ package cli
 
 import (
 	"fmt"
-	"os"
+	"slices"
 	"strings"
 	"time"
 
-	"github.com/spf13/cobra"
-	"google.golang.org/genproto/googleapis/rpc/errdetails"
-	"google.golang.org/grpc/status"
-
 	commonv1 "github.com/supercomp/supercomp/pkg/gen/supercomp/common/v1"
 )
-
-// progTeamFlag adds --team (env SC_TEAM) to cmd.
-func progTeamFlag(cmd *cobra.Command, team *string) {
-	cmd.Flags().StringVar(team, "team", os.Getenv("SC_TEAM"), "team id (env SC_TEAM)")
-}
-
-func progNeedTeam(team string) error {
-	if team == "" {
-		return fmt.Errorf("--team is required (or set SC_TEAM)")
-	}
-	return nil
-}
 
 // progParseDate reads YYYY-MM-DD.
 func progParseDate(flag, s string) (*commonv1.Date, error) {
@@ -32,7 +16,7 @@ func progParseDate(flag, s string) (*commonv1.Date, error) {
 	}
 	t, err := time.Parse(time.DateOnly, s)
 	if err != nil {
-		return nil, fmt.Errorf("--%s %q: want YYYY-MM-DD", flag, s)
+		return nil, usagef("--%s %q: want YYYY-MM-DD", flag, s)
 	}
 	return &commonv1.Date{Year: int32(t.Year()), Month: int32(t.Month()), Day: int32(t.Day())}, nil
 }
@@ -67,31 +51,8 @@ func progParseEnum(flag, word, prefix string, names map[string]int32) (int32, er
 				valid = append(valid, progEnumWord(name, prefix))
 			}
 		}
-		return 0, fmt.Errorf("--%s %q: want one of %s", flag, word, strings.Join(valid, ", "))
+		slices.Sort(valid)
+		return 0, usagef("--%s %q: want one of %s", flag, word, strings.Join(valid, ", "))
 	}
 	return v, nil
-}
-
-// progCallErr reports a failed call in one line.
-func progCallErr(what string, err error) error {
-	return fmt.Errorf("%s: %s", what, progGrpcMessage(err))
-}
-
-// progGrpcMessage is the status message with any field violations, e.g.
-// "InvalidArgument: invalid argument (postpone_to: is required to postpone)".
-func progGrpcMessage(err error) string {
-	st := status.Convert(err)
-	msg := st.Code().String() + ": " + st.Message()
-	for _, d := range st.Details() {
-		if br, ok := d.(*errdetails.BadRequest); ok {
-			var parts []string
-			for _, v := range br.GetFieldViolations() {
-				parts = append(parts, v.GetField()+": "+v.GetDescription())
-			}
-			if len(parts) > 0 && !strings.Contains(msg, parts[0]) {
-				msg += " (" + strings.Join(parts, "; ") + ")"
-			}
-		}
-	}
-	return msg
 }

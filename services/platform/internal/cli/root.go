@@ -1,5 +1,6 @@
 // Package cli implements the sc command tree. Each subcommand dials the platform over gRPC,
-// prints tables a coach can read, and returns errors (never exits) so main reports them once.
+// prints tables a coach can read (or the response as JSON or YAML with -o), and returns errors
+// (never exits) so Run reports them once, with an exit code scripts can branch on.
 package cli
 
 import (
@@ -21,6 +22,16 @@ type options struct {
 	addr    string
 	timeout time.Duration
 	out     io.Writer
+	errOut  io.Writer
+	// tz is --tz (env SC_TZ): the IANA zone of every time sc prints and of the clock times it
+	// sends (quiet hours, digests); loc is it loaded when the command starts.
+	tz  string
+	loc *time.Location
+	// quiet is --quiet: no progress bars and no notes on stderr, only results and errors.
+	quiet bool
+	// started is set when a command's own code begins: an error before that came from cobra
+	// reading the command line (unknown flag, wrong arguments) and is a usage error.
+	started bool
 	// token is --token / SC_TOKEN: an API key or a token from `sc login`.
 	token string
 	// dataDir is the local platform's data dir, where it keeps its admin key.
@@ -29,14 +40,60 @@ type options struct {
 	tls clientTLS
 }
 
+// Run runs sc with args, reports an error on errOut and returns the exit code.
+func Run(ctx context.Context, args []string, out, errOut io.Writer) int {
+	root, opts := newRoot(out, errOut)
+	root.SetArgs(args)
+	err := root.ExecuteContext(ctx)
+	if err != nil && !opts.started {
+		err = &usageError{msg: err.Error()}
+	}
+	if err != nil {
+		PrintError(errOut, err)
+	}
+	return ExitCode(err)
+}
+
 // NewRoot builds the sc command tree writing to out and errOut.
 func NewRoot(out, errOut io.Writer) *cobra.Command {
-	opts := &options{out: out}
+	root, _ := newRoot(out, errOut)
+	return root
+}
+
+// rootLong is the top of `sc --help`: the environment and the exit codes, which every
+// command shares.
+const rootLong = `Supercomp CLI: recovery-aware strength training for teams.
+
+Commands that list or show take -o table|json|yaml; json is the protobuf JSON mapping of the
+response (field names as in the .proto files). Lists follow page tokens up to --limit and say
+when more exist.
+
+Environment: SC_ADDR (--addr), SC_TOKEN (--token), SC_TEAM (--team of every command),
+SC_TZ (--tz), SC_DATA_DIR (--data-dir).
+
+Exit codes: 0 ok, 1 other failure, 2 usage or invalid input, 3 not found,
+4 not authenticated or permission denied, 5 conflict (stale revision, already exists,
+wrong state), 6 platform unavailable or too slow.`
+
+func newRoot(out, errOut io.Writer) (*cobra.Command, *options) {
+	opts := &options{out: out, errOut: errOut}
 	root := &cobra.Command{
 		Use:           "sc",
 		Short:         "Supercomp CLI: recovery-aware strength training for teams",
+		Long:          rootLong,
 		SilenceUsage:  true,
 		SilenceErrors: true,
+		PersistentPreRunE: func(*cobra.Command, []string) error {
+			if opts.tz == "" {
+				return nil
+			}
+			loc, err := time.LoadLocation(opts.tz)
+			if err != nil {
+				return usagef("--tz %q: want an IANA time zone, e.g. Europe/Oslo", opts.tz)
+			}
+			opts.loc = loc
+			return nil
+		},
 	}
 	root.SetOut(out)
 	root.SetErr(errOut)
@@ -56,12 +113,35 @@ func NewRoot(out, errOut io.Writer) *cobra.Command {
 	}
 	root.PersistentFlags().StringVar(&opts.dataDir, "data-dir", dataDir,
 		"data dir of the local platform, whose credentials file sc uses when --addr is the local default (env SC_DATA_DIR)")
+	root.PersistentFlags().StringVar(&opts.tz, "tz", os.Getenv("SC_TZ"),
+		"IANA time zone of the times sc prints and of clock times it sends, e.g. Europe/Oslo (env SC_TZ; default UTC)")
+	root.PersistentFlags().BoolVarP(&opts.quiet, "quiet", "q", false, "no progress bars and no notes on stderr: results and errors only")
 	opts.tls.registerFlags(root)
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &usageError{msg: err.Error()} })
 
 	for _, newCmd := range subcommands {
 		root.AddCommand(newCmd(opts))
 	}
-	return root
+	markStart(root, opts)
+	return root, opts
+}
+
+// markStart wraps every command's RunE so opts.started tells cobra's errors (read before
+// RunE) from the command's own. A group (sc alerts) shows its help, and a mistyped
+// subcommand (sc alerts lsit) is a usage error instead of help with exit code 0.
+func markStart(cmd *cobra.Command, opts *options) {
+	if cmd.HasParent() && cmd.HasSubCommands() && !cmd.Runnable() {
+		cmd.Args = cobra.NoArgs
+		cmd.RunE = func(c *cobra.Command, _ []string) error { return c.Help() }
+	} else if run := cmd.RunE; run != nil {
+		cmd.RunE = func(c *cobra.Command, args []string) error {
+			opts.started = true
+			return run(c, args)
+		}
+	}
+	for _, sub := range cmd.Commands() {
+		markStart(sub, opts)
+	}
 }
 
 // subcommands builds every top-level command. Each command's file appends its constructor in

@@ -21,17 +21,32 @@ type subscribeFlags struct {
 	escalationsOnly                                                                                  bool
 }
 
+// subscribeExample is the help example of both spellings of the create command.
+const subscribeExample = "  sc subscribe --team t1 --name 'Head coach' --webhook https://hooks.example.com/sc --quiet-hours 22:00-07:00 --tz America/Chicago\n" +
+	"  sc subscriptions create --team t1 --email coach@club.org --kinds deload_recommended --digest 07:00"
+
 func newSubscribeCmd(opts *options) *cobra.Command {
+	cmd := newSubscriptionCreateCmd(opts)
+	cmd.Use = "subscribe"
+	return cmd
+}
+
+func newSubscriptionCreateCmd(opts *options) *cobra.Command {
 	var f subscribeFlags
-	cmd := &cobra.Command{
-		Use:   "subscribe",
+	cmd := covers(&cobra.Command{
+		Use:   "create",
 		Short: "Subscribe a coach or staff member to a team's alerts",
 		Long: "Creates a subscription: which alerts (kinds, minimum severity, athletes or position groups), where\n" +
-			"(--webhook, --slack, --email) and when (--quiet hours, --digest). For webhooks the signing secret is\n" +
-			"printed once. --checkin-reminder HH:MM also reminds, once a day, the athletes who have not checked in.\n\n" +
-			"Example: sc subscribe --team t1 --name 'Head coach' --webhook https://hooks.example.com/sc --quiet 22:00-07:00 --tz America/Chicago",
-		Args: cobra.NoArgs,
+			"(--webhook, --slack, --email) and when (--quiet-hours, --digest, in --tz). For webhooks the signing\n" +
+			"secret is printed once. --checkin-reminder HH:MM also reminds, once a day, the athletes who have not\n" +
+			"checked in. `sc subscribe` and `sc subscriptions create` are the same command.",
+		Example: subscribeExample,
+		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := needTeam(f.team); err != nil {
+				return err
+			}
+			f.tz = opts.tz
 			sub, err := f.subscription()
 			if err != nil {
 				return err
@@ -43,7 +58,7 @@ func newSubscribeCmd(opts *options) *cobra.Command {
 			defer done()
 			resp, err := notificationsv1.NewNotificationServiceClient(conn).Subscribe(ctx, &notificationsv1.SubscribeRequest{TeamId: f.team, Subscription: sub})
 			if err != nil {
-				return alertsRPCError("subscribe", err)
+				return opts.callFailed("subscribe", err)
 			}
 			fmt.Fprintf(opts.out, "subscription %s created for team %s\n", resp.GetSubscription().GetSubscriptionId(), f.team)
 			if resp.GetSigningSecret() != "" {
@@ -51,9 +66,15 @@ func newSubscribeCmd(opts *options) *cobra.Command {
 			}
 			return nil
 		},
-	}
+	}, notificationsv1.NotificationService_Subscribe_FullMethodName)
+	f.register(cmd)
+	return cmd
+}
+
+// register adds the flags that describe a subscription, shared by create and update.
+func (f *subscribeFlags) register(cmd *cobra.Command) {
 	fl := cmd.Flags()
-	fl.StringVar(&f.team, "team", "", "team id (required)")
+	teamFlag(cmd, &f.team, "")
 	fl.StringVar(&f.name, "name", "", "subscriber name, e.g. 'Head S&C coach'")
 	fl.StringVar(&f.webhook, "webhook", "", "signed JSON webhook URL")
 	fl.StringVar(&f.secret, "secret", "", "webhook signing secret (generated when empty)")
@@ -63,15 +84,16 @@ func newSubscribeCmd(opts *options) *cobra.Command {
 	fl.StringSliceVar(&f.groups, "groups", nil, "only these position groups")
 	fl.StringSliceVar(&f.kinds, "kinds", nil, "alert kinds: deload_recommended, deload_scheduled, deload_decided, team_trend, joint_pain")
 	fl.StringVar(&f.minSeverity, "min-severity", "", "minimum severity: info, warning, critical")
-	fl.StringVar(&f.quiet, "quiet", "", "quiet hours HH:MM-HH:MM in --tz, e.g. 22:00-07:00")
+	fl.StringVar(&f.quiet, "quiet-hours", "", "quiet hours HH:MM-HH:MM in --tz, e.g. 22:00-07:00")
+	// --quiet was the first name of --quiet-hours; scripts written then keep working, while
+	// everywhere else --quiet means "no progress or notes".
+	fl.StringVar(&f.quiet, "quiet", "", "quiet hours (old name of --quiet-hours)")
+	_ = fl.MarkDeprecated("quiet", "use --quiet-hours")
 	fl.StringVar(&f.quietBypass, "quiet-bypass", "", "severity delivered even in quiet hours, e.g. critical")
-	fl.StringVar(&f.tz, "tz", "", "IANA time zone of quiet hours and digest (default UTC)")
 	fl.StringVar(&f.digest, "digest", "", "send a daily digest at HH:MM in --tz instead of instant alerts")
 	fl.StringVar(&f.checkinReminder, "checkin-reminder", "", "remind athletes who have not checked in by HH:MM in --tz (webhook: one per athlete; email: the list)")
 	fl.DurationVar(&f.escalateAfter, "escalate-after", 0, "escalate alerts not acknowledged within this time")
 	fl.BoolVar(&f.escalationsOnly, "escalations-only", false, "receive only escalated alerts (an escalation contact)")
-	_ = cmd.MarkFlagRequired("team")
-	return cmd
 }
 
 func (f subscribeFlags) subscription() (*notificationsv1.Subscription, error) {
@@ -89,12 +111,12 @@ func (f subscribeFlags) subscription() (*notificationsv1.Subscription, error) {
 			Email: &notificationsv1.EmailTarget{Addresses: f.emails}}})
 	}
 	if len(sub.Channels) == 0 {
-		return nil, fmt.Errorf("give at least one channel: --webhook, --slack or --email")
+		return nil, usagef("give at least one channel: --webhook, --slack or --email")
 	}
 	for _, k := range f.kinds {
 		v, ok := commonv1.AlertKind_value["ALERT_KIND_"+strings.ToUpper(k)]
 		if !ok {
-			return nil, fmt.Errorf("--kinds: unknown alert kind %q", k)
+			return nil, usagef("--kinds: unknown alert kind %q", k)
 		}
 		sub.Kinds = append(sub.Kinds, commonv1.AlertKind(v))
 	}
@@ -107,7 +129,7 @@ func (f subscribeFlags) subscription() (*notificationsv1.Subscription, error) {
 		s, err1 := parseClock(start)
 		e, err2 := parseClock(end)
 		if !ok || err1 != nil || err2 != nil {
-			return nil, fmt.Errorf("--quiet %q: want HH:MM-HH:MM", f.quiet)
+			return nil, usagef("--quiet-hours %q: want HH:MM-HH:MM", f.quiet)
 		}
 		bypass, err := parseSeverity("--quiet-bypass", f.quietBypass)
 		if err != nil {
@@ -118,14 +140,14 @@ func (f subscribeFlags) subscription() (*notificationsv1.Subscription, error) {
 	if f.digest != "" {
 		m, err := parseClock(f.digest)
 		if err != nil {
-			return nil, fmt.Errorf("--digest %q: want HH:MM", f.digest)
+			return nil, usagef("--digest %q: want HH:MM", f.digest)
 		}
 		sub.Digest = &notificationsv1.DigestSchedule{Enabled: true, SendMinute: m, TimeZone: f.tz}
 	}
 	if f.checkinReminder != "" {
 		m, err := parseClock(f.checkinReminder)
 		if err != nil {
-			return nil, fmt.Errorf("--checkin-reminder %q: want HH:MM", f.checkinReminder)
+			return nil, usagef("--checkin-reminder %q: want HH:MM", f.checkinReminder)
 		}
 		sub.CheckinReminder = &notificationsv1.CheckinReminder{Enabled: true, SendMinute: m, TimeZone: f.tz}
 	}
@@ -141,7 +163,7 @@ func parseSeverity(flag, s string) (commonv1.Severity, error) {
 	}
 	v, ok := commonv1.Severity_value["SEVERITY_"+strings.ToUpper(s)]
 	if !ok {
-		return 0, fmt.Errorf("%s: unknown severity %q (info, warning, critical)", flag, s)
+		return 0, usagef("%s: unknown severity %q (info, warning, critical)", flag, s)
 	}
 	return commonv1.Severity(v), nil
 }

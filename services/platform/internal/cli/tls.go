@@ -47,7 +47,7 @@ func (c clientTLS) credentials() (credentials.TransportCredentials, error) {
 		cfg.RootCAs = pool
 	}
 	if (c.certFile == "") != (c.keyFile == "") {
-		return nil, fmt.Errorf("--tls-cert and --tls-key go together")
+		return nil, usagef("--tls-cert and --tls-key go together")
 	}
 	if c.certFile != "" {
 		cert, err := tls.LoadX509KeyPair(c.certFile, c.keyFile)

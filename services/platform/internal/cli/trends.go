@@ -11,8 +11,6 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
-	"google.golang.org/grpc/status"
-	"google.golang.org/protobuf/encoding/protojson"
 
 	commonv1 "github.com/supercomp/supercomp/pkg/gen/supercomp/common/v1"
 	trendsv1 "github.com/supercomp/supercomp/pkg/gen/supercomp/trends/v1"
@@ -33,18 +31,25 @@ var trendMetricNames = map[string]trendsv1.TrendMetric{
 }
 
 func newTrendsCmd(opts *options) *cobra.Command {
-	var team, group, format, until string
+	var team, group, format, output, until string
 	var weeks uint32
 	var metrics, athletes []string
 	var daily bool
 	cmd := &cobra.Command{
-		Use:     "trends --team T [--group G] [--weeks 12] [--metric volume,acwr,...] [--format table|csv|json]",
+		Use:     "trends --team T [--group G] [--weeks 12] [--metric volume,acwr,...] [-o table|json|yaml|csv]",
 		Short:   "Team-wide trends per week: volume, hard sets, session load, ACWR, wellness, e1RM, RPE, statuses",
-		Example: "  sc trends --team t1 --weeks 12\n  sc trends --team t1 --weeks 12 --until 2025-07-27\n  sc trends --team t1 --group forwards --metric volume,e1rm --format csv > squad.csv",
+		Example: "  sc trends --team t1 --weeks 12\n  sc trends --team t1 --weeks 12 --until 2025-07-27\n  sc trends --team t1 --group forwards --metric volume,e1rm -o csv > squad.csv\n  sc trends episodes --team t1 --open",
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if team == "" {
-				return fmt.Errorf("--team is required")
+			if err := needTeam(team); err != nil {
+				return err
+			}
+			// --format is the first name of -o; when given it wins, so old scripts keep working.
+			if cmd.Flags().Changed("format") {
+				output = format
+			}
+			if err := checkOutput(cmd, output); err != nil {
+				return err
 			}
 			req := &trendsv1.GetTeamTrendsRequest{TeamId: team, PositionGroup: group, AthleteIds: athletes, Weeks: weeks}
 			if until != "" {
@@ -52,7 +57,7 @@ func newTrendsCmd(opts *options) *cobra.Command {
 				// last week instead of today.
 				end, err := time.Parse(time.DateOnly, until)
 				if err != nil {
-					return fmt.Errorf("--until %q: want YYYY-MM-DD", until)
+					return usagef("--until %q: want YYYY-MM-DD", until)
 				}
 				start := end.AddDate(0, 0, -7*int(weeks)+1)
 				req.Range = &commonv1.DateRange{
@@ -67,13 +72,10 @@ func newTrendsCmd(opts *options) *cobra.Command {
 				for _, name := range strings.Split(m, ",") {
 					v, ok := trendMetricNames[strings.TrimSpace(name)]
 					if !ok {
-						return fmt.Errorf("--metric %q: one of volume, hard-sets, session-load, acwr, wellness, e1rm, rpe, status", name)
+						return usagef("--metric %q: one of volume, hard-sets, session-load, acwr, wellness, e1rm, rpe, status", name)
 					}
 					req.Metrics = append(req.Metrics, v)
 				}
-			}
-			if format != "table" && format != "csv" && format != "json" {
-				return fmt.Errorf("--format %q: one of table, csv, json", format)
 			}
 			conn, ctx, done, err := opts.connect(cmd)
 			if err != nil {
@@ -82,29 +84,28 @@ func newTrendsCmd(opts *options) *cobra.Command {
 			defer done()
 			resp, err := trendsv1.NewTrendsServiceClient(conn).GetTeamTrends(ctx, req)
 			if err != nil {
-				return fmt.Errorf("trends: %s", status.Convert(err).Message())
+				return opts.callFailed("trends", err)
 			}
-			switch format {
-			case "json":
-				b, err := protojson.MarshalOptions{Multiline: true}.Marshal(resp)
-				if err != nil {
-					return err
-				}
-				_, err = fmt.Fprintln(opts.out, string(b))
-				return err
+			switch output {
 			case "csv":
 				return writeTrendsCSV(opts.out, resp)
+			case outputTable:
+				return writeTrendsTable(opts.out, resp)
 			}
-			return writeTrendsTable(opts.out, resp)
+			return render(opts.out, output, resp, nil)
 		},
 	}
-	cmd.Flags().StringVar(&team, "team", "", "team id")
+	covers(cmd, trendsv1.TrendsService_GetTeamTrends_FullMethodName)
+	teamFlag(cmd, &team, "")
+	outputFlag(cmd, &output, "csv")
+	cmd.AddCommand(newTrendEpisodesCmd(opts))
 	cmd.Flags().StringVar(&group, "group", "", "position group (default: whole team)")
 	cmd.Flags().StringSliceVar(&athletes, "athlete", nil, "only these athletes (repeatable)")
 	cmd.Flags().Uint32Var(&weeks, "weeks", 12, "weeks back from today (or from --until)")
 	cmd.Flags().StringVar(&until, "until", "", "last day of the range, YYYY-MM-DD (default today), e.g. the end of an older export")
 	cmd.Flags().StringSliceVar(&metrics, "metric", nil, "metrics (default all): volume, hard-sets, session-load, acwr, wellness, e1rm, rpe, status")
-	cmd.Flags().StringVar(&format, "format", "table", "table, csv or json")
+	cmd.Flags().StringVar(&format, "format", "table", "old name of -o")
+	_ = cmd.Flags().MarkDeprecated("format", "use -o")
 	cmd.Flags().BoolVar(&daily, "daily", false, "daily buckets instead of weekly")
 	return cmd
 }
@@ -211,4 +212,78 @@ func writeTrendsCSV(out io.Writer, resp *trendsv1.GetTeamTrendsResponse) error {
 	}
 	w.Flush()
 	return w.Error()
+}
+
+func newTrendEpisodesCmd(opts *options) *cobra.Command {
+	var team, from, to, output string
+	var open bool
+	cmd := covers(&cobra.Command{
+		Use:     "episodes --team T [--from DATE] [--to DATE] [--open]",
+		Short:   "Team-wide trend episodes: when a share of the squad flagged together, and whether it is over",
+		Example: "  sc trends episodes --team t1 --open\n  sc trends episodes --team t1 --from 2026-01-01 -o json",
+		Args:    cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := checkOutput(cmd, output); err != nil {
+				return err
+			}
+			if err := needTeam(team); err != nil {
+				return err
+			}
+			start, err := progParseDate("from", from)
+			if err != nil {
+				return err
+			}
+			end, err := progParseDate("to", to)
+			if err != nil {
+				return err
+			}
+			req := &trendsv1.ListTrendEpisodesRequest{TeamId: team, OpenOnly: open}
+			if start != nil || end != nil {
+				req.Range = &commonv1.DateRange{Start: start, End: end}
+			}
+			conn, ctx, done, err := opts.connect(cmd)
+			if err != nil {
+				return err
+			}
+			defer done()
+			resp, err := trendsv1.NewTrendsServiceClient(conn).ListTrendEpisodes(ctx, req)
+			if err != nil {
+				return opts.callFailed("trend episodes", err)
+			}
+			names := map[string]string{}
+			if output == outputTable {
+				names = athleteNames(ctx, conn, team)
+			}
+			return render(opts.out, output, resp, func(w io.Writer) error {
+				fmt.Fprintln(w, "EPISODE\tWEEK\tENDED\tRULE\tGROUP\tFLAGGED\tSEVERITY\tATHLETES\tSUMMARY")
+				for _, e := range resp.GetEpisodes() {
+					d := e.GetDetected()
+					athletes := make([]string, len(d.GetAthleteIds()))
+					for i, a := range d.GetAthleteIds() {
+						athletes[i] = a
+						if n := names[a]; n != "" {
+							athletes[i] += " (" + n + ")"
+						}
+					}
+					ended := "open"
+					if e.GetEndedWeekStart() != nil {
+						ended = trendDate(e.GetEndedWeekStart())
+					}
+					fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%d/%d\t%s\t%s\t%s\n", d.GetEpisodeId(), trendDate(d.GetWeekStart()), ended,
+						strings.ToLower(strings.TrimPrefix(d.GetRule().String(), "TEAM_TREND_RULE_")), orText(d.GetPositionGroup()),
+						d.GetFlaggedCount(), d.GetSquadSize(), severityWord(d.GetSeverity().String()), strings.Join(athletes, ", "), oneLine(d.GetSummary(), 60))
+				}
+				if len(resp.GetEpisodes()) == 0 {
+					fmt.Fprintln(w, "(no episodes)")
+				}
+				return nil
+			})
+		},
+	}, trendsv1.TrendsService_ListTrendEpisodes_FullMethodName)
+	teamFlag(cmd, &team, "")
+	cmd.Flags().StringVar(&from, "from", "", "episodes from this day (YYYY-MM-DD)")
+	cmd.Flags().StringVar(&to, "to", "", "episodes up to this day (YYYY-MM-DD)")
+	cmd.Flags().BoolVar(&open, "open", false, "only episodes still open")
+	outputFlag(cmd, &output)
+	return cmd
 }

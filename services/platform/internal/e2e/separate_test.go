@@ -18,6 +18,8 @@ import (
 	"google.golang.org/grpc/credentials/insecure"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 
+	"github.com/supercomp/supercomp/pkg/deadletter"
+	deadletterv1 "github.com/supercomp/supercomp/pkg/gen/supercomp/deadletter/v1"
 	"github.com/supercomp/supercomp/pkg/store/clickhousestore"
 	"github.com/supercomp/supercomp/pkg/store/storetest"
 	"github.com/supercomp/supercomp/services/notifications/notifications"
@@ -52,6 +54,12 @@ func TestSeparateProcessesOnClickHouse(t *testing.T) {
 		t.Cleanup(func() { conn.Close() })
 		waitServing(t, conn, s.grpcName)
 		conns[s.name] = conn
+	}
+	// The operators' DeadLetterService is served by the ingestion process (sc dlq --addr).
+	waitServing(t, conns["ingestion"], deadletter.ServiceName)
+	if _, err := deadletterv1.NewDeadLetterServiceClient(conns["ingestion"]).ListDeadLetters(context.Background(),
+		&deadletterv1.ListDeadLettersRequest{}); err != nil {
+		t.Errorf("ListDeadLetters on the ingestion process: %v", err)
 	}
 	st, err := clickhousestore.Open(context.Background(), dsn, zap.NewNop())
 	if err != nil {

@@ -964,7 +964,8 @@ type StrengthThresholds struct {
 	RecentDays uint32 `protobuf:"varint,6,opt,name=recent_days,json=recentDays,proto3" json:"recent_days,omitempty"`
 	// Fewest lifting days in the recent window (default 2): the baseline ends before them.
 	RecentLiftingDays uint32 `protobuf:"varint,7,opt,name=recent_lifting_days,json=recentLiftingDays,proto3" json:"recent_lifting_days,omitempty"`
-	// Baseline period before the recent window, days (default 28).
+	// Baseline period before the recent window, days (default 21); held at the recommendation's
+	// baseline while an episode is open.
 	BaselineDays uint32 `protobuf:"varint,8,opt,name=baseline_days,json=baselineDays,proto3" json:"baseline_days,omitempty"`
 	// Fewest baseline exposures a lift needs to be compared (default 2).
 	MinBaselineExposures uint32 `protobuf:"varint,9,opt,name=min_baseline_exposures,json=minBaselineExposures,proto3" json:"min_baseline_exposures,omitempty"`
@@ -972,17 +973,23 @@ type StrengthThresholds struct {
 	MinScatterPct float64 `protobuf:"fixed64,10,opt,name=min_scatter_pct,json=minScatterPct,proto3" json:"min_scatter_pct,omitempty"`
 	// A lifting day counts as down when below baseline by at least this, percent (default 1.5)...
 	LiftingDropPct float64 `protobuf:"fixed64,11,opt,name=lifting_drop_pct,json=liftingDropPct,proto3" json:"lifting_drop_pct,omitempty"`
-	// ...and by at least this many standard errors of the athlete's scatter (default 2).
+	// ...and by at least this many standard errors of the athlete's scatter (default 1).
 	LiftingZ float64 `protobuf:"fixed64,12,opt,name=lifting_z,json=liftingZ,proto3" json:"lifting_z,omitempty"`
-	// Lifting days judged (default 3).
+	// Lifting days judged (default 2).
 	LiftingDaysJudged uint32 `protobuf:"varint,13,opt,name=lifting_days_judged,json=liftingDaysJudged,proto3" json:"lifting_days_judged,omitempty"`
 	// Of which this many must be down for the lifting_decline rule (default 2).
 	LiftingDaysNeeded uint32 `protobuf:"varint,14,opt,name=lifting_days_needed,json=liftingDaysNeeded,proto3" json:"lifting_days_needed,omitempty"`
 	// The recent window of the lifting-day check in days (default 7), holding at least
 	// recent_lifting_days lifting days.
 	RecentWindowDays uint32 `protobuf:"varint,15,opt,name=recent_window_days,json=recentWindowDays,proto3" json:"recent_window_days,omitempty"`
-	unknownFields    protoimpl.UnknownFields
-	sizeCache        protoimpl.SizeCache
+	// Logs without RPE: the missed_reps rule fires when this many lifting days (default 2) within
+	// missed_reps_window_days had a set at the day's top load short of the first set's reps
+	// (0 turns the rule off).
+	MissedRepsDaysNeeded uint32 `protobuf:"varint,16,opt,name=missed_reps_days_needed,json=missedRepsDaysNeeded,proto3" json:"missed_reps_days_needed,omitempty"`
+	// The window of the missed_reps rule in days (default 10).
+	MissedRepsWindowDays uint32 `protobuf:"varint,17,opt,name=missed_reps_window_days,json=missedRepsWindowDays,proto3" json:"missed_reps_window_days,omitempty"`
+	unknownFields        protoimpl.UnknownFields
+	sizeCache            protoimpl.SizeCache
 }
 
 func (x *StrengthThresholds) Reset() {
@@ -1116,6 +1123,20 @@ func (x *StrengthThresholds) GetLiftingDaysNeeded() uint32 {
 func (x *StrengthThresholds) GetRecentWindowDays() uint32 {
 	if x != nil {
 		return x.RecentWindowDays
+	}
+	return 0
+}
+
+func (x *StrengthThresholds) GetMissedRepsDaysNeeded() uint32 {
+	if x != nil {
+		return x.MissedRepsDaysNeeded
+	}
+	return 0
+}
+
+func (x *StrengthThresholds) GetMissedRepsWindowDays() uint32 {
+	if x != nil {
+		return x.MissedRepsWindowDays
 	}
 	return 0
 }
@@ -1688,8 +1709,8 @@ func (x *DeloadRuleThresholds) GetStagnationCounts() bool {
 	return false
 }
 
-// Every configurable number of the fatigue assessment (DOMAIN.md defaults). Paths for field masks
-// are like "strength.decline_pct" or "load.acwr_high".
+// Every configurable number of the fatigue assessment (defaults in docs/sports-science.md).
+// Paths for field masks are like "strength.decline_pct" or "load.acwr_high".
 type FatigueThresholds struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Strength stagnation and decline.
@@ -2141,7 +2162,7 @@ const file_supercomp_fatigue_v1_fatigue_proto_rawDesc = "" +
 	"page_token\x18\x05 \x01(\tR\tpageToken\"\x85\x01\n" +
 	"\x17ListAssessmentsResponse\x12B\n" +
 	"\vassessments\x18\x01 \x03(\v2 .supercomp.fatigue.v1.AssessmentR\vassessments\x12&\n" +
-	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\xfc\x04\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\xea\x05\n" +
 	"\x12StrengthThresholds\x12 \n" +
 	"\fe1rm_min_rpe\x18\x01 \x01(\x01R\n" +
 	"e1rmMinRpe\x12\"\n" +
@@ -2162,7 +2183,9 @@ const file_supercomp_fatigue_v1_fatigue_proto_rawDesc = "" +
 	"\tlifting_z\x18\f \x01(\x01R\bliftingZ\x12.\n" +
 	"\x13lifting_days_judged\x18\r \x01(\rR\x11liftingDaysJudged\x12.\n" +
 	"\x13lifting_days_needed\x18\x0e \x01(\rR\x11liftingDaysNeeded\x12,\n" +
-	"\x12recent_window_days\x18\x0f \x01(\rR\x10recentWindowDays\"\xcc\x01\n" +
+	"\x12recent_window_days\x18\x0f \x01(\rR\x10recentWindowDays\x125\n" +
+	"\x17missed_reps_days_needed\x18\x10 \x01(\rR\x14missedRepsDaysNeeded\x125\n" +
+	"\x17missed_reps_window_days\x18\x11 \x01(\rR\x14missedRepsWindowDays\"\xcc\x01\n" +
 	"\x12RpeDriftThresholds\x12,\n" +
 	"\x12load_tolerance_pct\x18\x01 \x01(\x01R\x10loadTolerancePct\x12\x19\n" +
 	"\brpe_rise\x18\x02 \x01(\x01R\arpeRise\x12#\n" +
