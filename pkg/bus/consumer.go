@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
+	"go.opentelemetry.io/otel/trace"
 	"go.uber.org/zap"
 
 	sclog "github.com/supercomp/supercomp/pkg/log"
@@ -96,6 +97,12 @@ type ConsumerConfig struct {
 	// Batch (so a recorder's inserts stay few and large). Unused by
 	// NewConsumer.
 	EarlyFlush int
+	// CaughtUp hands a batch over as soon as the server has nothing more pending for the
+	// consumer, however small, instead of gathering for MaxWait: for consumers on the alert
+	// path (fatigue), where a set waiting for its batch to fill is an alert waiting. Under
+	// load the server always has more pending, so batches still fill up to Batch; idle, one
+	// message goes through alone. Unused by NewConsumer.
+	CaughtUp bool
 	// ReplayUnsettledFirst is for handlers whose effects depend on order across batches: per-key
 	// state that skips what it has seen by stream sequence. A process that crashes leaves its
 	// fetched messages unsettled; the server would redeliver them only after AckWait, while the
@@ -532,6 +539,7 @@ func (c *Consumer) handleOne(ctx context.Context, m jetstream.Msg, handler Handl
 	if !ok {
 		return
 	}
+	ctx, span := c.messageSpan(ctx, m)
 	c.keeper.beginOne(m)
 	start := time.Now()
 	err := callHandler(ctx, c.log, handler, m)
@@ -539,9 +547,11 @@ func (c *Consumer) handleOne(ctx context.Context, m jetstream.Msg, handler Handl
 	c.keeper.end()
 	if err != nil && !IsPoison(err) && !c.lastDelivery(meta) {
 		c.log.Warn("handler failed, will redeliver", zap.String(sclog.Subject, m.Subject()),
-			zap.Uint64("stream_seq", meta.Sequence.Stream), zap.Uint64("deliveries", meta.NumDelivered), zap.Error(err))
+			zap.Uint64("stream_seq", meta.Sequence.Stream), zap.Uint64("deliveries", meta.NumDelivered), zap.Error(err),
+			sclog.Trace(ctx))
 	}
 	c.settle(ctx, m, meta, err)
+	endMessageSpan(span, err)
 }
 
 // consumeBatches gathers batches over as many fetches as it takes. A fetch
@@ -680,14 +690,15 @@ func (g *gatherer) fetch(runCtx context.Context) error {
 }
 
 // ready says whether the batch is handed over now: full, out of time,
-// quiet (EarlyFlush), or after a failed fetch.
+// quiet (EarlyFlush), caught up (CaughtUp), or after a failed fetch.
 func (g *gatherer) ready() bool {
 	n := len(g.msgs)
 	if n == 0 {
 		return false
 	}
 	timeUp := time.Since(g.started) >= g.c.cfg.MaxWait-minFetchWait
-	return n >= g.c.cfg.Batch || timeUp || g.quiet || g.failed
+	caughtUp := g.c.cfg.CaughtUp && g.pending == 0
+	return n >= g.c.cfg.Batch || timeUp || g.quiet || g.failed || caughtUp
 }
 
 func (g *gatherer) flush(handle func([]jetstream.Msg)) {
@@ -704,9 +715,16 @@ func (c *Consumer) handleBatch(ctx context.Context, fetched []jetstream.Msg, han
 	if len(msgs) == 0 {
 		return
 	}
+	// One span per message, each the child of its own publisher's span: a batch mixes many
+	// traces, and the handler continues the right one with MessageContext.
+	spans := make(map[jetstream.Msg]trace.Span, len(msgs))
+	for _, m := range msgs {
+		_, spans[m] = c.messageSpan(ctx, m)
+	}
+	msgCtx := func(m jetstream.Msg) context.Context { return trace.ContextWithSpan(ctx, spans[m]) }
 	c.keeper.begin(msgs)
 	start := time.Now()
-	err := callHandler(ctx, c.log, handler, msgs)
+	err := callHandler(context.WithValue(ctx, batchSpansKey{}, spans), c.log, handler, msgs)
 	c.metrics.handler.Observe(time.Since(start).Seconds())
 	c.keeper.end()
 
@@ -714,17 +732,20 @@ func (c *Consumer) handleBatch(ctx context.Context, fetched []jetstream.Msg, han
 	switch {
 	case err == nil:
 		for i, m := range msgs {
-			c.settle(ctx, m, metas[i], nil)
+			c.settle(msgCtx(m), m, metas[i], nil)
+			endMessageSpan(spans[m], nil)
 		}
 	case errors.As(err, &batchErr):
 		c.log.Warn("batch handler failed for some messages", zap.Int("failed", len(batchErr.Errs)), zap.Int("batch", len(msgs)))
 		for i, m := range msgs {
-			c.settle(ctx, m, metas[i], batchErr.Errs[i])
+			c.settle(msgCtx(m), m, metas[i], batchErr.Errs[i])
+			endMessageSpan(spans[m], batchErr.Errs[i])
 		}
 	default:
 		c.log.Warn("batch handler failed, will redeliver", zap.Int("batch", len(msgs)), zap.Error(err))
 		for i, m := range msgs {
-			c.settle(ctx, m, metas[i], err)
+			c.settle(msgCtx(m), m, metas[i], err)
+			endMessageSpan(spans[m], err)
 		}
 	}
 }

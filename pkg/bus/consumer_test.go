@@ -620,3 +620,44 @@ func TestBatchConsumerOverlapGathersWhileHandling(t *testing.T) {
 		}
 	}
 }
+
+// TestBatchConsumerCaughtUpHandsOverAtOnce checks that a CaughtUp batch consumer hands a lone
+// message over when the server has nothing more pending, long before its MaxWait (a minute,
+// beyond the test's wait), and still gathers what is pending into one batch.
+func TestBatchConsumerCaughtUpHandsOverAtOnce(t *testing.T) {
+	b, _ := bustest.New(t)
+	ctx := testContext(t)
+	var mu sync.Mutex
+	var sizes []int
+	c, err := b.NewBatchConsumer(ctx, bus.ConsumerConfig{Stream: bus.StreamTraining, Durable: "caught-up", Batch: 50,
+		MaxWait: time.Minute, CaughtUp: true}, func(_ context.Context, msgs []jetstream.Msg) error {
+		mu.Lock()
+		defer mu.Unlock()
+		sizes = append(sizes, len(msgs))
+		return nil
+	}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	handled := func() int {
+		mu.Lock()
+		defer mu.Unlock()
+		n := 0
+		for _, s := range sizes {
+			n += s
+		}
+		return n
+	}
+	publishN(t, b, 20, "backlog")
+	startConsumer(t, c)
+	eventually(t, "the backlog handled", func() bool { return handled() == 20 })
+	mu.Lock()
+	if len(sizes) > 2 {
+		t.Errorf("backlog of 20 handed over in %d batches %v, want it gathered", len(sizes), sizes)
+	}
+	mu.Unlock()
+	if _, err := b.Publish(ctx, bus.Subject(bus.StreamTraining, "t1", "a1", "set"), "lone-1", []byte("x"), nil); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "the lone message handled before MaxWait", func() bool { return handled() == 21 })
+}

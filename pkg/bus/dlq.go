@@ -62,6 +62,7 @@ func (c *Consumer) deadLetter(ctx context.Context, m jetstream.Msg, meta *jetstr
 		zap.Uint64("deliveries", meta.NumDelivered),
 		zap.String("dlq_subject", c.dlqSubject),
 		zap.NamedError("reason", reason),
+		sclog.Trace(ctx),
 	}
 	for attempt := 0; ; attempt++ {
 		pubCtx, cancel := context.WithTimeout(ctx, dlqPublishTimeout)

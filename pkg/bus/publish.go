@@ -21,6 +21,10 @@ type OutMsg struct {
 	MsgID  string
 	Data   []byte
 	Header nats.Header
+	// Trace, when set, is the context whose span the message continues (its traceparent
+	// header); otherwise it is the batch's context. A handler of a batch that publishes on
+	// behalf of several consumed messages sets each one's (bus.MessageContext).
+	Trace context.Context
 }
 
 // PubResult is the outcome of one message of a PublishBatch: Ack when the
@@ -37,7 +41,7 @@ func (r PubResult) Duplicate() bool { return r.Ack != nil && r.Ack.Duplicate }
 // ack.Duplicate is true when the stream already held msgID: the caller's
 // retry was absorbed, not an error.
 func (b *Bus) Publish(ctx context.Context, subject, msgID string, data []byte, hdr nats.Header) (*jetstream.PubAck, error) {
-	msg, err := newMsg(OutMsg{Subject: subject, MsgID: msgID, Data: data, Header: hdr})
+	msg, err := newMsg(ctx, OutMsg{Subject: subject, MsgID: msgID, Data: data, Header: hdr})
 	if err != nil {
 		return nil, err
 	}
@@ -101,7 +105,7 @@ func (b *Bus) SendBatch(ctx context.Context, msgs []OutMsg) *SentBatch {
 
 produce:
 	for i, m := range msgs {
-		msg, err := newMsg(m)
+		msg, err := newMsg(ctx, m)
 		if err != nil {
 			results[i].Err = err
 			continue
@@ -147,16 +151,20 @@ func (s *SentBatch) Wait() ([]PubResult, error) {
 	return s.results, nil
 }
 
-// newMsg copies the caller's header before adding Nats-Msg-Id, because
-// callers often reuse one header map for many messages.
-func newMsg(m OutMsg) (*nats.Msg, error) {
+// newMsg copies the caller's header before adding Nats-Msg-Id and the trace
+// context, because callers often reuse one header map for many messages.
+func newMsg(ctx context.Context, m OutMsg) (*nats.Msg, error) {
 	if m.MsgID == "" {
 		return nil, fmt.Errorf("publish %s: %w", m.Subject, ErrNoMsgID)
 	}
-	hdr := make(nats.Header, len(m.Header)+1)
+	hdr := make(nats.Header, len(m.Header)+2)
 	for k, v := range m.Header {
 		hdr[k] = v
 	}
 	hdr.Set(jetstream.MsgIDHeader, m.MsgID)
+	if m.Trace != nil {
+		ctx = m.Trace
+	}
+	injectTrace(ctx, hdr)
 	return &nats.Msg{Subject: m.Subject, Data: m.Data, Header: hdr}, nil
 }

@@ -10,10 +10,12 @@
 package log
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"os"
 
+	"go.opentelemetry.io/otel/trace"
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
 
@@ -34,6 +36,7 @@ const (
 	Code      = "grpc_code"   // gRPC status code name
 	Duration  = "duration"
 	Peer      = "peer_addr" // a gRPC client's address, host:port
+	TraceID   = "trace_id"  // W3C trace id (32 hex digits) of the work the line is part of
 	// Suppressed counts log lines left out by sampling before the line that carries it, for
 	// the same client address; SuppressedOtherPeers for addresses no longer tracked.
 	Suppressed           = "suppressed"
@@ -71,4 +74,15 @@ func build(cfg config.Log, out io.Writer) (*zap.Logger, error) {
 	// reaches info and above is rare and each line matters.
 	core := zapcore.NewCore(enc, sink, level)
 	return zap.New(core, zap.AddCaller(), zap.AddStacktrace(zapcore.ErrorLevel), zap.ErrorOutput(sink)), nil
+}
+
+// Trace is the trace_id field of the span in ctx, so a log line can be found from its trace
+// and a trace from its log lines. Without a valid span (tracing off and no caller's trace
+// context) it is a field that writes nothing.
+func Trace(ctx context.Context) zap.Field {
+	sc := trace.SpanContextFromContext(ctx)
+	if !sc.HasTraceID() {
+		return zap.Skip()
+	}
+	return zap.Stringer(TraceID, sc.TraceID())
 }

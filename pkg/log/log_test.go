@@ -2,13 +2,17 @@ package log
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"regexp"
 	"strings"
 	"testing"
 
+	"go.opentelemetry.io/otel/trace"
 	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
+	"go.uber.org/zap/zaptest/observer"
 
 	"github.com/supercomp/supercomp/pkg/config"
 )
@@ -119,5 +123,22 @@ func TestNewRejects(t *testing.T) {
 		if _, err := New(tt.cfg); err == nil || !strings.Contains(err.Error(), tt.want) {
 			t.Errorf("New(%+v) = %v, want an error mentioning %q", tt.cfg, err, tt.want)
 		}
+	}
+}
+
+func TestTraceField(t *testing.T) {
+	core, logs := observer.New(zapcore.InfoLevel)
+	logger := zap.New(core)
+	traceID, _ := trace.TraceIDFromHex("4bf92f3577b34da6a3ce929d0e0e4736")
+	spanID, _ := trace.SpanIDFromHex("00f067aa0ba902b7")
+	ctx := trace.ContextWithSpanContext(context.Background(), trace.NewSpanContext(trace.SpanContextConfig{TraceID: traceID, SpanID: spanID}))
+	logger.Info("traced", Trace(ctx))
+	logger.Info("untraced", Trace(context.Background()))
+	entries := logs.All()
+	if got := entries[0].ContextMap()[TraceID]; got != traceID.String() {
+		t.Errorf("traced line: trace_id %v, want %s", got, traceID)
+	}
+	if _, ok := entries[1].ContextMap()[TraceID]; ok {
+		t.Errorf("untraced line has a trace_id: %v", entries[1].ContextMap())
 	}
 }

@@ -105,7 +105,7 @@ func (ic *interceptors) logCall(ctx context.Context, method string, err error, d
 	if ce == nil {
 		return
 	}
-	fields := make([]zap.Field, 0, 9)
+	fields := make([]zap.Field, 0, 10)
 	if sampledCode(code) {
 		ok, suppressed, elsewhere := ic.sampler.allow(peerKey(ctx), ic.now())
 		if !ok {
@@ -122,6 +122,7 @@ func (ic *interceptors) logCall(ctx context.Context, method string, err error, d
 		zap.String(log.Method, method),
 		zap.String(log.Code, code.String()),
 		zap.Duration(log.Duration, d),
+		log.Trace(ctx),
 	)
 	if p, ok := peer.FromContext(ctx); ok && p.Addr != nil {
 		fields = append(fields, zap.Stringer(log.Peer, p.Addr))

@@ -38,6 +38,8 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"go.opentelemetry.io/contrib/instrumentation/google.golang.org/grpc/otelgrpc"
+	"go.opentelemetry.io/contrib/instrumentation/google.golang.org/grpc/otelgrpc/filters"
 	"go.uber.org/zap"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials"
@@ -189,6 +191,9 @@ func New(cfg Config, logger *zap.Logger, opts ...Option) (*Server, error) {
 		stream = append(stream, lim.principalStream)
 	}
 	grpcOpts := append([]grpc.ServerOption{
+		// A span per call, continuing the client's traceparent; health checks are probes, not
+		// work, and would bury the traces that matter.
+		grpc.StatsHandler(otelgrpc.NewServerHandler(otelgrpc.WithFilter(filters.Not(filters.HealthCheck())))),
 		grpc.ChainUnaryInterceptor(unary...),
 		grpc.ChainStreamInterceptor(stream...),
 		// Clients may keep idle connections alive (NAT-bound devices need to), but no more

@@ -131,6 +131,11 @@ func Run(ctx context.Context, spec Spec, args []string, usageOut io.Writer) erro
 	logger = logger.With(zap.String("service", spec.Name))
 	logger.Info("starting", zap.String("version", version.String()),
 		zap.String(log.Addr, cfg.GRPC.Addr), zap.String("http_addr", cfg.HTTP.Addr))
+	stopTracing, err := StartTracing(ctx, spec.Name, logger)
+	if err != nil {
+		return err
+	}
+	defer stopTracing()
 
 	metrics := NewMetricsRegistry()
 	serverTLS, err := cfg.TLS.Load()

@@ -82,6 +82,11 @@ func run(ctx context.Context, args []string, usageOut io.Writer) error {
 	defer func() { _ = logger.Sync() }()
 	logger.Info("starting console", zap.String("version", version.String()), zap.String("http_addr", c.HTTP.Addr),
 		zap.String("fatigue_addr", c.Targets.Fatigue), zap.String("auth_addr", c.Targets.Auth))
+	stopTracing, err := service.StartTracing(ctx, "console", logger)
+	if err != nil {
+		return err
+	}
+	defer stopTracing()
 
 	clients, closeClients, err := console.Dial(c.Targets)
 	if err != nil {

@@ -17,7 +17,6 @@ import (
 	"github.com/supercomp/supercomp/pkg/bus"
 	"github.com/supercomp/supercomp/pkg/events"
 	"github.com/supercomp/supercomp/pkg/fault"
-	eventsv1 "github.com/supercomp/supercomp/pkg/gen/supercomp/events/v1"
 	fatiguev1 "github.com/supercomp/supercomp/pkg/gen/supercomp/fatigue/v1"
 	"github.com/supercomp/supercomp/services/fatigue/internal/app"
 	"github.com/supercomp/supercomp/services/fatigue/internal/domain"
@@ -218,21 +217,22 @@ type Publisher struct {
 }
 
 // Publish implements app.Publisher.
-func (p Publisher) Publish(ctx context.Context, evs []*eventsv1.Event) error {
-	msgs := make([]bus.OutMsg, 0, len(evs))
+func (p Publisher) Publish(ctx context.Context, out []app.Output) error {
+	msgs := make([]bus.OutMsg, 0, len(out))
 	now := time.Now()
-	for _, ev := range evs {
-		events.Stamp(ev, now)
-		m, err := events.OutMsg(ev)
+	for _, o := range out {
+		events.Stamp(o.Event, now)
+		m, err := events.OutMsg(o.Event)
 		if err != nil {
 			return err
 		}
+		m.Trace = o.Cause
 		msgs = append(msgs, m)
 	}
 	results, err := p.Bus.PublishBatch(ctx, msgs)
 	for i, r := range results {
 		if r.Err == nil && !r.Duplicate() {
-			p.Metrics.observe(evs[i])
+			p.Metrics.observe(out[i].Event)
 		}
 	}
 	if err != nil {

@@ -27,11 +27,11 @@ type recordingPublisher struct {
 	ids []string
 }
 
-func (r *recordingPublisher) Publish(ctx context.Context, evs []*eventsv1.Event) error {
-	for _, ev := range evs {
-		r.ids = append(r.ids, ev.GetId())
+func (r *recordingPublisher) Publish(ctx context.Context, outs []app.Output) error {
+	for _, o := range outs {
+		r.ids = append(r.ids, o.Event.GetId())
 	}
-	return r.Publisher.Publish(ctx, evs)
+	return r.Publisher.Publish(ctx, outs)
 }
 
 // An unreadable snapshot is reported (log, counter, DLQ with the reason) and the athlete is

@@ -19,8 +19,9 @@ type eventPub struct {
 	evs  []*eventsv1.Event
 }
 
-func (p *eventPub) Publish(_ context.Context, evs []*eventsv1.Event) error {
-	for _, e := range evs {
+func (p *eventPub) Publish(_ context.Context, out []Output) error {
+	for _, o := range out {
+		e := o.Event
 		if !p.seen[e.GetId()] {
 			p.seen[e.GetId()] = true
 			p.evs = append(p.evs, e)

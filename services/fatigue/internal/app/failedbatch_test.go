@@ -8,7 +8,6 @@ import (
 	"sync"
 	"testing"
 
-	eventsv1 "github.com/supercomp/supercomp/pkg/gen/supercomp/events/v1"
 	"github.com/supercomp/supercomp/services/fatigue/internal/domain"
 	"github.com/supercomp/supercomp/services/fatigue/simulate"
 )
@@ -50,12 +49,13 @@ type recPub struct {
 }
 
 // Publish records each id once: the bus drops a republished id (Nats-Msg-Id dedupe).
-func (r *recPub) Publish(_ context.Context, evs []*eventsv1.Event) error {
+func (r *recPub) Publish(_ context.Context, out []Output) error {
 	if r.fail > 0 {
 		r.fail--
 		return errors.New("publish timed out")
 	}
-	for _, e := range evs {
+	for _, o := range out {
+		e := o.Event
 		if !slices.Contains(r.ids, e.GetId()) {
 			r.ids = append(r.ids, e.GetId())
 		}

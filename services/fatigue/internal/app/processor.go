@@ -9,6 +9,8 @@ import (
 	"sync"
 	"time"
 
+	"go.opentelemetry.io/otel/trace"
+
 	"github.com/supercomp/supercomp/pkg/fault"
 	eventsv1 "github.com/supercomp/supercomp/pkg/gen/supercomp/events/v1"
 	"github.com/supercomp/supercomp/services/fatigue/internal/domain"
@@ -32,7 +34,14 @@ type StateStore interface {
 
 // Publisher publishes events (ids make retries and replays safe).
 type Publisher interface {
-	Publish(ctx context.Context, evs []*eventsv1.Event) error
+	Publish(ctx context.Context, out []Output) error
+}
+
+// Output is an event to publish with the context of the consumed message it follows from, so
+// the event continues that message's trace (nil: the batch's context).
+type Output struct {
+	Event *eventsv1.Event
+	Cause context.Context
 }
 
 // ThresholdSource gives the effective thresholds of an athlete.
@@ -44,6 +53,9 @@ type ThresholdSource interface {
 type Message struct {
 	Seq   uint64
 	Event *eventsv1.Event
+	// Trace is the context of the message's own span (bus.MessageContext): what the event
+	// causes is published under it. Nil where nothing is traced.
+	Trace context.Context
 }
 
 // Processor owns the in-memory athlete states: it applies consumed events, publishes what
@@ -125,7 +137,7 @@ func (p *Processor) HandleTraining(ctx context.Context, msgs []Message) (publish
 			}
 		}
 	}()
-	var out []*eventsv1.Event
+	var out []Output
 	for _, m := range msgs {
 		ev := m.Event
 		k := Key{ev.GetTeamId(), ev.GetAthleteId()}
@@ -149,24 +161,50 @@ func (p *Processor) HandleTraining(ctx context.Context, msgs []Message) (publish
 			continue
 		}
 		if o.Assessed != nil {
-			out = append(out, o.Assessed)
+			out = append(out, Output{Event: o.Assessed, Cause: m.Trace})
 		}
 		if o.Recommended != nil {
-			out = append(out, o.Recommended)
+			out = append(out, Output{Event: o.Recommended, Cause: m.Trace})
 		}
 		if o.Plateau != nil {
-			out = append(out, o.Plateau)
+			out = append(out, Output{Event: o.Plateau, Cause: m.Trace})
 		}
 		if o.JointPain != nil {
-			out = append(out, o.JointPain)
+			out = append(out, Output{Event: o.JointPain, Cause: m.Trace})
 		}
 	}
+	markBatch(msgs, eventAssessed)
 	if len(out) > 0 {
 		if err := p.pub.Publish(ctx, out); err != nil {
 			return 0, err
 		}
 	}
-	return len(out), p.save(ctx, dirty)
+	markBatch(msgs, eventPublished)
+	if err := p.save(ctx, dirty); err != nil {
+		return 0, err
+	}
+	markBatch(msgs, eventSaved)
+	return len(out), nil
+}
+
+// Span events that HandleTraining adds to each traced message's span as its batch gets past
+// each step: a batch's time splits into assessing every message, publishing the outputs and
+// saving the snapshots, and a trace shows which it was without a span per step per message.
+const (
+	eventAssessed  = "fatigue batch assessed"
+	eventPublished = "fatigue batch published"
+	eventSaved     = "fatigue batch saved"
+)
+
+func markBatch(msgs []Message, event string) {
+	for _, m := range msgs {
+		if m.Trace == nil {
+			continue
+		}
+		if span := trace.SpanFromContext(m.Trace); span.IsRecording() {
+			span.AddEvent(event)
+		}
+	}
 }
 
 // HandleProgramming applies PROGRAMMING events (deloads reset the cooldown).
@@ -197,13 +235,47 @@ func (p *Processor) HandleProgramming(ctx context.Context, evs []*eventsv1.Event
 	return p.save(ctx, dirty)
 }
 
+// concurrentSaves bounds the snapshot writes in flight. Each is a read from the bucket's leader
+// and a conditional write, two round trips: one after the other they took a third of a busy
+// batch at the median and most of it in the slowest batches (BenchmarkAlertPath in
+// services/platform), and the next set waits for the batch, so an alert did too.
+const concurrentSaves = 16
+
+// save writes the batch's touched snapshots, several at once: they are different keys, and the
+// states are not changed meanwhile (p.mu is held). It returns once all are written, with the
+// first error.
 func (p *Processor) save(ctx context.Context, dirty map[Key]*domain.State) error {
-	for k, st := range dirty {
-		if err := p.store.Save(ctx, k, st); err != nil {
-			return fmt.Errorf("save state %s: %w", k, err)
+	if len(dirty) == 1 {
+		for k, st := range dirty {
+			if err := p.store.Save(ctx, k, st); err != nil {
+				return fmt.Errorf("save state %s: %w", k, err)
+			}
 		}
+		return nil
 	}
-	return nil
+	var (
+		wg    sync.WaitGroup
+		mu    sync.Mutex
+		first error
+	)
+	slots := make(chan struct{}, concurrentSaves)
+	for k, st := range dirty {
+		slots <- struct{}{}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer func() { <-slots }()
+			if err := p.store.Save(ctx, k, st); err != nil {
+				mu.Lock()
+				if first == nil {
+					first = fmt.Errorf("save state %s: %w", k, err)
+				}
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	return first
 }
 
 // Snapshot is a read-only view of one athlete for queries.

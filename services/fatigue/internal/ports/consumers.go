@@ -35,7 +35,7 @@ const (
 // succeeded are the undecodable ones reported, so they go to the DLQ while the rest are acked.
 func decodedBatch(fn func(context.Context, []app.Message) error) bus.BatchHandler {
 	return func(ctx context.Context, msgs []jetstream.Msg) error {
-		decoded, bad := decodeAll(msgs)
+		decoded, bad := decodeAll(ctx, msgs)
 		if err := fn(ctx, decoded); err != nil {
 			return err
 		}
@@ -55,7 +55,7 @@ func eventsOf(ms []app.Message) []*eventsv1.Event {
 	return evs
 }
 
-func decodeAll(msgs []jetstream.Msg) ([]app.Message, *bus.BatchError) {
+func decodeAll(ctx context.Context, msgs []jetstream.Msg) ([]app.Message, *bus.BatchError) {
 	out := make([]app.Message, 0, len(msgs))
 	var bad *bus.BatchError
 	for i, m := range msgs {
@@ -71,7 +71,7 @@ func decodeAll(msgs []jetstream.Msg) ([]app.Message, *bus.BatchError) {
 		if md, err := m.Metadata(); err == nil {
 			seq = md.Sequence.Stream
 		}
-		out = append(out, app.Message{Seq: seq, Event: ev})
+		out = append(out, app.Message{Seq: seq, Event: ev, Trace: bus.MessageContext(ctx, m)})
 	}
 	return out, bad
 }
@@ -140,7 +140,9 @@ func NewEngine(ctx context.Context, b *bus.Bus, proc *app.Processor, history *ad
 func (e *Engine) streamConsumers(ctx context.Context, b *bus.Bus, proc *app.Processor, log *zap.Logger) error {
 	training, err := b.NewBatchConsumer(ctx, bus.ConsumerConfig{
 		Stream: bus.StreamTraining, Durable: DurableTraining, FilterSubjects: []string{bus.SubjectsTraining},
-		MaxDeliver: -1, Batch: 500,
+		// CaughtUp: a set that completes a pattern is assessed (and alerted on) as soon as
+		// it arrives, not after a second of gathering; a busy stream still fills batches.
+		MaxDeliver: -1, Batch: 500, CaughtUp: true,
 		// Athlete states skip events by stream sequence: after a crash the unsettled batch
 		// must come back before anything newer, or its events are skipped for good.
 		ReplayUnsettledFirst: true,

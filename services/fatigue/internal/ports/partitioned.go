@@ -40,7 +40,8 @@ func partitionedConsumer(ctx context.Context, b *bus.Bus, proc *app.Processor, p
 			{Stream: bus.StreamProgramming, Subject: "sc.programming.*.*.*", Key: []int{1, 2}},
 		},
 		Partitions: partitions,
-		Consumer:   bus.ConsumerConfig{Durable: DurablePartitions, MaxDeliver: -1, Batch: 500},
+		// CaughtUp as for the unpartitioned TRAINING consumer: no gathering delay when idle.
+		Consumer: bus.ConsumerConfig{Durable: DurablePartitions, MaxDeliver: -1, Batch: 500, CaughtUp: true},
 		OnAcquire: func(_ context.Context, p int) error {
 			n := proc.Forget(func(k app.Key) bool { return bus.PartitionOf(partitions, k.Team, k.Athlete) == p })
 			log.Info("fatigue partition acquired", zap.Int("partition", p), zap.Int("states_dropped", n))
@@ -98,7 +99,7 @@ func handlePartition(ctx context.Context, proc *app.Processor, msgs []jetstream.
 					return err
 				}
 			}
-			training = append(training, app.Message{Seq: o.Sequence, Event: ev})
+			training = append(training, app.Message{Seq: o.Sequence, Event: ev, Trace: bus.MessageContext(ctx, m)})
 		case o.Stream == bus.StreamProgramming && isDeload(ev):
 			if len(training) > 0 {
 				if err := flush(); err != nil {

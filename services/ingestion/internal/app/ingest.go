@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"go.opentelemetry.io/otel"
+	"go.opentelemetry.io/otel/trace"
 	"go.uber.org/zap"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/timestamppb"
@@ -20,6 +22,7 @@ import (
 	"github.com/supercomp/supercomp/pkg/fault"
 	commonv1 "github.com/supercomp/supercomp/pkg/gen/supercomp/common/v1"
 	eventsv1 "github.com/supercomp/supercomp/pkg/gen/supercomp/events/v1"
+	sclog "github.com/supercomp/supercomp/pkg/log"
 	"github.com/supercomp/supercomp/services/ingestion/internal/domain"
 )
 
@@ -184,6 +187,11 @@ func (in *Ingester) validate(items []Item, opts Options) *batch {
 	return b
 }
 
+// tracer names the ingestion's own spans, the steps of a call worth telling apart in a trace.
+// It asks the global provider each time rather than once at start: a tracer taken before the
+// provider is set stays bound to the first provider ever set, and tests set a new one each.
+func tracer() trace.Tracer { return otel.Tracer("github.com/supercomp/supercomp/services/ingestion") }
+
 // lookUp settles the fresh records of bs that are already stored as duplicates, in one lookup
 // for all of them: ClickHouse spends about as much on a lookup of one message as of several.
 func (in *Ingester) lookUp(ctx context.Context, bs ...*batch) {
@@ -199,9 +207,11 @@ func (in *Ingester) lookUp(ctx context.Context, bs ...*batch) {
 	if len(evs) == 0 {
 		return
 	}
-	stored, err := in.index.Stored(ctx, evs)
+	lookupCtx, span := tracer().Start(ctx, "ingestion duplicate lookup")
+	stored, err := in.index.Stored(lookupCtx, evs)
+	span.End()
 	if err != nil {
-		in.log.Warn("duplicate lookup failed; relying on the stream's dedupe window", zap.Error(err))
+		in.log.Warn("duplicate lookup failed; relying on the stream's dedupe window", zap.Error(err), sclog.Trace(ctx))
 	}
 	for _, b := range bs {
 		notStored := b.fresh[:0]
@@ -268,9 +278,13 @@ func (in *Ingester) send(ctx context.Context, bs ...*batch) (settle func() error
 	if len(msgs) == 0 {
 		return func() error { return nil }
 	}
+	// The span covers sending and the stream's acks; the events carry the caller's span (the
+	// request's), so consumers' spans stay its children.
+	_, span := tracer().Start(ctx, "ingestion publish "+bus.StreamTraining)
 	wait := in.pub.Send(ctx, msgs)
 	return func() error {
 		dups, err := wait()
+		span.End()
 		if err != nil {
 			return fault.Unavailable("publish to %s: %w", bus.StreamTraining, err)
 		}

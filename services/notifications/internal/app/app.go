@@ -20,6 +20,7 @@ import (
 	"github.com/supercomp/supercomp/pkg/events"
 	commonv1 "github.com/supercomp/supercomp/pkg/gen/supercomp/common/v1"
 	eventsv1 "github.com/supercomp/supercomp/pkg/gen/supercomp/events/v1"
+	sclog "github.com/supercomp/supercomp/pkg/log"
 	"github.com/supercomp/supercomp/services/notifications/internal/adapters/channels"
 	"github.com/supercomp/supercomp/services/notifications/internal/domain"
 )
@@ -245,7 +246,7 @@ func (a *App) raiseOnce(ctx context.Context, c Cause, content *eventsv1.AlertCon
 	ev := a.envelope(events.DeterministicID("alert_raised", alertID), rec.Alert.Facts, c.SourceEventID)
 	ev.Payload = &eventsv1.Event_AlertRaised{AlertRaised: &eventsv1.AlertRaised{AlertId: alertID, Content: content}}
 	a.log.Info("alert raised", zap.String("alert_id", alertID), zap.String("dedupe_key", key),
-		zap.Bool("suppressed", rec.Alert.Suppressed), zap.Int("targets", len(rec.Targets)))
+		zap.Bool("suppressed", rec.Alert.Suppressed), zap.Int("targets", len(rec.Targets)), sclog.Trace(ctx))
 	return a.publish(ctx, ev)
 }
 
@@ -281,7 +282,8 @@ func (a *App) update(ctx context.Context, k KeyRecord, c Cause, content *eventsv
 	ev.Payload = &eventsv1.Event_AlertUpdated{AlertUpdated: &eventsv1.AlertUpdated{
 		AlertId: rec.Alert.ID, Content: content, Occurrences: uint32(rec.Alert.Occurrences)}}
 	if !replay {
-		a.log.Info("alert updated, not paging again", zap.String("alert_id", rec.Alert.ID), zap.Int("occurrences", rec.Alert.Occurrences))
+		a.log.Info("alert updated, not paging again", zap.String("alert_id", rec.Alert.ID), zap.Int("occurrences", rec.Alert.Occurrences),
+			sclog.Trace(ctx))
 	}
 	return a.publish(ctx, ev)
 }
@@ -296,7 +298,7 @@ func (a *App) route(ctx context.Context, rec *AlertRecord, escalation int, now t
 	for _, s := range subs {
 		ds, err := ToDomain(s)
 		if err != nil {
-			a.log.Warn("subscription unusable, skipped", zap.String("subscription_id", s.GetSubscriptionId()), zap.Error(err))
+			a.log.Warn("subscription unusable, skipped", zap.String("subscription_id", s.GetSubscriptionId()), zap.Error(err), sclog.Trace(ctx))
 			continue
 		}
 		if !ds.Matches(rec.Alert.Facts, escalation > 0) {

@@ -18,6 +18,7 @@ import (
 	"github.com/supercomp/supercomp/pkg/events"
 	eventsv1 "github.com/supercomp/supercomp/pkg/gen/supercomp/events/v1"
 	notificationsv1 "github.com/supercomp/supercomp/pkg/gen/supercomp/notifications/v1"
+	sclog "github.com/supercomp/supercomp/pkg/log"
 	"github.com/supercomp/supercomp/services/notifications/internal/adapters/channels"
 	"github.com/supercomp/supercomp/services/notifications/internal/domain"
 )
@@ -201,7 +202,7 @@ func (a *App) record(ctx context.Context, rec *AlertRecord, due []Target, outs [
 		}
 		a.log.Check(level, "delivery attempt").Write(zap.String("alert_id", rec.Alert.ID), zap.String("target", o.key),
 			zap.Int("attempt", o.attempt), zap.Int("status", o.result.Status), zap.Duration("latency", o.result.Latency),
-			zap.Stringer("outcome", o.result.Outcome), zap.Bool("will_retry", o.retry), zap.NamedError("reason", o.result.Err))
+			zap.Stringer("outcome", o.result.Outcome), zap.Bool("will_retry", o.retry), zap.NamedError("reason", o.result.Err), sclog.Trace(ctx))
 	}
 	switch {
 	case retryAfter > 0:

@@ -16,6 +16,7 @@ import (
 	"strconv"
 	"time"
 
+	"go.opentelemetry.io/contrib/instrumentation/google.golang.org/grpc/otelgrpc"
 	"go.uber.org/zap"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
@@ -148,6 +149,11 @@ func Serve(ctx context.Context, cfg Config, started func(*service.Host)) error {
 		return fmt.Errorf("--data-dir: %w", err)
 	}
 	logger.Info("starting supercomp", zap.String("version", version.String()), zap.String("data_dir", dataDir))
+	stopTracing, err := service.StartTracing(ctx, "supercomp", logger)
+	if err != nil {
+		return err
+	}
+	defer stopTracing()
 
 	metrics := service.NewMetricsRegistry()
 	var infra []lifecycle.Component
@@ -232,7 +238,8 @@ func mountConsole(host *service.Host, grpcTLS bool, logger *zap.Logger) (func(),
 		return func() {}, nil
 	}
 	target := loopback(host.GRPC().Addr())
-	conn, err := grpc.NewClient(target, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	conn, err := grpc.NewClient(target, grpc.WithTransportCredentials(insecure.NewCredentials()),
+		grpc.WithStatsHandler(otelgrpc.NewClientHandler()))
 	if err != nil {
 		return nil, fmt.Errorf("console connection to %s: %w", target, err)
 	}

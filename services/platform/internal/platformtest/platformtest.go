@@ -31,7 +31,7 @@ func (b Bearer) RequireTransportSecurity() bool { return false }
 // Start runs `supercomp` on st with adminKey registered, stops it when the test ends, and
 // returns the host and a connection that carries the admin key. Webhooks may reach loopback:
 // the tests' receivers listen there, which the platform refuses by default.
-func Start(t *testing.T, st config.Store, adminKey string) (*service.Host, *grpc.ClientConn) {
+func Start(t testing.TB, st config.Store, adminKey string) (*service.Host, *grpc.ClientConn) {
 	t.Helper()
 	t.Setenv(notifications.EnvAllowedNetworks, "127.0.0.0/8,::1/128")
 	cfg := allinone.DefaultConfig()

@@ -127,7 +127,8 @@ func (s *Service) HandleRecommendation(ctx context.Context, ev *eventsv1.Event) 
 		asOf = domain.Midnight(ev.GetOccurredAt().AsTime())
 	}
 	out := domain.Reactive(domain.Recommendation{ID: rec.GetRecommendationId(), AsOf: asOf}, policy, existingOf(existing))
-	log := s.log.With(zap.String(sclog.Team, team), zap.String(sclog.Athlete, athlete), zap.String("recommendation_id", rec.GetRecommendationId()))
+	log := s.log.With(zap.String(sclog.Team, team), zap.String(sclog.Athlete, athlete), zap.String("recommendation_id", rec.GetRecommendationId()),
+		sclog.Trace(ctx))
 	switch out.Action {
 	case domain.ReactiveCooldown:
 		log.Info("deload recommendation not acted on", zap.String("reason", out.Reason))

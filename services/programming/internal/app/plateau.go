@@ -72,7 +72,8 @@ func (s *Service) HandlePlateau(ctx context.Context, ev *eventsv1.Event) error {
 	p := ev.GetPlateauDetected()
 	team, athlete := ev.GetTeamId(), ev.GetAthleteId()
 	key := PlateauKey(team, athlete, p.GetPlateauId())
-	log := s.log.With(zap.String(sclog.Team, team), zap.String(sclog.Athlete, athlete), zap.String("plateau_id", p.GetPlateauId()))
+	log := s.log.With(zap.String(sclog.Team, team), zap.String(sclog.Athlete, athlete), zap.String("plateau_id", p.GetPlateauId()),
+		sclog.Trace(ctx))
 	c := causedBy(ev)
 
 	rec, rev, err := s.tables.Plateaus.Get(ctx, key)

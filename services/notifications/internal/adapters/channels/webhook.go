@@ -14,6 +14,9 @@ import (
 	"strconv"
 	"time"
 
+	"go.opentelemetry.io/otel"
+	"go.opentelemetry.io/otel/propagation"
+
 	"github.com/supercomp/supercomp/services/notifications/internal/domain"
 )
 
@@ -201,8 +204,11 @@ func (w *Webhook) Send(ctx context.Context, t Target, msg Message) Result {
 	})
 }
 
-// post sends one JSON POST and classifies the answer.
-func post(ctx context.Context, client *http.Client, url string, body []byte, headers map[string]string) Result {
+// post sends one JSON POST and classifies the answer. The request carries the alert's trace
+// context (traceparent), so a receiver that traces continues the alert's trace.
+func post(ctx context.Context, client *http.Client, url string, body []byte, headers map[string]string) (res Result) {
+	ctx, span := startPostSpan(ctx, url)
+	defer func() { endPostSpan(span, res) }()
 	start := time.Now()
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
 	if err != nil {
@@ -213,6 +219,7 @@ func post(ctx context.Context, client *http.Client, url string, body []byte, hea
 	for k, v := range headers {
 		req.Header.Set(k, v)
 	}
+	otel.GetTextMapPropagator().Inject(ctx, propagation.HeaderCarrier(req.Header))
 	resp, err := client.Do(req)
 	latency := time.Since(start)
 	if err != nil {
@@ -222,7 +229,7 @@ func post(ctx context.Context, client *http.Client, url string, body []byte, hea
 	// Drain a little so the connection can be reused, without reading an endless body.
 	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
 	resp.Body.Close()
-	res := Result{Outcome: domain.ClassifyHTTP(resp.StatusCode), Status: resp.StatusCode, Latency: latency}
+	res = Result{Outcome: domain.ClassifyHTTP(resp.StatusCode), Status: resp.StatusCode, Latency: latency}
 	if res.Outcome != domain.Delivered {
 		res.Err = fmt.Errorf("HTTP %s", resp.Status)
 	}
