@@ -113,7 +113,7 @@ const DeadLetterConsumer = "fatigue-state"
 // NewSnapshotQuarantine registers the counter on reg (reusing one already registered, as the
 // all-in-one binary and tests open several services).
 func NewSnapshotQuarantine(b *bus.Bus, log *zap.Logger, reg prometheus.Registerer) (*SnapshotQuarantine, error) {
-	var c prometheus.Counter = prometheus.NewCounter(prometheus.CounterOpts{
+	c := prometheus.NewCounter(prometheus.CounterOpts{
 		Name: UnreadableSnapshotsMetric,
 		Help: "Athlete state snapshots that did not decode; each athlete was rebuilt from TRAINING and the snapshot sent to the DLQ.",
 	})

@@ -63,11 +63,7 @@ type family struct {
 func f64(v float64) *float64 { return &v }
 
 func dates(days ...Day) []Day {
-	out := make([]Day, 0, len(days))
-	for _, d := range days {
-		out = append(out, d)
-	}
-	return out
+	return append(make([]Day, 0, len(days)), days...)
 }
 
 func round1(x float64) float64 { return math.Round(x*10) / 10 }
