@@ -143,8 +143,20 @@ func (s *Server) auditViewOf(f auditFilter, problems map[string]string, resp *au
 	for _, k := range v.Keys {
 		keyNames[k.ID] = k.Name
 	}
+	// Each record reads in its own team's time zone (the zone is printed with it); platform-wide
+	// records and teams without a zone in UTC.
+	zones := map[string]*time.Location{}
+	for _, t := range v.Teams {
+		if loc, err := time.LoadLocation(t.Zone); err == nil && t.Zone != "" {
+			zones[t.ID] = loc
+		}
+	}
 	for _, r := range resp.GetRecords() {
-		rv := auditRecordView{ID: r.GetEventId(), When: r.GetOccurredAt().AsTime().UTC().Format("2006-01-02 15:04:05 MST"),
+		loc := zones[r.GetTeamId()]
+		if loc == nil {
+			loc = time.UTC
+		}
+		rv := auditRecordView{ID: r.GetEventId(), When: r.GetOccurredAt().AsTime().In(loc).Format("2006-01-02 15:04:05 MST"),
 			Team: r.GetTeamId(), Actor: r.GetActor().GetSubject(), ActorName: keyNames[r.GetActor().GetSubject()],
 			Action: r.GetAction(), Resource: strings.TrimSpace(r.GetResourceType() + " " + r.GetResourceId())}
 		if role := r.GetActor().GetRole(); role != 0 {

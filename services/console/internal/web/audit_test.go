@@ -157,3 +157,22 @@ func sameQuery(a, b audit.Query) bool {
 	return a.Team == b.Team && a.Actor == b.Actor && a.Resource == b.Resource && slices.Equal(a.Actions, b.Actions) &&
 		a.Since.Equal(b.Since) && a.Until.Equal(b.Until) && a.PageSize == b.PageSize && a.PageToken == b.PageToken
 }
+
+// A record reads in its own team's time zone, with the zone named; platform-wide ones in UTC.
+func TestAuditRecordsInTheirTeamsZone(t *testing.T) {
+	f := newFixture(t, Options{})
+	f.team("t2", "America/New_York")
+	at := time.Date(2026, 3, 2, 9, 30, 0, 0, time.UTC)
+	f.audit.answer(audit.Page{Entries: []audit.Entry{
+		{EventID: "e2", TeamID: "t2", ActorSubject: "coach-key", Action: "deload.decide", OccurredAt: at},
+		{EventID: "e1", TeamID: "_platform", ActorSubject: "admin-key", Action: "apikey.create", OccurredAt: at},
+	}}, nil)
+	admin := f.browser()
+	admin.signIn(adminKey)
+	body := html.UnescapeString(admin.get("/admin").body)
+	for _, want := range []string{"2026-03-02 04:30:00 EST", "2026-03-02 09:30:00 UTC"} {
+		if !strings.Contains(body, want) {
+			t.Errorf("the audit log lacks %q", want)
+		}
+	}
+}
