@@ -11,7 +11,6 @@ import (
 
 	"github.com/nats-io/nats.go"
 	"go.uber.org/zap"
-	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/durationpb"
 
 	"github.com/supercomp/supercomp/pkg/bus"
@@ -74,9 +73,9 @@ func (a *App) DeliverDue(ctx context.Context, team, alertID string, scheduled bo
 	if len(due) == 0 {
 		return nil
 	}
-	content := &eventsv1.AlertContent{}
-	if err := proto.Unmarshal(rec.Content, content); err != nil {
-		return bus.Poison(fmt.Errorf("decode alert content: %w", err))
+	content, err := rec.DecodeContent()
+	if err != nil {
+		return bus.Poison(err)
 	}
 	item := channels.Item{AlertID: rec.Alert.ID, TeamID: team, AthleteID: rec.Alert.Facts.AthleteID, Content: content,
 		State: rec.Alert.State, Occurrences: rec.Alert.Occurrences, EscalationLevel: rec.Alert.EscalationLevel, RaisedAt: rec.Alert.RaisedAt}
@@ -376,9 +375,9 @@ func (a *App) sendDigest(ctx context.Context, d *digestBatch) error {
 	ids := make([]string, 0, len(d.recs))
 	msg := channels.Message{Digest: true}
 	for _, rec := range d.recs {
-		c := &eventsv1.AlertContent{}
-		if err := proto.Unmarshal(rec.Content, c); err != nil {
-			return fmt.Errorf("decode alert content: %w", err)
+		c, err := rec.DecodeContent()
+		if err != nil {
+			return err
 		}
 		ids = append(ids, rec.Alert.ID)
 		msg.Items = append(msg.Items, channels.Item{AlertID: rec.Alert.ID, TeamID: d.team, AthleteID: rec.Alert.Facts.AthleteID,
@@ -404,8 +403,12 @@ func (a *App) sendDigest(ctx context.Context, d *digestBatch) error {
 // deadLetter parks an alert whose scheduled delivery failed for good in the DLQ with the reason,
 // as the consumers do for messages they give up on.
 func (a *App) deadLetter(ctx context.Context, rec *AlertRecord, reason error) {
-	c := &eventsv1.AlertContent{}
-	_ = proto.Unmarshal(rec.Content, c)
+	c, decodeErr := rec.DecodeContent()
+	if decodeErr != nil {
+		// Park it all the same, with the facts the record still has: the DLQ is where an
+		// operator looks for deliveries that failed, and this one failed twice over.
+		reason = errors.Join(reason, decodeErr)
+	}
 	ev := a.envelope(events.DeterministicID("alert_raised", rec.Alert.ID), rec.Alert.Facts, "")
 	ev.Payload = &eventsv1.Event_AlertRaised{AlertRaised: &eventsv1.AlertRaised{AlertId: rec.Alert.ID, Content: c}}
 	subject, data, err := events.Encode(ev)

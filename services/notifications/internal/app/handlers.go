@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"strings"
 
-	"google.golang.org/protobuf/proto"
-
 	"github.com/supercomp/supercomp/pkg/bus"
 	"github.com/supercomp/supercomp/pkg/events"
 	commonv1 "github.com/supercomp/supercomp/pkg/gen/supercomp/common/v1"
@@ -129,9 +127,9 @@ func (a *App) expireScheduledAlert(ctx context.Context, dedupeKey, deloadID, cau
 	if err != nil {
 		return err
 	}
-	content := &eventsv1.AlertContent{}
-	if err := proto.Unmarshal(rec.Content, content); err != nil {
-		return bus.Poison(fmt.Errorf("decode alert content: %w", err))
+	content, err := rec.DecodeContent()
+	if err != nil {
+		return bus.Poison(err)
 	}
 	if content.GetDeloadId() != deloadID {
 		return nil

@@ -14,6 +14,7 @@ import (
 	"github.com/supercomp/supercomp/pkg/events"
 	"github.com/supercomp/supercomp/pkg/fault"
 	commonv1 "github.com/supercomp/supercomp/pkg/gen/supercomp/common/v1"
+	eventsv1 "github.com/supercomp/supercomp/pkg/gen/supercomp/events/v1"
 	notificationsv1 "github.com/supercomp/supercomp/pkg/gen/supercomp/notifications/v1"
 	"github.com/supercomp/supercomp/services/notifications/internal/domain"
 )
@@ -74,6 +75,16 @@ type AlertRecord struct {
 	FailedAttempts    int
 	AckNote           string
 	ResolveNote       string
+}
+
+// DecodeContent is the alert's stored content. A record whose content does not decode was
+// written by something other than this service; callers must not page or show it half-empty.
+func (r *AlertRecord) DecodeContent() (*eventsv1.AlertContent, error) {
+	c := &eventsv1.AlertContent{}
+	if err := proto.Unmarshal(r.Content, c); err != nil {
+		return nil, fmt.Errorf("decode content of alert %s: %w", r.Alert.ID, err)
+	}
+	return c, nil
 }
 
 // KeyRecord is the dedupe index entry of one dedupe key.
