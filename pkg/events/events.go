@@ -21,6 +21,7 @@ import (
 
 	"github.com/supercomp/supercomp/pkg/bus"
 	eventsv1 "github.com/supercomp/supercomp/pkg/gen/supercomp/events/v1"
+	"github.com/supercomp/supercomp/pkg/ids"
 )
 
 // NewID returns a fresh UUIDv7: time-ordered, so ids sort roughly by creation and make good
@@ -107,7 +108,7 @@ func Subject(ev *eventsv1.Event) (string, error) {
 	athlete := ev.GetAthleteId()
 	if athlete == "" {
 		athlete = bus.TeamToken
-	} else if !bus.ValidToken(athlete) || athlete == bus.TeamToken {
+	} else if !ids.ValidAthlete(athlete) {
 		return "", fmt.Errorf("athlete id %q is not a subject-safe token", athlete)
 	}
 	return bus.Subject(r.Stream, ev.GetTeamId(), athlete, r.Kind), nil

@@ -20,6 +20,7 @@ import (
 	"github.com/supercomp/supercomp/pkg/fault"
 	commonv1 "github.com/supercomp/supercomp/pkg/gen/supercomp/common/v1"
 	eventsv1 "github.com/supercomp/supercomp/pkg/gen/supercomp/events/v1"
+	"github.com/supercomp/supercomp/pkg/ids"
 	"github.com/supercomp/supercomp/services/ingestion/internal/domain"
 )
 
@@ -283,12 +284,8 @@ func (in *Ingester) send(ctx context.Context, bs ...*batch) (settle func() error
 func (in *Ingester) normalise(v *fault.Invalid, it Item, now time.Time) string {
 	ev := it.Event
 	field := func(name string) string { return join(it.Prefix, name) }
-	if !bus.ValidToken(ev.GetTeamId()) {
-		v.Add("team_id", "must match [A-Za-z0-9_-]{1,64}, got %q", ev.GetTeamId())
-	}
-	if !bus.ValidToken(ev.GetAthleteId()) || ev.GetAthleteId() == bus.TeamToken {
-		v.Add(field("meta.athlete_id"), "must match [A-Za-z0-9_-]{1,64} (and not %q), got %q", bus.TeamToken, ev.GetAthleteId())
-	}
+	ids.CheckTeam(v, "team_id", ev.GetTeamId())
+	ids.CheckAthlete(v, field("meta.athlete_id"), ev.GetAthleteId())
 	if len(ev.GetSource()) > 64 {
 		v.Add(field("meta.source"), "must be at most 64 bytes")
 	}

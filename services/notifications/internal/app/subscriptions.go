@@ -12,11 +12,11 @@ import (
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
-	"github.com/supercomp/supercomp/pkg/bus"
 	"github.com/supercomp/supercomp/pkg/events"
 	"github.com/supercomp/supercomp/pkg/fault"
 	commonv1 "github.com/supercomp/supercomp/pkg/gen/supercomp/common/v1"
 	notificationsv1 "github.com/supercomp/supercomp/pkg/gen/supercomp/notifications/v1"
+	"github.com/supercomp/supercomp/pkg/ids"
 	"github.com/supercomp/supercomp/services/notifications/internal/adapters/channels"
 	"github.com/supercomp/supercomp/services/notifications/internal/domain"
 )
@@ -93,18 +93,14 @@ func ToDomain(s *notificationsv1.Subscription) (domain.Subscription, error) {
 
 // ValidateSubscription reports every problem of a subscription at once.
 func ValidateSubscription(team string, s *notificationsv1.Subscription, bad *fault.Invalid) {
-	if !bus.ValidToken(team) {
-		bad.Add("team_id", "must match [A-Za-z0-9_-]{1,64}")
-	}
+	ids.CheckTeam(bad, "team_id", team)
 	if s == nil {
 		bad.Add("subscription", "is required")
 		return
 	}
 	const p = "subscription"
 	for i, a := range s.GetAthleteIds() {
-		if !bus.ValidToken(a) || a == bus.TeamToken {
-			bad.Add(fault.Field(p, "athlete_ids", i), "must match [A-Za-z0-9_-]{1,64}, got %q", a)
-		}
+		ids.CheckAthlete(bad, fault.Field(p, "athlete_ids", i), a)
 	}
 	for i, k := range s.GetKinds() {
 		if _, ok := commonv1.AlertKind_name[int32(k)]; !ok || k == commonv1.AlertKind_ALERT_KIND_UNSPECIFIED {

@@ -21,6 +21,7 @@ import (
 	commonv1 "github.com/supercomp/supercomp/pkg/gen/supercomp/common/v1"
 	eventsv1 "github.com/supercomp/supercomp/pkg/gen/supercomp/events/v1"
 	notificationsv1 "github.com/supercomp/supercomp/pkg/gen/supercomp/notifications/v1"
+	"github.com/supercomp/supercomp/pkg/ids"
 	"github.com/supercomp/supercomp/services/notifications/internal/app"
 )
 
@@ -50,9 +51,7 @@ func actor(ctx context.Context) *commonv1.Actor {
 }
 
 func requireTeam(team string, bad *fault.Invalid) {
-	if !bus.ValidToken(team) {
-		bad.Add("team_id", "must match [A-Za-z0-9_-]{1,64}, got %q", team)
-	}
+	ids.CheckTeam(bad, "team_id", team)
 }
 
 func requireID(field, id string, bad *fault.Invalid) {

@@ -9,6 +9,7 @@ import (
 
 	"github.com/supercomp/supercomp/pkg/bus"
 	"github.com/supercomp/supercomp/pkg/events"
+	"github.com/supercomp/supercomp/pkg/ids"
 	"github.com/supercomp/supercomp/services/programming/internal/app"
 )
 
@@ -38,7 +39,7 @@ func NewAnalysisConsumer(ctx context.Context, b *bus.Bus, svc *app.Service, log 
 		if rec == nil && plateau == nil {
 			return nil // another payload on a matching subject: not ours
 		}
-		if !bus.ValidToken(ev.GetTeamId()) || !bus.ValidToken(ev.GetAthleteId()) || ev.GetAthleteId() == bus.TeamToken {
+		if !ids.Valid(ev.GetTeamId()) || !ids.ValidAthlete(ev.GetAthleteId()) {
 			return bus.Poison(fmt.Errorf("event %s: team %q / athlete %q are not valid ids", ev.GetId(), ev.GetTeamId(), ev.GetAthleteId()))
 		}
 		if plateau != nil {

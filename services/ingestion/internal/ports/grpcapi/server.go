@@ -14,11 +14,11 @@ import (
 	"google.golang.org/grpc"
 
 	"github.com/supercomp/supercomp/pkg/auth"
-	"github.com/supercomp/supercomp/pkg/bus"
 	"github.com/supercomp/supercomp/pkg/fault"
 	commonv1 "github.com/supercomp/supercomp/pkg/gen/supercomp/common/v1"
 	eventsv1 "github.com/supercomp/supercomp/pkg/gen/supercomp/events/v1"
 	ingestionv1 "github.com/supercomp/supercomp/pkg/gen/supercomp/ingestion/v1"
+	"github.com/supercomp/supercomp/pkg/ids"
 	"github.com/supercomp/supercomp/services/ingestion/internal/adapters/chstore"
 	"github.com/supercomp/supercomp/services/ingestion/internal/app"
 	"github.com/supercomp/supercomp/services/ingestion/internal/domain"
@@ -109,8 +109,8 @@ func (s *Server) RecordBatch(ctx context.Context, req *ingestionv1.RecordBatchRe
 	} else if n > MaxBatchRecords {
 		return nil, fault.InvalidField("records", "has %d records, at most %d per call", n, MaxBatchRecords)
 	}
-	if !bus.ValidToken(req.GetTeamId()) {
-		return nil, fault.InvalidField("team_id", "must match [A-Za-z0-9_-]{1,64}, got %q", req.GetTeamId())
+	if !ids.Valid(req.GetTeamId()) {
+		return nil, fault.InvalidField("team_id", "must match %s, got %q", ids.Rule, req.GetTeamId())
 	}
 	items := make([]app.Item, len(req.GetRecords()))
 	for i, rec := range req.GetRecords() {
@@ -160,8 +160,8 @@ func (s *Server) StreamRecords(stream grpc.ClientStreamingServer[ingestionv1.Str
 		if err != nil {
 			return err
 		}
-		if !bus.ValidToken(msg.GetTeamId()) {
-			return fault.InvalidField("team_id", "must match [A-Za-z0-9_-]{1,64}, got %q (message with record %d)", msg.GetTeamId(), index)
+		if !ids.Valid(msg.GetTeamId()) {
+			return fault.InvalidField("team_id", "must match %s, got %q (message with record %d)", ids.Rule, msg.GetTeamId(), index)
 		}
 		if len(msg.GetRecords()) > MaxBatchRecords {
 			return fault.InvalidField("records", "has %d records in one message, at most %d", len(msg.GetRecords()), MaxBatchRecords)
@@ -297,12 +297,8 @@ func (s *Server) ImportCSV(stream grpc.ClientStreamingServer[ingestionv1.ImportC
 	}
 	team := first.GetTeamId()
 	var bad fault.Invalid
-	if !bus.ValidToken(team) {
-		bad.Add("team_id", "must match [A-Za-z0-9_-]{1,64}, got %q", team)
-	}
-	if !bus.ValidToken(opts.GetAthleteId()) || opts.GetAthleteId() == bus.TeamToken {
-		bad.Add("options.athlete_id", "must match [A-Za-z0-9_-]{1,64}, got %q", opts.GetAthleteId())
-	}
+	ids.CheckTeam(&bad, "team_id", team)
+	ids.CheckAthlete(&bad, "options.athlete_id", opts.GetAthleteId())
 	loc := time.UTC
 	if tz := opts.GetTimeZone(); tz != "" {
 		if loc, err = time.LoadLocation(tz); err != nil {
@@ -409,11 +405,9 @@ func toDate(t time.Time) *commonv1.Date {
 // Export streams stored records of one kind, oldest first.
 func (s *Server) Export(req *ingestionv1.ExportRequest, stream grpc.ServerStreamingServer[ingestionv1.ExportResponse]) error {
 	var bad fault.Invalid
-	if !bus.ValidToken(req.GetTeamId()) {
-		bad.Add("team_id", "must match [A-Za-z0-9_-]{1,64}, got %q", req.GetTeamId())
-	}
-	if a := req.GetAthleteId(); a != "" && !bus.ValidToken(a) {
-		bad.Add("athlete_id", "must match [A-Za-z0-9_-]{1,64}, got %q", a)
+	ids.CheckTeam(&bad, "team_id", req.GetTeamId())
+	if a := req.GetAthleteId(); a != "" {
+		ids.CheckAthlete(&bad, "athlete_id", a)
 	}
 	table, ok := exportTables[req.GetKind()]
 	if !ok {
