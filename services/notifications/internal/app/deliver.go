@@ -17,7 +17,6 @@ import (
 	"github.com/supercomp/supercomp/pkg/events"
 	eventsv1 "github.com/supercomp/supercomp/pkg/gen/supercomp/events/v1"
 	notificationsv1 "github.com/supercomp/supercomp/pkg/gen/supercomp/notifications/v1"
-	"github.com/supercomp/supercomp/services/notifications/internal/adapters/channels"
 	"github.com/supercomp/supercomp/services/notifications/internal/domain"
 )
 
@@ -35,7 +34,7 @@ const (
 type attemptOutcome struct {
 	key     string
 	attempt int
-	result  channels.Result
+	result  Result
 	retry   bool
 	dead    bool
 	backoff time.Duration
@@ -77,9 +76,9 @@ func (a *App) DeliverDue(ctx context.Context, team, alertID string, scheduled bo
 	if err != nil {
 		return bus.Poison(err)
 	}
-	item := channels.Item{AlertID: rec.Alert.ID, TeamID: team, AthleteID: rec.Alert.Facts.AthleteID, Content: content,
+	item := Item{AlertID: rec.Alert.ID, TeamID: team, AthleteID: rec.Alert.Facts.AthleteID, Content: content,
 		State: rec.Alert.State, Occurrences: rec.Alert.Occurrences, EscalationLevel: rec.Alert.EscalationLevel, RaisedAt: rec.Alert.RaisedAt}
-	msg := channels.Message{IdempotencyKey: rec.Alert.ID, Items: []channels.Item{item}}
+	msg := Message{IdempotencyKey: rec.Alert.ID, Items: []Item{item}}
 
 	outcomes := make([]attemptOutcome, len(due))
 	var wg sync.WaitGroup
@@ -100,18 +99,18 @@ func (a *App) DeliverDue(ctx context.Context, team, alertID string, scheduled bo
 }
 
 // attempt sends msg to one target once and classifies the outcome against the retry budget.
-func (a *App) attempt(ctx context.Context, team string, t Target, msg channels.Message) attemptOutcome {
+func (a *App) attempt(ctx context.Context, team string, t Target, msg Message) attemptOutcome {
 	out := attemptOutcome{key: t.Key(), attempt: t.Attempts + 1}
 	sub, err := a.State.Subscription(ctx, team, t.SubscriptionID)
 	if err != nil || t.ChannelIndex >= len(sub.GetChannels()) {
-		out.result = channels.Result{Outcome: domain.Permanent, Err: fmt.Errorf("subscription %s or its channel is gone", t.SubscriptionID)}
+		out.result = Result{Outcome: domain.Permanent, Err: fmt.Errorf("subscription %s or its channel is gone", t.SubscriptionID)}
 		out.dead = true
 		return out
 	}
 	ch := sub.GetChannels()[t.ChannelIndex]
 	sender := a.senders[ChannelOf(ch)]
 	if sender == nil {
-		out.result = channels.Result{Outcome: domain.Permanent, Err: fmt.Errorf("no sender for channel %v", ChannelOf(ch))}
+		out.result = Result{Outcome: domain.Permanent, Err: fmt.Errorf("no sender for channel %v", ChannelOf(ch))}
 		out.dead = true
 		return out
 	}
@@ -165,7 +164,7 @@ func (a *App) record(ctx context.Context, rec *AlertRecord, due []Target, outs [
 		return err
 	}
 	now := a.now()
-	_, _, err := a.State.ModifyAlert(ctx, rec.Alert.Facts.TeamID, rec.Alert.ID, func(r *AlertRecord) (bool, error) {
+	_, _, err := ModifyAlert(ctx, a.State, rec.Alert.Facts.TeamID, rec.Alert.ID, func(r *AlertRecord) (bool, error) {
 		for i := range r.Targets {
 			t := &r.Targets[i]
 			o, ok := byKey[t.Key()]
@@ -317,7 +316,7 @@ func (a *App) escalate(ctx context.Context, rec *AlertRecord) error {
 		return nil
 	}
 	var subs []string
-	updated, changed, err := a.State.ModifyAlert(ctx, rec.Alert.Facts.TeamID, rec.Alert.ID, func(r *AlertRecord) (bool, error) {
+	updated, changed, err := ModifyAlert(ctx, a.State, rec.Alert.Facts.TeamID, rec.Alert.ID, func(r *AlertRecord) (bool, error) {
 		if r.Alert.EscalationDue(now, a.cfg.MaxEscalationLevel) <= r.Alert.EscalationLevel {
 			return false, nil
 		}
@@ -373,14 +372,14 @@ func (a *App) collectDigest(rec *AlertRecord, digests map[string]*digestBatch) {
 func (a *App) sendDigest(ctx context.Context, d *digestBatch) error {
 	sort.Slice(d.recs, func(i, j int) bool { return d.recs[i].Alert.RaisedAt.Before(d.recs[j].Alert.RaisedAt) })
 	ids := make([]string, 0, len(d.recs))
-	msg := channels.Message{Digest: true}
+	msg := Message{Digest: true}
 	for _, rec := range d.recs {
 		c, err := rec.DecodeContent()
 		if err != nil {
 			return err
 		}
 		ids = append(ids, rec.Alert.ID)
-		msg.Items = append(msg.Items, channels.Item{AlertID: rec.Alert.ID, TeamID: d.team, AthleteID: rec.Alert.Facts.AthleteID,
+		msg.Items = append(msg.Items, Item{AlertID: rec.Alert.ID, TeamID: d.team, AthleteID: rec.Alert.Facts.AthleteID,
 			Content: c, State: rec.Alert.State, Occurrences: rec.Alert.Occurrences, RaisedAt: rec.Alert.RaisedAt})
 	}
 	msg.IdempotencyKey = events.DeterministicID(append([]string{"digest", d.team, d.subID, fmt.Sprint(d.channel), fmt.Sprint(d.dueAt.Unix())}, ids...)...)
@@ -437,7 +436,7 @@ func (a *App) TestDelivery(ctx context.Context, team, subID string) ([]*notifica
 	now := a.now()
 	content := &eventsv1.AlertContent{Kind: 6, Severity: 1, Title: "Supercomp test alert",
 		Summary: "This is a test of your Supercomp alert subscription " + sub.GetName() + "."}
-	msg := channels.Message{IdempotencyKey: id, Test: true, Items: []channels.Item{{AlertID: id, TeamID: team, Content: content,
+	msg := Message{IdempotencyKey: id, Test: true, Items: []Item{{AlertID: id, TeamID: team, Content: content,
 		State: domain.StateOpen, Occurrences: 1, RaisedAt: now}}}
 	var out []*notificationsv1.DeliveryAttempt
 	for i, ch := range sub.GetChannels() {

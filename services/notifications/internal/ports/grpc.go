@@ -399,7 +399,7 @@ func ToProto(rec *app.AlertRecord) (*notificationsv1.Alert, error) {
 	}
 	a := rec.Alert
 	out := &notificationsv1.Alert{
-		AlertId: a.ID, TeamId: a.Facts.TeamID, AthleteId: a.Facts.AthleteID, Content: content, State: a.State,
+		AlertId: a.ID, TeamId: a.Facts.TeamID, AthleteId: a.Facts.AthleteID, Content: content, State: app.WireState(a.State),
 		Occurrences: uint32(a.Occurrences), RaisedAt: timestamppb.New(a.RaisedAt), UpdatedAt: timestamppb.New(a.UpdatedAt),
 		EscalationLevel: uint32(a.EscalationLevel), Deliveries: uint32(rec.Deliveries), FailedAttempts: uint32(rec.FailedAttempts),
 		Resolution: eventsv1.AlertResolution(a.Resolution),
