@@ -361,6 +361,8 @@ func (s *State) RecordCheckin(ctx context.Context, team, athlete string, at time
 		case err != nil:
 			return fmt.Errorf("load check-in: %w", err)
 		default:
+			// A stored record that does not decode is overwritten by this report rather than
+			// failing every later one: it only said when the athlete last checked in.
 			var cur app.CheckinRecord
 			if json.Unmarshal(e.Value(), &cur) == nil && !at.After(cur.LastReportedAt) {
 				return nil
