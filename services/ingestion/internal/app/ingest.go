@@ -21,7 +21,7 @@ import (
 	commonv1 "github.com/supercomp/supercomp/pkg/gen/supercomp/common/v1"
 	eventsv1 "github.com/supercomp/supercomp/pkg/gen/supercomp/events/v1"
 	"github.com/supercomp/supercomp/pkg/ids"
-	"github.com/supercomp/supercomp/services/ingestion/internal/domain"
+	"github.com/supercomp/supercomp/services/ingestion/internal/records"
 )
 
 // Publisher publishes events whose ids are set. Encode runs ahead, off the publishing path, on
@@ -98,7 +98,7 @@ func NewIngester(pub Publisher, index Index, log *zap.Logger) *Ingester {
 	if log == nil {
 		log = zap.NewNop()
 	}
-	return &Ingester{pub: pub, index: index, log: log, now: time.Now, skew: domain.DefaultFutureSkew}
+	return &Ingester{pub: pub, index: index, log: log, now: time.Now, skew: records.DefaultFutureSkew}
 }
 
 // Ingest validates every item, then publishes the valid ones that are not stored yet. It
@@ -289,8 +289,8 @@ func (in *Ingester) normalise(v *fault.Invalid, it Item, now time.Time) string {
 	if len(ev.GetSource()) > 64 {
 		v.Add(field("meta.source"), "must be at most 64 bytes")
 	}
-	domain.CheckOccurredAt(v, field("meta.occurred_at"), ev.GetOccurredAt().AsTime(), it.PresentTime, now, in.skew)
-	domain.CheckEventText(v, it.Prefix, ev)
+	records.CheckOccurredAt(v, field("meta.occurred_at"), ev.GetOccurredAt().AsTime(), it.PresentTime, now, in.skew)
+	records.CheckEventText(v, it.Prefix, ev)
 	switch p := ev.GetPayload().(type) {
 	case *eventsv1.Event_SetRecorded:
 		s := p.SetRecorded
@@ -298,15 +298,15 @@ func (in *Ingester) normalise(v *fault.Invalid, it Item, now time.Time) string {
 			s.SetType = commonv1.SetType_SET_TYPE_WORKING
 		}
 		if s.GetLiftCategory() == commonv1.LiftCategory_LIFT_CATEGORY_UNSPECIFIED {
-			s.LiftCategory = domain.LiftCategoryOf(s.GetExercise())
+			s.LiftCategory = records.LiftCategoryOf(s.GetExercise())
 		}
-		domain.CheckSet(v, field("set"), s)
+		records.CheckSet(v, field("set"), s)
 	case *eventsv1.Event_SessionRecorded:
-		domain.CheckSession(v, field("session"), p.SessionRecorded)
+		records.CheckSession(v, field("session"), p.SessionRecorded)
 	case *eventsv1.Event_WellnessReported:
-		domain.CheckWellness(v, field("wellness"), p.WellnessReported)
+		records.CheckWellness(v, field("wellness"), p.WellnessReported)
 	case *eventsv1.Event_ReadinessMeasured:
-		domain.CheckReadiness(v, field("readiness"), p.ReadinessMeasured)
+		records.CheckReadiness(v, field("readiness"), p.ReadinessMeasured)
 	default:
 		if len(it.Violations) == 0 {
 			v.Add(it.Prefix, "has no set, session, wellness or readiness")

@@ -21,8 +21,8 @@ import (
 	"github.com/supercomp/supercomp/pkg/ids"
 	"github.com/supercomp/supercomp/services/ingestion/internal/adapters/chstore"
 	"github.com/supercomp/supercomp/services/ingestion/internal/app"
-	"github.com/supercomp/supercomp/services/ingestion/internal/domain"
 	"github.com/supercomp/supercomp/services/ingestion/internal/importer"
+	"github.com/supercomp/supercomp/services/ingestion/internal/records"
 )
 
 // Limits of one call.
@@ -213,11 +213,11 @@ func toItem(team string, rec *ingestionv1.Record, prefix string) app.Item {
 		if _, known := commonv1.WeightUnit_name[int32(unit)]; !known {
 			// Never read an unknown unit as kg: the load would be silently wrong.
 			it.Violations = append(it.Violations, fault.FieldViolation{Field: join(prefix, "set.load_unit"),
-				Description: fmt.Sprintf("unknown weight unit %d; known: %s", unit, domain.KnownEnumValues(commonv1.WeightUnit_name))})
+				Description: fmt.Sprintf("unknown weight unit %d; known: %s", unit, records.KnownEnumValues(commonv1.WeightUnit_name))})
 		}
 		ev.Payload = &eventsv1.Event_SetRecorded{SetRecorded: &eventsv1.SetRecorded{
 			SessionId: in.GetSessionId(), Exercise: in.GetExercise(), LiftCategory: in.GetLiftCategory(),
-			LoadKg: domain.ToKg(in.GetLoad(), unit), Reps: in.GetReps(), Rpe: in.Rpe, Rir: in.Rir, SetType: in.GetSetType(),
+			LoadKg: records.ToKg(in.GetLoad(), unit), Reps: in.GetReps(), Rpe: in.Rpe, Rir: in.Rir, SetType: in.GetSetType(),
 			SetIndex: in.GetSetIndex(), RepVelocitiesMps: in.GetRepVelocitiesMps(), Notes: in.GetNotes(), OriginalUnit: unit,
 		}}
 	case *ingestionv1.Record_Session:
@@ -336,7 +336,7 @@ func (s *Server) ImportCSV(stream grpc.ClientStreamingServer[ingestionv1.ImportC
 		data.Write(msg.GetChunk())
 	}
 	if _, known := commonv1.WeightUnit_name[int32(opts.GetDefaultUnit())]; !known {
-		return fault.InvalidField("options.default_unit", "unknown weight unit %d; known: %s", opts.GetDefaultUnit(), domain.KnownEnumValues(commonv1.WeightUnit_name))
+		return fault.InvalidField("options.default_unit", "unknown weight unit %d; known: %s", opts.GetDefaultUnit(), records.KnownEnumValues(commonv1.WeightUnit_name))
 	}
 	rep, err := s.ingester.Import(stream.Context(), data.Bytes(), importer.Options{
 		Team: team, Athlete: opts.GetAthleteId(), Format: format, DefaultUnit: opts.GetDefaultUnit(), Location: loc,
