@@ -133,3 +133,18 @@ func TestConversions(t *testing.T) {
 		t.Error("225 lb is not 102.06 kg through the wire unit")
 	}
 }
+
+// BenchmarkLiftCategoryOf is the cost the wire conversion adds to a set's lift lookup on the
+// ingest path (the remembered-name case, which is every set after a name's first).
+func BenchmarkLiftCategoryOf(b *testing.B) {
+	b.Run("domain", func(b *testing.B) {
+		for b.Loop() {
+			domain.LiftCategoryOf("Squat (Barbell)")
+		}
+	})
+	b.Run("wire", func(b *testing.B) {
+		for b.Loop() {
+			LiftCategoryOf("Squat (Barbell)")
+		}
+	})
+}
