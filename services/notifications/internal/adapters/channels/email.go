@@ -70,7 +70,12 @@ func (e *Email) send(ctx context.Context, t app.Endpoint, msg app.Message) app.R
 		return app.Result{Outcome: domain.Transient, Err: fmt.Errorf("dial smtp %s: %w", e.cfg.Addr, err)}
 	}
 	deadline, _ := ctx.Deadline()
-	_ = conn.SetDeadline(deadline)
+	// net/smtp does not watch ctx: without the deadline a stalled relay would hold the
+	// attempt past its timeout.
+	if err := conn.SetDeadline(deadline); err != nil {
+		conn.Close()
+		return app.Result{Outcome: domain.Transient, Err: fmt.Errorf("smtp %s: set deadline: %w", e.cfg.Addr, err)}
+	}
 	host, _, _ := net.SplitHostPort(e.cfg.Addr)
 	c, err := smtp.NewClient(conn, host)
 	if err != nil {
@@ -113,6 +118,7 @@ func (e *Email) send(ctx context.Context, t app.Endpoint, msg app.Message) app.R
 	if err := w.Close(); err != nil {
 		return smtpResult(err, "end of data")
 	}
+	// The relay accepted the message at the end of DATA; a failed QUIT does not undo that.
 	_ = c.Quit()
 	return app.Result{Outcome: domain.Delivered, Status: 250}
 }
@@ -169,6 +175,8 @@ func RenderEmail(from string, to []string, msg app.Message, now time.Time) []byt
 	}
 	rich.WriteString("</body></html>")
 
+	// The parts are written into memory, where writes cannot fail; the errors below are
+	// those of a bytes.Buffer, always nil.
 	var body bytes.Buffer
 	mw := multipart.NewWriter(&body)
 	for _, part := range []struct{ ctype, text string }{
