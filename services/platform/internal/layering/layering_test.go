@@ -103,6 +103,9 @@ func TestDomainsImportNoWireTypes(t *testing.T) {
 // ("sc.<stream>." or "sc.>"), and not other "sc." names such as CLI annotations.
 var subjectLiteral = regexp.MustCompile(`"sc\.(>|"|[A-Za-z_*]+\.)`)
 
+// subjectByHand matches a subject assembled from a kind written in the code.
+var subjectByHand = regexp.MustCompile(`\bbus\.Subject\(`)
+
 // subjectOwners are the packages that define the subject grammar: pkg/bus the streams and
 // the token layout, pkg/events the routes read from the proto options.
 var subjectOwners = []string{"pkg/bus/", "pkg/events/"}
@@ -126,6 +129,9 @@ func TestNoHandWrittenSubjects(t *testing.T) {
 			if subjectLiteral.MatchString(line) {
 				t.Errorf("%s:%d: hand-written subject %s; use events.Filters, StreamFilter or TeamFilter",
 					rel, i+1, subjectLiteral.FindString(line))
+			}
+			if subjectByHand.MatchString(line) {
+				t.Errorf("%s:%d: subject built by hand with bus.Subject; use events.Filters, StreamFilter or TeamFilter", rel, i+1)
 			}
 		}
 	}
