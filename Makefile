@@ -18,6 +18,7 @@ PROTOC_GEN_GO_GRPC_VERSION := v1.6.2
 # protoc-gen-grpc-gateway, protoc-gen-openapiv2 and the gateway runtime in pkg/go.mod share it.
 GRPC_GATEWAY_VERSION     := v2.34.0
 BENCHSTAT_VERSION        := v0.0.0-20260908200009-22c9c6c9d4da
+GOLANGCI_LINT_VERSION    := v2.15.0
 
 # The Go test race detector needs cgo.
 export CGO_ENABLED := 1
@@ -48,11 +49,17 @@ demo: build ## Start the platform and stream a simulated squad through it (deloa
 run-services: build ## Run the four services as separate processes on one NATS server (natsd) and the ClickHouse server.
 	scripts/run-services.sh
 
+# The larger real data sets live beside the checkout (../shared/datasets), not in it; tests that
+# read them name them (pkg/datasets). Where the folder exists they are required, so a machine with
+# the data cannot pass by skipping it; a clean clone without it runs on the fixtures in testdata/.
+REQUIRE_DATASETS := $(if $(wildcard ../shared/datasets),1,0)
+
 .PHONY: test
-test: tools proto-check deps vet ## Everything CI runs: vet, generated-code check, unit and integration tests on real NATS, ClickHouse and chDB.
+test: tools proto-check deps lint ## Everything CI runs: lint, generated-code check, unit and integration tests on real NATS, ClickHouse and chDB.
+	@echo "SC_REQUIRE_DATASETS=$(REQUIRE_DATASETS) (1 when ../shared/datasets exists)"
 	@lib="$(CHDB_LIB)"; chromium="$(CHROMIUM)"; for m in $(MODULES); do \
 		echo "==> go test $$m"; \
-		(cd $$m && SC_REQUIRE_CLICKHOUSE=1 CHDB_LIB_PATH="$$lib" SC_CHROMIUM="$$chromium" go test -race -count=1 -timeout 15m ./...); \
+		(cd $$m && SC_REQUIRE_CLICKHOUSE=1 SC_REQUIRE_DATASETS=$(REQUIRE_DATASETS) CHDB_LIB_PATH="$$lib" SC_CHROMIUM="$$chromium" go test -race -count=1 -timeout 15m ./...); \
 	done
 
 .PHONY: bench
@@ -96,12 +103,19 @@ proto-check: tools ## Fail when regenerating would change the committed pkg/gen 
 	done; echo "pkg/gen and docs/api match proto/"
 
 .PHONY: lint
-lint: tools vet ## gofmt, go vet, buf lint and buf breaking against main.
+lint: tools vet ## gofmt, go mod tidy unchanged, golangci-lint (.golangci.yml), buf lint and buf breaking against main.
 	@bad=$$(gofmt -l $(MODULES) | grep -v '^pkg/gen/' || true); \
 	if [ -n "$$bad" ]; then echo "gofmt needed:"; echo "$$bad"; exit 1; fi
+	@# `go mod tidy -diff` (Go 1.23+) prints what tidy would change and fails, touching nothing.
+	@for m in $(MODULES); do \
+		(cd $$m && go mod tidy -diff >/dev/null) || { echo "$$m: go.mod/go.sum are not tidy: run 'go mod tidy' in $$m and commit" >&2; exit 1; }; \
+	done; echo "go mod tidy: every module unchanged"
+	@# One run over every module of the workspace; its cache (~/.cache/golangci-lint) makes a
+	@# second run on unchanged code take seconds.
+	golangci-lint run $(addsuffix /...,$(addprefix ./,$(MODULES)))
 	buf lint
 	@if git rev-parse --verify -q main >/dev/null && git cat-file -e main:buf.yaml 2>/dev/null; then \
-		buf breaking --against '.git#branch=main'; \
+		buf breaking --against '.git#branch=main' && echo "buf breaking: nothing breaks against main"; \
 	else echo "buf breaking: no proto on main yet, nothing to compare"; fi
 
 .PHONY: vet
@@ -111,7 +125,7 @@ vet: ## go vet every module.
 ##@ Dependencies (installed on demand, pinned)
 
 .PHONY: tools
-tools: $(BIN)/buf $(BIN)/protoc-gen-go $(BIN)/protoc-gen-go-grpc $(BIN)/protoc-gen-grpc-gateway $(BIN)/protoc-gen-openapiv2 ## Install buf and the protoc plugins into ./bin.
+tools: $(BIN)/buf $(BIN)/protoc-gen-go $(BIN)/protoc-gen-go-grpc $(BIN)/protoc-gen-grpc-gateway $(BIN)/protoc-gen-openapiv2 $(BIN)/golangci-lint ## Install buf, the protoc plugins and golangci-lint into ./bin.
 
 $(BIN)/buf:
 	GOBIN=$(BIN) go install github.com/bufbuild/buf/cmd/buf@$(BUF_VERSION)
@@ -123,6 +137,8 @@ $(BIN)/protoc-gen-grpc-gateway:
 	GOBIN=$(BIN) go install github.com/grpc-ecosystem/grpc-gateway/v2/protoc-gen-grpc-gateway@$(GRPC_GATEWAY_VERSION)
 $(BIN)/protoc-gen-openapiv2:
 	GOBIN=$(BIN) go install github.com/grpc-ecosystem/grpc-gateway/v2/protoc-gen-openapiv2@$(GRPC_GATEWAY_VERSION)
+$(BIN)/golangci-lint:
+	GOBIN=$(BIN) go install github.com/golangci/golangci-lint/v2/cmd/golangci-lint@$(GOLANGCI_LINT_VERSION)
 $(BIN)/benchstat:
 	GOBIN=$(BIN) go install golang.org/x/perf/cmd/benchstat@$(BENCHSTAT_VERSION)
 

@@ -128,16 +128,21 @@ func (s *recordingStream) RecvMsg(m any) error {
 // fixture is a real gRPC server (pkg/server) with the guard, every service registered, and a
 // credential store on real JetStream.
 type fixture struct {
-	bus    *bus.Bus
-	authn  *Authenticator
-	srv    *server.Server
-	conn   *grpc.ClientConn
-	rec    *reached
-	keys   map[string]string // principal name -> presented key
-	extras []grpc.ServiceDesc
+	bus   *bus.Bus
+	authn *Authenticator
+	srv   *server.Server
+	conn  *grpc.ClientConn
+	rec   *reached
+	keys  map[string]string // principal name -> presented key
 }
 
 func newFixture(t *testing.T, register ...func(*grpc.Server)) *fixture {
+	t.Helper()
+	return newLoggedFixture(t, zap.NewNop(), register...)
+}
+
+// newLoggedFixture is newFixture with the server's request log written to logger.
+func newLoggedFixture(t *testing.T, logger *zap.Logger, register ...func(*grpc.Server)) *fixture {
 	t.Helper()
 	ctx := context.Background()
 	b, _ := bustest.New(t)
@@ -146,7 +151,7 @@ func newFixture(t *testing.T, register ...func(*grpc.Server)) *fixture {
 		t.Fatal(err)
 	}
 	guard := NewGuard(authn)
-	srv, err := server.New(server.Config{Addr: "127.0.0.1:0"}, zap.NewNop(),
+	srv, err := server.New(server.Config{Addr: "127.0.0.1:0"}, logger,
 		server.WithUnaryInterceptors(guard.Unary()), server.WithStreamInterceptors(guard.Stream()))
 	if err != nil {
 		t.Fatal(err)

@@ -4,11 +4,13 @@ import (
 	"context"
 	"strings"
 
+	"go.uber.org/zap"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/protobuf/proto"
 
 	"github.com/supercomp/supercomp/pkg/fault"
+	"github.com/supercomp/supercomp/pkg/log"
 )
 
 // openServices are answered without credentials: probes and load balancers check health, and
@@ -62,6 +64,8 @@ func (g *Guard) admit(ctx context.Context, fullMethod string) (Method, *Principa
 	if err != nil {
 		return Method{}, nil, err
 	}
+	// The request log line says who called, also when the call is then refused.
+	log.AddCallFields(ctx, zap.String(log.Principal, p.Subject))
 	if !known {
 		return Method{}, nil, fault.PermissionDenied("%s has no access rule in this server's descriptors", fullMethod)
 	}
@@ -85,7 +89,11 @@ func (g *Guard) Unary() grpc.UnaryServerInterceptor {
 		if !ok {
 			return nil, fault.PermissionDenied("%s: request is not a protobuf message", info.FullMethod)
 		}
-		if err := AuthorizeRequest(p, m, ScopeOf(msg, NeedsAthletes(p, teamOf(msg))), false); err != nil {
+		team := teamOf(msg)
+		if team != "" {
+			log.AddCallFields(ctx, zap.String(log.Team, team))
+		}
+		if err := AuthorizeRequest(p, m, ScopeOf(msg, NeedsAthletes(p, team)), false); err != nil {
 			return nil, err
 		}
 		return handler(WithPrincipal(ctx, p), req)
@@ -140,6 +148,9 @@ func (s *guardedStream) RecvMsg(m any) error {
 	team := teamOf(msg)
 	if first {
 		s.team = team
+		if team != "" {
+			log.AddCallFields(s.ctx, zap.String(log.Team, team))
+		}
 	} else if team == "" {
 		team = s.team
 	}

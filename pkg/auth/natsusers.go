@@ -7,7 +7,7 @@ import (
 	"github.com/supercomp/supercomp/pkg/bus"
 )
 
-// serviceSubjects are the event subjects each service publishes (DESIGN.md "Shape").
+// serviceSubjects are the event subjects each service publishes (docs/architecture.md "Services").
 var serviceSubjects = map[string][]string{
 	"ingestion":     {bus.SubjectsTraining},
 	"fatigue":       {bus.SubjectsAnalysis},

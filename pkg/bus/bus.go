@@ -16,6 +16,8 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/prometheus/client_golang/prometheus"
 	"go.uber.org/zap"
+
+	sclog "github.com/supercomp/supercomp/pkg/log"
 )
 
 const (
@@ -137,7 +139,9 @@ type Bus struct {
 	nc      *nats.Conn
 	js      jetstream.JetStream
 	metrics *metrics
-	closed  chan struct{}
+	// unregisterState takes the JetStream state collector off the registry on Close.
+	unregisterState func()
+	closed          chan struct{}
 	// inflight is a counting semaphore over async publishes shared by every
 	// PublishBatch call, so concurrent batches respect one bound together.
 	inflight chan struct{}
@@ -188,6 +192,10 @@ func Connect(ctx context.Context, cfg Config, log *zap.Logger, opts ...Option) (
 		return nil, fmt.Errorf("jetstream context: %w", err)
 	}
 	b.js = js
+	if b.unregisterState, err = registerStateCollector(o.registerer, js, log); err != nil {
+		nc.Close()
+		return nil, fmt.Errorf("register jetstream state metrics: %w", err)
+	}
 	log.Info("nats connected", zap.String("url", nc.ConnectedUrlRedacted()),
 		zap.String("server", nc.ConnectedServerName()), zap.Int("replicas", cfg.Replicas))
 	return b, nil
@@ -212,7 +220,7 @@ func (b *Bus) dial(ctx context.Context, o options) (*nats.Conn, error) {
 		nats.ErrorHandler(func(_ *nats.Conn, sub *nats.Subscription, err error) {
 			fields := []zap.Field{zap.Error(err)}
 			if sub != nil {
-				fields = append(fields, zap.String("subject", sub.Subject))
+				fields = append(fields, zap.String(sclog.Subject, sub.Subject))
 			}
 			b.log.Error("nats async error", fields...)
 		}),
@@ -280,6 +288,7 @@ func (b *Bus) Close() {
 	if b.nc.IsClosed() {
 		return
 	}
+	b.unregisterState()
 	if err := b.nc.Drain(); err != nil {
 		b.log.Warn("nats drain failed, closing", zap.Error(err))
 		b.nc.Close()

@@ -11,6 +11,8 @@ import (
 
 	"github.com/nats-io/nats.go/jetstream"
 	"go.uber.org/zap"
+
+	sclog "github.com/supercomp/supercomp/pkg/log"
 )
 
 // Consumer defaults.
@@ -344,7 +346,7 @@ func (b *Bus) newConsumerWith(ctx context.Context, cfg ConsumerConfig, batchCons
 	return &Consumer{
 		bus:        b,
 		cfg:        cfg,
-		log:        log.With(zap.String("stream", cfg.Stream), zap.String("consumer", cfg.Durable)),
+		log:        log.With(zap.String(sclog.Stream, cfg.Stream), zap.String(sclog.Consumer, cfg.Durable)),
 		cons:       cons,
 		metrics:    b.metrics.forConsumer(cfg.Stream, cfg.Durable),
 		dlqSubject: DeadLetterSubject(cfg.Stream, cfg.Durable),
@@ -536,7 +538,7 @@ func (c *Consumer) handleOne(ctx context.Context, m jetstream.Msg, handler Handl
 	c.metrics.handler.Observe(time.Since(start).Seconds())
 	c.keeper.end()
 	if err != nil && !IsPoison(err) && !c.lastDelivery(meta) {
-		c.log.Warn("handler failed, will redeliver", zap.String("subject", m.Subject()),
+		c.log.Warn("handler failed, will redeliver", zap.String(sclog.Subject, m.Subject()),
 			zap.Uint64("stream_seq", meta.Sequence.Stream), zap.Uint64("deliveries", meta.NumDelivered), zap.Error(err))
 	}
 	c.settle(ctx, m, meta, err)
@@ -750,7 +752,7 @@ func (c *Consumer) metadata(ctx context.Context, m jetstream.Msg) (*jetstream.Ms
 	if err != nil {
 		// Only a message not delivered by JetStream lacks metadata; there is
 		// nothing to redeliver.
-		c.log.Error("message without jetstream metadata", zap.String("subject", m.Subject()), zap.Error(err))
+		c.log.Error("message without jetstream metadata", zap.String(sclog.Subject, m.Subject()), zap.Error(err))
 		return nil, false
 	}
 	if target := m.Headers().Get(HeaderRedriveConsumer); target != "" && target != c.cfg.Durable {

@@ -9,6 +9,8 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	"go.uber.org/zap"
+
+	sclog "github.com/supercomp/supercomp/pkg/log"
 )
 
 // Headers a dead-lettered message carries besides its original ones.
@@ -55,7 +57,7 @@ func deadLetterMsgID(stream, durable string, seq uint64) string {
 func (c *Consumer) deadLetter(ctx context.Context, m jetstream.Msg, meta *jetstream.MsgMetadata, reason error) {
 	msg := c.deadLetterMsg(m, meta, reason)
 	fields := []zap.Field{
-		zap.String("subject", m.Subject()),
+		zap.String(sclog.Subject, m.Subject()),
 		zap.Uint64("stream_seq", meta.Sequence.Stream),
 		zap.Uint64("deliveries", meta.NumDelivered),
 		zap.String("dlq_subject", c.dlqSubject),

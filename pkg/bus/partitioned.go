@@ -12,6 +12,8 @@ import (
 
 	"github.com/nats-io/nats.go/jetstream"
 	"go.uber.org/zap"
+
+	sclog "github.com/supercomp/supercomp/pkg/log"
 )
 
 // Partitioned consumption lets several instances of a service share a
@@ -449,7 +451,7 @@ func (pc *PartitionedConsumer) Stop(ctx context.Context) error {
 		err := stream.UnpinConsumer(uctx, c.cfg.Durable, c.group)
 		cancel()
 		if err != nil {
-			pc.log.Warn("unpin failed; the partition moves after the pinned ttl", zap.String("consumer", c.cfg.Durable), zap.Error(err))
+			pc.log.Warn("unpin failed; the partition moves after the pinned ttl", zap.String(sclog.Consumer, c.cfg.Durable), zap.Error(err))
 		}
 	}
 	return nil

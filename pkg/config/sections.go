@@ -18,6 +18,7 @@ const (
 	FlagLogFormat       = "log-format"
 	FlagGRPCAddr        = "grpc-addr"
 	FlagHTTPAddr        = "http-addr"
+	FlagPprof           = "pprof"
 	FlagNATSURL         = "nats-url"
 	FlagNATSReplicas    = "nats-replicas"
 	FlagStoreBackend    = "store-backend"
@@ -86,12 +87,18 @@ func (c GRPC) Validate() error {
 type HTTP struct {
 	// Addr is the host:port to listen on; port 0 picks a free port.
 	Addr string
+	// Pprof serves Go's profiles under /debug/pprof/ on the same port. Off by default: a
+	// profile shows the process's internals and costs CPU while it runs, so it is for an
+	// operator who turns it on to look.
+	Pprof bool
 }
 
-// RegisterFlags registers --http-addr; the current Addr is the default.
+// RegisterFlags registers --http-addr and --pprof; the current values are the defaults.
 func (c *HTTP) RegisterFlags(fs *flag.FlagSet) {
 	fs.StringVar(&c.Addr, FlagHTTPAddr, c.Addr,
 		"host:port serving /healthz (readiness), /metrics (Prometheus) and the JSON over HTTP API under /api/ (off when the gRPC port serves TLS)")
+	fs.BoolVar(&c.Pprof, FlagPprof, c.Pprof,
+		"also serve Go's runtime profiles (net/http/pprof) under /debug/pprof/ on the HTTP port; keep that port private when on")
 }
 
 // Validate reports an address that is not host:port.

@@ -24,10 +24,10 @@ import (
 const (
 	Team      = "team_id"
 	Athlete   = "athlete_id"
-	EventID   = "event_id"
-	Subject   = "subject"  // NATS subject
-	Stream    = "stream"   // JetStream stream
-	Consumer  = "consumer" // JetStream durable consumer
+	Principal = "principal" // the authenticated caller: an API key id (tokens carry their key's)
+	Subject   = "subject"   // NATS subject
+	Stream    = "stream"    // JetStream stream
+	Consumer  = "consumer"  // JetStream durable consumer
 	Component = "component"
 	Addr      = "addr"        // a listen or dial address
 	Method    = "grpc_method" // full gRPC method, /package.Service/Method

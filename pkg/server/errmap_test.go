@@ -94,16 +94,3 @@ func TestLevelFor(t *testing.T) {
 		}
 	}
 }
-
-func TestSplitMethod(t *testing.T) {
-	tests := []struct{ full, service, method string }{
-		{"/supercomp.fatigue.v1.FatigueService/GetAssessment", "supercomp.fatigue.v1.FatigueService", "GetAssessment"},
-		{"/grpc.health.v1.Health/Check", "grpc.health.v1.Health", "Check"},
-		{"garbage", "unknown", "garbage"},
-	}
-	for _, tt := range tests {
-		if s, m := splitMethod(tt.full); s != tt.service || m != tt.method {
-			t.Errorf("splitMethod(%q) = %q, %q; want %q, %q", tt.full, s, m, tt.service, tt.method)
-		}
-	}
-}

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"sync"
 	"time"
 
@@ -69,6 +70,23 @@ func NewHTTP(addr string, reg prometheus.Gatherer, ready func() error, logger *z
 // it before Start.
 func (h *HTTPServer) Handle(pattern string, handler http.Handler) {
 	h.mux.Handle(pattern, handler)
+}
+
+// ServePprof serves Go's runtime profiles (net/http/pprof) under /debug/pprof/: the index,
+// cmdline, profile (CPU), symbol, trace and every named profile (heap, goroutine, block, mutex,
+// allocs, threadcreate). Binaries call it only when --pprof is on; without it those paths are
+// 404 (or reach a handler mounted at "/"). Call it before Start.
+func (h *HTTPServer) ServePprof() {
+	// The handlers are registered on this mux by hand: importing net/http/pprof also adds
+	// them to http.DefaultServeMux, which nothing here serves.
+	// No method in the patterns: symbol takes POST too, and the mux refuses a mix of
+	// method-specific and method-less patterns that overlap.
+	h.mux.HandleFunc("/debug/pprof/", pprof.Index)
+	h.mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+	h.mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	h.mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+	h.mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	h.log.Info("pprof profiles served on the HTTP port", zap.String("path", "/debug/pprof/"))
 }
 
 // OnShutdown registers f to run when Stop begins, so long-lived responses (server-sent events)

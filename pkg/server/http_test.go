@@ -47,7 +47,7 @@ func TestHTTP(t *testing.T) {
 	}{
 		{"healthy", "/healthz", nil, http.StatusOK, "ok\n"},
 		{"not ready gives the reason", "/healthz", errors.New("nats: connection lost"), http.StatusServiceUnavailable, "nats: connection lost\n"},
-		{"metrics", "/metrics", nil, http.StatusOK, `grpc_server_handled_total{grpc_code="OK",grpc_method="UnaryCall",grpc_service="grpc.testing.TestService"} 1`},
+		{"metrics", "/metrics", nil, http.StatusOK, `grpc_server_handled_total{grpc_code="OK",grpc_method="UnaryCall",grpc_service="grpc.testing.TestService",grpc_type="unary"} 1`},
 		{"unknown path", "/nope", nil, http.StatusNotFound, ""},
 	}
 	for _, tt := range tests {
@@ -85,7 +85,8 @@ func TestHTTP(t *testing.T) {
 	if err := <-done; err != nil {
 		t.Errorf("Start() = %v, want nil after Stop", err)
 	}
-	if _, err := http.Get(base + "/healthz"); err == nil {
+	if resp, err := http.Get(base + "/healthz"); err == nil {
+		resp.Body.Close()
 		t.Error("server still answers after Stop")
 	}
 }
@@ -176,5 +177,35 @@ func TestHTTPHandleMountsNextToProbes(t *testing.T) {
 	}
 	if err := <-done; err != nil {
 		t.Fatal(err)
+	}
+}
+
+// Profiles are served only after ServePprof: by default /debug/pprof/ is as unknown as any
+// other path.
+func TestPprofOnlyWhenAsked(t *testing.T) {
+	for _, on := range []bool{false, true} {
+		hs := server.NewHTTP("127.0.0.1:0", prometheus.NewRegistry(), nil, zap.NewNop())
+		if on {
+			hs.ServePprof()
+		}
+		if err := hs.Listen(); err != nil {
+			t.Fatal(err)
+		}
+		go func() { _ = hs.Start(t.Context()) }() // ends when the test's context does
+		base := "http://" + hs.Addr().String()
+		want := http.StatusNotFound
+		if on {
+			want = http.StatusOK
+		}
+		for _, path := range []string{"/debug/pprof/", "/debug/pprof/heap?debug=1", "/debug/pprof/cmdline", "/debug/pprof/symbol"} {
+			resp, err := http.Get(base + path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			if resp.StatusCode != want {
+				t.Errorf("ServePprof %v: GET %s = %d, want %d", on, path, resp.StatusCode, want)
+			}
+		}
 	}
 }

@@ -16,9 +16,10 @@ import (
 	"github.com/supercomp/supercomp/pkg/log"
 )
 
-// interceptors holds what the recovery, logging and metrics interceptors
-// share. Recovery needs the other two: a panic unwinds through them, so it
-// reports the call itself.
+// interceptors holds what the recovery and logging interceptors share.
+// Recovery needs the logger: a panic unwinds through the logging interceptor,
+// so recovery logs the call itself. The metrics interceptor runs outside
+// recovery and counts the Internal that recovery answers.
 type interceptors struct {
 	log     *zap.Logger
 	metrics *metrics
@@ -53,9 +54,9 @@ func (ic *interceptors) recoverStream(srv any, ss grpc.ServerStream, info *grpc.
 	return handler(srv, ss)
 }
 
-// recovered logs and counts a panicked call, which the logging and metrics
-// interceptors never see, and answers Internal without a word about the
-// panic: its value may hold anything.
+// recovered logs a panicked call, which the logging interceptor never sees,
+// and answers Internal without a word about the panic: its value may hold
+// anything.
 func (ic *interceptors) recovered(method string, p any, d time.Duration) error {
 	ic.log.Error("grpc handler panicked",
 		zap.String(log.Method, method),
@@ -64,36 +65,47 @@ func (ic *interceptors) recovered(method string, p any, d time.Duration) error {
 		zap.Any("panic", p),
 		zap.String("stack", string(debug.Stack())),
 	)
-	ic.metrics.observe(method, codes.Internal, d)
 	return status.Error(codes.Internal, internalMessage)
 }
 
 func (ic *interceptors) logUnary(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
 	start := time.Now()
+	ctx, extra := log.WithCallFields(ctx)
 	resp, err := handler(ctx, req)
-	ic.logCall(ctx, info.FullMethod, err, time.Since(start))
+	ic.logCall(ctx, info.FullMethod, err, time.Since(start), extra)
 	return resp, err
 }
 
 func (ic *interceptors) logStream(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, handler grpc.StreamHandler) error {
 	start := time.Now()
-	err := handler(srv, ss)
-	ic.logCall(ss.Context(), info.FullMethod, err, time.Since(start))
+	ctx, extra := log.WithCallFields(ss.Context())
+	err := handler(srv, &streamWithContext{ServerStream: ss, ctx: ctx})
+	ic.logCall(ctx, info.FullMethod, err, time.Since(start), extra)
 	return err
 }
 
-// logCall writes the one line per call, with the client's address. err has
+// streamWithContext hands the inner interceptors and the handler a context
+// that carries the call's log fields.
+type streamWithContext struct {
+	grpc.ServerStream
+	ctx context.Context
+}
+
+func (s *streamWithContext) Context() context.Context { return s.ctx }
+
+// logCall writes the one line per call, with the client's address and what
+// inner layers added with log.AddCallFields (the principal and team). err has
 // been through the error mapping, and the error logged is the one the handler
 // returned, so an Internal line says what really went wrong. Lines of failed
 // authentications and rate-limited calls are sampled per address (see
 // logSampler); a written line says how many were left out before it.
-func (ic *interceptors) logCall(ctx context.Context, method string, err error, d time.Duration) {
+func (ic *interceptors) logCall(ctx context.Context, method string, err error, d time.Duration, extra *log.CallFields) {
 	code := status.Code(err)
 	ce := ic.log.Check(levelFor(code), "grpc call")
 	if ce == nil {
 		return
 	}
-	fields := make([]zap.Field, 0, 7)
+	fields := make([]zap.Field, 0, 9)
 	if sampledCode(code) {
 		ok, suppressed, elsewhere := ic.sampler.allow(peerKey(ctx), ic.now())
 		if !ok {
@@ -114,6 +126,7 @@ func (ic *interceptors) logCall(ctx context.Context, method string, err error, d
 	if p, ok := peer.FromContext(ctx); ok && p.Addr != nil {
 		fields = append(fields, zap.Stringer(log.Peer, p.Addr))
 	}
+	fields = append(fields, extra.Fields()...)
 	if err != nil {
 		var mapped *statusError
 		if errors.As(err, &mapped) {
@@ -135,20 +148,6 @@ func levelFor(code codes.Code) zapcore.Level {
 	default:
 		return zapcore.WarnLevel
 	}
-}
-
-func (ic *interceptors) measureUnary(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
-	start := time.Now()
-	resp, err := handler(ctx, req)
-	ic.metrics.observe(info.FullMethod, status.Code(err), time.Since(start))
-	return resp, err
-}
-
-func (ic *interceptors) measureStream(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, handler grpc.StreamHandler) error {
-	start := time.Now()
-	err := handler(srv, ss)
-	ic.metrics.observe(info.FullMethod, status.Code(err), time.Since(start))
-	return err
 }
 
 func mapErrorsUnary(ctx context.Context, req any, _ *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {

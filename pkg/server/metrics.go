@@ -2,18 +2,18 @@ package server
 
 import (
 	"errors"
-	"strings"
-	"time"
 
+	grpcprom "github.com/grpc-ecosystem/go-grpc-middleware/providers/prometheus"
 	"github.com/prometheus/client_golang/prometheus"
-	"google.golang.org/grpc/codes"
 )
 
-// metrics uses the names of the go-grpc-prometheus convention, so existing
-// dashboards and alerts for gRPC servers work unchanged.
+// metrics holds the server's collectors. The per-call families (grpc_server_started_total,
+// grpc_server_handled_total, grpc_server_msg_received_total, grpc_server_msg_sent_total and
+// grpc_server_handling_seconds, labelled with grpc_type, grpc_service, grpc_method and, on
+// handled, grpc_code) come from go-grpc-middleware's Prometheus provider, so the community's
+// gRPC dashboards and alerts work unchanged; the rest are this kit's own.
 type metrics struct {
-	handled  *prometheus.CounterVec
-	handling *prometheus.HistogramVec
+	calls *grpcprom.ServerMetrics
 
 	// What the server refused or left out to protect itself.
 	rateLimited   *prometheus.CounterVec
@@ -23,18 +23,8 @@ type metrics struct {
 }
 
 func newMetrics(reg prometheus.Registerer) (*metrics, error) {
-	handled, err := register(reg, prometheus.NewCounterVec(prometheus.CounterOpts{
-		Name: "grpc_server_handled_total",
-		Help: "RPCs completed on the server, by service, method and status code.",
-	}, []string{"grpc_service", "grpc_method", "grpc_code"}))
-	if err != nil {
-		return nil, err
-	}
-	handling, err := register(reg, prometheus.NewHistogramVec(prometheus.HistogramOpts{
-		Name:    "grpc_server_handling_seconds",
-		Help:    "Time from the start of an RPC to its completion on the server, by service and method.",
-		Buckets: prometheus.DefBuckets,
-	}, []string{"grpc_service", "grpc_method"}))
+	calls, err := register(reg, grpcprom.NewServerMetrics(
+		grpcprom.WithServerHandlingTimeHistogram(grpcprom.WithHistogramBuckets(prometheus.DefBuckets))))
 	if err != nil {
 		return nil, err
 	}
@@ -44,6 +34,11 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 	}, []string{"limit"}))
 	if err != nil {
 		return nil, err
+	}
+	// Every limit is reported from the start, at zero, so an alert or a rate() over it works
+	// before the first refusal.
+	for _, limit := range []string{limitPeer, limitPrincipal, limitAuthFailure} {
+		rateLimited.WithLabelValues(limit)
 	}
 	connsRejected, err := register(reg, prometheus.NewCounter(prometheus.CounterOpts{
 		Name: "grpc_server_connections_rejected_total",
@@ -66,7 +61,7 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &metrics{handled: handled, handling: handling, rateLimited: rateLimited,
+	return &metrics{calls: calls, rateLimited: rateLimited,
 		connsRejected: connsRejected, connsOpen: connsOpen, logSuppressed: logSuppressed}, nil
 }
 
@@ -82,19 +77,4 @@ func register[C prometheus.Collector](reg prometheus.Registerer, c C) (C, error)
 		}
 	}
 	return c, err
-}
-
-func (m *metrics) observe(fullMethod string, code codes.Code, d time.Duration) {
-	service, method := splitMethod(fullMethod)
-	m.handled.WithLabelValues(service, method, code.String()).Inc()
-	m.handling.WithLabelValues(service, method).Observe(d.Seconds())
-}
-
-// splitMethod splits "/package.Service/Method" into its service and method.
-func splitMethod(fullMethod string) (service, method string) {
-	service, method, ok := strings.Cut(strings.TrimPrefix(fullMethod, "/"), "/")
-	if !ok {
-		return "unknown", fullMethod
-	}
-	return service, method
 }

@@ -4,11 +4,14 @@
 // A Server comes with gRPC health and reflection registered (so grpcurl and
 // buf curl work), and one interceptor chain, outermost first:
 //
-//  1. panic recovery: a panicking handler answers Internal, with the stack in
+//  1. Prometheus metrics (go-grpc-middleware's provider): calls started and
+//     handled by type, method and code, messages, and latency; outermost, so
+//     a panicked call is counted with the Internal that recovery answers;
+//  2. panic recovery: a panicking handler answers Internal, with the stack in
 //     the log and nothing of it in the response, and the server keeps going;
-//  2. request logging: one line per call with method, code and duration,
+//  3. request logging: one line per call with method, code, duration and,
+//     once authentication has run, the principal and team (log.AddCallFields),
 //     at Debug for OK so logs stay quiet at Info;
-//  3. Prometheus metrics: calls by method and code, and latency;
 //  4. rate limits by client address, and for failed authentication (see
 //     limiter), when Config.Limits sets them;
 //  5. error mapping: the one place where domain errors (pkg/fault) become
@@ -18,7 +21,8 @@
 //  7. rate limits by principal (WithPrincipalKey), then the handler.
 //
 // Config.Transport adds a connection limit and keepalive enforcement. WithPeerForwarding puts
-// the client of an in-process proxy in place of the proxy's loopback address, ahead of 2.
+// the client of an in-process proxy in place of the proxy's loopback address, after recovery
+// and ahead of logging (3).
 //
 // Server and HTTPServer implement lifecycle.Component.
 package server
@@ -161,15 +165,15 @@ func New(cfg Config, logger *zap.Logger, opts ...Option) (*Server, error) {
 	logger = logger.With(zap.String(log.Component, o.name))
 	ic := newInterceptors(logger, m, o.now)
 
-	unary := []grpc.UnaryServerInterceptor{ic.recoverUnary}
-	stream := []grpc.StreamServerInterceptor{ic.recoverStream}
+	unary := []grpc.UnaryServerInterceptor{m.calls.UnaryServerInterceptor(), ic.recoverUnary}
+	stream := []grpc.StreamServerInterceptor{m.calls.StreamServerInterceptor(), ic.recoverStream}
 	if o.forwarding != nil {
 		// Before logging and limits, which both go by the client's address.
 		unary = append(unary, o.forwarding.unary)
 		stream = append(stream, o.forwarding.stream)
 	}
-	unary = append(unary, ic.logUnary, ic.measureUnary)
-	stream = append(stream, ic.logStream, ic.measureStream)
+	unary = append(unary, ic.logUnary)
+	stream = append(stream, ic.logStream)
 	lim := newLimiter(cfg.Limits, o.now, o.principalOf, m)
 	if lim != nil {
 		// Inside logging and metrics, so refused calls are logged (sampled) and counted;

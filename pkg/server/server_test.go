@@ -411,26 +411,68 @@ func TestRequestLogging(t *testing.T) {
 
 func TestMetricsCounted(t *testing.T) {
 	h := start(t, &service{unary: func(_ context.Context, req *testpb.SimpleRequest) (*testpb.SimpleResponse, error) {
-		if req.GetResponseSize() == 1 {
+		switch req.GetResponseSize() {
+		case 1:
 			return nil, fault.NotFound("athlete")
+		case 2:
+			panic("handler bug")
 		}
 		return &testpb.SimpleResponse{}, nil
 	}}, server.Config{})
-	for _, size := range []int32{0, 0, 1} {
+	for _, size := range []int32{0, 0, 1, 2} {
 		_, _ = h.client.UnaryCall(t.Context(), &testpb.SimpleRequest{ResponseSize: size})
 	}
+	// A panicked call is counted too: metrics run outside recovery and see its Internal.
 	tests := []struct {
 		code string
 		want float64
-	}{{"OK", 2}, {"NotFound", 1}, {"Internal", 0}}
+	}{{"OK", 2}, {"NotFound", 1}, {"Internal", 1}, {"Unavailable", 0}}
 	for _, tt := range tests {
 		if got := counter(t, h.srv.Metrics(), "UnaryCall", tt.code); got != tt.want {
 			t.Errorf("grpc_server_handled_total{code=%s} = %v, want %v", tt.code, got, tt.want)
 		}
 	}
-	if got := histogramCount(t, h.srv.Metrics(), "UnaryCall"); got != 3 {
-		t.Errorf("grpc_server_handling_seconds count = %d, want 3", got)
+	if got := histogramCount(t, h.srv.Metrics(), "UnaryCall"); got != 4 {
+		t.Errorf("grpc_server_handling_seconds count = %d, want 4", got)
 	}
+	unary := map[string]string{"grpc_type": "unary", "grpc_service": testService, "grpc_method": "UnaryCall"}
+	for _, name := range []string{"grpc_server_started_total", "grpc_server_msg_received_total", "grpc_server_msg_sent_total"} {
+		want := 4.0
+		if name == "grpc_server_msg_sent_total" {
+			want = 2 // only the successful calls answered with a message
+		}
+		if got := counterWith(t, h.srv.Metrics(), name, unary); got != want {
+			t.Errorf("%s%v = %v, want %v", name, unary, got, want)
+		}
+	}
+}
+
+// counterWith reads the counter name whose labels include want.
+func counterWith(t *testing.T, reg *prometheus.Registry, name string, want map[string]string) float64 {
+	t.Helper()
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, mf := range mfs {
+		if mf.GetName() != name {
+			continue
+		}
+	metric:
+		for _, m := range mf.GetMetric() {
+			labels := map[string]string{}
+			for _, l := range m.GetLabel() {
+				labels[l.GetName()] = l.GetValue()
+			}
+			for k, v := range want {
+				if labels[k] != v {
+					continue metric
+				}
+			}
+			return m.GetCounter().GetValue()
+		}
+	}
+	return 0
 }
 
 func TestExtraInterceptorsRunInsideTheChain(t *testing.T) {

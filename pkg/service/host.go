@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"runtime"
 	"slices"
 	"strconv"
 
@@ -23,6 +24,7 @@ import (
 	"github.com/supercomp/supercomp/pkg/lifecycle"
 	"github.com/supercomp/supercomp/pkg/server"
 	"github.com/supercomp/supercomp/pkg/store"
+	"github.com/supercomp/supercomp/pkg/version"
 )
 
 // Factory builds a module from the host's dependencies.
@@ -79,6 +81,15 @@ func newHost(logger *zap.Logger, cfg server.Config, httpAddr string, b *bus.Bus,
 	metrics *prometheus.Registry, authn *auth.Authenticator, factories []Factory, infra []lifecycle.Component) (*Host, error) {
 	if metrics == nil {
 		metrics = NewMetricsRegistry()
+	}
+	if st != nil {
+		// Every module writes through the host's store, so instrumenting it here measures
+		// every insert of the process.
+		instrumented, err := store.Instrument(st, metrics)
+		if err != nil {
+			return nil, fmt.Errorf("store metrics: %w", err)
+		}
+		st = instrumented
 	}
 	forwarding := server.NewPeerForwarding()
 	opts := []server.Option{server.WithRegistry(metrics), server.WithPeerForwarding(forwarding)}
@@ -218,11 +229,29 @@ func principalKey(ctx context.Context) string {
 }
 
 // NewMetricsRegistry is the registry a process serves on /metrics, with the Go runtime and
-// process collectors every operator expects next to Supercomp's own metrics.
+// process collectors every operator expects next to Supercomp's own metrics, and
+// supercomp_build_info.
 func NewMetricsRegistry() *prometheus.Registry {
 	reg := prometheus.NewRegistry()
-	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+		buildInfo())
 	return reg
+}
+
+// buildInfo is the usual constant-1 info metric: its labels say which build runs, so a
+// dashboard can show versions side by side and a query can join them onto other series.
+func buildInfo() prometheus.Collector {
+	g := prometheus.NewGauge(prometheus.GaugeOpts{
+		Name: "supercomp_build_info",
+		Help: "Always 1; the labels are the running build's version, commit and Go version.",
+		ConstLabels: prometheus.Labels{
+			"version":   version.Version,
+			"commit":    version.Commit,
+			"goversion": runtime.Version(),
+		},
+	})
+	g.Set(1)
+	return g
 }
 
 // Listen binds both addresses now, so a busy port fails the start with a clear error before

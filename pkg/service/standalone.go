@@ -30,7 +30,7 @@ const DefaultClickHouseDSN = "clickhouse://127.0.0.1:9000/supercomp"
 type Spec struct {
 	// Name is the binary and service name, e.g. "fatigue".
 	Name string
-	// GRPCAddr and HTTPAddr are the default listen addresses (DESIGN.md's port table).
+	// GRPCAddr and HTTPAddr are the default listen addresses (the port table of docs/architecture.md).
 	GRPCAddr string
 	HTTPAddr string
 	// New builds the service.
@@ -180,6 +180,9 @@ func Run(ctx context.Context, spec Spec, args []string, usageOut io.Writer) erro
 		cfg.HTTP.Addr, b, st, metrics, authn, []Factory{spec.New})
 	if err != nil {
 		return err
+	}
+	if cfg.HTTP.Pprof {
+		host.HTTP().ServePprof()
 	}
 	if err := host.Listen(); err != nil {
 		return err

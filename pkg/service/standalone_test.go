@@ -55,6 +55,8 @@ func TestStandaloneServesAgainstRealServers(t *testing.T) {
 		New:      func(service.Deps) (service.Module, error) { return module, nil },
 		Started:  func(h *service.Host) { hosts <- h },
 	}
+	// Profiles are off unless asked for; here the environment asks, as a pod spec would.
+	t.Setenv("SC_PPROF", "true")
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() {
@@ -157,6 +159,19 @@ func TestStandaloneServesAgainstRealServers(t *testing.T) {
 		t.Errorf("audit trail of t1 = %v, want the team's creation by the admin", r)
 	}
 
+	// SC_PPROF=true put the profiles on the HTTP port, and /metrics says which build runs and
+	// what the host inserted (the audit record above).
+	httpBase := "http://" + host.HTTP().Addr().String()
+	if code, body := httpGet(t, httpBase+"/debug/pprof/goroutine?debug=1"); code != http.StatusOK || !strings.Contains(body, "goroutine profile:") {
+		t.Errorf("/debug/pprof/goroutine with SC_PPROF=true = %d %.80q, want the profile", code, body)
+	}
+	_, metrics := httpGet(t, httpBase+"/metrics")
+	for _, want := range []string{`supercomp_build_info{commit="unknown",goversion="go`, `sc_store_insert_rows_total{table="audit_log"} 1`} {
+		if !strings.Contains(metrics, want) {
+			t.Errorf("/metrics lacks %s", want)
+		}
+	}
+
 	// The streams were declared and the migrations applied on the way up.
 	if _, err := host.Bus().JetStream().Stream(ctx, "TRAINING"); err != nil {
 		t.Errorf("TRAINING stream: %v", err)
@@ -229,6 +244,21 @@ func TestStandaloneConfigErrorsNameTheFlag(t *testing.T) {
 			t.Errorf("--help does not document %s:\n%s", env, out.String())
 		}
 	}
+}
+
+// httpGet returns the status and body of a GET.
+func httpGet(t *testing.T, url string) (int, string) {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp.StatusCode, string(body)
 }
 
 // checkJSONAPI calls WhoAmI over HTTP at base: 401 without a key, the admin with it.

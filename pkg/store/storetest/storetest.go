@@ -245,30 +245,28 @@ func (h *harness) testTypesRoundTrip(t *testing.T) {
 	defer rows.Close()
 	equal(t, "Columns()", rows.Columns(), typesColumns)
 	type rec struct {
-		id                  string
-		i8                  int8
-		i16                 int16
-		i32                 int32
-		i64                 int64
-		u8                  uint8
-		u16                 uint16
-		u32                 uint32
-		u64                 uint64
-		f32                 float32
-		f64                 float64
-		flag                bool
-		day, ts             time.Time
-		lc                  string
-		ns                  *string
-		nf                  *float64
-		ni                  *int64
-		nts                 *time.Time
-		tags                []string
-		vals                []float64
-		nvals               []*float64
-		status              status
-		anyI8, anyU64, anyF any
-		anyNS, anyNF        any
+		id      string
+		i8      int8
+		i16     int16
+		i32     int32
+		i64     int64
+		u8      uint8
+		u16     uint16
+		u32     uint32
+		u64     uint64
+		f32     float32
+		f64     float64
+		flag    bool
+		day, ts time.Time
+		lc      string
+		ns      *string
+		nf      *float64
+		ni      *int64
+		nts     *time.Time
+		tags    []string
+		vals    []float64
+		nvals   []*float64
+		status  status
 	}
 	var got []rec
 	for rows.Next() {

@@ -105,7 +105,13 @@ func NewWithOptions(deps service.Deps, opts Options) (*Service, error) {
 	}
 	thresholds := app.Thresholds{Store: overrides}
 	cached := &app.CachedThresholds{Source: thresholds, TTL: 30 * time.Second}
-	proc := app.NewProcessor(states, adapters.Publisher{Bus: deps.Bus}, cached)
+	pub := adapters.Publisher{Bus: deps.Bus}
+	if deps.Metrics != nil {
+		if pub.Metrics, err = adapters.NewAnalysisMetrics(deps.Metrics); err != nil {
+			return nil, fmt.Errorf("fatigue metrics: %w", err)
+		}
+	}
+	proc := app.NewProcessor(states, pub, cached)
 	if opts.Partitions > 1 {
 		proc.ReadFromSnapshots()
 	}

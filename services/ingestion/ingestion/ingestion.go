@@ -66,6 +66,13 @@ func New(deps service.Deps) (*Service, error) {
 		comps = append(comps, rec)
 	}
 	ingester := app.NewIngester(natspub.New(deps.Bus), index, log)
+	if deps.Metrics != nil {
+		m, err := app.NewMetrics(deps.Metrics)
+		if err != nil {
+			return nil, fmt.Errorf("ingestion metrics: %w", err)
+		}
+		ingester.WithMetrics(m)
+	}
 	return &Service{server: grpcapi.New(ingester, tables), deadLetters: deadletter.New(deps.Bus), components: comps}, nil
 }
 

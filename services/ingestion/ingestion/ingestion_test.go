@@ -1,6 +1,7 @@
 package ingestion_test
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"io"
@@ -16,6 +17,7 @@ import (
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
+	"github.com/supercomp/supercomp/pkg/datasets"
 	commonv1 "github.com/supercomp/supercomp/pkg/gen/supercomp/common/v1"
 	eventsv1 "github.com/supercomp/supercomp/pkg/gen/supercomp/events/v1"
 	ingestionv1 "github.com/supercomp/supercomp/pkg/gen/supercomp/ingestion/v1"
@@ -280,19 +282,6 @@ func TestStreamRecords(t *testing.T) {
 	waitStored(t, c, "t1", "a2", ingestionv1.RecordKind_RECORD_KIND_SETS, 11)
 }
 
-// datasets is ../shared/datasets from the project root.
-func datasets(t *testing.T) string {
-	t.Helper()
-	dir, err := filepath.Abs("../../../../shared/datasets")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := os.Stat(dir); err != nil {
-		t.Skipf("datasets not found at %s: %v", dir, err)
-	}
-	return dir
-}
-
 func importFile(t *testing.T, c ingestionv1.IngestionServiceClient, path, team, athlete string, dryRun bool) *ingestionv1.ImportCSVResponse {
 	t.Helper()
 	data, err := os.ReadFile(path)
@@ -324,12 +313,17 @@ func importFile(t *testing.T, c ingestionv1.IngestionServiceClient, path, team, 
 	return resp
 }
 
-// TestImportDatasetsEndToEnd imports real exports over gRPC: a dry run stores nothing, the
-// import stores every set, a second import adds nothing, and Export returns exactly the sets.
+// importFixtures holds the small exports made for the project, one per layout the importer reads.
+const importFixtures = "../internal/importer/testdata"
+
+// TestImportDatasetsEndToEnd imports exports over gRPC: a dry run stores nothing, the import
+// stores every set, a second import adds nothing, and Export returns exactly the sets. The
+// project's fixtures always run; the real exports of the shared data sets (named in dataset)
+// run when they are present, and must be when SC_REQUIRE_DATASETS=1.
 func TestImportDatasetsEndToEnd(t *testing.T) {
-	dir := datasets(t)
 	c := newClient(t)
 	cases := []struct {
+		dataset  string // "" for a fixture of importFixtures
 		file     string
 		athlete  string
 		kind     ingestionv1.RecordKind
@@ -337,20 +331,36 @@ func TestImportDatasetsEndToEnd(t *testing.T) {
 		imported uint64
 		rejected uint64
 	}{
+		// 43 data rows: 5 rest timers, a plank and a bike ride skipped, 36 sets.
+		{"", "strong.csv", "fx-strong", ingestionv1.RecordKind_RECORD_KIND_SETS, 43, 36, 0},
+		// 24 data rows: a plank and a treadmill run skipped, 22 sets.
+		{"", "hevy_lbs.csv", "fx-hevy", ingestionv1.RecordKind_RECORD_KIND_SETS, 24, 22, 0},
+		// 26 data rows: one run skipped, 25 sets.
+		{"", "fitnotes_lbs.csv", "fx-fitnotes", ingestionv1.RecordKind_RECORD_KIND_SETS, 26, 25, 0},
+		{"", "pmdata_wellness.csv", "fx-pmdata", ingestionv1.RecordKind_RECORD_KIND_WELLNESS, 28, 28, 0},
+		// 12 data rows: one entry without effort or duration skipped, 11 sessions.
+		{"", "pmdata_srpe.csv", "fx-pmdata", ingestionv1.RecordKind_RECORD_KIND_SESSIONS, 12, 11, 0},
+		// The older `;` Strong layout in lbs (a run skipped) and Hevy's kg variant (a row skipped).
+		{"", "strong_semicolon.csv", "fx-strong-lbs", ingestionv1.RecordKind_RECORD_KIND_SETS, 22, 21, 0},
+		{"", "hevy_kg.csv", "fx-hevy-kg", ingestionv1.RecordKind_RECORD_KIND_SETS, 10, 9, 0},
 		// 7,089 data rows: 1,079 rest timers and 15 timed holds (Deadhangs) skipped, 5,995 sets.
-		{"strong-k2rth1k/strong.csv", "strong", ingestionv1.RecordKind_RECORD_KIND_SETS, 7089, 5995, 0},
+		{datasets.Strong, "strong.csv", "strong", ingestionv1.RecordKind_RECORD_KIND_SETS, 7089, 5995, 0},
 		// 9,436 data rows, all with reps (431 bodyweight sets without a weight); line 6213 has
 		// 257 reps of back extensions, over the 100-rep limit: rejected with its line.
-		{"hevy-nathann275/workout_data.csv", "hevy", ingestionv1.RecordKind_RECORD_KIND_SETS, 9436, 9435, 1},
-		{"pmdata-pmsys/p01/pmsys/wellness.csv", "p01", ingestionv1.RecordKind_RECORD_KIND_WELLNESS, 138, 138, 0},
-		{"pmdata-pmsys/p01/pmsys/srpe.csv", "p01", ingestionv1.RecordKind_RECORD_KIND_SESSIONS, 34, 34, 0},
+		{datasets.Hevy, "workout_data.csv", "hevy", ingestionv1.RecordKind_RECORD_KIND_SETS, 9436, 9435, 1},
+		{datasets.PMData, "p01/pmsys/wellness.csv", "p01", ingestionv1.RecordKind_RECORD_KIND_WELLNESS, 138, 138, 0},
+		{datasets.PMData, "p01/pmsys/srpe.csv", "p01", ingestionv1.RecordKind_RECORD_KIND_SESSIONS, 34, 34, 0},
 	}
-	// Each file has its own athlete, so the imports run in parallel. FitNotes' accounting is
+	// Each file has its own athlete, so the imports run in parallel. FitNotes' real export is
 	// checked in the importer's dataset test; here it would only add time under -race.
 	for _, tc := range cases {
-		t.Run(tc.file, func(t *testing.T) {
+		name := filepath.Join(cmp.Or(tc.dataset, "fixture"), tc.file)
+		t.Run(name, func(t *testing.T) {
 			t.Parallel()
-			path := filepath.Join(dir, tc.file)
+			path := filepath.Join(importFixtures, tc.file)
+			if tc.dataset != "" {
+				path = filepath.Join(datasets.Dir(t, tc.dataset), tc.file)
+			}
 			dry := importFile(t, c, path, "t1", tc.athlete, true)
 			if !dry.GetDryRun() || dry.GetRowsTotal() != tc.rows || dry.GetRowsImported() != tc.imported {
 				t.Fatalf("%s dry run: total %d imported %d, want %d and %d (%v)", tc.file, dry.GetRowsTotal(), dry.GetRowsImported(),

@@ -76,6 +76,8 @@ type harness struct {
 	svc    *Service
 	client notificationsv1.NotificationServiceClient
 	stop   func()
+	// metrics is the registry the service's metrics are on.
+	metrics *prometheus.Registry
 }
 
 type harnessOpts struct {
@@ -96,7 +98,8 @@ func newHarness(t testing.TB, cfg Config, o harnessOpts) *harness {
 	if err := b.EnsureDefaultStreams(ctx); err != nil {
 		t.Fatal(err)
 	}
-	svc, err := NewWithConfig(service.Deps{Log: bustest.Logger(t), Bus: b, Store: o.store, Metrics: prometheus.NewRegistry()}, cfg)
+	reg := prometheus.NewRegistry()
+	svc, err := NewWithConfig(service.Deps{Log: bustest.Logger(t), Bus: b, Store: o.store, Metrics: reg}, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -122,7 +125,7 @@ func newHarness(t testing.TB, cfg Config, o harnessOpts) *harness {
 		t.Fatal(err)
 	}
 	var once sync.Once
-	h := &harness{t: t, ctx: ctx, bus: b, nats: e, svc: svc, client: notificationsv1.NewNotificationServiceClient(conn)}
+	h := &harness{t: t, ctx: ctx, bus: b, nats: e, svc: svc, client: notificationsv1.NewNotificationServiceClient(conn), metrics: reg}
 	h.stop = func() {
 		once.Do(func() {
 			conn.Close()
@@ -312,4 +315,32 @@ func httpHandler(record func(body string)) http.Handler {
 		record(string(b))
 		w.WriteHeader(http.StatusOK)
 	})
+}
+
+// deliveryMetric reads sc_notify_delivery_attempts_total for the webhook channel and outcome,
+// or, with outcome "", the number of attempts sc_notify_delivery_seconds observed.
+func (h *harness) deliveryMetric(outcome string) float64 {
+	h.t.Helper()
+	families, err := h.metrics.Gather()
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	for _, f := range families {
+		for _, m := range f.GetMetric() {
+			labels := map[string]string{}
+			for _, l := range m.GetLabel() {
+				labels[l.GetName()] = l.GetValue()
+			}
+			if labels["channel"] != "webhook" {
+				continue
+			}
+			switch {
+			case outcome == "" && f.GetName() == "sc_notify_delivery_seconds":
+				return float64(m.GetHistogram().GetSampleCount())
+			case outcome != "" && f.GetName() == "sc_notify_delivery_attempts_total" && labels["outcome"] == outcome:
+				return m.GetCounter().GetValue()
+			}
+		}
+	}
+	return 0
 }

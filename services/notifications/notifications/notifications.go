@@ -127,6 +127,11 @@ func NewWithConfig(deps service.Deps, cfg Config) (*Service, error) {
 	if err != nil {
 		return nil, fmt.Errorf("notifications: %w", err)
 	}
+	if deps.Metrics != nil {
+		if a.Metrics, err = app.NewDeliveryMetrics(deps.Metrics); err != nil {
+			return nil, fmt.Errorf("notifications metrics: %w", err)
+		}
+	}
 	var rec *app.Recorder
 	if deps.Store != nil {
 		rec = &app.Recorder{Store: deps.Store}

@@ -121,6 +121,12 @@ func TestWebhookRetriesTransientFailuresWithTheSameKey(t *testing.T) {
 		resp, err := h.client.GetAlert(h.ctx, &notificationsv1.GetAlertRequest{TeamId: team, AlertId: keys[0]})
 		return err == nil && resp.GetAlert().GetDeliveries() == 1 && resp.GetAlert().GetFailedAttempts() == 2
 	})
+	// Each attempt is measured: two transient failures, one delivery, three latencies.
+	for outcome, want := range map[string]float64{"transient": 2, "delivered": 1, "permanent": 0, "": 3} {
+		if got := h.deliveryMetric(outcome); got != want {
+			t.Errorf("webhook attempts %q = %v, want %v", outcome, got, want)
+		}
+	}
 }
 
 // dlqReasons reads what the dispatcher dead-lettered.

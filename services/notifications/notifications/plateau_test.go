@@ -12,8 +12,8 @@ import (
 	notificationsv1 "github.com/supercomp/supercomp/pkg/gen/supercomp/notifications/v1"
 )
 
-// DOMAIN.md: "a plateau alone is WATCH and brings the planned deload forward rather than paging
-// the coach". Neither the PlateauDetected nor the WATCH assessment that comes with it raises an
+// docs/sports-science.md: a plateau alone is WATCH and brings the planned deload forward rather
+// than paging the coach. Neither the PlateauDetected nor the WATCH assessment that comes with it raises an
 // alert: not when they arrive on ANALYSIS, and not if a consumer's filter ever lets the plateau
 // through to HandleEvent. (The deload programming brings forward is announced like any planned
 // deload, by its DeloadScheduled on PROGRAMMING.)

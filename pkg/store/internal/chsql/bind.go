@@ -72,10 +72,10 @@ func skipComment(s string, i int) int {
 // quoted identifier or a comment. Unterminated quotes or comments run to the end of the text.
 func walk(query string, code func(i int)) {
 	for i := 0; i < len(query); {
-		switch c := query[i]; {
-		case c == '\'' || c == '`' || c == '"':
+		switch query[i] {
+		case '\'', '`', '"':
 			i, _ = skipQuoted(query, i)
-		case c == '#' || c == '-' || c == '/':
+		case '#', '-', '/':
 			if j := skipComment(query, i); j > i {
 				i = j
 				continue

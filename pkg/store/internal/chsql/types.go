@@ -5,6 +5,7 @@
 package chsql
 
 import (
+	"errors"
 	"fmt"
 	"math/big"
 	"reflect"
@@ -158,7 +159,7 @@ func (p *typeParser) parse() (*Type, error) {
 		t.Elems = []*Type{e}
 	case "Map":
 		if len(args) != 2 {
-			return nil, fmt.Errorf("Map takes two types")
+			return nil, errors.New("map takes two types")
 		}
 		for _, a := range args {
 			e, err := ParseType(a)

@@ -58,13 +58,14 @@ func run(ctx context.Context, args []string, usageOut io.Writer) error {
 	c := cfg{
 		HTTP:    config.HTTP{Addr: "127.0.0.1:7405"},
 		Console: console.DefaultConfig(),
-		// DESIGN.md's standalone ports.
+		// the standalone ports of docs/architecture.md.
 		Targets: console.Targets{Auth: "127.0.0.1:7401", Fatigue: "127.0.0.1:7402", Programming: "127.0.0.1:7403", Notifications: "127.0.0.1:7404"},
 	}
 	fs := flag.NewFlagSet("console", flag.ContinueOnError)
 	fs.SetOutput(usageOut)
 	c.Log.RegisterFlags(fs)
 	fs.StringVar(&c.HTTP.Addr, config.FlagHTTPAddr, c.HTTP.Addr, "host:port serving the console, /healthz and /metrics")
+	fs.BoolVar(&c.HTTP.Pprof, config.FlagPprof, c.HTTP.Pprof, "also serve Go's runtime profiles under /debug/pprof/ on the HTTP port")
 	c.Shutdown.RegisterFlags(fs)
 	c.Console.RegisterFlags(fs)
 	c.Targets.RegisterFlags(fs)
@@ -94,6 +95,9 @@ func run(ctx context.Context, args []string, usageOut io.Writer) error {
 	// The console is ready when it serves: each page reports a service it cannot reach itself.
 	httpServer := server.NewHTTP(c.HTTP.Addr, service.NewMetricsRegistry(), nil, logger)
 	httpServer.Handle("/", web)
+	if c.HTTP.Pprof {
+		httpServer.ServePprof()
+	}
 	httpServer.OnShutdown(web.Shutdown)
 	if err := httpServer.Listen(); err != nil {
 		return err

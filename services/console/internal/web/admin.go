@@ -324,9 +324,7 @@ func (s *Server) createKey(w http.ResponseWriter, r *http.Request) {
 	req.Role = role
 	if team := f.Values[fieldKeyTeam]; team != "" {
 		g := &authv1.TeamGrant{TeamId: team}
-		for _, a := range strings.FieldsFunc(f.Values[fieldAthletes], func(r rune) bool { return r == ',' || r == ' ' }) {
-			g.AthleteIds = append(g.AthleteIds, a)
-		}
+		g.AthleteIds = append(g.AthleteIds, strings.FieldsFunc(f.Values[fieldAthletes], func(r rune) bool { return r == ',' || r == ' ' })...)
 		req.Grants = []*authv1.TeamGrant{g}
 	} else if f.Values[fieldAthletes] != "" {
 		f.Errors[fieldAthletes] = "Athletes belong to a team: choose the team too."

@@ -411,6 +411,7 @@ var ruleWords = map[string]string{
 	"decline_plus_subjective": "strength declining together with a subjective signal",
 	"lifting_decline":         "effort-adjusted e1RM below baseline on the last lifting days",
 	"sustained_decline":       "e1RM down in every week of the last three vs the baseline",
+	"missed_reps":             "sets short of their reps at a load made before, on two lifting days",
 }
 
 func evidenceLineOf(l *fatiguev1.ExplanationLine) evidenceLine {

@@ -50,9 +50,7 @@ func auditFilterOf(q url.Values) auditFilter {
 func (f auditFilter) request() (*authv1.ListAuditRecordsRequest, map[string]string) {
 	req := &authv1.ListAuditRecordsRequest{TeamId: f.Team, ActorSubject: f.Actor, ResourceId: f.Resource,
 		PageSize: auditPageSize, PageToken: f.Page}
-	for _, a := range strings.FieldsFunc(f.Action, func(r rune) bool { return r == ',' || r == ' ' }) {
-		req.Actions = append(req.Actions, a)
-	}
+	req.Actions = append(req.Actions, strings.FieldsFunc(f.Action, func(r rune) bool { return r == ',' || r == ' ' })...)
 	problems := map[string]string{}
 	day := func(field, v string) time.Time {
 		if v == "" {

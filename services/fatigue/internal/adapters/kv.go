@@ -206,7 +206,11 @@ func (t *ThresholdsKV) Put(ctx context.Context, team, athlete string, o app.Over
 }
 
 // Publisher publishes events on the bus, stamped and with their ids as Nats-Msg-Id.
-type Publisher struct{ Bus *bus.Bus }
+type Publisher struct {
+	Bus *bus.Bus
+	// Metrics, when set, count the assessments and recommendations published.
+	Metrics *AnalysisMetrics
+}
 
 // Publish implements app.Publisher.
 func (p Publisher) Publish(ctx context.Context, evs []*eventsv1.Event) error {
@@ -220,7 +224,13 @@ func (p Publisher) Publish(ctx context.Context, evs []*eventsv1.Event) error {
 		}
 		msgs = append(msgs, m)
 	}
-	if _, err := p.Bus.PublishBatch(ctx, msgs); err != nil {
+	results, err := p.Bus.PublishBatch(ctx, msgs)
+	for i, r := range results {
+		if r.Err == nil && !r.Duplicate() {
+			p.Metrics.observe(evs[i])
+		}
+	}
+	if err != nil {
 		return fmt.Errorf("publish %d analysis events: %w", len(msgs), err)
 	}
 	return nil

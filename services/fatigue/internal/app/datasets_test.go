@@ -12,19 +12,12 @@ import (
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
+	"github.com/supercomp/supercomp/pkg/datasets"
 	"github.com/supercomp/supercomp/pkg/events"
 	commonv1 "github.com/supercomp/supercomp/pkg/gen/supercomp/common/v1"
 	eventsv1 "github.com/supercomp/supercomp/pkg/gen/supercomp/events/v1"
 	"github.com/supercomp/supercomp/services/fatigue/internal/domain"
 )
-
-// datasets is ../shared/datasets relative to the project root, or $SC_DATASETS.
-var datasets = func() string {
-	if d := os.Getenv("SC_DATASETS"); d != "" {
-		return d
-	}
-	return filepath.Join("..", "..", "..", "..", "..", "shared", "datasets")
-}()
 
 // liftOf is a minimal exercise-name mapping for the real logs (ingestion owns the real one).
 func liftOf(name string) commonv1.LiftCategory {
@@ -56,11 +49,6 @@ type logColumns struct {
 func readLog(t *testing.T, path string, c logColumns) []*eventsv1.Event {
 	t.Helper()
 	f, err := os.Open(path)
-	if os.IsNotExist(err) && os.Getenv("SC_DATASETS") == "" {
-		// The shared datasets sit beside the project checkout, not in it; a clone elsewhere
-		// has none. Set SC_DATASETS to make their absence a failure.
-		t.Skipf("real log %s not present (set SC_DATASETS to require it)", path)
-	}
 	if err != nil {
 		t.Fatalf("real log %s: %v", path, err)
 	}
@@ -191,25 +179,25 @@ func progressing(best map[commonv1.LiftCategory]map[domain.Day]float64, d domain
 	return m >= domain.DefaultThresholds().Strength.StagnationMinGainPct, m
 }
 
-// TestRealLogs runs the assessor over the real app exports in ../shared/datasets and lists what
+// TestRealLogs runs the assessor over the real app exports of the shared data sets and lists what
 // it recommends and when. None of these logs carries RPE usable at scale, so only the sustained
 // decline and missed reps can recommend, at lower confidence; and no recommendation may come while the log
 // itself shows the main lifts progressing (best weekly estimate of the last 3 weeks at or above
 // the 4 weeks before, read straight from the sets).
 func TestRealLogs(t *testing.T) {
 	for _, c := range []struct {
-		name, path string
-		cols       logColumns
+		name, dataset, file string
+		cols                logColumns
 	}{
-		{"strong", filepath.Join(datasets, "strong-k2rth1k", "strong.csv"),
+		{"strong", datasets.Strong, "strong.csv",
 			logColumns{dateLayout: "2006-01-02 15:04:05", date: 0, exercise: 3, weight: 5, reps: 6, rpe: 11, set: -1, toKg: 1}},
-		{"hevy", filepath.Join(datasets, "hevy-nathann275", "workout_data.csv"),
+		{"hevy", datasets.Hevy, "workout_data.csv",
 			logColumns{dateLayout: "02 Jan 2006, 15:04", date: 1, exercise: 4, weight: 9, reps: 10, rpe: 13, set: 8, toKg: 0.45359237}},
-		{"fitnotes", filepath.Join(datasets, "fitnotes-wmgriffi3", "FitNotes_Export.csv"),
+		{"fitnotes", datasets.FitNotes, "FitNotes_Export.csv",
 			logColumns{dateLayout: "2006-01-02", date: 0, exercise: 1, weight: 3, reps: 4, rpe: -1, set: -1, toKg: 0.45359237}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			evs := readLog(t, c.path, c.cols)
+			evs := readLog(t, filepath.Join(datasets.Dir(t, c.dataset), c.file), c.cols)
 			if len(evs) < 1000 {
 				t.Fatalf("only %d sets read", len(evs))
 			}

@@ -7,7 +7,7 @@ import (
 	commonv1 "github.com/supercomp/supercomp/pkg/gen/supercomp/common/v1"
 )
 
-// rtsChart is %1RM by effective reps (reps + RIR), index 1..13 (RTS chart, DOMAIN.md).
+// rtsChart is %1RM by effective reps (reps + RIR), index 1..13 (RTS chart, docs/sports-science.md).
 var rtsChart = [...]float64{0, 100, 95.5, 92.2, 89.2, 86.3, 83.7, 81.1, 78.6, 76.2, 73.9, 71.7, 69.5, 67.4}
 
 // RTSPercent is the %1RM of a set with effectiveReps = reps + RIR, interpolating half steps.
@@ -238,7 +238,7 @@ func (p LoadVelocityProfile) VelocityAt(loadKg float64) float64 { return p.Inter
 func (p LoadVelocityProfile) LoadAt(v float64) float64 { return (v - p.Intercept) / p.Slope }
 
 // MinimumVelocityThreshold is the mean velocity of a true 1RM for a main lift, m/s (bench 0.16
-// and squat 0.30 from DOMAIN.md; deadlift 0.15 and overhead press 0.19 from the VBT literature).
+// and squat 0.30 from docs/sports-science.md; deadlift 0.15 and overhead press 0.19 from the VBT literature).
 func MinimumVelocityThreshold(lift commonv1.LiftCategory) (float64, bool) {
 	switch lift {
 	case commonv1.LiftCategory_LIFT_CATEGORY_SQUAT:

@@ -1,5 +1,5 @@
 // Package domain is the fatigue science of Supercomp as plain Go: the derived quantities of
-// DOMAIN.md (e1RM, volume-load, session load, fitness/fatigue, ACWR, monotony, velocity loss,
+// docs/sports-science.md (e1RM, volume-load, session load, fitness/fatigue, ACWR, monotony, velocity loss,
 // wellness z-scores, HRV and CMJ), the compact per-athlete state they are computed from, the
 // signal families, and the assessor with its deload rule, hysteresis and cooldown.
 //
@@ -10,7 +10,7 @@ package domain
 import "fmt"
 
 // Thresholds are every configurable number of the assessment; DefaultThresholds holds the
-// DOMAIN.md defaults. Field paths in Violation match the FatigueThresholds proto field mask paths.
+// docs/sports-science.md defaults. Field paths in Violation match the FatigueThresholds proto field mask paths.
 type Thresholds struct {
 	Strength  StrengthThresholds
 	RPEDrift  RPEDriftThresholds
@@ -126,7 +126,7 @@ type RuleThresholds struct {
 	StagnationCounts bool
 }
 
-// DefaultThresholds are the defaults of DOMAIN.md.
+// DefaultThresholds are the defaults of docs/sports-science.md.
 func DefaultThresholds() Thresholds {
 	return Thresholds{
 		Strength: StrengthThresholds{E1RMMinRPE: 7, E1RMMaxReps: 10, WindowDays: 21, StagnationMinGainPct: 1.0, DeclinePct: -2.5, RecentDays: 14, RecentWindowDays: 7, RecentLiftingDays: 2, BaselineDays: 21, MinBaselineExposures: 2, MinScatterPct: 1.0,

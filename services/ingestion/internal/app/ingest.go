@@ -91,6 +91,8 @@ type Ingester struct {
 	log   *zap.Logger
 	now   func() time.Time
 	skew  time.Duration
+	// metrics is nil in tests that do not look at them.
+	metrics *Metrics
 }
 
 // NewIngester builds an Ingester; index may be nil (no store: only the stream deduplicates).
@@ -101,6 +103,12 @@ func NewIngester(pub Publisher, index Index, log *zap.Logger) *Ingester {
 	return &Ingester{pub: pub, index: index, log: log, now: time.Now, skew: records.DefaultFutureSkew}
 }
 
+// WithMetrics makes in count every settled record on m and returns in.
+func (in *Ingester) WithMetrics(m *Metrics) *Ingester {
+	in.metrics = m
+	return in
+}
+
 // Ingest validates every item, then publishes the valid ones that are not stored yet. It
 // returns an error only when publishing failed (what was acknowledged stays stored; ids make a
 // retry safe); invalid records are results, not errors.
@@ -109,6 +117,7 @@ func (in *Ingester) Ingest(ctx context.Context, items []Item, opts Options) ([]R
 	if err := in.publish(ctx, b); err != nil {
 		return nil, err
 	}
+	in.metrics.observe(b)
 	return b.results, nil
 }
 

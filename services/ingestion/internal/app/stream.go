@@ -212,6 +212,7 @@ func (s *Stream) settleInOrder(sent <-chan sentGroup, settled chan<- struct{}) {
 			continue
 		}
 		for _, m := range g.msgs {
+			s.in.metrics.observe(m.batch)
 			m.report(m.batch.results)
 		}
 	}

@@ -17,7 +17,7 @@ const (
 	E1RMEpley E1RMMethod = "epley"
 )
 
-// rtsPercent is the RTS chart's %1RM by effective reps (DOMAIN.md): index n is n reps at RPE 10.
+// rtsPercent is the RTS chart's %1RM by effective reps (docs/sports-science.md): index n is n reps at RPE 10.
 var rtsPercent = [...]float64{0, 100, 95.5, 92.2, 89.2, 86.3, 83.7, 81.1, 78.6, 76.2, 73.9, 71.7, 69.5, 67.4}
 
 // maxE1RMReps is the most reps a set may have to feed e1RM: ratings and formulas are unreliable
@@ -27,7 +27,7 @@ const maxE1RMReps = 10
 // minE1RMRPE is the lowest rating that feeds e1RM.
 const minE1RMRPE = 7.0
 
-// E1RM estimates the one-repetition maximum from one set (DOMAIN.md "Derived quantities").
+// E1RM estimates the one-repetition maximum from one set (docs/sports-science.md "Derived quantities").
 // rir is the set's reps in reserve: given, or 10 - RPE, or 0 for a failure set without a
 // rating; nil when unknown. Eligible sets are working or failure sets with load > 0 and
 // 1-10 reps; rated sets also need RPE >= 7 (RIR <= 3). Rated sets use the RTS chart on
@@ -84,7 +84,7 @@ func EffectiveRIR(rpe, rir *float64, setType SetType) *float64 {
 	return nil
 }
 
-// IsHardSet reports a working (or failure) set at RIR <= 3 (DOMAIN.md "hard sets").
+// IsHardSet reports a working (or failure) set at RIR <= 3 (docs/sports-science.md "Volume, hard sets and session load").
 func IsHardSet(rir *float64, setType SetType) bool {
 	working := setType == SetWorking || setType == SetFailure
 	return working && rir != nil && *rir <= 3

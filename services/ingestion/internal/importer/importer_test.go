@@ -8,20 +8,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/supercomp/supercomp/pkg/datasets"
 	commonv1 "github.com/supercomp/supercomp/pkg/gen/supercomp/common/v1"
 )
-
-func datasetsDir(t testing.TB) string {
-	t.Helper()
-	dir, err := filepath.Abs("../../../../../shared/datasets")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := os.Stat(dir); err != nil {
-		t.Skipf("datasets not found: %v", err)
-	}
-	return dir
-}
 
 func opts() Options { return Options{Team: "t1", Athlete: "a1"} }
 
@@ -41,23 +30,23 @@ func tally(res *Result) map[string]int {
 	return out
 }
 
-// TestDatasets parses every file in ../shared/datasets that is an importable export, and
-// checks every row is accounted for. Counts were checked by hand (and with Python's csv).
+// TestDatasets parses the real exports of the shared data sets (strong-k2rth1k, hevy-nathann275,
+// fitnotes-wmgriffi3, pmdata-pmsys) and checks every row is accounted for. Counts were checked
+// by hand (and with Python's csv).
 func TestDatasets(t *testing.T) {
-	dir := datasetsDir(t)
 	tests := []struct {
-		file   string
-		format Format
-		want   map[string]int
-		extra  int
+		dataset, file string
+		format        Format
+		want          map[string]int
+		extra         int
 	}{
-		{"strong-k2rth1k/strong.csv", FormatStrong, map[string]int{"record": 5995, SkipRestTimer: 1079, SkipNoReps: 15}, 364},
-		{"hevy-nathann275/workout_data.csv", FormatHevy, map[string]int{"record": 9436}, 590},
-		{"fitnotes-wmgriffi3/FitNotes_Export.csv", FormatFitNotes, map[string]int{"record": 11281, SkipCardioOnly: 211, SkipNoReps: 1}, 0},
+		{datasets.Strong, "strong.csv", FormatStrong, map[string]int{"record": 5995, SkipRestTimer: 1079, SkipNoReps: 15}, 364},
+		{datasets.Hevy, "workout_data.csv", FormatHevy, map[string]int{"record": 9436}, 590},
+		{datasets.FitNotes, "FitNotes_Export.csv", FormatFitNotes, map[string]int{"record": 11281, SkipCardioOnly: 211, SkipNoReps: 1}, 0},
 	}
 	for _, tt := range tests {
-		t.Run(tt.file, func(t *testing.T) {
-			data, err := os.ReadFile(filepath.Join(dir, tt.file))
+		t.Run(tt.dataset, func(t *testing.T) {
+			data, err := os.ReadFile(filepath.Join(datasets.Dir(t, tt.dataset), tt.file))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -94,7 +83,7 @@ func TestDatasets(t *testing.T) {
 	}
 
 	// PMData: every participant's wellness and sRPE file.
-	files, _ := filepath.Glob(filepath.Join(dir, "pmdata-pmsys", "*", "pmsys", "*.csv"))
+	files, _ := filepath.Glob(filepath.Join(datasets.Dir(t, datasets.PMData), "*", "pmsys", "*.csv"))
 	var wellness, sessions, noData int
 	for _, f := range files {
 		if filepath.Base(f) == "injury.csv" {

@@ -93,6 +93,8 @@ type App struct {
 	// recorded; returning an error abandons the delivery there. Tests use it to crash between
 	// sending and acking.
 	AfterSend func(alertID string) error
+	// Metrics, when set, measure every send to a channel.
+	Metrics *DeliveryMetrics
 }
 
 // Adapters are what the module's wiring hands the app: its store, a sender per channel and

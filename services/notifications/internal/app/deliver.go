@@ -115,6 +115,7 @@ func (a *App) attempt(ctx context.Context, team string, t Target, msg Message) a
 		return out
 	}
 	out.result = sender.Send(ctx, senderTarget(ch), msg)
+	a.Metrics.observe(ChannelOf(ch), out.result)
 	switch {
 	case out.result.Outcome == domain.Delivered:
 	case a.cfg.Retry.ShouldRetry(out.result.Outcome, out.attempt):

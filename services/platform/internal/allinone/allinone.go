@@ -38,7 +38,7 @@ import (
 	"github.com/supercomp/supercomp/services/programming/programming"
 )
 
-// Default addresses of the all-in-one (DESIGN.md, "Ports and commands").
+// Default addresses of the all-in-one (docs/architecture.md, "Ports and addresses").
 const (
 	DefaultGRPCAddr = "127.0.0.1:7400"
 	DefaultHTTPAddr = "127.0.0.1:7480"
@@ -203,6 +203,9 @@ func Serve(ctx context.Context, cfg Config, started func(*service.Host)) error {
 	}
 	if err := host.Listen(); err != nil {
 		return err
+	}
+	if cfg.HTTP.Pprof {
+		host.HTTP().ServePprof()
 	}
 	closeConsole, err := mountConsole(host, serverTLS != nil, logger)
 	if err != nil {

@@ -168,7 +168,9 @@ type endpoints struct {
 func TestAllInOneOnChDB(t *testing.T) {
 	host, conn := startPlatform(t)
 	overreachingAthlete(t, endpoints{ingestion: conn, fatigue: conn, programming: conn, notifications: conn, store: host.Store()})
-	// chDB allows one engine per process, so the demo runs on the same platform.
+	// chDB allows one engine per process, so the metrics test and the demo run on the same
+	// platform.
+	t.Run("metrics", func(t *testing.T) { metricsAfterWorkload(t, host, conn) })
 	t.Run("sc demo", func(t *testing.T) { scDemo(t, host.GRPC().Addr().String()) })
 }
 

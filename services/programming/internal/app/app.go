@@ -15,6 +15,7 @@ import (
 	"github.com/supercomp/supercomp/pkg/fault"
 	eventsv1 "github.com/supercomp/supercomp/pkg/gen/supercomp/events/v1"
 	programmingv1 "github.com/supercomp/supercomp/pkg/gen/supercomp/programming/v1"
+	sclog "github.com/supercomp/supercomp/pkg/log"
 	"github.com/supercomp/supercomp/services/programming/internal/domain"
 )
 
@@ -151,6 +152,6 @@ func (s *Service) UpdatePolicy(ctx context.Context, team string, update *program
 	if err != nil {
 		return nil, 0, err
 	}
-	s.log.Info("policy updated", zap.String("team_id", team), zap.Strings("paths", mask), zap.Uint64("revision", newRev))
+	s.log.Info("policy updated", zap.String(sclog.Team, team), zap.Strings("paths", mask), zap.Uint64("revision", newRev))
 	return cur, newRev, nil
 }

@@ -14,6 +14,7 @@ import (
 	commonv1 "github.com/supercomp/supercomp/pkg/gen/supercomp/common/v1"
 	eventsv1 "github.com/supercomp/supercomp/pkg/gen/supercomp/events/v1"
 	programmingv1 "github.com/supercomp/supercomp/pkg/gen/supercomp/programming/v1"
+	sclog "github.com/supercomp/supercomp/pkg/log"
 	"github.com/supercomp/supercomp/services/programming/internal/domain"
 )
 
@@ -78,7 +79,7 @@ func (s *Service) complete(ctx context.Context, key string, d *programmingv1.Del
 	if _, err := s.tables.Deloads.Put(ctx, key, d, &rev); err != nil {
 		return err
 	}
-	s.log.Info("deload completed", zap.String("team_id", d.GetTeamId()), zap.String("athlete_id", d.GetAthleteId()),
+	s.log.Info("deload completed", zap.String(sclog.Team, d.GetTeamId()), zap.String(sclog.Athlete, d.GetAthleteId()),
 		zap.String("deload_id", d.GetDeloadId()), zap.Time("ended_on", endedOn))
 	return nil
 }

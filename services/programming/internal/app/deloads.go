@@ -17,6 +17,7 @@ import (
 	commonv1 "github.com/supercomp/supercomp/pkg/gen/supercomp/common/v1"
 	eventsv1 "github.com/supercomp/supercomp/pkg/gen/supercomp/events/v1"
 	programmingv1 "github.com/supercomp/supercomp/pkg/gen/supercomp/programming/v1"
+	sclog "github.com/supercomp/supercomp/pkg/log"
 	"github.com/supercomp/supercomp/services/programming/internal/domain"
 )
 
@@ -126,7 +127,7 @@ func (s *Service) HandleRecommendation(ctx context.Context, ev *eventsv1.Event) 
 		asOf = domain.Midnight(ev.GetOccurredAt().AsTime())
 	}
 	out := domain.Reactive(domain.Recommendation{ID: rec.GetRecommendationId(), AsOf: asOf}, policy, existingOf(existing))
-	log := s.log.With(zap.String("team_id", team), zap.String("athlete_id", athlete), zap.String("recommendation_id", rec.GetRecommendationId()))
+	log := s.log.With(zap.String(sclog.Team, team), zap.String(sclog.Athlete, athlete), zap.String("recommendation_id", rec.GetRecommendationId()))
 	switch out.Action {
 	case domain.ReactiveCooldown:
 		log.Info("deload recommendation not acted on", zap.String("reason", out.Reason))
@@ -298,7 +299,7 @@ func (s *Service) Decide(ctx context.Context, dec Decision) (*programmingv1.Delo
 		return nil, err
 	}
 	d.Revision = newRev
-	s.log.Info("deload decided", zap.String("team_id", dec.Team), zap.String("deload_id", d.GetDeloadId()),
+	s.log.Info("deload decided", zap.String(sclog.Team, dec.Team), zap.String("deload_id", d.GetDeloadId()),
 		zap.String("decision", decided.GetDecision().String()), zap.String("decided_by", dec.DecidedBy.GetSubject()))
 
 	ev := &eventsv1.Event{

@@ -11,6 +11,7 @@ import (
 	"github.com/supercomp/supercomp/pkg/events"
 	"github.com/supercomp/supercomp/pkg/fault"
 	eventsv1 "github.com/supercomp/supercomp/pkg/gen/supercomp/events/v1"
+	sclog "github.com/supercomp/supercomp/pkg/log"
 	"github.com/supercomp/supercomp/services/programming/internal/domain"
 )
 
@@ -71,7 +72,7 @@ func (s *Service) HandlePlateau(ctx context.Context, ev *eventsv1.Event) error {
 	p := ev.GetPlateauDetected()
 	team, athlete := ev.GetTeamId(), ev.GetAthleteId()
 	key := PlateauKey(team, athlete, p.GetPlateauId())
-	log := s.log.With(zap.String("team_id", team), zap.String("athlete_id", athlete), zap.String("plateau_id", p.GetPlateauId()))
+	log := s.log.With(zap.String(sclog.Team, team), zap.String(sclog.Athlete, athlete), zap.String("plateau_id", p.GetPlateauId()))
 	c := causedBy(ev)
 
 	rec, rev, err := s.tables.Plateaus.Get(ctx, key)

@@ -322,7 +322,7 @@ func TestPlateauRedeliveryFinishesARecordedMove(t *testing.T) {
 	}
 	// The events name the first delivery, as they would have without the crash.
 	for _, out := range programmingEvents(t, e.bus) {
-		if s := out.GetDeloadScheduled(); s != nil && app.DateOf(s.GetWeekStart()) == nextMonday && out.GetCausationId() != first.GetId() {
+		if s := out.GetDeloadScheduled(); s != nil && app.DateOf(s.GetWeekStart()).Equal(nextMonday) && out.GetCausationId() != first.GetId() {
 			t.Errorf("causation %q, want the first delivery %s", out.GetCausationId(), first.GetId())
 		}
 	}

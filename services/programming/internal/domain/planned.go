@@ -21,7 +21,7 @@ type Interval struct {
 	Reason string
 }
 
-// PlannedInterval is DOMAIN.md's rule: novice 8 weeks, intermediate 6, advanced 5; one week
+// PlannedInterval is the rule of docs/sports-science.md: novice 8 weeks, intermediate 6, advanced 5; one week
 // earlier when the block is high intensity (mean working RPE >= 8.5) or high volume (one week in
 // all, not one per cause); always within [MinWeeks, MaxWeeks].
 func PlannedInterval(level Experience, block BlockLoad, p PlannedPolicy) Interval {
@@ -197,7 +197,7 @@ type Reconciliation struct {
 }
 
 // ReconcilePlanned compares the planned deloads on the calendar with the wanted plan. A planned
-// deload starting 0 to skipWithinDays days after an anchor is skipped by DOMAIN.md's rule; one
+// deload starting 0 to skipWithinDays days after an anchor is skipped by the rule of docs/sports-science.md; one
 // a plateau brought forward is skipped saying where it went; one that the reset clock moved
 // elsewhere is skipped as re-planned. Started deloads are left alone.
 func ReconcilePlanned(existing []PlannedState, want []PlannedWeek, anchors []Anchor, skipWithinDays int) Reconciliation {

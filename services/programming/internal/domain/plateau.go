@@ -49,7 +49,7 @@ type PlateauOutcome struct {
 	Reason string
 }
 
-// BringForward is DOMAIN.md's "a plateau alone brings the planned deload forward": the
+// BringForward is the rule that a plateau alone brings the planned deload forward: the
 // athlete's next planned deload moves to the Monday after the day assessed, and never into a
 // week that has already started. It stays where it is when:
 //   - the team turned planned deloads off, or none is ahead;

@@ -42,7 +42,7 @@ type DeloadParams struct {
 	DurationDays int
 }
 
-// DefaultDeloadParams are DOMAIN.md's defaults: 60% load, sets halved (at least one), reps cut
+// DefaultDeloadParams are the defaults of docs/sports-science.md: 60% load, sets halved (at least one), reps cut
 // by about a third, RPE capped at 7 (RIR >= 3), one week.
 func DefaultDeloadParams() DeloadParams {
 	return DeloadParams{LoadPercent: 60, SetsFactor: 0.5, MinSets: 1, RepsFactor: 0.67, RPECap: 7, MinRIR: 3, DurationDays: 7}
@@ -112,7 +112,7 @@ func (p DeloadParams) Validate() []Violation {
 	return v
 }
 
-// PlannedPolicy places planned deloads (DOMAIN.md "Planned deloads").
+// PlannedPolicy places planned deloads (docs/sports-science.md "Planned deloads").
 type PlannedPolicy struct {
 	Disabled bool
 	// Interval in weeks per experience level.

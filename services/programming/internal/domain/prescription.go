@@ -26,7 +26,7 @@ type DeloadDose struct {
 	NormalReps   int
 }
 
-// Deload derives the deload-week dose from the normal one (DOMAIN.md "The deload
+// Deload derives the deload-week dose from the normal one (docs/sports-science.md "The deload
 // prescription"): load at LoadPercent of the working weight (rounded to LoadStepKg, or the %1RM
 // scaled when the load is not resolved), sets times SetsFactor rounded down but at least MinSets,
 // reps times RepsFactor rounded to the nearest rep but at least 1, effort capped at

@@ -6,7 +6,7 @@
 
 // Shared vocabulary of the Supercomp v1 contract: identifiers, calendar dates, units, training
 // terms and the enums that both events and services speak. Nothing here carries behaviour; the
-// numbers behind the terms are in DOMAIN.md.
+// numbers behind the terms are in docs/sports-science.md.
 //
 // Identifier conventions (every package follows them):
 //   - team_id and athlete_id are plain strings that must be subject-safe tokens matching
@@ -547,8 +547,8 @@ func (AthleteStatus) EnumDescriptor() ([]byte, []int) {
 	return file_supercomp_common_v1_common_proto_rawDescGZIP(), []int{7}
 }
 
-// Families of fatigue signals (DOMAIN.md "Fatigue signals"). Families are independent sources of
-// evidence: the deload rule counts abnormal families, not metrics.
+// Families of fatigue signals (docs/sports-science.md "Signal families"). Families are
+// independent sources of evidence: the deload rule counts abnormal families, not metrics.
 type SignalFamily int32
 
 const (
@@ -814,7 +814,7 @@ func (DeloadDecision) EnumDescriptor() ([]byte, []int) {
 	return file_supercomp_common_v1_common_proto_rawDescGZIP(), []int{11}
 }
 
-// Rules that detect a team-wide trend (DOMAIN.md "Team-wide trends").
+// Rules that detect a team-wide trend (docs/sports-science.md "Team-wide trends").
 type TeamTrendRule int32
 
 const (

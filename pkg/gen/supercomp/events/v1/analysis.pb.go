@@ -294,8 +294,8 @@ func (x *Evidence) GetBaselineTo() *v1.Date {
 	return nil
 }
 
-// Load and fitness/fatigue metrics derived from session load and volume (DOMAIN.md "Derived
-// quantities"). Every field is absent when not computable yet.
+// Load and fitness/fatigue metrics derived from session load and volume (docs/sports-science.md
+// "Derived quantities"). Every field is absent when not computable yet.
 type LoadMetrics struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Acute:chronic workload ratio, EWMA form (7 d acute, 28 d chronic). Hidden (absent) for the

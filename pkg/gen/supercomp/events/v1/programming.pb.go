@@ -110,8 +110,8 @@ func (x *AthleteProfileUpdated) GetRevision() uint64 {
 	return 0
 }
 
-// How a deload week is derived from the normal week (DOMAIN.md "The deload prescription").
-// A zero value means "the team policy's default".
+// How a deload week is derived from the normal week (docs/sports-science.md "The deload
+// prescription"). A zero value means "the team policy's default".
 type DeloadParameters struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Load as a percentage of the normal working weight, 50-70 (default 60).

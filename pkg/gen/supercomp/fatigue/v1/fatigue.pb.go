@@ -1709,8 +1709,8 @@ func (x *DeloadRuleThresholds) GetStagnationCounts() bool {
 	return false
 }
 
-// Every configurable number of the fatigue assessment (DOMAIN.md defaults). Paths for field masks
-// are like "strength.decline_pct" or "load.acwr_high".
+// Every configurable number of the fatigue assessment (defaults in docs/sports-science.md).
+// Paths for field masks are like "strength.decline_pct" or "load.acwr_high".
 type FatigueThresholds struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Strength stagnation and decline.

@@ -3124,7 +3124,7 @@ func (x *DecideDeloadResponse) GetDeload() *Deload {
 	return nil
 }
 
-// Planned-deload rules (DOMAIN.md "Planned deloads").
+// Planned-deload rules (docs/sports-science.md "Planned deloads").
 type PlannedDeloadPolicy struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// When true no planned deloads are placed (reactive only).

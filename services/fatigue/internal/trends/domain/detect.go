@@ -9,7 +9,7 @@ import (
 	eventsv1 "github.com/supercomp/supercomp/pkg/gen/supercomp/events/v1"
 )
 
-// Rules is the configuration of team-trend detection (DOMAIN.md "Team-wide trends").
+// Rules is the configuration of team-trend detection (docs/sports-science.md "Team-wide trends").
 type Rules struct {
 	// FlaggedShare: at least this share of the squad flagged (WATCH or worse) in one week.
 	FlaggedShare float64
@@ -29,7 +29,7 @@ type Rules struct {
 	WellnessDrop float64
 }
 
-// DefaultRules are the defaults from DOMAIN.md.
+// DefaultRules are the defaults of docs/sports-science.md.
 func DefaultRules() Rules {
 	return Rules{FlaggedShare: 0.30, MinSquad: 3, RPERisingWeeks: 3, MinRPEDrift: 0, ACWRHigh: 1.5, WellnessDrop: 0.1}
 }

@@ -8,7 +8,7 @@ import (
 	"time"
 )
 
-// Familiar-load defaults (DOMAIN.md "harder at familiar loads").
+// Familiar-load defaults (docs/sports-science.md "harder at familiar loads").
 const (
 	FamiliarLoadTolerance = 0.025 // same load means within +-2.5%
 	FamiliarWindowDays    = 28    // the baseline is the median of the previous 4 weeks

@@ -5,7 +5,7 @@ import (
 	"time"
 )
 
-// ACWR parameters (DOMAIN.md: EWMA form, Williams 2017; hidden for the first 28 days).
+// ACWR parameters (docs/sports-science.md: EWMA form, Williams 2017; hidden for the first 28 days).
 const (
 	AcuteDays      = 7
 	ChronicDays    = 28
