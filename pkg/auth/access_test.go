@@ -170,13 +170,14 @@ func TestEveryRPCRoleAndTeam(t *testing.T) {
 
 	// Hand-checked: a device only writes training data (it cannot read anything), and an
 	// athlete reads only their own status, program, prescription and records, and reports only
-	// their own wellness and sessions (the check-in page). GetDeload names no athlete
-	// (only a deload id), so an athlete-restricted key cannot use it: fail closed.
+	// their own wellness and sessions (the check-in page), and their team's time zone (GetTeam
+	// with their athlete id, for the check-in's "today"). GetDeload names no athlete (only a
+	// deload id), so an athlete-restricted key cannot use it: fail closed.
 	hand := map[string][]string{
 		"device-t1":    {"ImportCSV", "IssueToken", "RecordBatch", "RecordReadiness", "RecordSession", "RecordSet", "RecordWellness", "StreamRecords", "WhoAmI"},
 		"device-t1-a1": {"ImportCSV", "IssueToken", "RecordBatch", "RecordReadiness", "RecordSession", "RecordSet", "RecordWellness", "StreamRecords", "WhoAmI"},
 		"athlete-t1-a1": {"ExplainAssessment", "Export", "GetAthleteProfile", "GetAthleteProgram", "GetAthleteStatus", "GetPrescription",
-			"IssueToken", "ListAssessments", "ListDeloads", "RecordSession", "RecordWellness", "WhoAmI"},
+			"GetTeam", "IssueToken", "ListAssessments", "ListDeloads", "RecordSession", "RecordWellness", "WhoAmI"},
 	}
 	for name, want := range hand {
 		got := slices.Sorted(slices.Values(allowedOwnTeam[name]))

@@ -151,6 +151,20 @@ type TeamRecord struct {
 	Name      string      `json:"name"`
 	CreatedAt time.Time   `json:"created_at"`
 	CreatedBy ActorRecord `json:"created_by"`
+	// TimeZone is an IANA name; empty (teams stored before it existed) reads as UTC.
+	TimeZone string `json:"time_zone,omitempty"`
+}
+
+// Location is the team's time zone, UTC when none was set.
+func (t *TeamRecord) Location() *time.Location {
+	if t.TimeZone == "" {
+		return time.UTC
+	}
+	loc, err := time.LoadLocation(t.TimeZone)
+	if err != nil { // validated when set; a zone dropped from tzdata later falls back to UTC
+		return time.UTC
+	}
+	return loc
 }
 
 // CreateTeam stores a new team; fault.ErrAlreadyExists when the id is taken.
@@ -165,6 +179,40 @@ func (s *Store) CreateTeam(ctx context.Context, t *TeamRecord) error {
 		return fmt.Errorf("store team %s: %w", t.ID, err)
 	}
 	return nil
+}
+
+// Team reads one team; fault.ErrNotFound when there is none.
+func (s *Store) Team(ctx context.Context, id string) (*TeamRecord, error) {
+	var t TeamRecord
+	if _, err := s.get(ctx, teamPrefix+id, &t); err != nil {
+		return nil, err
+	}
+	return &t, nil
+}
+
+// SetTeamTimeZone stores zone (already validated) as the team's time zone and returns the
+// team as stored. It updates at the revision it read, so a concurrent change of the same team
+// is retried on the new record instead of overwritten.
+func (s *Store) SetTeamTimeZone(ctx context.Context, id, zone string) (*TeamRecord, error) {
+	for range 5 {
+		var t TeamRecord
+		rev, err := s.get(ctx, teamPrefix+id, &t)
+		if err != nil {
+			return nil, err
+		}
+		t.TimeZone = zone
+		data, err := json.Marshal(&t)
+		if err != nil {
+			return nil, fmt.Errorf("encode team: %w", err)
+		}
+		if _, err := s.kv.Update(ctx, teamPrefix+id, data, rev); bus.IsRevisionMismatch(err) {
+			continue
+		} else if err != nil {
+			return nil, fmt.Errorf("store team %s: %w", id, err)
+		}
+		return &t, nil
+	}
+	return nil, fault.Unavailable("team %q kept changing while its time zone was set; try again", id)
 }
 
 // Teams lists the teams sorted by id.

@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strings"
 	"time"
+	_ "time/tzdata" // team time zones are validated and read on machines without /usr/share/zoneinfo
 
 	"google.golang.org/grpc"
 	"google.golang.org/protobuf/types/known/timestamppb"
@@ -121,10 +122,14 @@ func (s *Service) CreateTeam(ctx context.Context, req *authv1.CreateTeamRequest)
 	if name == "" {
 		inv.Add("team.name", "is required")
 	}
+	zone := strings.TrimSpace(req.GetTeam().GetTimeZone())
+	if problem := timeZoneProblem(zone); zone != "" && problem != "" {
+		inv.Add("team.time_zone", "%s", problem)
+	}
 	if err := inv.Err(); err != nil {
 		return nil, err
 	}
-	t := &auth.TeamRecord{ID: id, Name: name, CreatedAt: s.now().UTC(), CreatedBy: auth.ActorRecordOf(p.Actor())}
+	t := &auth.TeamRecord{ID: id, Name: name, CreatedAt: s.now().UTC(), CreatedBy: auth.ActorRecordOf(p.Actor()), TimeZone: zone}
 	if err := s.authn.Store().CreateTeam(ctx, t); err != nil {
 		return nil, err
 	}
@@ -147,9 +152,69 @@ func (s *Service) ListTeams(ctx context.Context, _ *authv1.ListTeamsRequest) (*a
 	return out, nil
 }
 
+// GetTeam returns one team to anyone granted it (the guard checks team_id). Teams work without
+// a record (imports and grants name them freely), so a team never created reads as its id in
+// UTC rather than NotFound: every console page asks, and a team's pages must not fail for it.
+func (s *Service) GetTeam(ctx context.Context, req *authv1.GetTeamRequest) (*authv1.GetTeamResponse, error) {
+	if !bus.ValidToken(req.GetTeamId()) {
+		return nil, fault.InvalidField("team_id", "%q is not a team id ([A-Za-z0-9_-]{1,64})", req.GetTeamId())
+	}
+	t, err := s.authn.Store().Team(ctx, req.GetTeamId())
+	if errors.Is(err, fault.ErrNotFound) {
+		return &authv1.GetTeamResponse{Team: &authv1.Team{TeamId: req.GetTeamId(), TimeZone: time.UTC.String()}}, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return &authv1.GetTeamResponse{Team: teamProto(t)}, nil
+}
+
+// SetTeamTimeZone changes the zone a team's days are counted in.
+func (s *Service) SetTeamTimeZone(ctx context.Context, req *authv1.SetTeamTimeZoneRequest) (*authv1.SetTeamTimeZoneResponse, error) {
+	p, err := caller(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var inv fault.Invalid
+	id, zone := req.GetTeamId(), strings.TrimSpace(req.GetTimeZone())
+	if !bus.ValidToken(id) {
+		inv.Add("team_id", "%q is not a team id ([A-Za-z0-9_-]{1,64})", id)
+	}
+	if problem := timeZoneProblem(zone); problem != "" {
+		inv.Add("time_zone", "%s", problem)
+	}
+	if err := inv.Err(); err != nil {
+		return nil, err
+	}
+	t, err := s.authn.Store().SetTeamTimeZone(ctx, id, zone)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.audit(ctx, p, "team.time_zone", "team", id, authv1.AuthService_SetTeamTimeZone_FullMethodName, "time zone "+zone, []string{id}); err != nil {
+		return nil, err
+	}
+	return &authv1.SetTeamTimeZoneResponse{Team: teamProto(t)}, nil
+}
+
+// timeZoneProblem says why zone is not an IANA time zone name, or "" when it is one. "Local"
+// is refused: it would mean the server's zone, which differs between machines.
+func timeZoneProblem(zone string) string {
+	switch {
+	case zone == "":
+		return `is required: an IANA time zone name such as "Europe/London" or "UTC"`
+	case zone == "Local" || strings.EqualFold(zone, "local"):
+		return `"Local" is the server's zone, not a team's: give an IANA name such as "Europe/London"`
+	}
+	if _, err := time.LoadLocation(zone); err != nil {
+		return fmt.Sprintf("%q is not an IANA time zone name (e.g. \"Europe/London\", \"America/New_York\", \"UTC\")", zone)
+	}
+	return ""
+}
+
 func teamProto(t *auth.TeamRecord) *authv1.Team {
 	return &authv1.Team{TeamId: t.ID, Name: t.Name, CreatedAt: timestamppb.New(t.CreatedAt),
-		CreatedBy: &commonv1.Actor{Subject: t.CreatedBy.Subject, Role: t.CreatedBy.Role, DisplayName: t.CreatedBy.DisplayName}}
+		CreatedBy: &commonv1.Actor{Subject: t.CreatedBy.Subject, Role: t.CreatedBy.Role, DisplayName: t.CreatedBy.DisplayName},
+		TimeZone:  t.Location().String()}
 }
 
 // CreateApiKey creates a key and returns its secret, once.

@@ -37,6 +37,9 @@ type Config struct {
 	LiveInterval time.Duration
 	// SecureCookies marks cookies Secure on plain HTTP too (TLS terminated by a proxy).
 	SecureCookies bool
+	// SessionKey seals the session cookies. Every replica needs the same one, and sessions
+	// survive a restart only while it stays the same; empty means a random key per process.
+	SessionKey string
 }
 
 // DefaultConfig is the console's configuration unless flags say otherwise.
@@ -52,6 +55,8 @@ func (c *Config) RegisterFlags(fs *flag.FlagSet) {
 	fs.DurationVar(&c.SessionIdle, "session-idle", c.SessionIdle, "sign a browser out after this long without a page view")
 	fs.DurationVar(&c.SessionMax, "session-max", c.SessionMax, "longest a console session lasts, however active (at most 168h)")
 	fs.DurationVar(&c.LiveInterval, "live-interval", c.LiveInterval, "how often an open team board asks the fatigue service for the team's status")
+	fs.StringVar(&c.SessionKey, "session-key", c.SessionKey,
+		"secret (at least 32 bytes, e.g. `openssl rand -base64 32`) sealing the session cookies; the same on every replica, kept across restarts (empty: random per process, sessions end with it)")
 	fs.BoolVar(&c.SecureCookies, "secure-cookies", c.SecureCookies,
 		"mark cookies Secure on plain HTTP too, when a proxy in front terminates TLS (requests over TLS always get Secure cookies)")
 }
@@ -62,6 +67,9 @@ func (c Config) Validate() error {
 	v.Check(c.SessionIdle > 0, "session-idle", "must be positive, got %s", c.SessionIdle)
 	v.Check(c.SessionMax > 0 && c.SessionMax <= maxSession, "session-max", "must be between 0 and %s, got %s", maxSession, c.SessionMax)
 	v.Check(c.LiveInterval >= 100*time.Millisecond, "live-interval", "must be at least 100ms, got %s", c.LiveInterval)
+	// The key itself is never echoed: an error message may end up in a log.
+	v.Check(c.SessionKey == "" || len(c.SessionKey) >= web.MinSessionKeyLength, "session-key", "must be at least %d bytes, got %d",
+		web.MinSessionKeyLength, len(c.SessionKey))
 	return v.Err()
 }
 
@@ -170,7 +178,7 @@ func New(cfg Config, clients Clients, logger *zap.Logger) (*Console, error) {
 		return nil, err
 	}
 	srv, err := web.New(clients, web.Options{SessionIdle: cfg.SessionIdle, SessionMax: cfg.SessionMax,
-		LiveInterval: cfg.LiveInterval, SecureCookies: cfg.SecureCookies}, logger.Named("console"))
+		LiveInterval: cfg.LiveInterval, SecureCookies: cfg.SecureCookies, SessionKey: []byte(cfg.SessionKey)}, logger.Named("console"))
 	if err != nil {
 		return nil, err
 	}

@@ -1,7 +1,9 @@
 package notifications
 
 import (
+	"net/http"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -116,5 +118,120 @@ func TestCheckinReminderSettingIsValidated(t *testing.T) {
 		if !slices.Contains(fields, f) {
 			t.Errorf("violations %q do not name %s", fields, f)
 		}
+	}
+}
+
+// TestCheckinReminderIsRetriedAndLogged: a reminder whose webhook fails with 503 is kept and
+// sent again on a later tick with the alerts' backoff, never twice once delivered, and every
+// attempt is in the delivery log under the reminder's log id.
+func TestCheckinReminderIsRetriedAndLogged(t *testing.T) {
+	st := clickHouse(t)
+	day := func(hour, minute int) time.Time { return time.Date(2026, 12, 8, hour, minute, 0, 0, time.UTC) }
+	clock := &fakeClock{now: day(6, 0)}
+	h := newHarness(t, testConfig(), harnessOpts{clock: clock, store: st})
+	rcv := newReceiver(t, func(n int) (int, bool) {
+		if n == 1 {
+			return http.StatusServiceUnavailable, false
+		}
+		return http.StatusOK, false
+	})
+	_, secret := h.subscribe(&notificationsv1.Subscription{
+		Name:            "Athletes' app",
+		Channels:        []*notificationsv1.ChannelTarget{webhookTarget(rcv.srv.URL, "")},
+		CheckinReminder: &notificationsv1.CheckinReminder{Enabled: true, SendMinute: 8 * 60, TimeZone: "UTC"},
+	})
+	rcv.secret = secret
+	h.reportWellness("a1", day(7, 0).AddDate(0, 0, -1))
+	eventually(t, 5*time.Second, "the wellness report to be recorded", func() bool {
+		last, err := h.svc.app.State.Checkins(h.ctx, team)
+		return err == nil && len(last) == 1
+	})
+	tick := func(at time.Time) {
+		t.Helper()
+		clock.Set(at)
+		if err := h.svc.app.Tick(h.ctx); err != nil {
+			t.Fatalf("tick at %s: %v", at, err)
+		}
+	}
+	tick(day(8, 1))
+	if n, _, _, _ := rcv.snapshot(); n != 1 {
+		t.Fatalf("%d requests after the first tick, want the one that failed", n)
+	}
+	tick(day(8, 2))
+	tick(day(8, 3))
+	n, keys, _, bad := rcv.snapshot()
+	if n != 2 || bad != 0 || !slices.Equal(keys, []string{"t1/a1/2026-12-08", "t1/a1/2026-12-08"}) {
+		t.Fatalf("after the retry: %d requests with keys %q (%d bad signatures), want the reminder twice", n, keys, bad)
+	}
+	if retries, err := h.svc.app.State.ReminderRetries(h.ctx); err != nil || len(retries) != 0 {
+		t.Errorf("retries left after delivery: %v, %v", retries, err)
+	}
+
+	var attempts []*notificationsv1.DeliveryAttempt
+	eventually(t, 10*time.Second, "both attempts in the delivery log", func() bool {
+		resp, err := h.client.ListDeliveries(h.ctx, &notificationsv1.ListDeliveriesRequest{TeamId: team, AlertId: "reminder/t1/a1/2026-12-08"})
+		attempts = resp.GetAttempts()
+		return err == nil && len(attempts) == 2
+	})
+	if a := attempts[0]; a.GetAttempt() != 1 || a.GetDelivered() || a.GetStatusCode() != http.StatusServiceUnavailable {
+		t.Errorf("first attempt %v, want a failed 503", a)
+	}
+	if a := attempts[1]; a.GetAttempt() != 2 || !a.GetDelivered() || a.GetStatusCode() != http.StatusOK {
+		t.Errorf("second attempt %v, want delivered 200", a)
+	}
+}
+
+// TestCheckinReminderGivesUp: a reminder the receiver refuses for good (400) is not sent
+// again, and one still waiting for a retry (502) when the team's day ends is dropped, not sent
+// the next day.
+func TestCheckinReminderGivesUp(t *testing.T) {
+	day := func(d, hour int) time.Time { return time.Date(2026, 12, d, hour, 0, 0, 0, time.UTC) }
+	clock := &fakeClock{now: day(8, 6)}
+	h := newHarness(t, testConfig(), harnessOpts{clock: clock})
+	// The first reminder is refused, every later request fails transiently.
+	rcv := newReceiver(t, func(n int) (int, bool) {
+		if n == 1 {
+			return http.StatusBadRequest, false
+		}
+		return http.StatusBadGateway, false
+	})
+	_, rcv.secret = h.subscribe(&notificationsv1.Subscription{
+		Name:            "Athletes' app",
+		Channels:        []*notificationsv1.ChannelTarget{webhookTarget(rcv.srv.URL, "")},
+		CheckinReminder: &notificationsv1.CheckinReminder{Enabled: true, SendMinute: 8 * 60, TimeZone: "UTC"},
+	})
+	h.reportWellness("a1", day(7, 7))
+	h.reportWellness("a2", day(7, 7))
+	eventually(t, 5*time.Second, "the wellness reports to be recorded", func() bool {
+		last, err := h.svc.app.State.Checkins(h.ctx, team)
+		return err == nil && len(last) == 2
+	})
+	clock.Set(day(8, 9))
+	if err := h.svc.app.Tick(h.ctx); err == nil || !strings.Contains(err.Error(), "given up") {
+		t.Errorf("tick with a refused reminder = %v, want it given up", err)
+	}
+	_, keys, _, _ := rcv.snapshot()
+	retries, err := h.svc.app.State.ReminderRetries(h.ctx)
+	if err != nil || len(keys) != 2 || len(retries) != 1 || retries[0].IdempotencyKey != keys[1] {
+		t.Fatalf("after the first tick: requests %q, retries %+v, %v; want the 502's reminder alone kept", keys, retries, err)
+	}
+	// Later the same day the 502's reminder is tried again, the refused one is not.
+	clock.Set(day(8, 10))
+	if err := h.svc.app.Tick(h.ctx); err != nil {
+		t.Fatalf("tick: %v", err)
+	}
+	if _, keys, _, _ = rcv.snapshot(); len(keys) != 3 || keys[2] != keys[1] {
+		t.Fatalf("after the second tick: requests %q, want the 502's reminder again", keys)
+	}
+	// The next day: the pending retry is dropped, and nothing is sent for yesterday.
+	clock.Set(day(9, 6))
+	if err := h.svc.app.Tick(h.ctx); err != nil {
+		t.Fatalf("tick the next morning: %v", err)
+	}
+	if n, _, _, _ := rcv.snapshot(); n != 3 {
+		t.Errorf("yesterday's reminder was retried today: %d requests, want 3", n)
+	}
+	if retries, err := h.svc.app.State.ReminderRetries(h.ctx); err != nil || len(retries) != 0 {
+		t.Errorf("retries left after the day ended: %v, %v", retries, err)
 	}
 }

@@ -23,6 +23,7 @@ import (
 const (
 	fieldTeamID   = "team_id"
 	fieldTeamName = "team_name"
+	fieldTeamZone = "team_zone"
 	fieldKeyName  = "key_name"
 	fieldRole     = "role"
 	fieldKeyTeam  = "key_team"
@@ -42,6 +43,7 @@ func init() {
 func (s *Server) registerAdmin() {
 	s.mux.HandleFunc("GET /admin", s.admin)
 	s.mux.HandleFunc("POST /admin/teams", s.createTeam)
+	s.mux.HandleFunc("POST /admin/teams/{team}/zone", s.setTeamZone)
 	s.mux.HandleFunc("POST /admin/keys", s.createKey)
 	s.mux.HandleFunc("GET /admin/keys/{key}/revoke", s.confirmRevoke)
 	s.mux.HandleFunc("POST /admin/keys/{key}/revoke", s.revokeKey)
@@ -113,7 +115,7 @@ func (f *adminForm) place(problems map[string]string, apiToForm []fieldRoute) {
 
 type fieldRoute struct{ api, form string }
 
-var teamFieldRoutes = []fieldRoute{{"team.team_id", fieldTeamID}, {"team.name", fieldTeamName}}
+var teamFieldRoutes = []fieldRoute{{"team.team_id", fieldTeamID}, {"team.name", fieldTeamName}, {"team.time_zone", fieldTeamZone}}
 
 // The athlete ids sit inside the grant, so they are matched before the grant itself.
 var keyFieldRoutes = []fieldRoute{{"name", fieldKeyName}, {"role", fieldRole}, {"ttl", fieldValidFor},
@@ -121,7 +123,6 @@ var keyFieldRoutes = []fieldRoute{{"name", fieldKeyName}, {"role", fieldRole}, {
 
 type adminView struct {
 	page
-	Notice *notice
 	// NewKey is the key just created, on the one page view after creating it.
 	NewKey       *newKeyView
 	Teams        []adminTeamView
@@ -139,6 +140,8 @@ type newKeyView struct{ Secret, Name, ID string }
 
 type adminTeamView struct {
 	ID, Name, Created, BoardURL string
+	// Zone is the team's time zone; ZoneURL takes its form, ZoneProblem is a refused change.
+	Zone, ZoneURL, ZoneProblem string
 }
 
 type adminKeyView struct {
@@ -157,7 +160,7 @@ func (s *Server) admin(w http.ResponseWriter, r *http.Request) {
 		s.serviceError(w, r, err, "admin")
 		return
 	}
-	if n, ok := s.notices.take(sess, s.opts.Now()); ok {
+	if n, ok := s.takeNotice(w, r, sess); ok {
 		// A key's notice names the key in its two lines; any other notice with a secret (a
 		// webhook's, when the redirect was not followed) is shown as it is.
 		if n.Secret != "" && len(n.Lines) == 2 {
@@ -201,7 +204,8 @@ func (s *Server) loadAdmin(ctx context.Context, sess *session, inactive bool, tr
 	now := s.opts.Now()
 	v := &adminView{page: s.pageOf(sess, "Admin"), TeamForm: newAdminForm(), KeyForm: newAdminForm(), ShowInactive: inactive}
 	for _, t := range teams.GetTeams() {
-		tv := adminTeamView{ID: t.GetTeamId(), Name: t.GetName(), BoardURL: teamPath(t.GetTeamId())}
+		tv := adminTeamView{ID: t.GetTeamId(), Name: t.GetName(), BoardURL: teamPath(t.GetTeamId()),
+			Zone: cmp.Or(t.GetTimeZone(), "UTC"), ZoneURL: "/admin" + teamPath(t.GetTeamId(), "zone")}
 		if ts := t.GetCreatedAt(); ts != nil {
 			tv.Created = ts.AsTime().UTC().Format("2006-01-02") + " by " + cmp.Or(t.GetCreatedBy().GetDisplayName(), t.GetCreatedBy().GetSubject(), "unknown")
 		}
@@ -289,9 +293,9 @@ func (s *Server) createTeam(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	f := postedAdminForm(r, fieldTeamID, fieldTeamName)
+	f := postedAdminForm(r, fieldTeamID, fieldTeamName, fieldTeamZone)
 	resp, err := s.clients.Auth.CreateTeam(withCredential(r.Context(), sess), &authv1.CreateTeamRequest{
-		Team: &authv1.Team{TeamId: f.Values[fieldTeamID], Name: f.Values[fieldTeamName]}})
+		Team: &authv1.Team{TeamId: f.Values[fieldTeamID], Name: f.Values[fieldTeamName], TimeZone: f.Values[fieldTeamZone]}})
 	if err != nil {
 		problems, invalid := fieldProblems(err)
 		switch {
@@ -307,7 +311,36 @@ func (s *Server) createTeam(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.redirectWithNotice(w, r, sess, "/admin", notice{Kind: "done",
-		Text: fmt.Sprintf("Team %s (%s) created. Create keys for its coaches below.", resp.GetTeam().GetTeamId(), resp.GetTeam().GetName())})
+		Text: fmt.Sprintf("Team %s (%s, time zone %s) created. Create keys for its coaches below.",
+			resp.GetTeam().GetTeamId(), resp.GetTeam().GetName(), resp.GetTeam().GetTimeZone())})
+}
+
+// setTeamZone changes the time zone a team's pages and check-ins count days in.
+func (s *Server) setTeamZone(w http.ResponseWriter, r *http.Request) {
+	sess, ok := s.postToAdmin(w, r)
+	if !ok {
+		return
+	}
+	team, zone := r.PathValue("team"), strings.TrimSpace(r.PostForm.Get(fieldTeamZone))
+	resp, err := s.clients.Auth.SetTeamTimeZone(withCredential(r.Context(), sess), &authv1.SetTeamTimeZoneRequest{TeamId: team, TimeZone: zone})
+	if err != nil {
+		problems, invalid := fieldProblems(err)
+		if !invalid {
+			s.serviceError(w, r, err, "set team time zone")
+			return
+		}
+		s.redisplayAdmin(w, r, sess, func(v *adminView) {
+			for i := range v.Teams {
+				if v.Teams[i].ID == team {
+					v.Teams[i].Zone = zone
+					v.Teams[i].ZoneProblem = cmp.Or(problems["time_zone"], problems["team_id"], problems[""])
+				}
+			}
+		})
+		return
+	}
+	s.redirectWithNotice(w, r, sess, "/admin", notice{Kind: "done",
+		Text: fmt.Sprintf("Team %s now counts its days in %s.", resp.GetTeam().GetTeamId(), resp.GetTeam().GetTimeZone())})
 }
 
 func (s *Server) createKey(w http.ResponseWriter, r *http.Request) {

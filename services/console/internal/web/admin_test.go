@@ -56,10 +56,26 @@ func TestAdminCreatesAKeyShownOnceAndRevokesIt(t *testing.T) {
 		t.Fatalf("create team: %d to %q\n%s", p.code, p.location, p.body)
 	}
 	page = admin.get("/admin")
-	for _, want := range []string{"Team t1 (First team) created", `<a href="/teams/t1">t1</a>`, `<option value="t1">t1 (First team)</option>`} {
+	for _, want := range []string{"Team t1 (First team, time zone UTC) created", `<a href="/teams/t1">t1</a>`, `<option value="t1">t1 (First team)</option>`,
+		`id="team_zone-t1" name="team_zone" value="UTC"`} {
 		if !strings.Contains(page.body, want) {
 			t.Errorf("after creating a team the page lacks %q", want)
 		}
+	}
+
+	// The team's time zone: a name that is not an IANA zone is refused under the team's field.
+	p = admin.post("/admin/teams/t1/zone", url.Values{"csrf": {token}, "team_zone": {"Europe/Londn"}})
+	if p.code != http.StatusUnprocessableEntity || !strings.Contains(p.body, `id="team_zone-t1-problem"`) ||
+		!strings.Contains(p.body, "is not an IANA time zone name") || !strings.Contains(p.body, `value="Europe/Londn"`) {
+		t.Errorf("a misspelt zone: %d\n%s", p.code, p.body)
+	}
+	p = admin.post("/admin/teams/t1/zone", url.Values{"csrf": {token}, "team_zone": {"Europe/London"}})
+	if p.code != http.StatusSeeOther {
+		t.Fatalf("set zone: %d\n%s", p.code, p.body)
+	}
+	page = admin.get("/admin")
+	if !strings.Contains(page.body, "Team t1 now counts its days in Europe/London.") || !strings.Contains(page.body, `value="Europe/London"`) {
+		t.Error("the admin page does not show the new zone")
 	}
 
 	p = admin.post("/admin/keys", url.Values{"csrf": {token}, "key_name": {"Ana (S&C)"}, "role": {"coach"}, "key_team": {"t1"}, "valid_days": {"30"}})
@@ -121,11 +137,12 @@ func TestAdminFieldProblemsNextToFields(t *testing.T) {
 	admin.signIn(adminKey)
 	token := formToken(t, admin.get("/admin"))
 
-	p := admin.post("/admin/teams", url.Values{"csrf": {token}, "team_id": {"_bad id"}, "team_name": {""}})
+	p := admin.post("/admin/teams", url.Values{"csrf": {token}, "team_id": {"_bad id"}, "team_name": {""}, "team_zone": {"Moon/Base"}})
 	if p.code != http.StatusUnprocessableEntity {
 		t.Fatalf("an invalid team: %d", p.code)
 	}
-	for _, want := range []string{`id="team_id-problem"`, "is not a team id", `id="team_name-problem"`, "is required", `value="_bad id"`} {
+	for _, want := range []string{`id="team_id-problem"`, "is not a team id", `id="team_name-problem"`, "is required", `value="_bad id"`,
+		`id="team_zone-problem"`, `&#34;Moon/Base&#34; is not an IANA time zone name`} {
 		if !strings.Contains(p.body, want) {
 			t.Errorf("the refused team form lacks %q", want)
 		}

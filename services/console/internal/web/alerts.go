@@ -83,7 +83,7 @@ func (s *Server) alerts(w http.ResponseWriter, r *http.Request) {
 		s.serviceError(w, r, err, "list alerts")
 		return
 	}
-	who, zones, err := s.athleteNames(r.Context(), sess, team)
+	who, err := s.athleteNames(r.Context(), sess, team)
 	if err != nil {
 		s.log.Warn("alerts without athlete names", zap.String("team_id", team), zap.Error(err))
 	}
@@ -91,16 +91,16 @@ func (s *Server) alerts(w http.ResponseWriter, r *http.Request) {
 	for _, f := range alertFilters {
 		v.Filters = append(v.Filters, option{Value: f.value, Label: f.label, Selected: f.value == show})
 	}
-	now := s.opts.Now()
+	now, loc := s.opts.Now(), s.teamLocation(r.Context(), sess, team)
 	for _, a := range resp.GetAlerts() {
-		av := alertViewOf(a, who, zones, now)
+		av := alertViewOf(a, who, loc, now)
 		av.Team, av.CSRF, av.ShowArg = team, sess.csrf, show
 		v.Alerts = append(v.Alerts, av)
 	}
 	s.render(w, r, http.StatusOK, "alerts", v)
 }
 
-func alertViewOf(a *notificationsv1.Alert, who names, zones map[string]*time.Location, now time.Time) alertView {
+func alertViewOf(a *notificationsv1.Alert, who names, loc *time.Location, now time.Time) alertView {
 	c := a.GetContent()
 	v := alertView{ID: a.GetAlertId(), Title: c.GetTitle(), Summary: c.GetSummary(), AthleteID: a.GetAthleteId(), Athlete: who.of(a.GetAthleteId()),
 		State: enumWord(a.GetState().String(), "ALERT_STATE_"), Severity: cmp.Or(enumWord(c.GetSeverity().String(), "SEVERITY_"), "unspecified"),
@@ -108,10 +108,8 @@ func alertViewOf(a *notificationsv1.Alert, who names, zones map[string]*time.Loc
 		CanAck:      a.GetState() == commonv1.AlertState_ALERT_STATE_OPEN,
 		CanResolve:  a.GetState() != commonv1.AlertState_ALERT_STATE_RESOLVED}
 	v.StateClass, v.SevClass = v.State, v.Severity
-	// An athlete's alert is dated in the athlete's time zone, a team alert in UTC.
-	loc := cmp.Or(zones[a.GetAthleteId()], time.UTC)
 	if ts := a.GetRaisedAt(); ts != nil {
-		v.Raised = ts.AsTime().In(loc).Format("2006-01-02 15:04 MST")
+		v.Raised = zonedText(ts.AsTime(), loc)
 		v.RaisedAgo = agoText(ts.AsTime(), now)
 	}
 	switch {

@@ -28,11 +28,16 @@ func TestAlertsAcknowledgeAndResolve(t *testing.T) {
 		cannedAlert("al2", "a10", "Deload recommended for a10 (score 71)", commonv1.AlertState_ALERT_STATE_ACKNOWLEDGED, f.now.Add(-26*time.Hour)),
 		cannedAlert("al3", "a03", "Old alert", commonv1.AlertState_ALERT_STATE_RESOLVED, f.now.Add(-200*time.Hour)),
 	}
+	// The athletes' profiles say Europe/Oslo; the page dates in the team's zone.
+	f.team("t1", "Asia/Tokyo")
 	b := f.browser()
 	b.signIn(f.key(commonv1.Role_ROLE_COACH, "t1", 0))
 
 	list := b.get("/teams/t1/alerts")
-	for _, want := range []string{"Deload recommended for a05", "Athlete 5", "warning", "3 hours ago", "CET", // a05 trains in Europe/Oslo
+	if strings.Contains(list.body, "CET") {
+		t.Error("alert list dates in the athlete's zone, not the team's")
+	}
+	for _, want := range []string{"Deload recommended for a05", "Athlete 5", "warning", "3 hours ago", "JST",
 		`action="/teams/t1/alerts/al1/acknowledge"`, `action="/teams/t1/alerts/al2/resolve"`} {
 		if !strings.Contains(list.body, want) {
 			t.Errorf("alert list lacks %q", want)

@@ -63,8 +63,8 @@ func (s *Server) athleteQueryOf(r *http.Request) athleteQuery {
 	}
 	if u, err := chart.ParseMassUnit(v.Get("unit")); err == nil && v.Get("unit") != "" {
 		q.Unit, q.unitChosen = u, true
-	} else if u, err := chart.ParseMassUnit(s.cookie(r, unitCookie)); err == nil {
-		q.Unit = u
+	} else {
+		q.Unit = s.massUnit(r)
 	}
 	return q
 }
@@ -91,9 +91,14 @@ func notFound(err error) bool { return status.Code(err) == codes.NotFound }
 // status, explanation, deloads), which fixes the time zone and the last day of the range, then
 // the series over that range.
 func (s *Server) loadAthlete(ctx context.Context, sess *session, team, athlete string, q athleteQuery) (*athleteData, error) {
-	ctx = withCredential(ctx, sess)
 	d := &athleteData{}
 	var g callGroup
+	plain := ctx
+	g.run(func() error {
+		d.loc = s.teamLocation(plain, sess, team)
+		return nil
+	})
+	ctx = withCredential(ctx, sess)
 	g.run(func() error {
 		resp, err := s.clients.Programming.GetAthleteProfile(ctx, &programmingv1.GetAthleteProfileRequest{TeamId: team, AthleteId: athlete})
 		if notFound(err) {
@@ -137,10 +142,6 @@ func (s *Server) loadAthlete(ctx context.Context, sess *session, team, athlete s
 		return nil, err
 	}
 
-	d.loc = time.UTC
-	if l, err := time.LoadLocation(d.profile.GetTimeZone()); err == nil && d.profile.GetTimeZone() != "" {
-		d.loc = l
-	}
 	d.to = q.To
 	if d.to.IsZero() {
 		// The weeks up to the last assessed day: an imported history ends months ago, and its
@@ -273,7 +274,9 @@ type athleteView struct {
 	To         string
 	RangeWords string
 	ZoneName   string
-	Charts     []chartView
+	// CheckinLinkURL is the athlete's check-in link page (checkinlink.go).
+	CheckinLinkURL string
+	Charts         []chartView
 }
 
 type evidenceLine struct {
@@ -327,8 +330,9 @@ func (s *Server) athlete(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	v.page = s.pageOf(sess, v.Name)
+	v.CheckinLinkURL = teamPath(team, "athletes", athlete, "checkin-link")
 	if q.unitChosen {
-		s.setCookie(w, r, unitCookie, q.Unit.String(), 365*24*time.Hour)
+		s.rememberUnit(w, r, q.Unit)
 	}
 	s.render(w, r, http.StatusOK, "athlete", v)
 }
@@ -351,7 +355,7 @@ func buildAthlete(team, athlete string, q athleteQuery, d *athleteData, now time
 		v.AsOf = civil(latest.GetAsOf()).Format("Mon 2 Jan 2006")
 	}
 	if ts := st.GetLastDataAt(); ts != nil {
-		v.LastDataAt = ts.AsTime().In(d.loc).Format("2006-01-02 15:04 MST")
+		v.LastDataAt = zonedText(ts.AsTime(), d.loc)
 		v.LastData = agoText(ts.AsTime(), now)
 	} else {
 		v.LastData = "never"

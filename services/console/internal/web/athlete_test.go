@@ -18,6 +18,7 @@ func TestAthletePageShowsEvidenceStatusAndCharts(t *testing.T) {
 	f := newFixture(t, Options{})
 	f.fatigue.set("t1", squad(5, f.now))
 	f.fatigue.setAthlete("t1", "a05", cannedHistory("t1", "a05", "Athlete 5", 200, lastDay, historyShape{wellness: true, devices: true}))
+	f.team("t1", "America/Chicago") // the athlete's profile says Europe/Oslo
 	b := f.browser()
 	b.signIn(f.key(commonv1.Role_ROLE_COACH, "t1", 0))
 
@@ -36,7 +37,7 @@ func TestAthletePageShowsEvidenceStatusAndCharts(t *testing.T) {
 		// The open recommendation with its prescription; the dismissed deload is nowhere.
 		"Deload awaiting a coach&#39;s decision", "for the week of Mon 30 Mar 2026", "load 60% of normal", "RPE at most 7",
 		// Twelve weeks up to the last assessed day, not up to today.
-		"Mon 5 Jan 2026 to Sun 29 Mar 2026 (the last day assessed)", "Dates and times in Europe/Oslo",
+		"Mon 5 Jan 2026 to Sun 29 Mar 2026 (the last day assessed)", "Dates and times in America/Chicago", `href="/teams/t1/athletes/a05/checkin-link">Check-in link</a>`,
 		"e1RM: Squat", "e1RM: Bench press", "RPE at familiar loads", "Weekly volume-load", "Weekly hard sets",
 		"ACWR and monotony (context only)", "(context only)", "Wellness: Sleep quality", "Baseline ± 1 SD", "HRV", "Normal band (baseline ± 0.5 SD)",
 		"Bar speed vs usual at the same load", "Planned deload", "every fourth week",

@@ -106,6 +106,8 @@ type boardView struct {
 // loadBoard reads the team's status and athlete profiles (for names and groups) in parallel,
 // with the session's credential, and builds the board.
 func (s *Server) loadBoard(ctx context.Context, sess *session, team string, q boardQuery) (*boardView, error) {
+	loc := make(chan *time.Location, 1)
+	go func(ctx context.Context) { loc <- s.teamLocation(ctx, sess, team) }(ctx)
 	ctx = withCredential(ctx, sess)
 	type profilesResult struct {
 		resp *programmingv1.ListAthleteProfilesResponse
@@ -117,18 +119,19 @@ func (s *Server) loadBoard(ctx context.Context, sess *session, team string, q bo
 		profiles <- profilesResult{resp, err}
 	}()
 	status, err := s.clients.Fatigue.ListTeamStatus(ctx, &fatiguev1.ListTeamStatusRequest{TeamId: team})
-	p := <-profiles
+	p, zone := <-profiles, <-loc
 	if err != nil {
 		return nil, fmt.Errorf("team status: %w", err)
 	}
 	if p.err != nil {
 		return nil, fmt.Errorf("athlete profiles: %w", p.err)
 	}
-	return buildBoard(team, q, status.GetAthletes(), p.resp.GetProfiles(), s.opts.Now()), nil
+	return buildBoard(team, q, status.GetAthletes(), p.resp.GetProfiles(), s.opts.Now().In(zone)), nil
 }
 
 // buildBoard merges the fatigue rows with the profiles: every athlete of either appears, an
-// athlete with a profile but no data yet too.
+// athlete with a profile but no data yet too. now carries the team's time zone, in which every
+// time on the board is shown.
 func buildBoard(team string, q boardQuery, status []*fatiguev1.AthleteStatusSummary, profiles []*programmingv1.AthleteProfile, now time.Time) *boardView {
 	byID := make(map[string]*programmingv1.AthleteProfile, len(profiles))
 	groups := map[string]bool{}
@@ -138,7 +141,7 @@ func buildBoard(team string, q boardQuery, status []*fatiguev1.AthleteStatusSumm
 			groups[g] = true
 		}
 	}
-	v := &boardView{Team: team, Group: q.Group, Updated: now.UTC().Format("15:04:05 UTC")}
+	v := &boardView{Team: team, Group: q.Group, Updated: now.Format("15:04:05 MST")}
 	seen := make(map[string]bool, len(status))
 	add := func(id string, st *fatiguev1.AthleteStatusSummary) {
 		p := byID[id]
@@ -209,13 +212,7 @@ func rowOf(id string, st *fatiguev1.AthleteStatusSummary, p *programmingv1.Athle
 	}
 	if ts := st.GetLastDataAt(); ts != nil {
 		r.lastData = ts.AsTime()
-		loc := time.UTC
-		if tz := p.GetTimeZone(); tz != "" {
-			if l, err := time.LoadLocation(tz); err == nil {
-				loc = l
-			}
-		}
-		r.LastDataAt = r.lastData.In(loc).Format("2006-01-02 15:04 MST")
+		r.LastDataAt = zonedText(r.lastData, now.Location())
 	}
 	r.LastData = agoText(r.lastData, now)
 	r.OpenRecommendation = "none"

@@ -26,7 +26,6 @@ import (
 	commonv1 "github.com/supercomp/supercomp/pkg/gen/supercomp/common/v1"
 	eventsv1 "github.com/supercomp/supercomp/pkg/gen/supercomp/events/v1"
 	ingestionv1 "github.com/supercomp/supercomp/pkg/gen/supercomp/ingestion/v1"
-	programmingv1 "github.com/supercomp/supercomp/pkg/gen/supercomp/programming/v1"
 )
 
 // The athlete check-in: a personal link (an API key with the athlete role, bound to one athlete
@@ -62,7 +61,11 @@ func (s *Server) registerCheckin() error {
 	if err != nil {
 		return fmt.Errorf("console template checkin: %w", err)
 	}
-	s.checkin = &checkin{sessions: newSessions(checkinSessionMax, s.opts.Now), page: page}
+	sessions, err := newSessions(s.opts.SessionKey, "check-in session", checkinSessionMax, s.opts.Now)
+	if err != nil {
+		return err
+	}
+	s.checkin = &checkin{sessions: sessions, page: page}
 	s.mux.HandleFunc("GET /checkin/link", s.checkinLink)
 	s.mux.HandleFunc("GET /checkin", s.checkinForm)
 	s.mux.HandleFunc("POST /checkin/wellness", s.checkinWellness)
@@ -100,13 +103,12 @@ func (s *Server) checkinLink(w http.ResponseWriter, r *http.Request) {
 	}
 	sess := &session{token: tok.GetToken(), expires: tok.GetExpiresAt().AsTime(), subject: me.GetPrincipal().GetSubject(),
 		name: me.GetPrincipal().GetDisplayName(), role: commonv1.Role_ROLE_ATHLETE, teams: []string{team}, athlete: athlete}
-	id, err := s.checkin.sessions.create(sess)
+	value, err := s.checkin.sessions.create(sess)
 	if err != nil {
 		s.internalError(w, r, err)
 		return
 	}
-	http.SetCookie(w, &http.Cookie{Name: s.cookieName(r, checkinCookie), Value: id, Path: "/", MaxAge: int(time.Until(sess.expires).Seconds()),
-		HttpOnly: true, Secure: s.secure(r), SameSite: http.SameSiteLaxMode})
+	s.setCheckinCookie(w, r, sess, value)
 	s.log.Info("check-in signed in", zap.String("subject", sess.subject), zap.String("team", team))
 	http.Redirect(w, r, "/checkin", http.StatusSeeOther)
 }
@@ -125,8 +127,20 @@ func (s *Server) checkinSessionOf(r *http.Request) (*session, bool) {
 	return s.checkin.sessions.get(s.cookie(r, checkinCookie), true)
 }
 
+func (s *Server) setCheckinCookie(w http.ResponseWriter, r *http.Request, sess *session, value string) {
+	http.SetCookie(w, &http.Cookie{Name: s.cookieName(r, checkinCookie), Value: value, Path: "/", MaxAge: int(sess.expires.Sub(s.opts.Now()).Seconds()),
+		HttpOnly: true, Secure: s.secure(r), SameSite: http.SameSiteLaxMode})
+}
+
 func (s *Server) requireCheckin(w http.ResponseWriter, r *http.Request) (*session, bool) {
 	if sess, ok := s.checkinSessionOf(r); ok {
+		// Seen now: sealed into the cookie again, as the console's sessions are.
+		value, err := s.checkin.sessions.seal(sess)
+		if err != nil {
+			s.internalError(w, r, err)
+			return nil, false
+		}
+		s.setCheckinCookie(w, r, sess, value)
 		return sess, true
 	}
 	s.checkinRefused(w, r, http.StatusUnauthorized, "You are not signed in to the check-in. Open your personal link again.")
@@ -135,7 +149,6 @@ func (s *Server) requireCheckin(w http.ResponseWriter, r *http.Request) (*sessio
 
 // endCheckin forgets the browser's check-in session (revoked link, sign-out).
 func (s *Server) endCheckin(w http.ResponseWriter, r *http.Request) {
-	s.checkin.sessions.delete(s.cookie(r, checkinCookie))
 	http.SetCookie(w, &http.Cookie{Name: s.cookieName(r, checkinCookie), Value: "", Path: "/", MaxAge: -1,
 		HttpOnly: true, Secure: s.secure(r), SameSite: http.SameSiteLaxMode})
 }
@@ -316,7 +329,7 @@ func (s *Server) checkinForm(w http.ResponseWriter, r *http.Request) {
 		s.internalError(w, r, err)
 		return
 	}
-	if n, ok := s.notices.take(sess, s.opts.Now()); ok {
+	if n, ok := s.takeNotice(w, r, sess); ok {
 		v.Done = n.Text
 	}
 	// Every page view calls the services with the athlete's token, so a revoked link is
@@ -326,22 +339,6 @@ func (s *Server) checkinForm(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.renderCheckin(w, r, http.StatusOK, v)
-}
-
-// athleteLocation is the athlete's time zone from their profile (UTC without one): "today" and
-// the days of the history are the athlete's days.
-func (s *Server) athleteLocation(ctx context.Context, team, athlete string) (*time.Location, error) {
-	resp, err := s.clients.Programming.GetAthleteProfile(ctx, &programmingv1.GetAthleteProfileRequest{TeamId: team, AthleteId: athlete})
-	if status.Code(err) == codes.NotFound {
-		return time.UTC, nil
-	}
-	if err != nil {
-		return nil, fmt.Errorf("athlete profile: %w", err)
-	}
-	if loc, err := time.LoadLocation(resp.GetProfile().GetTimeZone()); err == nil && resp.GetProfile().GetTimeZone() != "" {
-		return loc, nil
-	}
-	return time.UTC, nil
 }
 
 // exportRecords reads one kind of stored record of one athlete (all of a team when athlete is
@@ -369,12 +366,10 @@ func (s *Server) exportRecords(ctx context.Context, team, athlete string, kind i
 }
 
 func (s *Server) loadCheckinHistory(ctx context.Context, sess *session, v *checkinView) error {
-	ctx = withCredential(ctx, sess)
 	team := sess.teams[0]
-	loc, err := s.athleteLocation(ctx, team, sess.athlete)
-	if err != nil {
-		return err
-	}
+	// "Today" is the team's day, the same day the coach board counts reports in.
+	loc := s.teamLocation(ctx, sess, team)
+	ctx = withCredential(ctx, sess)
 	today := s.opts.Now().In(loc)
 	// Export ranges are UTC days: a day earlier covers the athlete's first local day.
 	from := time.Date(today.Year(), today.Month(), today.Day(), 0, 0, 0, 0, time.UTC).AddDate(0, 0, -checkinHistoryDays)
@@ -602,7 +597,10 @@ func (s *Server) checkinRecorded(w http.ResponseWriter, r *http.Request, sess *s
 	if res.GetOutcome() == ingestionv1.RecordOutcome_RECORD_OUTCOME_DUPLICATE {
 		thanks = "Already saved: this answer was sent before, and is stored once."
 	}
-	s.notices.put(sess, notice{Kind: "done", Text: thanks}, s.opts.Now())
+	if err := s.putNotice(w, r, sess, notice{Kind: "done", Text: thanks}); err != nil {
+		s.internalError(w, r, err)
+		return
+	}
 	http.Redirect(w, r, "/checkin", http.StatusSeeOther)
 }
 

@@ -237,9 +237,15 @@ func TestCheckinRefusesRevokedAndOtherKeys(t *testing.T) {
 func TestBoardShowsTodaysCheckins(t *testing.T) {
 	f := newFixture(t, Options{})
 	f.fatigue.set("t1", squad(20, time.Now()))
+	// The team's day: the board and the athlete's page count "today" in the same zone.
+	zone, _ := time.LoadLocation("Pacific/Auckland")
+	f.team("t1", zone.String())
 	coach := f.browser()
 	coach.signIn(f.key(commonv1.Role_ROLE_COACH, "t1", 0))
 	board := coach.get("/teams/t1")
+	if day := time.Now().In(zone).Format(time.DateOnly); !strings.Contains(board.body, "(morning check-in, "+day+" in Pacific/Auckland)") {
+		t.Errorf("the compliance line does not name the team's day %s and zone", day)
+	}
 	if !strings.Contains(board.body, "0 of 21 reported today") {
 		t.Fatalf("board before any check-in lacks the compliance line:\n%s", board.body)
 	}

@@ -2,62 +2,46 @@ package web
 
 import (
 	"context"
-	"fmt"
 	"slices"
 	"time"
 
 	ingestionv1 "github.com/supercomp/supercomp/pkg/gen/supercomp/ingestion/v1"
-	programmingv1 "github.com/supercomp/supercomp/pkg/gen/supercomp/programming/v1"
 )
 
 // complianceView is the board's line on today's check-ins: who has and has not reported.
 type complianceView struct {
 	Reported, Total int
+	// Day is the team's today and Zone its time zone, in which the reports are counted.
+	Day, Zone string
 	// Missing are the names of those who have not reported today.
 	Missing []string
 }
 
-// loadCompliance counts the athletes on the board who sent a wellness report on their own
-// today (their profile's time zone, UTC without one). It reads the stored reports with the
+// loadCompliance counts the athletes on the board who sent a wellness report on the team's
+// today (the team's time zone, AuthService.GetTeam). It reads the stored reports with the
 // coach's token (IngestionService.Export of the team's wellness since yesterday, UTC), so it
-// needs no new RPC; the profiles are read again for the time zones rather than threading them
-// through the board's code.
+// needs no new RPC.
 func (s *Server) loadCompliance(ctx context.Context, sess *session, team string, rows []rowView) (*complianceView, error) {
 	if s.clients.Ingestion == nil || len(rows) == 0 {
 		return nil, nil
 	}
+	loc := s.teamLocation(ctx, sess, team)
 	ctx = withCredential(ctx, sess)
-	profiles, err := s.clients.Programming.ListAthleteProfiles(ctx, &programmingv1.ListAthleteProfilesRequest{TeamId: team})
-	if err != nil {
-		return nil, fmt.Errorf("athlete profiles: %w", err)
-	}
-	zones := map[string]*time.Location{}
-	for _, p := range profiles.GetProfiles() {
-		if loc, err := time.LoadLocation(p.GetTimeZone()); err == nil && p.GetTimeZone() != "" {
-			zones[p.GetAthleteId()] = loc
-		}
-	}
-	now := s.opts.Now()
+	now := s.opts.Now().In(loc)
 	// Local "today" is within a day of UTC's in every time zone.
 	since := now.UTC().AddDate(0, 0, -1)
 	reports, err := s.exportRecords(ctx, team, "", ingestionv1.RecordKind_RECORD_KIND_WELLNESS, since)
 	if err != nil {
 		return nil, err
 	}
-	today := func(athlete string, t time.Time) bool {
-		loc := zones[athlete]
-		if loc == nil {
-			loc = time.UTC
-		}
-		return t.In(loc).Format(time.DateOnly) == now.In(loc).Format(time.DateOnly)
-	}
+	todayKey := now.Format(time.DateOnly)
 	reported := map[string]bool{}
 	for _, ev := range reports {
-		if today(ev.GetAthleteId(), ev.GetOccurredAt().AsTime()) {
+		if ev.GetOccurredAt().AsTime().In(loc).Format(time.DateOnly) == todayKey {
 			reported[ev.GetAthleteId()] = true
 		}
 	}
-	v := &complianceView{Total: len(rows)}
+	v := &complianceView{Total: len(rows), Day: todayKey, Zone: loc.String()}
 	for _, r := range rows {
 		if reported[r.AthleteID] {
 			v.Reported++

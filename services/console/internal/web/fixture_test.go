@@ -103,6 +103,25 @@ type fixture struct {
 	trends *cannedTrends
 	// audit is the audit trail AuthService reads (audit_test.go).
 	audit *cannedAuditLog
+	// clients and opts are the console's, for a second replica (replica).
+	clients Clients
+	opts    Options
+}
+
+// replica starts another console on the same services with session key key, as a second
+// replica or a restarted console would be, and returns its address.
+func (f *fixture) replica(key []byte) string {
+	f.t.Helper()
+	opts := f.opts
+	opts.SessionKey = key
+	web, err := New(f.clients, opts, zap.NewNop())
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	srv := httptest.NewServer(web)
+	f.t.Cleanup(srv.Close)
+	f.t.Cleanup(web.Shutdown)
+	return srv.URL
 }
 
 func newFixture(t testing.TB, opts Options) *fixture {
@@ -149,16 +168,18 @@ func newFixture(t testing.TB, opts Options) *fixture {
 	}
 	t.Cleanup(func() { _ = conn.Close() })
 	if opts.SessionIdle == 0 {
-		opts = Options{SessionIdle: 30 * time.Minute, SessionMax: time.Hour, LiveInterval: 50 * time.Millisecond, Now: opts.Now}
+		opts = Options{SessionIdle: 30 * time.Minute, SessionMax: time.Hour, LiveInterval: 50 * time.Millisecond, Now: opts.Now, SessionKey: opts.SessionKey}
 	}
-	f.web, err = New(Clients{
+	f.clients = Clients{
 		Auth:          authv1.NewAuthServiceClient(conn),
 		Fatigue:       fatiguev1.NewFatigueServiceClient(conn),
 		Programming:   programmingv1.NewProgrammingServiceClient(conn),
 		Notifications: notificationsv1.NewNotificationServiceClient(conn),
 		Trends:        trendsv1.NewTrendsServiceClient(conn),
 		Ingestion:     ingestionv1.NewIngestionServiceClient(conn),
-	}, opts, zap.NewNop())
+	}
+	f.opts = opts
+	f.web, err = New(f.clients, opts, zap.NewNop())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -187,6 +208,20 @@ func (f *fixture) key(role commonv1.Role, team string, within time.Duration) str
 		f.t.Fatal(err)
 	}
 	return resp.GetSecret()
+}
+
+// team registers a team in time zone zone, as an admin does with `sc teams create --tz`.
+func (f *fixture) team(id, zone string) {
+	f.t.Helper()
+	admin, err := f.authn.Authenticate(context.Background(), adminKey)
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	_, err = authservice.New(f.authn, nil).CreateTeam(auth.WithPrincipal(context.Background(), admin),
+		&authv1.CreateTeamRequest{Team: &authv1.Team{TeamId: id, Name: "Team " + id, TimeZone: zone}})
+	if err != nil {
+		f.t.Fatal(err)
+	}
 }
 
 // squad is a canned team of n athletes: every fifth recommended a deload, every third on watch.

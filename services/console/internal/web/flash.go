@@ -1,7 +1,8 @@
 package web
 
 import (
-	"sync"
+	"encoding/json"
+	"net/http"
 	"time"
 )
 
@@ -9,51 +10,54 @@ import (
 // (redirect-after-post): the outcome, and at most once a secret that must not travel in a URL.
 type notice struct {
 	// Kind is "done" for a success, "problem" for a refusal or conflict.
-	Kind string
-	Text string
+	Kind string `json:"k"`
+	Text string `json:"t"`
 	// Lines are details, e.g. one per channel of a test delivery.
-	Lines []string
-	// Secret is a webhook signing secret, shown on the next page view only.
-	Secret string
-	at     time.Time
+	Lines []string `json:"l,omitempty"`
+	// Secret is a webhook signing secret or a new API key, shown on the next page view only.
+	Secret string `json:"s,omitempty"`
+	At     int64  `json:"a"`
 }
 
-// noticeTTL bounds how long an unread notice is kept: a browser that posted and never
-// followed the redirect must not leave a signing secret in memory for the session's life.
+// noticeCookie carries the notice across the redirect. It is sealed to the session (see
+// session.go) so the browser cannot read a secret in it and no other session can show it, and
+// it travels with the browser so that whichever console replica serves the next page can.
+const noticeCookie = "sc_notice"
+
+// noticeTTL bounds how long an unread notice lasts: a browser that posted and never followed
+// the redirect must not keep a signing secret for the session's life.
 const noticeTTL = 2 * time.Minute
 
-// noticeStore holds at most one notice per session, server-side, so a secret never reaches a
-// cookie or an address and a reload does not show it again. The zero value is ready to use.
-type noticeStore struct {
-	mu      sync.Mutex
-	pending map[*session]notice
+// putNotice leaves n for the session's next page view.
+func (s *Server) putNotice(w http.ResponseWriter, r *http.Request, sess *session, n notice) error {
+	n.At = s.opts.Now().Unix()
+	plain, err := json.Marshal(n)
+	if err != nil {
+		return err
+	}
+	sealed, err := s.noticeSealer.seal(plain, sess.id)
+	if err != nil {
+		return err
+	}
+	s.setCookie(w, r, noticeCookie, sealed, noticeTTL)
+	return nil
 }
 
-func (n *noticeStore) put(sess *session, msg notice, now time.Time) {
-	n.mu.Lock()
-	defer n.mu.Unlock()
-	if n.pending == nil {
-		n.pending = map[*session]notice{}
-	}
-	// Sweeping here bounds the map without a goroutine: notices of sessions that went away
-	// are dropped by the next post of anyone.
-	for s, old := range n.pending {
-		if now.Sub(old.at) > noticeTTL {
-			delete(n.pending, s)
-		}
-	}
-	msg.at = now
-	n.pending[sess] = msg
-}
-
-// take returns the session's notice and forgets it.
-func (n *noticeStore) take(sess *session, now time.Time) (notice, bool) {
-	n.mu.Lock()
-	defer n.mu.Unlock()
-	msg, ok := n.pending[sess]
-	delete(n.pending, sess)
-	if !ok || now.Sub(msg.at) > noticeTTL {
+// takeNotice returns the session's pending notice and clears it, so a reload does not show it
+// again.
+func (s *Server) takeNotice(w http.ResponseWriter, r *http.Request, sess *session) (notice, bool) {
+	value := s.cookie(r, noticeCookie)
+	if value == "" || sess == nil {
 		return notice{}, false
 	}
-	return msg, true
+	s.clearCookie(w, r, noticeCookie)
+	plain, err := s.noticeSealer.open(value, sess.id)
+	if err != nil {
+		return notice{}, false
+	}
+	var n notice
+	if json.Unmarshal(plain, &n) != nil || s.opts.Now().Sub(time.Unix(n.At, 0)) > noticeTTL {
+		return notice{}, false
+	}
+	return n, true
 }

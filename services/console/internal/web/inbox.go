@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"go.uber.org/zap"
 	"google.golang.org/grpc/codes"
@@ -17,6 +18,7 @@ import (
 	commonv1 "github.com/supercomp/supercomp/pkg/gen/supercomp/common/v1"
 	eventsv1 "github.com/supercomp/supercomp/pkg/gen/supercomp/events/v1"
 	programmingv1 "github.com/supercomp/supercomp/pkg/gen/supercomp/programming/v1"
+	"github.com/supercomp/supercomp/services/chart"
 )
 
 func (s *Server) registerInbox() {
@@ -121,13 +123,14 @@ func (s *Server) loadInbox(ctx context.Context, sess *session, team string) (*in
 	if err != nil {
 		return nil, fmt.Errorf("list deloads: %w", err)
 	}
-	who, _, err := s.athleteNames(ctx, sess, team)
+	loc := s.teamLocation(ctx, sess, team)
+	who, err := s.athleteNames(ctx, sess, team)
 	if err != nil {
 		s.log.Warn("deload inbox without athlete names", zap.String("team_id", team), zap.Error(err))
 	}
 	v := &inboxView{teamPage: s.teamPageOf(sess, team, "Deload inbox · "+team, navDeloads)}
 	for _, d := range resp.GetDeloads() {
-		dv := deloadViewOf(d, who)
+		dv := deloadViewOf(d, who, loc)
 		dv.Team, dv.CSRF, dv.Return = team, sess.csrf, "inbox"
 		if dv.Pending {
 			v.Pending = append(v.Pending, dv)
@@ -138,7 +141,7 @@ func (s *Server) loadInbox(ctx context.Context, sess *session, team string) (*in
 	return v, nil
 }
 
-func deloadViewOf(d *programmingv1.Deload, who names) deloadView {
+func deloadViewOf(d *programmingv1.Deload, who names, loc *time.Location) deloadView {
 	p := d.GetParameters()
 	v := deloadView{
 		ID: d.GetDeloadId(), AthleteID: d.GetAthleteId(), Athlete: who.of(d.GetAthleteId()),
@@ -186,7 +189,7 @@ func deloadViewOf(d *programmingv1.Deload, who names) deloadView {
 		return 1
 	})
 	for _, rec := range d.GetDecisions() {
-		v.History = append(v.History, decisionText(rec))
+		v.History = append(v.History, decisionText(rec, loc))
 	}
 	return v
 }
@@ -222,13 +225,13 @@ func parametersText(p *eventsv1.DeloadParameters) string {
 
 func trimFloat(f float64) string { return strconv.FormatFloat(f, 'f', -1, 64) }
 
-func decisionText(rec *programmingv1.DeloadDecisionRecord) string {
+func decisionText(rec *programmingv1.DeloadDecisionRecord, loc *time.Location) string {
 	d := rec.GetDecided()
 	by := d.GetDecidedBy()
 	who := cmp.Or(by.GetDisplayName(), by.GetSubject(), "someone")
 	out := fmt.Sprintf("%s by %s", decisionPast(d.GetDecision()), who)
 	if at := rec.GetDecidedAt(); at != nil {
-		out += " at " + at.AsTime().UTC().Format("2006-01-02 15:04 UTC")
+		out += " at " + zonedText(at.AsTime(), loc)
 	}
 	switch d.GetDecision() {
 	case commonv1.DeloadDecision_DELOAD_DECISION_POSTPONE:
@@ -247,7 +250,7 @@ func (s *Server) deloadPage(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	v, err := s.loadDeloadPage(r.Context(), sess, team, r.PathValue("deload"))
+	v, err := s.loadDeloadPage(r.Context(), sess, team, r.PathValue("deload"), s.massUnit(r))
 	if err != nil {
 		s.serviceError(w, r, err, "deload")
 		return
@@ -256,20 +259,21 @@ func (s *Server) deloadPage(w http.ResponseWriter, r *http.Request) {
 }
 
 // loadDeloadPage reads one deload, its athlete's name and the week's prescription.
-func (s *Server) loadDeloadPage(ctx context.Context, sess *session, team, id string) (*deloadPageView, error) {
+func (s *Server) loadDeloadPage(ctx context.Context, sess *session, team, id string, unit chart.MassUnit) (*deloadPageView, error) {
 	resp, err := s.clients.Programming.GetDeload(withCredential(ctx, sess), &programmingv1.GetDeloadRequest{TeamId: team, DeloadId: id})
 	if err != nil {
 		return nil, fmt.Errorf("get deload: %w", err)
 	}
 	d := resp.GetDeload()
-	who, _, err := s.athleteNames(ctx, sess, team)
+	loc := s.teamLocation(ctx, sess, team)
+	who, err := s.athleteNames(ctx, sess, team)
 	if err != nil {
 		s.log.Warn("deload page without athlete names", zap.String("team_id", team), zap.Error(err))
 	}
-	dv := deloadViewOf(d, who)
+	dv := deloadViewOf(d, who, loc)
 	dv.Team, dv.CSRF, dv.Return = team, sess.csrf, "deload"
 	v := &deloadPageView{teamPage: s.teamPageOf(sess, team, "Deload of "+dv.Athlete, navDeloads), Deload: dv}
-	v.Prescription, err = s.weekPrescription(ctx, sess, d)
+	v.Prescription, err = s.weekPrescription(ctx, sess, d, unit)
 	if err != nil {
 		return nil, err
 	}
@@ -277,7 +281,7 @@ func (s *Server) loadDeloadPage(ctx context.Context, sess *session, team, id str
 }
 
 // weekPrescription is the deload week's sessions as the athlete will get them.
-func (s *Server) weekPrescription(ctx context.Context, sess *session, d *programmingv1.Deload) (prescriptionView, error) {
+func (s *Server) weekPrescription(ctx context.Context, sess *session, d *programmingv1.Deload, unit chart.MassUnit) (prescriptionView, error) {
 	resp, err := s.clients.Programming.GetPrescription(withCredential(ctx, sess), &programmingv1.GetPrescriptionRequest{
 		TeamId: d.GetTeamId(), AthleteId: d.GetAthleteId(), Date: d.GetWeekStart(), WholeWeek: true})
 	if status.Code(err) == codes.NotFound {
@@ -288,10 +292,10 @@ func (s *Server) weekPrescription(ctx context.Context, sess *session, d *program
 	if err != nil {
 		return prescriptionView{}, fmt.Errorf("prescription: %w", err)
 	}
-	return prescriptionViewOf(resp.GetPrescription()), nil
+	return prescriptionViewOf(resp.GetPrescription(), unit), nil
 }
 
-func prescriptionViewOf(p *eventsv1.Prescription) prescriptionView {
+func prescriptionViewOf(p *eventsv1.Prescription, unit chart.MassUnit) prescriptionView {
 	v := prescriptionView{Reduced: p.GetDeload()}
 	if rg := p.GetRange(); rg != nil {
 		v.Range = dateText(rg.GetStart()) + " to " + dateText(rg.GetEnd())
@@ -299,7 +303,7 @@ func prescriptionViewOf(p *eventsv1.Prescription) prescriptionView {
 	for _, sn := range p.GetSessions() {
 		sv := sessionView{Day: weekdayDateText(sn.GetDate()), Name: cmp.Or(sn.GetName(), "Session")}
 		for _, e := range sn.GetExercises() {
-			sv.Exercises = append(sv.Exercises, exerciseViewOf(e))
+			sv.Exercises = append(sv.Exercises, exerciseViewOf(e, unit))
 		}
 		v.Sessions = append(v.Sessions, sv)
 	}
@@ -309,11 +313,11 @@ func prescriptionViewOf(p *eventsv1.Prescription) prescriptionView {
 	return v
 }
 
-func exerciseViewOf(e *eventsv1.PrescribedExercise) exerciseView {
+func exerciseViewOf(e *eventsv1.PrescribedExercise, unit chart.MassUnit) exerciseView {
 	v := exerciseView{Exercise: e.GetExercise(), Sets: fmt.Sprintf("%d × %d", e.GetSets(), e.GetReps()), Notes: e.GetNotes()}
 	switch {
 	case e.LoadKg != nil:
-		v.Load = trimKg(e.GetLoadKg())
+		v.Load = massText(e.GetLoadKg(), unit)
 		if e.Percent_1Rm != nil {
 			v.Load += fmt.Sprintf(" (%s%% 1RM)", trimFloat(e.GetPercent_1Rm()))
 		}
@@ -339,13 +343,11 @@ func exerciseViewOf(e *eventsv1.PrescribedExercise) exerciseView {
 	if e.GetDeload() {
 		v.Normal = fmt.Sprintf("%d × %d", e.GetNormalSets(), e.GetNormalReps())
 		if e.NormalLoadKg != nil {
-			v.Normal += " at " + trimKg(e.GetNormalLoadKg())
+			v.Normal += " at " + massText(e.GetNormalLoadKg(), unit)
 		}
 	}
 	return v
 }
-
-func trimKg(kg float64) string { return strconv.FormatFloat(kg, 'f', 1, 64) + " kg" }
 
 // decideDeload applies a decision form. Success goes back with a notice (the deload's page
 // after an approval, so the coach sees the reduced week); refused fields are shown next to
@@ -401,7 +403,7 @@ func (s *Server) decideDeload(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case err == nil:
 		d := resp.GetDeload()
-		who, _, _ := s.athleteNames(r.Context(), sess, team)
+		who, _ := s.athleteNames(r.Context(), sess, team)
 		text := fmt.Sprintf("%s: deload %s (%s, week of %s).", who.of(d.GetAthleteId()), decisionPast(decision),
 			enumWord(d.GetStatus().String(), "DELOAD_STATUS_"), dateText(d.GetWeekStart()))
 		to := teamPath(team, "deloads")
@@ -480,7 +482,7 @@ func decisionPast(d commonv1.DeloadDecision) string {
 // redisplayDecision shows the page the form came from again with the form's problems.
 func (s *Server) redisplayDecision(w http.ResponseWriter, r *http.Request, sess *session, team, id, back string, form deloadForm) {
 	if back == "deload" {
-		v, err := s.loadDeloadPage(r.Context(), sess, team, id)
+		v, err := s.loadDeloadPage(r.Context(), sess, team, id, s.massUnit(r))
 		if err != nil {
 			s.serviceError(w, r, err, "deload")
 			return
@@ -518,7 +520,7 @@ func (s *Server) decisionConflict(w http.ResponseWriter, r *http.Request, sess *
 	d := resp.GetDeload()
 	text += " It is now " + enumWord(d.GetStatus().String(), "DELOAD_STATUS_") + ", week of " + dateText(d.GetWeekStart())
 	if recs := d.GetDecisions(); len(recs) > 0 {
-		text += " (last: " + decisionText(recs[len(recs)-1]) + ")"
+		text += " (last: " + decisionText(recs[len(recs)-1], s.teamLocation(r.Context(), sess, team)) + ")"
 	}
 	text += ". Check it below and decide again if you still need to."
 	s.log.Info("deload decision conflict", zap.String("team_id", team), zap.String("deload_id", id), zap.Error(cause))

@@ -73,6 +73,26 @@ func TestDeloadInboxApproveThenConflict(t *testing.T) {
 	if again := ana.get(p.location); strings.Contains(again.body, "deload approved") {
 		t.Error("the notice shows again on reload")
 	}
+	// Ana prefers pounds: the header's form on any page changes every load shown after it.
+	if !strings.Contains(page.body, `<form class="units" method="post" action="/preferences/unit">`) {
+		t.Error("the page has no kg/lb choice in its header")
+	}
+	back := ana.post("/preferences/unit", url.Values{"csrf": {formToken(t, page)}, "unit": {"lb"}, "next": {p.location}})
+	if back.code != http.StatusSeeOther || back.location != p.location {
+		t.Fatalf("unit preference: %d to %q", back.code, back.location)
+	}
+	inLb := ana.get(p.location)
+	for _, want := range []string{"185.2 lb", "5 × 5 at 308.6 lb", `<option value="lb" selected>`} {
+		if !strings.Contains(inLb.body, want) {
+			t.Errorf("deload page in pounds lacks %q", want)
+		}
+	}
+	if strings.Contains(inLb.body, "140.0 kg") {
+		t.Error("a load is still in kg after choosing lb")
+	}
+	if bad := ana.post("/preferences/unit", url.Values{"csrf": {formToken(t, page)}, "unit": {"stone"}}); bad.code != http.StatusUnprocessableEntity {
+		t.Errorf("an unknown unit: %d", bad.code)
+	}
 	if d := f.decisions.get("d5"); d.GetDecisions()[0].GetDecided().GetDecidedBy().GetSubject() == "" {
 		t.Error("the decision does not say who decided")
 	}

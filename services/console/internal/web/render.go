@@ -47,6 +47,14 @@ type page struct {
 	// NavTeam shows the team's navigation (board, inbox, alerts); NavCurrent names the page
 	// that is open, for aria-current.
 	NavTeam, NavCurrent string
+	// Notice is the outcome of the form posted just before, shown once (flash.go).
+	Notice *notice
+	// session is who the page is for; render takes their pending notice.
+	session *session
+	// Units is the header's kg/lb choice and Here the page to come back to after changing it;
+	// render fills both for a signed-in person.
+	Units []option
+	Here  string
 }
 
 func (p *page) layout() *page { return p }
@@ -62,6 +70,7 @@ func (s *Server) pageOf(sess *session, title string) page {
 		}
 		p.Role = auth.RoleName(sess.role)
 		p.CSRF = sess.csrf
+		p.session = sess
 	}
 	return p
 }
@@ -89,6 +98,17 @@ type messageView struct {
 // render executes a page into a buffer first, so a template error becomes a clean 500 rather
 // than half a page.
 func (s *Server) render(w http.ResponseWriter, r *http.Request, code int, name string, data layoutView) {
+	if p := data.layout(); p.session != nil && p.Notice == nil && code < http.StatusBadRequest {
+		if n, ok := s.takeNotice(w, r, p.session); ok {
+			p.Notice = &n
+		}
+	}
+	if p := data.layout(); p.User != "" && p.Units == nil {
+		p.Units, p.Here = unitOptions(s.massUnit(r)), r.URL.RequestURI()
+		if r.Method != http.MethodGet {
+			p.Here = "" // a refused form's address would post nothing when fetched
+		}
+	}
 	var buf bytes.Buffer
 	if err := s.pages.byName[name].ExecuteTemplate(&buf, "layout.html", data); err != nil {
 		s.log.Error("render page", zap.String("page", name), zap.String("path", r.URL.Path), zap.Error(err))

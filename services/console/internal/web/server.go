@@ -6,6 +6,7 @@ package web
 
 import (
 	"context"
+	"crypto/rand"
 	"embed"
 	"errors"
 	"fmt"
@@ -59,6 +60,10 @@ type Options struct {
 	// SecureCookies marks cookies Secure even on plain HTTP, for a console behind a proxy that
 	// terminates TLS. Requests that arrive over TLS get Secure cookies regardless.
 	SecureCookies bool
+	// SessionKey seals the session cookies (session.go): every replica of a console must have
+	// the same one, and sessions outlive a restart only if it stays the same. At least
+	// MinSessionKeyLength bytes; empty means a random key for this process alone.
+	SessionKey []byte
 	// Now is the clock (tests); nil means time.Now.
 	Now func() time.Time
 }
@@ -71,8 +76,8 @@ type Server struct {
 	pages    *pages
 	sessions *sessions
 	mux      *http.ServeMux
-	// notices carry a message across a redirect-after-post (flash.go).
-	notices noticeStore
+	// noticeSealer seals the message carried across a redirect-after-post (flash.go).
+	noticeSealer sealer
 	// checkin is the athletes' check-in: its sessions and page (checkin.go).
 	checkin *checkin
 
@@ -96,11 +101,28 @@ func New(clients Clients, opts Options, logger *zap.Logger) (*Server, error) {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
+	switch n := len(opts.SessionKey); {
+	case n == 0:
+		key := make([]byte, MinSessionKeyLength)
+		if _, err := rand.Read(key); err != nil {
+			return nil, fmt.Errorf("console: session key: %w", err)
+		}
+		opts.SessionKey = key
+		logger.Warn("console: no session key configured (--session-key, SC_SESSION_KEY): sessions end when this process does and work on this replica only")
+	case n < MinSessionKeyLength:
+		return nil, fmt.Errorf("console: the session key has %d bytes, want at least %d", n, MinSessionKeyLength)
+	}
 	p, err := parsePages()
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{clients: clients, opts: opts, log: logger, pages: p, sessions: newSessions(opts.SessionIdle, opts.Now), mux: http.NewServeMux()}
+	s := &Server{clients: clients, opts: opts, log: logger, pages: p, mux: http.NewServeMux()}
+	if s.sessions, err = newSessions(opts.SessionKey, "session", opts.SessionIdle, opts.Now); err != nil {
+		return nil, err
+	}
+	if s.noticeSealer, err = newSealer(opts.SessionKey, "notice"); err != nil {
+		return nil, err
+	}
 	s.closing, s.close = context.WithCancel(context.Background())
 	static, err := fs.Sub(staticFiles, "assets/static")
 	if err != nil {
@@ -123,6 +145,8 @@ func New(clients Clients, opts Options, logger *zap.Logger) (*Server, error) {
 	}
 	s.registerTrends()
 	s.registerAdmin()
+	s.registerPreferences()
+	s.registerCheckinLinks()
 	s.mux.HandleFunc("/", s.notFound)
 	return s, nil
 }

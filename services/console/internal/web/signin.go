@@ -69,9 +69,16 @@ func (s *Server) currentSession(r *http.Request, touch bool) (*session, bool) {
 }
 
 // requireSession returns the session or answers the request: a page view without one goes to
-// sign-in and comes back after.
+// sign-in and comes back after. A page view marks the session seen, which means sealing it
+// into the cookie again: the idle clock lives in the browser's cookie, not in one replica.
 func (s *Server) requireSession(w http.ResponseWriter, r *http.Request) (*session, bool) {
 	if sess, ok := s.currentSession(r, true); ok {
+		value, err := s.sessions.seal(sess)
+		if err != nil {
+			s.internalError(w, r, err)
+			return nil, false
+		}
+		s.setCookie(w, r, sessionCookie, value, sess.expires.Sub(s.opts.Now()))
 		return sess, true
 	}
 	if s.cookie(r, sessionCookie) != "" {
@@ -242,12 +249,12 @@ func (s *Server) startSession(w http.ResponseWriter, r *http.Request, tok *authv
 	for _, g := range p.GetGrants() {
 		sess.teams = append(sess.teams, g.GetTeamId())
 	}
-	id, err := s.sessions.create(sess)
+	value, err := s.sessions.create(sess)
 	if err != nil {
 		s.internalError(w, r, err)
 		return
 	}
-	s.setCookie(w, r, sessionCookie, id, time.Until(sess.expires))
+	s.setCookie(w, r, sessionCookie, value, sess.expires.Sub(s.opts.Now()))
 	s.clearCookie(w, r, signinCookie)
 	s.log.Info("signed in", zap.String("subject", sess.subject), zap.String("role", auth.RoleName(sess.role)))
 	// Redirected away so that the address bar, history and a reload hold no key and no form.
@@ -283,7 +290,9 @@ func (s *Server) signout(w http.ResponseWriter, r *http.Request) {
 	if !s.checkForm(w, r, sess.csrf) {
 		return
 	}
-	s.sessions.delete(s.cookie(r, sessionCookie))
+	// The browser forgets the session. Its token stays valid until the session would have
+	// idled out (a copy of the cookie taken before sign-out works until then); revoking the key
+	// ends every session of it at once.
 	s.clearCookie(w, r, sessionCookie)
 	http.Redirect(w, r, "/signin", http.StatusSeeOther)
 }
@@ -299,7 +308,6 @@ func (s *Server) serviceError(w http.ResponseWriter, r *http.Request, err error,
 	switch st, _ := status.FromError(err); st.Code() {
 	case codes.Unauthenticated:
 		if sess != nil {
-			s.sessions.delete(s.cookie(r, sessionCookie))
 			s.clearCookie(w, r, sessionCookie)
 		}
 		s.renderMessage(w, r, nil, http.StatusUnauthorized, "Signed out",

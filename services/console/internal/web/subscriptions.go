@@ -122,7 +122,7 @@ func (s *Server) loadSubscriptions(ctx context.Context, sess *session, team stri
 	}
 	v := &subscriptionsView{teamPage: s.teamPageOf(sess, team, "Alert subscriptions · "+team, navSubscriptions),
 		New: newSubscriptionForm(team, sess)}
-	me := cmp.Or(sess.name, sess.subject)
+	me, loc := cmp.Or(sess.name, sess.subject), s.teamLocation(ctx, sess, team)
 	for _, sub := range resp.GetSubscriptions() {
 		sv := subscriptionView{ID: sub.GetSubscriptionId(), Name: cmp.Or(sub.GetName(), "(no name)"),
 			Owner:       cmp.Or(sub.GetOwner().GetDisplayName(), sub.GetOwner().GetSubject(), "unknown"),
@@ -132,7 +132,7 @@ func (s *Server) loadSubscriptions(ctx context.Context, sess *session, team stri
 		sv.TestURL, sv.DeleteURL = sv.EditURL+"/test", sv.EditURL+"/delete"
 		sv.Mine = sv.Owner == me
 		if ts := sub.GetCreatedAt(); ts != nil {
-			sv.Created = ts.AsTime().UTC().Format("2006-01-02")
+			sv.Created = ts.AsTime().In(loc).Format("2006-01-02")
 		}
 		for _, ch := range sub.GetChannels() {
 			sv.Channels = append(sv.Channels, channelText(ch))

@@ -9,12 +9,14 @@ import (
 	"strings"
 	"time"
 
+	"go.uber.org/zap"
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
 
 	"github.com/supercomp/supercomp/pkg/bus"
+	authv1 "github.com/supercomp/supercomp/pkg/gen/supercomp/auth/v1"
 	commonv1 "github.com/supercomp/supercomp/pkg/gen/supercomp/common/v1"
 	programmingv1 "github.com/supercomp/supercomp/pkg/gen/supercomp/programming/v1"
 )
@@ -42,8 +44,7 @@ type fieldProblemView struct{ ID, Text string }
 // posted just before.
 type teamPage struct {
 	page
-	Team   string
-	Notice *notice
+	Team string
 }
 
 // openTeam answers a request for a team page: the session, and the team when it is a valid
@@ -75,19 +76,19 @@ func (s *Server) postToTeam(w http.ResponseWriter, r *http.Request) (*session, s
 	return sess, team, true
 }
 
-// teamPageOf is the frame of a team page, taking the session's pending notice.
+// teamPageOf is the frame of a team page (render adds the session's pending notice).
 func (s *Server) teamPageOf(sess *session, team, title, nav string) teamPage {
 	p := teamPage{page: s.pageOf(sess, title), Team: team}
 	p.NavTeam, p.NavCurrent = team, nav
-	if n, ok := s.notices.take(sess, s.opts.Now()); ok {
-		p.Notice = &n
-	}
 	return p
 }
 
 // redirectWithNotice ends a successful post: the notice waits for the next page view.
 func (s *Server) redirectWithNotice(w http.ResponseWriter, r *http.Request, sess *session, to string, n notice) {
-	s.notices.put(sess, n, s.opts.Now())
+	if err := s.putNotice(w, r, sess, n); err != nil {
+		s.internalError(w, r, err)
+		return
+	}
 	http.Redirect(w, r, to, http.StatusSeeOther)
 }
 
@@ -144,24 +145,42 @@ func (n names) of(id string) string {
 	return cmp.Or(n[id], id)
 }
 
-// athleteNames reads the team's profiles for display names and time zones. The pages work
+// teamLocation is the time zone the team's pages date things in (AuthService.GetTeam, set by an
+// admin; UTC for a team never registered). An auth service that cannot answer leaves the page
+// in UTC rather than failing it: the zone only changes how times read, and the page says which
+// zone it shows.
+func (s *Server) teamLocation(ctx context.Context, sess *session, team string) *time.Location {
+	// athlete names a check-in's own athlete: the guard wants it from principals bound to one.
+	resp, err := s.clients.Auth.GetTeam(withCredential(ctx, sess), &authv1.GetTeamRequest{TeamId: team, AthleteId: sess.athlete})
+	if err != nil {
+		s.log.Warn("team time zone unavailable, showing UTC", zap.String("team_id", team), zap.Error(err))
+		return time.UTC
+	}
+	loc, err := time.LoadLocation(resp.GetTeam().GetTimeZone())
+	if err != nil || resp.GetTeam().GetTimeZone() == "" {
+		return time.UTC
+	}
+	return loc
+}
+
+// athleteNames reads the team's profiles for display names. The pages work
 // without them (ids instead of names), so a failure is only logged by the caller.
-func (s *Server) athleteNames(ctx context.Context, sess *session, team string) (names, map[string]*time.Location, error) {
+func (s *Server) athleteNames(ctx context.Context, sess *session, team string) (names, error) {
 	resp, err := s.clients.Programming.ListAthleteProfiles(withCredential(ctx, sess),
 		&programmingv1.ListAthleteProfilesRequest{TeamId: team, IncludeInactive: true})
 	if err != nil {
-		return names{}, map[string]*time.Location{}, fmt.Errorf("athlete profiles: %w", err)
+		return names{}, fmt.Errorf("athlete profiles: %w", err)
 	}
-	n, zones := names{}, map[string]*time.Location{}
+	n := names{}
 	for _, p := range resp.GetProfiles() {
 		n[p.GetAthleteId()] = p.GetDisplayName()
-		if tz := p.GetTimeZone(); tz != "" {
-			if loc, err := time.LoadLocation(tz); err == nil {
-				zones[p.GetAthleteId()] = loc
-			}
-		}
 	}
-	return n, zones, nil
+	return n, nil
+}
+
+// zonedText is an instant as the team reads it: "2026-03-16 07:05 GMT".
+func zonedText(t time.Time, loc *time.Location) string {
+	return t.In(loc).Format("2006-01-02 15:04 MST")
 }
 
 // dateText is a proto date as YYYY-MM-DD, empty when unset.

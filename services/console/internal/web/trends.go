@@ -50,11 +50,13 @@ type trendsQuery struct {
 	Daily bool
 	// Group compares the squad with one position group; empty shows the squad alone.
 	Group string
+	// Unit is the reader's kg/lb preference for the charts (the CSV stays in kg, as stored).
+	Unit chart.MassUnit
 }
 
-func trendsQueryOf(r *http.Request) trendsQuery {
+func (s *Server) trendsQueryOf(r *http.Request) trendsQuery {
 	v := r.URL.Query()
-	q := trendsQuery{Weeks: defaultTrendWeeks, Daily: v.Get("bucket") == "day", Group: strings.TrimSpace(v.Get("group"))}
+	q := trendsQuery{Weeks: defaultTrendWeeks, Daily: v.Get("bucket") == "day", Group: strings.TrimSpace(v.Get("group")), Unit: s.massUnit(r)}
 	if n, err := strconv.Atoi(v.Get("weeks")); err == nil && n >= 1 {
 		q.Weeks = min(n, maxAthleteWeeks)
 	}
@@ -272,6 +274,7 @@ const (
 	metricE1RM     = trendsv1.TrendMetric_TREND_METRIC_E1RM_CHANGE
 	metricRPE      = trendsv1.TrendMetric_TREND_METRIC_RPE_AT_FAMILIAR_LOADS
 	metricStatus   = trendsv1.TrendMetric_TREND_METRIC_STATUS_SHARE
+	metricCheckins = trendsv1.TrendMetric_TREND_METRIC_CHECKIN_COMPLIANCE
 	statSum        = trendsv1.TrendStatistic_TREND_STATISTIC_SUM
 	statMean       = trendsv1.TrendStatistic_TREND_STATISTIC_MEAN
 	statMedian     = trendsv1.TrendStatistic_TREND_STATISTIC_MEDIAN
@@ -380,6 +383,13 @@ func trendCharts(d *trendsData, q trendsQuery) []trendChart {
 			sc.line(seriesKey{metric: metricStatus, stat: statShare, status: commonv1.AthleteStatus_ATHLETE_STATUS_DELOAD_RECOMMENDED}, "Deload recommended"))
 	}
 	add(status)
+	add(trendChart{ID: "checkin-compliance", Heading: "Check-in compliance", Display: 100, Y: chart.YAxis{Title: "Athletes who checked in", Unit: "%", Max: 100},
+		Desc: "The share of athletes who reported wellness, per " + per + " (a week is the mean of its days), out of those with any data in the range; " +
+			"the CSV gives shares from 0 to 1.",
+		Source: "check-in compliance",
+		Lines: each(func(sc trendScope) trendLine {
+			return sc.line(seriesKey{metric: metricCheckins, stat: statShare}, "Checked in")
+		})})
 	return out
 }
 
@@ -498,7 +508,7 @@ func (s *Server) trends(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	q := trendsQueryOf(r)
+	q := s.trendsQueryOf(r)
 	d, err := s.loadTrends(r.Context(), sess, team, q)
 	if err != nil {
 		s.serviceError(w, r, err, "squad trends")
@@ -567,7 +577,7 @@ func buildTrends(team string, q trendsQuery, d *trendsData) (*trendsView, error)
 		v.Coverage += fmt.Sprintf("; %d athletes in %s", d.group.GetAthletesCovered(), q.Group)
 	}
 
-	view := chart.View{Location: time.UTC, Mass: chart.Kilograms}
+	view := chart.View{Location: time.UTC, Mass: q.Unit}
 	for _, c := range trendCharts(d, q) {
 		cv, err := c.render(d.from, d.to, view, q.Daily)
 		if err != nil {
@@ -643,7 +653,7 @@ func (s *Server) trendsCSV(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	q := trendsQueryOf(r)
+	q := s.trendsQueryOf(r)
 	d, err := s.loadTrends(r.Context(), sess, team, q)
 	if err != nil {
 		s.serviceError(w, r, err, "squad trends csv")

@@ -5,6 +5,7 @@ import (
 	"encoding/csv"
 	"html"
 	"net/http"
+	"net/url"
 	"regexp"
 	"strings"
 	"sync"
@@ -69,7 +70,8 @@ func (c *squadTrends) answer(_ context.Context, req *trendsv1.GetTeamTrendsReque
 	deload.Status = commonv1.AthleteStatus_ATHLETE_STATUS_DELOAD_RECOMMENDED
 	// A metric nobody logged: every point empty, so it is neither drawn nor in the CSV.
 	session := &trendsv1.TrendSeries{Metric: metricSession, Statistic: statMean, Unit: "au", Label: "Session load per athlete (au)"}
-	resp.Series = []*trendsv1.TrendSeries{squat, bench, hard, median, p25, p75, sleep, watch, deload, session}
+	checkins := series(metricCheckins, statShare, "share", "Check-in compliance", 0.75)
+	resp.Series = []*trendsv1.TrendSeries{squat, bench, hard, median, p25, p75, sleep, watch, deload, session, checkins}
 	return resp, nil
 }
 
@@ -115,6 +117,7 @@ func TestSquadTrendsPageAndCSV(t *testing.T) {
 	for _, want := range []string{
 		`aria-current="page">Trends`, `<option value="forwards" selected>Squad vs forwards`,
 		`id="chart-volume-load"`, `id="chart-hard-sets"`, `id="chart-acwr"`, `id="chart-wellness-sleep-quality"`, `id="chart-status-share"`,
+		`id="chart-checkin-compliance"`, "Check-in compliance",
 		`class="sc-chart"`, "Many athletes flagged in the same week", "3 of 10 athletes flagged (30%)", "Three of ten flagged this week.",
 		`href="/teams/t1/athletes/a05?to=2026-03-15&amp;weeks=4">Athlete 5</a>`,
 		"No data in this range for: Session load per athlete",
@@ -122,6 +125,14 @@ func TestSquadTrendsPageAndCSV(t *testing.T) {
 		if !strings.Contains(page.body, want) {
 			t.Errorf("trends page lacks %q", want)
 		}
+	}
+	// The volume-load chart follows the reader's kg/lb preference (the CSV below stays in kg).
+	if !strings.Contains(page.body, "Volume-load (kg)") {
+		t.Error("the volume-load chart is not in kg by default")
+	}
+	b.post("/preferences/unit", url.Values{"csrf": {formToken(t, page)}, "unit": {"lb"}})
+	if inLb := b.get("/teams/t1/trends?weeks=4&to=2026-03-15&group=forwards"); !strings.Contains(inLb.body, "Volume-load (lb)") || strings.Contains(inLb.body, "Volume-load (kg)") {
+		t.Error("the volume-load chart is not in lb after choosing lb")
 	}
 	// The drill-down lists the group's athletes only (even-numbered athletes are forwards).
 	if athletes := page.body[strings.Index(page.body, `id="trend-athletes"`):]; !strings.Contains(athletes, "Athlete 2<") || strings.Contains(athletes, "Athlete 1<") {
@@ -162,6 +173,7 @@ func TestSquadTrendsPageAndCSV(t *testing.T) {
 		"status-share|Squad|Deload recommended|2026-03-09":               "0.2",
 		"acwr|forwards|25th percentile|2026-03-02":                       "0.9",
 		"wellness-sleep-quality|Squad|Wellness sleep quality|2026-03-09": "3.5",
+		"checkin-compliance|forwards|Checked in|2026-03-09":              "0.75",
 	} {
 		r, ok := byKey[key]
 		if !ok {
@@ -188,8 +200,8 @@ func TestSquadTrendsPageAndCSV(t *testing.T) {
 		t.Error("CSV holds the empty session-load series")
 	}
 	// 4 weekly buckets per drawn series: volume, hard sets (2 scopes each), ACWR median (2) and
-	// the group's p25 and p75, e1RM none, wellness (2), status shares (2 x 2).
-	if want := 1 + 4*(2+2+2+2+2+4); len(rows) != want {
+	// the group's p25 and p75, e1RM none, wellness (2), status shares (2 x 2), check-ins (2).
+	if want := 1 + 4*(2+2+2+2+2+4+2); len(rows) != want {
 		t.Errorf("CSV has %d lines, want %d", len(rows), want)
 	}
 }

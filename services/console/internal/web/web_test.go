@@ -9,6 +9,9 @@ import (
 	"testing"
 	"time"
 
+	"go.uber.org/zap"
+
+	"github.com/supercomp/supercomp/pkg/auth"
 	commonv1 "github.com/supercomp/supercomp/pkg/gen/supercomp/common/v1"
 	programmingv1 "github.com/supercomp/supercomp/pkg/gen/supercomp/programming/v1"
 )
@@ -45,16 +48,85 @@ func TestSignInWithKeyShowsOnlyGrantedTeams(t *testing.T) {
 		t.Errorf("coach of t1 streaming t2: %d", p.code)
 	}
 
-	// Sign out ends the session on the server: the old cookie opens nothing.
-	cookies := b.client.Jar.Cookies(mustURL(t, f.console.URL))
+	// Sign out makes the browser forget the session.
 	p = b.post("/signout", url.Values{"csrf": {formToken(t, board)}})
 	if p.code != http.StatusSeeOther || p.location != "/signin" {
 		t.Fatalf("sign out: %d to %q", p.code, p.location)
 	}
-	replay := f.browser()
-	replay.client.Jar.SetCookies(mustURL(t, f.console.URL), cookies)
-	if p := replay.get("/teams/t1"); p.code != http.StatusSeeOther {
-		t.Errorf("old session cookie after sign-out: %d, want a redirect to sign in", p.code)
+	if p := b.get("/teams/t1"); p.code != http.StatusSeeOther {
+		t.Errorf("board after sign-out: %d, want a redirect to sign in", p.code)
+	}
+}
+
+// TestSessionsSurviveRestartsAndReplicas: the session is sealed into the cookie with the
+// configured key, so a restarted console or another replica with the same key serves it, one
+// with another key does not, a changed cookie is refused, and revoking the key behind the
+// session signs the browser out on its next page on every replica.
+func TestSessionsSurviveRestartsAndReplicas(t *testing.T) {
+	key := []byte("console-test-session-key-0123456789abcdef")
+	f := newFixture(t, Options{SessionKey: key})
+	f.fatigue.set("t1", squad(4, f.now))
+	coach := f.key(commonv1.Role_ROLE_COACH, "t1", 0)
+	b := f.browser()
+	b.signIn(coach)
+	if p := b.get("/teams/t1"); p.code != http.StatusOK {
+		t.Fatalf("board: %d", p.code)
+	}
+	cookies := b.client.Jar.Cookies(mustURL(t, f.console.URL))
+
+	// The same browser on a second replica (or the console after a restart).
+	other := f.browser()
+	other.base = f.replica(key)
+	other.client.Jar.SetCookies(mustURL(t, other.base), cookies)
+	if p := other.get("/teams/t1"); p.code != http.StatusOK || !strings.Contains(p.body, "Athlete 4") {
+		t.Fatalf("board on a replica with the same key: %d", p.code)
+	}
+	// A form rendered by one replica posts to the other: the CSRF token is in the session.
+	page := b.get("/teams/t1/deloads")
+	if p := other.post("/preferences/unit", url.Values{"csrf": {formToken(t, page)}, "unit": {"lb"}, "next": {"/teams/t1"}}); p.code != http.StatusSeeOther {
+		t.Errorf("a form of replica 1 posted to replica 2: %d", p.code)
+	}
+
+	stranger := f.browser()
+	stranger.base = f.replica([]byte("another-console-key-with-enough-bytes-0123"))
+	stranger.client.Jar.SetCookies(mustURL(t, stranger.base), cookies)
+	if p := stranger.get("/teams/t1"); p.code != http.StatusSeeOther {
+		t.Errorf("a console with another key: %d, want a redirect to sign in", p.code)
+	}
+
+	// A cookie changed by the browser (one character of the sealed value) opens nothing.
+	tampered := f.browser()
+	var forged []*http.Cookie
+	for _, c := range cookies {
+		if c.Name == sessionCookie {
+			v := []byte(c.Value)
+			v[len(v)/2] ^= 1
+			c = &http.Cookie{Name: c.Name, Value: string(v)}
+		}
+		forged = append(forged, c)
+	}
+	tampered.client.Jar.SetCookies(mustURL(t, f.console.URL), forged)
+	if p := tampered.get("/teams/t1"); p.code != http.StatusSeeOther {
+		t.Errorf("a tampered session cookie: %d, want a redirect to sign in", p.code)
+	}
+
+	// Revoking the key: the next page on either replica refuses the session's token.
+	if _, err := f.authn.Store().RevokeKey(context.Background(), auth.KeyIDOf(coach), time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	for _, br := range []*browser{b, other} {
+		if p := br.get("/teams/t1"); p.code != http.StatusUnauthorized || !strings.Contains(p.body, "Signed out") {
+			t.Errorf("%s after the key was revoked: %d", br.base, p.code)
+		}
+	}
+}
+
+func TestSessionKeyTooShort(t *testing.T) {
+	f := newFixture(t, Options{})
+	opts := f.opts
+	opts.SessionKey = []byte("short")
+	if _, err := New(f.clients, opts, zap.NewNop()); err == nil || !strings.Contains(err.Error(), "at least 32") {
+		t.Errorf("a 5-byte session key: %v, want a refusal", err)
 	}
 }
 

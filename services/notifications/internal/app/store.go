@@ -58,6 +58,12 @@ type Store interface {
 	// records a reminder before it is sent and is false when it already was.
 	Reminded(ctx context.Context, team, day string) (map[string]bool, error)
 	ClaimReminder(ctx context.Context, team, athlete, day string, r ReminderRecord) (bool, error)
+	// PutReminderRetry stores (or replaces) a failed reminder send's next attempt;
+	// DropReminderRetry forgets one that was delivered or given up; ReminderRetries lists
+	// those waiting, by idempotency key.
+	PutReminderRetry(ctx context.Context, r ReminderRetry) error
+	DropReminderRetry(ctx context.Context, idempotencyKey string, t Target) error
+	ReminderRetries(ctx context.Context) ([]ReminderRetry, error)
 }
 
 // ModifyAlert applies change to the current record and stores it, re-reading and retrying on a

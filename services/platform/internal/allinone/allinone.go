@@ -236,7 +236,11 @@ func mountConsole(host *service.Host, grpcTLS bool, logger *zap.Logger) (func(),
 	if err != nil {
 		return nil, fmt.Errorf("console connection to %s: %w", target, err)
 	}
-	web, err := console.New(console.DefaultConfig(), console.ClientsOn(conn), logger)
+	cfg := console.DefaultConfig()
+	// The all-in-one has no console flags; the standalone console's variable names the key, so
+	// sessions survive a restart of `supercomp` too when it is set.
+	cfg.SessionKey = os.Getenv("SC_SESSION_KEY")
+	web, err := console.New(cfg, console.ClientsOn(conn), logger)
 	if err != nil {
 		_ = conn.Close()
 		return nil, err

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -27,6 +26,8 @@ type checkinAthlete struct {
 	id, name string
 	// squad is how many athletes the board lists, the compliance line's total.
 	squad int
+	// absent is another athlete, who checked in yesterday and not today: the one reminded.
+	absent string
 }
 
 // The morning answers the athlete taps in. Joint pain 4 is above the platform's flag (3), so
@@ -45,26 +46,38 @@ const (
 	checkinSettle = 20 * time.Second
 )
 
-// checkCheckin is an athlete's morning on a phone, from `sc checkin link` to the coach: the
-// link signs the phone in, the questionnaire (with joint pain at a location) and a session RPE
-// are saved, a resent form is stored once, the coach is alerted to the joint pain and the
-// board shows the report and the day's compliance, and a revoked link is refused on the next
-// request. It leaves the browser on the board, signed in as before, at the default size.
-func checkCheckin(t *testing.T, ctx context.Context, b *browser, conn *grpc.ClientConn, grpcAddr, board string, who checkinAthlete) {
+// checkCheckin is an athlete's morning on a phone, from the coach's console to the coach's
+// board: the coach creates the athlete's link on the console (its QR code on a phone-sized
+// screen), the link signs the phone in, the questionnaire (with joint pain at a location) and a
+// session RPE are saved, a resent form is stored once, the coach is alerted to the joint pain
+// and the board shows the report and the day's compliance, the check-in reminder reaches a
+// local webhook for the athlete who did not report and not for this one, and the link revoked
+// on the console is refused on the next request. It leaves the browser on the board, signed in
+// as before, at the default size.
+func checkCheckin(t *testing.T, ctx context.Context, b *browser, conn *grpc.ClientConn, board string, who checkinAthlete) {
 	t.Helper()
 	base := strings.TrimSuffix(board, "/teams/"+team)
-	out := sc(t, "--addr", grpcAddr, "--token", adminKey, "checkin", "link", "--team", team, "--athlete", who.id,
-		"--name", who.name, "--url", base, "--qr=false")
-	link := regexp.MustCompile(`http://\S+/checkin/link\?key=\S+`).FindString(out)
-	keyID := regexp.MustCompile("`sc keys revoke (\\S+)`").FindStringSubmatch(out)
-	if link == "" || keyID == nil {
-		t.Fatalf("no link or key id in:\n%s", out)
-	}
-
 	onPhone := chromedp.EmulateViewport(390, 844, chromedp.EmulateScale(3), chromedp.EmulateMobile, chromedp.EmulatePortrait, chromedp.EmulateTouch)
 	b.do(t, onPhone)
 	// A failure on the way leaves the phone's size to the tests after this one otherwise.
 	defer func() { _ = chromedp.Do(b.ctx, laptopViewport()) }()
+
+	linkPage := board + "/athletes/" + who.id + "/checkin-link"
+	b.do(t, chromedp.Navigate(linkPage), chromedp.WaitVisible(chromedp.CSS(`form[action$="/checkin-link"] button`)))
+	b.screenshot(t, "checkin-link-phone")
+	b.do(t, chromedp.SendKeys(chromedp.ID("link-name"), who.name))
+	if code := b.navigateBy(t, chromedp.Click(chromedp.CSS(`form[action$="/checkin-link"] button`))); code != http.StatusOK {
+		t.Fatalf("creating the check-in link answered %d:\n%s", code, b.text(t, "main"))
+	}
+	link := b.text(t, "#checkin-link")
+	if !strings.HasPrefix(link, base+"/checkin/link?key=") || b.count(t, ".new-link svg path") != 1 {
+		t.Fatalf("the new link %q (want one on %s) or its QR code is missing", link, base)
+	}
+	if b.eval(t, `document.documentElement.scrollWidth > window.innerWidth`) != false {
+		t.Error("the check-in link page scrolls sideways on a 390 px wide phone")
+	}
+	b.screenshot(t, "checkin-link-created")
+
 	if code := b.navigateBy(t, chromedp.Navigate(link)); code != http.StatusOK {
 		t.Fatalf("the check-in link answered %d", code)
 	}
@@ -144,6 +157,7 @@ func checkCheckin(t *testing.T, ctx context.Context, b *browser, conn *grpc.Clie
 	b.screenshot(t, "checkin-history")
 
 	checkJointPainAlert(t, ctx, conn, who.id)
+	reminders := expectReminder(t, ctx, conn, who)
 
 	// The coach's board, in the coach's session of this browser.
 	b.do(t, laptopViewport(), chromedp.Navigate(board), chromedp.WaitVisible(chromedp.ID("board-rows")))
@@ -159,8 +173,18 @@ func checkCheckin(t *testing.T, ctx context.Context, b *browser, conn *grpc.Clie
 	b.poll(t, fmt.Sprintf(`document.getElementById("athlete-%s").textContent.includes("soreness or joint discomfort")`, who.id), checkinSettle)
 	b.screenshot(t, "checkin-board")
 
-	sc(t, "--addr", grpcAddr, "--token", adminKey, "keys", "revoke", keyID[1], "--reason", "lost phone")
-	b.do(t, onPhone)
+	reminders.check(t, ctx, conn, who)
+	checkComplianceTrend(t, b, board)
+
+	// The coach revokes the link on the console, on the phone-sized screen.
+	b.do(t, onPhone, chromedp.Navigate(linkPage), chromedp.WaitVisible(chromedp.CSS(`form[action$="/revoke"] button`)))
+	if code := b.navigateBy(t, chromedp.Click(chromedp.CSS(`form[action$="/revoke"] button`))); code != http.StatusOK {
+		t.Fatalf("revoking the link answered %d", code)
+	}
+	if text := b.text(t, "main"); !strings.Contains(text, "revoked") || !strings.Contains(text, "No link yet.") {
+		t.Errorf("after revoking the link page says:\n%s", text)
+	}
+	b.screenshot(t, "checkin-link-revoked")
 	if code := b.navigateBy(t, chromedp.Navigate(base+"/checkin")); code != http.StatusUnauthorized {
 		t.Errorf("the check-in after revoking its link answered %d, want 401", code)
 	}
@@ -236,8 +260,14 @@ func checkJointPainAlert(t *testing.T, ctx context.Context, conn *grpc.ClientCon
 func checkinAthleteOf(sim simulate.Team) checkinAthlete {
 	for i := len(sim.Truth) - 1; i >= 0; i-- {
 		if tr := sim.Truth[i]; !tr.Overreacher {
-			return checkinAthlete{id: tr.AthleteID, name: fmt.Sprintf("Player %d", i+1), squad: len(sim.Truth)}
+			who := checkinAthlete{id: tr.AthleteID, name: fmt.Sprintf("Player %d", i+1), squad: len(sim.Truth)}
+			for j := i - 1; j >= 0; j-- {
+				if !sim.Truth[j].Overreacher {
+					who.absent = sim.Truth[j].AthleteID
+					return who
+				}
+			}
 		}
 	}
-	panic("the simulated squad has no athlete who is not overreaching")
+	panic("the simulated squad has not two athletes who are not overreaching")
 }

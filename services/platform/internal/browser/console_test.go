@@ -172,7 +172,7 @@ func TestConsoleInBrowser(t *testing.T) {
 	})
 
 	t.Run("an athlete checks in on a phone and the coach sees it", func(t *testing.T) {
-		checkCheckin(t, ctx, b, conn, grpcAddr, board, checkinAthleteOf(sim))
+		checkCheckin(t, ctx, b, conn, board, checkinAthleteOf(sim))
 	})
 
 	t.Run("a coach of another team is refused", func(t *testing.T) {

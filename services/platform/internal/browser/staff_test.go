@@ -94,10 +94,25 @@ func checkAdmin(t *testing.T, b *browser, adminKey string) {
 		t.Fatalf("admin page answered %d", code)
 	}
 	b.do(t, chromedp.WaitVisible(chromedp.ID("teams")),
-		chromedp.SendKeys(chromedp.ID("team_id"), "u21"), chromedp.SendKeys(chromedp.ID("team_name"), "Under 21"))
+		chromedp.SendKeys(chromedp.ID("team_id"), "u21"), chromedp.SendKeys(chromedp.ID("team_name"), "Under 21"),
+		chromedp.SendKeys(chromedp.ID("team_zone"), "Europe/Londn"))
+	// A misspelt zone is refused under its field, the typed values kept.
+	if code := b.navigateBy(t, chromedp.Submit(chromedp.ID("team_id"))); code != http.StatusUnprocessableEntity {
+		t.Errorf("a misspelt time zone answered %d, want 422", code)
+	}
+	if text := b.text(t, "#team_zone-problem"); !strings.Contains(text, "is not an IANA time zone name") {
+		t.Errorf("the time zone field says %q", text)
+	}
+	b.do(t, chromedp.SetValue(chromedp.ID("team_zone"), "Europe/London"))
 	b.navigateBy(t, chromedp.Submit(chromedp.ID("team_id")))
-	if text := b.text(t, "#notice"); !strings.Contains(text, "Team u21 (Under 21) created") {
+	if text := b.text(t, "#notice"); !strings.Contains(text, "Team u21 (Under 21, time zone Europe/London) created") {
 		t.Errorf("after creating a team the page says %q", text)
+	}
+	// The zone changes in the team's row.
+	b.do(t, chromedp.SetValue(chromedp.ID("team_zone-u21"), "Australia/Sydney"))
+	b.navigateBy(t, chromedp.Submit(chromedp.ID("team_zone-u21")))
+	if text := b.text(t, "#notice"); !strings.Contains(text, "Team u21 now counts its days in Australia/Sydney.") {
+		t.Errorf("after changing the zone the page says %q", text)
 	}
 
 	b.do(t, chromedp.SendKeys(chromedp.ID("key_name"), "U21 head coach"), chromedp.SetValue(chromedp.ID("role"), "coach"),

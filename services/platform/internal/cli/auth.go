@@ -280,24 +280,40 @@ func newGrantsCmd(opts *options) *cobra.Command {
 }
 
 func newTeamsCmd(opts *options) *cobra.Command {
-	cmd := &cobra.Command{Use: "teams", Short: "Create and list teams (admin)"}
+	cmd := &cobra.Command{Use: "teams", Short: "Create and list teams and set their time zones (admin)"}
 	create := &cobra.Command{
 		Use:         "create TEAM_ID NAME",
-		Short:       "Create a team",
-		Example:     "  sc teams create t1 'First team'",
+		Short:       "Create a team; its days are counted in --tz (or SC_TZ; UTC without either)",
+		Example:     "  sc teams create t1 'First team'\n  sc teams create u21 'Under 21' --tz Europe/London",
 		Annotations: map[string]string{annotationRPCs: authv1.AuthService_CreateTeam_FullMethodName},
 		Args:        cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return opts.callAuth(cmd, func(ctx context.Context, c authv1.AuthServiceClient) error {
-				resp, err := c.CreateTeam(ctx, &authv1.CreateTeamRequest{Team: &authv1.Team{TeamId: args[0], Name: args[1]}})
+				resp, err := c.CreateTeam(ctx, &authv1.CreateTeamRequest{Team: &authv1.Team{TeamId: args[0], Name: args[1], TimeZone: opts.tz}})
 				if err != nil {
 					return err
 				}
-				fmt.Fprintf(opts.out, "created team %s (%s)\n", resp.GetTeam().GetTeamId(), resp.GetTeam().GetName())
+				fmt.Fprintf(opts.out, "created team %s (%s, time zone %s)\n", resp.GetTeam().GetTeamId(), resp.GetTeam().GetName(), resp.GetTeam().GetTimeZone())
 				return nil
 			})
 		},
 	}
+	setZone := covers(&cobra.Command{
+		Use:     "set-zone TEAM_ID ZONE",
+		Short:   "Set the IANA time zone of a team's days (console dates, check-in \"today\")",
+		Example: "  sc teams set-zone t1 America/New_York",
+		Args:    cobra.ExactArgs(2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return opts.callAuth(cmd, func(ctx context.Context, c authv1.AuthServiceClient) error {
+				resp, err := c.SetTeamTimeZone(ctx, &authv1.SetTeamTimeZoneRequest{TeamId: args[0], TimeZone: args[1]})
+				if err != nil {
+					return err
+				}
+				fmt.Fprintf(opts.out, "team %s is now in %s\n", resp.GetTeam().GetTeamId(), resp.GetTeam().GetTimeZone())
+				return nil
+			})
+		},
+	}, authv1.AuthService_SetTeamTimeZone_FullMethodName)
 	var output string
 	list := covers(&cobra.Command{
 		Use:     "list",
@@ -314,9 +330,9 @@ func newTeamsCmd(opts *options) *cobra.Command {
 					return err
 				}
 				return render(opts.out, output, resp, func(tw io.Writer) error {
-					fmt.Fprintf(tw, "TEAM\tNAME\tCREATED (%s)\tBY\n", opts.location())
+					fmt.Fprintf(tw, "TEAM\tNAME\tTIME ZONE\tCREATED (%s)\tBY\n", opts.location())
 					for _, t := range resp.GetTeams() {
-						fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", t.GetTeamId(), t.GetName(), opts.timeText(t.GetCreatedAt()), t.GetCreatedBy().GetSubject())
+						fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", t.GetTeamId(), t.GetName(), t.GetTimeZone(), opts.timeText(t.GetCreatedAt()), t.GetCreatedBy().GetSubject())
 					}
 					return nil
 				})
@@ -324,7 +340,7 @@ func newTeamsCmd(opts *options) *cobra.Command {
 		},
 	}, authv1.AuthService_ListTeams_FullMethodName)
 	outputFlag(list, &output)
-	cmd.AddCommand(create, list)
+	cmd.AddCommand(create, list, setZone)
 	return cmd
 }
 

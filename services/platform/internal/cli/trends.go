@@ -28,6 +28,7 @@ var trendMetricNames = map[string]trendsv1.TrendMetric{
 	"e1rm":         trendsv1.TrendMetric_TREND_METRIC_E1RM_CHANGE,
 	"rpe":          trendsv1.TrendMetric_TREND_METRIC_RPE_AT_FAMILIAR_LOADS,
 	"status":       trendsv1.TrendMetric_TREND_METRIC_STATUS_SHARE,
+	"compliance":   trendsv1.TrendMetric_TREND_METRIC_CHECKIN_COMPLIANCE,
 }
 
 func newTrendsCmd(opts *options) *cobra.Command {
@@ -37,7 +38,7 @@ func newTrendsCmd(opts *options) *cobra.Command {
 	var daily bool
 	cmd := &cobra.Command{
 		Use:     "trends --team T [--group G] [--weeks 12] [--metric volume,acwr,...] [-o table|json|yaml|csv]",
-		Short:   "Team-wide trends per week: volume, hard sets, session load, ACWR, wellness, e1RM, RPE, statuses",
+		Short:   "Team-wide trends per week: volume, hard sets, session load, ACWR, wellness, e1RM, RPE, statuses, check-in compliance",
 		Example: "  sc trends --team t1 --weeks 12\n  sc trends --team t1 --weeks 12 --until 2025-07-27\n  sc trends --team t1 --group forwards --metric volume,e1rm -o csv > squad.csv\n  sc trends episodes --team t1 --open",
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -72,7 +73,7 @@ func newTrendsCmd(opts *options) *cobra.Command {
 				for _, name := range strings.Split(m, ",") {
 					v, ok := trendMetricNames[strings.TrimSpace(name)]
 					if !ok {
-						return usagef("--metric %q: one of volume, hard-sets, session-load, acwr, wellness, e1rm, rpe, status", name)
+						return usagef("--metric %q: one of volume, hard-sets, session-load, acwr, wellness, e1rm, rpe, status, compliance", name)
 					}
 					req.Metrics = append(req.Metrics, v)
 				}
@@ -103,7 +104,7 @@ func newTrendsCmd(opts *options) *cobra.Command {
 	cmd.Flags().StringSliceVar(&athletes, "athlete", nil, "only these athletes (repeatable)")
 	cmd.Flags().Uint32Var(&weeks, "weeks", 12, "weeks back from today (or from --until)")
 	cmd.Flags().StringVar(&until, "until", "", "last day of the range, YYYY-MM-DD (default today), e.g. the end of an older export")
-	cmd.Flags().StringSliceVar(&metrics, "metric", nil, "metrics (default all): volume, hard-sets, session-load, acwr, wellness, e1rm, rpe, status")
+	cmd.Flags().StringSliceVar(&metrics, "metric", nil, "metrics (default all): volume, hard-sets, session-load, acwr, wellness, e1rm, rpe, status, compliance (check-ins)")
 	cmd.Flags().StringVar(&format, "format", "table", "old name of -o")
 	_ = cmd.Flags().MarkDeprecated("format", "use -o")
 	cmd.Flags().BoolVar(&daily, "daily", false, "daily buckets instead of weekly")

@@ -209,7 +209,7 @@ func TestComposeStack(t *testing.T) {
 			t.Fatalf("console config: %v", err)
 		}
 		for _, want := range []string{"SC_AUTH_ADDR=ingestion:7401", "SC_FATIGUE_ADDR=fatigue:7402", "SC_PROGRAMMING_ADDR=programming:7403",
-			"SC_NOTIFICATIONS_ADDR=notifications:7404", "SC_HTTP_ADDR=0.0.0.0:7405"} {
+			"SC_NOTIFICATIONS_ADDR=notifications:7404", "SC_HTTP_ADDR=0.0.0.0:7405", "SC_SESSION_KEY="} {
 			if !strings.Contains(string(env), want) {
 				t.Errorf("console config lacks %s", want)
 			}
@@ -286,9 +286,9 @@ func quantityBytes(t *testing.T, q string) int64 {
 	return 0
 }
 
-// TestConsoleDeployment: the web console runs in every overlay as one hardened replica (its
-// sessions are in memory), probed over HTTP, calling services that exist at their ports, with
-// Secure cookies behind the TLS Ingress.
+// TestConsoleDeployment: the web console runs in every overlay as hardened replicas sharing the
+// session key from the supercomp-console Secret, probed over HTTP, calling services that exist
+// at their ports, with Secure cookies behind the TLS Ingress.
 func TestConsoleDeployment(t *testing.T) {
 	for _, overlay := range []string{"dev", "prod"} {
 		t.Run(overlay, func(t *testing.T) {
@@ -299,8 +299,8 @@ func TestConsoleDeployment(t *testing.T) {
 				}
 			}
 			d := res["Deployment/console"]
-			if n := fmt.Sprint(field(t, d, "spec", "replicas")); n != "1" {
-				t.Errorf("console replicas = %s, want 1 (in-memory sessions)", n)
+			if n := fmt.Sprint(field(t, d, "spec", "replicas")); n != "2" {
+				t.Errorf("console replicas = %s, want 2 (sessions sealed with a shared key)", n)
 			}
 			pod := []any{"spec", "template", "spec"}
 			c := append(slices.Clone(pod), "containers", 0)
@@ -331,6 +331,20 @@ func TestConsoleDeployment(t *testing.T) {
 				if m, ok := e.(map[string]any); ok {
 					env[fmt.Sprint(m["name"])] = fmt.Sprint(m["value"])
 				}
+			}
+			for _, e := range list {
+				if m, ok := e.(map[string]any); ok && m["name"] == "SC_SESSION_KEY" {
+					ref, _ := m["valueFrom"].(map[string]any)
+					key, _ := ref["secretKeyRef"].(map[string]any)
+					if name := fmt.Sprint(key["name"]); !strings.HasPrefix(name, "supercomp-console") || key["key"] != "session-key" {
+						t.Errorf("console SC_SESSION_KEY comes from %v, want the supercomp-console Secret's session-key", ref)
+					}
+					delete(env, "SC_SESSION_KEY")
+					env["session key"] = "from a Secret"
+				}
+			}
+			if env["session key"] == "" {
+				t.Error("console has no SC_SESSION_KEY: replicas would not share sessions")
 			}
 			if env["SC_SECURE_COOKIES"] != "true" {
 				t.Errorf("console SC_SECURE_COOKIES = %q, want true", env["SC_SECURE_COOKIES"])

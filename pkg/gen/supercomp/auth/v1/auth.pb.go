@@ -379,7 +379,11 @@ type Team struct {
 	// Creation time (output only).
 	CreatedAt *timestamppb.Timestamp `protobuf:"bytes,3,opt,name=created_at,json=createdAt,proto3" json:"created_at,omitempty"`
 	// Creator (output only).
-	CreatedBy     *v1.Actor `protobuf:"bytes,4,opt,name=created_by,json=createdBy,proto3" json:"created_by,omitempty"`
+	CreatedBy *v1.Actor `protobuf:"bytes,4,opt,name=created_by,json=createdBy,proto3" json:"created_by,omitempty"`
+	// IANA time zone (e.g. "Europe/London") in which the team's day starts and ends: the
+	// console's dates and the check-in page's "today". Empty on create means "UTC"; reads always
+	// return a name.
+	TimeZone      string `protobuf:"bytes,5,opt,name=time_zone,json=timeZone,proto3" json:"time_zone,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -440,6 +444,13 @@ func (x *Team) GetCreatedBy() *v1.Actor {
 		return x.CreatedBy
 	}
 	return nil
+}
+
+func (x *Team) GetTimeZone() string {
+	if x != nil {
+		return x.TimeZone
+	}
+	return ""
 }
 
 // CreateTeam request.
@@ -534,6 +545,355 @@ func (x *CreateTeamResponse) GetTeam() *Team {
 	return nil
 }
 
+// CreateCheckinKey request.
+type CreateCheckinKeyRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The athlete's team.
+	TeamId string `protobuf:"bytes,1,opt,name=team_id,json=teamId,proto3" json:"team_id,omitempty"`
+	// The athlete the link reports for.
+	AthleteId string `protobuf:"bytes,2,opt,name=athlete_id,json=athleteId,proto3" json:"athlete_id,omitempty"`
+	// Who the link is for, shown in key lists and the audit log (default "check-in: ATHLETE of
+	// TEAM").
+	Name string `protobuf:"bytes,3,opt,name=name,proto3" json:"name,omitempty"`
+	// Lifetime; unset means until revoked.
+	Ttl           *durationpb.Duration `protobuf:"bytes,4,opt,name=ttl,proto3" json:"ttl,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CreateCheckinKeyRequest) Reset() {
+	*x = CreateCheckinKeyRequest{}
+	mi := &file_supercomp_auth_v1_auth_proto_msgTypes[9]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CreateCheckinKeyRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CreateCheckinKeyRequest) ProtoMessage() {}
+
+func (x *CreateCheckinKeyRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_supercomp_auth_v1_auth_proto_msgTypes[9]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CreateCheckinKeyRequest.ProtoReflect.Descriptor instead.
+func (*CreateCheckinKeyRequest) Descriptor() ([]byte, []int) {
+	return file_supercomp_auth_v1_auth_proto_rawDescGZIP(), []int{9}
+}
+
+func (x *CreateCheckinKeyRequest) GetTeamId() string {
+	if x != nil {
+		return x.TeamId
+	}
+	return ""
+}
+
+func (x *CreateCheckinKeyRequest) GetAthleteId() string {
+	if x != nil {
+		return x.AthleteId
+	}
+	return ""
+}
+
+func (x *CreateCheckinKeyRequest) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *CreateCheckinKeyRequest) GetTtl() *durationpb.Duration {
+	if x != nil {
+		return x.Ttl
+	}
+	return nil
+}
+
+// CreateCheckinKey response.
+type CreateCheckinKeyResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The key's metadata.
+	Key *ApiKey `protobuf:"bytes,1,opt,name=key,proto3" json:"key,omitempty"`
+	// The presented key, in full; never retrievable again.
+	Secret        string `protobuf:"bytes,2,opt,name=secret,proto3" json:"secret,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CreateCheckinKeyResponse) Reset() {
+	*x = CreateCheckinKeyResponse{}
+	mi := &file_supercomp_auth_v1_auth_proto_msgTypes[10]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CreateCheckinKeyResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CreateCheckinKeyResponse) ProtoMessage() {}
+
+func (x *CreateCheckinKeyResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_supercomp_auth_v1_auth_proto_msgTypes[10]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CreateCheckinKeyResponse.ProtoReflect.Descriptor instead.
+func (*CreateCheckinKeyResponse) Descriptor() ([]byte, []int) {
+	return file_supercomp_auth_v1_auth_proto_rawDescGZIP(), []int{10}
+}
+
+func (x *CreateCheckinKeyResponse) GetKey() *ApiKey {
+	if x != nil {
+		return x.Key
+	}
+	return nil
+}
+
+func (x *CreateCheckinKeyResponse) GetSecret() string {
+	if x != nil {
+		return x.Secret
+	}
+	return ""
+}
+
+// ListCheckinKeys request.
+type ListCheckinKeysRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The team.
+	TeamId string `protobuf:"bytes,1,opt,name=team_id,json=teamId,proto3" json:"team_id,omitempty"`
+	// Only this athlete's links; empty lists the whole team's.
+	AthleteId string `protobuf:"bytes,2,opt,name=athlete_id,json=athleteId,proto3" json:"athlete_id,omitempty"`
+	// Also revoked and expired links.
+	IncludeInactive bool `protobuf:"varint,3,opt,name=include_inactive,json=includeInactive,proto3" json:"include_inactive,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
+}
+
+func (x *ListCheckinKeysRequest) Reset() {
+	*x = ListCheckinKeysRequest{}
+	mi := &file_supercomp_auth_v1_auth_proto_msgTypes[11]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListCheckinKeysRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListCheckinKeysRequest) ProtoMessage() {}
+
+func (x *ListCheckinKeysRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_supercomp_auth_v1_auth_proto_msgTypes[11]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListCheckinKeysRequest.ProtoReflect.Descriptor instead.
+func (*ListCheckinKeysRequest) Descriptor() ([]byte, []int) {
+	return file_supercomp_auth_v1_auth_proto_rawDescGZIP(), []int{11}
+}
+
+func (x *ListCheckinKeysRequest) GetTeamId() string {
+	if x != nil {
+		return x.TeamId
+	}
+	return ""
+}
+
+func (x *ListCheckinKeysRequest) GetAthleteId() string {
+	if x != nil {
+		return x.AthleteId
+	}
+	return ""
+}
+
+func (x *ListCheckinKeysRequest) GetIncludeInactive() bool {
+	if x != nil {
+		return x.IncludeInactive
+	}
+	return false
+}
+
+// ListCheckinKeys response.
+type ListCheckinKeysResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The links' keys, oldest first.
+	Keys          []*ApiKey `protobuf:"bytes,1,rep,name=keys,proto3" json:"keys,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListCheckinKeysResponse) Reset() {
+	*x = ListCheckinKeysResponse{}
+	mi := &file_supercomp_auth_v1_auth_proto_msgTypes[12]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListCheckinKeysResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListCheckinKeysResponse) ProtoMessage() {}
+
+func (x *ListCheckinKeysResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_supercomp_auth_v1_auth_proto_msgTypes[12]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListCheckinKeysResponse.ProtoReflect.Descriptor instead.
+func (*ListCheckinKeysResponse) Descriptor() ([]byte, []int) {
+	return file_supercomp_auth_v1_auth_proto_rawDescGZIP(), []int{12}
+}
+
+func (x *ListCheckinKeysResponse) GetKeys() []*ApiKey {
+	if x != nil {
+		return x.Keys
+	}
+	return nil
+}
+
+// RevokeCheckinKey request.
+type RevokeCheckinKeyRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The team the link belongs to.
+	TeamId string `protobuf:"bytes,1,opt,name=team_id,json=teamId,proto3" json:"team_id,omitempty"`
+	// The link's key id.
+	KeyId string `protobuf:"bytes,2,opt,name=key_id,json=keyId,proto3" json:"key_id,omitempty"`
+	// Why, for the audit log.
+	Reason        string `protobuf:"bytes,3,opt,name=reason,proto3" json:"reason,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RevokeCheckinKeyRequest) Reset() {
+	*x = RevokeCheckinKeyRequest{}
+	mi := &file_supercomp_auth_v1_auth_proto_msgTypes[13]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RevokeCheckinKeyRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RevokeCheckinKeyRequest) ProtoMessage() {}
+
+func (x *RevokeCheckinKeyRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_supercomp_auth_v1_auth_proto_msgTypes[13]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RevokeCheckinKeyRequest.ProtoReflect.Descriptor instead.
+func (*RevokeCheckinKeyRequest) Descriptor() ([]byte, []int) {
+	return file_supercomp_auth_v1_auth_proto_rawDescGZIP(), []int{13}
+}
+
+func (x *RevokeCheckinKeyRequest) GetTeamId() string {
+	if x != nil {
+		return x.TeamId
+	}
+	return ""
+}
+
+func (x *RevokeCheckinKeyRequest) GetKeyId() string {
+	if x != nil {
+		return x.KeyId
+	}
+	return ""
+}
+
+func (x *RevokeCheckinKeyRequest) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
+// RevokeCheckinKey response.
+type RevokeCheckinKeyResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The revoked key.
+	Key           *ApiKey `protobuf:"bytes,1,opt,name=key,proto3" json:"key,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RevokeCheckinKeyResponse) Reset() {
+	*x = RevokeCheckinKeyResponse{}
+	mi := &file_supercomp_auth_v1_auth_proto_msgTypes[14]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RevokeCheckinKeyResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RevokeCheckinKeyResponse) ProtoMessage() {}
+
+func (x *RevokeCheckinKeyResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_supercomp_auth_v1_auth_proto_msgTypes[14]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RevokeCheckinKeyResponse.ProtoReflect.Descriptor instead.
+func (*RevokeCheckinKeyResponse) Descriptor() ([]byte, []int) {
+	return file_supercomp_auth_v1_auth_proto_rawDescGZIP(), []int{14}
+}
+
+func (x *RevokeCheckinKeyResponse) GetKey() *ApiKey {
+	if x != nil {
+		return x.Key
+	}
+	return nil
+}
+
 // ListTeams request.
 type ListTeamsRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
@@ -543,7 +903,7 @@ type ListTeamsRequest struct {
 
 func (x *ListTeamsRequest) Reset() {
 	*x = ListTeamsRequest{}
-	mi := &file_supercomp_auth_v1_auth_proto_msgTypes[9]
+	mi := &file_supercomp_auth_v1_auth_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -555,7 +915,7 @@ func (x *ListTeamsRequest) String() string {
 func (*ListTeamsRequest) ProtoMessage() {}
 
 func (x *ListTeamsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_supercomp_auth_v1_auth_proto_msgTypes[9]
+	mi := &file_supercomp_auth_v1_auth_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -568,7 +928,210 @@ func (x *ListTeamsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListTeamsRequest.ProtoReflect.Descriptor instead.
 func (*ListTeamsRequest) Descriptor() ([]byte, []int) {
-	return file_supercomp_auth_v1_auth_proto_rawDescGZIP(), []int{9}
+	return file_supercomp_auth_v1_auth_proto_rawDescGZIP(), []int{15}
+}
+
+// GetTeam request.
+type GetTeamRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The team.
+	TeamId string `protobuf:"bytes,1,opt,name=team_id,json=teamId,proto3" json:"team_id,omitempty"`
+	// The athlete a caller bound to athletes (an athlete's check-in) acts for; the guard checks it
+	// is theirs. Ignored for everyone else.
+	AthleteId     string `protobuf:"bytes,2,opt,name=athlete_id,json=athleteId,proto3" json:"athlete_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetTeamRequest) Reset() {
+	*x = GetTeamRequest{}
+	mi := &file_supercomp_auth_v1_auth_proto_msgTypes[16]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetTeamRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetTeamRequest) ProtoMessage() {}
+
+func (x *GetTeamRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_supercomp_auth_v1_auth_proto_msgTypes[16]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetTeamRequest.ProtoReflect.Descriptor instead.
+func (*GetTeamRequest) Descriptor() ([]byte, []int) {
+	return file_supercomp_auth_v1_auth_proto_rawDescGZIP(), []int{16}
+}
+
+func (x *GetTeamRequest) GetTeamId() string {
+	if x != nil {
+		return x.TeamId
+	}
+	return ""
+}
+
+func (x *GetTeamRequest) GetAthleteId() string {
+	if x != nil {
+		return x.AthleteId
+	}
+	return ""
+}
+
+// GetTeam response.
+type GetTeamResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The team.
+	Team          *Team `protobuf:"bytes,1,opt,name=team,proto3" json:"team,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetTeamResponse) Reset() {
+	*x = GetTeamResponse{}
+	mi := &file_supercomp_auth_v1_auth_proto_msgTypes[17]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetTeamResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetTeamResponse) ProtoMessage() {}
+
+func (x *GetTeamResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_supercomp_auth_v1_auth_proto_msgTypes[17]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetTeamResponse.ProtoReflect.Descriptor instead.
+func (*GetTeamResponse) Descriptor() ([]byte, []int) {
+	return file_supercomp_auth_v1_auth_proto_rawDescGZIP(), []int{17}
+}
+
+func (x *GetTeamResponse) GetTeam() *Team {
+	if x != nil {
+		return x.Team
+	}
+	return nil
+}
+
+// SetTeamTimeZone request.
+type SetTeamTimeZoneRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The team.
+	TeamId string `protobuf:"bytes,1,opt,name=team_id,json=teamId,proto3" json:"team_id,omitempty"`
+	// IANA time zone name, e.g. "America/New_York" or "UTC".
+	TimeZone      string `protobuf:"bytes,2,opt,name=time_zone,json=timeZone,proto3" json:"time_zone,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SetTeamTimeZoneRequest) Reset() {
+	*x = SetTeamTimeZoneRequest{}
+	mi := &file_supercomp_auth_v1_auth_proto_msgTypes[18]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SetTeamTimeZoneRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SetTeamTimeZoneRequest) ProtoMessage() {}
+
+func (x *SetTeamTimeZoneRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_supercomp_auth_v1_auth_proto_msgTypes[18]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SetTeamTimeZoneRequest.ProtoReflect.Descriptor instead.
+func (*SetTeamTimeZoneRequest) Descriptor() ([]byte, []int) {
+	return file_supercomp_auth_v1_auth_proto_rawDescGZIP(), []int{18}
+}
+
+func (x *SetTeamTimeZoneRequest) GetTeamId() string {
+	if x != nil {
+		return x.TeamId
+	}
+	return ""
+}
+
+func (x *SetTeamTimeZoneRequest) GetTimeZone() string {
+	if x != nil {
+		return x.TimeZone
+	}
+	return ""
+}
+
+// SetTeamTimeZone response.
+type SetTeamTimeZoneResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The team as stored.
+	Team          *Team `protobuf:"bytes,1,opt,name=team,proto3" json:"team,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SetTeamTimeZoneResponse) Reset() {
+	*x = SetTeamTimeZoneResponse{}
+	mi := &file_supercomp_auth_v1_auth_proto_msgTypes[19]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SetTeamTimeZoneResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SetTeamTimeZoneResponse) ProtoMessage() {}
+
+func (x *SetTeamTimeZoneResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_supercomp_auth_v1_auth_proto_msgTypes[19]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SetTeamTimeZoneResponse.ProtoReflect.Descriptor instead.
+func (*SetTeamTimeZoneResponse) Descriptor() ([]byte, []int) {
+	return file_supercomp_auth_v1_auth_proto_rawDescGZIP(), []int{19}
+}
+
+func (x *SetTeamTimeZoneResponse) GetTeam() *Team {
+	if x != nil {
+		return x.Team
+	}
+	return nil
 }
 
 // ListTeams response.
@@ -582,7 +1145,7 @@ type ListTeamsResponse struct {
 
 func (x *ListTeamsResponse) Reset() {
 	*x = ListTeamsResponse{}
-	mi := &file_supercomp_auth_v1_auth_proto_msgTypes[10]
+	mi := &file_supercomp_auth_v1_auth_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -594,7 +1157,7 @@ func (x *ListTeamsResponse) String() string {
 func (*ListTeamsResponse) ProtoMessage() {}
 
 func (x *ListTeamsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_supercomp_auth_v1_auth_proto_msgTypes[10]
+	mi := &file_supercomp_auth_v1_auth_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -607,7 +1170,7 @@ func (x *ListTeamsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListTeamsResponse.ProtoReflect.Descriptor instead.
 func (*ListTeamsResponse) Descriptor() ([]byte, []int) {
-	return file_supercomp_auth_v1_auth_proto_rawDescGZIP(), []int{10}
+	return file_supercomp_auth_v1_auth_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *ListTeamsResponse) GetTeams() []*Team {
@@ -651,7 +1214,7 @@ type ApiKey struct {
 
 func (x *ApiKey) Reset() {
 	*x = ApiKey{}
-	mi := &file_supercomp_auth_v1_auth_proto_msgTypes[11]
+	mi := &file_supercomp_auth_v1_auth_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -663,7 +1226,7 @@ func (x *ApiKey) String() string {
 func (*ApiKey) ProtoMessage() {}
 
 func (x *ApiKey) ProtoReflect() protoreflect.Message {
-	mi := &file_supercomp_auth_v1_auth_proto_msgTypes[11]
+	mi := &file_supercomp_auth_v1_auth_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -676,7 +1239,7 @@ func (x *ApiKey) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ApiKey.ProtoReflect.Descriptor instead.
 func (*ApiKey) Descriptor() ([]byte, []int) {
-	return file_supercomp_auth_v1_auth_proto_rawDescGZIP(), []int{11}
+	return file_supercomp_auth_v1_auth_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *ApiKey) GetKeyId() string {
@@ -784,7 +1347,7 @@ type CreateApiKeyRequest struct {
 
 func (x *CreateApiKeyRequest) Reset() {
 	*x = CreateApiKeyRequest{}
-	mi := &file_supercomp_auth_v1_auth_proto_msgTypes[12]
+	mi := &file_supercomp_auth_v1_auth_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -796,7 +1359,7 @@ func (x *CreateApiKeyRequest) String() string {
 func (*CreateApiKeyRequest) ProtoMessage() {}
 
 func (x *CreateApiKeyRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_supercomp_auth_v1_auth_proto_msgTypes[12]
+	mi := &file_supercomp_auth_v1_auth_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -809,7 +1372,7 @@ func (x *CreateApiKeyRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateApiKeyRequest.ProtoReflect.Descriptor instead.
 func (*CreateApiKeyRequest) Descriptor() ([]byte, []int) {
-	return file_supercomp_auth_v1_auth_proto_rawDescGZIP(), []int{12}
+	return file_supercomp_auth_v1_auth_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *CreateApiKeyRequest) GetName() string {
@@ -860,7 +1423,7 @@ type CreateApiKeyResponse struct {
 
 func (x *CreateApiKeyResponse) Reset() {
 	*x = CreateApiKeyResponse{}
-	mi := &file_supercomp_auth_v1_auth_proto_msgTypes[13]
+	mi := &file_supercomp_auth_v1_auth_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -872,7 +1435,7 @@ func (x *CreateApiKeyResponse) String() string {
 func (*CreateApiKeyResponse) ProtoMessage() {}
 
 func (x *CreateApiKeyResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_supercomp_auth_v1_auth_proto_msgTypes[13]
+	mi := &file_supercomp_auth_v1_auth_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -885,7 +1448,7 @@ func (x *CreateApiKeyResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateApiKeyResponse.ProtoReflect.Descriptor instead.
 func (*CreateApiKeyResponse) Descriptor() ([]byte, []int) {
-	return file_supercomp_auth_v1_auth_proto_rawDescGZIP(), []int{13}
+	return file_supercomp_auth_v1_auth_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *CreateApiKeyResponse) GetKey() *ApiKey {
@@ -915,7 +1478,7 @@ type ListApiKeysRequest struct {
 
 func (x *ListApiKeysRequest) Reset() {
 	*x = ListApiKeysRequest{}
-	mi := &file_supercomp_auth_v1_auth_proto_msgTypes[14]
+	mi := &file_supercomp_auth_v1_auth_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -927,7 +1490,7 @@ func (x *ListApiKeysRequest) String() string {
 func (*ListApiKeysRequest) ProtoMessage() {}
 
 func (x *ListApiKeysRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_supercomp_auth_v1_auth_proto_msgTypes[14]
+	mi := &file_supercomp_auth_v1_auth_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -940,7 +1503,7 @@ func (x *ListApiKeysRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListApiKeysRequest.ProtoReflect.Descriptor instead.
 func (*ListApiKeysRequest) Descriptor() ([]byte, []int) {
-	return file_supercomp_auth_v1_auth_proto_rawDescGZIP(), []int{14}
+	return file_supercomp_auth_v1_auth_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *ListApiKeysRequest) GetTeamId() string {
@@ -968,7 +1531,7 @@ type ListApiKeysResponse struct {
 
 func (x *ListApiKeysResponse) Reset() {
 	*x = ListApiKeysResponse{}
-	mi := &file_supercomp_auth_v1_auth_proto_msgTypes[15]
+	mi := &file_supercomp_auth_v1_auth_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -980,7 +1543,7 @@ func (x *ListApiKeysResponse) String() string {
 func (*ListApiKeysResponse) ProtoMessage() {}
 
 func (x *ListApiKeysResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_supercomp_auth_v1_auth_proto_msgTypes[15]
+	mi := &file_supercomp_auth_v1_auth_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -993,7 +1556,7 @@ func (x *ListApiKeysResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListApiKeysResponse.ProtoReflect.Descriptor instead.
 func (*ListApiKeysResponse) Descriptor() ([]byte, []int) {
-	return file_supercomp_auth_v1_auth_proto_rawDescGZIP(), []int{15}
+	return file_supercomp_auth_v1_auth_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *ListApiKeysResponse) GetKeys() []*ApiKey {
@@ -1016,7 +1579,7 @@ type RevokeApiKeyRequest struct {
 
 func (x *RevokeApiKeyRequest) Reset() {
 	*x = RevokeApiKeyRequest{}
-	mi := &file_supercomp_auth_v1_auth_proto_msgTypes[16]
+	mi := &file_supercomp_auth_v1_auth_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1028,7 +1591,7 @@ func (x *RevokeApiKeyRequest) String() string {
 func (*RevokeApiKeyRequest) ProtoMessage() {}
 
 func (x *RevokeApiKeyRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_supercomp_auth_v1_auth_proto_msgTypes[16]
+	mi := &file_supercomp_auth_v1_auth_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1041,7 +1604,7 @@ func (x *RevokeApiKeyRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RevokeApiKeyRequest.ProtoReflect.Descriptor instead.
 func (*RevokeApiKeyRequest) Descriptor() ([]byte, []int) {
-	return file_supercomp_auth_v1_auth_proto_rawDescGZIP(), []int{16}
+	return file_supercomp_auth_v1_auth_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *RevokeApiKeyRequest) GetKeyId() string {
@@ -1069,7 +1632,7 @@ type RevokeApiKeyResponse struct {
 
 func (x *RevokeApiKeyResponse) Reset() {
 	*x = RevokeApiKeyResponse{}
-	mi := &file_supercomp_auth_v1_auth_proto_msgTypes[17]
+	mi := &file_supercomp_auth_v1_auth_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1081,7 +1644,7 @@ func (x *RevokeApiKeyResponse) String() string {
 func (*RevokeApiKeyResponse) ProtoMessage() {}
 
 func (x *RevokeApiKeyResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_supercomp_auth_v1_auth_proto_msgTypes[17]
+	mi := &file_supercomp_auth_v1_auth_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1094,7 +1657,7 @@ func (x *RevokeApiKeyResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RevokeApiKeyResponse.ProtoReflect.Descriptor instead.
 func (*RevokeApiKeyResponse) Descriptor() ([]byte, []int) {
-	return file_supercomp_auth_v1_auth_proto_rawDescGZIP(), []int{17}
+	return file_supercomp_auth_v1_auth_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *RevokeApiKeyResponse) GetKey() *ApiKey {
@@ -1115,7 +1678,7 @@ type ListGrantsRequest struct {
 
 func (x *ListGrantsRequest) Reset() {
 	*x = ListGrantsRequest{}
-	mi := &file_supercomp_auth_v1_auth_proto_msgTypes[18]
+	mi := &file_supercomp_auth_v1_auth_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1127,7 +1690,7 @@ func (x *ListGrantsRequest) String() string {
 func (*ListGrantsRequest) ProtoMessage() {}
 
 func (x *ListGrantsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_supercomp_auth_v1_auth_proto_msgTypes[18]
+	mi := &file_supercomp_auth_v1_auth_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1140,7 +1703,7 @@ func (x *ListGrantsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListGrantsRequest.ProtoReflect.Descriptor instead.
 func (*ListGrantsRequest) Descriptor() ([]byte, []int) {
-	return file_supercomp_auth_v1_auth_proto_rawDescGZIP(), []int{18}
+	return file_supercomp_auth_v1_auth_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *ListGrantsRequest) GetTeamId() string {
@@ -1167,7 +1730,7 @@ type KeyGrants struct {
 
 func (x *KeyGrants) Reset() {
 	*x = KeyGrants{}
-	mi := &file_supercomp_auth_v1_auth_proto_msgTypes[19]
+	mi := &file_supercomp_auth_v1_auth_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1179,7 +1742,7 @@ func (x *KeyGrants) String() string {
 func (*KeyGrants) ProtoMessage() {}
 
 func (x *KeyGrants) ProtoReflect() protoreflect.Message {
-	mi := &file_supercomp_auth_v1_auth_proto_msgTypes[19]
+	mi := &file_supercomp_auth_v1_auth_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1192,7 +1755,7 @@ func (x *KeyGrants) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use KeyGrants.ProtoReflect.Descriptor instead.
 func (*KeyGrants) Descriptor() ([]byte, []int) {
-	return file_supercomp_auth_v1_auth_proto_rawDescGZIP(), []int{19}
+	return file_supercomp_auth_v1_auth_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *KeyGrants) GetKeyId() string {
@@ -1234,7 +1797,7 @@ type ListGrantsResponse struct {
 
 func (x *ListGrantsResponse) Reset() {
 	*x = ListGrantsResponse{}
-	mi := &file_supercomp_auth_v1_auth_proto_msgTypes[20]
+	mi := &file_supercomp_auth_v1_auth_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1246,7 +1809,7 @@ func (x *ListGrantsResponse) String() string {
 func (*ListGrantsResponse) ProtoMessage() {}
 
 func (x *ListGrantsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_supercomp_auth_v1_auth_proto_msgTypes[20]
+	mi := &file_supercomp_auth_v1_auth_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1259,7 +1822,7 @@ func (x *ListGrantsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListGrantsResponse.ProtoReflect.Descriptor instead.
 func (*ListGrantsResponse) Descriptor() ([]byte, []int) {
-	return file_supercomp_auth_v1_auth_proto_rawDescGZIP(), []int{20}
+	return file_supercomp_auth_v1_auth_proto_rawDescGZIP(), []int{30}
 }
 
 func (x *ListGrantsResponse) GetKeys() []*KeyGrants {
@@ -1284,7 +1847,7 @@ type SetGrantsRequest struct {
 
 func (x *SetGrantsRequest) Reset() {
 	*x = SetGrantsRequest{}
-	mi := &file_supercomp_auth_v1_auth_proto_msgTypes[21]
+	mi := &file_supercomp_auth_v1_auth_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1296,7 +1859,7 @@ func (x *SetGrantsRequest) String() string {
 func (*SetGrantsRequest) ProtoMessage() {}
 
 func (x *SetGrantsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_supercomp_auth_v1_auth_proto_msgTypes[21]
+	mi := &file_supercomp_auth_v1_auth_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1309,7 +1872,7 @@ func (x *SetGrantsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetGrantsRequest.ProtoReflect.Descriptor instead.
 func (*SetGrantsRequest) Descriptor() ([]byte, []int) {
-	return file_supercomp_auth_v1_auth_proto_rawDescGZIP(), []int{21}
+	return file_supercomp_auth_v1_auth_proto_rawDescGZIP(), []int{31}
 }
 
 func (x *SetGrantsRequest) GetKeyId() string {
@@ -1344,7 +1907,7 @@ type SetGrantsResponse struct {
 
 func (x *SetGrantsResponse) Reset() {
 	*x = SetGrantsResponse{}
-	mi := &file_supercomp_auth_v1_auth_proto_msgTypes[22]
+	mi := &file_supercomp_auth_v1_auth_proto_msgTypes[32]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1356,7 +1919,7 @@ func (x *SetGrantsResponse) String() string {
 func (*SetGrantsResponse) ProtoMessage() {}
 
 func (x *SetGrantsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_supercomp_auth_v1_auth_proto_msgTypes[22]
+	mi := &file_supercomp_auth_v1_auth_proto_msgTypes[32]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1369,7 +1932,7 @@ func (x *SetGrantsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetGrantsResponse.ProtoReflect.Descriptor instead.
 func (*SetGrantsResponse) Descriptor() ([]byte, []int) {
-	return file_supercomp_auth_v1_auth_proto_rawDescGZIP(), []int{22}
+	return file_supercomp_auth_v1_auth_proto_rawDescGZIP(), []int{32}
 }
 
 func (x *SetGrantsResponse) GetKey() *ApiKey {
@@ -1388,7 +1951,7 @@ type RotateSigningKeyRequest struct {
 
 func (x *RotateSigningKeyRequest) Reset() {
 	*x = RotateSigningKeyRequest{}
-	mi := &file_supercomp_auth_v1_auth_proto_msgTypes[23]
+	mi := &file_supercomp_auth_v1_auth_proto_msgTypes[33]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1400,7 +1963,7 @@ func (x *RotateSigningKeyRequest) String() string {
 func (*RotateSigningKeyRequest) ProtoMessage() {}
 
 func (x *RotateSigningKeyRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_supercomp_auth_v1_auth_proto_msgTypes[23]
+	mi := &file_supercomp_auth_v1_auth_proto_msgTypes[33]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1413,7 +1976,7 @@ func (x *RotateSigningKeyRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RotateSigningKeyRequest.ProtoReflect.Descriptor instead.
 func (*RotateSigningKeyRequest) Descriptor() ([]byte, []int) {
-	return file_supercomp_auth_v1_auth_proto_rawDescGZIP(), []int{23}
+	return file_supercomp_auth_v1_auth_proto_rawDescGZIP(), []int{33}
 }
 
 // RotateSigningKey response.
@@ -1429,7 +1992,7 @@ type RotateSigningKeyResponse struct {
 
 func (x *RotateSigningKeyResponse) Reset() {
 	*x = RotateSigningKeyResponse{}
-	mi := &file_supercomp_auth_v1_auth_proto_msgTypes[24]
+	mi := &file_supercomp_auth_v1_auth_proto_msgTypes[34]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1441,7 +2004,7 @@ func (x *RotateSigningKeyResponse) String() string {
 func (*RotateSigningKeyResponse) ProtoMessage() {}
 
 func (x *RotateSigningKeyResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_supercomp_auth_v1_auth_proto_msgTypes[24]
+	mi := &file_supercomp_auth_v1_auth_proto_msgTypes[34]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1454,7 +2017,7 @@ func (x *RotateSigningKeyResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RotateSigningKeyResponse.ProtoReflect.Descriptor instead.
 func (*RotateSigningKeyResponse) Descriptor() ([]byte, []int) {
-	return file_supercomp_auth_v1_auth_proto_rawDescGZIP(), []int{24}
+	return file_supercomp_auth_v1_auth_proto_rawDescGZIP(), []int{34}
 }
 
 func (x *RotateSigningKeyResponse) GetSigningKeyId() string {
@@ -1499,7 +2062,7 @@ type AuditRecord struct {
 
 func (x *AuditRecord) Reset() {
 	*x = AuditRecord{}
-	mi := &file_supercomp_auth_v1_auth_proto_msgTypes[25]
+	mi := &file_supercomp_auth_v1_auth_proto_msgTypes[35]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1511,7 +2074,7 @@ func (x *AuditRecord) String() string {
 func (*AuditRecord) ProtoMessage() {}
 
 func (x *AuditRecord) ProtoReflect() protoreflect.Message {
-	mi := &file_supercomp_auth_v1_auth_proto_msgTypes[25]
+	mi := &file_supercomp_auth_v1_auth_proto_msgTypes[35]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1524,7 +2087,7 @@ func (x *AuditRecord) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AuditRecord.ProtoReflect.Descriptor instead.
 func (*AuditRecord) Descriptor() ([]byte, []int) {
-	return file_supercomp_auth_v1_auth_proto_rawDescGZIP(), []int{25}
+	return file_supercomp_auth_v1_auth_proto_rawDescGZIP(), []int{35}
 }
 
 func (x *AuditRecord) GetEventId() string {
@@ -1617,7 +2180,7 @@ type ListAuditRecordsRequest struct {
 
 func (x *ListAuditRecordsRequest) Reset() {
 	*x = ListAuditRecordsRequest{}
-	mi := &file_supercomp_auth_v1_auth_proto_msgTypes[26]
+	mi := &file_supercomp_auth_v1_auth_proto_msgTypes[36]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1629,7 +2192,7 @@ func (x *ListAuditRecordsRequest) String() string {
 func (*ListAuditRecordsRequest) ProtoMessage() {}
 
 func (x *ListAuditRecordsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_supercomp_auth_v1_auth_proto_msgTypes[26]
+	mi := &file_supercomp_auth_v1_auth_proto_msgTypes[36]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1642,7 +2205,7 @@ func (x *ListAuditRecordsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListAuditRecordsRequest.ProtoReflect.Descriptor instead.
 func (*ListAuditRecordsRequest) Descriptor() ([]byte, []int) {
-	return file_supercomp_auth_v1_auth_proto_rawDescGZIP(), []int{26}
+	return file_supercomp_auth_v1_auth_proto_rawDescGZIP(), []int{36}
 }
 
 func (x *ListAuditRecordsRequest) GetTeamId() string {
@@ -1714,7 +2277,7 @@ type ListAuditRecordsResponse struct {
 
 func (x *ListAuditRecordsResponse) Reset() {
 	*x = ListAuditRecordsResponse{}
-	mi := &file_supercomp_auth_v1_auth_proto_msgTypes[27]
+	mi := &file_supercomp_auth_v1_auth_proto_msgTypes[37]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1726,7 +2289,7 @@ func (x *ListAuditRecordsResponse) String() string {
 func (*ListAuditRecordsResponse) ProtoMessage() {}
 
 func (x *ListAuditRecordsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_supercomp_auth_v1_auth_proto_msgTypes[27]
+	mi := &file_supercomp_auth_v1_auth_proto_msgTypes[37]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1739,7 +2302,7 @@ func (x *ListAuditRecordsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListAuditRecordsResponse.ProtoReflect.Descriptor instead.
 func (*ListAuditRecordsResponse) Descriptor() ([]byte, []int) {
-	return file_supercomp_auth_v1_auth_proto_rawDescGZIP(), []int{27}
+	return file_supercomp_auth_v1_auth_proto_rawDescGZIP(), []int{37}
 }
 
 func (x *ListAuditRecordsResponse) GetRecords() []*AuditRecord {
@@ -1782,19 +2345,53 @@ const file_supercomp_auth_v1_auth_proto_rawDesc = "" +
 	"\x05token\x18\x01 \x01(\tR\x05token\x129\n" +
 	"\n" +
 	"expires_at\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\texpiresAt\x12$\n" +
-	"\x0esigning_key_id\x18\x03 \x01(\tR\fsigningKeyId\"\xa9\x01\n" +
+	"\x0esigning_key_id\x18\x03 \x01(\tR\fsigningKeyId\"\xc6\x01\n" +
 	"\x04Team\x12\x17\n" +
 	"\ateam_id\x18\x01 \x01(\tR\x06teamId\x12\x12\n" +
 	"\x04name\x18\x02 \x01(\tR\x04name\x129\n" +
 	"\n" +
 	"created_at\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\tcreatedAt\x129\n" +
 	"\n" +
-	"created_by\x18\x04 \x01(\v2\x1a.supercomp.common.v1.ActorR\tcreatedBy\"@\n" +
+	"created_by\x18\x04 \x01(\v2\x1a.supercomp.common.v1.ActorR\tcreatedBy\x12\x1b\n" +
+	"\ttime_zone\x18\x05 \x01(\tR\btimeZone\"@\n" +
 	"\x11CreateTeamRequest\x12+\n" +
 	"\x04team\x18\x01 \x01(\v2\x17.supercomp.auth.v1.TeamR\x04team\"A\n" +
 	"\x12CreateTeamResponse\x12+\n" +
-	"\x04team\x18\x01 \x01(\v2\x17.supercomp.auth.v1.TeamR\x04team\"\x12\n" +
-	"\x10ListTeamsRequest\"B\n" +
+	"\x04team\x18\x01 \x01(\v2\x17.supercomp.auth.v1.TeamR\x04team\"\x92\x01\n" +
+	"\x17CreateCheckinKeyRequest\x12\x17\n" +
+	"\ateam_id\x18\x01 \x01(\tR\x06teamId\x12\x1d\n" +
+	"\n" +
+	"athlete_id\x18\x02 \x01(\tR\tathleteId\x12\x12\n" +
+	"\x04name\x18\x03 \x01(\tR\x04name\x12+\n" +
+	"\x03ttl\x18\x04 \x01(\v2\x19.google.protobuf.DurationR\x03ttl\"_\n" +
+	"\x18CreateCheckinKeyResponse\x12+\n" +
+	"\x03key\x18\x01 \x01(\v2\x19.supercomp.auth.v1.ApiKeyR\x03key\x12\x16\n" +
+	"\x06secret\x18\x02 \x01(\tR\x06secret\"{\n" +
+	"\x16ListCheckinKeysRequest\x12\x17\n" +
+	"\ateam_id\x18\x01 \x01(\tR\x06teamId\x12\x1d\n" +
+	"\n" +
+	"athlete_id\x18\x02 \x01(\tR\tathleteId\x12)\n" +
+	"\x10include_inactive\x18\x03 \x01(\bR\x0fincludeInactive\"H\n" +
+	"\x17ListCheckinKeysResponse\x12-\n" +
+	"\x04keys\x18\x01 \x03(\v2\x19.supercomp.auth.v1.ApiKeyR\x04keys\"a\n" +
+	"\x17RevokeCheckinKeyRequest\x12\x17\n" +
+	"\ateam_id\x18\x01 \x01(\tR\x06teamId\x12\x15\n" +
+	"\x06key_id\x18\x02 \x01(\tR\x05keyId\x12\x16\n" +
+	"\x06reason\x18\x03 \x01(\tR\x06reason\"G\n" +
+	"\x18RevokeCheckinKeyResponse\x12+\n" +
+	"\x03key\x18\x01 \x01(\v2\x19.supercomp.auth.v1.ApiKeyR\x03key\"\x12\n" +
+	"\x10ListTeamsRequest\"H\n" +
+	"\x0eGetTeamRequest\x12\x17\n" +
+	"\ateam_id\x18\x01 \x01(\tR\x06teamId\x12\x1d\n" +
+	"\n" +
+	"athlete_id\x18\x02 \x01(\tR\tathleteId\">\n" +
+	"\x0fGetTeamResponse\x12+\n" +
+	"\x04team\x18\x01 \x01(\v2\x17.supercomp.auth.v1.TeamR\x04team\"N\n" +
+	"\x16SetTeamTimeZoneRequest\x12\x17\n" +
+	"\ateam_id\x18\x01 \x01(\tR\x06teamId\x12\x1b\n" +
+	"\ttime_zone\x18\x02 \x01(\tR\btimeZone\"F\n" +
+	"\x17SetTeamTimeZoneResponse\x12+\n" +
+	"\x04team\x18\x01 \x01(\v2\x17.supercomp.auth.v1.TeamR\x04team\"B\n" +
 	"\x11ListTeamsResponse\x12-\n" +
 	"\x05teams\x18\x01 \x03(\v2\x17.supercomp.auth.v1.TeamR\x05teams\"\xc6\x04\n" +
 	"\x06ApiKey\x12\x15\n" +
@@ -1880,7 +2477,7 @@ const file_supercomp_auth_v1_auth_proto_rawDesc = "" +
 	"page_token\x18\b \x01(\tR\tpageToken\"|\n" +
 	"\x18ListAuditRecordsResponse\x128\n" +
 	"\arecords\x18\x01 \x03(\v2\x1e.supercomp.auth.v1.AuditRecordR\arecords\x12&\n" +
-	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken2\x98\t\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken2\xd5\r\n" +
 	"\vAuthService\x12\\\n" +
 	"\x06WhoAmI\x12 .supercomp.auth.v1.WhoAmIRequest\x1a!.supercomp.auth.v1.WhoAmIResponse\"\r\x8a\xb5\x18\t\n" +
 	"\x05\x01\x02\x03\x04\x05\x10\x01\x12h\n" +
@@ -1891,13 +2488,26 @@ const file_supercomp_auth_v1_auth_proto_rawDesc = "" +
 	"CreateTeam\x12$.supercomp.auth.v1.CreateTeamRequest\x1a%.supercomp.auth.v1.CreateTeamResponse\"\t\x8a\xb5\x18\x05\n" +
 	"\x01\x05\x10\x03\x12a\n" +
 	"\tListTeams\x12#.supercomp.auth.v1.ListTeamsRequest\x1a$.supercomp.auth.v1.ListTeamsResponse\"\t\x8a\xb5\x18\x05\n" +
+	"\x01\x05\x10\x03\x12^\n" +
+	"\aGetTeam\x12!.supercomp.auth.v1.GetTeamRequest\x1a\".supercomp.auth.v1.GetTeamResponse\"\f\x8a\xb5\x18\b\n" +
+	"\x04\x02\x03\x04\x05\x10\x02\x12s\n" +
+	"\x0fSetTeamTimeZone\x12).supercomp.auth.v1.SetTeamTimeZoneRequest\x1a*.supercomp.auth.v1.SetTeamTimeZoneResponse\"\t\x8a\xb5\x18\x05\n" +
 	"\x01\x05\x10\x03\x12j\n" +
 	"\fCreateApiKey\x12&.supercomp.auth.v1.CreateApiKeyRequest\x1a'.supercomp.auth.v1.CreateApiKeyResponse\"\t\x8a\xb5\x18\x05\n" +
 	"\x01\x05\x10\x03\x12g\n" +
 	"\vListApiKeys\x12%.supercomp.auth.v1.ListApiKeysRequest\x1a&.supercomp.auth.v1.ListApiKeysResponse\"\t\x8a\xb5\x18\x05\n" +
 	"\x01\x05\x10\x03\x12j\n" +
 	"\fRevokeApiKey\x12&.supercomp.auth.v1.RevokeApiKeyRequest\x1a'.supercomp.auth.v1.RevokeApiKeyResponse\"\t\x8a\xb5\x18\x05\n" +
-	"\x01\x05\x10\x03\x12d\n" +
+	"\x01\x05\x10\x03\x12w\n" +
+	"\x10CreateCheckinKey\x12*.supercomp.auth.v1.CreateCheckinKeyRequest\x1a+.supercomp.auth.v1.CreateCheckinKeyResponse\"\n" +
+	"\x8a\xb5\x18\x06\n" +
+	"\x02\x03\x05\x10\x02\x12t\n" +
+	"\x0fListCheckinKeys\x12).supercomp.auth.v1.ListCheckinKeysRequest\x1a*.supercomp.auth.v1.ListCheckinKeysResponse\"\n" +
+	"\x8a\xb5\x18\x06\n" +
+	"\x02\x03\x05\x10\x02\x12w\n" +
+	"\x10RevokeCheckinKey\x12*.supercomp.auth.v1.RevokeCheckinKeyRequest\x1a+.supercomp.auth.v1.RevokeCheckinKeyResponse\"\n" +
+	"\x8a\xb5\x18\x06\n" +
+	"\x02\x03\x05\x10\x02\x12d\n" +
 	"\n" +
 	"ListGrants\x12$.supercomp.auth.v1.ListGrantsRequest\x1a%.supercomp.auth.v1.ListGrantsResponse\"\t\x8a\xb5\x18\x05\n" +
 	"\x01\x05\x10\x03\x12a\n" +
@@ -1921,7 +2531,7 @@ func file_supercomp_auth_v1_auth_proto_rawDescGZIP() []byte {
 	return file_supercomp_auth_v1_auth_proto_rawDescData
 }
 
-var file_supercomp_auth_v1_auth_proto_msgTypes = make([]protoimpl.MessageInfo, 28)
+var file_supercomp_auth_v1_auth_proto_msgTypes = make([]protoimpl.MessageInfo, 38)
 var file_supercomp_auth_v1_auth_proto_goTypes = []any{
 	(*TeamGrant)(nil),                // 0: supercomp.auth.v1.TeamGrant
 	(*Principal)(nil),                // 1: supercomp.auth.v1.Principal
@@ -1932,95 +2542,121 @@ var file_supercomp_auth_v1_auth_proto_goTypes = []any{
 	(*Team)(nil),                     // 6: supercomp.auth.v1.Team
 	(*CreateTeamRequest)(nil),        // 7: supercomp.auth.v1.CreateTeamRequest
 	(*CreateTeamResponse)(nil),       // 8: supercomp.auth.v1.CreateTeamResponse
-	(*ListTeamsRequest)(nil),         // 9: supercomp.auth.v1.ListTeamsRequest
-	(*ListTeamsResponse)(nil),        // 10: supercomp.auth.v1.ListTeamsResponse
-	(*ApiKey)(nil),                   // 11: supercomp.auth.v1.ApiKey
-	(*CreateApiKeyRequest)(nil),      // 12: supercomp.auth.v1.CreateApiKeyRequest
-	(*CreateApiKeyResponse)(nil),     // 13: supercomp.auth.v1.CreateApiKeyResponse
-	(*ListApiKeysRequest)(nil),       // 14: supercomp.auth.v1.ListApiKeysRequest
-	(*ListApiKeysResponse)(nil),      // 15: supercomp.auth.v1.ListApiKeysResponse
-	(*RevokeApiKeyRequest)(nil),      // 16: supercomp.auth.v1.RevokeApiKeyRequest
-	(*RevokeApiKeyResponse)(nil),     // 17: supercomp.auth.v1.RevokeApiKeyResponse
-	(*ListGrantsRequest)(nil),        // 18: supercomp.auth.v1.ListGrantsRequest
-	(*KeyGrants)(nil),                // 19: supercomp.auth.v1.KeyGrants
-	(*ListGrantsResponse)(nil),       // 20: supercomp.auth.v1.ListGrantsResponse
-	(*SetGrantsRequest)(nil),         // 21: supercomp.auth.v1.SetGrantsRequest
-	(*SetGrantsResponse)(nil),        // 22: supercomp.auth.v1.SetGrantsResponse
-	(*RotateSigningKeyRequest)(nil),  // 23: supercomp.auth.v1.RotateSigningKeyRequest
-	(*RotateSigningKeyResponse)(nil), // 24: supercomp.auth.v1.RotateSigningKeyResponse
-	(*AuditRecord)(nil),              // 25: supercomp.auth.v1.AuditRecord
-	(*ListAuditRecordsRequest)(nil),  // 26: supercomp.auth.v1.ListAuditRecordsRequest
-	(*ListAuditRecordsResponse)(nil), // 27: supercomp.auth.v1.ListAuditRecordsResponse
-	(v1.Role)(0),                     // 28: supercomp.common.v1.Role
-	(*timestamppb.Timestamp)(nil),    // 29: google.protobuf.Timestamp
-	(*durationpb.Duration)(nil),      // 30: google.protobuf.Duration
-	(*v1.Actor)(nil),                 // 31: supercomp.common.v1.Actor
+	(*CreateCheckinKeyRequest)(nil),  // 9: supercomp.auth.v1.CreateCheckinKeyRequest
+	(*CreateCheckinKeyResponse)(nil), // 10: supercomp.auth.v1.CreateCheckinKeyResponse
+	(*ListCheckinKeysRequest)(nil),   // 11: supercomp.auth.v1.ListCheckinKeysRequest
+	(*ListCheckinKeysResponse)(nil),  // 12: supercomp.auth.v1.ListCheckinKeysResponse
+	(*RevokeCheckinKeyRequest)(nil),  // 13: supercomp.auth.v1.RevokeCheckinKeyRequest
+	(*RevokeCheckinKeyResponse)(nil), // 14: supercomp.auth.v1.RevokeCheckinKeyResponse
+	(*ListTeamsRequest)(nil),         // 15: supercomp.auth.v1.ListTeamsRequest
+	(*GetTeamRequest)(nil),           // 16: supercomp.auth.v1.GetTeamRequest
+	(*GetTeamResponse)(nil),          // 17: supercomp.auth.v1.GetTeamResponse
+	(*SetTeamTimeZoneRequest)(nil),   // 18: supercomp.auth.v1.SetTeamTimeZoneRequest
+	(*SetTeamTimeZoneResponse)(nil),  // 19: supercomp.auth.v1.SetTeamTimeZoneResponse
+	(*ListTeamsResponse)(nil),        // 20: supercomp.auth.v1.ListTeamsResponse
+	(*ApiKey)(nil),                   // 21: supercomp.auth.v1.ApiKey
+	(*CreateApiKeyRequest)(nil),      // 22: supercomp.auth.v1.CreateApiKeyRequest
+	(*CreateApiKeyResponse)(nil),     // 23: supercomp.auth.v1.CreateApiKeyResponse
+	(*ListApiKeysRequest)(nil),       // 24: supercomp.auth.v1.ListApiKeysRequest
+	(*ListApiKeysResponse)(nil),      // 25: supercomp.auth.v1.ListApiKeysResponse
+	(*RevokeApiKeyRequest)(nil),      // 26: supercomp.auth.v1.RevokeApiKeyRequest
+	(*RevokeApiKeyResponse)(nil),     // 27: supercomp.auth.v1.RevokeApiKeyResponse
+	(*ListGrantsRequest)(nil),        // 28: supercomp.auth.v1.ListGrantsRequest
+	(*KeyGrants)(nil),                // 29: supercomp.auth.v1.KeyGrants
+	(*ListGrantsResponse)(nil),       // 30: supercomp.auth.v1.ListGrantsResponse
+	(*SetGrantsRequest)(nil),         // 31: supercomp.auth.v1.SetGrantsRequest
+	(*SetGrantsResponse)(nil),        // 32: supercomp.auth.v1.SetGrantsResponse
+	(*RotateSigningKeyRequest)(nil),  // 33: supercomp.auth.v1.RotateSigningKeyRequest
+	(*RotateSigningKeyResponse)(nil), // 34: supercomp.auth.v1.RotateSigningKeyResponse
+	(*AuditRecord)(nil),              // 35: supercomp.auth.v1.AuditRecord
+	(*ListAuditRecordsRequest)(nil),  // 36: supercomp.auth.v1.ListAuditRecordsRequest
+	(*ListAuditRecordsResponse)(nil), // 37: supercomp.auth.v1.ListAuditRecordsResponse
+	(v1.Role)(0),                     // 38: supercomp.common.v1.Role
+	(*timestamppb.Timestamp)(nil),    // 39: google.protobuf.Timestamp
+	(*durationpb.Duration)(nil),      // 40: google.protobuf.Duration
+	(*v1.Actor)(nil),                 // 41: supercomp.common.v1.Actor
 }
 var file_supercomp_auth_v1_auth_proto_depIdxs = []int32{
-	28, // 0: supercomp.auth.v1.Principal.role:type_name -> supercomp.common.v1.Role
+	38, // 0: supercomp.auth.v1.Principal.role:type_name -> supercomp.common.v1.Role
 	0,  // 1: supercomp.auth.v1.Principal.grants:type_name -> supercomp.auth.v1.TeamGrant
 	1,  // 2: supercomp.auth.v1.WhoAmIResponse.principal:type_name -> supercomp.auth.v1.Principal
-	29, // 3: supercomp.auth.v1.WhoAmIResponse.expires_at:type_name -> google.protobuf.Timestamp
-	30, // 4: supercomp.auth.v1.IssueTokenRequest.ttl:type_name -> google.protobuf.Duration
-	29, // 5: supercomp.auth.v1.IssueTokenResponse.expires_at:type_name -> google.protobuf.Timestamp
-	29, // 6: supercomp.auth.v1.Team.created_at:type_name -> google.protobuf.Timestamp
-	31, // 7: supercomp.auth.v1.Team.created_by:type_name -> supercomp.common.v1.Actor
+	39, // 3: supercomp.auth.v1.WhoAmIResponse.expires_at:type_name -> google.protobuf.Timestamp
+	40, // 4: supercomp.auth.v1.IssueTokenRequest.ttl:type_name -> google.protobuf.Duration
+	39, // 5: supercomp.auth.v1.IssueTokenResponse.expires_at:type_name -> google.protobuf.Timestamp
+	39, // 6: supercomp.auth.v1.Team.created_at:type_name -> google.protobuf.Timestamp
+	41, // 7: supercomp.auth.v1.Team.created_by:type_name -> supercomp.common.v1.Actor
 	6,  // 8: supercomp.auth.v1.CreateTeamRequest.team:type_name -> supercomp.auth.v1.Team
 	6,  // 9: supercomp.auth.v1.CreateTeamResponse.team:type_name -> supercomp.auth.v1.Team
-	6,  // 10: supercomp.auth.v1.ListTeamsResponse.teams:type_name -> supercomp.auth.v1.Team
-	28, // 11: supercomp.auth.v1.ApiKey.role:type_name -> supercomp.common.v1.Role
-	0,  // 12: supercomp.auth.v1.ApiKey.grants:type_name -> supercomp.auth.v1.TeamGrant
-	29, // 13: supercomp.auth.v1.ApiKey.created_at:type_name -> google.protobuf.Timestamp
-	31, // 14: supercomp.auth.v1.ApiKey.created_by:type_name -> supercomp.common.v1.Actor
-	29, // 15: supercomp.auth.v1.ApiKey.expires_at:type_name -> google.protobuf.Timestamp
-	29, // 16: supercomp.auth.v1.ApiKey.revoked_at:type_name -> google.protobuf.Timestamp
-	29, // 17: supercomp.auth.v1.ApiKey.last_used_at:type_name -> google.protobuf.Timestamp
-	29, // 18: supercomp.auth.v1.ApiKey.use_by:type_name -> google.protobuf.Timestamp
-	29, // 19: supercomp.auth.v1.ApiKey.used_at:type_name -> google.protobuf.Timestamp
-	28, // 20: supercomp.auth.v1.CreateApiKeyRequest.role:type_name -> supercomp.common.v1.Role
-	0,  // 21: supercomp.auth.v1.CreateApiKeyRequest.grants:type_name -> supercomp.auth.v1.TeamGrant
-	30, // 22: supercomp.auth.v1.CreateApiKeyRequest.ttl:type_name -> google.protobuf.Duration
-	30, // 23: supercomp.auth.v1.CreateApiKeyRequest.single_use_within:type_name -> google.protobuf.Duration
-	11, // 24: supercomp.auth.v1.CreateApiKeyResponse.key:type_name -> supercomp.auth.v1.ApiKey
-	11, // 25: supercomp.auth.v1.ListApiKeysResponse.keys:type_name -> supercomp.auth.v1.ApiKey
-	11, // 26: supercomp.auth.v1.RevokeApiKeyResponse.key:type_name -> supercomp.auth.v1.ApiKey
-	28, // 27: supercomp.auth.v1.KeyGrants.role:type_name -> supercomp.common.v1.Role
-	0,  // 28: supercomp.auth.v1.KeyGrants.grants:type_name -> supercomp.auth.v1.TeamGrant
-	19, // 29: supercomp.auth.v1.ListGrantsResponse.keys:type_name -> supercomp.auth.v1.KeyGrants
-	0,  // 30: supercomp.auth.v1.SetGrantsRequest.grants:type_name -> supercomp.auth.v1.TeamGrant
-	11, // 31: supercomp.auth.v1.SetGrantsResponse.key:type_name -> supercomp.auth.v1.ApiKey
-	29, // 32: supercomp.auth.v1.AuditRecord.occurred_at:type_name -> google.protobuf.Timestamp
-	31, // 33: supercomp.auth.v1.AuditRecord.actor:type_name -> supercomp.common.v1.Actor
-	29, // 34: supercomp.auth.v1.ListAuditRecordsRequest.since:type_name -> google.protobuf.Timestamp
-	29, // 35: supercomp.auth.v1.ListAuditRecordsRequest.until:type_name -> google.protobuf.Timestamp
-	25, // 36: supercomp.auth.v1.ListAuditRecordsResponse.records:type_name -> supercomp.auth.v1.AuditRecord
-	2,  // 37: supercomp.auth.v1.AuthService.WhoAmI:input_type -> supercomp.auth.v1.WhoAmIRequest
-	4,  // 38: supercomp.auth.v1.AuthService.IssueToken:input_type -> supercomp.auth.v1.IssueTokenRequest
-	7,  // 39: supercomp.auth.v1.AuthService.CreateTeam:input_type -> supercomp.auth.v1.CreateTeamRequest
-	9,  // 40: supercomp.auth.v1.AuthService.ListTeams:input_type -> supercomp.auth.v1.ListTeamsRequest
-	12, // 41: supercomp.auth.v1.AuthService.CreateApiKey:input_type -> supercomp.auth.v1.CreateApiKeyRequest
-	14, // 42: supercomp.auth.v1.AuthService.ListApiKeys:input_type -> supercomp.auth.v1.ListApiKeysRequest
-	16, // 43: supercomp.auth.v1.AuthService.RevokeApiKey:input_type -> supercomp.auth.v1.RevokeApiKeyRequest
-	18, // 44: supercomp.auth.v1.AuthService.ListGrants:input_type -> supercomp.auth.v1.ListGrantsRequest
-	21, // 45: supercomp.auth.v1.AuthService.SetGrants:input_type -> supercomp.auth.v1.SetGrantsRequest
-	23, // 46: supercomp.auth.v1.AuthService.RotateSigningKey:input_type -> supercomp.auth.v1.RotateSigningKeyRequest
-	26, // 47: supercomp.auth.v1.AuthService.ListAuditRecords:input_type -> supercomp.auth.v1.ListAuditRecordsRequest
-	3,  // 48: supercomp.auth.v1.AuthService.WhoAmI:output_type -> supercomp.auth.v1.WhoAmIResponse
-	5,  // 49: supercomp.auth.v1.AuthService.IssueToken:output_type -> supercomp.auth.v1.IssueTokenResponse
-	8,  // 50: supercomp.auth.v1.AuthService.CreateTeam:output_type -> supercomp.auth.v1.CreateTeamResponse
-	10, // 51: supercomp.auth.v1.AuthService.ListTeams:output_type -> supercomp.auth.v1.ListTeamsResponse
-	13, // 52: supercomp.auth.v1.AuthService.CreateApiKey:output_type -> supercomp.auth.v1.CreateApiKeyResponse
-	15, // 53: supercomp.auth.v1.AuthService.ListApiKeys:output_type -> supercomp.auth.v1.ListApiKeysResponse
-	17, // 54: supercomp.auth.v1.AuthService.RevokeApiKey:output_type -> supercomp.auth.v1.RevokeApiKeyResponse
-	20, // 55: supercomp.auth.v1.AuthService.ListGrants:output_type -> supercomp.auth.v1.ListGrantsResponse
-	22, // 56: supercomp.auth.v1.AuthService.SetGrants:output_type -> supercomp.auth.v1.SetGrantsResponse
-	24, // 57: supercomp.auth.v1.AuthService.RotateSigningKey:output_type -> supercomp.auth.v1.RotateSigningKeyResponse
-	27, // 58: supercomp.auth.v1.AuthService.ListAuditRecords:output_type -> supercomp.auth.v1.ListAuditRecordsResponse
-	48, // [48:59] is the sub-list for method output_type
-	37, // [37:48] is the sub-list for method input_type
-	37, // [37:37] is the sub-list for extension type_name
-	37, // [37:37] is the sub-list for extension extendee
-	0,  // [0:37] is the sub-list for field type_name
+	40, // 10: supercomp.auth.v1.CreateCheckinKeyRequest.ttl:type_name -> google.protobuf.Duration
+	21, // 11: supercomp.auth.v1.CreateCheckinKeyResponse.key:type_name -> supercomp.auth.v1.ApiKey
+	21, // 12: supercomp.auth.v1.ListCheckinKeysResponse.keys:type_name -> supercomp.auth.v1.ApiKey
+	21, // 13: supercomp.auth.v1.RevokeCheckinKeyResponse.key:type_name -> supercomp.auth.v1.ApiKey
+	6,  // 14: supercomp.auth.v1.GetTeamResponse.team:type_name -> supercomp.auth.v1.Team
+	6,  // 15: supercomp.auth.v1.SetTeamTimeZoneResponse.team:type_name -> supercomp.auth.v1.Team
+	6,  // 16: supercomp.auth.v1.ListTeamsResponse.teams:type_name -> supercomp.auth.v1.Team
+	38, // 17: supercomp.auth.v1.ApiKey.role:type_name -> supercomp.common.v1.Role
+	0,  // 18: supercomp.auth.v1.ApiKey.grants:type_name -> supercomp.auth.v1.TeamGrant
+	39, // 19: supercomp.auth.v1.ApiKey.created_at:type_name -> google.protobuf.Timestamp
+	41, // 20: supercomp.auth.v1.ApiKey.created_by:type_name -> supercomp.common.v1.Actor
+	39, // 21: supercomp.auth.v1.ApiKey.expires_at:type_name -> google.protobuf.Timestamp
+	39, // 22: supercomp.auth.v1.ApiKey.revoked_at:type_name -> google.protobuf.Timestamp
+	39, // 23: supercomp.auth.v1.ApiKey.last_used_at:type_name -> google.protobuf.Timestamp
+	39, // 24: supercomp.auth.v1.ApiKey.use_by:type_name -> google.protobuf.Timestamp
+	39, // 25: supercomp.auth.v1.ApiKey.used_at:type_name -> google.protobuf.Timestamp
+	38, // 26: supercomp.auth.v1.CreateApiKeyRequest.role:type_name -> supercomp.common.v1.Role
+	0,  // 27: supercomp.auth.v1.CreateApiKeyRequest.grants:type_name -> supercomp.auth.v1.TeamGrant
+	40, // 28: supercomp.auth.v1.CreateApiKeyRequest.ttl:type_name -> google.protobuf.Duration
+	40, // 29: supercomp.auth.v1.CreateApiKeyRequest.single_use_within:type_name -> google.protobuf.Duration
+	21, // 30: supercomp.auth.v1.CreateApiKeyResponse.key:type_name -> supercomp.auth.v1.ApiKey
+	21, // 31: supercomp.auth.v1.ListApiKeysResponse.keys:type_name -> supercomp.auth.v1.ApiKey
+	21, // 32: supercomp.auth.v1.RevokeApiKeyResponse.key:type_name -> supercomp.auth.v1.ApiKey
+	38, // 33: supercomp.auth.v1.KeyGrants.role:type_name -> supercomp.common.v1.Role
+	0,  // 34: supercomp.auth.v1.KeyGrants.grants:type_name -> supercomp.auth.v1.TeamGrant
+	29, // 35: supercomp.auth.v1.ListGrantsResponse.keys:type_name -> supercomp.auth.v1.KeyGrants
+	0,  // 36: supercomp.auth.v1.SetGrantsRequest.grants:type_name -> supercomp.auth.v1.TeamGrant
+	21, // 37: supercomp.auth.v1.SetGrantsResponse.key:type_name -> supercomp.auth.v1.ApiKey
+	39, // 38: supercomp.auth.v1.AuditRecord.occurred_at:type_name -> google.protobuf.Timestamp
+	41, // 39: supercomp.auth.v1.AuditRecord.actor:type_name -> supercomp.common.v1.Actor
+	39, // 40: supercomp.auth.v1.ListAuditRecordsRequest.since:type_name -> google.protobuf.Timestamp
+	39, // 41: supercomp.auth.v1.ListAuditRecordsRequest.until:type_name -> google.protobuf.Timestamp
+	35, // 42: supercomp.auth.v1.ListAuditRecordsResponse.records:type_name -> supercomp.auth.v1.AuditRecord
+	2,  // 43: supercomp.auth.v1.AuthService.WhoAmI:input_type -> supercomp.auth.v1.WhoAmIRequest
+	4,  // 44: supercomp.auth.v1.AuthService.IssueToken:input_type -> supercomp.auth.v1.IssueTokenRequest
+	7,  // 45: supercomp.auth.v1.AuthService.CreateTeam:input_type -> supercomp.auth.v1.CreateTeamRequest
+	15, // 46: supercomp.auth.v1.AuthService.ListTeams:input_type -> supercomp.auth.v1.ListTeamsRequest
+	16, // 47: supercomp.auth.v1.AuthService.GetTeam:input_type -> supercomp.auth.v1.GetTeamRequest
+	18, // 48: supercomp.auth.v1.AuthService.SetTeamTimeZone:input_type -> supercomp.auth.v1.SetTeamTimeZoneRequest
+	22, // 49: supercomp.auth.v1.AuthService.CreateApiKey:input_type -> supercomp.auth.v1.CreateApiKeyRequest
+	24, // 50: supercomp.auth.v1.AuthService.ListApiKeys:input_type -> supercomp.auth.v1.ListApiKeysRequest
+	26, // 51: supercomp.auth.v1.AuthService.RevokeApiKey:input_type -> supercomp.auth.v1.RevokeApiKeyRequest
+	9,  // 52: supercomp.auth.v1.AuthService.CreateCheckinKey:input_type -> supercomp.auth.v1.CreateCheckinKeyRequest
+	11, // 53: supercomp.auth.v1.AuthService.ListCheckinKeys:input_type -> supercomp.auth.v1.ListCheckinKeysRequest
+	13, // 54: supercomp.auth.v1.AuthService.RevokeCheckinKey:input_type -> supercomp.auth.v1.RevokeCheckinKeyRequest
+	28, // 55: supercomp.auth.v1.AuthService.ListGrants:input_type -> supercomp.auth.v1.ListGrantsRequest
+	31, // 56: supercomp.auth.v1.AuthService.SetGrants:input_type -> supercomp.auth.v1.SetGrantsRequest
+	33, // 57: supercomp.auth.v1.AuthService.RotateSigningKey:input_type -> supercomp.auth.v1.RotateSigningKeyRequest
+	36, // 58: supercomp.auth.v1.AuthService.ListAuditRecords:input_type -> supercomp.auth.v1.ListAuditRecordsRequest
+	3,  // 59: supercomp.auth.v1.AuthService.WhoAmI:output_type -> supercomp.auth.v1.WhoAmIResponse
+	5,  // 60: supercomp.auth.v1.AuthService.IssueToken:output_type -> supercomp.auth.v1.IssueTokenResponse
+	8,  // 61: supercomp.auth.v1.AuthService.CreateTeam:output_type -> supercomp.auth.v1.CreateTeamResponse
+	20, // 62: supercomp.auth.v1.AuthService.ListTeams:output_type -> supercomp.auth.v1.ListTeamsResponse
+	17, // 63: supercomp.auth.v1.AuthService.GetTeam:output_type -> supercomp.auth.v1.GetTeamResponse
+	19, // 64: supercomp.auth.v1.AuthService.SetTeamTimeZone:output_type -> supercomp.auth.v1.SetTeamTimeZoneResponse
+	23, // 65: supercomp.auth.v1.AuthService.CreateApiKey:output_type -> supercomp.auth.v1.CreateApiKeyResponse
+	25, // 66: supercomp.auth.v1.AuthService.ListApiKeys:output_type -> supercomp.auth.v1.ListApiKeysResponse
+	27, // 67: supercomp.auth.v1.AuthService.RevokeApiKey:output_type -> supercomp.auth.v1.RevokeApiKeyResponse
+	10, // 68: supercomp.auth.v1.AuthService.CreateCheckinKey:output_type -> supercomp.auth.v1.CreateCheckinKeyResponse
+	12, // 69: supercomp.auth.v1.AuthService.ListCheckinKeys:output_type -> supercomp.auth.v1.ListCheckinKeysResponse
+	14, // 70: supercomp.auth.v1.AuthService.RevokeCheckinKey:output_type -> supercomp.auth.v1.RevokeCheckinKeyResponse
+	30, // 71: supercomp.auth.v1.AuthService.ListGrants:output_type -> supercomp.auth.v1.ListGrantsResponse
+	32, // 72: supercomp.auth.v1.AuthService.SetGrants:output_type -> supercomp.auth.v1.SetGrantsResponse
+	34, // 73: supercomp.auth.v1.AuthService.RotateSigningKey:output_type -> supercomp.auth.v1.RotateSigningKeyResponse
+	37, // 74: supercomp.auth.v1.AuthService.ListAuditRecords:output_type -> supercomp.auth.v1.ListAuditRecordsResponse
+	59, // [59:75] is the sub-list for method output_type
+	43, // [43:59] is the sub-list for method input_type
+	43, // [43:43] is the sub-list for extension type_name
+	43, // [43:43] is the sub-list for extension extendee
+	0,  // [0:43] is the sub-list for field type_name
 }
 
 func init() { file_supercomp_auth_v1_auth_proto_init() }
@@ -2028,14 +2664,14 @@ func file_supercomp_auth_v1_auth_proto_init() {
 	if File_supercomp_auth_v1_auth_proto != nil {
 		return
 	}
-	file_supercomp_auth_v1_auth_proto_msgTypes[21].OneofWrappers = []any{}
+	file_supercomp_auth_v1_auth_proto_msgTypes[31].OneofWrappers = []any{}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_supercomp_auth_v1_auth_proto_rawDesc), len(file_supercomp_auth_v1_auth_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   28,
+			NumMessages:   38,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

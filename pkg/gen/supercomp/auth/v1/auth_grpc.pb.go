@@ -28,9 +28,14 @@ const (
 	AuthService_IssueToken_FullMethodName       = "/supercomp.auth.v1.AuthService/IssueToken"
 	AuthService_CreateTeam_FullMethodName       = "/supercomp.auth.v1.AuthService/CreateTeam"
 	AuthService_ListTeams_FullMethodName        = "/supercomp.auth.v1.AuthService/ListTeams"
+	AuthService_GetTeam_FullMethodName          = "/supercomp.auth.v1.AuthService/GetTeam"
+	AuthService_SetTeamTimeZone_FullMethodName  = "/supercomp.auth.v1.AuthService/SetTeamTimeZone"
 	AuthService_CreateApiKey_FullMethodName     = "/supercomp.auth.v1.AuthService/CreateApiKey"
 	AuthService_ListApiKeys_FullMethodName      = "/supercomp.auth.v1.AuthService/ListApiKeys"
 	AuthService_RevokeApiKey_FullMethodName     = "/supercomp.auth.v1.AuthService/RevokeApiKey"
+	AuthService_CreateCheckinKey_FullMethodName = "/supercomp.auth.v1.AuthService/CreateCheckinKey"
+	AuthService_ListCheckinKeys_FullMethodName  = "/supercomp.auth.v1.AuthService/ListCheckinKeys"
+	AuthService_RevokeCheckinKey_FullMethodName = "/supercomp.auth.v1.AuthService/RevokeCheckinKey"
 	AuthService_ListGrants_FullMethodName       = "/supercomp.auth.v1.AuthService/ListGrants"
 	AuthService_SetGrants_FullMethodName        = "/supercomp.auth.v1.AuthService/SetGrants"
 	AuthService_RotateSigningKey_FullMethodName = "/supercomp.auth.v1.AuthService/RotateSigningKey"
@@ -52,12 +57,28 @@ type AuthServiceClient interface {
 	CreateTeam(ctx context.Context, in *CreateTeamRequest, opts ...grpc.CallOption) (*CreateTeamResponse, error)
 	// Lists teams.
 	ListTeams(ctx context.Context, in *ListTeamsRequest, opts ...grpc.CallOption) (*ListTeamsResponse, error)
+	// One team, for anyone granted it: the console and the check-in page date everything in the
+	// team's time zone, and coaches cannot list teams. A team used without ever being created
+	// (`sc teams create`) reads as its id in UTC.
+	GetTeam(ctx context.Context, in *GetTeamRequest, opts ...grpc.CallOption) (*GetTeamResponse, error)
+	// Sets a team's time zone (`sc teams set-zone`, the console's Admin page), revision-free: the
+	// last writer wins, and every change is audited.
+	SetTeamTimeZone(ctx context.Context, in *SetTeamTimeZoneRequest, opts ...grpc.CallOption) (*SetTeamTimeZoneResponse, error)
 	// Creates an API key (`sc keys create`); the secret is returned once, here.
 	CreateApiKey(ctx context.Context, in *CreateApiKeyRequest, opts ...grpc.CallOption) (*CreateApiKeyResponse, error)
 	// Lists API keys, never their secrets (`sc keys list`).
 	ListApiKeys(ctx context.Context, in *ListApiKeysRequest, opts ...grpc.CallOption) (*ListApiKeysResponse, error)
 	// Revokes an API key immediately (`sc keys revoke`); tokens issued from it stop working too.
 	RevokeApiKey(ctx context.Context, in *RevokeApiKeyRequest, opts ...grpc.CallOption) (*RevokeApiKeyResponse, error)
+	// Creates an athlete's personal check-in link: an athlete key bound to that one athlete of
+	// the team (as `sc checkin link`), for the team's coaches as well as admins. The secret is
+	// returned once, here.
+	CreateCheckinKey(ctx context.Context, in *CreateCheckinKeyRequest, opts ...grpc.CallOption) (*CreateCheckinKeyResponse, error)
+	// Lists the team's check-in link keys (athlete keys bound to one athlete of the team), never
+	// their secrets.
+	ListCheckinKeys(ctx context.Context, in *ListCheckinKeysRequest, opts ...grpc.CallOption) (*ListCheckinKeysResponse, error)
+	// Revokes one of the team's check-in link keys at once; any other key is NotFound here.
+	RevokeCheckinKey(ctx context.Context, in *RevokeCheckinKeyRequest, opts ...grpc.CallOption) (*RevokeCheckinKeyResponse, error)
 	// Lists the team grants of keys, optionally for one team (`sc grants list`).
 	ListGrants(ctx context.Context, in *ListGrantsRequest, opts ...grpc.CallOption) (*ListGrantsResponse, error)
 	// Replaces the team grants of a key, revision-checked (`sc grants set`).
@@ -121,6 +142,26 @@ func (c *authServiceClient) ListTeams(ctx context.Context, in *ListTeamsRequest,
 	return out, nil
 }
 
+func (c *authServiceClient) GetTeam(ctx context.Context, in *GetTeamRequest, opts ...grpc.CallOption) (*GetTeamResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(GetTeamResponse)
+	err := c.cc.Invoke(ctx, AuthService_GetTeam_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *authServiceClient) SetTeamTimeZone(ctx context.Context, in *SetTeamTimeZoneRequest, opts ...grpc.CallOption) (*SetTeamTimeZoneResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(SetTeamTimeZoneResponse)
+	err := c.cc.Invoke(ctx, AuthService_SetTeamTimeZone_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 func (c *authServiceClient) CreateApiKey(ctx context.Context, in *CreateApiKeyRequest, opts ...grpc.CallOption) (*CreateApiKeyResponse, error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(CreateApiKeyResponse)
@@ -145,6 +186,36 @@ func (c *authServiceClient) RevokeApiKey(ctx context.Context, in *RevokeApiKeyRe
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(RevokeApiKeyResponse)
 	err := c.cc.Invoke(ctx, AuthService_RevokeApiKey_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *authServiceClient) CreateCheckinKey(ctx context.Context, in *CreateCheckinKeyRequest, opts ...grpc.CallOption) (*CreateCheckinKeyResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(CreateCheckinKeyResponse)
+	err := c.cc.Invoke(ctx, AuthService_CreateCheckinKey_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *authServiceClient) ListCheckinKeys(ctx context.Context, in *ListCheckinKeysRequest, opts ...grpc.CallOption) (*ListCheckinKeysResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ListCheckinKeysResponse)
+	err := c.cc.Invoke(ctx, AuthService_ListCheckinKeys_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *authServiceClient) RevokeCheckinKey(ctx context.Context, in *RevokeCheckinKeyRequest, opts ...grpc.CallOption) (*RevokeCheckinKeyResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(RevokeCheckinKeyResponse)
+	err := c.cc.Invoke(ctx, AuthService_RevokeCheckinKey_FullMethodName, in, out, cOpts...)
 	if err != nil {
 		return nil, err
 	}
@@ -206,12 +277,28 @@ type AuthServiceServer interface {
 	CreateTeam(context.Context, *CreateTeamRequest) (*CreateTeamResponse, error)
 	// Lists teams.
 	ListTeams(context.Context, *ListTeamsRequest) (*ListTeamsResponse, error)
+	// One team, for anyone granted it: the console and the check-in page date everything in the
+	// team's time zone, and coaches cannot list teams. A team used without ever being created
+	// (`sc teams create`) reads as its id in UTC.
+	GetTeam(context.Context, *GetTeamRequest) (*GetTeamResponse, error)
+	// Sets a team's time zone (`sc teams set-zone`, the console's Admin page), revision-free: the
+	// last writer wins, and every change is audited.
+	SetTeamTimeZone(context.Context, *SetTeamTimeZoneRequest) (*SetTeamTimeZoneResponse, error)
 	// Creates an API key (`sc keys create`); the secret is returned once, here.
 	CreateApiKey(context.Context, *CreateApiKeyRequest) (*CreateApiKeyResponse, error)
 	// Lists API keys, never their secrets (`sc keys list`).
 	ListApiKeys(context.Context, *ListApiKeysRequest) (*ListApiKeysResponse, error)
 	// Revokes an API key immediately (`sc keys revoke`); tokens issued from it stop working too.
 	RevokeApiKey(context.Context, *RevokeApiKeyRequest) (*RevokeApiKeyResponse, error)
+	// Creates an athlete's personal check-in link: an athlete key bound to that one athlete of
+	// the team (as `sc checkin link`), for the team's coaches as well as admins. The secret is
+	// returned once, here.
+	CreateCheckinKey(context.Context, *CreateCheckinKeyRequest) (*CreateCheckinKeyResponse, error)
+	// Lists the team's check-in link keys (athlete keys bound to one athlete of the team), never
+	// their secrets.
+	ListCheckinKeys(context.Context, *ListCheckinKeysRequest) (*ListCheckinKeysResponse, error)
+	// Revokes one of the team's check-in link keys at once; any other key is NotFound here.
+	RevokeCheckinKey(context.Context, *RevokeCheckinKeyRequest) (*RevokeCheckinKeyResponse, error)
 	// Lists the team grants of keys, optionally for one team (`sc grants list`).
 	ListGrants(context.Context, *ListGrantsRequest) (*ListGrantsResponse, error)
 	// Replaces the team grants of a key, revision-checked (`sc grants set`).
@@ -247,6 +334,12 @@ func (UnimplementedAuthServiceServer) CreateTeam(context.Context, *CreateTeamReq
 func (UnimplementedAuthServiceServer) ListTeams(context.Context, *ListTeamsRequest) (*ListTeamsResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method ListTeams not implemented")
 }
+func (UnimplementedAuthServiceServer) GetTeam(context.Context, *GetTeamRequest) (*GetTeamResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetTeam not implemented")
+}
+func (UnimplementedAuthServiceServer) SetTeamTimeZone(context.Context, *SetTeamTimeZoneRequest) (*SetTeamTimeZoneResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method SetTeamTimeZone not implemented")
+}
 func (UnimplementedAuthServiceServer) CreateApiKey(context.Context, *CreateApiKeyRequest) (*CreateApiKeyResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method CreateApiKey not implemented")
 }
@@ -255,6 +348,15 @@ func (UnimplementedAuthServiceServer) ListApiKeys(context.Context, *ListApiKeysR
 }
 func (UnimplementedAuthServiceServer) RevokeApiKey(context.Context, *RevokeApiKeyRequest) (*RevokeApiKeyResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method RevokeApiKey not implemented")
+}
+func (UnimplementedAuthServiceServer) CreateCheckinKey(context.Context, *CreateCheckinKeyRequest) (*CreateCheckinKeyResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method CreateCheckinKey not implemented")
+}
+func (UnimplementedAuthServiceServer) ListCheckinKeys(context.Context, *ListCheckinKeysRequest) (*ListCheckinKeysResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ListCheckinKeys not implemented")
+}
+func (UnimplementedAuthServiceServer) RevokeCheckinKey(context.Context, *RevokeCheckinKeyRequest) (*RevokeCheckinKeyResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method RevokeCheckinKey not implemented")
 }
 func (UnimplementedAuthServiceServer) ListGrants(context.Context, *ListGrantsRequest) (*ListGrantsResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method ListGrants not implemented")
@@ -361,6 +463,42 @@ func _AuthService_ListTeams_Handler(srv interface{}, ctx context.Context, dec fu
 	return interceptor(ctx, in, info, handler)
 }
 
+func _AuthService_GetTeam_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetTeamRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AuthServiceServer).GetTeam(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: AuthService_GetTeam_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AuthServiceServer).GetTeam(ctx, req.(*GetTeamRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _AuthService_SetTeamTimeZone_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(SetTeamTimeZoneRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AuthServiceServer).SetTeamTimeZone(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: AuthService_SetTeamTimeZone_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AuthServiceServer).SetTeamTimeZone(ctx, req.(*SetTeamTimeZoneRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 func _AuthService_CreateApiKey_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
 	in := new(CreateApiKeyRequest)
 	if err := dec(in); err != nil {
@@ -411,6 +549,60 @@ func _AuthService_RevokeApiKey_Handler(srv interface{}, ctx context.Context, dec
 	}
 	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
 		return srv.(AuthServiceServer).RevokeApiKey(ctx, req.(*RevokeApiKeyRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _AuthService_CreateCheckinKey_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(CreateCheckinKeyRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AuthServiceServer).CreateCheckinKey(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: AuthService_CreateCheckinKey_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AuthServiceServer).CreateCheckinKey(ctx, req.(*CreateCheckinKeyRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _AuthService_ListCheckinKeys_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListCheckinKeysRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AuthServiceServer).ListCheckinKeys(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: AuthService_ListCheckinKeys_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AuthServiceServer).ListCheckinKeys(ctx, req.(*ListCheckinKeysRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _AuthService_RevokeCheckinKey_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(RevokeCheckinKeyRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AuthServiceServer).RevokeCheckinKey(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: AuthService_RevokeCheckinKey_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AuthServiceServer).RevokeCheckinKey(ctx, req.(*RevokeCheckinKeyRequest))
 	}
 	return interceptor(ctx, in, info, handler)
 }
@@ -511,6 +703,14 @@ var AuthService_ServiceDesc = grpc.ServiceDesc{
 			Handler:    _AuthService_ListTeams_Handler,
 		},
 		{
+			MethodName: "GetTeam",
+			Handler:    _AuthService_GetTeam_Handler,
+		},
+		{
+			MethodName: "SetTeamTimeZone",
+			Handler:    _AuthService_SetTeamTimeZone_Handler,
+		},
+		{
 			MethodName: "CreateApiKey",
 			Handler:    _AuthService_CreateApiKey_Handler,
 		},
@@ -521,6 +721,18 @@ var AuthService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "RevokeApiKey",
 			Handler:    _AuthService_RevokeApiKey_Handler,
+		},
+		{
+			MethodName: "CreateCheckinKey",
+			Handler:    _AuthService_CreateCheckinKey_Handler,
+		},
+		{
+			MethodName: "ListCheckinKeys",
+			Handler:    _AuthService_ListCheckinKeys_Handler,
+		},
+		{
+			MethodName: "RevokeCheckinKey",
+			Handler:    _AuthService_RevokeCheckinKey_Handler,
 		},
 		{
 			MethodName: "ListGrants",

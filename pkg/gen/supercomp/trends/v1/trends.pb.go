@@ -104,6 +104,11 @@ const (
 	TrendMetric_TREND_METRIC_RPE_AT_FAMILIAR_LOADS TrendMetric = 7
 	// Share of athletes per status (ok / watch / deload recommended), 0-1.
 	TrendMetric_TREND_METRIC_STATUS_SHARE TrendMetric = 8
+	// Check-in compliance: the share of the athletes covered by the answer (those with any stored
+	// data in the range) who reported wellness, per day; a week's value is the mean of its days
+	// (athlete-days with a report / (athletes x days)), 0-1. Statistic SHARE; a point's athletes
+	// are those who reported in the bucket, its rows the athlete-days with a report.
+	TrendMetric_TREND_METRIC_CHECKIN_COMPLIANCE TrendMetric = 9
 )
 
 // Enum value maps for TrendMetric.
@@ -118,6 +123,7 @@ var (
 		6: "TREND_METRIC_E1RM_CHANGE",
 		7: "TREND_METRIC_RPE_AT_FAMILIAR_LOADS",
 		8: "TREND_METRIC_STATUS_SHARE",
+		9: "TREND_METRIC_CHECKIN_COMPLIANCE",
 	}
 	TrendMetric_value = map[string]int32{
 		"TREND_METRIC_UNSPECIFIED":           0,
@@ -129,6 +135,7 @@ var (
 		"TREND_METRIC_E1RM_CHANGE":           6,
 		"TREND_METRIC_RPE_AT_FAMILIAR_LOADS": 7,
 		"TREND_METRIC_STATUS_SHARE":          8,
+		"TREND_METRIC_CHECKIN_COMPLIANCE":    9,
 	}
 )
 
@@ -823,7 +830,7 @@ const file_supercomp_trends_v1_trends_proto_rawDesc = "" +
 	"\vTrendBucket\x12\x1c\n" +
 	"\x18TREND_BUCKET_UNSPECIFIED\x10\x00\x12\x15\n" +
 	"\x11TREND_BUCKET_WEEK\x10\x01\x12\x14\n" +
-	"\x10TREND_BUCKET_DAY\x10\x02*\x9b\x02\n" +
+	"\x10TREND_BUCKET_DAY\x10\x02*\xc0\x02\n" +
 	"\vTrendMetric\x12\x1c\n" +
 	"\x18TREND_METRIC_UNSPECIFIED\x10\x00\x12\x1c\n" +
 	"\x18TREND_METRIC_VOLUME_LOAD\x10\x01\x12\x1a\n" +
@@ -833,7 +840,8 @@ const file_supercomp_trends_v1_trends_proto_rawDesc = "" +
 	"\x15TREND_METRIC_WELLNESS\x10\x05\x12\x1c\n" +
 	"\x18TREND_METRIC_E1RM_CHANGE\x10\x06\x12&\n" +
 	"\"TREND_METRIC_RPE_AT_FAMILIAR_LOADS\x10\a\x12\x1d\n" +
-	"\x19TREND_METRIC_STATUS_SHARE\x10\b*\xff\x01\n" +
+	"\x19TREND_METRIC_STATUS_SHARE\x10\b\x12#\n" +
+	"\x1fTREND_METRIC_CHECKIN_COMPLIANCE\x10\t*\xff\x01\n" +
 	"\x0eTrendStatistic\x12\x1f\n" +
 	"\x1bTREND_STATISTIC_UNSPECIFIED\x10\x00\x12\x17\n" +
 	"\x13TREND_STATISTIC_SUM\x10\x01\x12\x18\n" +

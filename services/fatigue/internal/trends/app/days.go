@@ -278,6 +278,9 @@ func reduce(ai athleteInputs, f adapters.Filter, g grid) inputs {
 	}
 	liftCells := make([]liftCell, nb*lifts)
 	wellness := make([]wellnessCell, nb)
+	// Check-in compliance: athlete-days with a wellness report, and the athletes reporting.
+	compliance := make([]ComplianceBucket, nb)
+	complianceLast := make([]int, nb)
 	var athletes []string
 	var bests [][]best                      // per athlete: bucket x main lift
 	var rpe [][]mean                        // per athlete: bucket
@@ -327,6 +330,12 @@ func reduce(ai athleteInputs, f adapters.Filter, g grid) inputs {
 			in.rpeSets[g.buckets[b]] += d.RPEDeviationSets
 		}
 		if d.WellnessReports > 0 {
+			c := &compliance[b]
+			c.ReportDays++
+			if complianceLast[b] != ath {
+				c.Reporters++
+				complianceLast[b] = ath
+			}
 			w := &wellness[b]
 			if w.Sums == nil {
 				n := len(adapters.WellnessColumns)
@@ -353,6 +362,13 @@ func reduce(ai athleteInputs, f adapters.Filter, g grid) inputs {
 			s.Rows += d.StatusRows
 		}
 	}
+	for _, b := range dayBucket {
+		compliance[b].Days++
+	}
+	for b, bucket := range g.buckets {
+		compliance[b].Bucket = bucket
+	}
+	in.compliance = compliance
 	in.bests = make([]domain.BestE1RM, 0, len(athletes)*nb*mainLifts)
 	in.statuses = make([]adapters.AthleteStatus, 0, len(athletes)*nb)
 	for b, bucket := range g.buckets {

@@ -134,7 +134,7 @@ func TestParseQuery(t *testing.T) {
 	}
 	q, err := ports.ParseQuery(&trendsv1.GetTeamTrendsRequest{TeamId: "t1"}, today)
 	must(t, err)
-	if len(q.Metrics) != 8 || q.Bucket != domain.Week || !q.Range.From.Equal(day("2026-09-07")) || q.Athletes != nil {
+	if len(q.Metrics) != 9 || q.Bucket != domain.Week || !q.Range.From.Equal(day("2026-09-07")) || q.Athletes != nil {
 		t.Errorf("defaults = %+v", q)
 	}
 }

@@ -154,6 +154,8 @@ func (t Trends) TeamTrends(ctx context.Context, q Query) (*trendsv1.GetTeamTrend
 			series = rpeFamiliar(in.rpeWeekly, in.rpeSets, g)
 		case trendsv1.TrendMetric_TREND_METRIC_STATUS_SHARE:
 			series = statusShare(in.statuses, g)
+		case trendsv1.TrendMetric_TREND_METRIC_CHECKIN_COMPLIANCE:
+			series = checkinCompliance(in.compliance, len(in.covered), g)
 		default:
 			return nil, fmt.Errorf("metric %s is not supported", m)
 		}
@@ -174,6 +176,15 @@ type inputs struct {
 	firsts    map[string]time.Time
 	wellness  []adapters.WellnessBucket
 	statuses  []adapters.AthleteStatus
+	// compliance is per bucket, in the grid's order.
+	compliance []ComplianceBucket
+}
+
+// ComplianceBucket is one bucket's check-ins: the days of the range it holds, the athlete-days
+// with a wellness report and the athletes who reported.
+type ComplianceBucket struct {
+	Bucket                      time.Time
+	Days, ReportDays, Reporters uint64
 }
 
 // read returns what the answer is built from: the athlete inputs of f (see athleteInputs), from
@@ -565,6 +576,22 @@ func rpeFamiliar(weekly map[time.Time]map[string]float64, sets map[time.Time]uin
 		}
 	}
 	return []*trendsv1.TrendSeries{median, p75}
+}
+
+// checkinCompliance is the share of the roster (the athletes with data in the range) who
+// reported wellness, per day of each bucket. A bucket is 0, not missing, when nobody reported:
+// that is what a coach needs to see.
+func checkinCompliance(cs []ComplianceBucket, roster int, g grid) []*trendsv1.TrendSeries {
+	s := g.series(trendsv1.TrendMetric_TREND_METRIC_CHECKIN_COMPLIANCE, trendsv1.TrendStatistic_TREND_STATISTIC_SHARE, "share", "Check-in compliance")
+	if roster == 0 {
+		return []*trendsv1.TrendSeries{s}
+	}
+	for _, c := range cs {
+		if c.Days > 0 {
+			g.set(s, c.Bucket, float64(c.ReportDays)/float64(uint64(roster)*c.Days), c.Reporters, c.ReportDays)
+		}
+	}
+	return []*trendsv1.TrendSeries{s}
 }
 
 var statuses = []struct {

@@ -108,7 +108,7 @@ func must(t *testing.T, err error) {
 
 func allMetrics() []trendsv1.TrendMetric {
 	var out []trendsv1.TrendMetric
-	for m := trendsv1.TrendMetric_TREND_METRIC_VOLUME_LOAD; m <= trendsv1.TrendMetric_TREND_METRIC_STATUS_SHARE; m++ {
+	for m := trendsv1.TrendMetric_TREND_METRIC_VOLUME_LOAD; m <= trendsv1.TrendMetric_TREND_METRIC_CHECKIN_COMPLIANCE; m++ {
 		out = append(out, m)
 	}
 	return out
@@ -186,6 +186,19 @@ func TestTeamTrends(t *testing.T) {
 		point(t, find(t, resp, trendsv1.TrendMetric_TREND_METRIC_STATUS_SHARE, share, "Share watch"), 0, v(0.5), 2)
 		point(t, find(t, resp, trendsv1.TrendMetric_TREND_METRIC_STATUS_SHARE, share, "Share ok"), 0, v(0.5), 2)
 		point(t, find(t, resp, trendsv1.TrendMetric_TREND_METRIC_ACWR, med, ""), 0, nil, 0) // under 28 days of history
+		compliance := find(t, resp, trendsv1.TrendMetric_TREND_METRIC_CHECKIN_COMPLIANCE, share, "Check-in compliance")
+		point(t, compliance, 0, v(2.0/14), 2) // a on 01-05, b on 01-06: 2 of 2 athletes x 7 days
+		point(t, compliance, 1, v(0), 0)      // nobody reported: 0, not missing
+
+		// Per day: the share of the two athletes who reported that day.
+		daily := twoWeeks("t1")
+		daily.Bucket, daily.Metrics = domain.Day, []trendsv1.TrendMetric{trendsv1.TrendMetric_TREND_METRIC_CHECKIN_COMPLIANCE}
+		byDay, err := tr.TeamTrends(ctx, daily)
+		must(t, err)
+		perDay := find(t, byDay, trendsv1.TrendMetric_TREND_METRIC_CHECKIN_COMPLIANCE, share, "Check-in compliance")
+		point(t, perDay, 0, v(0.5), 1) // 01-05: a
+		point(t, perDay, 1, v(0.5), 1) // 01-06: b
+		point(t, perDay, 2, v(0), 0)   // 01-07: nobody
 	})
 }
 

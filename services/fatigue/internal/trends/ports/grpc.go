@@ -64,7 +64,7 @@ func ParseQuery(req *trendsv1.GetTeamTrendsRequest, today time.Time) (app.Query,
 		}
 	}
 	if len(req.GetMetrics()) == 0 {
-		for m := trendsv1.TrendMetric_TREND_METRIC_VOLUME_LOAD; m <= trendsv1.TrendMetric_TREND_METRIC_STATUS_SHARE; m++ {
+		for m := trendsv1.TrendMetric_TREND_METRIC_VOLUME_LOAD; m <= trendsv1.TrendMetric_TREND_METRIC_CHECKIN_COMPLIANCE; m++ {
 			q.Metrics = append(q.Metrics, m)
 		}
 	}

@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -36,6 +37,10 @@ const (
 	// BucketReminders holds <team>.<athlete>.<day> -> ReminderRecord JSON, created before the
 	// reminder is sent, so two instances (or two ticks) never both send it.
 	BucketReminders = "notifications-reminders"
+	// BucketReminderRetries holds the sends of claimed reminders that failed and wait for
+	// their next attempt (ReminderRetry JSON), so a retry survives a restart and another
+	// instance can make it.
+	BucketReminderRetries = "notifications-reminder-retries"
 )
 
 var _ app.Store = (*State)(nil)
@@ -43,7 +48,7 @@ var _ app.Store = (*State)(nil)
 // State is the app's Store in JetStream key-value buckets.
 type State struct {
 	subs, alerts, keys, pending, athletes jetstream.KeyValue
-	checkins, reminders                   jetstream.KeyValue
+	checkins, reminders, reminderRetries  jetstream.KeyValue
 }
 
 // Open creates or binds the buckets.
@@ -342,7 +347,63 @@ func (s *State) openReminderBuckets(ctx context.Context, b *bus.Bus) error {
 	}
 	s.reminders, err = b.KeyValue(ctx, jetstream.KeyValueConfig{Bucket: BucketReminders,
 		Description: "check-in reminders sent, one per athlete and day", TTL: 3 * 24 * time.Hour})
+	if err != nil {
+		return err
+	}
+	// A retry is for today's reminder only; the TTL drops any a crash left behind.
+	s.reminderRetries, err = b.KeyValue(ctx, jetstream.KeyValueConfig{Bucket: BucketReminderRetries,
+		Description: "failed check-in reminder sends awaiting their next attempt", TTL: 2 * 24 * time.Hour})
 	return err
+}
+
+func reminderRetryKey(idempotencyKey string, t app.Target) string {
+	return events.DeterministicID("reminder-retry", idempotencyKey, t.Key())
+}
+
+// PutReminderRetry stores (or replaces) a failed send's next attempt.
+func (s *State) PutReminderRetry(ctx context.Context, r app.ReminderRetry) error {
+	data, err := json.Marshal(r)
+	if err != nil {
+		return err
+	}
+	if _, err := s.reminderRetries.Put(ctx, reminderRetryKey(r.IdempotencyKey, r.Target), data); err != nil {
+		return fmt.Errorf("store reminder retry: %w", err)
+	}
+	return nil
+}
+
+// DropReminderRetry forgets a send that was delivered or given up.
+func (s *State) DropReminderRetry(ctx context.Context, idempotencyKey string, t app.Target) error {
+	err := s.reminderRetries.Delete(ctx, reminderRetryKey(idempotencyKey, t))
+	if err != nil && !errors.Is(err, jetstream.ErrKeyNotFound) {
+		return fmt.Errorf("drop reminder retry: %w", err)
+	}
+	return nil
+}
+
+// ReminderRetries lists the sends waiting for another attempt.
+func (s *State) ReminderRetries(ctx context.Context) ([]app.ReminderRetry, error) {
+	keys, err := listKeys(ctx, s.reminderRetries, ">")
+	if err != nil {
+		return nil, fmt.Errorf("list reminder retries: %w", err)
+	}
+	var out []app.ReminderRetry
+	for _, k := range keys {
+		e, err := s.reminderRetries.Get(ctx, k)
+		if errors.Is(err, jetstream.ErrKeyNotFound) {
+			continue
+		}
+		if err != nil {
+			return nil, fmt.Errorf("load reminder retry: %w", err)
+		}
+		var r app.ReminderRetry
+		if err := json.Unmarshal(e.Value(), &r); err != nil {
+			return nil, fmt.Errorf("decode reminder retry %s: %w", k, err)
+		}
+		out = append(out, r)
+	}
+	slices.SortFunc(out, func(x, y app.ReminderRetry) int { return strings.Compare(x.IdempotencyKey, y.IdempotencyKey) })
+	return out, nil
 }
 
 // RecordCheckin keeps the later of the stored and the given report, revision-checked, so a
