@@ -7,9 +7,9 @@ import (
 	"slices"
 	"time"
 
-	"github.com/supercomp/supercomp/pkg/bus"
 	"github.com/supercomp/supercomp/pkg/fault"
 	commonv1 "github.com/supercomp/supercomp/pkg/gen/supercomp/common/v1"
+	"github.com/supercomp/supercomp/pkg/ids"
 )
 
 // KeySpec is what a new API key is made of.
@@ -62,8 +62,8 @@ func validateGrants(inv *fault.Invalid, role commonv1.Role, grants []Grant) {
 	seen := map[string]bool{}
 	for i, g := range grants {
 		field := fmt.Sprintf("grants[%d]", i)
-		if !bus.ValidToken(g.TeamID) || g.TeamID[0] == '_' {
-			inv.Add(field+".team_id", "%q is not a team id ([A-Za-z0-9_-]{1,64}, not starting with _)", g.TeamID)
+		if !ids.Valid(g.TeamID) || g.TeamID[0] == '_' {
+			inv.Add(field+".team_id", "%q is not a team id (%s, not starting with _)", g.TeamID, ids.Rule)
 		}
 		if seen[g.TeamID] {
 			inv.Add(field+".team_id", "team %q is granted twice", g.TeamID)
@@ -73,9 +73,7 @@ func validateGrants(inv *fault.Invalid, role commonv1.Role, grants []Grant) {
 			inv.Add(field+".athlete_ids", "an athlete key must list its athlete")
 		}
 		for j, a := range g.AthleteIDs {
-			if !bus.ValidToken(a) || a == bus.TeamToken {
-				inv.Add(fmt.Sprintf("%s.athlete_ids[%d]", field, j), "%q is not an athlete id", a)
-			}
+			ids.CheckAthlete(inv, fmt.Sprintf("%s.athlete_ids[%d]", field, j), a)
 		}
 	}
 }

@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/supercomp/supercomp/pkg/ids"
 )
 
 // Stream names. Each stream owns the subjects sc.<lowercase name>.>.
@@ -31,7 +33,7 @@ const (
 
 // TeamToken is the athlete token of subjects about a whole team, e.g.
 // sc.analysis.t1._team.trend_detected.
-const TeamToken = "_team"
+const TeamToken = ids.TeamToken
 
 const day = 24 * time.Hour
 
@@ -103,19 +105,5 @@ func Subject(stream, team, athlete, kind string) string {
 	return "sc." + strings.ToLower(stream) + "." + team + "." + athlete + "." + kind
 }
 
-// ValidToken reports whether s is a subject-safe id: 1 to 64 of
-// [A-Za-z0-9_-].
-func ValidToken(s string) bool {
-	if len(s) == 0 || len(s) > 64 {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch {
-		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9', c == '_', c == '-':
-		default:
-			return false
-		}
-	}
-	return true
-}
+// ValidToken reports whether s is a subject-safe id (ids.Rule).
+func ValidToken(s string) bool { return ids.Valid(s) }

@@ -429,7 +429,7 @@ func republished(raw *jetstream.RawStreamMsg, o origin) (*nats.Msg, error) {
 	if o.subject == "" {
 		return nil, fmt.Errorf("no %s header: not a dead letter this platform wrote", bus.HeaderDLQSubject)
 	}
-	if strings.HasPrefix(o.subject, "sc.dlq.") {
+	if strings.HasPrefix(o.subject, strings.TrimSuffix(bus.SubjectsDLQ, ">")) {
 		return nil, fmt.Errorf("original subject %s is on the DLQ itself", o.subject)
 	}
 	hdr := nats.Header{}

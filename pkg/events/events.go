@@ -21,6 +21,7 @@ import (
 
 	"github.com/supercomp/supercomp/pkg/bus"
 	eventsv1 "github.com/supercomp/supercomp/pkg/gen/supercomp/events/v1"
+	"github.com/supercomp/supercomp/pkg/ids"
 )
 
 // NewID returns a fresh UUIDv7: time-ordered, so ids sort roughly by creation and make good
@@ -107,10 +108,43 @@ func Subject(ev *eventsv1.Event) (string, error) {
 	athlete := ev.GetAthleteId()
 	if athlete == "" {
 		athlete = bus.TeamToken
-	} else if !bus.ValidToken(athlete) || athlete == bus.TeamToken {
+	} else if !ids.ValidAthlete(athlete) {
 		return "", fmt.Errorf("athlete id %q is not a subject-safe token", athlete)
 	}
 	return bus.Subject(r.Stream, ev.GetTeamId(), athlete, r.Kind), nil
+}
+
+// Filters are the subject filters that select the events with the given payloads, of every
+// team and athlete: Filters(&eventsv1.Event_WellnessReported{}) is
+// ["sc.training.*.*.wellness"]. A payload is named by its oneof wrapper, so a consumer's
+// filter follows the route options in the proto instead of repeating them. It panics on a
+// value that is not a routed payload wrapper: that is a programming error, which every test
+// starting the consumer hits, not input.
+func Filters(payloads ...any) []string {
+	routes := payloadRoutes()
+	out := make([]string, 0, len(payloads))
+	for _, p := range payloads {
+		r, ok := routes[reflect.TypeOf(p)]
+		if !ok {
+			panic(fmt.Sprintf("events.Filters: %T is not a routed Event payload", p))
+		}
+		out = append(out, bus.Subject(r.Stream, "*", "*", r.Kind))
+	}
+	return out
+}
+
+// StreamFilter selects every event on stream, keeping the subject's five tokens explicit
+// (sc.<stream>.*.*.*) for consumers that key on the team and athlete tokens.
+func StreamFilter(stream string) string { return bus.Subject(stream, "*", "*", "*") }
+
+// TeamFilter selects every event of one team on stream. team must pass bus.ValidToken: a dot
+// or wildcard in it would widen the filter to other teams.
+func TeamFilter(stream, team string) string { return bus.Subject(stream, team, "*", "*") }
+
+// AthleteFilter selects every event of one athlete of team on stream (replaying an athlete's
+// history). Both must pass bus.ValidToken, for the reason TeamFilter gives.
+func AthleteFilter(stream, team, athlete string) string {
+	return bus.Subject(stream, team, athlete, "*")
 }
 
 // Stamp fills what the publisher owns: an id when the event has none, and recorded_at.

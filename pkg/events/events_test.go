@@ -2,6 +2,8 @@ package events_test
 
 import (
 	"context"
+	"fmt"
+	"slices"
 	"strings"
 	"testing"
 
@@ -128,4 +130,62 @@ func TestPublishRoundTripAndDedupe(t *testing.T) {
 	if msg.Header.Get("Nats-Msg-Id") != ev.GetId() {
 		t.Errorf("Nats-Msg-Id = %q, want the event id %q", msg.Header.Get("Nats-Msg-Id"), ev.GetId())
 	}
+}
+
+// subjectMatches is NATS's wildcard rule: "*" matches one token, a final ">" the rest.
+func subjectMatches(filter, subject string) bool {
+	f, s := strings.Split(filter, "."), strings.Split(subject, ".")
+	for i, tok := range f {
+		if tok == ">" {
+			return len(s) > i
+		}
+		if i >= len(s) || tok != "*" && tok != s[i] {
+			return false
+		}
+	}
+	return len(f) == len(s)
+}
+
+func TestFiltersFollowTheRoutes(t *testing.T) {
+	wellness := &eventsv1.Event{TeamId: "t1", AthleteId: "a1", Payload: &eventsv1.Event_WellnessReported{}}
+	set := &eventsv1.Event{TeamId: "t1", AthleteId: "a1", Payload: &eventsv1.Event_SetRecorded{}}
+	trend := &eventsv1.Event{TeamId: "t2", Payload: &eventsv1.Event_TeamTrendEnded{}}
+	subject := func(ev *eventsv1.Event) string {
+		s, err := events.Subject(ev)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+
+	got := events.Filters(&eventsv1.Event_WellnessReported{}, &eventsv1.Event_TeamTrendEnded{})
+	want := []string{"sc.training.*.*.wellness", "sc.analysis.*.*.trend_ended"}
+	if !slices.Equal(got, want) {
+		t.Fatalf("Filters = %q, want %q", got, want)
+	}
+	if !subjectMatches(got[0], subject(wellness)) || subjectMatches(got[0], subject(set)) || !subjectMatches(got[1], subject(trend)) {
+		t.Fatalf("filters %q select the wrong events", got)
+	}
+
+	if f := events.StreamFilter("TRAINING"); f != "sc.training.*.*.*" || !subjectMatches(f, subject(set)) || !subjectMatches(f, subject(wellness)) {
+		t.Fatalf("StreamFilter(TRAINING) = %q", f)
+	}
+	team := events.TeamFilter("ANALYSIS", "t2")
+	if !subjectMatches(team, subject(trend)) || subjectMatches(team, subject(&eventsv1.Event{TeamId: "t1", Payload: &eventsv1.Event_TeamTrendEnded{}})) {
+		t.Fatalf("TeamFilter(ANALYSIS, t2) = %q selects the wrong team", team)
+	}
+	athlete := events.AthleteFilter("TRAINING", "t1", "a1")
+	other := &eventsv1.Event{TeamId: "t1", AthleteId: "a2", Payload: &eventsv1.Event_SetRecorded{}}
+	if !subjectMatches(athlete, subject(set)) || !subjectMatches(athlete, subject(wellness)) || subjectMatches(athlete, subject(other)) {
+		t.Fatalf("AthleteFilter(TRAINING, t1, a1) = %q selects the wrong athletes", athlete)
+	}
+}
+
+func TestFiltersRefuseWhatIsNotAPayload(t *testing.T) {
+	defer func() {
+		if r := recover(); r == nil || !strings.Contains(fmt.Sprint(r), "not a routed Event payload") {
+			t.Fatalf("Filters(SetRecorded message) recovered %v, want a panic naming the mistake", r)
+		}
+	}()
+	events.Filters(&eventsv1.SetRecorded{}) // the message, not its oneof wrapper
 }

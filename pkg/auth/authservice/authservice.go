@@ -22,6 +22,7 @@ import (
 	"github.com/supercomp/supercomp/pkg/fault"
 	authv1 "github.com/supercomp/supercomp/pkg/gen/supercomp/auth/v1"
 	commonv1 "github.com/supercomp/supercomp/pkg/gen/supercomp/common/v1"
+	"github.com/supercomp/supercomp/pkg/ids"
 	"github.com/supercomp/supercomp/pkg/lifecycle"
 )
 
@@ -115,8 +116,8 @@ func (s *Service) CreateTeam(ctx context.Context, req *authv1.CreateTeamRequest)
 	}
 	var inv fault.Invalid
 	id, name := req.GetTeam().GetTeamId(), strings.TrimSpace(req.GetTeam().GetName())
-	if !bus.ValidToken(id) || strings.HasPrefix(id, "_") {
-		inv.Add("team.team_id", "%q is not a team id ([A-Za-z0-9_-]{1,64}, not starting with _)", id)
+	if !ids.Valid(id) || strings.HasPrefix(id, "_") {
+		inv.Add("team.team_id", "%q is not a team id (%s, not starting with _)", id, ids.Rule)
 	}
 	if name == "" {
 		inv.Add("team.name", "is required")

@@ -13,19 +13,61 @@ import (
 
 	"google.golang.org/grpc"
 
+	commonv1 "github.com/supercomp/supercomp/pkg/gen/supercomp/common/v1"
 	notificationsv1 "github.com/supercomp/supercomp/pkg/gen/supercomp/notifications/v1"
 	"github.com/supercomp/supercomp/pkg/lifecycle"
 	"github.com/supercomp/supercomp/pkg/service"
 	"github.com/supercomp/supercomp/services/notifications/internal/adapters/channels"
+	"github.com/supercomp/supercomp/services/notifications/internal/adapters/kvstate"
 	"github.com/supercomp/supercomp/services/notifications/internal/app"
+	"github.com/supercomp/supercomp/services/notifications/internal/domain"
 	"github.com/supercomp/supercomp/services/notifications/internal/ports"
 )
 
 // Name is the service's short name in logs, flags and metrics.
 const Name = "notifications"
 
-// Config tunes the service (retry policy, cooldown, escalation, SMTP relay).
-type Config = app.Config
+// Config tunes the service: the app's rules (retry policy, cooldown, escalation, timing) and
+// the channels' settings (SMTP relay, webhook egress). Zero fields take the defaults.
+type Config struct {
+	Retry domain.RetryPolicy
+	// Cooldown after an alert resolves during which a new cause with the same key opens a
+	// suppressed alert (recorded, not paged).
+	Cooldown           time.Duration
+	MaxEscalationLevel int
+	// SchedulerInterval is how often held deliveries, digests and escalations are checked.
+	SchedulerInterval time.Duration
+	// AttemptTimeout bounds one webhook or SMTP attempt.
+	AttemptTimeout time.Duration
+	// AckWait is the consumers' ack wait: how soon a crashed delivery is retried elsewhere.
+	AckWait time.Duration
+	SMTP    channels.SMTPConfig
+	// Egress is the network policy of webhook and Slack calls: internal addresses are
+	// refused unless allowed (SC_WEBHOOK_ALLOWED_NETWORKS).
+	Egress channels.Egress
+}
+
+// appConfig is the part of c the app layer reads, with its defaults filled in.
+func (c Config) appConfig() app.Config {
+	return app.Config{
+		Retry: c.Retry, Cooldown: c.Cooldown, MaxEscalationLevel: c.MaxEscalationLevel,
+		SchedulerInterval: c.SchedulerInterval, AttemptTimeout: c.AttemptTimeout, AckWait: c.AckWait,
+	}.WithDefaults()
+}
+
+// senders are the channel adapters: each attempt is bounded by the attempt timeout, and
+// webhook calls go through the egress policy.
+func (c Config) senders(attemptTimeout time.Duration) map[commonv1.Channel]app.Sender {
+	smtp := c.SMTP
+	if smtp.Timeout == 0 {
+		smtp.Timeout = attemptTimeout
+	}
+	return map[commonv1.Channel]app.Sender{
+		commonv1.Channel_CHANNEL_WEBHOOK:       channels.NewWebhook(c.Egress.Client(attemptTimeout)),
+		commonv1.Channel_CHANNEL_SLACK_WEBHOOK: channels.NewSlack(c.Egress.Client(attemptTimeout)),
+		commonv1.Channel_CHANNEL_EMAIL:         channels.NewEmail(smtp),
+	}
+}
 
 // SMTPConfig is the email relay configuration.
 type SMTPConfig = channels.SMTPConfig
@@ -49,7 +91,7 @@ const EnvAllowedNetworks = "SC_WEBHOOK_ALLOWED_NETWORKS"
 // SC_SMTP_PASSWORD) and the webhook networks allowed despite being internal
 // (SC_WEBHOOK_ALLOWED_NETWORKS).
 func New(deps service.Deps) (*Service, error) {
-	cfg := app.DefaultConfig()
+	var cfg Config
 	cfg.SMTP = channels.SMTPConfig{
 		Addr: os.Getenv("SC_SMTP_ADDR"), From: os.Getenv("SC_SMTP_FROM"),
 		Username: os.Getenv("SC_SMTP_USERNAME"), Password: os.Getenv("SC_SMTP_PASSWORD"),
@@ -74,7 +116,14 @@ func NewWithConfig(deps service.Deps, cfg Config) (*Service, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	log := deps.Log.Named(Name)
-	a, err := app.New(ctx, cfg, deps.Bus, log)
+	store, err := kvstate.Open(ctx, deps.Bus)
+	if err != nil {
+		return nil, fmt.Errorf("notifications: %w", err)
+	}
+	appCfg := cfg.appConfig()
+	a, err := app.New(appCfg, deps.Bus, app.Adapters{
+		Store: store, Senders: cfg.senders(appCfg.AttemptTimeout), URLs: cfg.Egress,
+	}, log)
 	if err != nil {
 		return nil, fmt.Errorf("notifications: %w", err)
 	}

@@ -37,7 +37,7 @@ const (
 func (r TrainingReplay) Replay(ctx context.Context, k app.Key, before uint64, apply func(app.Message) error) error {
 	js := r.Bus.JetStream()
 	cons, err := js.CreateConsumer(ctx, bus.StreamTraining, jetstream.ConsumerConfig{
-		FilterSubject:     bus.Subject(bus.StreamTraining, k.Team, k.Athlete, "*"),
+		FilterSubject:     events.AthleteFilter(bus.StreamTraining, k.Team, k.Athlete),
 		DeliverPolicy:     jetstream.DeliverAllPolicy,
 		AckPolicy:         jetstream.AckNonePolicy,
 		InactiveThreshold: 30 * time.Second,

@@ -124,7 +124,7 @@ func NewEngine(ctx context.Context, b *bus.Bus, proc *app.Processor, history *ad
 	}
 	if history != nil {
 		recorder, err := b.NewBatchConsumer(ctx, bus.ConsumerConfig{
-			Stream: bus.StreamAnalysis, Durable: DurableRecorder, FilterSubjects: []string{"sc.analysis.*.*.assessed"},
+			Stream: bus.StreamAnalysis, Durable: DurableRecorder, FilterSubjects: events.Filters(&eventsv1.Event_AthleteAssessed{}),
 			MaxDeliver: -1,
 		}, decodedBatch(func(ctx context.Context, ms []app.Message) error {
 			return history.Record(ctx, eventsOf(ms))
@@ -155,7 +155,7 @@ func (e *Engine) streamConsumers(ctx context.Context, b *bus.Bus, proc *app.Proc
 	}
 	programming, err := b.NewBatchConsumer(ctx, bus.ConsumerConfig{
 		Stream: bus.StreamProgramming, Durable: DurableProgramming,
-		FilterSubjects:       []string{"sc.programming.*.*.deload_scheduled", "sc.programming.*.*.deload_decided", "sc.programming.*.*.deload_completed"},
+		FilterSubjects:       events.Filters(&eventsv1.Event_DeloadScheduled{}, &eventsv1.Event_DeloadDecided{}, &eventsv1.Event_DeloadCompleted{}),
 		MaxDeliver:           -1,
 		ReplayUnsettledFirst: true,
 	}, decodedBatch(func(ctx context.Context, ms []app.Message) error {

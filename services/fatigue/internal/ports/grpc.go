@@ -8,10 +8,10 @@ import (
 
 	"google.golang.org/protobuf/types/known/timestamppb"
 
-	"github.com/supercomp/supercomp/pkg/bus"
 	"github.com/supercomp/supercomp/pkg/fault"
 	commonv1 "github.com/supercomp/supercomp/pkg/gen/supercomp/common/v1"
 	fatiguev1 "github.com/supercomp/supercomp/pkg/gen/supercomp/fatigue/v1"
+	"github.com/supercomp/supercomp/pkg/ids"
 	"github.com/supercomp/supercomp/services/fatigue/internal/adapters"
 	"github.com/supercomp/supercomp/services/fatigue/internal/app"
 )
@@ -28,13 +28,9 @@ type FatigueServer struct {
 
 func checkIDs(team, athlete string, athleteRequired bool) error {
 	var bad fault.Invalid
-	if !bus.ValidToken(team) {
-		bad.Add("team_id", "must be 1-64 of [A-Za-z0-9_-], got %q", team)
-	}
+	ids.CheckTeam(&bad, "team_id", team)
 	if athleteRequired || athlete != "" {
-		if !bus.ValidToken(athlete) || athlete == bus.TeamToken {
-			bad.Add("athlete_id", "must be 1-64 of [A-Za-z0-9_-], got %q", athlete)
-		}
+		ids.CheckAthlete(&bad, "athlete_id", athlete)
 	}
 	return bad.Err()
 }

@@ -10,6 +10,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/supercomp/supercomp/pkg/bus"
+	"github.com/supercomp/supercomp/pkg/events"
 	eventsv1 "github.com/supercomp/supercomp/pkg/gen/supercomp/events/v1"
 	"github.com/supercomp/supercomp/services/fatigue/internal/app"
 )
@@ -36,8 +37,8 @@ func partitionedConsumer(ctx context.Context, b *bus.Bus, proc *app.Processor, p
 		PinnedTTL: part.TTL,
 		View:      ViewPartitions,
 		Sources: []bus.PartitionSource{
-			{Stream: bus.StreamTraining, Subject: "sc.training.*.*.*", Key: []int{1, 2}},
-			{Stream: bus.StreamProgramming, Subject: "sc.programming.*.*.*", Key: []int{1, 2}},
+			{Stream: bus.StreamTraining, Subject: events.StreamFilter(bus.StreamTraining), Key: []int{1, 2}},
+			{Stream: bus.StreamProgramming, Subject: events.StreamFilter(bus.StreamProgramming), Key: []int{1, 2}},
 		},
 		Partitions: partitions,
 		// CaughtUp as for the unpartitioned TRAINING consumer: no gathering delay when idle.

@@ -22,8 +22,10 @@ import (
 	"github.com/supercomp/supercomp/pkg/fault"
 	commonv1 "github.com/supercomp/supercomp/pkg/gen/supercomp/common/v1"
 	eventsv1 "github.com/supercomp/supercomp/pkg/gen/supercomp/events/v1"
+	"github.com/supercomp/supercomp/pkg/ids"
 	sclog "github.com/supercomp/supercomp/pkg/log"
 	"github.com/supercomp/supercomp/services/ingestion/internal/domain"
+	"github.com/supercomp/supercomp/services/ingestion/internal/records"
 )
 
 // Publisher publishes events whose ids are set. Encode runs ahead, off the publishing path, on
@@ -102,7 +104,7 @@ func NewIngester(pub Publisher, index Index, log *zap.Logger) *Ingester {
 	if log == nil {
 		log = zap.NewNop()
 	}
-	return &Ingester{pub: pub, index: index, log: log, now: time.Now, skew: domain.DefaultFutureSkew}
+	return &Ingester{pub: pub, index: index, log: log, now: time.Now, skew: records.DefaultFutureSkew}
 }
 
 // WithMetrics makes in count every settled record on m and returns in.
@@ -306,17 +308,13 @@ func (in *Ingester) send(ctx context.Context, bs ...*batch) (settle func() error
 func (in *Ingester) normalise(v *fault.Invalid, it Item, now time.Time) string {
 	ev := it.Event
 	field := func(name string) string { return join(it.Prefix, name) }
-	if !bus.ValidToken(ev.GetTeamId()) {
-		v.Add("team_id", "must match [A-Za-z0-9_-]{1,64}, got %q", ev.GetTeamId())
-	}
-	if !bus.ValidToken(ev.GetAthleteId()) || ev.GetAthleteId() == bus.TeamToken {
-		v.Add(field("meta.athlete_id"), "must match [A-Za-z0-9_-]{1,64} (and not %q), got %q", bus.TeamToken, ev.GetAthleteId())
-	}
+	ids.CheckTeam(v, "team_id", ev.GetTeamId())
+	ids.CheckAthlete(v, field("meta.athlete_id"), ev.GetAthleteId())
 	if len(ev.GetSource()) > 64 {
 		v.Add(field("meta.source"), "must be at most 64 bytes")
 	}
-	domain.CheckOccurredAt(v, field("meta.occurred_at"), ev.GetOccurredAt().AsTime(), it.PresentTime, now, in.skew)
-	domain.CheckEventText(v, it.Prefix, ev)
+	records.CheckOccurredAt(v, field("meta.occurred_at"), ev.GetOccurredAt().AsTime(), it.PresentTime, now, in.skew)
+	records.CheckEventText(v, it.Prefix, ev)
 	switch p := ev.GetPayload().(type) {
 	case *eventsv1.Event_SetRecorded:
 		s := p.SetRecorded
@@ -324,15 +322,15 @@ func (in *Ingester) normalise(v *fault.Invalid, it Item, now time.Time) string {
 			s.SetType = commonv1.SetType_SET_TYPE_WORKING
 		}
 		if s.GetLiftCategory() == commonv1.LiftCategory_LIFT_CATEGORY_UNSPECIFIED {
-			s.LiftCategory = domain.LiftCategoryOf(s.GetExercise())
+			s.LiftCategory = records.LiftCategoryOf(s.GetExercise())
 		}
-		domain.CheckSet(v, field("set"), s)
+		records.CheckSet(v, field("set"), s)
 	case *eventsv1.Event_SessionRecorded:
-		domain.CheckSession(v, field("session"), p.SessionRecorded)
+		records.CheckSession(v, field("session"), p.SessionRecorded)
 	case *eventsv1.Event_WellnessReported:
-		domain.CheckWellness(v, field("wellness"), p.WellnessReported)
+		records.CheckWellness(v, field("wellness"), p.WellnessReported)
 	case *eventsv1.Event_ReadinessMeasured:
-		domain.CheckReadiness(v, field("readiness"), p.ReadinessMeasured)
+		records.CheckReadiness(v, field("readiness"), p.ReadinessMeasured)
 	default:
 		if len(it.Violations) == 0 {
 			v.Add(it.Prefix, "has no set, session, wellness or readiness")

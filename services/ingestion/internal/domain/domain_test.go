@@ -3,25 +3,19 @@ package domain
 import (
 	"fmt"
 	"math"
-	"strings"
 	"testing"
-	"time"
-
-	"github.com/supercomp/supercomp/pkg/fault"
-	commonv1 "github.com/supercomp/supercomp/pkg/gen/supercomp/common/v1"
-	eventsv1 "github.com/supercomp/supercomp/pkg/gen/supercomp/events/v1"
 )
 
 func f(v float64) *float64 { return &v }
 
 func TestE1RM(t *testing.T) {
-	working, warm, failure := commonv1.SetType_SET_TYPE_WORKING, commonv1.SetType_SET_TYPE_WARM_UP, commonv1.SetType_SET_TYPE_FAILURE
+	working, warm, failure := SetWorking, SetWarmUp, SetFailure
 	tests := []struct {
 		name   string
 		load   float64
 		reps   uint32
 		rir    *float64
-		typ    commonv1.SetType
+		typ    SetType
 		want   float64
 		method E1RMMethod
 	}{
@@ -53,17 +47,17 @@ func TestE1RM(t *testing.T) {
 }
 
 func TestEffectiveRIRAndHardSets(t *testing.T) {
-	if got := EffectiveRIR(f(8.5), nil, commonv1.SetType_SET_TYPE_WORKING); got == nil || *got != 1.5 {
+	if got := EffectiveRIR(f(8.5), nil, SetWorking); got == nil || *got != 1.5 {
 		t.Errorf("RIR from RPE 8.5 = %v, want 1.5", got)
 	}
-	if got := EffectiveRIR(f(8), f(3), commonv1.SetType_SET_TYPE_WORKING); *got != 3 {
+	if got := EffectiveRIR(f(8), f(3), SetWorking); *got != 3 {
 		t.Errorf("given RIR must win, got %v", *got)
 	}
-	if EffectiveRIR(nil, nil, commonv1.SetType_SET_TYPE_WORKING) != nil {
+	if EffectiveRIR(nil, nil, SetWorking) != nil {
 		t.Error("unrated working set has unknown RIR")
 	}
-	if !IsHardSet(f(3), commonv1.SetType_SET_TYPE_WORKING) || IsHardSet(f(3.5), commonv1.SetType_SET_TYPE_WORKING) ||
-		IsHardSet(f(0), commonv1.SetType_SET_TYPE_WARM_UP) || IsHardSet(nil, commonv1.SetType_SET_TYPE_WORKING) {
+	if !IsHardSet(f(3), SetWorking) || IsHardSet(f(3.5), SetWorking) ||
+		IsHardSet(f(0), SetWarmUp) || IsHardSet(nil, SetWorking) {
 		t.Error("hard set = working at RIR <= 3")
 	}
 }
@@ -71,13 +65,13 @@ func TestEffectiveRIRAndHardSets(t *testing.T) {
 func TestToKg(t *testing.T) {
 	for _, tt := range []struct {
 		load float64
-		unit commonv1.WeightUnit
+		unit WeightUnit
 		want float64
 	}{
-		{225, commonv1.WeightUnit_WEIGHT_UNIT_LB, 102.06}, // 102.0582833
-		{45, commonv1.WeightUnit_WEIGHT_UNIT_LB, 20.41},   // 20.41165665
-		{100, commonv1.WeightUnit_WEIGHT_UNIT_KG, 100},
-		{62.5, commonv1.WeightUnit_WEIGHT_UNIT_UNSPECIFIED, 62.5},
+		{225, UnitLb, 102.06}, // 102.0582833
+		{45, UnitLb, 20.41},   // 20.41165665
+		{100, UnitKg, 100},
+		{62.5, UnitUnspecified, 62.5},
 	} {
 		if got := ToKg(tt.load, tt.unit); got != tt.want {
 			t.Errorf("ToKg(%v, %v) = %v, want %v", tt.load, tt.unit, got, tt.want)
@@ -86,10 +80,9 @@ func TestToKg(t *testing.T) {
 }
 
 func TestLiftCategoryOf(t *testing.T) {
-	squat, bench, dead, ohp := commonv1.LiftCategory_LIFT_CATEGORY_SQUAT, commonv1.LiftCategory_LIFT_CATEGORY_BENCH_PRESS,
-		commonv1.LiftCategory_LIFT_CATEGORY_DEADLIFT, commonv1.LiftCategory_LIFT_CATEGORY_OVERHEAD_PRESS
-	row, pull, other := commonv1.LiftCategory_LIFT_CATEGORY_ROW, commonv1.LiftCategory_LIFT_CATEGORY_PULL_UP, commonv1.LiftCategory_LIFT_CATEGORY_OTHER
-	for name, want := range map[string]commonv1.LiftCategory{
+	squat, bench, dead, ohp := LiftSquat, LiftBenchPress, LiftDeadlift, LiftOverheadPress
+	row, pull, other := LiftRow, LiftPullUp, LiftOther
+	for name, want := range map[string]LiftCategory{
 		"Squat (Barbell)": squat, "Barbell Back Squat": squat, "Front Squat": squat, "Squat (Smith Machine)": squat,
 		"Box Squat (Barbell)": squat, "Hack Squat (Machine)": other, "Bulgarian Split Squat": other, "Goblet Squat": other,
 		"Bench Press (Barbell)": bench, "Barbell Bench Press": bench, "Incline Bench Press (Smith Machine)": bench,
@@ -122,91 +115,29 @@ func TestLiftCategoryOfRemembersBoundedNames(t *testing.T) {
 		t.Fatalf("%d names remembered, limit %d", remembered, knownLiftLimit)
 	}
 	// Names past the limit are still answered, by matching.
-	if got := LiftCategoryOf("Barbell Back Squat (new name)"); got != commonv1.LiftCategory_LIFT_CATEGORY_SQUAT {
+	if got := LiftCategoryOf("Barbell Back Squat (new name)"); got != LiftSquat {
 		t.Errorf("past the limit: %v", got)
 	}
 }
 
-func TestCheckSet(t *testing.T) {
-	ok := func() *eventsv1.SetRecorded {
-		return &eventsv1.SetRecorded{SessionId: "s", Exercise: "Squat", LoadKg: 100, Reps: 5, SetIndex: 1}
-	}
-	tests := []struct {
-		name   string
-		mutate func(*eventsv1.SetRecorded)
-		fields []string
-	}{
-		{"valid", func(*eventsv1.SetRecorded) {}, nil},
-		{"rpe and rir agree within 0.5", func(s *eventsv1.SetRecorded) { s.Rpe, s.Rir = f(8), f(2.5) }, nil},
-		{"missing ids", func(s *eventsv1.SetRecorded) { s.SessionId, s.Exercise = "", "" }, []string{"set.session_id", "set.exercise"}},
-		{"load range", func(s *eventsv1.SetRecorded) { s.LoadKg = -1 }, []string{"set.load"}},
-		{"load NaN", func(s *eventsv1.SetRecorded) { s.LoadKg = math.NaN() }, []string{"set.load"}},
-		{"reps", func(s *eventsv1.SetRecorded) { s.Reps = 0 }, []string{"set.reps"}},
-		{"rpe step", func(s *eventsv1.SetRecorded) { s.Rpe = f(8.3) }, []string{"set.rpe"}},
-		{"rir range", func(s *eventsv1.SetRecorded) { s.Rir = f(11) }, []string{"set.rir"}},
-		{"contradicting", func(s *eventsv1.SetRecorded) { s.Rpe, s.Rir = f(9), f(4) }, []string{"set.rir"}},
-		{"velocities", func(s *eventsv1.SetRecorded) { s.RepVelocitiesMps = []float64{0.5, 0, 0.4, 0.3, 0.2, 0.1} },
-			[]string{"set.rep_velocities_mps", "set.rep_velocities_mps[1]"}},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			s := ok()
-			tt.mutate(s)
-			var v fault.Invalid
-			CheckSet(&v, "set", s)
-			var got []string
-			for _, fv := range v.Violations {
-				got = append(got, fv.Field)
-			}
-			if strings.Join(got, ",") != strings.Join(tt.fields, ",") {
-				t.Errorf("violations %v, want fields %v", v.Violations, tt.fields)
-			}
-		})
-	}
-}
-
-func TestCheckWellnessAndReadiness(t *testing.T) {
-	u := func(v uint32) *uint32 { return &v }
-	var v fault.Invalid
-	CheckWellness(&v, "wellness", &eventsv1.WellnessReported{Fatigue: u(6), Mood: u(0), SleepHours: f(25),
-		JointPain: []*eventsv1.JointPain{{Score: 6}}})
-	want := "wellness.fatigue,wellness.mood,wellness.joint_pain[0].location,wellness.joint_pain[0].score,wellness.sleep_hours"
-	var got []string
-	for _, fv := range v.Violations {
-		got = append(got, fv.Field)
-	}
-	if strings.Join(got, ",") != want {
-		t.Errorf("wellness violations %v, want %s", got, want)
-	}
-	v = fault.Invalid{}
-	CheckWellness(&v, "wellness", &eventsv1.WellnessReported{})
-	if len(v.Violations) != 1 {
-		t.Errorf("empty report: %v, want one violation", v.Violations)
-	}
-	v = fault.Invalid{}
-	CheckReadiness(&v, "readiness", &eventsv1.ReadinessMeasured{HrvRmssdMs: f(0), RestingHrBpm: f(300), CmjJumpCount: u(3)})
-	if len(v.Violations) != 3 {
-		t.Errorf("readiness violations %v, want 3", v.Violations)
-	}
-}
-
-func TestCheckOccurredAt(t *testing.T) {
-	now := time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)
-	for _, tt := range []struct {
-		at      time.Time
-		present bool
-		bad     bool
-	}{
-		{now.Add(4 * time.Minute), true, false},
-		{now.Add(6 * time.Minute), true, true},
-		{time.Unix(0, 0), true, true},
-		{now, false, true},
-		{now.AddDate(-3, 0, 0), true, false},
-	} {
-		var v fault.Invalid
-		CheckOccurredAt(&v, "meta.occurred_at", tt.at, tt.present, now, DefaultFutureSkew)
-		if (len(v.Violations) > 0) != tt.bad {
-			t.Errorf("CheckOccurredAt(%v, %v) = %v, want bad=%v", tt.at, tt.present, v.Violations, tt.bad)
+func TestNamesRoundTrip(t *testing.T) {
+	for _, c := range LiftCategories {
+		if ParseLiftCategory(c.Name()) != c {
+			t.Errorf("lift category %q does not parse back", c.Name())
 		}
+	}
+	for _, st := range SetTypes {
+		if ParseSetType(st.Name()) != st {
+			t.Errorf("set type %q does not parse back", st.Name())
+		}
+	}
+	for _, u := range WeightUnits {
+		if ParseWeightUnit(u.Name()) != u {
+			t.Errorf("unit %q does not parse back", u.Name())
+		}
+	}
+	// Names ClickHouse never held fall back as the export always did.
+	if ParseLiftCategory("unspecified") != LiftOther || ParseSetType("") != SetWorking || ParseWeightUnit("stone") != UnitUnspecified {
+		t.Error("unknown names do not fall back to other, working and unspecified")
 	}
 }

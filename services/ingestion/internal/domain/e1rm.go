@@ -1,10 +1,6 @@
 package domain
 
-import (
-	"math"
-
-	commonv1 "github.com/supercomp/supercomp/pkg/gen/supercomp/common/v1"
-)
+import "math"
 
 // E1RMMethod says how an e1RM was estimated.
 type E1RMMethod string
@@ -37,11 +33,11 @@ const minE1RMRPE = 7.0
 // 1-10 reps; rated sets also need RPE >= 7 (RIR <= 3). Rated sets use the RTS chart on
 // effective reps n = reps + RIR (half steps interpolated); unrated sets use Epley, flagged by
 // the method as lower confidence. ok is false when the set is not eligible.
-func E1RM(loadKg float64, reps uint32, rir *float64, setType commonv1.SetType) (kg float64, method E1RMMethod, ok bool) {
+func E1RM(loadKg float64, reps uint32, rir *float64, setType SetType) (kg float64, method E1RMMethod, ok bool) {
 	if loadKg <= 0 || reps < 1 || reps > maxE1RMReps {
 		return 0, E1RMNone, false
 	}
-	if setType != commonv1.SetType_SET_TYPE_WORKING && setType != commonv1.SetType_SET_TYPE_FAILURE {
+	if setType != SetWorking && setType != SetFailure {
 		return 0, E1RMNone, false
 	}
 	if rir == nil {
@@ -73,7 +69,7 @@ func rtsPercentAt(n float64) (float64, bool) {
 
 // EffectiveRIR is the set's reps in reserve: rir when given, else 10 - rpe, else 0 for a set to
 // failure, else nil (unknown).
-func EffectiveRIR(rpe, rir *float64, setType commonv1.SetType) *float64 {
+func EffectiveRIR(rpe, rir *float64, setType SetType) *float64 {
 	switch {
 	case rir != nil:
 		v := *rir
@@ -81,7 +77,7 @@ func EffectiveRIR(rpe, rir *float64, setType commonv1.SetType) *float64 {
 	case rpe != nil:
 		v := 10 - *rpe
 		return &v
-	case setType == commonv1.SetType_SET_TYPE_FAILURE:
+	case setType == SetFailure:
 		v := 0.0
 		return &v
 	}
@@ -89,8 +85,8 @@ func EffectiveRIR(rpe, rir *float64, setType commonv1.SetType) *float64 {
 }
 
 // IsHardSet reports a working (or failure) set at RIR <= 3 (docs/sports-science.md "Volume, hard sets and session load").
-func IsHardSet(rir *float64, setType commonv1.SetType) bool {
-	working := setType == commonv1.SetType_SET_TYPE_WORKING || setType == commonv1.SetType_SET_TYPE_FAILURE
+func IsHardSet(rir *float64, setType SetType) bool {
+	working := setType == SetWorking || setType == SetFailure
 	return working && rir != nil && *rir <= 3
 }
 
@@ -99,8 +95,8 @@ const PoundsToKg = 0.45359237
 
 // ToKg converts a load in unit to kilograms (unspecified means kg), rounded to 0.01 kg so that
 // 225 lb stores as 102.06 kg rather than a float tail.
-func ToKg(load float64, unit commonv1.WeightUnit) float64 {
-	if unit == commonv1.WeightUnit_WEIGHT_UNIT_LB {
+func ToKg(load float64, unit WeightUnit) float64 {
+	if unit == UnitLb {
 		return round2(load * PoundsToKg)
 	}
 	return load

@@ -9,7 +9,7 @@ import (
 
 	commonv1 "github.com/supercomp/supercomp/pkg/gen/supercomp/common/v1"
 	eventsv1 "github.com/supercomp/supercomp/pkg/gen/supercomp/events/v1"
-	"github.com/supercomp/supercomp/services/ingestion/internal/domain"
+	"github.com/supercomp/supercomp/services/ingestion/internal/records"
 )
 
 // workouts groups rows into sessions and numbers each exercise's sets within one, so a row's key
@@ -41,7 +41,7 @@ func (w *workouts) nextOrdinal(sessionID, exercise string) int {
 // set builds the record of one set row.
 func (w *workouts) set(sessionID string, at time.Time, s *eventsv1.SetRecorded, ordinal int) *Record {
 	s.SessionId = sessionID
-	s.LiftCategory = domain.LiftCategoryOf(s.GetExercise())
+	s.LiftCategory = records.LiftCategoryOf(s.GetExercise())
 	ev := &eventsv1.Event{
 		TeamId: w.opts.Team, AthleteId: w.opts.Athlete, Source: string(w.format),
 		OccurredAt: timestamppb.New(at), Payload: &eventsv1.Event_SetRecorded{SetRecorded: s},
@@ -183,7 +183,7 @@ func strongRow(w *workouts, r record) (Row, error) {
 	}
 	notes := r.get("notes")
 	s := &eventsv1.SetRecorded{
-		Exercise: exercise, LoadKg: domain.ToKg(load, unit), Reps: reps, Rpe: rpe, SetType: setType,
+		Exercise: exercise, LoadKg: records.ToKg(load, unit), Reps: reps, Rpe: rpe, SetType: setType,
 		SetIndex: uint32(setIndex), Notes: notes, OriginalUnit: unit,
 	}
 	return Row{Record: w.set(sessionID, start, s, ordinal)}, nil
@@ -272,7 +272,7 @@ func hevyRow(w *workouts, r record, unit commonv1.WeightUnit, weightCol, distanc
 		return Row{}, err
 	}
 	s := &eventsv1.SetRecorded{
-		Exercise: exercise, LoadKg: domain.ToKg(load, unit), Reps: reps, Rpe: rpe, SetType: setType,
+		Exercise: exercise, LoadKg: records.ToKg(load, unit), Reps: reps, Rpe: rpe, SetType: setType,
 		SetIndex: uint32(setIndex), Notes: r.get("exercise_notes"), OriginalUnit: unit,
 	}
 	return Row{Record: w.set(sessionID, start, s, ordinal)}, nil
@@ -328,7 +328,7 @@ func fitNotesRow(w *workouts, r record, unit commonv1.WeightUnit, weightCol stri
 		}
 	}
 	s := &eventsv1.SetRecorded{
-		Exercise: exercise, LoadKg: domain.ToKg(load, unit), Reps: reps, SetType: commonv1.SetType_SET_TYPE_WORKING,
+		Exercise: exercise, LoadKg: records.ToKg(load, unit), Reps: reps, SetType: commonv1.SetType_SET_TYPE_WORKING,
 		SetIndex: uint32(ordinal), Notes: r.get("comment"), OriginalUnit: unit,
 	}
 	return Row{Record: w.set(sessionID, day, s, ordinal)}, nil

@@ -9,6 +9,7 @@ import (
 	commonv1 "github.com/supercomp/supercomp/pkg/gen/supercomp/common/v1"
 	eventsv1 "github.com/supercomp/supercomp/pkg/gen/supercomp/events/v1"
 	"github.com/supercomp/supercomp/services/ingestion/internal/domain"
+	"github.com/supercomp/supercomp/services/ingestion/internal/records"
 )
 
 // templateTimeLayouts are the occurred_at spellings the template accepts: RFC 3339 with a zone,
@@ -101,7 +102,7 @@ func templateSet(r record) (*eventsv1.SetRecorded, error) {
 			return nil, err
 		}
 	}
-	s.LoadKg = domain.ToKg(load, unit)
+	s.LoadKg = records.ToKg(load, unit)
 	if s.Reps, err = wholeCount("reps", r.get("reps")); err != nil {
 		return nil, err
 	}
@@ -129,9 +130,9 @@ func templateSet(r record) (*eventsv1.SetRecorded, error) {
 		}
 	}
 	if c := r.get("lift_category"); c != "" {
-		s.LiftCategory = domain.ParseLiftCategory(c)
+		s.LiftCategory = records.WireLiftCategory(domain.ParseLiftCategory(c))
 	} else {
-		s.LiftCategory = domain.LiftCategoryOf(s.Exercise)
+		s.LiftCategory = records.LiftCategoryOf(s.Exercise)
 	}
 	for _, v := range splitList(r.get("rep_velocities_mps")) {
 		f, err := number("rep_velocities_mps", v)

@@ -21,7 +21,6 @@ import (
 	commonv1 "github.com/supercomp/supercomp/pkg/gen/supercomp/common/v1"
 	eventsv1 "github.com/supercomp/supercomp/pkg/gen/supercomp/events/v1"
 	sclog "github.com/supercomp/supercomp/pkg/log"
-	"github.com/supercomp/supercomp/services/notifications/internal/adapters/channels"
 	"github.com/supercomp/supercomp/services/notifications/internal/domain"
 )
 
@@ -41,10 +40,6 @@ type Config struct {
 	AttemptTimeout time.Duration
 	// AckWait is the consumers' ack wait: how soon a crashed delivery is retried elsewhere.
 	AckWait time.Duration
-	SMTP    channels.SMTPConfig
-	// Egress is the network policy of webhook and Slack calls: internal addresses are
-	// refused unless allowed (SC_WEBHOOK_ALLOWED_NETWORKS).
-	Egress channels.Egress
 }
 
 // DefaultConfig is the production configuration.
@@ -85,11 +80,13 @@ func (c Config) WithDefaults() Config {
 
 // App is the notifications application.
 type App struct {
-	cfg     Config
-	log     *zap.Logger
-	bus     *bus.Bus
-	State   *State
-	senders map[commonv1.Channel]channels.Sender
+	cfg Config
+	log *zap.Logger
+	bus *bus.Bus
+	// State is where subscriptions, alerts and reminders are kept.
+	State   Store
+	senders map[commonv1.Channel]Sender
+	urls    URLPolicy
 	now     func() time.Time
 	random  func() float64
 
@@ -101,33 +98,24 @@ type App struct {
 	Metrics *DeliveryMetrics
 }
 
-// New builds the application on b.
-func New(ctx context.Context, cfg Config, b *bus.Bus, log *zap.Logger) (*App, error) {
-	cfg = cfg.WithDefaults()
-	st, err := OpenState(ctx, b)
-	if err != nil {
-		return nil, err
-	}
-	return &App{
-		cfg:   cfg,
-		log:   log,
-		bus:   b,
-		State: st,
-		senders: map[commonv1.Channel]channels.Sender{
-			commonv1.Channel_CHANNEL_WEBHOOK:       channels.NewWebhook(cfg.Egress.Client(cfg.AttemptTimeout)),
-			commonv1.Channel_CHANNEL_SLACK_WEBHOOK: channels.NewSlack(cfg.Egress.Client(cfg.AttemptTimeout)),
-			commonv1.Channel_CHANNEL_EMAIL:         channels.NewEmail(withTimeout(cfg.SMTP, cfg.AttemptTimeout)),
-		},
-		now:    time.Now,
-		random: rand.Float64,
-	}, nil
+// Adapters are what the module's wiring hands the app: its store, a sender per channel and
+// the policy webhook URLs must pass.
+type Adapters struct {
+	Store   Store
+	Senders map[commonv1.Channel]Sender
+	URLs    URLPolicy
 }
 
-func withTimeout(c channels.SMTPConfig, d time.Duration) channels.SMTPConfig {
-	if c.Timeout == 0 {
-		c.Timeout = d
+// New builds the application on b with the given adapters.
+func New(cfg Config, b *bus.Bus, ad Adapters, log *zap.Logger) (*App, error) {
+	if ad.Store == nil || ad.URLs == nil {
+		return nil, errors.New("notifications app: a store and a URL policy are required")
 	}
-	return c
+	return &App{
+		cfg: cfg.WithDefaults(), log: log, bus: b,
+		State: ad.Store, senders: ad.Senders, urls: ad.URLs,
+		now: time.Now, random: rand.Float64,
+	}, nil
 }
 
 // Config is the configuration in force.
@@ -181,7 +169,7 @@ type Cause struct {
 func (a *App) Raise(ctx context.Context, c Cause) error {
 	content := proto.Clone(c.Content).(*eventsv1.AlertContent)
 	content.SourceEventId = c.SourceEventID
-	key := domain.DedupeKey(c.TeamID, c.AthleteID, content.GetKind(), c.Scope)
+	key := domain.DedupeKey(c.TeamID, c.AthleteID, KindOf(content.GetKind()), c.Scope)
 	content.DedupeKey = key
 	if content.GetPositionGroup() == "" {
 		group, err := a.State.PositionGroup(ctx, c.TeamID, c.AthleteID)
@@ -222,7 +210,7 @@ func (a *App) raiseOnce(ctx context.Context, c Cause, content *eventsv1.AlertCon
 			ID: alertID, DedupeKey: key, State: domain.StateOpen, Occurrences: 1, RaisedAt: now, UpdatedAt: now,
 			Suppressed: action == domain.RaiseSuppressed,
 			Facts: domain.AlertFacts{TeamID: c.TeamID, AthleteID: c.AthleteID, PositionGroup: content.GetPositionGroup(),
-				Kind: content.GetKind(), Severity: content.GetSeverity()},
+				Kind: KindOf(content.GetKind()), Severity: SeverityOf(content.GetSeverity())},
 		},
 		Content:           data,
 		LastSourceEventID: c.SourceEventID,
@@ -256,15 +244,15 @@ func (a *App) update(ctx context.Context, k KeyRecord, c Cause, content *eventsv
 		return fmt.Errorf("marshal alert content: %w", err)
 	}
 	replay := false
-	rec, _, err := a.State.ModifyAlert(ctx, c.TeamID, k.AlertID, func(r *AlertRecord) (bool, error) {
+	rec, _, err := ModifyAlert(ctx, a.State, c.TeamID, k.AlertID, func(r *AlertRecord) (bool, error) {
 		if r.LastSourceEventID == c.SourceEventID {
 			replay = true
 			return false, nil
 		}
-		if err := r.Alert.Absorb(content.GetSeverity(), a.now()); err != nil {
+		if err := r.Alert.Absorb(SeverityOf(content.GetSeverity()), a.now()); err != nil {
 			return false, err
 		}
-		content.Severity = r.Alert.Facts.Severity
+		content.Severity = WireSeverity(r.Alert.Facts.Severity)
 		data, err = proto.Marshal(content)
 		r.Content, r.LastSourceEventID = data, c.SourceEventID
 		return true, err
@@ -355,7 +343,7 @@ func (a *App) ResolveKey(ctx context.Context, dedupeKey string, resolution event
 
 // Acknowledge stops paging and escalation for an alert. Acknowledging twice is a no-op.
 func (a *App) Acknowledge(ctx context.Context, team, id string, by *commonv1.Actor, note string) (*AlertRecord, error) {
-	rec, changed, err := a.State.ModifyAlert(ctx, team, id, func(r *AlertRecord) (bool, error) {
+	rec, changed, err := ModifyAlert(ctx, a.State, team, id, func(r *AlertRecord) (bool, error) {
 		changed, err := r.Alert.Acknowledge(by.GetSubject(), a.now())
 		r.AckNote = note
 		return changed, err
@@ -376,7 +364,7 @@ func (a *App) Acknowledge(ctx context.Context, team, id string, by *commonv1.Act
 
 // Resolve closes an alert and frees its dedupe key. Resolving twice is a no-op.
 func (a *App) Resolve(ctx context.Context, team, id string, resolution eventsv1.AlertResolution, by *commonv1.Actor, note, causation string) (*AlertRecord, error) {
-	rec, changed, err := a.State.ModifyAlert(ctx, team, id, func(r *AlertRecord) (bool, error) {
+	rec, changed, err := ModifyAlert(ctx, a.State, team, id, func(r *AlertRecord) (bool, error) {
 		r.ResolveNote = note
 		return r.Alert.Resolve(int32(resolution), by.GetSubject(), a.now()), nil
 	})

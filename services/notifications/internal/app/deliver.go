@@ -11,7 +11,6 @@ import (
 
 	"github.com/nats-io/nats.go"
 	"go.uber.org/zap"
-	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/durationpb"
 
 	"github.com/supercomp/supercomp/pkg/bus"
@@ -19,7 +18,6 @@ import (
 	eventsv1 "github.com/supercomp/supercomp/pkg/gen/supercomp/events/v1"
 	notificationsv1 "github.com/supercomp/supercomp/pkg/gen/supercomp/notifications/v1"
 	sclog "github.com/supercomp/supercomp/pkg/log"
-	"github.com/supercomp/supercomp/services/notifications/internal/adapters/channels"
 	"github.com/supercomp/supercomp/services/notifications/internal/domain"
 )
 
@@ -37,7 +35,7 @@ const (
 type attemptOutcome struct {
 	key     string
 	attempt int
-	result  channels.Result
+	result  Result
 	retry   bool
 	dead    bool
 	backoff time.Duration
@@ -75,13 +73,13 @@ func (a *App) DeliverDue(ctx context.Context, team, alertID string, scheduled bo
 	if len(due) == 0 {
 		return nil
 	}
-	content := &eventsv1.AlertContent{}
-	if err := proto.Unmarshal(rec.Content, content); err != nil {
-		return bus.Poison(fmt.Errorf("decode alert content: %w", err))
+	content, err := rec.DecodeContent()
+	if err != nil {
+		return bus.Poison(err)
 	}
-	item := channels.Item{AlertID: rec.Alert.ID, TeamID: team, AthleteID: rec.Alert.Facts.AthleteID, Content: content,
+	item := Item{AlertID: rec.Alert.ID, TeamID: team, AthleteID: rec.Alert.Facts.AthleteID, Content: content,
 		State: rec.Alert.State, Occurrences: rec.Alert.Occurrences, EscalationLevel: rec.Alert.EscalationLevel, RaisedAt: rec.Alert.RaisedAt}
-	msg := channels.Message{IdempotencyKey: rec.Alert.ID, Items: []channels.Item{item}}
+	msg := Message{IdempotencyKey: rec.Alert.ID, Items: []Item{item}}
 
 	outcomes := make([]attemptOutcome, len(due))
 	var wg sync.WaitGroup
@@ -102,18 +100,18 @@ func (a *App) DeliverDue(ctx context.Context, team, alertID string, scheduled bo
 }
 
 // attempt sends msg to one target once and classifies the outcome against the retry budget.
-func (a *App) attempt(ctx context.Context, team string, t Target, msg channels.Message) attemptOutcome {
+func (a *App) attempt(ctx context.Context, team string, t Target, msg Message) attemptOutcome {
 	out := attemptOutcome{key: t.Key(), attempt: t.Attempts + 1}
 	sub, err := a.State.Subscription(ctx, team, t.SubscriptionID)
 	if err != nil || t.ChannelIndex >= len(sub.GetChannels()) {
-		out.result = channels.Result{Outcome: domain.Permanent, Err: fmt.Errorf("subscription %s or its channel is gone", t.SubscriptionID)}
+		out.result = Result{Outcome: domain.Permanent, Err: fmt.Errorf("subscription %s or its channel is gone", t.SubscriptionID)}
 		out.dead = true
 		return out
 	}
 	ch := sub.GetChannels()[t.ChannelIndex]
 	sender := a.senders[ChannelOf(ch)]
 	if sender == nil {
-		out.result = channels.Result{Outcome: domain.Permanent, Err: fmt.Errorf("no sender for channel %v", ChannelOf(ch))}
+		out.result = Result{Outcome: domain.Permanent, Err: fmt.Errorf("no sender for channel %v", ChannelOf(ch))}
 		out.dead = true
 		return out
 	}
@@ -168,7 +166,7 @@ func (a *App) record(ctx context.Context, rec *AlertRecord, due []Target, outs [
 		return err
 	}
 	now := a.now()
-	_, _, err := a.State.ModifyAlert(ctx, rec.Alert.Facts.TeamID, rec.Alert.ID, func(r *AlertRecord) (bool, error) {
+	_, _, err := ModifyAlert(ctx, a.State, rec.Alert.Facts.TeamID, rec.Alert.ID, func(r *AlertRecord) (bool, error) {
 		for i := range r.Targets {
 			t := &r.Targets[i]
 			o, ok := byKey[t.Key()]
@@ -320,7 +318,7 @@ func (a *App) escalate(ctx context.Context, rec *AlertRecord) error {
 		return nil
 	}
 	var subs []string
-	updated, changed, err := a.State.ModifyAlert(ctx, rec.Alert.Facts.TeamID, rec.Alert.ID, func(r *AlertRecord) (bool, error) {
+	updated, changed, err := ModifyAlert(ctx, a.State, rec.Alert.Facts.TeamID, rec.Alert.ID, func(r *AlertRecord) (bool, error) {
 		if r.Alert.EscalationDue(now, a.cfg.MaxEscalationLevel) <= r.Alert.EscalationLevel {
 			return false, nil
 		}
@@ -376,14 +374,14 @@ func (a *App) collectDigest(rec *AlertRecord, digests map[string]*digestBatch) {
 func (a *App) sendDigest(ctx context.Context, d *digestBatch) error {
 	sort.Slice(d.recs, func(i, j int) bool { return d.recs[i].Alert.RaisedAt.Before(d.recs[j].Alert.RaisedAt) })
 	ids := make([]string, 0, len(d.recs))
-	msg := channels.Message{Digest: true}
+	msg := Message{Digest: true}
 	for _, rec := range d.recs {
-		c := &eventsv1.AlertContent{}
-		if err := proto.Unmarshal(rec.Content, c); err != nil {
-			return fmt.Errorf("decode alert content: %w", err)
+		c, err := rec.DecodeContent()
+		if err != nil {
+			return err
 		}
 		ids = append(ids, rec.Alert.ID)
-		msg.Items = append(msg.Items, channels.Item{AlertID: rec.Alert.ID, TeamID: d.team, AthleteID: rec.Alert.Facts.AthleteID,
+		msg.Items = append(msg.Items, Item{AlertID: rec.Alert.ID, TeamID: d.team, AthleteID: rec.Alert.Facts.AthleteID,
 			Content: c, State: rec.Alert.State, Occurrences: rec.Alert.Occurrences, RaisedAt: rec.Alert.RaisedAt})
 	}
 	msg.IdempotencyKey = events.DeterministicID(append([]string{"digest", d.team, d.subID, fmt.Sprint(d.channel), fmt.Sprint(d.dueAt.Unix())}, ids...)...)
@@ -406,8 +404,12 @@ func (a *App) sendDigest(ctx context.Context, d *digestBatch) error {
 // deadLetter parks an alert whose scheduled delivery failed for good in the DLQ with the reason,
 // as the consumers do for messages they give up on.
 func (a *App) deadLetter(ctx context.Context, rec *AlertRecord, reason error) {
-	c := &eventsv1.AlertContent{}
-	_ = proto.Unmarshal(rec.Content, c)
+	c, decodeErr := rec.DecodeContent()
+	if decodeErr != nil {
+		// Park it all the same, with the facts the record still has: the DLQ is where an
+		// operator looks for deliveries that failed, and this one failed twice over.
+		reason = errors.Join(reason, decodeErr)
+	}
 	ev := a.envelope(events.DeterministicID("alert_raised", rec.Alert.ID), rec.Alert.Facts, "")
 	ev.Payload = &eventsv1.Event_AlertRaised{AlertRaised: &eventsv1.AlertRaised{AlertId: rec.Alert.ID, Content: c}}
 	subject, data, err := events.Encode(ev)
@@ -436,7 +438,7 @@ func (a *App) TestDelivery(ctx context.Context, team, subID string) ([]*notifica
 	now := a.now()
 	content := &eventsv1.AlertContent{Kind: 6, Severity: 1, Title: "Supercomp test alert",
 		Summary: "This is a test of your Supercomp alert subscription " + sub.GetName() + "."}
-	msg := channels.Message{IdempotencyKey: id, Test: true, Items: []channels.Item{{AlertID: id, TeamID: team, Content: content,
+	msg := Message{IdempotencyKey: id, Test: true, Items: []Item{{AlertID: id, TeamID: team, Content: content,
 		State: domain.StateOpen, Occurrences: 1, RaisedAt: now}}}
 	var out []*notificationsv1.DeliveryAttempt
 	for i, ch := range sub.GetChannels() {

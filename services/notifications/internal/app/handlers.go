@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"strings"
 
-	"google.golang.org/protobuf/proto"
-
 	"github.com/supercomp/supercomp/pkg/bus"
 	"github.com/supercomp/supercomp/pkg/events"
 	commonv1 "github.com/supercomp/supercomp/pkg/gen/supercomp/common/v1"
@@ -27,7 +25,7 @@ func (a *App) HandleEvent(ctx context.Context, data []byte) error {
 			Content: &eventsv1.AlertContent{Kind: kind, Severity: sev, Title: title, Summary: summary, Evidence: ev2}}
 	}
 	key := func(kind commonv1.AlertKind, scope string) string {
-		return domain.DedupeKey(team, athlete, kind, scope)
+		return domain.DedupeKey(team, athlete, KindOf(kind), scope)
 	}
 	switch p := ev.GetPayload().(type) {
 	case *eventsv1.Event_DeloadRecommended:
@@ -129,9 +127,9 @@ func (a *App) expireScheduledAlert(ctx context.Context, dedupeKey, deloadID, cau
 	if err != nil {
 		return err
 	}
-	content := &eventsv1.AlertContent{}
-	if err := proto.Unmarshal(rec.Content, content); err != nil {
-		return bus.Poison(fmt.Errorf("decode alert content: %w", err))
+	content, err := rec.DecodeContent()
+	if err != nil {
+		return bus.Poison(err)
 	}
 	if content.GetDeloadId() != deloadID {
 		return nil
@@ -142,7 +140,7 @@ func (a *App) expireScheduledAlert(ctx context.Context, dedupeKey, deloadID, cau
 
 func (a *App) resolveDeloadAlerts(ctx context.Context, team, athlete string, r eventsv1.AlertResolution, causation string) error {
 	for _, k := range []commonv1.AlertKind{commonv1.AlertKind_ALERT_KIND_DELOAD_RECOMMENDED, commonv1.AlertKind_ALERT_KIND_DELOAD_SCHEDULED} {
-		if err := a.ResolveKey(ctx, domain.DedupeKey(team, athlete, k, ""), r, causation); err != nil {
+		if err := a.ResolveKey(ctx, domain.DedupeKey(team, athlete, KindOf(k), ""), r, causation); err != nil {
 			return err
 		}
 	}

@@ -7,7 +7,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	commonv1 "github.com/supercomp/supercomp/pkg/gen/supercomp/common/v1"
-	"github.com/supercomp/supercomp/services/notifications/internal/adapters/channels"
 )
 
 // DeliveryMetrics measure every send to a channel: alerts, digests, escalations and test
@@ -54,7 +53,7 @@ func registerOrReuse[C prometheus.Collector](reg prometheus.Registerer, c C) (C,
 	return c, nil
 }
 
-func (m *DeliveryMetrics) observe(ch commonv1.Channel, r channels.Result) {
+func (m *DeliveryMetrics) observe(ch commonv1.Channel, r Result) {
 	if m == nil {
 		return
 	}

@@ -8,12 +8,13 @@ import (
 
 	"github.com/nats-io/nats.go/jetstream"
 
+	"google.golang.org/protobuf/types/known/timestamppb"
+
 	"github.com/supercomp/supercomp/pkg/bus"
 	"github.com/supercomp/supercomp/pkg/events"
 	eventsv1 "github.com/supercomp/supercomp/pkg/gen/supercomp/events/v1"
 	notificationsv1 "github.com/supercomp/supercomp/pkg/gen/supercomp/notifications/v1"
 	"github.com/supercomp/supercomp/pkg/store"
-	"google.golang.org/protobuf/types/known/timestamppb"
 )
 
 var (

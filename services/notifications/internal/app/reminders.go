@@ -2,14 +2,12 @@ package app
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
 	"strings"
 	"time"
 
-	"github.com/nats-io/nats.go/jetstream"
 	"go.uber.org/zap"
 	"google.golang.org/protobuf/types/known/durationpb"
 
@@ -17,7 +15,6 @@ import (
 	"github.com/supercomp/supercomp/pkg/events"
 	eventsv1 "github.com/supercomp/supercomp/pkg/gen/supercomp/events/v1"
 	notificationsv1 "github.com/supercomp/supercomp/pkg/gen/supercomp/notifications/v1"
-	"github.com/supercomp/supercomp/services/notifications/internal/adapters/channels"
 	"github.com/supercomp/supercomp/services/notifications/internal/domain"
 )
 
@@ -25,16 +22,6 @@ import (
 // another service), who was reminded from a create-only record per athlete and day.
 const (
 	DurableCheckins = "notifications-checkins"
-	// BucketCheckins holds <team>.<athlete> -> CheckinRecord JSON: the athlete's last wellness
-	// report. The athletes with one in the last RosterWindow are the team's reminder roster.
-	BucketCheckins = "notifications-checkins"
-	// BucketReminders holds <team>.<athlete>.<day> -> ReminderRecord JSON, created before the
-	// reminder is sent, so two instances (or two ticks) never both send it.
-	BucketReminders = "notifications-reminders"
-	// BucketReminderRetries holds the sends of claimed reminders that failed and wait for
-	// their next attempt (ReminderRetry JSON), so a retry survives a restart and another
-	// instance can make it.
-	BucketReminderRetries = "notifications-reminder-retries"
 	// RosterWindow: an athlete who has not reported for this long has stopped checking in (left
 	// the team, injured, off season) and is not nagged.
 	RosterWindow = 28 * 24 * time.Hour
@@ -70,186 +57,6 @@ func ReminderLogID(idempotencyKey string) string { return "reminder/" + idempote
 type ReminderRecord struct {
 	SubscriptionID string
 	ClaimedAt      time.Time
-}
-
-func (s *State) openReminderBuckets(ctx context.Context, b *bus.Bus) error {
-	var err error
-	// The TTL only tidies up: an athlete silent this long is off the roster anyway.
-	s.checkins, err = b.KeyValue(ctx, jetstream.KeyValueConfig{Bucket: BucketCheckins,
-		Description: "each athlete's last wellness report, for check-in reminders", TTL: RosterWindow + 7*24*time.Hour})
-	if err != nil {
-		return err
-	}
-	s.reminders, err = b.KeyValue(ctx, jetstream.KeyValueConfig{Bucket: BucketReminders,
-		Description: "check-in reminders sent, one per athlete and day", TTL: 3 * 24 * time.Hour})
-	if err != nil {
-		return err
-	}
-	// A retry is for today's reminder only; the TTL drops any a crash left behind.
-	s.reminderRetries, err = b.KeyValue(ctx, jetstream.KeyValueConfig{Bucket: BucketReminderRetries,
-		Description: "failed check-in reminder sends awaiting their next attempt", TTL: 2 * 24 * time.Hour})
-	return err
-}
-
-func reminderRetryKey(idempotencyKey string, t Target) string {
-	return events.DeterministicID("reminder-retry", idempotencyKey, t.Key())
-}
-
-// PutReminderRetry stores (or replaces) a failed send's next attempt.
-func (s *State) PutReminderRetry(ctx context.Context, r ReminderRetry) error {
-	data, err := json.Marshal(r)
-	if err != nil {
-		return err
-	}
-	if _, err := s.reminderRetries.Put(ctx, reminderRetryKey(r.IdempotencyKey, r.Target), data); err != nil {
-		return fmt.Errorf("store reminder retry: %w", err)
-	}
-	return nil
-}
-
-// DropReminderRetry forgets a send that was delivered or given up.
-func (s *State) DropReminderRetry(ctx context.Context, idempotencyKey string, t Target) error {
-	err := s.reminderRetries.Delete(ctx, reminderRetryKey(idempotencyKey, t))
-	if err != nil && !errors.Is(err, jetstream.ErrKeyNotFound) {
-		return fmt.Errorf("drop reminder retry: %w", err)
-	}
-	return nil
-}
-
-// ReminderRetries lists the sends waiting for another attempt.
-func (s *State) ReminderRetries(ctx context.Context) ([]ReminderRetry, error) {
-	keys, err := listKeys(ctx, s.reminderRetries, ">")
-	if err != nil {
-		return nil, fmt.Errorf("list reminder retries: %w", err)
-	}
-	var out []ReminderRetry
-	for _, k := range keys {
-		e, err := s.reminderRetries.Get(ctx, k)
-		if errors.Is(err, jetstream.ErrKeyNotFound) {
-			continue
-		}
-		if err != nil {
-			return nil, fmt.Errorf("load reminder retry: %w", err)
-		}
-		var r ReminderRetry
-		if err := json.Unmarshal(e.Value(), &r); err != nil {
-			return nil, fmt.Errorf("decode reminder retry %s: %w", k, err)
-		}
-		out = append(out, r)
-	}
-	slices.SortFunc(out, func(x, y ReminderRetry) int { return strings.Compare(x.IdempotencyKey, y.IdempotencyKey) })
-	return out, nil
-}
-
-// RecordCheckin keeps the later of the stored and the given report, revision-checked, so a
-// redelivered or out-of-order older report never moves an athlete's day back.
-func (s *State) RecordCheckin(ctx context.Context, team, athlete string, at time.Time, eventID string) error {
-	key := team + "." + athlete
-	data, err := json.Marshal(CheckinRecord{LastReportedAt: at.UTC(), LastEventID: eventID})
-	if err != nil {
-		return err
-	}
-	for attempt := 0; ; attempt++ {
-		e, err := s.checkins.Get(ctx, key)
-		switch {
-		case errors.Is(err, jetstream.ErrKeyNotFound):
-			_, err = s.checkins.Create(ctx, key, data)
-		case err != nil:
-			return fmt.Errorf("load check-in: %w", err)
-		default:
-			var cur CheckinRecord
-			if json.Unmarshal(e.Value(), &cur) == nil && !at.After(cur.LastReportedAt) {
-				return nil
-			}
-			_, err = s.checkins.Update(ctx, key, data, e.Revision())
-		}
-		if err == nil {
-			return nil
-		}
-		if !(bus.IsRevisionMismatch(err) || errors.Is(err, jetstream.ErrKeyExists)) || attempt == 10 {
-			return fmt.Errorf("store check-in: %w", err)
-		}
-	}
-}
-
-// Checkins is the team's athletes with their last report.
-func (s *State) Checkins(ctx context.Context, team string) (map[string]time.Time, error) {
-	keys, err := listKeys(ctx, s.checkins, team+".*")
-	if err != nil {
-		return nil, fmt.Errorf("list check-ins: %w", err)
-	}
-	out := make(map[string]time.Time, len(keys))
-	for _, k := range keys {
-		e, err := s.checkins.Get(ctx, k)
-		if errors.Is(err, jetstream.ErrKeyNotFound) {
-			continue
-		}
-		if err != nil {
-			return nil, fmt.Errorf("load check-in: %w", err)
-		}
-		var r CheckinRecord
-		if err := json.Unmarshal(e.Value(), &r); err != nil {
-			return nil, fmt.Errorf("decode check-in %s: %w", k, err)
-		}
-		out[strings.TrimPrefix(k, team+".")] = r.LastReportedAt
-	}
-	return out, nil
-}
-
-func reminderKey(team, athlete, day string) string { return team + "." + athlete + "." + day }
-
-// Reminded is the set of the team's athletes already reminded on day.
-func (s *State) Reminded(ctx context.Context, team, day string) (map[string]bool, error) {
-	keys, err := listKeys(ctx, s.reminders, team+".*."+day)
-	if err != nil {
-		return nil, fmt.Errorf("list reminders: %w", err)
-	}
-	out := make(map[string]bool, len(keys))
-	for _, k := range keys {
-		out[strings.TrimSuffix(strings.TrimPrefix(k, team+"."), "."+day)] = true
-	}
-	return out, nil
-}
-
-// ClaimReminder records the reminder of athlete on day before it is sent; false means it is
-// already recorded (another tick or instance sent it).
-func (s *State) ClaimReminder(ctx context.Context, team, athlete, day string, r ReminderRecord) (bool, error) {
-	data, err := json.Marshal(r)
-	if err != nil {
-		return false, err
-	}
-	_, err = s.reminders.Create(ctx, reminderKey(team, athlete, day), data)
-	if errors.Is(err, jetstream.ErrKeyExists) || bus.IsRevisionMismatch(err) {
-		return false, nil
-	}
-	if err != nil {
-		return false, fmt.Errorf("record reminder: %w", err)
-	}
-	return true, nil
-}
-
-// AllSubscriptions lists every team's subscriptions (the scheduler's reminder pass).
-func (s *State) AllSubscriptions(ctx context.Context) ([]*notificationsv1.Subscription, error) {
-	keys, err := listKeys(ctx, s.subs, ">")
-	if err != nil {
-		return nil, fmt.Errorf("list subscriptions: %w", err)
-	}
-	out := make([]*notificationsv1.Subscription, 0, len(keys))
-	for _, k := range keys {
-		e, err := s.subs.Get(ctx, k)
-		if errors.Is(err, jetstream.ErrKeyNotFound) {
-			continue
-		}
-		if err != nil {
-			return nil, fmt.Errorf("load subscription: %w", err)
-		}
-		sub, err := decodeSubscription(e)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, sub)
-	}
-	return out, nil
 }
 
 // HandleWellness records who reported wellness and when, from TRAINING.
@@ -336,8 +143,8 @@ func (a *App) retryReminders(ctx context.Context) error {
 		if !rule.Open(now, ds.QuietHours) {
 			continue
 		}
-		msg := channels.Message{IdempotencyKey: r.IdempotencyKey,
-			Reminder: &channels.Reminder{TeamID: r.TeamID, Day: r.Day, Athletes: r.Athletes, Text: ReminderText}}
+		msg := Message{IdempotencyKey: r.IdempotencyKey,
+			Reminder: &Reminder{TeamID: r.TeamID, Day: r.Day, Athletes: r.Athletes, Text: ReminderText}}
 		errs = append(errs, a.sendReminder(ctx, r.TeamID, r.Day, r.Target, msg))
 	}
 	return errors.Join(errs...)
@@ -395,13 +202,13 @@ func (a *App) remindFor(ctx context.Context, sub *notificationsv1.Subscription) 
 		switch ch.GetTarget().(type) {
 		case *notificationsv1.ChannelTarget_Webhook:
 			for _, athlete := range claimed {
-				msg := channels.Message{IdempotencyKey: team + "/" + athlete + "/" + day,
-					Reminder: &channels.Reminder{TeamID: team, Day: day, Athletes: []string{athlete}, Text: ReminderText}}
+				msg := Message{IdempotencyKey: team + "/" + athlete + "/" + day,
+					Reminder: &Reminder{TeamID: team, Day: day, Athletes: []string{athlete}, Text: ReminderText}}
 				errs = append(errs, a.sendReminder(ctx, team, day, t, msg))
 			}
 		case *notificationsv1.ChannelTarget_Email:
-			msg := channels.Message{IdempotencyKey: team + "/" + day,
-				Reminder: &channels.Reminder{TeamID: team, Day: day, Athletes: claimed, Text: ReminderText}}
+			msg := Message{IdempotencyKey: team + "/" + day,
+				Reminder: &Reminder{TeamID: team, Day: day, Athletes: claimed, Text: ReminderText}}
 			errs = append(errs, a.sendReminder(ctx, team, day, t, msg))
 		}
 	}
@@ -411,7 +218,7 @@ func (a *App) remindFor(ctx context.Context, sub *notificationsv1.Subscription) 
 // sendReminder makes one attempt of a reminder send (t.Attempts made before), records it in
 // the delivery log like an alert's, and keeps a transient failure for a later tick with the
 // alerts' backoff; a permanent failure or a spent budget is given up and returned.
-func (a *App) sendReminder(ctx context.Context, team, day string, t Target, msg channels.Message) error {
+func (a *App) sendReminder(ctx context.Context, team, day string, t Target, msg Message) error {
 	o := a.attempt(ctx, team, t, msg)
 	if err := a.logReminderAttempt(ctx, team, t, msg, o); err != nil {
 		return err
@@ -435,7 +242,7 @@ func (a *App) sendReminder(ctx context.Context, team, day string, t Target, msg 
 // logReminderAttempt publishes the attempt as AlertDelivered or AlertDeliveryFailed under the
 // reminder's log id (ReminderLogID), which the recorder stores in the delivery log. The event
 // id is deterministic per reminder, target and attempt, so a republished attempt is one row.
-func (a *App) logReminderAttempt(ctx context.Context, team string, t Target, msg channels.Message, o attemptOutcome) error {
+func (a *App) logReminderAttempt(ctx context.Context, team string, t Target, msg Message, o attemptOutcome) error {
 	athlete := ""
 	if len(msg.Reminder.Athletes) == 1 {
 		athlete = msg.Reminder.Athletes[0]

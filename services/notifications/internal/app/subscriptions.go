@@ -12,12 +12,11 @@ import (
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
-	"github.com/supercomp/supercomp/pkg/bus"
 	"github.com/supercomp/supercomp/pkg/events"
 	"github.com/supercomp/supercomp/pkg/fault"
 	commonv1 "github.com/supercomp/supercomp/pkg/gen/supercomp/common/v1"
 	notificationsv1 "github.com/supercomp/supercomp/pkg/gen/supercomp/notifications/v1"
-	"github.com/supercomp/supercomp/services/notifications/internal/adapters/channels"
+	"github.com/supercomp/supercomp/pkg/ids"
 	"github.com/supercomp/supercomp/services/notifications/internal/domain"
 )
 
@@ -40,16 +39,16 @@ func ChannelOf(t *notificationsv1.ChannelTarget) commonv1.Channel {
 func RedactTarget(t *notificationsv1.ChannelTarget) string {
 	switch t := t.GetTarget().(type) {
 	case *notificationsv1.ChannelTarget_Webhook:
-		return channels.Redact(t.Webhook.GetUrl())
+		return Redact(t.Webhook.GetUrl())
 	case *notificationsv1.ChannelTarget_SlackWebhook:
-		return channels.Redact(t.SlackWebhook.GetUrl())
+		return Redact(t.SlackWebhook.GetUrl())
 	case *notificationsv1.ChannelTarget_Email:
 		out := ""
 		for i, a := range t.Email.GetAddresses() {
 			if i > 0 {
 				out += ", "
 			}
-			out += channels.RedactAddress(a)
+			out += RedactAddress(a)
 		}
 		return out
 	}
@@ -57,16 +56,16 @@ func RedactTarget(t *notificationsv1.ChannelTarget) string {
 }
 
 // senderTarget is what a sender needs to reach the receiver.
-func senderTarget(t *notificationsv1.ChannelTarget) channels.Target {
+func senderTarget(t *notificationsv1.ChannelTarget) Endpoint {
 	switch t := t.GetTarget().(type) {
 	case *notificationsv1.ChannelTarget_Webhook:
-		return channels.Target{URL: t.Webhook.GetUrl(), SigningSecret: t.Webhook.GetSigningSecret()}
+		return Endpoint{URL: t.Webhook.GetUrl(), SigningSecret: t.Webhook.GetSigningSecret()}
 	case *notificationsv1.ChannelTarget_SlackWebhook:
-		return channels.Target{URL: t.SlackWebhook.GetUrl()}
+		return Endpoint{URL: t.SlackWebhook.GetUrl()}
 	case *notificationsv1.ChannelTarget_Email:
-		return channels.Target{Addresses: t.Email.GetAddresses()}
+		return Endpoint{Addresses: t.Email.GetAddresses()}
 	}
-	return channels.Target{}
+	return Endpoint{}
 }
 
 // ToDomain converts the stored subscription to the domain's view.
@@ -81,11 +80,11 @@ func ToDomain(s *notificationsv1.Subscription) (domain.Subscription, error) {
 	}
 	return domain.Subscription{
 		ID: s.GetSubscriptionId(), TeamID: s.GetTeamId(), AthleteIDs: s.GetAthleteIds(), PositionGroups: s.GetPositionGroups(),
-		Kinds: s.GetKinds(), MinSeverity: s.GetMinSeverity(),
+		Kinds: kindsOf(s.GetKinds()), MinSeverity: SeverityOf(s.GetMinSeverity()),
 		QuietHours: domain.QuietHours{StartMinute: int(s.GetQuietHours().GetStartMinute()), EndMinute: int(s.GetQuietHours().GetEndMinute()),
-			Location: qloc, BypassSeverity: s.GetQuietHours().GetBypassSeverity()},
+			Location: qloc, BypassSeverity: SeverityOf(s.GetQuietHours().GetBypassSeverity())},
 		Digest: domain.DigestSchedule{Enabled: s.GetDigest().GetEnabled(), SendMinute: int(s.GetDigest().GetSendMinute()),
-			Location: dloc, BypassSeverity: s.GetDigest().GetBypassSeverity()},
+			Location: dloc, BypassSeverity: SeverityOf(s.GetDigest().GetBypassSeverity())},
 		EscalateAfter:   s.GetEscalateAfter().AsDuration(),
 		EscalationsOnly: s.GetEscalationsOnly(),
 	}, nil
@@ -93,18 +92,14 @@ func ToDomain(s *notificationsv1.Subscription) (domain.Subscription, error) {
 
 // ValidateSubscription reports every problem of a subscription at once.
 func ValidateSubscription(team string, s *notificationsv1.Subscription, bad *fault.Invalid) {
-	if !bus.ValidToken(team) {
-		bad.Add("team_id", "must match [A-Za-z0-9_-]{1,64}")
-	}
+	ids.CheckTeam(bad, "team_id", team)
 	if s == nil {
 		bad.Add("subscription", "is required")
 		return
 	}
 	const p = "subscription"
 	for i, a := range s.GetAthleteIds() {
-		if !bus.ValidToken(a) || a == bus.TeamToken {
-			bad.Add(fault.Field(p, "athlete_ids", i), "must match [A-Za-z0-9_-]{1,64}, got %q", a)
-		}
+		ids.CheckAthlete(bad, fault.Field(p, "athlete_ids", i), a)
 	}
 	for i, k := range s.GetKinds() {
 		if _, ok := commonv1.AlertKind_name[int32(k)]; !ok || k == commonv1.AlertKind_ALERT_KIND_UNSPECIFIED {
@@ -201,7 +196,7 @@ func (a *App) checkEgress(ctx context.Context, s *notificationsv1.Subscription, 
 		if u, err := url.Parse(raw); err != nil || u.Host == "" {
 			continue // the syntax check has said so
 		}
-		if err := a.cfg.Egress.CheckURL(ctx, raw); err != nil {
+		if err := a.urls.CheckURL(ctx, raw); err != nil {
 			bad.Add(field, "%v; webhooks must reach a public address (an operator can allow internal networks with SC_WEBHOOK_ALLOWED_NETWORKS)", err)
 		}
 	}
@@ -308,7 +303,7 @@ func Redacted(s *notificationsv1.Subscription) *notificationsv1.Subscription {
 			w.SigningSecret = ""
 		}
 		if sl := ch.GetSlackWebhook(); sl != nil {
-			sl.Url = channels.Redact(sl.GetUrl())
+			sl.Url = Redact(sl.GetUrl())
 		}
 	}
 	return out

@@ -4,19 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"time"
-
-	commonv1 "github.com/supercomp/supercomp/pkg/gen/supercomp/common/v1"
-)
-
-// State is an alert's lifecycle state.
-type State = commonv1.AlertState
-
-// Lifecycle states: raised (open) -> acknowledged -> resolved. Delivery is tracked per channel
-// target next to the state, because an alert is delivered to several receivers independently.
-const (
-	StateOpen         = commonv1.AlertState_ALERT_STATE_OPEN
-	StateAcknowledged = commonv1.AlertState_ALERT_STATE_ACKNOWLEDGED
-	StateResolved     = commonv1.AlertState_ALERT_STATE_RESOLVED
 )
 
 // ErrResolved is returned when a change needs an alert that is still active.
@@ -75,7 +62,7 @@ func (a *Alert) Resolve(resolution int32, by string, now time.Time) (changed boo
 
 // Absorb records a new cause with the same dedupe key on an active alert: it refreshes the
 // content but pages nobody. A resolved alert absorbs nothing.
-func (a *Alert) Absorb(severity commonv1.Severity, now time.Time) error {
+func (a *Alert) Absorb(severity Severity, now time.Time) error {
 	if !a.Active() {
 		return fmt.Errorf("absorb into %s: %w", a.ID, ErrResolved)
 	}
@@ -145,32 +132,13 @@ func Decide(k KeyState, now time.Time, cooldown time.Duration) Action {
 
 // DedupeKey is the key of "one open alert per athlete and kind", e.g. "t1/a42/deload_recommended";
 // team alerts use "_team" and, for trends, the position group so each group has its own.
-func DedupeKey(team, athlete string, kind commonv1.AlertKind, scope string) string {
+func DedupeKey(team, athlete string, kind Kind, scope string) string {
 	if athlete == "" {
 		athlete = "_team"
 	}
-	k := team + "/" + athlete + "/" + KindName(kind)
+	k := team + "/" + athlete + "/" + kind.Name()
 	if scope != "" {
 		k += "/" + scope
 	}
 	return k
-}
-
-// KindName is the short lower-case name of a kind, e.g. "deload_recommended".
-func KindName(k commonv1.AlertKind) string {
-	switch k {
-	case commonv1.AlertKind_ALERT_KIND_DELOAD_RECOMMENDED:
-		return "deload_recommended"
-	case commonv1.AlertKind_ALERT_KIND_DELOAD_SCHEDULED:
-		return "deload_scheduled"
-	case commonv1.AlertKind_ALERT_KIND_DELOAD_DECIDED:
-		return "deload_decided"
-	case commonv1.AlertKind_ALERT_KIND_TEAM_TREND:
-		return "team_trend"
-	case commonv1.AlertKind_ALERT_KIND_JOINT_PAIN:
-		return "joint_pain"
-	case commonv1.AlertKind_ALERT_KIND_TEST:
-		return "test"
-	}
-	return "unspecified"
 }

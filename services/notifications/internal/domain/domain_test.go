@@ -5,18 +5,16 @@ import (
 	"time"
 
 	_ "time/tzdata" // the tests need zones on machines without /usr/share/zoneinfo
-
-	commonv1 "github.com/supercomp/supercomp/pkg/gen/supercomp/common/v1"
 )
 
 const (
-	kindDeload   = commonv1.AlertKind_ALERT_KIND_DELOAD_RECOMMENDED
-	kindTrend    = commonv1.AlertKind_ALERT_KIND_TEAM_TREND
-	kindPain     = commonv1.AlertKind_ALERT_KIND_JOINT_PAIN
-	kindTest     = commonv1.AlertKind_ALERT_KIND_TEST
-	sevInfo      = commonv1.Severity_SEVERITY_INFO
-	sevWarning   = commonv1.Severity_SEVERITY_WARNING
-	sevCritical  = commonv1.Severity_SEVERITY_CRITICAL
+	kindDeload   = KindDeloadRecommended
+	kindTrend    = KindTeamTrend
+	kindPain     = KindJointPain
+	kindTest     = KindTest
+	sevInfo      = SeverityInfo
+	sevWarning   = SeverityWarning
+	sevCritical  = SeverityCritical
 	forwards     = "forwards"
 	backs        = "backs"
 	teamT1, a42  = "t1", "a42"
@@ -46,9 +44,9 @@ func TestSubscriptionMatches(t *testing.T) {
 		{"whole team, every kind", Subscription{TeamID: teamT1}, deload, false, true},
 		{"other team", Subscription{TeamID: "t2"}, deload, false, false},
 		{"every kind excludes test", Subscription{TeamID: teamT1}, AlertFacts{TeamID: teamT1, Kind: kindTest, Severity: sevInfo}, false, false},
-		{"test kind when asked for", Subscription{TeamID: teamT1, Kinds: []commonv1.AlertKind{kindTest}}, AlertFacts{TeamID: teamT1, Kind: kindTest, Severity: sevInfo}, false, true},
-		{"kind listed", Subscription{TeamID: teamT1, Kinds: []commonv1.AlertKind{kindPain, kindDeload}}, deload, false, true},
-		{"kind not listed", Subscription{TeamID: teamT1, Kinds: []commonv1.AlertKind{kindPain}}, deload, false, false},
+		{"test kind when asked for", Subscription{TeamID: teamT1, Kinds: []Kind{kindTest}}, AlertFacts{TeamID: teamT1, Kind: kindTest, Severity: sevInfo}, false, true},
+		{"kind listed", Subscription{TeamID: teamT1, Kinds: []Kind{kindPain, kindDeload}}, deload, false, true},
+		{"kind not listed", Subscription{TeamID: teamT1, Kinds: []Kind{kindPain}}, deload, false, false},
 		{"severity at minimum", Subscription{TeamID: teamT1, MinSeverity: sevWarning}, deload, false, true},
 		{"severity below minimum", Subscription{TeamID: teamT1, MinSeverity: sevCritical}, deload, false, false},
 		{"athlete listed", Subscription{TeamID: teamT1, AthleteIDs: []string{otherAthlete, a42}}, deload, false, true},
@@ -132,7 +130,7 @@ func TestPlanDelivery(t *testing.T) {
 	tests := []struct {
 		name       string
 		sub        Subscription
-		sev        commonv1.Severity
+		sev        Severity
 		now        time.Time
 		escalation bool
 		want       Plan

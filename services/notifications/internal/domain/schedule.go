@@ -3,8 +3,6 @@ package domain
 import (
 	"fmt"
 	"time"
-
-	commonv1 "github.com/supercomp/supercomp/pkg/gen/supercomp/common/v1"
 )
 
 const minutesPerDay = 24 * 60
@@ -17,7 +15,7 @@ type QuietHours struct {
 	// Location is the subscriber's time zone; nil means UTC.
 	Location *time.Location
 	// BypassSeverity: alerts at or above it are delivered anyway; UNSPECIFIED means none.
-	BypassSeverity commonv1.Severity
+	BypassSeverity Severity
 }
 
 // DigestSchedule collects alerts below BypassSeverity into one message a day at SendMinute
@@ -28,7 +26,7 @@ type DigestSchedule struct {
 	Location   *time.Location
 	// BypassSeverity: alerts at or above it are still sent instantly; UNSPECIFIED means all
 	// go to the digest.
-	BypassSeverity commonv1.Severity
+	BypassSeverity Severity
 }
 
 // LoadLocation resolves an IANA zone name; empty means UTC. The binary embeds tzdata, so this
@@ -58,8 +56,8 @@ func location(l *time.Location) *time.Location {
 func (q QuietHours) Enabled() bool { return q.StartMinute != q.EndMinute }
 
 // bypassed reports whether severity clears a bypass threshold (UNSPECIFIED clears nothing).
-func bypassed(threshold, severity commonv1.Severity) bool {
-	return threshold != commonv1.Severity_SEVERITY_UNSPECIFIED && severity >= threshold
+func bypassed(threshold, severity Severity) bool {
+	return threshold != SeverityUnspecified && severity >= threshold
 }
 
 // localMinute is the minute of the local day of t.
@@ -139,7 +137,7 @@ type Plan struct {
 // PlanDelivery decides how s receives an alert of severity sev at now. The digest comes first
 // (a digest subscriber chose not to be paged), then quiet hours; escalations always go out at
 // once because they exist to reach someone now.
-func PlanDelivery(s Subscription, sev commonv1.Severity, now time.Time, escalation bool) Plan {
+func PlanDelivery(s Subscription, sev Severity, now time.Time, escalation bool) Plan {
 	if escalation {
 		return Plan{Mode: Instant, At: now}
 	}

@@ -7,8 +7,6 @@ package domain
 import (
 	"slices"
 	"time"
-
-	commonv1 "github.com/supercomp/supercomp/pkg/gen/supercomp/common/v1"
 )
 
 // Subscription is who gets which alerts, where and when. Only the fields the rules need; the
@@ -19,8 +17,8 @@ type Subscription struct {
 	AthleteIDs     []string
 	PositionGroups []string
 	// Kinds wanted; empty means every kind except ALERT_KIND_TEST.
-	Kinds       []commonv1.AlertKind
-	MinSeverity commonv1.Severity
+	Kinds       []Kind
+	MinSeverity Severity
 	QuietHours  QuietHours
 	Digest      DigestSchedule
 	// EscalateAfter is how long an alert this subscription received may stay unacknowledged
@@ -35,8 +33,8 @@ type AlertFacts struct {
 	TeamID        string
 	AthleteID     string // empty for team alerts
 	PositionGroup string
-	Kind          commonv1.AlertKind
-	Severity      commonv1.Severity
+	Kind          Kind
+	Severity      Severity
 }
 
 // Matches reports whether s wants an alert with facts f. escalation is true when the alert is
@@ -51,7 +49,7 @@ func (s Subscription) Matches(f AlertFacts, escalation bool) bool {
 		return false
 	}
 	if len(s.Kinds) == 0 {
-		if f.Kind == commonv1.AlertKind_ALERT_KIND_TEST {
+		if f.Kind == KindTest {
 			return false
 		}
 	} else if !slices.Contains(s.Kinds, f.Kind) {

@@ -9,6 +9,7 @@ import (
 
 	"github.com/supercomp/supercomp/pkg/bus"
 	"github.com/supercomp/supercomp/pkg/events"
+	eventsv1 "github.com/supercomp/supercomp/pkg/gen/supercomp/events/v1"
 	"github.com/supercomp/supercomp/services/notifications/internal/app"
 )
 
@@ -21,10 +22,10 @@ func Consumers(ctx context.Context, a *app.App, b *bus.Bus, rec *app.Recorder, l
 	var out []*bus.Consumer
 	analysis, err := b.NewConsumer(ctx, bus.ConsumerConfig{
 		Stream: bus.StreamAnalysis, Durable: app.DurableAnalysis, AckWait: cfg.AckWait,
-		FilterSubjects: []string{
-			"sc.analysis.*.*.deload_recommended", "sc.analysis.*.*.joint_pain", "sc.analysis.*.*.trend_detected",
-			"sc.analysis.*.*.trend_ended", "sc.analysis.*.*.assessed",
-		},
+		FilterSubjects: events.Filters(
+			&eventsv1.Event_DeloadRecommended{}, &eventsv1.Event_JointPainFlagged{}, &eventsv1.Event_TeamTrendDetected{},
+			&eventsv1.Event_TeamTrendEnded{}, &eventsv1.Event_AthleteAssessed{},
+		),
 	}, handleEvent, log)
 	if err != nil {
 		return nil, err
@@ -40,7 +41,7 @@ func Consumers(ctx context.Context, a *app.App, b *bus.Bus, rec *app.Recorder, l
 	// consumer's own budget is a backstop for deliveries that crash every time.
 	dispatch, err := b.NewConsumer(ctx, bus.ConsumerConfig{
 		Stream: bus.StreamNotify, Durable: app.DurableDispatch, AckWait: cfg.AckWait,
-		FilterSubjects: []string{"sc.notify.*.*.alert_raised", "sc.notify.*.*.alert_escalated"},
+		FilterSubjects: events.Filters(&eventsv1.Event_AlertRaised{}, &eventsv1.Event_AlertEscalated{}),
 		MaxDeliver:     cfg.Retry.MaxAttempts + 2,
 		BackOff:        []time.Duration{cfg.Retry.Base},
 		Batch:          10,
@@ -62,7 +63,7 @@ func Consumers(ctx context.Context, a *app.App, b *bus.Bus, rec *app.Recorder, l
 	// today"); everything else on TRAINING is filtered out at the server.
 	checkins, err := b.NewConsumer(ctx, bus.ConsumerConfig{
 		Stream: bus.StreamTraining, Durable: app.DurableCheckins, AckWait: cfg.AckWait,
-		FilterSubjects: []string{"sc.training.*.*.wellness"},
+		FilterSubjects: events.Filters(&eventsv1.Event_WellnessReported{}),
 	}, func(ctx context.Context, m jetstream.Msg) error { return a.HandleWellness(ctx, m.Data()) }, log)
 	if err != nil {
 		return nil, err

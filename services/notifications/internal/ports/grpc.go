@@ -13,7 +13,6 @@ import (
 
 	"github.com/nats-io/nats.go/jetstream"
 	"google.golang.org/grpc/metadata"
-	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/supercomp/supercomp/pkg/bus"
@@ -22,6 +21,7 @@ import (
 	commonv1 "github.com/supercomp/supercomp/pkg/gen/supercomp/common/v1"
 	eventsv1 "github.com/supercomp/supercomp/pkg/gen/supercomp/events/v1"
 	notificationsv1 "github.com/supercomp/supercomp/pkg/gen/supercomp/notifications/v1"
+	"github.com/supercomp/supercomp/pkg/ids"
 	"github.com/supercomp/supercomp/services/notifications/internal/app"
 )
 
@@ -51,9 +51,7 @@ func actor(ctx context.Context) *commonv1.Actor {
 }
 
 func requireTeam(team string, bad *fault.Invalid) {
-	if !bus.ValidToken(team) {
-		bad.Add("team_id", "must match [A-Za-z0-9_-]{1,64}, got %q", team)
-	}
+	ids.CheckTeam(bad, "team_id", team)
 }
 
 func requireID(field, id string, bad *fault.Invalid) {
@@ -161,7 +159,10 @@ func (s *Server) ListAlerts(ctx context.Context, req *notificationsv1.ListAlerts
 	}
 	var matched []*notificationsv1.Alert
 	for _, rec := range recs {
-		al := ToProto(rec)
+		al, err := ToProto(rec)
+		if err != nil {
+			return nil, err
+		}
 		if req.GetAthleteId() != "" && al.GetAthleteId() != req.GetAthleteId() ||
 			len(req.GetStates()) > 0 && !slices.Contains(req.GetStates(), al.GetState()) ||
 			len(req.GetKinds()) > 0 && !slices.Contains(req.GetKinds(), al.GetContent().GetKind()) ||
@@ -227,7 +228,11 @@ func (s *Server) GetAlert(ctx context.Context, req *notificationsv1.GetAlertRequ
 	if err != nil {
 		return nil, err
 	}
-	return &notificationsv1.GetAlertResponse{Alert: ToProto(rec)}, nil
+	al, err := ToProto(rec)
+	if err != nil {
+		return nil, err
+	}
+	return &notificationsv1.GetAlertResponse{Alert: al}, nil
 }
 
 // AcknowledgeAlert implements NotificationService.
@@ -242,7 +247,11 @@ func (s *Server) AcknowledgeAlert(ctx context.Context, req *notificationsv1.Ackn
 	if err != nil {
 		return nil, err
 	}
-	return &notificationsv1.AcknowledgeAlertResponse{Alert: ToProto(rec)}, nil
+	al, err := ToProto(rec)
+	if err != nil {
+		return nil, err
+	}
+	return &notificationsv1.AcknowledgeAlertResponse{Alert: al}, nil
 }
 
 // ResolveAlert implements NotificationService.
@@ -257,7 +266,11 @@ func (s *Server) ResolveAlert(ctx context.Context, req *notificationsv1.ResolveA
 	if err != nil {
 		return nil, err
 	}
-	return &notificationsv1.ResolveAlertResponse{Alert: ToProto(rec)}, nil
+	al, err := ToProto(rec)
+	if err != nil {
+		return nil, err
+	}
+	return &notificationsv1.ResolveAlertResponse{Alert: al}, nil
 }
 
 // ListDeliveries implements NotificationService.
@@ -288,7 +301,7 @@ func (s *Server) WatchAlerts(req *notificationsv1.WatchAlertsRequest, stream not
 	}
 	ctx := stream.Context()
 	cons, err := s.Bus.JetStream().OrderedConsumer(ctx, bus.StreamNotify, jetstream.OrderedConsumerConfig{
-		FilterSubjects: []string{"sc.notify." + req.GetTeamId() + ".>"},
+		FilterSubjects: []string{events.TeamFilter(bus.StreamNotify, req.GetTeamId())},
 		DeliverPolicy:  jetstream.DeliverNewPolicy,
 	})
 	if err != nil {
@@ -313,7 +326,10 @@ func (s *Server) WatchAlerts(req *notificationsv1.WatchAlertsRequest, stream not
 		}
 		sort.Slice(recs, func(i, j int) bool { return recs[i].Alert.RaisedAt.Before(recs[j].Alert.RaisedAt) })
 		for _, rec := range recs {
-			al := ToProto(rec)
+			al, err := ToProto(rec)
+			if err != nil {
+				return err
+			}
 			if rec.Alert.Active() && wanted(al) {
 				if err := stream.Send(&notificationsv1.WatchAlertsResponse{Change: notificationsv1.AlertChange_ALERT_CHANGE_OPEN_AT_START,
 					Alert: al, ChangedAt: timestamppb.Now()}); err != nil {
@@ -342,7 +358,11 @@ func (s *Server) WatchAlerts(req *notificationsv1.WatchAlertsRequest, stream not
 		if err != nil {
 			continue // a change of an alert this instance cannot read (yet); the next change shows it
 		}
-		al := ToProto(rec)
+		al, err := ToProto(rec)
+		if err != nil {
+			// Readable but undecodable is not a race to wait out: the watcher hears of it.
+			return fmt.Errorf("watch alerts: %w", err)
+		}
 		if !wanted(al) {
 			continue
 		}
@@ -372,12 +392,14 @@ func changeOf(ev *eventsv1.Event) (notificationsv1.AlertChange, string) {
 }
 
 // ToProto is the wire form of a stored alert.
-func ToProto(rec *app.AlertRecord) *notificationsv1.Alert {
-	content := &eventsv1.AlertContent{}
-	_ = proto.Unmarshal(rec.Content, content)
+func ToProto(rec *app.AlertRecord) (*notificationsv1.Alert, error) {
+	content, err := rec.DecodeContent()
+	if err != nil {
+		return nil, err
+	}
 	a := rec.Alert
 	out := &notificationsv1.Alert{
-		AlertId: a.ID, TeamId: a.Facts.TeamID, AthleteId: a.Facts.AthleteID, Content: content, State: a.State,
+		AlertId: a.ID, TeamId: a.Facts.TeamID, AthleteId: a.Facts.AthleteID, Content: content, State: app.WireState(a.State),
 		Occurrences: uint32(a.Occurrences), RaisedAt: timestamppb.New(a.RaisedAt), UpdatedAt: timestamppb.New(a.UpdatedAt),
 		EscalationLevel: uint32(a.EscalationLevel), Deliveries: uint32(rec.Deliveries), FailedAttempts: uint32(rec.FailedAttempts),
 		Resolution: eventsv1.AlertResolution(a.Resolution),
@@ -392,5 +414,5 @@ func ToProto(rec *app.AlertRecord) *notificationsv1.Alert {
 			out.ResolvedBy = &commonv1.Actor{Subject: a.ResolvedBy}
 		}
 	}
-	return out
+	return out, nil
 }

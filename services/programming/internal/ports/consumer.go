@@ -9,6 +9,8 @@ import (
 
 	"github.com/supercomp/supercomp/pkg/bus"
 	"github.com/supercomp/supercomp/pkg/events"
+	eventsv1 "github.com/supercomp/supercomp/pkg/gen/supercomp/events/v1"
+	"github.com/supercomp/supercomp/pkg/ids"
 	"github.com/supercomp/supercomp/services/programming/internal/app"
 )
 
@@ -19,10 +21,7 @@ const Durable = "programming"
 // kinds so that an instance handles an athlete's recommendations and plateaus in stream order:
 // whether a plateau moves a planned deload depends on whether a recommendation placed a reactive
 // one first, and a replay must come to the same answer.
-var AnalysisSubjects = []string{
-	bus.Subject(bus.StreamAnalysis, "*", "*", "deload_recommended"),
-	bus.Subject(bus.StreamAnalysis, "*", "*", "plateau_detected"),
-}
+var AnalysisSubjects = events.Filters(&eventsv1.Event_DeloadRecommended{}, &eventsv1.Event_PlateauDetected{})
 
 // NewAnalysisConsumer consumes DeloadRecommended and PlateauDetected from ANALYSIS. A message
 // that cannot decode, names no athlete or lacks the id it is deduplicated on can never succeed
@@ -38,7 +37,7 @@ func NewAnalysisConsumer(ctx context.Context, b *bus.Bus, svc *app.Service, log 
 		if rec == nil && plateau == nil {
 			return nil // another payload on a matching subject: not ours
 		}
-		if !bus.ValidToken(ev.GetTeamId()) || !bus.ValidToken(ev.GetAthleteId()) || ev.GetAthleteId() == bus.TeamToken {
+		if !ids.Valid(ev.GetTeamId()) || !ids.ValidAthlete(ev.GetAthleteId()) {
 			return bus.Poison(fmt.Errorf("event %s: team %q / athlete %q are not valid ids", ev.GetId(), ev.GetTeamId(), ev.GetAthleteId()))
 		}
 		if plateau != nil {

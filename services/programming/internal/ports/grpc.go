@@ -13,6 +13,7 @@ import (
 	"github.com/supercomp/supercomp/pkg/fault"
 	commonv1 "github.com/supercomp/supercomp/pkg/gen/supercomp/common/v1"
 	programmingv1 "github.com/supercomp/supercomp/pkg/gen/supercomp/programming/v1"
+	"github.com/supercomp/supercomp/pkg/ids"
 	"github.com/supercomp/supercomp/services/programming/internal/app"
 	"github.com/supercomp/supercomp/services/programming/internal/domain"
 )
@@ -26,15 +27,11 @@ type GRPC struct {
 var _ programmingv1.ProgrammingServiceServer = (*GRPC)(nil)
 
 func checkTeam(bad *fault.Invalid, team string) {
-	if !bus.ValidToken(team) {
-		bad.Add("team_id", "must be 1-64 of [A-Za-z0-9_-], got %q", team)
-	}
+	ids.CheckTeam(bad, "team_id", team)
 }
 
 func checkAthlete(bad *fault.Invalid, field, athlete string) {
-	if !bus.ValidToken(athlete) || athlete == bus.TeamToken {
-		bad.Add(field, "must be 1-64 of [A-Za-z0-9_-] (not %q), got %q", bus.TeamToken, athlete)
-	}
+	ids.CheckAthlete(bad, field, athlete)
 }
 
 func checkDate(bad *fault.Invalid, field string, d *commonv1.Date, required bool) time.Time {

@@ -10,6 +10,7 @@ import (
 
 	"github.com/supercomp/supercomp/pkg/bus"
 	"github.com/supercomp/supercomp/pkg/events"
+	eventsv1 "github.com/supercomp/supercomp/pkg/gen/supercomp/events/v1"
 	"github.com/supercomp/supercomp/services/fatigue/internal/trends/adapters"
 	"github.com/supercomp/supercomp/services/fatigue/internal/trends/app"
 )
@@ -24,7 +25,7 @@ const (
 // detection); a batch checks each team once, and acks only after the check succeeded.
 func NewAssessedConsumer(ctx context.Context, b *bus.Bus, det *app.Detector, log *zap.Logger) (*bus.Consumer, error) {
 	return b.NewBatchConsumer(ctx, bus.ConsumerConfig{
-		Stream: bus.StreamAnalysis, Durable: DurableAssessed, FilterSubjects: []string{"sc.analysis.*.*.assessed"},
+		Stream: bus.StreamAnalysis, Durable: DurableAssessed, FilterSubjects: events.Filters(&eventsv1.Event_AthleteAssessed{}),
 		MaxDeliver: -1, Batch: 1000, MaxWait: 2 * time.Second,
 	}, func(ctx context.Context, msgs []jetstream.Msg) error {
 		teams := map[string]bool{}
@@ -47,7 +48,7 @@ func NewAssessedConsumer(ctx context.Context, b *bus.Bus, det *app.Detector, log
 // NewProfilesConsumer records position groups from AthleteProfileUpdated.
 func NewProfilesConsumer(ctx context.Context, b *bus.Bus, repo adapters.Repo, log *zap.Logger) (*bus.Consumer, error) {
 	return b.NewBatchConsumer(ctx, bus.ConsumerConfig{
-		Stream: bus.StreamProgramming, Durable: DurableProfiles, FilterSubjects: []string{"sc.programming.*.*.profile_updated"},
+		Stream: bus.StreamProgramming, Durable: DurableProfiles, FilterSubjects: events.Filters(&eventsv1.Event_AthleteProfileUpdated{}),
 		MaxDeliver: -1, Batch: 1000,
 	}, func(ctx context.Context, msgs []jetstream.Msg) error {
 		var ps []adapters.Profile

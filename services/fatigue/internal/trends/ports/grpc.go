@@ -8,10 +8,10 @@ import (
 	"time"
 
 	"github.com/supercomp/supercomp/pkg/auth"
-	"github.com/supercomp/supercomp/pkg/bus"
 	"github.com/supercomp/supercomp/pkg/fault"
 	commonv1 "github.com/supercomp/supercomp/pkg/gen/supercomp/common/v1"
 	trendsv1 "github.com/supercomp/supercomp/pkg/gen/supercomp/trends/v1"
+	"github.com/supercomp/supercomp/pkg/ids"
 	"github.com/supercomp/supercomp/services/fatigue/internal/trends/app"
 	"github.com/supercomp/supercomp/services/fatigue/internal/trends/domain"
 )
@@ -33,18 +33,14 @@ func dateOf(d *commonv1.Date) (time.Time, bool) {
 func ParseQuery(req *trendsv1.GetTeamTrendsRequest, today time.Time) (app.Query, error) {
 	var inv fault.Invalid
 	q := app.Query{Team: req.GetTeamId(), Group: req.GetPositionGroup()}
-	if !bus.ValidToken(q.Team) {
-		inv.Add("team_id", "team_id must match [A-Za-z0-9_-]{1,64}")
-	}
+	ids.CheckTeam(&inv, "team_id", q.Team)
 	if len(q.Group) > 64 {
 		inv.Add("position_group", "position_group must be at most 64 characters")
 	}
 	if len(req.GetAthleteIds()) > 0 {
 		q.Athletes = []string{}
 		for i, a := range req.GetAthleteIds() {
-			if !bus.ValidToken(a) || a == bus.TeamToken {
-				inv.Add(fault.Field("athlete_ids", i), "athlete id %q must match [A-Za-z0-9_-]{1,64}", a)
-			}
+			ids.CheckAthlete(&inv, fault.Field("athlete_ids", i), a)
 			q.Athletes = append(q.Athletes, a)
 		}
 	}
@@ -128,9 +124,7 @@ func (s *Server) GetTeamTrends(ctx context.Context, req *trendsv1.GetTeamTrendsR
 // ListTrendEpisodes implements trendsv1.TrendsServiceServer.
 func (s *Server) ListTrendEpisodes(ctx context.Context, req *trendsv1.ListTrendEpisodesRequest) (*trendsv1.ListTrendEpisodesResponse, error) {
 	var inv fault.Invalid
-	if !bus.ValidToken(req.GetTeamId()) {
-		inv.Add("team_id", "team_id must match [A-Za-z0-9_-]{1,64}")
-	}
+	ids.CheckTeam(&inv, "team_id", req.GetTeamId())
 	var from, to time.Time
 	if r := req.GetRange(); r != nil {
 		if r.GetStart() != nil {

@@ -6,9 +6,9 @@ import (
 	"slices"
 	"time"
 
-	commonv1 "github.com/supercomp/supercomp/pkg/gen/supercomp/common/v1"
 	eventsv1 "github.com/supercomp/supercomp/pkg/gen/supercomp/events/v1"
 	"github.com/supercomp/supercomp/services/ingestion/internal/domain"
+	"github.com/supercomp/supercomp/services/ingestion/internal/records"
 )
 
 // A block is one table's share of a recorder batch, held column by column in each column's
@@ -125,9 +125,10 @@ func (b *setBlock) grow(n int) {
 func (b *setBlock) add(ev *eventsv1.Event) error {
 	s := ev.GetSetRecorded()
 	b.envelope.add(ev)
-	rir := domain.EffectiveRIR(s.Rpe, s.Rir, s.GetSetType())
-	e1rm, method, ok := domain.E1RM(s.GetLoadKg(), s.GetReps(), rir, s.GetSetType())
-	working := s.GetSetType() == commonv1.SetType_SET_TYPE_WORKING || s.GetSetType() == commonv1.SetType_SET_TYPE_FAILURE
+	setType := records.SetType(s.GetSetType())
+	rir := domain.EffectiveRIR(s.Rpe, s.Rir, setType)
+	e1rm, method, ok := domain.E1RM(s.GetLoadKg(), s.GetReps(), rir, setType)
+	working := setType == domain.SetWorking || setType == domain.SetFailure
 	var mean, best *float64
 	vel := s.GetRepVelocitiesMps()
 	if len(vel) > 0 {
@@ -146,18 +147,18 @@ func (b *setBlock) add(ev *eventsv1.Event) error {
 	}
 	b.sessionID = append(b.sessionID, s.GetSessionId())
 	b.exercise = append(b.exercise, s.GetExercise())
-	b.liftCategory = append(b.liftCategory, domain.LiftCategoryName(s.GetLiftCategory()))
-	b.setType = append(b.setType, domain.SetTypeName(s.GetSetType()))
+	b.liftCategory = append(b.liftCategory, records.LiftCategory(s.GetLiftCategory()).Name())
+	b.setType = append(b.setType, setType.Name())
 	b.setIndex = append(b.setIndex, s.GetSetIndex())
 	b.loadKg = append(b.loadKg, s.GetLoadKg())
-	b.originalUnit = append(b.originalUnit, domain.WeightUnitName(s.GetOriginalUnit()))
+	b.originalUnit = append(b.originalUnit, records.WeightUnit(s.GetOriginalUnit()).Name())
 	b.reps = append(b.reps, s.GetReps())
 	b.rpe = append(b.rpe, s.Rpe)
 	b.rir = append(b.rir, s.Rir)
 	b.effectiveRIR = append(b.effectiveRIR, rir)
 	b.volumeLoadKg = append(b.volumeLoadKg, s.GetLoadKg()*float64(s.GetReps()))
 	b.isWorking = append(b.isWorking, b2u(working))
-	b.isHardSet = append(b.isHardSet, b2u(domain.IsHardSet(rir, s.GetSetType())))
+	b.isHardSet = append(b.isHardSet, b2u(domain.IsHardSet(rir, setType)))
 	b.e1rmKg = append(b.e1rmKg, e1rmKg)
 	b.e1rmMethod = append(b.e1rmMethod, string(method))
 	b.e1rmLowConfidence = append(b.e1rmLowConfidence, b2u(method == domain.E1RMEpley))

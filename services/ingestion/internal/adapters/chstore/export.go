@@ -9,6 +9,7 @@ import (
 	eventsv1 "github.com/supercomp/supercomp/pkg/gen/supercomp/events/v1"
 	"github.com/supercomp/supercomp/pkg/store"
 	"github.com/supercomp/supercomp/services/ingestion/internal/domain"
+	"github.com/supercomp/supercomp/services/ingestion/internal/records"
 )
 
 // ExportQuery selects stored records of one kind.
@@ -135,9 +136,9 @@ func scanEvent(table string, rows store.Rows) (*eventsv1.Event, error) {
 		if len(s.RepVelocitiesMps) == 0 {
 			s.RepVelocitiesMps = nil
 		}
-		s.LiftCategory = domain.ParseLiftCategory(category)
-		s.SetType = domain.ParseSetType(setType)
-		s.OriginalUnit = domain.ParseWeightUnit(unit)
+		s.LiftCategory = records.WireLiftCategory(domain.ParseLiftCategory(category))
+		s.SetType = records.WireSetType(domain.ParseSetType(setType))
+		s.OriginalUnit = records.WireWeightUnit(domain.ParseWeightUnit(unit))
 		ev.Payload = &eventsv1.Event_SetRecorded{SetRecorded: s}
 	case TableSessions:
 		s := &eventsv1.SessionRecorded{}

@@ -14,15 +14,15 @@ import (
 	"google.golang.org/grpc"
 
 	"github.com/supercomp/supercomp/pkg/auth"
-	"github.com/supercomp/supercomp/pkg/bus"
 	"github.com/supercomp/supercomp/pkg/fault"
 	commonv1 "github.com/supercomp/supercomp/pkg/gen/supercomp/common/v1"
 	eventsv1 "github.com/supercomp/supercomp/pkg/gen/supercomp/events/v1"
 	ingestionv1 "github.com/supercomp/supercomp/pkg/gen/supercomp/ingestion/v1"
+	"github.com/supercomp/supercomp/pkg/ids"
 	"github.com/supercomp/supercomp/services/ingestion/internal/adapters/chstore"
 	"github.com/supercomp/supercomp/services/ingestion/internal/app"
-	"github.com/supercomp/supercomp/services/ingestion/internal/domain"
 	"github.com/supercomp/supercomp/services/ingestion/internal/importer"
+	"github.com/supercomp/supercomp/services/ingestion/internal/records"
 )
 
 // Limits of one call.
@@ -109,8 +109,8 @@ func (s *Server) RecordBatch(ctx context.Context, req *ingestionv1.RecordBatchRe
 	} else if n > MaxBatchRecords {
 		return nil, fault.InvalidField("records", "has %d records, at most %d per call", n, MaxBatchRecords)
 	}
-	if !bus.ValidToken(req.GetTeamId()) {
-		return nil, fault.InvalidField("team_id", "must match [A-Za-z0-9_-]{1,64}, got %q", req.GetTeamId())
+	if !ids.Valid(req.GetTeamId()) {
+		return nil, fault.InvalidField("team_id", "must match %s, got %q", ids.Rule, req.GetTeamId())
 	}
 	items := make([]app.Item, len(req.GetRecords()))
 	for i, rec := range req.GetRecords() {
@@ -160,8 +160,8 @@ func (s *Server) StreamRecords(stream grpc.ClientStreamingServer[ingestionv1.Str
 		if err != nil {
 			return err
 		}
-		if !bus.ValidToken(msg.GetTeamId()) {
-			return fault.InvalidField("team_id", "must match [A-Za-z0-9_-]{1,64}, got %q (message with record %d)", msg.GetTeamId(), index)
+		if !ids.Valid(msg.GetTeamId()) {
+			return fault.InvalidField("team_id", "must match %s, got %q (message with record %d)", ids.Rule, msg.GetTeamId(), index)
 		}
 		if len(msg.GetRecords()) > MaxBatchRecords {
 			return fault.InvalidField("records", "has %d records in one message, at most %d", len(msg.GetRecords()), MaxBatchRecords)
@@ -213,11 +213,11 @@ func toItem(team string, rec *ingestionv1.Record, prefix string) app.Item {
 		if _, known := commonv1.WeightUnit_name[int32(unit)]; !known {
 			// Never read an unknown unit as kg: the load would be silently wrong.
 			it.Violations = append(it.Violations, fault.FieldViolation{Field: join(prefix, "set.load_unit"),
-				Description: fmt.Sprintf("unknown weight unit %d; known: %s", unit, domain.KnownEnumValues(commonv1.WeightUnit_name))})
+				Description: fmt.Sprintf("unknown weight unit %d; known: %s", unit, records.KnownEnumValues(commonv1.WeightUnit_name))})
 		}
 		ev.Payload = &eventsv1.Event_SetRecorded{SetRecorded: &eventsv1.SetRecorded{
 			SessionId: in.GetSessionId(), Exercise: in.GetExercise(), LiftCategory: in.GetLiftCategory(),
-			LoadKg: domain.ToKg(in.GetLoad(), unit), Reps: in.GetReps(), Rpe: in.Rpe, Rir: in.Rir, SetType: in.GetSetType(),
+			LoadKg: records.ToKg(in.GetLoad(), unit), Reps: in.GetReps(), Rpe: in.Rpe, Rir: in.Rir, SetType: in.GetSetType(),
 			SetIndex: in.GetSetIndex(), RepVelocitiesMps: in.GetRepVelocitiesMps(), Notes: in.GetNotes(), OriginalUnit: unit,
 		}}
 	case *ingestionv1.Record_Session:
@@ -297,12 +297,8 @@ func (s *Server) ImportCSV(stream grpc.ClientStreamingServer[ingestionv1.ImportC
 	}
 	team := first.GetTeamId()
 	var bad fault.Invalid
-	if !bus.ValidToken(team) {
-		bad.Add("team_id", "must match [A-Za-z0-9_-]{1,64}, got %q", team)
-	}
-	if !bus.ValidToken(opts.GetAthleteId()) || opts.GetAthleteId() == bus.TeamToken {
-		bad.Add("options.athlete_id", "must match [A-Za-z0-9_-]{1,64}, got %q", opts.GetAthleteId())
-	}
+	ids.CheckTeam(&bad, "team_id", team)
+	ids.CheckAthlete(&bad, "options.athlete_id", opts.GetAthleteId())
 	loc := time.UTC
 	if tz := opts.GetTimeZone(); tz != "" {
 		if loc, err = time.LoadLocation(tz); err != nil {
@@ -340,7 +336,7 @@ func (s *Server) ImportCSV(stream grpc.ClientStreamingServer[ingestionv1.ImportC
 		data.Write(msg.GetChunk())
 	}
 	if _, known := commonv1.WeightUnit_name[int32(opts.GetDefaultUnit())]; !known {
-		return fault.InvalidField("options.default_unit", "unknown weight unit %d; known: %s", opts.GetDefaultUnit(), domain.KnownEnumValues(commonv1.WeightUnit_name))
+		return fault.InvalidField("options.default_unit", "unknown weight unit %d; known: %s", opts.GetDefaultUnit(), records.KnownEnumValues(commonv1.WeightUnit_name))
 	}
 	rep, err := s.ingester.Import(stream.Context(), data.Bytes(), importer.Options{
 		Team: team, Athlete: opts.GetAthleteId(), Format: format, DefaultUnit: opts.GetDefaultUnit(), Location: loc,
@@ -409,11 +405,9 @@ func toDate(t time.Time) *commonv1.Date {
 // Export streams stored records of one kind, oldest first.
 func (s *Server) Export(req *ingestionv1.ExportRequest, stream grpc.ServerStreamingServer[ingestionv1.ExportResponse]) error {
 	var bad fault.Invalid
-	if !bus.ValidToken(req.GetTeamId()) {
-		bad.Add("team_id", "must match [A-Za-z0-9_-]{1,64}, got %q", req.GetTeamId())
-	}
-	if a := req.GetAthleteId(); a != "" && !bus.ValidToken(a) {
-		bad.Add("athlete_id", "must match [A-Za-z0-9_-]{1,64}, got %q", a)
+	ids.CheckTeam(&bad, "team_id", req.GetTeamId())
+	if a := req.GetAthleteId(); a != "" {
+		ids.CheckAthlete(&bad, "athlete_id", a)
 	}
 	table, ok := exportTables[req.GetKind()]
 	if !ok {

@@ -17,7 +17,7 @@ import (
 	"github.com/supercomp/supercomp/pkg/events"
 	eventsv1 "github.com/supercomp/supercomp/pkg/gen/supercomp/events/v1"
 	"github.com/supercomp/supercomp/services/ingestion/internal/adapters/chstore"
-	"github.com/supercomp/supercomp/services/ingestion/internal/domain"
+	"github.com/supercomp/supercomp/services/ingestion/internal/records"
 )
 
 // Durable is the consumer's durable name on TRAINING.
@@ -102,7 +102,7 @@ func (h *handler) handle(ctx context.Context, msgs []jetstream.Msg) error {
 		if err == nil {
 			// An enum value the contract does not define cannot be stored as what it means;
 			// only a publisher that bypassed ingestion can send one.
-			if eerr := domain.CheckEnums(ev); eerr != nil {
+			if eerr := records.CheckEnums(ev); eerr != nil {
 				err = fmt.Errorf("event %s: %w", ev.GetId(), eerr)
 			}
 		}

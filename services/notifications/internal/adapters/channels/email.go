@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/supercomp/supercomp/services/notifications/internal/app"
 	"github.com/supercomp/supercomp/services/notifications/internal/domain"
 )
 
@@ -50,26 +51,31 @@ func NewEmail(cfg SMTPConfig) *Email {
 }
 
 // Send implements Sender.
-func (e *Email) Send(ctx context.Context, t Target, msg Message) Result {
+func (e *Email) Send(ctx context.Context, t app.Endpoint, msg app.Message) app.Result {
 	start := time.Now()
 	res := e.send(ctx, t, msg)
 	res.Latency = time.Since(start)
 	return res
 }
 
-func (e *Email) send(ctx context.Context, t Target, msg Message) Result {
+func (e *Email) send(ctx context.Context, t app.Endpoint, msg app.Message) app.Result {
 	if e.cfg.Addr == "" {
-		return Result{Outcome: domain.Permanent, Err: errors.New("email is not configured (no SMTP relay address)")}
+		return app.Result{Outcome: domain.Permanent, Err: errors.New("email is not configured (no SMTP relay address)")}
 	}
 	ctx, cancel := context.WithTimeout(ctx, e.cfg.Timeout)
 	defer cancel()
 	var d net.Dialer
 	conn, err := d.DialContext(ctx, "tcp", e.cfg.Addr)
 	if err != nil {
-		return Result{Outcome: domain.Transient, Err: fmt.Errorf("dial smtp %s: %w", e.cfg.Addr, err)}
+		return app.Result{Outcome: domain.Transient, Err: fmt.Errorf("dial smtp %s: %w", e.cfg.Addr, err)}
 	}
 	deadline, _ := ctx.Deadline()
-	_ = conn.SetDeadline(deadline)
+	// net/smtp does not watch ctx: without the deadline a stalled relay would hold the
+	// attempt past its timeout.
+	if err := conn.SetDeadline(deadline); err != nil {
+		conn.Close()
+		return app.Result{Outcome: domain.Transient, Err: fmt.Errorf("smtp %s: set deadline: %w", e.cfg.Addr, err)}
+	}
 	host, _, _ := net.SplitHostPort(e.cfg.Addr)
 	c, err := smtp.NewClient(conn, host)
 	if err != nil {
@@ -85,7 +91,7 @@ func (e *Email) send(ctx context.Context, t Target, msg Message) Result {
 			return smtpResult(err, "starttls")
 		}
 	} else if e.cfg.RequireTLS {
-		return Result{Outcome: domain.Permanent, Err: errors.New("smtp relay does not offer STARTTLS and TLS is required")}
+		return app.Result{Outcome: domain.Permanent, Err: errors.New("smtp relay does not offer STARTTLS and TLS is required")}
 	}
 	if e.cfg.Username != "" {
 		if ok, _ := c.Extension("AUTH"); ok {
@@ -99,7 +105,7 @@ func (e *Email) send(ctx context.Context, t Target, msg Message) Result {
 	}
 	for _, to := range t.Addresses {
 		if err := c.Rcpt(to); err != nil {
-			return smtpResult(err, "rcpt to "+RedactAddress(to))
+			return smtpResult(err, "rcpt to "+app.RedactAddress(to))
 		}
 	}
 	w, err := c.Data()
@@ -112,22 +118,23 @@ func (e *Email) send(ctx context.Context, t Target, msg Message) Result {
 	if err := w.Close(); err != nil {
 		return smtpResult(err, "end of data")
 	}
+	// The relay accepted the message at the end of DATA; a failed QUIT does not undo that.
 	_ = c.Quit()
-	return Result{Outcome: domain.Delivered, Status: 250}
+	return app.Result{Outcome: domain.Delivered, Status: 250}
 }
 
 // smtpResult classifies an SMTP error by its reply code; errors without one (network) are
 // transient.
-func smtpResult(err error, step string) Result {
+func smtpResult(err error, step string) app.Result {
 	var tp *textproto.Error
 	if errors.As(err, &tp) {
-		return Result{Outcome: domain.ClassifySMTP(tp.Code), Status: tp.Code, Err: fmt.Errorf("smtp %s: %w", step, err)}
+		return app.Result{Outcome: domain.ClassifySMTP(tp.Code), Status: tp.Code, Err: fmt.Errorf("smtp %s: %w", step, err)}
 	}
-	return Result{Outcome: domain.Transient, Err: fmt.Errorf("smtp %s: %w", step, err)}
+	return app.Result{Outcome: domain.Transient, Err: fmt.Errorf("smtp %s: %w", step, err)}
 }
 
 // RenderEmail builds the RFC 5322 message: multipart/alternative with plain text and HTML.
-func RenderEmail(from string, to []string, msg Message, now time.Time) []byte {
+func RenderEmail(from string, to []string, msg app.Message, now time.Time) []byte {
 	var plain, rich strings.Builder
 	subject := "Supercomp alert"
 	switch {
@@ -168,6 +175,8 @@ func RenderEmail(from string, to []string, msg Message, now time.Time) []byte {
 	}
 	rich.WriteString("</body></html>")
 
+	// The parts are written into memory, where writes cannot fail; the errors below are
+	// those of a bytes.Buffer, always nil.
 	var body bytes.Buffer
 	mw := multipart.NewWriter(&body)
 	for _, part := range []struct{ ctype, text string }{

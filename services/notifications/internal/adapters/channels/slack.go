@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/supercomp/supercomp/services/notifications/internal/app"
 	"github.com/supercomp/supercomp/services/notifications/internal/domain"
 )
 
@@ -36,7 +37,7 @@ type SlackBody struct {
 }
 
 // RenderSlack builds the message body.
-func RenderSlack(msg Message) SlackBody {
+func RenderSlack(msg app.Message) SlackBody {
 	var body SlackBody
 	var titles []string
 	if msg.Digest {
@@ -68,10 +69,10 @@ func RenderSlack(msg Message) SlackBody {
 }
 
 // Send implements Sender.
-func (s *Slack) Send(ctx context.Context, t Target, msg Message) Result {
+func (s *Slack) Send(ctx context.Context, t app.Endpoint, msg app.Message) app.Result {
 	data, err := json.Marshal(RenderSlack(msg))
 	if err != nil {
-		return Result{Outcome: domain.Permanent, Err: fmt.Errorf("encode slack body: %w", err)}
+		return app.Result{Outcome: domain.Permanent, Err: fmt.Errorf("encode slack body: %w", err)}
 	}
 	return post(ctx, s.Client, t.URL, data, map[string]string{HeaderIdempotencyKey: msg.IdempotencyKey})
 }

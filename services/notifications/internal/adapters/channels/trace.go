@@ -8,6 +8,8 @@ import (
 	"go.opentelemetry.io/otel/codes"
 	semconv "go.opentelemetry.io/otel/semconv/v1.43.0"
 	"go.opentelemetry.io/otel/trace"
+
+	"github.com/supercomp/supercomp/services/notifications/internal/app"
 )
 
 const tracerName = "github.com/supercomp/supercomp/services/notifications/channels"
@@ -18,13 +20,13 @@ const tracerName = "github.com/supercomp/supercomp/services/notifications/channe
 func startPostSpan(ctx context.Context, url string) (context.Context, trace.Span) {
 	ctx, span := otel.Tracer(tracerName).Start(ctx, "webhook POST", trace.WithSpanKind(trace.SpanKindClient))
 	if span.IsRecording() {
-		span.SetAttributes(semconv.HTTPRequestMethodKey.String(http.MethodPost), semconv.URLFull(Redact(url)))
+		span.SetAttributes(semconv.HTTPRequestMethodKey.String(http.MethodPost), semconv.URLFull(app.Redact(url)))
 	}
 	return ctx, span
 }
 
 // endPostSpan records the answer: the status code, and an error for anything but delivered.
-func endPostSpan(span trace.Span, res Result) {
+func endPostSpan(span trace.Span, res app.Result) {
 	if res.Status != 0 {
 		span.SetAttributes(semconv.HTTPResponseStatusCode(res.Status))
 	}

@@ -17,6 +17,7 @@ import (
 	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/propagation"
 
+	"github.com/supercomp/supercomp/services/notifications/internal/app"
 	"github.com/supercomp/supercomp/services/notifications/internal/domain"
 )
 
@@ -131,7 +132,7 @@ type WebhookEvidence struct {
 }
 
 // Payload builds the webhook body of msg.
-func Payload(msg Message, now time.Time) WebhookPayload {
+func Payload(msg app.Message, now time.Time) WebhookPayload {
 	p := WebhookPayload{Type: msgType(msg), ID: msg.IdempotencyKey, SentAt: now.UTC(), Version: 1}
 	for _, it := range msg.Items {
 		c := it.Content
@@ -155,7 +156,7 @@ func Payload(msg Message, now time.Time) WebhookPayload {
 	return p
 }
 
-func msgType(msg Message) string {
+func msgType(msg app.Message) string {
 	switch {
 	case msg.Reminder != nil:
 		return "checkin_reminder"
@@ -181,13 +182,13 @@ func NewWebhook(client *http.Client) *Webhook {
 }
 
 // Send implements Sender.
-func (w *Webhook) Send(ctx context.Context, t Target, msg Message) Result {
+func (w *Webhook) Send(ctx context.Context, t app.Endpoint, msg app.Message) app.Result {
 	now := w.Now()
 	var body []byte
 	var err error
 	if r := msg.Reminder; r != nil {
 		if len(r.Athletes) != 1 {
-			return Result{Outcome: domain.Permanent, Err: fmt.Errorf("a reminder webhook names one athlete, got %d", len(r.Athletes))}
+			return app.Result{Outcome: domain.Permanent, Err: fmt.Errorf("a reminder webhook names one athlete, got %d", len(r.Athletes))}
 		}
 		body, err = json.Marshal(ReminderPayload{Type: msgType(msg), ID: msg.IdempotencyKey, TeamID: r.TeamID,
 			AthleteID: r.Athletes[0], Day: r.Day, Message: r.Text, SentAt: now.UTC(), Version: 1})
@@ -195,7 +196,7 @@ func (w *Webhook) Send(ctx context.Context, t Target, msg Message) Result {
 		body, err = json.Marshal(Payload(msg, now))
 	}
 	if err != nil {
-		return Result{Outcome: domain.Permanent, Err: fmt.Errorf("encode webhook body: %w", err)}
+		return app.Result{Outcome: domain.Permanent, Err: fmt.Errorf("encode webhook body: %w", err)}
 	}
 	return post(ctx, w.Client, t.URL, body, map[string]string{
 		HeaderSignature:      Sign(t.SigningSecret, now, body),
@@ -206,13 +207,13 @@ func (w *Webhook) Send(ctx context.Context, t Target, msg Message) Result {
 
 // post sends one JSON POST and classifies the answer. The request carries the alert's trace
 // context (traceparent), so a receiver that traces continues the alert's trace.
-func post(ctx context.Context, client *http.Client, url string, body []byte, headers map[string]string) (res Result) {
+func post(ctx context.Context, client *http.Client, url string, body []byte, headers map[string]string) (res app.Result) {
 	ctx, span := startPostSpan(ctx, url)
 	defer func() { endPostSpan(span, res) }()
 	start := time.Now()
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
 	if err != nil {
-		return Result{Outcome: domain.Permanent, Err: fmt.Errorf("build request: %w", err)}
+		return app.Result{Outcome: domain.Permanent, Err: fmt.Errorf("build request: %w", err)}
 	}
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("User-Agent", "supercomp-notifications/1")
@@ -224,12 +225,12 @@ func post(ctx context.Context, client *http.Client, url string, body []byte, hea
 	latency := time.Since(start)
 	if err != nil {
 		// No answer: a timeout or a network error; both are worth another try.
-		return Result{Outcome: domain.Transient, Latency: latency, Err: fmt.Errorf("post %s: %w", Redact(url), err)}
+		return app.Result{Outcome: domain.Transient, Latency: latency, Err: fmt.Errorf("post %s: %w", app.Redact(url), err)}
 	}
 	// Drain a little so the connection can be reused, without reading an endless body.
 	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
 	resp.Body.Close()
-	res = Result{Outcome: domain.ClassifyHTTP(resp.StatusCode), Status: resp.StatusCode, Latency: latency}
+	res = app.Result{Outcome: domain.ClassifyHTTP(resp.StatusCode), Status: resp.StatusCode, Latency: latency}
 	if res.Outcome != domain.Delivered {
 		res.Err = fmt.Errorf("HTTP %s", resp.Status)
 	}

@@ -1,10 +1,16 @@
-package app
+// Package kvstate is the notifications service's state in JetStream key-value buckets:
+// subscriptions, alerts with their delivery targets, the dedupe index, the scheduler's work list,
+// position groups and check-in reminders. It implements app.Store and is handed to the app by
+// the module's wiring.
+package kvstate
 
 import (
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
@@ -13,85 +19,40 @@ import (
 	"github.com/supercomp/supercomp/pkg/bus"
 	"github.com/supercomp/supercomp/pkg/events"
 	"github.com/supercomp/supercomp/pkg/fault"
-	commonv1 "github.com/supercomp/supercomp/pkg/gen/supercomp/common/v1"
 	notificationsv1 "github.com/supercomp/supercomp/pkg/gen/supercomp/notifications/v1"
-	"github.com/supercomp/supercomp/services/notifications/internal/domain"
+	"github.com/supercomp/supercomp/services/notifications/internal/app"
 )
 
 // Key-value buckets of the service. Every write is revision-checked, so two instances (or a
 // consumer and an RPC) racing on one alert never lose an update: the loser re-reads and retries.
 const (
 	BucketSubscriptions = "notifications-subscriptions" // <team>.<subscription id> -> Subscription proto
-	BucketAlerts        = "notifications-alerts"        // <team>.<alert id> -> AlertRecord JSON
-	BucketAlertKeys     = "notifications-alert-keys"    // k<uuid of dedupe key> -> KeyRecord JSON
+	BucketAlerts        = "notifications-alerts"        // <team>.<alert id> -> app.AlertRecord JSON
+	BucketAlertKeys     = "notifications-alert-keys"    // k<uuid of dedupe key> -> app.KeyRecord JSON
 	BucketPending       = "notifications-pending"       // <team>.<alert id> -> "" while the scheduler has work
 	BucketAthletes      = "notifications-athletes"      // <team>.<athlete> -> position group
+	// BucketCheckins holds <team>.<athlete> -> CheckinRecord JSON: the athlete's last wellness
+	// report. The athletes with one in the last RosterWindow are the team's reminder roster.
+	BucketCheckins = "notifications-checkins"
+	// BucketReminders holds <team>.<athlete>.<day> -> ReminderRecord JSON, created before the
+	// reminder is sent, so two instances (or two ticks) never both send it.
+	BucketReminders = "notifications-reminders"
+	// BucketReminderRetries holds the sends of claimed reminders that failed and wait for
+	// their next attempt (ReminderRetry JSON), so a retry survives a restart and another
+	// instance can make it.
+	BucketReminderRetries = "notifications-reminder-retries"
 )
 
-// TargetStatus is where one delivery target stands.
-type TargetStatus string
+var _ app.Store = (*State)(nil)
 
-// Target statuses.
-const (
-	TargetPending   TargetStatus = "pending"
-	TargetDelivered TargetStatus = "delivered"
-	// TargetFailed: a permanent error or the retry budget spent; the alert went to the DLQ.
-	TargetFailed TargetStatus = "failed"
-)
-
-// Target is one channel of one subscription that an alert goes to.
-type Target struct {
-	SubscriptionID string
-	ChannelIndex   int
-	Channel        commonv1.Channel
-	Destination    string // redacted, for logs and tables
-	Mode           domain.Mode
-	DueAt          time.Time
-	// Escalation is the escalation level that added this target; 0 for the first page.
-	Escalation    int
-	Status        TargetStatus
-	Attempts      int
-	NextAttemptAt time.Time
-	LastStatus    int
-	LastError     string
-}
-
-// Key identifies the target in event ids: stable across redeliveries.
-func (t Target) Key() string {
-	return fmt.Sprintf("%s/%d/%d", t.SubscriptionID, t.ChannelIndex, t.Escalation)
-}
-
-// AlertRecord is an alert as stored: the lifecycle, the rendered content and the delivery
-// targets.
-type AlertRecord struct {
-	Alert   domain.Alert
-	Content []byte // eventsv1.AlertContent, protobuf
-	Targets []Target
-	// LastSourceEventID is the cause absorbed last, so a redelivered cause is recognised as a
-	// replay rather than a second occurrence.
-	LastSourceEventID string
-	Deliveries        int
-	FailedAttempts    int
-	AckNote           string
-	ResolveNote       string
-}
-
-// KeyRecord is the dedupe index entry of one dedupe key.
-type KeyRecord struct {
-	AlertID    string
-	TeamID     string
-	Active     bool
-	ResolvedAt time.Time
-}
-
-// State holds the service's mutable state in JetStream key-value buckets.
+// State is the app's Store in JetStream key-value buckets.
 type State struct {
 	subs, alerts, keys, pending, athletes jetstream.KeyValue
 	checkins, reminders, reminderRetries  jetstream.KeyValue
 }
 
-// OpenState creates or binds the buckets.
-func OpenState(ctx context.Context, b *bus.Bus) (*State, error) {
+// Open creates or binds the buckets.
+func Open(ctx context.Context, b *bus.Bus) (*State, error) {
 	var s State
 	for _, bk := range []struct {
 		name string
@@ -223,7 +184,7 @@ func listKeys(ctx context.Context, kv jetstream.KeyValue, filter string) ([]stri
 // --- alerts ---
 
 // Alert loads an alert record with its revision.
-func (s *State) Alert(ctx context.Context, team, id string) (*AlertRecord, uint64, error) {
+func (s *State) Alert(ctx context.Context, team, id string) (*app.AlertRecord, uint64, error) {
 	e, err := s.alerts.Get(ctx, alertKey(team, id))
 	if errors.Is(err, jetstream.ErrKeyNotFound) {
 		return nil, 0, fault.NotFound("alert %q of team %q", id, team)
@@ -231,7 +192,7 @@ func (s *State) Alert(ctx context.Context, team, id string) (*AlertRecord, uint6
 	if err != nil {
 		return nil, 0, fmt.Errorf("load alert: %w", err)
 	}
-	var rec AlertRecord
+	var rec app.AlertRecord
 	if err := json.Unmarshal(e.Value(), &rec); err != nil {
 		return nil, 0, fmt.Errorf("decode alert %s: %w", e.Key(), err)
 	}
@@ -240,7 +201,7 @@ func (s *State) Alert(ctx context.Context, team, id string) (*AlertRecord, uint6
 
 // CreateAlert stores a new alert; it reports created=false when the id already exists (a
 // replayed cause).
-func (s *State) CreateAlert(ctx context.Context, rec *AlertRecord) (created bool, err error) {
+func (s *State) CreateAlert(ctx context.Context, rec *app.AlertRecord) (created bool, err error) {
 	data, err := json.Marshal(rec)
 	if err != nil {
 		return false, fmt.Errorf("encode alert: %w", err)
@@ -256,7 +217,7 @@ func (s *State) CreateAlert(ctx context.Context, rec *AlertRecord) (created bool
 }
 
 // UpdateAlert stores rec if the stored revision is still rev.
-func (s *State) UpdateAlert(ctx context.Context, rec *AlertRecord, rev uint64) (uint64, error) {
+func (s *State) UpdateAlert(ctx context.Context, rec *app.AlertRecord, rev uint64) (uint64, error) {
 	data, err := json.Marshal(rec)
 	if err != nil {
 		return 0, fmt.Errorf("encode alert: %w", err)
@@ -280,48 +241,26 @@ func (s *State) AlertIDs(ctx context.Context, team string) ([]string, error) {
 	return keys, nil
 }
 
-// ModifyAlert applies change to the current record and stores it, re-reading and retrying on a
-// concurrent write. change returns false when there is nothing to store.
-func (s *State) ModifyAlert(ctx context.Context, team, id string, change func(*AlertRecord) (bool, error)) (*AlertRecord, bool, error) {
-	for attempt := 0; ; attempt++ {
-		rec, rev, err := s.Alert(ctx, team, id)
-		if err != nil {
-			return nil, false, err
-		}
-		changed, err := change(rec)
-		if err != nil || !changed {
-			return rec, false, err
-		}
-		_, err = s.UpdateAlert(ctx, rec, rev)
-		if err == nil {
-			return rec, true, nil
-		}
-		if !bus.IsRevisionMismatch(err) || attempt == 10 {
-			return nil, false, err
-		}
-	}
-}
-
 // --- dedupe index ---
 
 // Key loads the dedupe index entry of dedupeKey (zero when none) and its revision (0 when none).
-func (s *State) Key(ctx context.Context, dedupeKey string) (KeyRecord, uint64, error) {
+func (s *State) Key(ctx context.Context, dedupeKey string) (app.KeyRecord, uint64, error) {
 	e, err := s.keys.Get(ctx, dedupeIndexKey(dedupeKey))
 	if errors.Is(err, jetstream.ErrKeyNotFound) {
-		return KeyRecord{}, 0, nil
+		return app.KeyRecord{}, 0, nil
 	}
 	if err != nil {
-		return KeyRecord{}, 0, fmt.Errorf("load dedupe key: %w", err)
+		return app.KeyRecord{}, 0, fmt.Errorf("load dedupe key: %w", err)
 	}
-	var k KeyRecord
+	var k app.KeyRecord
 	if err := json.Unmarshal(e.Value(), &k); err != nil {
-		return KeyRecord{}, 0, fmt.Errorf("decode dedupe key: %w", err)
+		return app.KeyRecord{}, 0, fmt.Errorf("decode dedupe key: %w", err)
 	}
 	return k, e.Revision(), nil
 }
 
 // PutKey stores the dedupe entry if its revision is still rev (0: must not exist).
-func (s *State) PutKey(ctx context.Context, dedupeKey string, k KeyRecord, rev uint64) error {
+func (s *State) PutKey(ctx context.Context, dedupeKey string, k app.KeyRecord, rev uint64) error {
 	data, err := json.Marshal(k)
 	if err != nil {
 		return err
@@ -396,4 +335,186 @@ func (s *State) PositionGroup(ctx context.Context, team, athlete string) (string
 		return "", fmt.Errorf("load position group: %w", err)
 	}
 	return string(e.Value()), nil
+}
+
+func (s *State) openReminderBuckets(ctx context.Context, b *bus.Bus) error {
+	var err error
+	// The TTL only tidies up: an athlete silent this long is off the roster anyway.
+	s.checkins, err = b.KeyValue(ctx, jetstream.KeyValueConfig{Bucket: BucketCheckins,
+		Description: "each athlete's last wellness report, for check-in reminders", TTL: app.RosterWindow + 7*24*time.Hour})
+	if err != nil {
+		return err
+	}
+	s.reminders, err = b.KeyValue(ctx, jetstream.KeyValueConfig{Bucket: BucketReminders,
+		Description: "check-in reminders sent, one per athlete and day", TTL: 3 * 24 * time.Hour})
+	if err != nil {
+		return err
+	}
+	// A retry is for today's reminder only; the TTL drops any a crash left behind.
+	s.reminderRetries, err = b.KeyValue(ctx, jetstream.KeyValueConfig{Bucket: BucketReminderRetries,
+		Description: "failed check-in reminder sends awaiting their next attempt", TTL: 2 * 24 * time.Hour})
+	return err
+}
+
+func reminderRetryKey(idempotencyKey string, t app.Target) string {
+	return events.DeterministicID("reminder-retry", idempotencyKey, t.Key())
+}
+
+// PutReminderRetry stores (or replaces) a failed send's next attempt.
+func (s *State) PutReminderRetry(ctx context.Context, r app.ReminderRetry) error {
+	data, err := json.Marshal(r)
+	if err != nil {
+		return err
+	}
+	if _, err := s.reminderRetries.Put(ctx, reminderRetryKey(r.IdempotencyKey, r.Target), data); err != nil {
+		return fmt.Errorf("store reminder retry: %w", err)
+	}
+	return nil
+}
+
+// DropReminderRetry forgets a send that was delivered or given up.
+func (s *State) DropReminderRetry(ctx context.Context, idempotencyKey string, t app.Target) error {
+	err := s.reminderRetries.Delete(ctx, reminderRetryKey(idempotencyKey, t))
+	if err != nil && !errors.Is(err, jetstream.ErrKeyNotFound) {
+		return fmt.Errorf("drop reminder retry: %w", err)
+	}
+	return nil
+}
+
+// ReminderRetries lists the sends waiting for another attempt.
+func (s *State) ReminderRetries(ctx context.Context) ([]app.ReminderRetry, error) {
+	keys, err := listKeys(ctx, s.reminderRetries, ">")
+	if err != nil {
+		return nil, fmt.Errorf("list reminder retries: %w", err)
+	}
+	var out []app.ReminderRetry
+	for _, k := range keys {
+		e, err := s.reminderRetries.Get(ctx, k)
+		if errors.Is(err, jetstream.ErrKeyNotFound) {
+			continue
+		}
+		if err != nil {
+			return nil, fmt.Errorf("load reminder retry: %w", err)
+		}
+		var r app.ReminderRetry
+		if err := json.Unmarshal(e.Value(), &r); err != nil {
+			return nil, fmt.Errorf("decode reminder retry %s: %w", k, err)
+		}
+		out = append(out, r)
+	}
+	slices.SortFunc(out, func(x, y app.ReminderRetry) int { return strings.Compare(x.IdempotencyKey, y.IdempotencyKey) })
+	return out, nil
+}
+
+// RecordCheckin keeps the later of the stored and the given report, revision-checked, so a
+// redelivered or out-of-order older report never moves an athlete's day back.
+func (s *State) RecordCheckin(ctx context.Context, team, athlete string, at time.Time, eventID string) error {
+	key := team + "." + athlete
+	data, err := json.Marshal(app.CheckinRecord{LastReportedAt: at.UTC(), LastEventID: eventID})
+	if err != nil {
+		return err
+	}
+	for attempt := 0; ; attempt++ {
+		e, err := s.checkins.Get(ctx, key)
+		switch {
+		case errors.Is(err, jetstream.ErrKeyNotFound):
+			_, err = s.checkins.Create(ctx, key, data)
+		case err != nil:
+			return fmt.Errorf("load check-in: %w", err)
+		default:
+			// A stored record that does not decode is overwritten by this report rather than
+			// failing every later one: it only said when the athlete last checked in.
+			var cur app.CheckinRecord
+			if json.Unmarshal(e.Value(), &cur) == nil && !at.After(cur.LastReportedAt) {
+				return nil
+			}
+			_, err = s.checkins.Update(ctx, key, data, e.Revision())
+		}
+		if err == nil {
+			return nil
+		}
+		if !(bus.IsRevisionMismatch(err) || errors.Is(err, jetstream.ErrKeyExists)) || attempt == 10 {
+			return fmt.Errorf("store check-in: %w", err)
+		}
+	}
+}
+
+// Checkins is the team's athletes with their last report.
+func (s *State) Checkins(ctx context.Context, team string) (map[string]time.Time, error) {
+	keys, err := listKeys(ctx, s.checkins, team+".*")
+	if err != nil {
+		return nil, fmt.Errorf("list check-ins: %w", err)
+	}
+	out := make(map[string]time.Time, len(keys))
+	for _, k := range keys {
+		e, err := s.checkins.Get(ctx, k)
+		if errors.Is(err, jetstream.ErrKeyNotFound) {
+			continue
+		}
+		if err != nil {
+			return nil, fmt.Errorf("load check-in: %w", err)
+		}
+		var r app.CheckinRecord
+		if err := json.Unmarshal(e.Value(), &r); err != nil {
+			return nil, fmt.Errorf("decode check-in %s: %w", k, err)
+		}
+		out[strings.TrimPrefix(k, team+".")] = r.LastReportedAt
+	}
+	return out, nil
+}
+
+func reminderKey(team, athlete, day string) string { return team + "." + athlete + "." + day }
+
+// Reminded is the set of the team's athletes already reminded on day.
+func (s *State) Reminded(ctx context.Context, team, day string) (map[string]bool, error) {
+	keys, err := listKeys(ctx, s.reminders, team+".*."+day)
+	if err != nil {
+		return nil, fmt.Errorf("list reminders: %w", err)
+	}
+	out := make(map[string]bool, len(keys))
+	for _, k := range keys {
+		out[strings.TrimSuffix(strings.TrimPrefix(k, team+"."), "."+day)] = true
+	}
+	return out, nil
+}
+
+// ClaimReminder records the reminder of athlete on day before it is sent; false means it is
+// already recorded (another tick or instance sent it).
+func (s *State) ClaimReminder(ctx context.Context, team, athlete, day string, r app.ReminderRecord) (bool, error) {
+	data, err := json.Marshal(r)
+	if err != nil {
+		return false, err
+	}
+	_, err = s.reminders.Create(ctx, reminderKey(team, athlete, day), data)
+	if errors.Is(err, jetstream.ErrKeyExists) || bus.IsRevisionMismatch(err) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("record reminder: %w", err)
+	}
+	return true, nil
+}
+
+// AllSubscriptions lists every team's subscriptions (the scheduler's reminder pass).
+func (s *State) AllSubscriptions(ctx context.Context) ([]*notificationsv1.Subscription, error) {
+	keys, err := listKeys(ctx, s.subs, ">")
+	if err != nil {
+		return nil, fmt.Errorf("list subscriptions: %w", err)
+	}
+	out := make([]*notificationsv1.Subscription, 0, len(keys))
+	for _, k := range keys {
+		e, err := s.subs.Get(ctx, k)
+		if errors.Is(err, jetstream.ErrKeyNotFound) {
+			continue
+		}
+		if err != nil {
+			return nil, fmt.Errorf("load subscription: %w", err)
+		}
+		sub, err := decodeSubscription(e)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, sub)
+	}
+	return out, nil
 }

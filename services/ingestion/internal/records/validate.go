@@ -1,4 +1,8 @@
-package domain
+// Package records checks and converts training records as the wire carries them: the range
+// checks every record passes before it is published, and the conversions between the proto
+// enums and the domain's own lift categories, set types and units. The domain package stays
+// free of wire types; this is where they meet it.
+package records
 
 import (
 	"fmt"
