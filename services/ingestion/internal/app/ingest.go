@@ -24,7 +24,6 @@ import (
 	eventsv1 "github.com/supercomp/supercomp/pkg/gen/supercomp/events/v1"
 	"github.com/supercomp/supercomp/pkg/ids"
 	sclog "github.com/supercomp/supercomp/pkg/log"
-	"github.com/supercomp/supercomp/services/ingestion/internal/domain"
 	"github.com/supercomp/supercomp/services/ingestion/internal/records"
 )
 
