@@ -129,13 +129,7 @@ func newAlertsShowCmd(opts *options) *cobra.Command {
 		Example: "  sc alerts show 0193a5c2-... --team t1\n  sc alerts show 0193a5c2-... --team t1 -o json",
 		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := checkOutput(cmd, output); err != nil {
-				return err
-			}
-			if err := needTeam(team); err != nil {
-				return err
-			}
-			conn, ctx, done, err := opts.connect(cmd)
+			conn, ctx, done, err := opts.connectForTeam(cmd, output, team)
 			if err != nil {
 				return err
 			}
@@ -186,13 +180,7 @@ func newAlertsDeliveriesCmd(opts *options) *cobra.Command {
 		Example: "  sc alerts deliveries 0193a5c2-... --team t1\n  sc alerts deliveries 0193a5c2-... --team t1 -o json",
 		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := checkOutput(cmd, output); err != nil {
-				return err
-			}
-			if err := needTeam(team); err != nil {
-				return err
-			}
-			conn, ctx, done, err := opts.connect(cmd)
+			conn, ctx, done, err := opts.connectForTeam(cmd, output, team)
 			if err != nil {
 				return err
 			}

@@ -188,13 +188,7 @@ func newAthleteListCmd(opts *options) *cobra.Command {
 		Example: "  sc athlete list --team t1\n  sc athlete list --team t1 --group forwards -o json",
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := checkOutput(cmd, output); err != nil {
-				return err
-			}
-			if err := needTeam(team); err != nil {
-				return err
-			}
-			conn, ctx, done, err := opts.connect(cmd)
+			conn, ctx, done, err := opts.connectForTeam(cmd, output, team)
 			if err != nil {
 				return err
 			}

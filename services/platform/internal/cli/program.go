@@ -134,13 +134,7 @@ func newProgramShowCmd(opts *options) *cobra.Command {
 		Example: "  sc program show --team t1 --athlete a42\n  sc program show --team t1 --athlete a42 --week 4 -o json",
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := checkOutput(cmd, output); err != nil {
-				return err
-			}
-			if err := needTeam(team); err != nil {
-				return err
-			}
-			conn, ctx, done, err := opts.connect(cmd)
+			conn, ctx, done, err := opts.connectForTeam(cmd, output, team)
 			if err != nil {
 				return err
 			}

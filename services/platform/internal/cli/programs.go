@@ -20,13 +20,7 @@ func newProgramTemplatesCmd(opts *options) *cobra.Command {
 		Example: "  sc program templates --team t1",
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := checkOutput(cmd, output); err != nil {
-				return err
-			}
-			if err := needTeam(team); err != nil {
-				return err
-			}
-			conn, ctx, done, err := opts.connect(cmd)
+			conn, ctx, done, err := opts.connectForTeam(cmd, output, team)
 			if err != nil {
 				return err
 			}
@@ -57,13 +51,7 @@ func newProgramListCmd(opts *options) *cobra.Command {
 		Example: "  sc program list --team t1\n  sc program list --team t1 -o json",
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := checkOutput(cmd, output); err != nil {
-				return err
-			}
-			if err := needTeam(team); err != nil {
-				return err
-			}
-			conn, ctx, done, err := opts.connect(cmd)
+			conn, ctx, done, err := opts.connectForTeam(cmd, output, team)
 			if err != nil {
 				return err
 			}
@@ -98,13 +86,7 @@ func newProgramGetCmd(opts *options) *cobra.Command {
 		Example: "  sc program get 0193a5c2-... --team t1\n  sc program get 0193a5c2-... --team t1 -o yaml > program.yaml",
 		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := checkOutput(cmd, output); err != nil {
-				return err
-			}
-			if err := needTeam(team); err != nil {
-				return err
-			}
-			conn, ctx, done, err := opts.connect(cmd)
+			conn, ctx, done, err := opts.connectForTeam(cmd, output, team)
 			if err != nil {
 				return err
 			}

@@ -149,9 +149,6 @@ func markStart(cmd *cobra.Command, opts *options) {
 // files without one list that every change has to edit.
 var subcommands = []func(*options) *cobra.Command{newVersionCmd, newHealthCmd}
 
-// dial opens a client connection that presents the resolved credential on every call;
-// grpc.NewClient connects lazily, so reachability errors show up on the first call and are
-// reported there with the address.
 // connect dials the platform for one command's call: ctx carries the --timeout deadline, and
 // done releases both.
 func (o *options) connect(cmd *cobra.Command) (conn *grpc.ClientConn, ctx context.Context, done func(), err error) {
@@ -166,6 +163,21 @@ func (o *options) connect(cmd *cobra.Command) (conn *grpc.ClientConn, ctx contex
 	}, nil
 }
 
+// connectForTeam is connect for a command about one team that prints: the -o format and
+// --team are checked first, so a usage mistake never waits on the network.
+func (o *options) connectForTeam(cmd *cobra.Command, output, team string) (*grpc.ClientConn, context.Context, func(), error) {
+	if err := checkOutput(cmd, output); err != nil {
+		return nil, nil, nil, err
+	}
+	if err := needTeam(team); err != nil {
+		return nil, nil, nil, err
+	}
+	return o.connect(cmd)
+}
+
+// dial opens a client connection that presents the resolved credential on every call;
+// grpc.NewClient connects lazily, so reachability errors show up on the first call and are
+// reported there with the address.
 func (o *options) dial() (*grpc.ClientConn, error) {
 	transport, err := o.tls.credentials()
 	if err != nil {

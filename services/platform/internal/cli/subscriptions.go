@@ -258,13 +258,7 @@ func newSubscriptionTestCmd(opts *options) *cobra.Command {
 		Example: "  sc subscriptions test 0193a5c2-... --team t1",
 		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := checkOutput(cmd, output); err != nil {
-				return err
-			}
-			if err := needTeam(team); err != nil {
-				return err
-			}
-			conn, ctx, done, err := opts.connect(cmd)
+			conn, ctx, done, err := opts.connectForTeam(cmd, output, team)
 			if err != nil {
 				return err
 			}
