@@ -1,11 +1,12 @@
 package bus
 
 import (
-	"errors"
 	"fmt"
 
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/supercomp/supercomp/pkg/metricreg"
 )
 
 // Outcome label values of sc_bus_consumer_messages_total. Messages processed
@@ -24,14 +25,14 @@ type metrics struct {
 }
 
 func newMetrics(reg prometheus.Registerer) (*metrics, error) {
-	messages, err := register(reg, prometheus.NewCounterVec(prometheus.CounterOpts{
+	messages, err := registerBus(reg, prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "sc_bus_consumer_messages_total",
 		Help: "Messages settled by a consumer, by outcome: acked, nakked (redelivered later) or dead_lettered (moved to DLQ).",
 	}, []string{"stream", "consumer", "outcome"}))
 	if err != nil {
 		return nil, err
 	}
-	handler, err := register(reg, prometheus.NewHistogramVec(prometheus.HistogramOpts{
+	handler, err := registerBus(reg, prometheus.NewHistogramVec(prometheus.HistogramOpts{
 		Name:    "sc_bus_consumer_handler_seconds",
 		Help:    "Time a consumer's handler took per call (one message, or one batch for batch consumers).",
 		Buckets: prometheus.ExponentialBuckets(0.0005, 4, 10),
@@ -39,7 +40,7 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 	if err != nil {
 		return nil, err
 	}
-	published, err := register(reg, prometheus.NewCounterVec(prometheus.CounterOpts{
+	published, err := registerBus(reg, prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "sc_bus_published_total",
 		Help: "Messages published, by outcome: stored, duplicate (already in the stream) or error.",
 	}, []string{"outcome"}))
@@ -53,21 +54,6 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 		publishedDuplicate: published.WithLabelValues("duplicate"),
 		publishedError:     published.WithLabelValues("error"),
 	}, nil
-}
-
-// register reuses a collector that another Bus in the same process already
-// registered, so the all-in-one binary and tests can open several.
-func register[C prometheus.Collector](reg prometheus.Registerer, c C) (C, error) {
-	if err := reg.Register(c); err != nil {
-		var already prometheus.AlreadyRegisteredError
-		if errors.As(err, &already) {
-			if existing, ok := already.ExistingCollector.(C); ok {
-				return existing, nil
-			}
-		}
-		return c, fmt.Errorf("register bus metrics: %w", err)
-	}
-	return c, nil
 }
 
 func (m *metrics) observePublish(ack *jetstream.PubAck, err error) {
@@ -95,4 +81,14 @@ func (m *metrics) forConsumer(stream, durable string) consumerMetrics {
 		deadLettered: m.messages.WithLabelValues(stream, durable, outcomeDeadLettered),
 		handler:      m.handler.WithLabelValues(stream, durable),
 	}
+}
+
+// registerBus shares a family another Bus in the same process registered (metricreg.Shared),
+// and names the bus in the error.
+func registerBus[C prometheus.Collector](reg prometheus.Registerer, c C) (C, error) {
+	c, err := metricreg.Shared(reg, c)
+	if err != nil {
+		return c, fmt.Errorf("register bus metrics: %w", err)
+	}
+	return c, nil
 }

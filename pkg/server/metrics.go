@@ -1,10 +1,10 @@
 package server
 
 import (
-	"errors"
-
 	grpcprom "github.com/grpc-ecosystem/go-grpc-middleware/providers/prometheus"
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/supercomp/supercomp/pkg/metricreg"
 )
 
 // metrics holds the server's collectors. The per-call families (grpc_server_started_total,
@@ -23,12 +23,12 @@ type metrics struct {
 }
 
 func newMetrics(reg prometheus.Registerer) (*metrics, error) {
-	calls, err := register(reg, grpcprom.NewServerMetrics(
+	calls, err := metricreg.Shared(reg, grpcprom.NewServerMetrics(
 		grpcprom.WithServerHandlingTimeHistogram(grpcprom.WithHistogramBuckets(prometheus.DefBuckets))))
 	if err != nil {
 		return nil, err
 	}
-	rateLimited, err := register(reg, prometheus.NewCounterVec(prometheus.CounterOpts{
+	rateLimited, err := metricreg.Shared(reg, prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "grpc_server_rate_limited_total",
 		Help: "RPCs refused with ResourceExhausted by a rate limit: peer (calls per client address), principal (calls per credential) or auth_failures (failed authentications per client address).",
 	}, []string{"limit"}))
@@ -40,21 +40,21 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 	for _, limit := range []string{limitPeer, limitPrincipal, limitAuthFailure} {
 		rateLimited.WithLabelValues(limit)
 	}
-	connsRejected, err := register(reg, prometheus.NewCounter(prometheus.CounterOpts{
+	connsRejected, err := metricreg.Shared(reg, prometheus.NewCounter(prometheus.CounterOpts{
 		Name: "grpc_server_connections_rejected_total",
 		Help: "Connections closed on accept because --grpc-max-connections were open.",
 	}))
 	if err != nil {
 		return nil, err
 	}
-	connsOpen, err := register(reg, prometheus.NewGauge(prometheus.GaugeOpts{
+	connsOpen, err := metricreg.Shared(reg, prometheus.NewGauge(prometheus.GaugeOpts{
 		Name: "grpc_server_connections_open",
 		Help: "Open gRPC connections (counted when --grpc-max-connections is set).",
 	}))
 	if err != nil {
 		return nil, err
 	}
-	logSuppressed, err := register(reg, prometheus.NewCounter(prometheus.CounterOpts{
+	logSuppressed, err := metricreg.Shared(reg, prometheus.NewCounter(prometheus.CounterOpts{
 		Name: "grpc_server_log_lines_suppressed_total",
 		Help: "Request log lines of failed authentications and rate-limited calls left out by sampling.",
 	}))
@@ -63,18 +63,4 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 	}
 	return &metrics{calls: calls, rateLimited: rateLimited,
 		connsRejected: connsRejected, connsOpen: connsOpen, logSuppressed: logSuppressed}, nil
-}
-
-// register registers c, or returns the identical collector already on reg, so
-// two servers in one process (the all-in-one binary, tests) can share a
-// registry.
-func register[C prometheus.Collector](reg prometheus.Registerer, c C) (C, error) {
-	err := reg.Register(c)
-	var already prometheus.AlreadyRegisteredError
-	if errors.As(err, &already) {
-		if existing, ok := already.ExistingCollector.(C); ok {
-			return existing, nil
-		}
-	}
-	return c, err
 }

@@ -2,11 +2,12 @@ package store
 
 import (
 	"context"
-	"errors"
 	"reflect"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/supercomp/supercomp/pkg/metricreg"
 )
 
 // insertMetrics are the families every instrumented store shares on one registry.
@@ -20,14 +21,14 @@ type insertMetrics struct {
 // failed inserts, by table. Queries and other statements pass through untouched. A second
 // store instrumented on the same registry shares the families.
 func Instrument(s Store, reg prometheus.Registerer) (Store, error) {
-	rows, err := registerOrReuse(reg, prometheus.NewCounterVec(prometheus.CounterOpts{
+	rows, err := metricreg.Shared(reg, prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "sc_store_insert_rows_total",
 		Help: "Rows inserted into ClickHouse, by table (failed inserts not included).",
 	}, []string{"table"}))
 	if err != nil {
 		return nil, err
 	}
-	seconds, err := registerOrReuse(reg, prometheus.NewHistogramVec(prometheus.HistogramOpts{
+	seconds, err := metricreg.Shared(reg, prometheus.NewHistogramVec(prometheus.HistogramOpts{
 		Name: "sc_store_insert_seconds",
 		Help: "Time one insert into ClickHouse took, failed ones included, by table.",
 		// From a small batch into the embedded engine to a large one into a busy cluster.
@@ -36,7 +37,7 @@ func Instrument(s Store, reg prometheus.Registerer) (Store, error) {
 	if err != nil {
 		return nil, err
 	}
-	failed, err := registerOrReuse(reg, prometheus.NewCounterVec(prometheus.CounterOpts{
+	failed, err := metricreg.Shared(reg, prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "sc_store_insert_errors_total",
 		Help: "Inserts into ClickHouse that failed, by table; the caller retries or redelivers them.",
 	}, []string{"table"}))
@@ -44,19 +45,6 @@ func Instrument(s Store, reg prometheus.Registerer) (Store, error) {
 		return nil, err
 	}
 	return &instrumented{Store: s, m: insertMetrics{rows: rows, seconds: seconds, errors: failed}}, nil
-}
-
-func registerOrReuse[C prometheus.Collector](reg prometheus.Registerer, c C) (C, error) {
-	if err := reg.Register(c); err != nil {
-		var already prometheus.AlreadyRegisteredError
-		if errors.As(err, &already) {
-			if existing, ok := already.ExistingCollector.(C); ok {
-				return existing, nil
-			}
-		}
-		return c, err
-	}
-	return c, nil
 }
 
 type instrumented struct {

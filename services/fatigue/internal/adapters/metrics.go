@@ -1,12 +1,12 @@
 package adapters
 
 import (
-	"errors"
 	"strings"
 
 	"github.com/prometheus/client_golang/prometheus"
 
 	eventsv1 "github.com/supercomp/supercomp/pkg/gen/supercomp/events/v1"
+	"github.com/supercomp/supercomp/pkg/metricreg"
 )
 
 // AnalysisMetrics count what fatigue concluded. They count at publish, for events the stream
@@ -19,14 +19,14 @@ type AnalysisMetrics struct {
 // NewAnalysisMetrics registers the families on reg, or reuses them when another fatigue
 // instance in the process registered them first.
 func NewAnalysisMetrics(reg prometheus.Registerer) (*AnalysisMetrics, error) {
-	assessments, err := registerCounter(reg, prometheus.NewCounterVec(prometheus.CounterOpts{
+	assessments, err := metricreg.Shared(reg, prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "sc_fatigue_assessments_total",
 		Help: "Athlete assessments published (an assessment is published when it changed), by status: ok, watch, deload_recommended, ...",
 	}, []string{"status"}))
 	if err != nil {
 		return nil, err
 	}
-	recommendations, err := registerCounter(reg, prometheus.NewCounterVec(prometheus.CounterOpts{
+	recommendations, err := metricreg.Shared(reg, prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "sc_fatigue_recommendations_total",
 		Help: "Deload recommendations published, by the rule that fired.",
 	}, []string{"rule"}))
@@ -34,19 +34,6 @@ func NewAnalysisMetrics(reg prometheus.Registerer) (*AnalysisMetrics, error) {
 		return nil, err
 	}
 	return &AnalysisMetrics{assessments: assessments, recommendations: recommendations}, nil
-}
-
-func registerCounter(reg prometheus.Registerer, c *prometheus.CounterVec) (*prometheus.CounterVec, error) {
-	if err := reg.Register(c); err != nil {
-		var already prometheus.AlreadyRegisteredError
-		if errors.As(err, &already) {
-			if existing, ok := already.ExistingCollector.(*prometheus.CounterVec); ok {
-				return existing, nil
-			}
-		}
-		return nil, err
-	}
-	return c, nil
 }
 
 // observe counts one newly stored event.

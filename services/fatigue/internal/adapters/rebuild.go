@@ -15,6 +15,7 @@ import (
 
 	"github.com/supercomp/supercomp/pkg/bus"
 	"github.com/supercomp/supercomp/pkg/events"
+	"github.com/supercomp/supercomp/pkg/metricreg"
 	"github.com/supercomp/supercomp/services/fatigue/internal/app"
 )
 
@@ -113,20 +114,12 @@ const DeadLetterConsumer = "fatigue-state"
 // NewSnapshotQuarantine registers the counter on reg (reusing one already registered, as the
 // all-in-one binary and tests open several services).
 func NewSnapshotQuarantine(b *bus.Bus, log *zap.Logger, reg prometheus.Registerer) (*SnapshotQuarantine, error) {
-	c := prometheus.NewCounter(prometheus.CounterOpts{
+	c, err := metricreg.Shared(reg, prometheus.NewCounter(prometheus.CounterOpts{
 		Name: UnreadableSnapshotsMetric,
 		Help: "Athlete state snapshots that did not decode; each athlete was rebuilt from TRAINING and the snapshot sent to the DLQ.",
-	})
-	if err := reg.Register(c); err != nil {
-		var already prometheus.AlreadyRegisteredError
-		existing, ok := c, false
-		if errors.As(err, &already) {
-			existing, ok = already.ExistingCollector.(prometheus.Counter)
-		}
-		if !ok {
-			return nil, fmt.Errorf("register %s: %w", UnreadableSnapshotsMetric, err)
-		}
-		c = existing
+	}))
+	if err != nil {
+		return nil, fmt.Errorf("register %s: %w", UnreadableSnapshotsMetric, err)
 	}
 	return &SnapshotQuarantine{bus: b, log: log, unreadable: c}, nil
 }

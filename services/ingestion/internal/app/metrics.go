@@ -1,10 +1,11 @@
 package app
 
 import (
-	"errors"
 	"strings"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/supercomp/supercomp/pkg/metricreg"
 )
 
 // Metrics count what ingestion did with the records it was sent.
@@ -17,21 +18,21 @@ type Metrics struct {
 // NewMetrics registers ingestion's families on reg, or reuses them when another Ingester in
 // the process registered them first.
 func NewMetrics(reg prometheus.Registerer) (*Metrics, error) {
-	records, err := registerOrReuse(reg, prometheus.NewCounterVec(prometheus.CounterOpts{
+	records, err := metricreg.Shared(reg, prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "sc_ingest_records_total",
 		Help: "Records ingestion settled, by kind (set, session, wellness, ...) and outcome: accepted (published), duplicate, rejected or not_stored (an all-or-nothing call with a rejected record). Dry runs are not counted.",
 	}, []string{"kind", "outcome"}))
 	if err != nil {
 		return nil, err
 	}
-	rejected, err := registerOrReuse(reg, prometheus.NewCounterVec(prometheus.CounterOpts{
+	rejected, err := metricreg.Shared(reg, prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "sc_ingest_rejected_total",
 		Help: "Rejected records by reason: the first violated field, without the record's position in the request (e.g. set.load_kg, meta.occurred_at).",
 	}, []string{"reason"}))
 	if err != nil {
 		return nil, err
 	}
-	lastData, err := registerOrReuse(reg, prometheus.NewGaugeVec(prometheus.GaugeOpts{
+	lastData, err := metricreg.Shared(reg, prometheus.NewGaugeVec(prometheus.GaugeOpts{
 		Name: "sc_ingest_last_accepted_timestamp_seconds",
 		Help: "Unix time this instance last accepted a record of the team; a team whose devices and apps went quiet stops moving it. Take the max over instances and over a few days of history, since the series starts afresh with each process.",
 	}, []string{"team"}))
@@ -39,19 +40,6 @@ func NewMetrics(reg prometheus.Registerer) (*Metrics, error) {
 		return nil, err
 	}
 	return &Metrics{records: records, rejected: rejected, lastData: lastData}, nil
-}
-
-func registerOrReuse[C prometheus.Collector](reg prometheus.Registerer, c C) (C, error) {
-	if err := reg.Register(c); err != nil {
-		var already prometheus.AlreadyRegisteredError
-		if errors.As(err, &already) {
-			if existing, ok := already.ExistingCollector.(C); ok {
-				return existing, nil
-			}
-		}
-		return c, err
-	}
-	return c, nil
 }
 
 var outcomeLabels = map[Outcome]string{Accepted: "accepted", Duplicate: "duplicate", Rejected: "rejected", NotStored: "not_stored"}

@@ -1,12 +1,12 @@
 package app
 
 import (
-	"errors"
 	"strings"
 
 	"github.com/prometheus/client_golang/prometheus"
 
 	commonv1 "github.com/supercomp/supercomp/pkg/gen/supercomp/common/v1"
+	"github.com/supercomp/supercomp/pkg/metricreg"
 )
 
 // DeliveryMetrics measure every send to a channel: alerts, digests, escalations and test
@@ -23,7 +23,7 @@ func NewDeliveryMetrics(reg prometheus.Registerer) (*DeliveryMetrics, error) {
 		Name: "sc_notify_delivery_attempts_total",
 		Help: "Delivery attempts by channel (webhook, slack_webhook, email) and outcome: delivered, transient (retried while the budget lasts) or permanent.",
 	}, []string{"channel", "outcome"})
-	attempts, err := registerOrReuse(reg, attempts)
+	attempts, err := metricreg.Shared(reg, attempts)
 	if err != nil {
 		return nil, err
 	}
@@ -33,24 +33,11 @@ func NewDeliveryMetrics(reg prometheus.Registerer) (*DeliveryMetrics, error) {
 		// Receivers answer in milliseconds; the attempt timeout (10 s by default) is the ceiling.
 		Buckets: []float64{0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10},
 	}, []string{"channel"})
-	latency, err = registerOrReuse(reg, latency)
+	latency, err = metricreg.Shared(reg, latency)
 	if err != nil {
 		return nil, err
 	}
 	return &DeliveryMetrics{attempts: attempts, latency: latency}, nil
-}
-
-func registerOrReuse[C prometheus.Collector](reg prometheus.Registerer, c C) (C, error) {
-	if err := reg.Register(c); err != nil {
-		var already prometheus.AlreadyRegisteredError
-		if errors.As(err, &already) {
-			if existing, ok := already.ExistingCollector.(C); ok {
-				return existing, nil
-			}
-		}
-		return c, err
-	}
-	return c, nil
 }
 
 func (m *DeliveryMetrics) observe(ch commonv1.Channel, r Result) {
