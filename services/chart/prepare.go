@@ -6,6 +6,7 @@ import (
 	"math"
 	"slices"
 	"strconv"
+	"time"
 )
 
 // dayValue is a value placed on its calendar day, already in the unit shown.
@@ -97,9 +98,16 @@ func prepare(c *Chart, v View) (*prepared, error) {
 	default:
 		p.unit = c.Y.Unit
 	}
-	loc := v.Location
+	p.placeSeries(c, conv, v.Location)
+	p.clipSeries()
+	p.placeBands(c, conv, v.Location)
+	p.placeMarks(c, conv, v.Location)
+	return p, nil
+}
 
-	// Place every value on its day first; the range comes from the data unless the chart fixes it.
+// placeSeries puts every line point and weekly bar on its day, in the lines' and bars' colours,
+// and sets the range: the data's unless the chart fixes an end.
+func (p *prepared) placeSeries(c *Chart, conv func(float64) float64, loc *time.Location) {
 	colorIndex := 0
 	nextColor := func(own string) string {
 		if own != "" {
@@ -178,7 +186,10 @@ func prepare(c *Chart, v View) (*prepared, error) {
 		p.hasRange = true
 	}
 	p.first, p.last = lo, hi
+}
 
+// clipSeries keeps the points and bars inside the range; a chart with no value left is empty.
+func (p *prepared) clipSeries() {
 	p.empty = true
 	for i := range p.lines {
 		pl := &p.lines[i]
@@ -201,7 +212,10 @@ func prepare(c *Chart, v View) (*prepared, error) {
 	if !p.hasRange {
 		p.empty = true
 	}
+}
 
+// placeBands converts the bands, constant or stepped, and clips the steps to the range.
+func (p *prepared) placeBands(c *Chart, conv func(float64) float64, loc *time.Location) {
 	p.bands = make([]preparedBand, len(c.Bands))
 	for i := range c.Bands {
 		b := &c.Bands[i]
@@ -225,6 +239,10 @@ func prepare(c *Chart, v View) (*prepared, error) {
 		}
 		p.bands[i] = pb
 	}
+}
+
+// placeMarks converts the threshold lines and keeps the shaded periods that meet the range.
+func (p *prepared) placeMarks(c *Chart, conv func(float64) float64, loc *time.Location) {
 	p.thresholds = make([]preparedThreshold, len(c.Thresholds))
 	for i, t := range c.Thresholds {
 		pt := preparedThreshold{label: t.Label, value: conv(t.Value)}
@@ -245,7 +263,6 @@ func prepare(c *Chart, v View) (*prepared, error) {
 		})
 	}
 	slices.SortStableFunc(p.shades, func(a, b preparedShade) int { return cmp.Compare(a.from, b.from) })
-	return p, nil
 }
 
 // sortByDay sorts in place unless already sorted, which callers' data nearly always is.

@@ -90,30 +90,7 @@ func runDemo(ctx context.Context, conn *grpc.ClientConn, out io.Writer, d demoOp
 		return err
 	}
 
-	ingest := ingestionv1.NewIngestionServiceClient(conn)
-	weekEnd := start.AddDate(0, 0, 7)
-	var batch []*eventsv1.Event
-	flush := func(label string) error {
-		c, err := demo.Feed(ctx, ingest, d.team, batch, 1000)
-		if err != nil {
-			return err
-		}
-		fmt.Fprintf(out, "  %s: %d records sent, %d accepted, %d duplicates, %d rejected\n", label, c.Sent, c.Accepted, c.Duplicates, c.Rejected)
-		batch = batch[:0]
-		return nil
-	}
-	week := 1
-	for _, ev := range sim.Events {
-		for !ev.GetOccurredAt().AsTime().Before(weekEnd) {
-			if err := flush(fmt.Sprintf("week %2d", week)); err != nil {
-				return err
-			}
-			week++
-			weekEnd = weekEnd.AddDate(0, 0, 7)
-		}
-		batch = append(batch, ev)
-	}
-	if err := flush(fmt.Sprintf("week %2d", week)); err != nil {
+	if err := feedDemoWeeks(ctx, conn, out, d.team, sim.Events, start); err != nil {
 		return err
 	}
 
@@ -135,51 +112,9 @@ func runDemo(ctx context.Context, conn *grpc.ClientConn, out io.Writer, d demoOp
 	}
 	time.Sleep(2 * time.Second) // let programming and notifications react to the last ones
 
-	fmt.Fprintln(out, "\nDeload recommendations (fatigue):")
-	tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "ATHLETE\tSTATUS\tSCORE\tWHY")
-	for _, a := range board.GetAthletes() {
-		if a.GetStatus() == commonv1.AthleteStatus_ATHLETE_STATUS_DELOAD_RECOMMENDED {
-			fmt.Fprintf(tw, "%s\t%s\t%.0f\t%s\n", a.GetAthleteId(), statusWord(a.GetStatus()), a.GetScore(), a.GetHeadline())
-		}
+	if err := printDemoOutcome(ctx, conn, out, d.team, board); err != nil {
+		return err
 	}
-	tw.Flush()
-
-	fmt.Fprintln(out, "\nDeload weeks (programming):")
-	tw = tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "ATHLETE\tWEEK OF\tKIND\tSTATUS\tREASON")
-	prog := programmingv1.NewProgrammingServiceClient(conn)
-	deloads, err := prog.ListDeloads(ctx, &programmingv1.ListDeloadsRequest{TeamId: d.team, PageSize: 1000})
-	if err != nil {
-		return fmt.Errorf("deloads: %w", err)
-	}
-	rows := deloads.GetDeloads()
-	sort.SliceStable(rows, func(i, j int) bool { return rows[i].GetKind() > rows[j].GetKind() })
-	shownPlanned := 0
-	for _, dl := range rows {
-		if dl.GetKind() == commonv1.DeloadKind_DELOAD_KIND_PLANNED {
-			if shownPlanned >= 5 {
-				continue
-			}
-			shownPlanned++
-		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", dl.GetAthleteId(), dateText(dl.GetWeekStart()), enumWord(dl.GetKind().String(), "DELOAD_KIND_"),
-			enumWord(dl.GetStatus().String(), "DELOAD_STATUS_"), firstLine(dl.GetReason()))
-	}
-	tw.Flush()
-
-	fmt.Fprintln(out, "\nAlerts (notifications):")
-	alerts, err := notificationsv1.NewNotificationServiceClient(conn).ListAlerts(ctx, &notificationsv1.ListAlertsRequest{TeamId: d.team, PageSize: 100})
-	if err != nil {
-		return fmt.Errorf("alerts: %w", err)
-	}
-	tw = tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "ATHLETE\tKIND\tSTATE\tTITLE")
-	for _, a := range alerts.GetAlerts() {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", a.GetAthleteId(), enumWord(a.GetContent().GetKind().String(), "ALERT_KIND_"),
-			enumWord(a.GetState().String(), "ALERT_STATE_"), a.GetContent().GetTitle())
-	}
-	tw.Flush()
 
 	example := "a01"
 	for _, tr := range sim.Truth {
@@ -202,6 +137,91 @@ Try next:
   bin/sc trends --team %[1]s                      squad trends
   bin/sc alerts watch --team %[1]s                alerts as they happen
 `, d.team, example)
+	return nil
+}
+
+// feedDemoWeeks sends the simulated records a week at a time, as a squad's apps would upload
+// them, and says what each week's upload did.
+func feedDemoWeeks(ctx context.Context, conn *grpc.ClientConn, out io.Writer, team string, events []*eventsv1.Event, start time.Time) error {
+	ingest := ingestionv1.NewIngestionServiceClient(conn)
+	weekEnd := start.AddDate(0, 0, 7)
+	var batch []*eventsv1.Event
+	flush := func(label string) error {
+		c, err := demo.Feed(ctx, ingest, team, batch, 1000)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(out, "  %s: %d records sent, %d accepted, %d duplicates, %d rejected\n", label, c.Sent, c.Accepted, c.Duplicates, c.Rejected)
+		batch = batch[:0]
+		return nil
+	}
+	week := 1
+	for _, ev := range events {
+		for !ev.GetOccurredAt().AsTime().Before(weekEnd) {
+			if err := flush(fmt.Sprintf("week %2d", week)); err != nil {
+				return err
+			}
+			week++
+			weekEnd = weekEnd.AddDate(0, 0, 7)
+		}
+		batch = append(batch, ev)
+	}
+	if err := flush(fmt.Sprintf("week %2d", week)); err != nil {
+		return err
+	}
+
+	return nil
+}
+
+// printDemoOutcome shows what the platform concluded: the recommendations on the board, the
+// deload weeks programming holds and the alerts notifications raised.
+func printDemoOutcome(ctx context.Context, conn *grpc.ClientConn, out io.Writer, team string, board *fatiguev1.ListTeamStatusResponse) error {
+	fmt.Fprintln(out, "\nDeload recommendations (fatigue):")
+	tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "ATHLETE\tSTATUS\tSCORE\tWHY")
+	for _, a := range board.GetAthletes() {
+		if a.GetStatus() == commonv1.AthleteStatus_ATHLETE_STATUS_DELOAD_RECOMMENDED {
+			fmt.Fprintf(tw, "%s\t%s\t%.0f\t%s\n", a.GetAthleteId(), statusWord(a.GetStatus()), a.GetScore(), a.GetHeadline())
+		}
+	}
+	tw.Flush()
+
+	fmt.Fprintln(out, "\nDeload weeks (programming):")
+	tw = tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "ATHLETE\tWEEK OF\tKIND\tSTATUS\tREASON")
+	prog := programmingv1.NewProgrammingServiceClient(conn)
+	deloads, err := prog.ListDeloads(ctx, &programmingv1.ListDeloadsRequest{TeamId: team, PageSize: 1000})
+	if err != nil {
+		return fmt.Errorf("deloads: %w", err)
+	}
+	rows := deloads.GetDeloads()
+	sort.SliceStable(rows, func(i, j int) bool { return rows[i].GetKind() > rows[j].GetKind() })
+	shownPlanned := 0
+	for _, dl := range rows {
+		if dl.GetKind() == commonv1.DeloadKind_DELOAD_KIND_PLANNED {
+			if shownPlanned >= 5 {
+				continue
+			}
+			shownPlanned++
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", dl.GetAthleteId(), dateText(dl.GetWeekStart()), enumWord(dl.GetKind().String(), "DELOAD_KIND_"),
+			enumWord(dl.GetStatus().String(), "DELOAD_STATUS_"), firstLine(dl.GetReason()))
+	}
+	tw.Flush()
+
+	fmt.Fprintln(out, "\nAlerts (notifications):")
+	alerts, err := notificationsv1.NewNotificationServiceClient(conn).ListAlerts(ctx, &notificationsv1.ListAlertsRequest{TeamId: team, PageSize: 100})
+	if err != nil {
+		return fmt.Errorf("alerts: %w", err)
+	}
+	tw = tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "ATHLETE\tKIND\tSTATE\tTITLE")
+	for _, a := range alerts.GetAlerts() {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", a.GetAthleteId(), enumWord(a.GetContent().GetKind().String(), "ALERT_KIND_"),
+			enumWord(a.GetState().String(), "ALERT_STATE_"), a.GetContent().GetTitle())
+	}
+	tw.Flush()
+
 	return nil
 }
 
