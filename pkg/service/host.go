@@ -185,7 +185,7 @@ func (h *Host) mountJSONAPI(grpcTLS bool, forwarding *server.PeerForwarding) (li
 			if addr == nil {
 				return nil, errors.New("json api: the gRPC server is not listening")
 			}
-			return dialer.DialContext(ctx, "tcp", loopbackAddr(addr))
+			return dialer.DialContext(ctx, "tcp", LoopbackAddr(addr))
 		}))
 	if err != nil {
 		return nil, fmt.Errorf("json api connection: %w", err)
@@ -206,9 +206,9 @@ func (h *Host) mountJSONAPI(grpcTLS bool, forwarding *server.PeerForwarding) (li
 	}, nil
 }
 
-// loopbackAddr is how the process reaches its own listener: a wildcard address (0.0.0.0:7400)
+// LoopbackAddr is how the process reaches its own listener: a wildcard address (0.0.0.0:7400)
 // is dialled on the loopback interface.
-func loopbackAddr(addr net.Addr) string {
+func LoopbackAddr(addr net.Addr) string {
 	tcp, ok := addr.(*net.TCPAddr)
 	if !ok || !tcp.IP.IsUnspecified() {
 		return addr.String()

@@ -10,10 +10,8 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"net"
 	"os"
 	"path/filepath"
-	"strconv"
 	"time"
 
 	"go.opentelemetry.io/contrib/instrumentation/google.golang.org/grpc/otelgrpc"
@@ -237,7 +235,7 @@ func mountConsole(host *service.Host, grpcTLS bool, logger *zap.Logger) (func(),
 		logger.Warn("web console off: the gRPC port serves TLS; run the standalone console (bin/console) against it")
 		return func() {}, nil
 	}
-	target := loopback(host.GRPC().Addr())
+	target := service.LoopbackAddr(host.GRPC().Addr())
 	conn, err := grpc.NewClient(target, grpc.WithTransportCredentials(insecure.NewCredentials()),
 		grpc.WithStatsHandler(otelgrpc.NewClientHandler()))
 	if err != nil {
@@ -256,19 +254,6 @@ func mountConsole(host *service.Host, grpcTLS bool, logger *zap.Logger) (func(),
 	host.HTTP().OnShutdown(web.Shutdown)
 	logger.Info("web console", zap.String("url", "http://"+host.HTTP().Addr().String()+"/"))
 	return func() { _ = conn.Close() }, nil
-}
-
-// loopback is how this process reaches its own listener: a wildcard address (0.0.0.0:7400)
-// is dialled on the loopback interface.
-func loopback(addr net.Addr) string {
-	tcp, ok := addr.(*net.TCPAddr)
-	if !ok || !tcp.IP.IsUnspecified() {
-		return addr.String()
-	}
-	if tcp.IP.To4() == nil {
-		return net.JoinHostPort("::1", strconv.Itoa(tcp.Port))
-	}
-	return net.JoinHostPort("127.0.0.1", strconv.Itoa(tcp.Port))
 }
 
 func openStore(ctx context.Context, cfg Config, dataDir string, logger *zap.Logger) (store.Store, error) {

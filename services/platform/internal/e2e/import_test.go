@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"maps"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
@@ -24,6 +23,7 @@ import (
 	"github.com/supercomp/supercomp/pkg/store/storetest"
 	"github.com/supercomp/supercomp/services/fatigue/simulate"
 	"github.com/supercomp/supercomp/services/platform/internal/cli"
+	"github.com/supercomp/supercomp/services/platform/internal/platformtest"
 )
 
 // squad is the team of the imported squad.
@@ -111,7 +111,7 @@ func TestImportedSquadOnClickHouse(t *testing.T) {
 	}
 
 	// Everything imported flows through every service; wait until nothing is left in flight.
-	eventually(t, settleTimeout, "the platform to settle after the import", func() bool { return settled(t, ctx, js) })
+	eventually(t, settleTimeout, "the platform to settle after the import", func() bool { return platformtest.Settled(t, ctx, js) })
 
 	// The plumbing: ClickHouse holds every set once with its RPE, every session, and the fatigue
 	// service assessed every athlete; nothing was dead-lettered.
@@ -175,7 +175,7 @@ func TestImportedSquadOnClickHouse(t *testing.T) {
 	if n := streamMsgs(t, ctx, js, bus.StreamTraining); n != trainingBefore {
 		t.Errorf("re-import published %d training events", n-trainingBefore)
 	}
-	eventually(t, settleTimeout, "the platform to settle after the re-import", func() bool { return settled(t, ctx, js) })
+	eventually(t, settleTimeout, "the platform to settle after the re-import", func() bool { return platformtest.Settled(t, ctx, js) })
 	if n := rc.callCount(); n != callsBefore {
 		t.Errorf("%d webhook calls after the re-import", n-callsBefore)
 	}
@@ -252,58 +252,6 @@ func scImport(t *testing.T, addr, file, athlete string) importSummary {
 	}
 	return importSummary{total: row("total"), imported: row("imported"), already: row("already stored"), skipped: row("skipped"),
 		rejected: row("rejected"), sets: records("sets"), sessions: records("sessions")}
-}
-
-// settled reports whether the platform has finished with everything it was given: no stream
-// is still sourcing another, no consumer has a message pending or unacknowledged, and no
-// message arrived while it looked. Every service acknowledges only after its effect is durable
-// (a row inserted, an event published, a webhook accepted), so a drained bus means the
-// outcome can be judged, absences included, without waiting for time to pass.
-func settled(t *testing.T, ctx context.Context, js jetstream.JetStream) bool {
-	t.Helper()
-	before := lastSeqs(t, ctx, js)
-	for name := range before {
-		stream, err := js.Stream(ctx, name)
-		if err != nil {
-			t.Fatalf("stream %s: %v", name, err)
-		}
-		for _, src := range stream.CachedInfo().Sources {
-			if src.Lag > 0 {
-				return false
-			}
-		}
-		consumers := stream.ListConsumers(ctx)
-		idle := true
-		for ci := range consumers.Info() {
-			if ci.NumPending > 0 || ci.NumAckPending > 0 {
-				idle = false
-			}
-		}
-		if err := consumers.Err(); err != nil {
-			t.Fatalf("consumers of %s: %v", name, err)
-		}
-		if !idle {
-			return false
-		}
-	}
-	return maps.Equal(before, lastSeqs(t, ctx, js))
-}
-
-// lastSeqs is the last sequence of every stream but the key-value and object buckets (their
-// watchers are not work in flight).
-func lastSeqs(t *testing.T, ctx context.Context, js jetstream.JetStream) map[string]uint64 {
-	t.Helper()
-	out := map[string]uint64{}
-	streams := js.ListStreams(ctx)
-	for info := range streams.Info() {
-		if name := info.Config.Name; !strings.HasPrefix(name, "KV_") && !strings.HasPrefix(name, "OBJ_") {
-			out[name] = info.State.LastSeq
-		}
-	}
-	if err := streams.Err(); err != nil {
-		t.Fatalf("list streams: %v", err)
-	}
-	return out
 }
 
 func streamMsgs(t *testing.T, ctx context.Context, js jetstream.JetStream, name string) uint64 {

@@ -383,27 +383,37 @@ func (s *State) DropReminderRetry(ctx context.Context, idempotencyKey string, t 
 
 // ReminderRetries lists the sends waiting for another attempt.
 func (s *State) ReminderRetries(ctx context.Context) ([]app.ReminderRetry, error) {
-	keys, err := listKeys(ctx, s.reminderRetries, ">")
-	if err != nil {
-		return nil, fmt.Errorf("list reminder retries: %w", err)
-	}
 	var out []app.ReminderRetry
+	err := eachJSON(ctx, s.reminderRetries, ">", "reminder retry", func(_ string, r app.ReminderRetry) { out = append(out, r) })
+	if err != nil {
+		return nil, err
+	}
+	slices.SortFunc(out, func(x, y app.ReminderRetry) int { return strings.Compare(x.IdempotencyKey, y.IdempotencyKey) })
+	return out, nil
+}
+
+// eachJSON calls fn with every JSON record under filter in kv, decoded; a key deleted between
+// the listing and its read is skipped, a record that does not decode is an error naming it.
+func eachJSON[T any](ctx context.Context, kv jetstream.KeyValue, filter, what string, fn func(key string, v T)) error {
+	keys, err := listKeys(ctx, kv, filter)
+	if err != nil {
+		return fmt.Errorf("list %s records: %w", what, err)
+	}
 	for _, k := range keys {
-		e, err := s.reminderRetries.Get(ctx, k)
+		e, err := kv.Get(ctx, k)
 		if errors.Is(err, jetstream.ErrKeyNotFound) {
 			continue
 		}
 		if err != nil {
-			return nil, fmt.Errorf("load reminder retry: %w", err)
+			return fmt.Errorf("load %s: %w", what, err)
 		}
-		var r app.ReminderRetry
-		if err := json.Unmarshal(e.Value(), &r); err != nil {
-			return nil, fmt.Errorf("decode reminder retry %s: %w", k, err)
+		var v T
+		if err := json.Unmarshal(e.Value(), &v); err != nil {
+			return fmt.Errorf("decode %s %s: %w", what, k, err)
 		}
-		out = append(out, r)
+		fn(k, v)
 	}
-	slices.SortFunc(out, func(x, y app.ReminderRetry) int { return strings.Compare(x.IdempotencyKey, y.IdempotencyKey) })
-	return out, nil
+	return nil
 }
 
 // RecordCheckin keeps the later of the stored and the given report, revision-checked, so a
@@ -441,24 +451,12 @@ func (s *State) RecordCheckin(ctx context.Context, team, athlete string, at time
 
 // Checkins is the team's athletes with their last report.
 func (s *State) Checkins(ctx context.Context, team string) (map[string]time.Time, error) {
-	keys, err := listKeys(ctx, s.checkins, team+".*")
-	if err != nil {
-		return nil, fmt.Errorf("list check-ins: %w", err)
-	}
-	out := make(map[string]time.Time, len(keys))
-	for _, k := range keys {
-		e, err := s.checkins.Get(ctx, k)
-		if errors.Is(err, jetstream.ErrKeyNotFound) {
-			continue
-		}
-		if err != nil {
-			return nil, fmt.Errorf("load check-in: %w", err)
-		}
-		var r app.CheckinRecord
-		if err := json.Unmarshal(e.Value(), &r); err != nil {
-			return nil, fmt.Errorf("decode check-in %s: %w", k, err)
-		}
+	out := map[string]time.Time{}
+	err := eachJSON(ctx, s.checkins, team+".*", "check-in", func(k string, r app.CheckinRecord) {
 		out[strings.TrimPrefix(k, team+".")] = r.LastReportedAt
+	})
+	if err != nil {
+		return nil, err
 	}
 	return out, nil
 }
