@@ -10,11 +10,11 @@ import (
 // a later set at the day's top load fell short of the first set's reps (5, 5, 4). Without RPE
 // the load and reps are what the athlete chose, so e1RM says little until reps start to fail;
 // missed reps at a working load are the first sign of fatigue such a log holds. On rated logs
-// the lifting check asks the effort-adjusted e1RM to agree.
-func (s *State) missedReps(d Day, st StrengthThresholds) family {
-	fm := family{f: famDecline}
-	if st.MissedRepsDaysNeeded == 0 {
-		return fm
+// the lifting check asks the effort-adjusted e1RM to agree. days are the lifting days counted.
+func (s *State) missedReps(d Day, st StrengthThresholds) (fm family, days []Day) {
+	fm = family{f: famDecline}
+	if st.MissedRepsDaysNeeded == 0 || len(s.liftingDaysIn(d-Day(st.MissedRepsWindowDays), d)) == 0 {
+		return fm, nil
 	}
 	type short struct {
 		day  Day
@@ -34,11 +34,7 @@ func (s *State) missedReps(d Day, st StrengthThresholds) family {
 			}
 		}
 	}
-	if len(s.liftingDaysIn(d-Day(st.MissedRepsWindowDays), d)) == 0 {
-		return fm
-	}
 	slices.SortFunc(shorts, func(a, b short) int { return int(a.day - b.day) })
-	var days []Day
 	parts := make([]string, 0, len(shorts))
 	for _, sh := range shorts {
 		if len(days) == 0 || days[len(days)-1] != sh.day {
@@ -56,10 +52,10 @@ func (s *State) missedReps(d Day, st StrengthThresholds) family {
 		Family: famDecline, Metric: "missed_reps", Value: f64(float64(len(days))), Threshold: f64(float64(st.MissedRepsDaysNeeded)), Unit: "days",
 		Abnormal: fm.abnormal, Dates: dates(days...), AbnormalDays: uint32(len(days)), WindowDays: uint32(st.MissedRepsWindowDays), Detail: detail,
 	}}
-	return fm
+	return fm, days
 }
 
-// completedBefore finds an earlier exposure of lift li, within the baseline days before
+// completedBefore finds an earlier exposure of lift li, within maxFamiliarDays before
 // exposure i, at the same top load (within familiarLoadPct) for at least as many reps with
 // every set made. Sets falling short at a load the athlete has not made before are how
 // progression looks (the first session at a new weight, sets taken to failure); short at a load
@@ -81,7 +77,7 @@ func (s *State) completedBefore(li, i int) (Day, bool) {
 // judgeMissedReps is the missed_reps rule as the lifting check counts it: not while the lifts
 // are clearly above their baseline, and with ratings only once a lifting day agrees.
 func (s *State) judgeMissedReps(c *liftingCheck, d Day, st StrengthThresholds) {
-	c.missed = s.missedReps(d, st)
+	c.missed, c.missedDays = s.missedReps(d, st)
 	if c.missed.abnormal && c.latest.ok && c.latest.meanPct >= missedRepsProgressPct {
 		// Lifts still clearly above their baseline are not failing: on the real logs these
 		// were heavier loads taken on with sets to failure.
@@ -95,8 +91,5 @@ func (s *State) judgeMissedReps(c *liftingCheck, d Day, st StrengthThresholds) {
 		c.missed.abnormal = false
 		c.missed.evidence[0].Abnormal = false
 		c.missed.evidence[0].Detail += "; with RPE it also needs a lifting day below baseline"
-	}
-	for _, e := range c.missed.evidence {
-		c.missedDays = append(c.missedDays, e.Dates...)
 	}
 }
