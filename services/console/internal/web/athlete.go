@@ -173,7 +173,7 @@ func (s *Server) loadAthlete(ctx context.Context, sess *session, team, athlete s
 	})
 	g.run(func() error {
 		resp, err := s.clients.Trends.GetTeamTrends(ctx, &trendsv1.GetTeamTrendsRequest{TeamId: team, AthleteIds: []string{athlete},
-			Range: rng, Bucket: trendsv1.TrendBucket_TREND_BUCKET_WEEK,
+			Range: rng, Bucket: trendsv1.TrendBucket_TREND_BUCKET_WEEK, TimeZone: zoneName(d.loc),
 			Metrics: []trendsv1.TrendMetric{trendsv1.TrendMetric_TREND_METRIC_VOLUME_LOAD, trendsv1.TrendMetric_TREND_METRIC_HARD_SETS}})
 		d.weekly = resp
 		return wrap("weekly trends", err)
@@ -189,7 +189,7 @@ func (s *Server) loadAthlete(ctx context.Context, sess *session, team, athlete s
 		part := &commonv1.DateRange{Start: protoDate(start), End: protoDate(end)}
 		g.run(func() error {
 			resp, err := s.clients.Trends.GetTeamTrends(ctx, &trendsv1.GetTeamTrendsRequest{TeamId: team, AthleteIds: []string{athlete},
-				Range: part, Bucket: trendsv1.TrendBucket_TREND_BUCKET_DAY, Metrics: []trendsv1.TrendMetric{trendsv1.TrendMetric_TREND_METRIC_WELLNESS}})
+				Range: part, Bucket: trendsv1.TrendBucket_TREND_BUCKET_DAY, TimeZone: zoneName(d.loc), Metrics: []trendsv1.TrendMetric{trendsv1.TrendMetric_TREND_METRIC_WELLNESS}})
 			if err != nil {
 				return wrap("daily wellness trends", err)
 			}

@@ -44,7 +44,6 @@ var rpcsWithoutCommand = map[string]string{
 	ingestionv1.IngestionService_RecordWellness_FullMethodName:  "athletes report wellness in the console's check-in (`sc checkin link`)",
 	ingestionv1.IngestionService_RecordReadiness_FullMethodName: "device ingestion (force plates, HRV straps)",
 	ingestionv1.IngestionService_StreamRecords_FullMethodName:   "high-rate device ingestion over one stream; sc imports files instead",
-	authv1.AuthService_GetTeam_FullMethodName:                   "the console and the check-in page read a team's time zone; admins see it in `sc teams list`",
 	authv1.AuthService_CreateCheckinKey_FullMethodName:          "coaches hand out check-in links on the console's athlete page; admins use `sc checkin link`",
 	authv1.AuthService_ListCheckinKeys_FullMethodName:           "coaches see an athlete's check-in links on the console; admins use `sc keys list`",
 	authv1.AuthService_RevokeCheckinKey_FullMethodName:          "coaches revoke check-in links on the console; admins use `sc keys revoke`",
