@@ -122,6 +122,13 @@ func (a *Authenticator) authenticateToken(ctx context.Context, raw string) (*Pri
 	if err != nil {
 		return nil, err
 	}
+	revoked, err := a.store.TokenRevoked(ctx, c.ID, c.ExpiresAt.Time)
+	if err != nil {
+		return nil, fault.Unavailable("read token revocation: %w", err)
+	}
+	if revoked {
+		return nil, fault.Unauthenticated("token was revoked (signed out): sign in again")
+	}
 	k, err := a.store.Key(ctx, c.Subject)
 	if errors.Is(err, fault.ErrNotFound) {
 		return nil, fault.Unauthenticated("token's api key %q no longer exists", c.Subject)
@@ -137,6 +144,7 @@ func (a *Authenticator) authenticateToken(ctx context.Context, raw string) (*Pri
 	}
 	a.noteUse(ctx, k.ID)
 	p := k.Principal(CredentialToken)
+	p.TokenID, p.TokenExpiresAt = c.ID, c.ExpiresAt.Time
 	if exp := c.ExpiresAt.Time; p.ExpiresAt.IsZero() || exp.Before(p.ExpiresAt) {
 		p.ExpiresAt = exp
 	}
