@@ -13,6 +13,7 @@ import (
 	"sync"
 	"time"
 
+	"go.uber.org/zap"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
@@ -29,8 +30,6 @@ import (
 const (
 	defaultAthleteWeeks = 12
 	maxAthleteWeeks     = 104
-	// unitCookie keeps the kg/lb choice; it is a display preference, not a secret.
-	unitCookie = "sc_unit"
 	// assessmentsPage is the largest page ListAssessments serves.
 	assessmentsPage = 500
 	// trendDayLimit is the most days one daily trends query may cover.
@@ -332,7 +331,9 @@ func (s *Server) athlete(w http.ResponseWriter, r *http.Request) {
 	v.page = s.pageOf(sess, v.Name)
 	v.CheckinLinkURL = teamPath(team, "athletes", athlete, "checkin-link")
 	if q.unitChosen {
-		s.rememberUnit(w, r, q.Unit)
+		if err := s.rememberUnit(r.Context(), sess, q.Unit); err != nil {
+			s.log.Warn("unit from the address not remembered", zap.Error(err)) // this page is in it anyway
+		}
 	}
 	s.render(w, r, http.StatusOK, "athlete", v)
 }

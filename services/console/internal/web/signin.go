@@ -290,9 +290,19 @@ func (s *Server) signout(w http.ResponseWriter, r *http.Request) {
 	if !s.checkForm(w, r, sess.csrf) {
 		return
 	}
-	// The browser forgets the session. Its token stays valid until the session would have
-	// idled out (a copy of the cookie taken before sign-out works until then); revoking the key
-	// ends every session of it at once.
+	// The session's token is revoked first (AuthService.RevokeToken): every service refuses it
+	// from then on, so a copy of this cookie, on any replica, opens nothing; the first page it
+	// asks for signs it out. Only then does the browser forget it. When the auth service cannot
+	// record the revocation the person stays signed in and is told to try again: clearing the
+	// cookie alone would look like a sign-out and leave every copy working.
+	_, err := s.clients.Auth.RevokeToken(withCredential(r.Context(), sess), &authv1.RevokeTokenRequest{})
+	if err != nil && status.Code(err) != codes.Unauthenticated { // already refused: nothing left to end
+		s.log.Warn("sign-out not recorded", zap.String("subject", sess.subject), zap.Error(err))
+		s.renderMessage(w, r, sess, http.StatusServiceUnavailable, "Not signed out yet",
+			"Supercomp could not end your session just now, so you are still signed in. Try signing out again shortly.")
+		return
+	}
+	s.log.Info("signed out", zap.String("subject", sess.subject))
 	s.clearCookie(w, r, sessionCookie)
 	http.Redirect(w, r, "/signin", http.StatusSeeOther)
 }
@@ -311,7 +321,7 @@ func (s *Server) serviceError(w http.ResponseWriter, r *http.Request, err error,
 			s.clearCookie(w, r, sessionCookie)
 		}
 		s.renderMessage(w, r, nil, http.StatusUnauthorized, "Signed out",
-			"Your sign-in is no longer valid (it expired or its key was revoked). Sign in again.")
+			"Your sign-in is no longer valid (it expired, you signed out, or its key was revoked). Sign in again.")
 	case codes.PermissionDenied:
 		s.renderMessage(w, r, sess, http.StatusForbidden, "No access", "You do not have access to this: "+st.Message())
 	case codes.NotFound:
