@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"strconv"
 	"sync"
+	"time"
 
 	"go.uber.org/zap"
 
@@ -31,6 +32,9 @@ type unitMemo struct {
 
 type unitMemoKey struct{}
 
+// preferenceTimeout bounds the read of the unit preference.
+const preferenceTimeout = time.Second
+
 // massUnit is the signed-in person's unit for loads: kg when they never chose, when nobody is
 // signed in, or when the auth service cannot say (the page still works, in kg).
 func (s *Server) massUnit(r *http.Request) chart.MassUnit {
@@ -39,7 +43,10 @@ func (s *Server) massUnit(r *http.Request) chart.MassUnit {
 		if !ok {
 			return chart.Kilograms
 		}
-		resp, err := s.clients.Auth.GetPreferences(withCredential(r.Context(), sess), &authv1.GetPreferencesRequest{})
+		// A display choice never holds a page up for long: kg after preferenceTimeout.
+		ctx, cancel := context.WithTimeout(r.Context(), preferenceTimeout)
+		defer cancel()
+		resp, err := s.clients.Auth.GetPreferences(withCredential(ctx, sess), &authv1.GetPreferencesRequest{})
 		if err != nil {
 			s.log.Warn("unit preference unavailable, showing kg", zap.String("subject", sess.subject), zap.Error(err))
 			return chart.Kilograms

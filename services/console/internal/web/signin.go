@@ -281,6 +281,9 @@ func (s *Server) linkFailed(w http.ResponseWriter, r *http.Request, err error) {
 	s.serviceError(w, r, err, "sign in with a link")
 }
 
+// signoutTimeout bounds the wait for the auth service to record a sign-out.
+const signoutTimeout = 3 * time.Second
+
 func (s *Server) signout(w http.ResponseWriter, r *http.Request) {
 	sess, ok := s.currentSession(r, false)
 	if !ok {
@@ -295,7 +298,11 @@ func (s *Server) signout(w http.ResponseWriter, r *http.Request) {
 	// asks for signs it out. Only then does the browser forget it. When the auth service cannot
 	// record the revocation the person stays signed in and is told to try again: clearing the
 	// cookie alone would look like a sign-out and leave every copy working.
-	_, err := s.clients.Auth.RevokeToken(withCredential(r.Context(), sess), &authv1.RevokeTokenRequest{})
+	// Bounded: with the auth service's storage unreachable the call would otherwise wait as long
+	// as the browser does, and the person would see a hung page instead of "try again".
+	ctx, cancel := context.WithTimeout(r.Context(), signoutTimeout)
+	defer cancel()
+	_, err := s.clients.Auth.RevokeToken(withCredential(ctx, sess), &authv1.RevokeTokenRequest{})
 	if err != nil && status.Code(err) != codes.Unauthenticated { // already refused: nothing left to end
 		s.log.Warn("sign-out not recorded", zap.String("subject", sess.subject), zap.Error(err))
 		s.renderMessage(w, r, sess, http.StatusServiceUnavailable, "Not signed out yet",

@@ -60,6 +60,33 @@ func TestSignOutEndsEveryCopy(t *testing.T) {
 	}
 }
 
+// TestSignOutWithoutAuthServiceKeepsTheSession: when the revocation cannot be recorded the
+// person stays signed in and is told to try again, rather than shown a sign-out that would leave
+// every copy of the cookie working.
+func TestSignOutWithoutAuthServiceKeepsTheSession(t *testing.T) {
+	f := newFixture(t, Options{})
+	f.fatigue.set("t1", squad(4, f.now))
+	b := f.browser()
+	b.signIn(f.key(commonv1.Role_ROLE_COACH, "t1", 0))
+	board := b.get("/teams/t1")
+	if board.code != http.StatusOK {
+		t.Fatalf("board: %d", board.code)
+	}
+	f.nats.Shutdown() // the auth service's bucket is gone: RevokeToken cannot be recorded
+	p := b.post("/signout", url.Values{"csrf": {formToken(t, board)}})
+	if p.code != http.StatusServiceUnavailable || !strings.Contains(p.body, "Not signed out yet") {
+		t.Errorf("sign out without the auth service: %d\n%s", p.code, p.body)
+	}
+	for _, c := range p.header.Values("Set-Cookie") {
+		if strings.HasPrefix(c, sessionCookie+"=;") || strings.Contains(c, "Max-Age=0") && strings.HasPrefix(c, sessionCookie+"=") {
+			t.Errorf("the session cookie was cleared although the sign-out was not recorded: %s", c)
+		}
+	}
+	if len(b.client.Jar.Cookies(mustURL(t, f.console.URL))) == 0 {
+		t.Error("the browser lost its session cookie")
+	}
+}
+
 // TestUnitFollowsThePerson: kg or lb is kept per signed-in principal by the auth service, so a
 // second browser of the same key (a coach's phone), already signed in, shows the choice on its
 // next page; another person keeps kg; a page's ?unit= still overrides it.
