@@ -10,6 +10,9 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+	"google.golang.org/genproto/googleapis/rpc/errdetails"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/supercomp/supercomp/pkg/config"
@@ -56,6 +59,20 @@ func TestConsoleTrendsInTeamZone(t *testing.T) {
 		}
 		return resp.GetRowsCovered() > 0
 	})
+
+	// A zone that is not an IANA name: InvalidArgument naming the field, over real gRPC.
+	_, err := trends.GetTeamTrends(ctx, &trendsv1.GetTeamTrendsRequest{TeamId: zoned, TimeZone: "Mars/Olympus"})
+	var fields []string
+	for _, d := range status.Convert(err).Details() {
+		if br, ok := d.(*errdetails.BadRequest); ok {
+			for _, v := range br.GetFieldViolations() {
+				fields = append(fields, v.GetField())
+			}
+		}
+	}
+	if status.Code(err) != codes.InvalidArgument || !slices.Equal(fields, []string{"time_zone"}) {
+		t.Errorf("trends in Mars/Olympus = %v (fields %v), want InvalidArgument on time_zone", err, fields)
+	}
 
 	b := newBrowser(t, ctx, chromium)
 	b.do(t, chromedp.Navigate(base+"/signin"))
