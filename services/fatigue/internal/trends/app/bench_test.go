@@ -22,6 +22,7 @@ import (
 // and a weekly assessment.
 const (
 	benchDB       = "trends_bench"
+	benchSquadDB  = "trends_bench_squad" // one squad's history (BenchmarkSquadTrendsZoned)
 	benchAthletes = 2000
 	benchSquad    = 100
 	benchDays     = 730
@@ -30,10 +31,11 @@ const (
 
 var benchStart = time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC) // a Monday
 
-// generate fills the bench database once; a complete history is reused.
-func generate(b *testing.B, st store.Store) {
+// generate fills the bench database with the history of athletes athletes once; a complete
+// history is reused.
+func generate(b *testing.B, st store.Store, athletes int) {
 	ctx := context.Background()
-	want := uint64(benchAthletes * benchDays * benchSets)
+	want := uint64(athletes * benchDays * benchSets)
 	// Each table is generated on its own when its row count is off, so an interrupted
 	// generation resumes without redoing the 51M set rows.
 	complete := func(table string, rows uint64) bool {
@@ -69,7 +71,7 @@ FROM (SELECT number, number % 35 AS s, intDiv(number, 35) % ? AS a, intDiv(numbe
 	const chunk = 5_110_000
 	if !complete("training_sets", want) {
 		for off := uint64(0); off < want; off += chunk {
-			if err := st.Exec(ctx, sets, benchSquad, benchStart.Unix(), benchAthletes, benchAthletes, off, min(chunk, want-off)); err != nil {
+			if err := st.Exec(ctx, sets, benchSquad, benchStart.Unix(), athletes, athletes, off, min(chunk, want-off)); err != nil {
 				b.Fatal(err)
 			}
 		}
@@ -78,8 +80,8 @@ FROM (SELECT number, number % 35 AS s, intDiv(number, 35) % ? AS a, intDiv(numbe
 SELECT concat('x', toString(number)), concat('b', toString(intDiv(a, ?))), concat('a', toString(a)), toDateTime(? + d * 86400 + 61200) AS at,
     toDate(at), at, 60., toFloat64(5 + (d + a) % 4) AS srpe, srpe * 60
 FROM (SELECT number, number % ? AS a, intDiv(number, ?) AS d FROM numbers(?))`
-	if !complete("training_sessions", benchAthletes*benchDays) {
-		if err := st.Exec(ctx, sessions, benchSquad, benchStart.Unix(), benchAthletes, benchAthletes, benchAthletes*benchDays); err != nil {
+	if !complete("training_sessions", uint64(athletes*benchDays)) {
+		if err := st.Exec(ctx, sessions, benchSquad, benchStart.Unix(), athletes, athletes, athletes*benchDays); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -87,16 +89,16 @@ FROM (SELECT number, number % ? AS a, intDiv(number, ?) AS d FROM numbers(?))`
 SELECT concat('w', toString(number)), concat('b', toString(intDiv(a, ?))), concat('a', toString(a)), toDateTime(? + d * 86400 + 25200) AS at,
     toDate(at), at, toUInt8(1 + (a + d) % 5), toUInt8(1 + d % 5), toUInt8(1 + a % 5), toUInt8(3), toUInt8(4), toUInt8(1 + (a * d) % 5), 7.5, toUInt8(0)
 FROM (SELECT number, number % ? AS a, intDiv(number, ?) AS d FROM numbers(?))`
-	if !complete("training_wellness", benchAthletes*benchDays) {
-		if err := st.Exec(ctx, wellness, benchSquad, benchStart.Unix(), benchAthletes, benchAthletes, benchAthletes*benchDays); err != nil {
+	if !complete("training_wellness", uint64(athletes*benchDays)) {
+		if err := st.Exec(ctx, wellness, benchSquad, benchStart.Unix(), athletes, athletes, athletes*benchDays); err != nil {
 			b.Fatal(err)
 		}
 	}
 	assessments := `INSERT INTO fatigue_assessments (event_id, team_id, athlete_id, as_of, assessed_at, status, score, confidence, abnormal_families, rule_fired, payload, recorded_at)
 SELECT concat('f', toString(number)), concat('b', toString(intDiv(a, ?))), concat('a', toString(a)), toDate(at), at, toUInt8(1 + (a + w) % 3), 30., 0.7, [], '', '', at
 FROM (SELECT number, number % ? AS a, intDiv(number, ?) AS w, toDateTime(? + intDiv(number, ?) * 7 * 86400 + 3600) AS at FROM numbers(?))`
-	if !complete("fatigue_assessments", benchAthletes*(benchDays/7)) {
-		if err := st.Exec(ctx, assessments, benchSquad, benchAthletes, benchAthletes, benchStart.Unix(), benchAthletes, benchAthletes*(benchDays/7)); err != nil {
+	if !complete("fatigue_assessments", uint64(athletes*(benchDays/7))) {
+		if err := st.Exec(ctx, assessments, benchSquad, athletes, athletes, benchStart.Unix(), athletes, athletes*(benchDays/7)); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -105,7 +107,7 @@ FROM (SELECT number, number % ? AS a, intDiv(number, ?) AS w, toDateTime(? + int
 
 func benchTrends(b *testing.B, st store.Store) {
 	trendstest.Migrate(b, st)
-	generate(b, st)
+	generate(b, st, benchAthletes)
 	ctx := context.Background()
 	// The summarizer's pass brings the athlete days up to date (once: the whole history takes
 	// minutes; later runs find nothing stale), as the service's periodic pass does.
@@ -194,6 +196,77 @@ func BenchmarkSquadTrends(b *testing.B) {
 		}
 		defer st.Close()
 		benchTrends(b, st)
+	})
+}
+
+// BenchmarkSquadTrendsZoned times the 12-week query of one squad of 100 athletes (two years of
+// history: 35 sets, a session and a wellness report per athlete and day, 2.6M set rows) in UTC,
+// read from the summaries, and in Australia/Sydney, read from the raw rows as every zone other
+// than UTC is (the rollups are keyed by UTC day).
+func BenchmarkSquadTrendsZoned(b *testing.B) {
+	run := func(b *testing.B, st store.Store) {
+		trendstest.Migrate(b, st)
+		generate(b, st, benchSquad)
+		ctx := context.Background()
+		sum := &app.Summarizer{Trends: app.Trends{Repo: adapters.Repo{Store: st}}, Now: time.Now}
+		if _, err := sum.SummarizeAll(ctx); err != nil {
+			b.Fatal(err)
+		}
+		end := benchStart.AddDate(0, 0, benchDays-1)
+		rg, err := domain.ResolveRange(nil, &end, 12, end)
+		if err != nil {
+			b.Fatal(err)
+		}
+		tr := app.Trends{Repo: adapters.Repo{Store: st}}
+		sydney, err := time.LoadLocation("Australia/Sydney")
+		if err != nil {
+			b.Fatal(err)
+		}
+		for _, zone := range []*time.Location{nil, sydney} {
+			name := "UTC"
+			if zone != nil {
+				name = zone.String()
+			}
+			b.Run(name, func(b *testing.B) {
+				q := app.Query{Team: "b0", Range: rg, Bucket: domain.Week, Metrics: allMetrics(), Zone: zone}
+				for b.Loop() {
+					resp, err := tr.TeamTrends(ctx, q)
+					if err != nil {
+						b.Fatal(err)
+					}
+					if resp.GetAthletesCovered() != benchSquad {
+						b.Fatalf("athletes covered = %d", resp.GetAthletesCovered())
+					}
+				}
+				b.ReportMetric(float64(b.Elapsed().Milliseconds())/float64(b.N), "ms/query")
+			})
+		}
+	}
+	b.Run("clickhouse", func(b *testing.B) {
+		base := storetest.ServerDSN(b)
+		ctx := context.Background()
+		admin, err := clickhousestore.Open(ctx, base, zap.NewNop())
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer admin.Close()
+		if err := admin.Exec(ctx, "CREATE DATABASE IF NOT EXISTS "+benchSquadDB); err != nil {
+			b.Fatal(err)
+		}
+		st, err := clickhousestore.Open(ctx, replaceDB(base, benchSquadDB), zap.NewNop())
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer st.Close()
+		run(b, st)
+	})
+	b.Run("chdb", func(b *testing.B) {
+		st, err := chdbstore.Open(context.Background(), trendstest.ChDBDir(), benchSquadDB, nil)
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer st.Close()
+		run(b, st)
 	})
 }
 
