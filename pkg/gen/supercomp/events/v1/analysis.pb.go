@@ -639,9 +639,10 @@ type RuleCheck struct {
 	Rule string `protobuf:"bytes,1,opt,name=rule,proto3" json:"rule,omitempty"`
 	// Whether the rule holds on the day assessed.
 	Holds bool `protobuf:"varint,2,opt,name=holds,proto3" json:"holds,omitempty"`
-	// How many of the counted exposures (lifting days or reports) met the rule's condition.
+	// How many of the counted exposures (lifting days or reports) met the rule's condition; for
+	// lifting_decline on rated logs, the cumulative shortfall in tenths of a standard deviation.
 	Count uint32 `protobuf:"varint,3,opt,name=count,proto3" json:"count,omitempty"`
-	// How many it needs.
+	// How many it needs (lifting_decline on rated logs: the threshold in tenths of a SD).
 	Needed uint32 `protobuf:"varint,4,opt,name=needed,proto3" json:"needed,omitempty"`
 	// Plain sentence, e.g. "RPE up on 2 of the last 3 lifting days; needs 3".
 	Detail        string `protobuf:"bytes,5,opt,name=detail,proto3" json:"detail,omitempty"`
