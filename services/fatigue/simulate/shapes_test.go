@@ -35,7 +35,7 @@ func shapeCohorts() []shapeCohort {
 		mk("sets+RPE 4/wk", simulate.ShapeSetsRPE, 4, 0.85, 0.75, 0.12, 10),
 		mk("sets no RPE 3/wk", simulate.ShapeSets, 3, 0.65, 0.8, 0.2, 13),
 		mk("sets+wellness 3/wk", simulate.ShapeSetsWellness, 3, 0.75, 0.85, 0.1, 11),
-		mk("everything 3/wk", simulate.ShapeFull, 3, 0.75, 0.5, 0.25, 11),
+		mk("everything 3/wk", simulate.ShapeFull, 3, 0.75, 0.6, 0.18, 11),
 	}
 }
 

@@ -1625,7 +1625,8 @@ type DeloadRuleThresholds struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Independent abnormal families needed (default 2).
 	MinFamilies uint32 `protobuf:"varint,1,opt,name=min_families,json=minFamilies,proto3" json:"min_families,omitempty"`
-	// Days each must be abnormal within the window (default 3).
+	// Days of the window on which they must be abnormal together (default 5: the daily signals
+	// stay flagged for days, so 3 of 7 was one rough stretch).
 	MinAbnormalDays uint32 `protobuf:"varint,2,opt,name=min_abnormal_days,json=minAbnormalDays,proto3" json:"min_abnormal_days,omitempty"`
 	// Window, days (default 7).
 	WindowDays uint32 `protobuf:"varint,3,opt,name=window_days,json=windowDays,proto3" json:"window_days,omitempty"`
