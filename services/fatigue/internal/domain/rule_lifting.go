@@ -17,16 +17,7 @@ func (s *State) liftingDaysUpTo(d Day, n int, st StrengthThresholds) []Day {
 
 // liftingDaysIn lists the athlete's lifting days in (from, to], oldest first.
 func (s *State) liftingDaysIn(from, to Day) []Day {
-	var days []Day
-	for li := range s.lifts {
-		for _, ld := range s.lifts[li] {
-			if day := Day(ld.Day); day <= to && day > from && (ld.E1RM > 0 || ld.NRPE > 0) {
-				days = append(days, day)
-			}
-		}
-	}
-	slices.Sort(days)
-	return slices.Compact(days)
+	return s.appendLiftingDays(nil, from, to)
 }
 
 // dropNeeded is how far below baseline a strength view must be to count: the larger of the

@@ -171,6 +171,12 @@ FROM training_sets FINAL WHERE team_id = ? AND occurred_at >= ? AND occurred_at 
 // athletes, read from up-to-date summaries) against a bare count() and a naive FINAL
 // aggregation over the same set rows.
 func BenchmarkSquadTrends(b *testing.B) {
+	onBothEngines(b, benchDB, benchTrends)
+}
+
+// onBothEngines runs bench on the ClickHouse server and on chDB, each in database db (kept
+// between runs, so the data is loaded once).
+func onBothEngines(b *testing.B, db string, bench func(*testing.B, store.Store)) {
 	b.Run("clickhouse", func(b *testing.B) {
 		base := storetest.ServerDSN(b)
 		ctx := context.Background()
@@ -179,23 +185,23 @@ func BenchmarkSquadTrends(b *testing.B) {
 			b.Fatal(err)
 		}
 		defer admin.Close()
-		if err := admin.Exec(ctx, "CREATE DATABASE IF NOT EXISTS "+benchDB); err != nil {
+		if err := admin.Exec(ctx, "CREATE DATABASE IF NOT EXISTS "+db); err != nil {
 			b.Fatal(err)
 		}
-		st, err := clickhousestore.Open(ctx, replaceDB(base, benchDB), zap.NewNop())
+		st, err := clickhousestore.Open(ctx, replaceDB(base, db), zap.NewNop())
 		if err != nil {
 			b.Fatal(err)
 		}
 		defer st.Close()
-		benchTrends(b, st)
+		bench(b, st)
 	})
 	b.Run("chdb", func(b *testing.B) {
-		st, err := chdbstore.Open(context.Background(), trendstest.ChDBDir(), benchDB, nil)
+		st, err := chdbstore.Open(context.Background(), trendstest.ChDBDir(), db, nil)
 		if err != nil {
 			b.Fatal(err)
 		}
 		defer st.Close()
-		benchTrends(b, st)
+		bench(b, st)
 	})
 }
 
@@ -242,32 +248,7 @@ func BenchmarkSquadTrendsZoned(b *testing.B) {
 			})
 		}
 	}
-	b.Run("clickhouse", func(b *testing.B) {
-		base := storetest.ServerDSN(b)
-		ctx := context.Background()
-		admin, err := clickhousestore.Open(ctx, base, zap.NewNop())
-		if err != nil {
-			b.Fatal(err)
-		}
-		defer admin.Close()
-		if err := admin.Exec(ctx, "CREATE DATABASE IF NOT EXISTS "+benchSquadDB); err != nil {
-			b.Fatal(err)
-		}
-		st, err := clickhousestore.Open(ctx, replaceDB(base, benchSquadDB), zap.NewNop())
-		if err != nil {
-			b.Fatal(err)
-		}
-		defer st.Close()
-		run(b, st)
-	})
-	b.Run("chdb", func(b *testing.B) {
-		st, err := chdbstore.Open(context.Background(), trendstest.ChDBDir(), benchSquadDB, nil)
-		if err != nil {
-			b.Fatal(err)
-		}
-		defer st.Close()
-		run(b, st)
-	})
+	onBothEngines(b, benchSquadDB, run)
 }
 
 func replaceDB(dsn, db string) string {
