@@ -99,6 +99,10 @@ func (z *TeamZones) Zone(team string) *time.Location {
 	return time.UTC
 }
 
+// Done is closed once the watch has ended: after Stop, or when the connection closed. Zone
+// keeps answering with the last zones it saw.
+func (z *TeamZones) Done() <-chan struct{} { return z.done }
+
 // Stop ends the watch and waits for its last entry to be applied. It is safe to call more than
 // once.
 func (z *TeamZones) Stop() error {
