@@ -100,7 +100,11 @@ func TestTeamZonesUnderAServiceUser(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer zones.Stop()
+	defer func() {
+		if err := zones.Stop(); err != nil {
+			t.Error(err)
+		}
+	}()
 	// 1,500 teams with 2 KiB names: 3 MiB of records, past the flow-control window.
 	name := strings.Repeat("n", 2048)
 	for i := range 1500 {
