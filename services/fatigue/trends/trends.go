@@ -83,14 +83,17 @@ func New(deps service.Deps) (*Trends, error) {
 			return err
 		}}
 	t.detector = det
-	// Added first, so stopped last: the consumers that check teams stop before the zones do.
+	// Added before the consumers and the periodic check, so stopped after them: no check runs
+	// on a stopped watch.
 	t.components = append(t.components, zoneWatch{zones})
 	assessed, err := ports.NewAssessedConsumer(ctx, deps.Bus, det, log)
 	if err != nil {
+		_ = zones.Stop()
 		return nil, fmt.Errorf("trends: %w", err)
 	}
 	profiles, err := ports.NewProfilesConsumer(ctx, deps.Bus, repo, log)
 	if err != nil {
+		_ = zones.Stop()
 		return nil, fmt.Errorf("trends: %w", err)
 	}
 	t.components = append(t.components, assessed, profiles,
