@@ -51,6 +51,9 @@ func WatchTeamZones(ctx context.Context, b *bus.Bus) (*TeamZones, error) {
 	select {
 	case <-loaded:
 		return z, nil
+	case <-z.done:
+		_ = z.Stop()
+		return nil, fmt.Errorf("load team time zones from %s: the watch ended first (connection closed)", Bucket)
 	case <-ctx.Done():
 		_ = z.Stop()
 		return nil, fmt.Errorf("load team time zones from %s: %w", Bucket, ctx.Err())
@@ -63,7 +66,10 @@ func (z *TeamZones) follow(loaded chan struct{}) {
 	defer close(z.done)
 	for e := range z.watcher.Updates() {
 		if e == nil {
-			close(loaded)
+			if loaded != nil { // the marker comes once; this guards against a second one
+				close(loaded)
+				loaded = nil
+			}
 			continue
 		}
 		z.apply(e)
