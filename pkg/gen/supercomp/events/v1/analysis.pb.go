@@ -1203,7 +1203,8 @@ type TeamTrendDetected struct {
 	EpisodeId string `protobuf:"bytes,1,opt,name=episode_id,json=episodeId,proto3" json:"episode_id,omitempty"`
 	// Which rule fired.
 	Rule v1.TeamTrendRule `protobuf:"varint,2,opt,name=rule,proto3,enum=supercomp.common.v1.TeamTrendRule" json:"rule,omitempty"`
-	// Monday of the week the rule fired for.
+	// Monday of the week the rule fired for. Weeks are the team's: Monday to Sunday in its time
+	// zone (auth.v1.Team.time_zone), so a set at 23:30 on a Sunday counts in the week it ends.
 	WeekStart *v1.Date `protobuf:"bytes,3,opt,name=week_start,json=weekStart,proto3" json:"week_start,omitempty"`
 	// Position group the trend is about; empty for the whole team.
 	PositionGroup string `protobuf:"bytes,4,opt,name=position_group,json=positionGroup,proto3" json:"position_group,omitempty"`
@@ -1351,7 +1352,7 @@ type TeamTrendEnded struct {
 	Rule v1.TeamTrendRule `protobuf:"varint,2,opt,name=rule,proto3,enum=supercomp.common.v1.TeamTrendRule" json:"rule,omitempty"`
 	// Position group; empty for the whole team.
 	PositionGroup string `protobuf:"bytes,3,opt,name=position_group,json=positionGroup,proto3" json:"position_group,omitempty"`
-	// Monday of the first week the rule no longer held.
+	// Monday of the first week (in the team's time zone) the rule no longer held.
 	EndedWeekStart *v1.Date `protobuf:"bytes,4,opt,name=ended_week_start,json=endedWeekStart,proto3" json:"ended_week_start,omitempty"`
 	unknownFields  protoimpl.UnknownFields
 	sizeCache      protoimpl.SizeCache

@@ -581,14 +581,17 @@ type WellnessBucket struct {
 	ItemAths []uint64
 }
 
-// Wellness sums every item per bucket (NULL = skipped, not 0).
+// Wellness sums every item per bucket (NULL = skipped, not 0), the buckets being days or weeks
+// of f.Zone.
 func (r Repo) Wellness(ctx context.Context, f Filter) ([]WellnessBucket, error) {
-	cond, args := f.where("day", true)
+	dayExpr, args := f.RawDay()
+	cond, condArgs := f.where("day", true)
+	args = append(args, condArgs...)
 	var cols []string
 	for _, c := range WellnessColumns {
 		cols = append(cols, "sum(toFloat64(ifNull("+c+", 0)))", "countIf(isNotNull("+c+"))", "uniqExactIf(athlete_id, isNotNull("+c+"))")
 	}
-	q := `SELECT ` + bucketExpr(f.Bucket, "day") + ` AS b, count(), uniqExact(athlete_id), ` + strings.Join(cols, ", ") + `
+	q := `SELECT ` + bucketExpr(f.Bucket, dayExpr) + ` AS b, count(), uniqExact(athlete_id), ` + strings.Join(cols, ", ") + `
 FROM training_wellness FINAL WHERE ` + cond + ` GROUP BY b ORDER BY b`
 	var out []WellnessBucket
 	err := query(ctx, r.Store, "wellness", q, args, func(rows store.Rows) error {

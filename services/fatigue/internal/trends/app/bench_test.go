@@ -2,11 +2,17 @@ package app_test
 
 import (
 	"context"
+	"errors"
 	"testing"
 	"time"
 
 	"go.uber.org/zap"
 
+	"github.com/supercomp/supercomp/pkg/auth"
+	"github.com/supercomp/supercomp/pkg/bus/bustest"
+	"github.com/supercomp/supercomp/pkg/events"
+	"github.com/supercomp/supercomp/pkg/fault"
+	eventsv1 "github.com/supercomp/supercomp/pkg/gen/supercomp/events/v1"
 	"github.com/supercomp/supercomp/pkg/store"
 	"github.com/supercomp/supercomp/pkg/store/chdbstore"
 	"github.com/supercomp/supercomp/pkg/store/clickhousestore"
@@ -249,6 +255,82 @@ func BenchmarkSquadTrendsZoned(b *testing.B) {
 		}
 	}
 	onBothEngines(b, benchSquadDB, run)
+}
+
+// BenchmarkCheckTeamZoned times one detector check of a squad of 100 athletes (the history of
+// BenchmarkSquadTrendsZoned) in UTC, read from the rollups, and in Australia/Sydney, read from the
+// raw rows in the team's weeks. The zone comes from the team's record through auth.TeamZones, as
+// in the service.
+func BenchmarkCheckTeamZoned(b *testing.B) {
+	run := func(b *testing.B, st store.Store) {
+		trendstest.Migrate(b, st)
+		generate(b, st, benchSquad)
+		ctx := context.Background()
+		bs, _ := bustest.New(b)
+		teams, err := auth.OpenStore(ctx, bs)
+		if err != nil {
+			b.Fatal(err)
+		}
+		zones, err := auth.WatchTeamZones(ctx, bs)
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer func() { _ = zones.Stop() }()
+		now := benchStart.AddDate(0, 0, benchDays-1).Add(12 * time.Hour)
+		det := &app.Detector{Trends: app.Trends{Repo: adapters.Repo{Store: st}}, Rules: domain.DefaultRules(), ID: events.DeterministicID,
+			Now: func() time.Time { return now }, Zones: zones,
+			Publish: func(ctx context.Context, ev *eventsv1.Event) error {
+				_, err := events.Publish(ctx, bs, ev)
+				return err
+			}}
+		for _, zone := range []string{"UTC", "Australia/Sydney"} {
+			b.Run(zone, func(b *testing.B) {
+				if _, err := teams.SetTeamTimeZone(ctx, "b0", zone); errors.Is(err, fault.ErrNotFound) {
+					err = teams.CreateTeam(ctx, &auth.TeamRecord{ID: "b0", Name: "bench", TimeZone: zone})
+					if err != nil {
+						b.Fatal(err)
+					}
+				} else if err != nil {
+					b.Fatal(err)
+				}
+				for zones.Zone("b0").String() != zone {
+					time.Sleep(time.Millisecond)
+				}
+				for b.Loop() {
+					if err := det.CheckTeam(ctx, "b0"); err != nil {
+						b.Fatal(err)
+					}
+				}
+				b.ReportMetric(float64(b.Elapsed().Milliseconds())/float64(b.N), "ms/check")
+			})
+		}
+	}
+	b.Run("clickhouse", func(b *testing.B) {
+		base := storetest.ServerDSN(b)
+		ctx := context.Background()
+		admin, err := clickhousestore.Open(ctx, base, zap.NewNop())
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer admin.Close()
+		if err := admin.Exec(ctx, "CREATE DATABASE IF NOT EXISTS "+benchSquadDB); err != nil {
+			b.Fatal(err)
+		}
+		st, err := clickhousestore.Open(ctx, replaceDB(base, benchSquadDB), zap.NewNop())
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer st.Close()
+		run(b, st)
+	})
+	b.Run("chdb", func(b *testing.B) {
+		st, err := chdbstore.Open(context.Background(), trendstest.ChDBDir(), benchSquadDB, nil)
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer st.Close()
+		run(b, st)
+	})
 }
 
 func replaceDB(dsn, db string) string {
