@@ -137,7 +137,15 @@ func (p *Processor) HandleTraining(ctx context.Context, msgs []Message) (publish
 			}
 		}
 	}()
-	var out []Output
+	outputs := newOutputStream(ctx, p.pub)
+	// An early return (a state that cannot be loaded) still stops the publishing goroutine;
+	// its error wins, and the batch is redelivered either way.
+	finished := false
+	defer func() {
+		if !finished {
+			_, _ = outputs.finish()
+		}
+	}()
 	for _, m := range msgs {
 		ev := m.Event
 		k := Key{ev.GetTeamId(), ev.GetAthleteId()}
@@ -160,50 +168,53 @@ func (p *Processor) HandleTraining(ctx context.Context, msgs []Message) (publish
 		if !ok {
 			continue
 		}
-		if o.Assessed != nil {
-			out = append(out, Output{Event: o.Assessed, Cause: m.Trace})
+		var out []Output
+		for _, e := range []*eventsv1.Event{o.Assessed, o.Recommended, o.Plateau, o.JointPain} {
+			if e != nil {
+				out = append(out, Output{Event: e, Cause: m.Trace})
+			}
 		}
-		if o.Recommended != nil {
-			out = append(out, Output{Event: o.Recommended, Cause: m.Trace})
-		}
-		if o.Plateau != nil {
-			out = append(out, Output{Event: o.Plateau, Cause: m.Trace})
-		}
-		if o.JointPain != nil {
-			out = append(out, Output{Event: o.JointPain, Cause: m.Trace})
-		}
+		outputs.add(out...)
+		markMessage(m, eventMessageAssessed)
 	}
 	markBatch(msgs, eventAssessed)
-	if len(out) > 0 {
-		if err := p.pub.Publish(ctx, out); err != nil {
-			return 0, err
-		}
+	finished = true
+	published, err = outputs.finish()
+	if err != nil {
+		return 0, err
 	}
 	markBatch(msgs, eventPublished)
 	if err := p.save(ctx, dirty); err != nil {
 		return 0, err
 	}
 	markBatch(msgs, eventSaved)
-	return len(out), nil
+	return published, nil
 }
 
 // Span events that HandleTraining adds to each traced message's span as its batch gets past
 // each step: a batch's time splits into assessing every message, publishing the outputs and
 // saving the snapshots, and a trace shows which it was without a span per step per message.
+// eventMessageAssessed marks the message's own assessment, when its outputs were handed to
+// the publisher (they go out while the rest of the batch is assessed).
 const (
-	eventAssessed  = "fatigue batch assessed"
-	eventPublished = "fatigue batch published"
-	eventSaved     = "fatigue batch saved"
+	eventMessageAssessed = "fatigue message assessed"
+	eventAssessed        = "fatigue batch assessed"
+	eventPublished       = "fatigue batch published"
+	eventSaved           = "fatigue batch saved"
 )
 
 func markBatch(msgs []Message, event string) {
 	for _, m := range msgs {
-		if m.Trace == nil {
-			continue
-		}
-		if span := trace.SpanFromContext(m.Trace); span.IsRecording() {
-			span.AddEvent(event)
-		}
+		markMessage(m, event)
+	}
+}
+
+func markMessage(m Message, event string) {
+	if m.Trace == nil {
+		return
+	}
+	if span := trace.SpanFromContext(m.Trace); span.IsRecording() {
+		span.AddEvent(event)
 	}
 }
 
