@@ -159,7 +159,7 @@ type path struct {
 	// triggerAssessed when the trigger's own outputs were handed to the publisher, which
 	// sends them while the rest of the batch is assessed.
 	triggerAssessed, assessed, published, saved time.Time
-	ok                         bool
+	ok                                          bool
 }
 
 func pathOf(spans []tracetest.SpanStub) path {
