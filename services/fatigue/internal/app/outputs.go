@@ -22,9 +22,11 @@ type outputStream struct {
 
 	mu      sync.Mutex
 	pending []Output
-	closed  bool
-	err     error // the first failed publish; nothing is published after it
-	total   int
+	// after are the calls waiting for pending to be acknowledged.
+	after  []func()
+	closed bool
+	err    error // the first failed publish; nothing is published after it
+	total  int
 
 	wake chan struct{} // buffered 1: there is something pending, or the stream closed
 	done chan struct{}
@@ -48,6 +50,15 @@ func (s *outputStream) add(out ...Output) {
 	s.signal()
 }
 
+// then calls fn once every output added so far is acknowledged by the stream; never if a
+// publish fails. fn runs on the publishing goroutine and must not block.
+func (s *outputStream) then(fn func()) {
+	s.mu.Lock()
+	s.after = append(s.after, fn)
+	s.mu.Unlock()
+	s.signal()
+}
+
 func (s *outputStream) signal() {
 	select {
 	case s.wake <- struct{}{}:
@@ -59,14 +70,20 @@ func (s *outputStream) run() {
 	defer close(s.done)
 	for range s.wake {
 		s.mu.Lock()
-		out, closed, failed := s.pending, s.closed, s.err != nil
-		s.pending = nil
+		out, after, closed, failed := s.pending, s.after, s.closed, s.err != nil
+		s.pending, s.after = nil, nil
 		s.mu.Unlock()
 		if len(out) > 0 && !failed {
 			if err := s.pub.Publish(s.ctx, out); err != nil {
 				s.mu.Lock()
 				s.err = err
 				s.mu.Unlock()
+				failed = true
+			}
+		}
+		if !failed {
+			for _, fn := range after {
+				fn()
 			}
 		}
 		if closed {
