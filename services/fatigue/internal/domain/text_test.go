@@ -6,12 +6,12 @@ import (
 )
 
 func TestTextFormatsAsSprintfWhenRead(t *testing.T) {
-	load, day := 102.5, Day(20000)
-	text := textf("%s %.1f kg, %d%% of the usual", day, load, 97)
-	want := fmt.Sprintf("%s %.1f kg, %d%% of the usual", day, load, 97)
-	// The arguments were copied when the text was made: a later change of the variable does
-	// not reach the explanation.
-	load = 0
+	loads, day := []float64{102.5}, Day(20000)
+	text := textf("%s %.1f kg, %d%% of the usual", day, loads[0], 97)
+	want := fmt.Sprintf("%s %.1f kg, %d%% of the usual", day, loads[0], 97)
+	// The arguments were copied when the text was made: a later change of the slice the
+	// number came from does not reach the explanation.
+	loads[0] = 0
 	if got := text.String(); got != want {
 		t.Errorf("textf: %q, want %q", got, want)
 	}
