@@ -172,12 +172,16 @@ func TestEveryRPCRoleAndTeam(t *testing.T) {
 	// athlete reads only their own status, program, prescription and records, and reports only
 	// their own wellness and sessions (the check-in page), and their team's time zone (GetTeam
 	// with their athlete id, for the check-in's "today"). GetDeload names no athlete (only a
-	// deload id), so an athlete-restricted key cannot use it: fail closed.
+	// deload id), so an athlete-restricted key cannot use it: fail closed. Every principal may
+	// end its own token (RevokeToken), and a person (not a device) keeps display preferences.
 	hand := map[string][]string{
-		"device-t1":    {"ImportCSV", "IssueToken", "RecordBatch", "RecordReadiness", "RecordSession", "RecordSet", "RecordWellness", "StreamRecords", "WhoAmI"},
-		"device-t1-a1": {"ImportCSV", "IssueToken", "RecordBatch", "RecordReadiness", "RecordSession", "RecordSet", "RecordWellness", "StreamRecords", "WhoAmI"},
-		"athlete-t1-a1": {"ExplainAssessment", "Export", "GetAthleteProfile", "GetAthleteProgram", "GetAthleteStatus", "GetPrescription",
-			"GetTeam", "IssueToken", "ListAssessments", "ListDeloads", "RecordSession", "RecordWellness", "WhoAmI"},
+		"device-t1": {"ImportCSV", "IssueToken", "RecordBatch", "RecordReadiness", "RecordSession", "RecordSet", "RecordWellness", "RevokeToken",
+			"StreamRecords", "WhoAmI"},
+		"device-t1-a1": {"ImportCSV", "IssueToken", "RecordBatch", "RecordReadiness", "RecordSession", "RecordSet", "RecordWellness", "RevokeToken",
+			"StreamRecords", "WhoAmI"},
+		"athlete-t1-a1": {"ExplainAssessment", "Export", "GetAthleteProfile", "GetAthleteProgram", "GetAthleteStatus", "GetPreferences",
+			"GetPrescription", "GetTeam", "IssueToken", "ListAssessments", "ListDeloads", "RecordSession", "RecordWellness", "RevokeToken",
+			"SetPreferences", "WhoAmI"},
 	}
 	for name, want := range hand {
 		got := slices.Sorted(slices.Values(allowedOwnTeam[name]))

@@ -122,7 +122,25 @@ func (a *Authenticator) authenticateToken(ctx context.Context, raw string) (*Pri
 	if err != nil {
 		return nil, err
 	}
+	// The revocation (sign-out) is read next to the key, not after it: two bucket reads in
+	// turn made a token call half as expensive again (BenchmarkAuthenticate).
+	type revocation struct {
+		revoked bool
+		err     error
+	}
+	checked := make(chan revocation, 1)
+	go func() {
+		revoked, err := a.store.TokenRevoked(ctx, c.ID, c.ExpiresAt.Time)
+		checked <- revocation{revoked, err}
+	}()
 	k, err := a.store.Key(ctx, c.Subject)
+	r := <-checked
+	if r.err != nil {
+		return nil, fault.Unavailable("read token revocation: %w", r.err)
+	}
+	if r.revoked {
+		return nil, fault.Unauthenticated("token was revoked (signed out): sign in again")
+	}
 	if errors.Is(err, fault.ErrNotFound) {
 		return nil, fault.Unauthenticated("token's api key %q no longer exists", c.Subject)
 	}
@@ -137,6 +155,7 @@ func (a *Authenticator) authenticateToken(ctx context.Context, raw string) (*Pri
 	}
 	a.noteUse(ctx, k.ID)
 	p := k.Principal(CredentialToken)
+	p.TokenID, p.TokenExpiresAt = c.ID, c.ExpiresAt.Time
 	if exp := c.ExpiresAt.Time; p.ExpiresAt.IsZero() || exp.Before(p.ExpiresAt) {
 		p.ExpiresAt = exp
 	}

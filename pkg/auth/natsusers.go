@@ -17,9 +17,10 @@ var serviceSubjects = map[string][]string{
 
 // sharedPublish are what every service publishes besides its own events: audit records, dead
 // letters from its consumers, the JetStream API (stream and consumer info, pull requests, KV
-// reads), acks, and key-value writes (its own state buckets, and keys and grants for hosts that
-// serve AuthService).
-var sharedPublish = []string{bus.SubjectsAudit, bus.SubjectsDLQ, "$JS.API.>", "$JS.ACK.>", "$KV.>"}
+// reads), acks, key-value writes (its own state buckets, and keys and grants for hosts that
+// serve AuthService), and the flow-control replies of key-value watches (auth.TeamZones), without
+// which the server stops delivering to a watch after about 1 MiB.
+var sharedPublish = []string{bus.SubjectsAudit, bus.SubjectsDLQ, "$JS.API.>", "$JS.ACK.>", "$JS.FC.>", "$KV.>"}
 
 // sharedSubscribe: replies (publish acks, pulled messages) come to the client's inboxes.
 var sharedSubscribe = []string{"_INBOX.>"}

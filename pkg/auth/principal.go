@@ -47,6 +47,10 @@ type Principal struct {
 	Credential string
 	// ExpiresAt is when the credential stops working; zero when it does not expire.
 	ExpiresAt time.Time
+	// TokenID and TokenExpiresAt are the token's id (its JWT `jti`) and own expiry when the
+	// credential is a token: what RevokeToken records.
+	TokenID        string
+	TokenExpiresAt time.Time
 }
 
 // Grant returns the principal's grant on team.

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -27,6 +28,11 @@ const (
 	keyUsePrefix = "apikey_used."
 	teamPrefix   = "team."
 	keyringKey   = "signing.keyring"
+	// revokedTokenPrefix keys are "revoked_token.<expiry unix seconds>.<jti>": a verifier knows
+	// both from the token, so a check is one Get, and a sweep finds the lapsed ones by name.
+	revokedTokenPrefix = "revoked_token."
+	// preferencesPrefix keys hold a subject's display preferences.
+	preferencesPrefix = "preferences."
 )
 
 // Store keeps credentials in the bucket, with revision checks on every change.
@@ -44,6 +50,89 @@ func OpenStore(ctx context.Context, b *bus.Bus) (*Store, error) {
 		return nil, err
 	}
 	return &Store{kv: kv}, nil
+}
+
+func revokedTokenKey(jti string, expires time.Time) string {
+	return fmt.Sprintf("%s%d.%s", revokedTokenPrefix, expires.Unix(), jti)
+}
+
+// RevokeToken records that the token jti, valid until expires, must be refused, and drops the
+// records of tokens that have expired by now (they are refused for their expiry anyway).
+// The bucket keeps no per-key TTL (it was created without one), so the sweep runs here: a
+// sign-out is rare next to the calls that check.
+func (s *Store) RevokeToken(ctx context.Context, jti string, expires, now time.Time) error {
+	if !bus.ValidToken(jti) {
+		return fault.InvalidField("token", "token id %q is not a plain token", jti)
+	}
+	if _, err := s.kv.Put(ctx, revokedTokenKey(jti, expires), []byte(now.UTC().Format(time.RFC3339))); err != nil {
+		return fmt.Errorf("record token revocation: %w", err)
+	}
+	names, err := s.list(ctx, revokedTokenPrefix)
+	if err != nil {
+		return err
+	}
+	for _, name := range names {
+		exp, _, ok := strings.Cut(strings.TrimPrefix(name, revokedTokenPrefix), ".")
+		unix, err := strconv.ParseInt(exp, 10, 64)
+		if !ok || err != nil || time.Unix(unix, 0).After(now) {
+			continue
+		}
+		if err := s.kv.Purge(ctx, name); err != nil {
+			return fmt.Errorf("drop lapsed token revocation %s: %w", name, err)
+		}
+	}
+	return nil
+}
+
+// TokenRevoked reports whether RevokeToken recorded the token jti valid until expires.
+func (s *Store) TokenRevoked(ctx context.Context, jti string, expires time.Time) (bool, error) {
+	if !bus.ValidToken(jti) {
+		return false, nil // no such key can exist (RevokeToken refuses it)
+	}
+	_, err := s.kv.Get(ctx, revokedTokenKey(jti, expires))
+	switch {
+	case errors.Is(err, jetstream.ErrKeyNotFound):
+		return false, nil
+	case err != nil:
+		return false, err
+	}
+	return true, nil
+}
+
+// PreferencesRecord is a subject's stored display preferences.
+type PreferencesRecord struct {
+	// WeightUnit is "kg", "lb" or empty (never chosen).
+	WeightUnit string    `json:"weight_unit,omitempty"`
+	UpdatedAt  time.Time `json:"updated_at"`
+}
+
+// Preferences reads subject's preferences; the zero record when none were saved.
+func (s *Store) Preferences(ctx context.Context, subject string) (*PreferencesRecord, error) {
+	var p PreferencesRecord
+	if !bus.ValidToken(subject) {
+		return &p, nil // nothing can be stored under it (SetPreferences refuses it)
+	}
+	_, err := s.get(ctx, preferencesPrefix+subject, &p)
+	if errors.Is(err, fault.ErrNotFound) {
+		return &p, nil
+	}
+	return &p, err
+}
+
+// SetPreferences replaces subject's preferences. The last write wins: they are one person's
+// display choices, not shared state worth a revision check.
+func (s *Store) SetPreferences(ctx context.Context, subject string, p *PreferencesRecord) error {
+	if !bus.ValidToken(subject) {
+		return fault.InvalidField("subject", "subject %q cannot hold preferences", subject)
+	}
+	data, err := json.Marshal(p)
+	if err != nil {
+		return err
+	}
+	if _, err := s.kv.Put(ctx, preferencesPrefix+subject, data); err != nil {
+		return fmt.Errorf("store preferences of %s: %w", subject, err)
+	}
+	return nil
 }
 
 // Key reads an API key; fault.ErrNotFound when there is none.

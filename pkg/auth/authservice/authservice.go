@@ -108,6 +108,71 @@ func (s *Service) IssueToken(ctx context.Context, req *authv1.IssueTokenRequest)
 	return &authv1.IssueTokenResponse{Token: token, ExpiresAt: timestamppb.New(exp), SigningKeyId: kid}, nil
 }
 
+// RevokeToken ends the caller's token everywhere (sign-out). The revocation is audited like a
+// key's, so the trail says when a session ended early.
+func (s *Service) RevokeToken(ctx context.Context, _ *authv1.RevokeTokenRequest) (*authv1.RevokeTokenResponse, error) {
+	p, err := caller(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if p.Credential != auth.CredentialToken || p.TokenID == "" {
+		return &authv1.RevokeTokenResponse{}, nil
+	}
+	if err := s.authn.Store().RevokeToken(ctx, p.TokenID, p.TokenExpiresAt, s.now()); err != nil {
+		return nil, err
+	}
+	if err := s.audit(ctx, p, "token.revoke", "token", p.TokenID, authv1.AuthService_RevokeToken_FullMethodName,
+		"signed out", teamsOf(p.Grants)); err != nil {
+		return nil, err
+	}
+	return &authv1.RevokeTokenResponse{Revoked: true, ExpiresAt: timestamppb.New(p.TokenExpiresAt)}, nil
+}
+
+var weightUnitNames = map[commonv1.WeightUnit]string{commonv1.WeightUnit_WEIGHT_UNIT_KG: "kg", commonv1.WeightUnit_WEIGHT_UNIT_LB: "lb"}
+
+func preferencesProto(r *auth.PreferencesRecord) *authv1.Preferences {
+	out := &authv1.Preferences{}
+	for unit, name := range weightUnitNames {
+		if r.WeightUnit == name {
+			out.WeightUnit = unit
+		}
+	}
+	return out
+}
+
+// GetPreferences returns the caller's display preferences.
+func (s *Service) GetPreferences(ctx context.Context, _ *authv1.GetPreferencesRequest) (*authv1.GetPreferencesResponse, error) {
+	p, err := caller(ctx)
+	if err != nil {
+		return nil, err
+	}
+	r, err := s.authn.Store().Preferences(ctx, p.Subject)
+	if err != nil {
+		return nil, fault.Unavailable("read preferences: %w", err)
+	}
+	return &authv1.GetPreferencesResponse{Preferences: preferencesProto(r)}, nil
+}
+
+// SetPreferences replaces the caller's display preferences.
+func (s *Service) SetPreferences(ctx context.Context, req *authv1.SetPreferencesRequest) (*authv1.SetPreferencesResponse, error) {
+	p, err := caller(ctx)
+	if err != nil {
+		return nil, err
+	}
+	r := &auth.PreferencesRecord{UpdatedAt: s.now().UTC()}
+	if u := req.GetPreferences().GetWeightUnit(); u != commonv1.WeightUnit_WEIGHT_UNIT_UNSPECIFIED {
+		name, ok := weightUnitNames[u]
+		if !ok {
+			return nil, fault.InvalidField("preferences.weight_unit", "unknown weight unit %d: kg or lb", u)
+		}
+		r.WeightUnit = name
+	}
+	if err := s.authn.Store().SetPreferences(ctx, p.Subject, r); err != nil {
+		return nil, err
+	}
+	return &authv1.SetPreferencesResponse{Preferences: preferencesProto(r)}, nil
+}
+
 // CreateTeam stores a team.
 func (s *Service) CreateTeam(ctx context.Context, req *authv1.CreateTeamRequest) (*authv1.CreateTeamResponse, error) {
 	p, err := caller(ctx)

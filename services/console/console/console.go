@@ -16,7 +16,6 @@ import (
 	"go.opentelemetry.io/contrib/instrumentation/google.golang.org/grpc/otelgrpc"
 	"go.uber.org/zap"
 	"google.golang.org/grpc"
-	"google.golang.org/grpc/credentials/insecure"
 
 	"github.com/supercomp/supercomp/pkg/config"
 	authv1 "github.com/supercomp/supercomp/pkg/gen/supercomp/auth/v1"
@@ -95,6 +94,8 @@ type Targets struct {
 	Auth, Fatigue, Programming, Notifications string
 	// Ingestion is optional: without it the console has no athlete check-in.
 	Ingestion string
+	// TLS secures the connections to all of them (plaintext when off).
+	TLS ServicesTLS
 }
 
 // RegisterFlags registers --auth-addr, --fatigue-addr, --programming-addr and
@@ -105,6 +106,7 @@ func (t *Targets) RegisterFlags(fs *flag.FlagSet) {
 	fs.StringVar(&t.Programming, "programming-addr", t.Programming, "gRPC address of the programming service (athlete profiles)")
 	fs.StringVar(&t.Notifications, "notifications-addr", t.Notifications, "gRPC address of the notifications service (live alerts)")
 	fs.StringVar(&t.Ingestion, "ingestion-addr", t.Ingestion, "gRPC address of the ingestion service (athlete check-in; empty: no check-in)")
+	t.TLS.RegisterFlags(fs)
 }
 
 // Validate reports an empty target by flag name.
@@ -115,12 +117,17 @@ func (t Targets) Validate() error {
 	} {
 		v.Check(f.addr != "", f.flag, "is required: host:port of the service")
 	}
+	v.Add(t.TLS.Validate())
 	return v.Err()
 }
 
 // Dial connects lazily to every target (one connection per distinct address) and returns the
 // clients and a function closing the connections.
 func Dial(t Targets) (Clients, func() error, error) {
+	creds, err := t.TLS.credentials()
+	if err != nil {
+		return Clients{}, nil, err
+	}
 	conns := map[string]*grpc.ClientConn{}
 	closeAll := func() error {
 		var errs []error
@@ -133,9 +140,8 @@ func Dial(t Targets) (Clients, func() error, error) {
 		if c, ok := conns[addr]; ok {
 			return c, nil
 		}
-		// Plaintext, like the services' own default; a console talking to TLS services is
-		// future work (see the README).
-		c, err := grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials()),
+		// Plaintext unless TLS was asked for, like the services' own default.
+		c, err := grpc.NewClient(addr, grpc.WithTransportCredentials(creds),
 			grpc.WithStatsHandler(otelgrpc.NewClientHandler()))
 		if err != nil {
 			return nil, fmt.Errorf("dial %s: %w", addr, err)

@@ -107,8 +107,8 @@ func generateShaped(cfg Config, rng *rand.Rand) Team {
 			o.depth = 0.04 + 0.04*rng.Float64()
 			t.Onset = cfg.Start.AddDate(0, 0, o.onset)
 		}
+		team.Events = append(team.Events, lifter(cfg, spw, rng, &t, o)...)
 		team.Truth = append(team.Truth, t)
-		team.Events = append(team.Events, lifter(cfg, spw, rng, t, o)...)
 	}
 	sort.SliceStable(team.Events, func(i, j int) bool {
 		return team.Events[i].GetOccurredAt().AsTime().Before(team.Events[j].GetOccurredAt().AsTime())
@@ -116,7 +116,7 @@ func generateShaped(cfg Config, rng *rand.Rand) Team {
 	return team
 }
 
-func lifter(cfg Config, spw int, rng *rand.Rand, t Truth, o overreach) []*eventsv1.Event {
+func lifter(cfg Config, spw int, rng *rand.Rand, t *Truth, o overreach) []*eventsv1.Event {
 	scale := 0.7 + 0.7*rng.Float64()
 	lifts := []lift{
 		{commonv1.LiftCategory_LIFT_CATEGORY_SQUAT, "Squat (Barbell)", 0.30, 150 * scale, "Squat (Barbell)"},
@@ -130,6 +130,14 @@ func lifter(cfg Config, spw int, rng *rand.Rand, t Truth, o overreach) []*events
 	plateauFrom := 1 << 30
 	if !t.Overreacher && rng.Float64() < 0.25 {
 		plateauFrom = 21 + rng.IntN(cfg.Weeks*7-35)
+	}
+	t.Untouched = map[commonv1.LiftCategory][]float64{}
+	for _, l := range lifts {
+		untouched := make([]float64, cfg.Weeks*7)
+		for day := range untouched {
+			untouched[day] = l.e1rm * (1 + gain*float64(min(day, plateauFrom))/7)
+		}
+		t.Untouched[l.cat] = untouched
 	}
 	dayNoise := 0.008 + 0.01*rng.Float64()   // day-to-day capacity (sleep, food, time of day)
 	ratingNoise := 0.25 + 0.25*rng.Float64() // how consistently the athlete rates effort
@@ -174,7 +182,7 @@ func lifter(cfg Config, spw int, rng *rand.Rand, t Truth, o overreach) []*events
 		states[li] = liftState{load: roundTo(l.e1rm*pctFor(float64(reps)+2.5)/100, step), step: step, lastUp: -7}
 	}
 	var out []*eventsv1.Event
-	mk := eventMaker(cfg, t, &out)
+	mk := eventMaker(cfg, *t, &out)
 	plan := lifterPlans[spw]
 	for day := 0; day < cfg.Weeks*7; day++ {
 		if day >= breakFrom && day < breakFrom+breakLen {

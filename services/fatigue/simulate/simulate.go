@@ -39,8 +39,8 @@ type Config struct {
 	SessionsPerWeek int
 }
 
-// Defaults fills unset fields.
-func (c Config) withDefaults() Config {
+// WithDefaults fills unset fields.
+func (c Config) WithDefaults() Config {
 	if c.Team == "" {
 		c.Team = "sim"
 	}
@@ -79,6 +79,10 @@ type Truth struct {
 	Onset time.Time
 	// HasVBT and HasHRV say which devices the athlete uses.
 	HasVBT, HasHRV bool
+	// Untouched is, in the shaped squads, each main lift's true e1RM in kg on every day had the
+	// athlete not overreached, without the day-to-day noise: what an oracle compares the log
+	// with to measure how early any detector could see an overreach (simulate's ceiling test).
+	Untouched map[commonv1.LiftCategory][]float64
 }
 
 // Team is the generated data: every event in time order, and the truth per athlete.
@@ -100,7 +104,7 @@ var plan = map[int][]int{0: {0, 1}, 2: {2, 3}, 4: {0, 1}}
 
 // Generate builds the team deterministically from cfg.Seed.
 func Generate(cfg Config) Team {
-	cfg = cfg.withDefaults()
+	cfg = cfg.WithDefaults()
 	rng := rand.New(rand.NewPCG(cfg.Seed, 0x5eed))
 	if cfg.Shape != ShapeClassic {
 		return generateShaped(cfg, rng)

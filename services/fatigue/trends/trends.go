@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/supercomp/supercomp/pkg/auth"
 	"github.com/supercomp/supercomp/pkg/events"
 	eventsv1 "github.com/supercomp/supercomp/pkg/gen/supercomp/events/v1"
 	trendsv1 "github.com/supercomp/supercomp/pkg/gen/supercomp/trends/v1"
@@ -66,20 +67,33 @@ func New(deps service.Deps) (*Trends, error) {
 	if deps.Bus == nil {
 		return t, nil
 	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	// Episodes are judged on the team's weeks. The zones come from the teams' records, which
+	// every host reads anyway (tokens are verified against the same bucket), so a check looks
+	// a zone up in memory instead of calling the AuthService.
+	zones, err := auth.WatchTeamZones(ctx, deps.Bus)
+	if err != nil {
+		return nil, fmt.Errorf("trends: %w", err)
+	}
 	det := &app.Detector{Trends: t.Server.Trends, Rules: domain.DefaultRules(), ID: events.DeterministicID, Now: time.Now,
+		Zones: zones,
 		Publish: func(ctx context.Context, ev *eventsv1.Event) error {
 			_, err := events.Publish(ctx, deps.Bus, ev)
 			return err
 		}}
 	t.detector = det
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
+	// Added before the consumers and the periodic check, so stopped after them: no check runs
+	// on a stopped watch.
+	t.components = append(t.components, zoneWatch{zones})
 	assessed, err := ports.NewAssessedConsumer(ctx, deps.Bus, det, log)
 	if err != nil {
+		_ = zones.Stop()
 		return nil, fmt.Errorf("trends: %w", err)
 	}
 	profiles, err := ports.NewProfilesConsumer(ctx, deps.Bus, repo, log)
 	if err != nil {
+		_ = zones.Stop()
 		return nil, fmt.Errorf("trends: %w", err)
 	}
 	t.components = append(t.components, assessed, profiles,
@@ -87,6 +101,23 @@ func New(deps service.Deps) (*Trends, error) {
 			OnError: func(err error) { log.Warn("periodic team trend detection failed; retried next period", zap.Error(err)) }})
 	return t, nil
 }
+
+// zoneWatch gives the team-zone watch, which runs from New on, its place in the stop order.
+type zoneWatch struct{ zones *auth.TeamZones }
+
+func (zoneWatch) Name() string { return "trends team zones" }
+
+// Start returns when the watch ends: after Stop, or early (which stops the host) when the
+// connection has closed under it.
+func (w zoneWatch) Start(ctx context.Context) error {
+	select {
+	case <-ctx.Done():
+	case <-w.zones.Done():
+	}
+	return nil
+}
+
+func (w zoneWatch) Stop(context.Context) error { return w.zones.Stop() }
 
 // Components returns the lifecycle components for the host to start and stop.
 func (t *Trends) Components() []lifecycle.Component { return t.components }

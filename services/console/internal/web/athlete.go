@@ -13,6 +13,7 @@ import (
 	"sync"
 	"time"
 
+	"go.uber.org/zap"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
@@ -29,8 +30,6 @@ import (
 const (
 	defaultAthleteWeeks = 12
 	maxAthleteWeeks     = 104
-	// unitCookie keeps the kg/lb choice; it is a display preference, not a secret.
-	unitCookie = "sc_unit"
 	// assessmentsPage is the largest page ListAssessments serves.
 	assessmentsPage = 500
 	// trendDayLimit is the most days one daily trends query may cover.
@@ -173,7 +172,7 @@ func (s *Server) loadAthlete(ctx context.Context, sess *session, team, athlete s
 	})
 	g.run(func() error {
 		resp, err := s.clients.Trends.GetTeamTrends(ctx, &trendsv1.GetTeamTrendsRequest{TeamId: team, AthleteIds: []string{athlete},
-			Range: rng, Bucket: trendsv1.TrendBucket_TREND_BUCKET_WEEK,
+			Range: rng, Bucket: trendsv1.TrendBucket_TREND_BUCKET_WEEK, TimeZone: zoneName(d.loc),
 			Metrics: []trendsv1.TrendMetric{trendsv1.TrendMetric_TREND_METRIC_VOLUME_LOAD, trendsv1.TrendMetric_TREND_METRIC_HARD_SETS}})
 		d.weekly = resp
 		return wrap("weekly trends", err)
@@ -189,7 +188,7 @@ func (s *Server) loadAthlete(ctx context.Context, sess *session, team, athlete s
 		part := &commonv1.DateRange{Start: protoDate(start), End: protoDate(end)}
 		g.run(func() error {
 			resp, err := s.clients.Trends.GetTeamTrends(ctx, &trendsv1.GetTeamTrendsRequest{TeamId: team, AthleteIds: []string{athlete},
-				Range: part, Bucket: trendsv1.TrendBucket_TREND_BUCKET_DAY, Metrics: []trendsv1.TrendMetric{trendsv1.TrendMetric_TREND_METRIC_WELLNESS}})
+				Range: part, Bucket: trendsv1.TrendBucket_TREND_BUCKET_DAY, TimeZone: zoneName(d.loc), Metrics: []trendsv1.TrendMetric{trendsv1.TrendMetric_TREND_METRIC_WELLNESS}})
 			if err != nil {
 				return wrap("daily wellness trends", err)
 			}
@@ -332,7 +331,9 @@ func (s *Server) athlete(w http.ResponseWriter, r *http.Request) {
 	v.page = s.pageOf(sess, v.Name)
 	v.CheckinLinkURL = teamPath(team, "athletes", athlete, "checkin-link")
 	if q.unitChosen {
-		s.rememberUnit(w, r, q.Unit)
+		if err := s.rememberUnit(r.Context(), sess, q.Unit); err != nil {
+			s.log.Warn("unit from the address not remembered", zap.Error(err)) // this page is in it anyway
+		}
 	}
 	s.render(w, r, http.StatusOK, "athlete", v)
 }
@@ -411,7 +412,7 @@ func weeksLabel(n int) string {
 
 // ruleWords names the deload rule that fired.
 var ruleWords = map[string]string{
-	"two_families":            "two signal families abnormal on 3 of the last 7 days",
+	"two_families":            "two signal families abnormal on 5 of the last 7 days",
 	"decline_plus_subjective": "strength declining together with a subjective signal",
 	"lifting_decline":         "effort-adjusted e1RM below baseline on the last lifting days",
 	"sustained_decline":       "e1RM down in every week of the last three vs the baseline",

@@ -22,6 +22,7 @@ import (
 
 	"github.com/supercomp/supercomp/pkg/auth"
 	"github.com/supercomp/supercomp/pkg/auth/authservice"
+	"github.com/supercomp/supercomp/pkg/bus"
 	"github.com/supercomp/supercomp/pkg/bus/bustest"
 	authv1 "github.com/supercomp/supercomp/pkg/gen/supercomp/auth/v1"
 	commonv1 "github.com/supercomp/supercomp/pkg/gen/supercomp/common/v1"
@@ -103,6 +104,8 @@ type fixture struct {
 	trends *cannedTrends
 	// audit is the audit trail AuthService reads (audit_test.go).
 	audit *cannedAuditLog
+	// nats is the embedded NATS server behind AuthService (stopped to make it unavailable).
+	nats *bus.Embedded
 	// clients and opts are the console's, for a second replica (replica).
 	clients Clients
 	opts    Options
@@ -127,7 +130,7 @@ func (f *fixture) replica(key []byte) string {
 func newFixture(t testing.TB, opts Options) *fixture {
 	t.Helper()
 	ctx := context.Background()
-	b, _ := bustest.New(t)
+	b, nats := bustest.New(t)
 	authn, err := auth.Open(ctx, b)
 	if err != nil {
 		t.Fatal(err)
@@ -142,7 +145,7 @@ func newFixture(t testing.TB, opts Options) *fixture {
 		t.Fatal(err)
 	}
 	f := &fixture{t: t, fatigue: &cannedFatigue{teams: map[string]teamData{}, athletes: map[string]*athleteHistory{}}, authn: authn, now: time.Now(),
-		audit: &cannedAuditLog{}}
+		audit: &cannedAuditLog{}, nats: nats}
 	authservice.New(authn, b, authservice.WithAuditLog(f.audit)).Register(srv.GRPC())
 	fatiguev1.RegisterFatigueServiceServer(srv.GRPC(), f.fatigue)
 	f.decisions = &cannedDecisions{cannedProgramming: &cannedProgramming{fatigue: f.fatigue}, deloads: map[string]*programmingv1.Deload{}}

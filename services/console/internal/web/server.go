@@ -169,7 +169,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		// Pages hold athletes' health data: never kept in shared or browser caches.
 		h.Set("Cache-Control", "no-store")
 	}
-	s.mux.ServeHTTP(w, r)
+	s.mux.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), unitMemoKey{}, &unitMemo{})))
 }
 
 // Shutdown ends the open live streams; hosts call it when their HTTP server starts shutting
@@ -195,6 +195,14 @@ func (s *Server) home(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	teams := sess.teams
+	if sess.role != commonv1.Role_ROLE_ADMIN {
+		// The list comes from the session, so ask the services once whether its token still
+		// works (signed out elsewhere, key revoked): other pages find out by calling them.
+		if _, err := s.clients.Auth.WhoAmI(withCredential(r.Context(), sess), &authv1.WhoAmIRequest{}); err != nil {
+			s.serviceError(w, r, err, "who am I")
+			return
+		}
+	}
 	if sess.role == commonv1.Role_ROLE_ADMIN { // admins have no grants: every team there is
 		resp, err := s.clients.Auth.ListTeams(withCredential(r.Context(), sess), &authv1.ListTeamsRequest{})
 		if err != nil {

@@ -281,6 +281,9 @@ func (s *Server) linkFailed(w http.ResponseWriter, r *http.Request, err error) {
 	s.serviceError(w, r, err, "sign in with a link")
 }
 
+// signoutTimeout bounds the wait for the auth service to record a sign-out.
+const signoutTimeout = 3 * time.Second
+
 func (s *Server) signout(w http.ResponseWriter, r *http.Request) {
 	sess, ok := s.currentSession(r, false)
 	if !ok {
@@ -290,9 +293,23 @@ func (s *Server) signout(w http.ResponseWriter, r *http.Request) {
 	if !s.checkForm(w, r, sess.csrf) {
 		return
 	}
-	// The browser forgets the session. Its token stays valid until the session would have
-	// idled out (a copy of the cookie taken before sign-out works until then); revoking the key
-	// ends every session of it at once.
+	// The session's token is revoked first (AuthService.RevokeToken): every service refuses it
+	// from then on, so a copy of this cookie, on any replica, opens nothing; the first page it
+	// asks for signs it out. Only then does the browser forget it. When the auth service cannot
+	// record the revocation the person stays signed in and is told to try again: clearing the
+	// cookie alone would look like a sign-out and leave every copy working.
+	// Bounded: with the auth service's storage unreachable the call would otherwise wait as long
+	// as the browser does, and the person would see a hung page instead of "try again".
+	ctx, cancel := context.WithTimeout(r.Context(), signoutTimeout)
+	defer cancel()
+	_, err := s.clients.Auth.RevokeToken(withCredential(ctx, sess), &authv1.RevokeTokenRequest{})
+	if err != nil && status.Code(err) != codes.Unauthenticated { // already refused: nothing left to end
+		s.log.Warn("sign-out not recorded", zap.String("subject", sess.subject), zap.Error(err))
+		s.renderMessage(w, r, sess, http.StatusServiceUnavailable, "Not signed out yet",
+			"Supercomp could not end your session just now, so you are still signed in. Try signing out again shortly.")
+		return
+	}
+	s.log.Info("signed out", zap.String("subject", sess.subject))
 	s.clearCookie(w, r, sessionCookie)
 	http.Redirect(w, r, "/signin", http.StatusSeeOther)
 }
@@ -311,7 +328,7 @@ func (s *Server) serviceError(w http.ResponseWriter, r *http.Request, err error,
 			s.clearCookie(w, r, sessionCookie)
 		}
 		s.renderMessage(w, r, nil, http.StatusUnauthorized, "Signed out",
-			"Your sign-in is no longer valid (it expired or its key was revoked). Sign in again.")
+			"Your sign-in is no longer valid (it expired, you signed out, or its key was revoked). Sign in again.")
 	case codes.PermissionDenied:
 		s.renderMessage(w, r, sess, http.StatusForbidden, "No access", "You do not have access to this: "+st.Message())
 	case codes.NotFound:

@@ -178,6 +178,15 @@ func (s *Server) athleteNames(ctx context.Context, sess *session, team string) (
 	return n, nil
 }
 
+// zoneName is loc's IANA name for a request's time_zone field, empty for UTC (the services'
+// default).
+func zoneName(loc *time.Location) string {
+	if loc == nil || loc == time.UTC {
+		return ""
+	}
+	return loc.String()
+}
+
 // zonedText is an instant as the team reads it: "2026-03-16 07:05 GMT".
 func zonedText(t time.Time, loc *time.Location) string {
 	return t.In(loc).Format("2006-01-02 15:04 MST")

@@ -87,6 +87,7 @@ func (q trendsQuery) values(to time.Time) url.Values {
 // trendsData is everything the page reads, each part from one service call.
 type trendsData struct {
 	from, to time.Time // civil days, inclusive
+	zone     string    // the IANA zone those days and weeks are in
 	squad    *trendsv1.GetTeamTrendsResponse
 	group    *trendsv1.GetTeamTrendsResponse // nil without a group to compare
 	episodes []*trendsv1.TrendEpisode
@@ -97,9 +98,15 @@ type trendsData struct {
 // loadTrends reads in two rounds of parallel calls: the team (status, profiles), which fixes
 // the last day when the query leaves it open, then the series and the episodes of the range.
 func (s *Server) loadTrends(ctx context.Context, sess *session, team string, q trendsQuery) (*trendsData, error) {
-	ctx = withCredential(ctx, sess)
 	d := &trendsData{}
 	var g callGroup
+	plain := ctx
+	var loc *time.Location
+	g.run(func() error {
+		loc = s.teamLocation(plain, sess, team)
+		return nil
+	})
+	ctx = withCredential(ctx, sess)
 	g.run(func() error {
 		resp, err := s.clients.Fatigue.ListTeamStatus(ctx, &fatiguev1.ListTeamStatusRequest{TeamId: team})
 		d.status = resp.GetAthletes()
@@ -122,9 +129,12 @@ func (s *Server) loadTrends(ctx context.Context, sess *session, team string, q t
 		}
 	}
 	if d.to.IsZero() {
-		y, m, dd := s.opts.Now().UTC().Date()
+		y, m, dd := s.opts.Now().In(loc).Date()
 		d.to = time.Date(y, m, dd, 0, 0, 0, 0, time.UTC)
 	}
+	// Days and weeks in the team's zone: a set at 23:30 in Sydney is on that Sydney day.
+	zone := zoneName(loc)
+	d.zone = cmp.Or(zone, "UTC")
 	// Whole Monday-to-Sunday weeks, so no weekly bucket is cut.
 	d.from = monday(d.to.AddDate(0, 0, -7*q.Weeks+1))
 	rng := &commonv1.DateRange{Start: protoDate(d.from), End: protoDate(d.to)}
@@ -133,13 +143,14 @@ func (s *Server) loadTrends(ctx context.Context, sess *session, team string, q t
 		bucket = trendsv1.TrendBucket_TREND_BUCKET_DAY
 	}
 	g.run(func() error {
-		resp, err := s.clients.Trends.GetTeamTrends(ctx, &trendsv1.GetTeamTrendsRequest{TeamId: team, Range: rng, Bucket: bucket})
+		resp, err := s.clients.Trends.GetTeamTrends(ctx, &trendsv1.GetTeamTrendsRequest{TeamId: team, Range: rng, Bucket: bucket, TimeZone: zone})
 		d.squad = resp
 		return wrap("squad trends", err)
 	})
 	if q.Group != "" {
 		g.run(func() error {
-			resp, err := s.clients.Trends.GetTeamTrends(ctx, &trendsv1.GetTeamTrendsRequest{TeamId: team, PositionGroup: q.Group, Range: rng, Bucket: bucket})
+			resp, err := s.clients.Trends.GetTeamTrends(ctx, &trendsv1.GetTeamTrendsRequest{TeamId: team, PositionGroup: q.Group, Range: rng, Bucket: bucket,
+				TimeZone: zone})
 			d.group = resp
 			return wrap("group trends", err)
 		})
@@ -476,6 +487,7 @@ type trendsView struct {
 	FormAction, CSVURL     string
 	Scope                  string
 	Coverage               string
+	Zone                   string // the IANA zone of the days and weeks
 	Charts                 []chartView
 	// Empty names the charts without data in one sentence instead of a grid of empty boxes.
 	Empty    []string
@@ -572,6 +584,7 @@ func buildTrends(team string, q trendsQuery, d *trendsData) (*trendsView, error)
 	if q.To.IsZero() {
 		v.RangeWords += " (up to the team's last assessed day)"
 	}
+	v.Zone = d.zone
 	v.Coverage = fmt.Sprintf("%d athletes and %d stored rows in the squad's numbers", d.squad.GetAthletesCovered(), d.squad.GetRowsCovered())
 	if d.group != nil {
 		v.Coverage += fmt.Sprintf("; %d athletes in %s", d.group.GetAthletesCovered(), q.Group)

@@ -91,6 +91,7 @@ var csvLink = regexp.MustCompile(`id="trends-csv" href="([^"]+)"`)
 
 func TestSquadTrendsPageAndCSV(t *testing.T) {
 	f := newFixture(t, Options{})
+	f.team("t1", "Australia/Sydney")
 	f.fatigue.set("t1", squad(10, f.now))
 	monday := monday(time.Date(2026, 3, 2, 0, 0, 0, 0, time.UTC))
 	f.trends.episodes = []*trendsv1.TrendEpisode{{Detected: &eventsv1.TeamTrendDetected{EpisodeId: "ep1",
@@ -107,6 +108,9 @@ func TestSquadTrendsPageAndCSV(t *testing.T) {
 	var groups []string
 	for _, r := range reqs {
 		groups = append(groups, r.GetPositionGroup())
+		if r.GetTimeZone() != "Australia/Sydney" {
+			t.Errorf("asked for days in %q, want the team's Australia/Sydney", r.GetTimeZone())
+		}
 		if dateText(r.GetRange().GetStart()) != "2026-02-16" || dateText(r.GetRange().GetEnd()) != "2026-03-15" {
 			t.Errorf("asked for %s to %s, want the four whole weeks up to 2026-03-15", dateText(r.GetRange().GetStart()), dateText(r.GetRange().GetEnd()))
 		}
@@ -117,7 +121,7 @@ func TestSquadTrendsPageAndCSV(t *testing.T) {
 	for _, want := range []string{
 		`aria-current="page">Trends`, `<option value="forwards" selected>Squad vs forwards`,
 		`id="chart-volume-load"`, `id="chart-hard-sets"`, `id="chart-acwr"`, `id="chart-wellness-sleep-quality"`, `id="chart-status-share"`,
-		`id="chart-checkin-compliance"`, "Check-in compliance",
+		`id="chart-checkin-compliance"`, "Check-in compliance", "Days are the team's days in Australia/Sydney",
 		`class="sc-chart"`, "Many athletes flagged in the same week", "3 of 10 athletes flagged (30%)", "Three of ten flagged this week.",
 		`href="/teams/t1/athletes/a05?to=2026-03-15&amp;weeks=4">Athlete 5</a>`,
 		"No data in this range for: Session load per athlete",
@@ -151,6 +155,11 @@ func TestSquadTrendsPageAndCSV(t *testing.T) {
 	if dl.code != http.StatusOK || !strings.HasPrefix(dl.header.Get("Content-Type"), "text/csv") ||
 		!strings.Contains(dl.header.Get("Content-Disposition"), `filename="trends-t1-2026-02-16-2026-03-15.csv"`) {
 		t.Fatalf("CSV: %d %q %q", dl.code, dl.header.Get("Content-Type"), dl.header.Get("Content-Disposition"))
+	}
+	for _, r := range f.trends.lastRequests(2) {
+		if r.GetTimeZone() != "Australia/Sydney" {
+			t.Errorf("the CSV asked for days in %q, want the team's Australia/Sydney", r.GetTimeZone())
+		}
 	}
 	rows, err := csv.NewReader(strings.NewReader(dl.body)).ReadAll()
 	if err != nil {

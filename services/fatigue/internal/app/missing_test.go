@@ -7,8 +7,8 @@ import (
 	"github.com/supercomp/supercomp/services/fatigue/internal/domain"
 )
 
-// A sets+RPE athlete two hard lifting days into a drift: nothing fires, and the explanation says
-// what each rule still lacks, in lifting days and weeks.
+// A sets+RPE athlete one hard lifting day into a drift: nothing fires, and the explanation says
+// what each rule still lacks, in lifting days, standard deviations and weeks.
 func TestMissingSaysWhatTheRuleLacks(t *testing.T) {
 	th := domain.DefaultThresholds()
 	st := &domain.State{}
@@ -16,7 +16,7 @@ func TestMissingSaysWhatTheRuleLacks(t *testing.T) {
 	squat := domain.LiftSquat
 	for d := 0; d <= 40; d += 2 {
 		rpe := 8.0
-		if d >= 38 {
+		if d >= 40 {
 			rpe = 9.5
 		}
 		st.ObserveSet(day0+domain.Day(d), domain.Set{Lift: squat, Type: domain.SetWorking, LoadKg: 100, Reps: 5, RPE: rpe, HasRPE: true}, 0, th)
@@ -31,7 +31,7 @@ func TestMissingSaysWhatTheRuleLacks(t *testing.T) {
 	}
 	missing := strings.Join(Missing(a), "\n")
 	for _, want := range []string{
-		"lifting_decline: Strength below baseline on 1 of the last 2 lifting days; needs 2",
+		"lifting_decline: Strength short of its trend since 2026-02-10 (1 lifting day): cumulative shortfall 1.6 SD; needs more than 3.1 over at least 2 lifting days",
 		"sustained_decline: Strength down 2.5% or more in 0 of the last 3 weeks; needs all 3",
 	} {
 		if !strings.Contains(missing, want) {

@@ -25,15 +25,26 @@ func (s *State) liftOn(li int, d Day) *liftDay {
 // reps at the mean RPE of its top sets (one estimate from several ratings, steadier than the
 // day's best set); without, the day's best estimate (Epley).
 func effortE1RM(ld liftDay, st StrengthThresholds) (float64, bool) {
-	if ld.NRPE > 0 && float64(ld.RPE) >= st.E1RMMinRPE && int(ld.TopReps) <= st.E1RMMaxReps && ld.TopReps > 0 {
-		if pct, ok := RTSPercent(float64(ld.TopReps) + 10 - float64(ld.RPE)); ok {
-			return float64(ld.TopLoad) * 100 / pct, false
-		}
+	if e, ok := ratedE1RM(ld, st); ok {
+		return e, false
 	}
 	if ld.E1RM > 0 {
 		return float64(ld.E1RM), ld.Flags&liftEpley != 0
 	}
 	return 0, false
+}
+
+// ratedE1RM is the e1RM of the day's top load and reps at the mean RPE of its top sets (RTS
+// chart), when the rating is one the chart can be trusted with.
+func ratedE1RM(ld liftDay, st StrengthThresholds) (float64, bool) {
+	if ld.NRPE == 0 || float64(ld.RPE) < st.E1RMMinRPE || int(ld.TopReps) > st.E1RMMaxReps || ld.TopReps == 0 {
+		return 0, false
+	}
+	pct, ok := RTSPercent(float64(ld.TopReps) + 10 - float64(ld.RPE))
+	if !ok {
+		return 0, false
+	}
+	return float64(ld.TopLoad) * 100 / pct, true
 }
 
 // maxPlausibleChange bounds the change of a lift's level that is read as strength: fatigue

@@ -1,18 +1,34 @@
 package domain
 
+import (
+	"fmt"
+	"math"
+)
+
 // ruleChecks says, for every rule the athlete's data can feed, how far it is from holding: what
 // a coach reads when nothing fired.
 func (s *State) ruleChecks(lc liftingCheck, th Thresholds, persistent int, mask uint8, daily bool) []*RuleCheck {
 	st := th.Strength
 	var out []*RuleCheck
-	if lc.rated {
-		c := &RuleCheck{Rule: RuleLiftingDecline, Holds: lc.decline.abnormal, Count: uint32(len(lc.declineDays)), Needed: uint32(st.LiftingDaysNeeded)}
-		c.Detail = textf("Strength below baseline on %d of the last %d lifting days; needs %d (latest %+.1f%%, a day counts at %.1f%% or lower)",
-			len(lc.declineDays), lc.judged, st.LiftingDaysNeeded, lc.latest.meanPct, -dropNeeded(lc.latest, st))
+	if sf := lc.shortfall; sf.judged {
+		// Count and needed are the cumulative shortfall and its threshold in tenths of a SD.
+		c := &RuleCheck{Rule: RuleLiftingDecline, Holds: lc.decline.abnormal, Count: uint32(math.Round(10 * sf.sum)), Needed: uint32(math.Round(10 * sf.needed))}
+		switch {
+		case sf.firedOn > 0:
+			c.Detail = textf("Strength passed its cumulative shortfall threshold on %s", sf.firedOn)
+			if !sf.holds {
+				c.Detail = c.Detail.plus(textf("; the latest lifting day is back within %.2f SD of the trend", st.ShortfallSlackSD))
+			}
+		case len(sf.runDays) > 0:
+			c.Detail = textf("Strength short of its trend since %s (%s): cumulative shortfall %.1f SD; needs more than %.1f over at least %d lifting days",
+				sf.runDays[0], liftingDays(len(sf.runDays)), sf.sum, sf.needed, shortfallMinDays)
+		default:
+			c.Detail = textf("Strength on or above its trend on the latest lifting day; a cumulative shortfall of more than %.1f SD fires", sf.needed)
+		}
 		out = append(out, c)
 	} else if lc.judged == 0 {
-		out = append(out, &RuleCheck{Rule: RuleLiftingDecline, Needed: uint32(st.LiftingDaysNeeded),
-			Detail: textf("Needs rated (RPE or RIR) main-lift sets on %d lifting days with %d earlier exposures per lift in the %d days before", st.LiftingDaysNeeded, st.MinBaselineExposures, st.BaselineDays)})
+		out = append(out, &RuleCheck{Rule: RuleLiftingDecline,
+			Detail: plainText("Needs rated (RPE or RIR) main-lift sets: the trend of each lift's effort-adjusted e1RM, and later lifting days to compare with it")})
 	}
 	if st.MissedRepsDaysNeeded > 0 && lc.latest.ok {
 		mc := &RuleCheck{Rule: RuleMissedReps, Holds: lc.missed.abnormal, Count: uint32(len(lc.missedDays)), Needed: uint32(st.MissedRepsDaysNeeded),
@@ -54,4 +70,12 @@ func yesNo(b bool) string {
 		return "yes"
 	}
 	return "no"
+}
+
+// liftingDays says n lifting days in words.
+func liftingDays(n int) string {
+	if n == 1 {
+		return "1 lifting day"
+	}
+	return fmt.Sprintf("%d lifting days", n)
 }

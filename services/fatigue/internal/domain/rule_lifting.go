@@ -15,16 +15,7 @@ func (s *State) liftingDaysUpTo(d Day, n int, st StrengthThresholds) []Day {
 
 // liftingDaysIn lists the athlete's lifting days in (from, to], oldest first.
 func (s *State) liftingDaysIn(from, to Day) []Day {
-	var days []Day
-	for li := range s.lifts {
-		for _, ld := range s.lifts[li] {
-			if day := Day(ld.Day); day <= to && day > from && (ld.E1RM > 0 || ld.NRPE > 0) {
-				days = append(days, day)
-			}
-		}
-	}
-	slices.Sort(days)
-	return slices.Compact(days)
+	return s.appendLiftingDays(nil, from, to)
 }
 
 // dropNeeded is how far below baseline a strength view must be to count: the larger of the
@@ -49,7 +40,9 @@ type liftingCheck struct {
 	// its window with a set short at the top load.
 	missed     family
 	missedDays []Day
-	lifts      []*LiftStrength
+	// shortfall is the lifting_decline rule on rated logs (see rule_shortfall.go).
+	shortfall shortfall
+	lifts     []*LiftStrength
 }
 
 func liftList(v strengthView) textList {
@@ -71,6 +64,15 @@ func (s *State) lifting(d Day, th Thresholds) liftingCheck {
 		plateau:   family{f: famStagnation},
 	}
 	s.judgeLiftingDays(&c, d, st)
+	c.shortfall = s.judgeShortfall(d, th)
+	if c.shortfall.judged {
+		c.decline.abnormal = c.shortfall.holds
+		c.decline.insufficient = false
+		for _, ev := range c.decline.evidence {
+			ev.Abnormal = c.decline.abnormal
+		}
+		c.decline.evidence = append(c.decline.evidence, c.shortfall.evidence(st))
+	}
 	s.judgeSustained(&c, d, st)
 	s.judgeMissedReps(&c, d, st)
 	if len(c.plateau.evidence) == 0 {
@@ -119,8 +121,7 @@ func (s *State) judgeLiftingDays(c *liftingCheck, d Day, st StrengthThresholds) 
 				minRecentExposures, st.MinBaselineExposures, st.BaselineDays)}}
 	} else {
 		need := dropNeeded(v, st)
-		c.decline.abnormal = c.rated && len(c.declineDays) >= st.LiftingDaysNeeded
-		how := "effort-adjusted e1RM (load, reps and RPE)"
+		how := "effort-adjusted e1RM (load, reps and RPE; the rule fires on the cumulative shortfall below)"
 		if !c.rated {
 			how = "e1RM from Epley (no RPE; judged by the sustained rule)"
 		}
@@ -128,8 +129,8 @@ func (s *State) judgeLiftingDays(c *liftingCheck, d Day, st StrengthThresholds) 
 			Family: famDecline, Metric: "e1rm_vs_baseline_pct", Value: f64(round2(v.meanPct)), Baseline: f64(0), Threshold: f64(round2(-need)), Unit: "%",
 			Abnormal: c.decline.abnormal, Dates: dates(c.declineDays...), AbnormalDays: uint32(len(c.declineDays)), WindowDays: uint32(d - v.recentFrom + 1),
 			BaselineFrom: v.baseFrom, BaselineTo: v.baseTo, Lift: singleLift(v),
-			Detail: textf("Main lifts %+.1f%% vs baseline %s..%s over the last %d lifting days, %s: %s; below baseline on %d of the last %d lifting days (fires at %d; a day counts at %.1f%% below, the larger of %.1f%% and %.0f standard errors of the athlete's %.1f%% day-to-day scatter)",
-				v.meanPct, v.baseFrom, v.baseTo, st.RecentLiftingDays, how, liftList(v), len(c.declineDays), c.judged, st.LiftingDaysNeeded, need, st.LiftingDropPct, st.LiftingZ, v.sdPct),
+			Detail: textf("Main lifts %+.1f%% vs baseline %s..%s over the last %d lifting days, %s: %s; below baseline on %d of the last %d lifting days (a day counts at %.1f%% below, the larger of %.1f%% and %.0f standard errors of the athlete's %.1f%% day-to-day scatter)",
+				v.meanPct, v.baseFrom, v.baseTo, st.RecentLiftingDays, how, liftList(v), len(c.declineDays), c.judged, need, st.LiftingDropPct, st.LiftingZ, v.sdPct),
 		}}
 	}
 

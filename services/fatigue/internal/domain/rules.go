@@ -4,8 +4,8 @@ package domain
 // decline_plus_subjective) need daily signals that most teams do not have; these count the
 // athlete's own lifting days instead.
 const (
-	// RuleLiftingDecline: effort-adjusted e1RM (from RPE/RIR) below the athlete's baseline on
-	// LiftingDaysNeeded of the last LiftingDaysJudged lifting days.
+	// RuleLiftingDecline: effort-adjusted e1RM (from RPE/RIR) falling short of each main lift's
+	// trend, accumulated over the athlete's lifting days (rule_shortfall.go).
 	RuleLiftingDecline = "lifting_decline"
 	// RuleSustainedDecline: e1RM below baseline by SustainedDropPct in every week of the last
 	// SustainedDays, with or without RPE (lower confidence without).

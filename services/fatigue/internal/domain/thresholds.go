@@ -50,8 +50,15 @@ type StrengthThresholds struct {
 	// LiftingZ how many standard errors of the athlete's own scatter it must also exceed.
 	LiftingDropPct float64
 	LiftingZ       float64
-	// LiftingDaysNeeded of the last LiftingDaysJudged lifting days must show the drop.
+	// LiftingDaysJudged are the last lifting days judged against the baseline; the evidence
+	// lists those down (on rated logs the missed-reps rule needs one). LiftingDaysNeeded fires
+	// no rule any more (lifting_decline fires on the cumulative shortfall below); it stays so
+	// stored overrides remain valid.
 	LiftingDaysNeeded, LiftingDaysJudged int
+	// ShortfallSDNeeded is the cumulative shortfall (SD, at three lifting days a week) of
+	// effort-adjusted e1RM against each lift's trend that fires lifting_decline on rated logs;
+	// ShortfallSlackSD how far short a lifting day must be to add to it.
+	ShortfallSDNeeded, ShortfallSlackSD float64
 	// MissedRepsDaysNeeded lifting days within the last MissedRepsWindowDays with a set short
 	// of the first set's reps at the top load fire the missed_reps rule on logs without RPE
 	// (0 turns the rule off).
@@ -130,13 +137,14 @@ type RuleThresholds struct {
 func DefaultThresholds() Thresholds {
 	return Thresholds{
 		Strength: StrengthThresholds{E1RMMinRPE: 7, E1RMMaxReps: 10, WindowDays: 21, StagnationMinGainPct: 1.0, DeclinePct: -2.5, RecentDays: 14, RecentWindowDays: 7, RecentLiftingDays: 2, BaselineDays: 21, MinBaselineExposures: 2, MinScatterPct: 1.0,
-			LiftingDropPct: 1.5, LiftingZ: 1.0, LiftingDaysNeeded: 2, LiftingDaysJudged: 2, MissedRepsDaysNeeded: 2, MissedRepsWindowDays: 10},
+			LiftingDropPct: 1.5, LiftingZ: 1.0, LiftingDaysNeeded: 2, LiftingDaysJudged: 2, MissedRepsDaysNeeded: 2, MissedRepsWindowDays: 10,
+			ShortfallSDNeeded: 3.0, ShortfallSlackSD: 0.75},
 		RPEDrift:  RPEDriftThresholds{LoadTolerancePct: 2.5, RPERise: 1.0, BaselineDays: 28, RecentSessions: 3, DaysNeeded: 2},
 		Velocity:  VelocityThresholds{LoadTolerancePct: 2.5, BaselineDays: 42, MinDropPct: 5, Exposures: 3, RequiredExposures: 2},
 		Wellness:  WellnessThresholds{BaselineDays: 28, AmberZ: -1, RedZ: -2, WindowReports: 7, MinFlaggedReports: 3, JointPainFlag: 3},
 		Readiness: ReadinessThresholds{HRVRollingDays: 7, HRVBaselineDays: 60, HRVSWCSD: 0.5, HRVMinMorningsPerWeek: 3, CMJBaselineDays: 35, CMJMinDropPct: 5, HRVPersistDays: 4},
 		Load:      LoadThresholds{ACWRAcuteDays: 7, ACWRChronicDays: 28, ACWRHigh: 1.5, ACWRMinHistoryDays: 28, MonotonyHigh: 2.0, CTLDays: 42, ATLDays: 7},
-		Rule:      RuleThresholds{MinFamilies: 2, MinAbnormalDays: 3, WindowDays: 7, DeclinePlusSubjective: true, WatchScore: 40, CooldownDays: 21, RecoveryDays: 3},
+		Rule:      RuleThresholds{MinFamilies: 2, MinAbnormalDays: 5, WindowDays: 7, DeclinePlusSubjective: true, WatchScore: 40, CooldownDays: 21, RecoveryDays: 3},
 	}
 }
 
@@ -176,6 +184,8 @@ func (t Thresholds) Validate() []Violation {
 	floatIn("strength.lifting_z", s.LiftingZ, 0, 5)
 	intIn("strength.lifting_days_judged", s.LiftingDaysJudged, 1, 8)
 	intIn("strength.lifting_days_needed", s.LiftingDaysNeeded, 1, s.LiftingDaysJudged)
+	floatIn("strength.shortfall_sd_needed", s.ShortfallSDNeeded, 0.5, 20)
+	floatIn("strength.shortfall_slack_sd", s.ShortfallSlackSD, 0, 3)
 	intIn("strength.missed_reps_days_needed", s.MissedRepsDaysNeeded, 0, 8)
 	intIn("strength.missed_reps_window_days", s.MissedRepsWindowDays, 1, s.RecentDays)
 	if s.WindowDays+s.BaselineDays > LiftRetentionDays {

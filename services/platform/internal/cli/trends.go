@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"cmp"
 	"encoding/csv"
 	"fmt"
 	"io"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	authv1 "github.com/supercomp/supercomp/pkg/gen/supercomp/auth/v1"
 	commonv1 "github.com/supercomp/supercomp/pkg/gen/supercomp/common/v1"
 	trendsv1 "github.com/supercomp/supercomp/pkg/gen/supercomp/trends/v1"
 )
@@ -37,9 +39,11 @@ func newTrendsCmd(opts *options) *cobra.Command {
 	var metrics, athletes []string
 	var daily bool
 	cmd := &cobra.Command{
-		Use:     "trends --team T [--group G] [--weeks 12] [--metric volume,acwr,...] [-o table|json|yaml|csv]",
-		Short:   "Team-wide trends per week: volume, hard sets, session load, ACWR, wellness, e1RM, RPE, statuses, check-in compliance",
-		Example: "  sc trends --team t1 --weeks 12\n  sc trends --team t1 --weeks 12 --until 2025-07-27\n  sc trends --team t1 --group forwards --metric volume,e1rm -o csv > squad.csv\n  sc trends episodes --team t1 --open",
+		Use:   "trends --team T [--group G] [--weeks 12] [--metric volume,acwr,...] [-o table|json|yaml|csv]",
+		Short: "Team-wide trends per week: volume, hard sets, session load, ACWR, wellness, e1RM, RPE, statuses, check-in compliance",
+		Long: "Team-wide trends per week (or day). Days and Monday-to-Sunday weeks are the team's, in its time zone " +
+			"(sc teams set-zone); --tz counts them in another zone, e.g. --tz UTC.",
+		Example: "  sc trends --team t1 --weeks 12\n  sc trends --team t1 --daily --weeks 2 --tz UTC\n  sc trends --team t1 --weeks 12 --until 2025-07-27\n  sc trends --team t1 --group forwards --metric volume,e1rm -o csv > squad.csv\n  sc trends episodes --team t1 --open",
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := needTeam(team); err != nil {
@@ -83,6 +87,16 @@ func newTrendsCmd(opts *options) *cobra.Command {
 				return err
 			}
 			defer done()
+			// Days and weeks are the team's unless --tz (or SC_TZ) says otherwise: a set at 23:30
+			// in Sydney belongs to that Sydney day.
+			req.TimeZone = opts.tz
+			if req.TimeZone == "" {
+				t, err := authv1.NewAuthServiceClient(conn).GetTeam(ctx, &authv1.GetTeamRequest{TeamId: team})
+				if err != nil {
+					return opts.callFailed("team time zone", err)
+				}
+				req.TimeZone = t.GetTeam().GetTimeZone()
+			}
 			resp, err := trendsv1.NewTrendsServiceClient(conn).GetTeamTrends(ctx, req)
 			if err != nil {
 				return opts.callFailed("trends", err)
@@ -91,12 +105,13 @@ func newTrendsCmd(opts *options) *cobra.Command {
 			case "csv":
 				return writeTrendsCSV(opts.out, resp)
 			case outputTable:
+				fmt.Fprintf(opts.out, "days and weeks in %s\n", cmp.Or(req.TimeZone, "UTC"))
 				return writeTrendsTable(opts.out, resp)
 			}
 			return render(opts.out, output, resp, nil)
 		},
 	}
-	covers(cmd, trendsv1.TrendsService_GetTeamTrends_FullMethodName)
+	covers(cmd, trendsv1.TrendsService_GetTeamTrends_FullMethodName, authv1.AuthService_GetTeam_FullMethodName)
 	teamFlag(cmd, &team, "")
 	outputFlag(cmd, &output, "csv")
 	cmd.AddCommand(newTrendEpisodesCmd(opts))

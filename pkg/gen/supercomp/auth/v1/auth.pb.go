@@ -2319,6 +2319,319 @@ func (x *ListAuditRecordsResponse) GetNextPageToken() string {
 	return ""
 }
 
+// RevokeToken request: the token is the call's own credential.
+type RevokeTokenRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RevokeTokenRequest) Reset() {
+	*x = RevokeTokenRequest{}
+	mi := &file_supercomp_auth_v1_auth_proto_msgTypes[38]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RevokeTokenRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RevokeTokenRequest) ProtoMessage() {}
+
+func (x *RevokeTokenRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_supercomp_auth_v1_auth_proto_msgTypes[38]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RevokeTokenRequest.ProtoReflect.Descriptor instead.
+func (*RevokeTokenRequest) Descriptor() ([]byte, []int) {
+	return file_supercomp_auth_v1_auth_proto_rawDescGZIP(), []int{38}
+}
+
+// RevokeToken response.
+type RevokeTokenResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Whether a token was revoked: false when the call was made with an API key.
+	Revoked bool `protobuf:"varint,1,opt,name=revoked,proto3" json:"revoked,omitempty"`
+	// The revoked token's expiry, until which its revocation is kept.
+	ExpiresAt     *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=expires_at,json=expiresAt,proto3" json:"expires_at,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RevokeTokenResponse) Reset() {
+	*x = RevokeTokenResponse{}
+	mi := &file_supercomp_auth_v1_auth_proto_msgTypes[39]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RevokeTokenResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RevokeTokenResponse) ProtoMessage() {}
+
+func (x *RevokeTokenResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_supercomp_auth_v1_auth_proto_msgTypes[39]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RevokeTokenResponse.ProtoReflect.Descriptor instead.
+func (*RevokeTokenResponse) Descriptor() ([]byte, []int) {
+	return file_supercomp_auth_v1_auth_proto_rawDescGZIP(), []int{39}
+}
+
+func (x *RevokeTokenResponse) GetRevoked() bool {
+	if x != nil {
+		return x.Revoked
+	}
+	return false
+}
+
+func (x *RevokeTokenResponse) GetExpiresAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.ExpiresAt
+	}
+	return nil
+}
+
+// A principal's display preferences.
+type Preferences struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Unit loads are shown in; unspecified means kilograms, as stored.
+	WeightUnit    v1.WeightUnit `protobuf:"varint,1,opt,name=weight_unit,json=weightUnit,proto3,enum=supercomp.common.v1.WeightUnit" json:"weight_unit,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Preferences) Reset() {
+	*x = Preferences{}
+	mi := &file_supercomp_auth_v1_auth_proto_msgTypes[40]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Preferences) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Preferences) ProtoMessage() {}
+
+func (x *Preferences) ProtoReflect() protoreflect.Message {
+	mi := &file_supercomp_auth_v1_auth_proto_msgTypes[40]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Preferences.ProtoReflect.Descriptor instead.
+func (*Preferences) Descriptor() ([]byte, []int) {
+	return file_supercomp_auth_v1_auth_proto_rawDescGZIP(), []int{40}
+}
+
+func (x *Preferences) GetWeightUnit() v1.WeightUnit {
+	if x != nil {
+		return x.WeightUnit
+	}
+	return v1.WeightUnit(0)
+}
+
+// GetPreferences request.
+type GetPreferencesRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetPreferencesRequest) Reset() {
+	*x = GetPreferencesRequest{}
+	mi := &file_supercomp_auth_v1_auth_proto_msgTypes[41]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetPreferencesRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetPreferencesRequest) ProtoMessage() {}
+
+func (x *GetPreferencesRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_supercomp_auth_v1_auth_proto_msgTypes[41]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetPreferencesRequest.ProtoReflect.Descriptor instead.
+func (*GetPreferencesRequest) Descriptor() ([]byte, []int) {
+	return file_supercomp_auth_v1_auth_proto_rawDescGZIP(), []int{41}
+}
+
+// GetPreferences response.
+type GetPreferencesResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The caller's preferences; all fields unset when never saved.
+	Preferences   *Preferences `protobuf:"bytes,1,opt,name=preferences,proto3" json:"preferences,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetPreferencesResponse) Reset() {
+	*x = GetPreferencesResponse{}
+	mi := &file_supercomp_auth_v1_auth_proto_msgTypes[42]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetPreferencesResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetPreferencesResponse) ProtoMessage() {}
+
+func (x *GetPreferencesResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_supercomp_auth_v1_auth_proto_msgTypes[42]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetPreferencesResponse.ProtoReflect.Descriptor instead.
+func (*GetPreferencesResponse) Descriptor() ([]byte, []int) {
+	return file_supercomp_auth_v1_auth_proto_rawDescGZIP(), []int{42}
+}
+
+func (x *GetPreferencesResponse) GetPreferences() *Preferences {
+	if x != nil {
+		return x.Preferences
+	}
+	return nil
+}
+
+// SetPreferences request.
+type SetPreferencesRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The new preferences (replacing the stored ones).
+	Preferences   *Preferences `protobuf:"bytes,1,opt,name=preferences,proto3" json:"preferences,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SetPreferencesRequest) Reset() {
+	*x = SetPreferencesRequest{}
+	mi := &file_supercomp_auth_v1_auth_proto_msgTypes[43]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SetPreferencesRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SetPreferencesRequest) ProtoMessage() {}
+
+func (x *SetPreferencesRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_supercomp_auth_v1_auth_proto_msgTypes[43]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SetPreferencesRequest.ProtoReflect.Descriptor instead.
+func (*SetPreferencesRequest) Descriptor() ([]byte, []int) {
+	return file_supercomp_auth_v1_auth_proto_rawDescGZIP(), []int{43}
+}
+
+func (x *SetPreferencesRequest) GetPreferences() *Preferences {
+	if x != nil {
+		return x.Preferences
+	}
+	return nil
+}
+
+// SetPreferences response.
+type SetPreferencesResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The preferences stored.
+	Preferences   *Preferences `protobuf:"bytes,1,opt,name=preferences,proto3" json:"preferences,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SetPreferencesResponse) Reset() {
+	*x = SetPreferencesResponse{}
+	mi := &file_supercomp_auth_v1_auth_proto_msgTypes[44]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SetPreferencesResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SetPreferencesResponse) ProtoMessage() {}
+
+func (x *SetPreferencesResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_supercomp_auth_v1_auth_proto_msgTypes[44]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SetPreferencesResponse.ProtoReflect.Descriptor instead.
+func (*SetPreferencesResponse) Descriptor() ([]byte, []int) {
+	return file_supercomp_auth_v1_auth_proto_rawDescGZIP(), []int{44}
+}
+
+func (x *SetPreferencesResponse) GetPreferences() *Preferences {
+	if x != nil {
+		return x.Preferences
+	}
+	return nil
+}
+
 var File_supercomp_auth_v1_auth_proto protoreflect.FileDescriptor
 
 const file_supercomp_auth_v1_auth_proto_rawDesc = "" +
@@ -2477,7 +2790,22 @@ const file_supercomp_auth_v1_auth_proto_rawDesc = "" +
 	"page_token\x18\b \x01(\tR\tpageToken\"|\n" +
 	"\x18ListAuditRecordsResponse\x128\n" +
 	"\arecords\x18\x01 \x03(\v2\x1e.supercomp.auth.v1.AuditRecordR\arecords\x12&\n" +
-	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken2\xd5\r\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\x14\n" +
+	"\x12RevokeTokenRequest\"j\n" +
+	"\x13RevokeTokenResponse\x12\x18\n" +
+	"\arevoked\x18\x01 \x01(\bR\arevoked\x129\n" +
+	"\n" +
+	"expires_at\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\texpiresAt\"O\n" +
+	"\vPreferences\x12@\n" +
+	"\vweight_unit\x18\x01 \x01(\x0e2\x1f.supercomp.common.v1.WeightUnitR\n" +
+	"weightUnit\"\x17\n" +
+	"\x15GetPreferencesRequest\"Z\n" +
+	"\x16GetPreferencesResponse\x12@\n" +
+	"\vpreferences\x18\x01 \x01(\v2\x1e.supercomp.auth.v1.PreferencesR\vpreferences\"Y\n" +
+	"\x15SetPreferencesRequest\x12@\n" +
+	"\vpreferences\x18\x01 \x01(\v2\x1e.supercomp.auth.v1.PreferencesR\vpreferences\"Z\n" +
+	"\x16SetPreferencesResponse\x12@\n" +
+	"\vpreferences\x18\x01 \x01(\v2\x1e.supercomp.auth.v1.PreferencesR\vpreferences2\xac\x10\n" +
 	"\vAuthService\x12\\\n" +
 	"\x06WhoAmI\x12 .supercomp.auth.v1.WhoAmIRequest\x1a!.supercomp.auth.v1.WhoAmIResponse\"\r\x8a\xb5\x18\t\n" +
 	"\x05\x01\x02\x03\x04\x05\x10\x01\x12h\n" +
@@ -2516,7 +2844,13 @@ const file_supercomp_auth_v1_auth_proto_rawDesc = "" +
 	"\x10RotateSigningKey\x12*.supercomp.auth.v1.RotateSigningKeyRequest\x1a+.supercomp.auth.v1.RotateSigningKeyResponse\"\t\x8a\xb5\x18\x05\n" +
 	"\x01\x05\x10\x03\x12v\n" +
 	"\x10ListAuditRecords\x12*.supercomp.auth.v1.ListAuditRecordsRequest\x1a+.supercomp.auth.v1.ListAuditRecordsResponse\"\t\x8a\xb5\x18\x05\n" +
-	"\x01\x05\x10\x02B\xc9\x01\n" +
+	"\x01\x05\x10\x02\x12k\n" +
+	"\vRevokeToken\x12%.supercomp.auth.v1.RevokeTokenRequest\x1a&.supercomp.auth.v1.RevokeTokenResponse\"\r\x8a\xb5\x18\t\n" +
+	"\x05\x01\x02\x03\x04\x05\x10\x01\x12s\n" +
+	"\x0eGetPreferences\x12(.supercomp.auth.v1.GetPreferencesRequest\x1a).supercomp.auth.v1.GetPreferencesResponse\"\f\x8a\xb5\x18\b\n" +
+	"\x04\x02\x03\x04\x05\x10\x01\x12s\n" +
+	"\x0eSetPreferences\x12(.supercomp.auth.v1.SetPreferencesRequest\x1a).supercomp.auth.v1.SetPreferencesResponse\"\f\x8a\xb5\x18\b\n" +
+	"\x04\x02\x03\x04\x05\x10\x01B\xc9\x01\n" +
 	"\x15com.supercomp.auth.v1B\tAuthProtoP\x01Z?github.com/supercomp/supercomp/pkg/gen/supercomp/auth/v1;authv1\xa2\x02\x03SAX\xaa\x02\x11Supercomp.Auth.V1\xca\x02\x11Supercomp\\Auth\\V1\xe2\x02\x1dSupercomp\\Auth\\V1\\GPBMetadata\xea\x02\x13Supercomp::Auth::V1b\x06proto3"
 
 var (
@@ -2531,7 +2865,7 @@ func file_supercomp_auth_v1_auth_proto_rawDescGZIP() []byte {
 	return file_supercomp_auth_v1_auth_proto_rawDescData
 }
 
-var file_supercomp_auth_v1_auth_proto_msgTypes = make([]protoimpl.MessageInfo, 38)
+var file_supercomp_auth_v1_auth_proto_msgTypes = make([]protoimpl.MessageInfo, 45)
 var file_supercomp_auth_v1_auth_proto_goTypes = []any{
 	(*TeamGrant)(nil),                // 0: supercomp.auth.v1.TeamGrant
 	(*Principal)(nil),                // 1: supercomp.auth.v1.Principal
@@ -2571,92 +2905,111 @@ var file_supercomp_auth_v1_auth_proto_goTypes = []any{
 	(*AuditRecord)(nil),              // 35: supercomp.auth.v1.AuditRecord
 	(*ListAuditRecordsRequest)(nil),  // 36: supercomp.auth.v1.ListAuditRecordsRequest
 	(*ListAuditRecordsResponse)(nil), // 37: supercomp.auth.v1.ListAuditRecordsResponse
-	(v1.Role)(0),                     // 38: supercomp.common.v1.Role
-	(*timestamppb.Timestamp)(nil),    // 39: google.protobuf.Timestamp
-	(*durationpb.Duration)(nil),      // 40: google.protobuf.Duration
-	(*v1.Actor)(nil),                 // 41: supercomp.common.v1.Actor
+	(*RevokeTokenRequest)(nil),       // 38: supercomp.auth.v1.RevokeTokenRequest
+	(*RevokeTokenResponse)(nil),      // 39: supercomp.auth.v1.RevokeTokenResponse
+	(*Preferences)(nil),              // 40: supercomp.auth.v1.Preferences
+	(*GetPreferencesRequest)(nil),    // 41: supercomp.auth.v1.GetPreferencesRequest
+	(*GetPreferencesResponse)(nil),   // 42: supercomp.auth.v1.GetPreferencesResponse
+	(*SetPreferencesRequest)(nil),    // 43: supercomp.auth.v1.SetPreferencesRequest
+	(*SetPreferencesResponse)(nil),   // 44: supercomp.auth.v1.SetPreferencesResponse
+	(v1.Role)(0),                     // 45: supercomp.common.v1.Role
+	(*timestamppb.Timestamp)(nil),    // 46: google.protobuf.Timestamp
+	(*durationpb.Duration)(nil),      // 47: google.protobuf.Duration
+	(*v1.Actor)(nil),                 // 48: supercomp.common.v1.Actor
+	(v1.WeightUnit)(0),               // 49: supercomp.common.v1.WeightUnit
 }
 var file_supercomp_auth_v1_auth_proto_depIdxs = []int32{
-	38, // 0: supercomp.auth.v1.Principal.role:type_name -> supercomp.common.v1.Role
+	45, // 0: supercomp.auth.v1.Principal.role:type_name -> supercomp.common.v1.Role
 	0,  // 1: supercomp.auth.v1.Principal.grants:type_name -> supercomp.auth.v1.TeamGrant
 	1,  // 2: supercomp.auth.v1.WhoAmIResponse.principal:type_name -> supercomp.auth.v1.Principal
-	39, // 3: supercomp.auth.v1.WhoAmIResponse.expires_at:type_name -> google.protobuf.Timestamp
-	40, // 4: supercomp.auth.v1.IssueTokenRequest.ttl:type_name -> google.protobuf.Duration
-	39, // 5: supercomp.auth.v1.IssueTokenResponse.expires_at:type_name -> google.protobuf.Timestamp
-	39, // 6: supercomp.auth.v1.Team.created_at:type_name -> google.protobuf.Timestamp
-	41, // 7: supercomp.auth.v1.Team.created_by:type_name -> supercomp.common.v1.Actor
+	46, // 3: supercomp.auth.v1.WhoAmIResponse.expires_at:type_name -> google.protobuf.Timestamp
+	47, // 4: supercomp.auth.v1.IssueTokenRequest.ttl:type_name -> google.protobuf.Duration
+	46, // 5: supercomp.auth.v1.IssueTokenResponse.expires_at:type_name -> google.protobuf.Timestamp
+	46, // 6: supercomp.auth.v1.Team.created_at:type_name -> google.protobuf.Timestamp
+	48, // 7: supercomp.auth.v1.Team.created_by:type_name -> supercomp.common.v1.Actor
 	6,  // 8: supercomp.auth.v1.CreateTeamRequest.team:type_name -> supercomp.auth.v1.Team
 	6,  // 9: supercomp.auth.v1.CreateTeamResponse.team:type_name -> supercomp.auth.v1.Team
-	40, // 10: supercomp.auth.v1.CreateCheckinKeyRequest.ttl:type_name -> google.protobuf.Duration
+	47, // 10: supercomp.auth.v1.CreateCheckinKeyRequest.ttl:type_name -> google.protobuf.Duration
 	21, // 11: supercomp.auth.v1.CreateCheckinKeyResponse.key:type_name -> supercomp.auth.v1.ApiKey
 	21, // 12: supercomp.auth.v1.ListCheckinKeysResponse.keys:type_name -> supercomp.auth.v1.ApiKey
 	21, // 13: supercomp.auth.v1.RevokeCheckinKeyResponse.key:type_name -> supercomp.auth.v1.ApiKey
 	6,  // 14: supercomp.auth.v1.GetTeamResponse.team:type_name -> supercomp.auth.v1.Team
 	6,  // 15: supercomp.auth.v1.SetTeamTimeZoneResponse.team:type_name -> supercomp.auth.v1.Team
 	6,  // 16: supercomp.auth.v1.ListTeamsResponse.teams:type_name -> supercomp.auth.v1.Team
-	38, // 17: supercomp.auth.v1.ApiKey.role:type_name -> supercomp.common.v1.Role
+	45, // 17: supercomp.auth.v1.ApiKey.role:type_name -> supercomp.common.v1.Role
 	0,  // 18: supercomp.auth.v1.ApiKey.grants:type_name -> supercomp.auth.v1.TeamGrant
-	39, // 19: supercomp.auth.v1.ApiKey.created_at:type_name -> google.protobuf.Timestamp
-	41, // 20: supercomp.auth.v1.ApiKey.created_by:type_name -> supercomp.common.v1.Actor
-	39, // 21: supercomp.auth.v1.ApiKey.expires_at:type_name -> google.protobuf.Timestamp
-	39, // 22: supercomp.auth.v1.ApiKey.revoked_at:type_name -> google.protobuf.Timestamp
-	39, // 23: supercomp.auth.v1.ApiKey.last_used_at:type_name -> google.protobuf.Timestamp
-	39, // 24: supercomp.auth.v1.ApiKey.use_by:type_name -> google.protobuf.Timestamp
-	39, // 25: supercomp.auth.v1.ApiKey.used_at:type_name -> google.protobuf.Timestamp
-	38, // 26: supercomp.auth.v1.CreateApiKeyRequest.role:type_name -> supercomp.common.v1.Role
+	46, // 19: supercomp.auth.v1.ApiKey.created_at:type_name -> google.protobuf.Timestamp
+	48, // 20: supercomp.auth.v1.ApiKey.created_by:type_name -> supercomp.common.v1.Actor
+	46, // 21: supercomp.auth.v1.ApiKey.expires_at:type_name -> google.protobuf.Timestamp
+	46, // 22: supercomp.auth.v1.ApiKey.revoked_at:type_name -> google.protobuf.Timestamp
+	46, // 23: supercomp.auth.v1.ApiKey.last_used_at:type_name -> google.protobuf.Timestamp
+	46, // 24: supercomp.auth.v1.ApiKey.use_by:type_name -> google.protobuf.Timestamp
+	46, // 25: supercomp.auth.v1.ApiKey.used_at:type_name -> google.protobuf.Timestamp
+	45, // 26: supercomp.auth.v1.CreateApiKeyRequest.role:type_name -> supercomp.common.v1.Role
 	0,  // 27: supercomp.auth.v1.CreateApiKeyRequest.grants:type_name -> supercomp.auth.v1.TeamGrant
-	40, // 28: supercomp.auth.v1.CreateApiKeyRequest.ttl:type_name -> google.protobuf.Duration
-	40, // 29: supercomp.auth.v1.CreateApiKeyRequest.single_use_within:type_name -> google.protobuf.Duration
+	47, // 28: supercomp.auth.v1.CreateApiKeyRequest.ttl:type_name -> google.protobuf.Duration
+	47, // 29: supercomp.auth.v1.CreateApiKeyRequest.single_use_within:type_name -> google.protobuf.Duration
 	21, // 30: supercomp.auth.v1.CreateApiKeyResponse.key:type_name -> supercomp.auth.v1.ApiKey
 	21, // 31: supercomp.auth.v1.ListApiKeysResponse.keys:type_name -> supercomp.auth.v1.ApiKey
 	21, // 32: supercomp.auth.v1.RevokeApiKeyResponse.key:type_name -> supercomp.auth.v1.ApiKey
-	38, // 33: supercomp.auth.v1.KeyGrants.role:type_name -> supercomp.common.v1.Role
+	45, // 33: supercomp.auth.v1.KeyGrants.role:type_name -> supercomp.common.v1.Role
 	0,  // 34: supercomp.auth.v1.KeyGrants.grants:type_name -> supercomp.auth.v1.TeamGrant
 	29, // 35: supercomp.auth.v1.ListGrantsResponse.keys:type_name -> supercomp.auth.v1.KeyGrants
 	0,  // 36: supercomp.auth.v1.SetGrantsRequest.grants:type_name -> supercomp.auth.v1.TeamGrant
 	21, // 37: supercomp.auth.v1.SetGrantsResponse.key:type_name -> supercomp.auth.v1.ApiKey
-	39, // 38: supercomp.auth.v1.AuditRecord.occurred_at:type_name -> google.protobuf.Timestamp
-	41, // 39: supercomp.auth.v1.AuditRecord.actor:type_name -> supercomp.common.v1.Actor
-	39, // 40: supercomp.auth.v1.ListAuditRecordsRequest.since:type_name -> google.protobuf.Timestamp
-	39, // 41: supercomp.auth.v1.ListAuditRecordsRequest.until:type_name -> google.protobuf.Timestamp
+	46, // 38: supercomp.auth.v1.AuditRecord.occurred_at:type_name -> google.protobuf.Timestamp
+	48, // 39: supercomp.auth.v1.AuditRecord.actor:type_name -> supercomp.common.v1.Actor
+	46, // 40: supercomp.auth.v1.ListAuditRecordsRequest.since:type_name -> google.protobuf.Timestamp
+	46, // 41: supercomp.auth.v1.ListAuditRecordsRequest.until:type_name -> google.protobuf.Timestamp
 	35, // 42: supercomp.auth.v1.ListAuditRecordsResponse.records:type_name -> supercomp.auth.v1.AuditRecord
-	2,  // 43: supercomp.auth.v1.AuthService.WhoAmI:input_type -> supercomp.auth.v1.WhoAmIRequest
-	4,  // 44: supercomp.auth.v1.AuthService.IssueToken:input_type -> supercomp.auth.v1.IssueTokenRequest
-	7,  // 45: supercomp.auth.v1.AuthService.CreateTeam:input_type -> supercomp.auth.v1.CreateTeamRequest
-	15, // 46: supercomp.auth.v1.AuthService.ListTeams:input_type -> supercomp.auth.v1.ListTeamsRequest
-	16, // 47: supercomp.auth.v1.AuthService.GetTeam:input_type -> supercomp.auth.v1.GetTeamRequest
-	18, // 48: supercomp.auth.v1.AuthService.SetTeamTimeZone:input_type -> supercomp.auth.v1.SetTeamTimeZoneRequest
-	22, // 49: supercomp.auth.v1.AuthService.CreateApiKey:input_type -> supercomp.auth.v1.CreateApiKeyRequest
-	24, // 50: supercomp.auth.v1.AuthService.ListApiKeys:input_type -> supercomp.auth.v1.ListApiKeysRequest
-	26, // 51: supercomp.auth.v1.AuthService.RevokeApiKey:input_type -> supercomp.auth.v1.RevokeApiKeyRequest
-	9,  // 52: supercomp.auth.v1.AuthService.CreateCheckinKey:input_type -> supercomp.auth.v1.CreateCheckinKeyRequest
-	11, // 53: supercomp.auth.v1.AuthService.ListCheckinKeys:input_type -> supercomp.auth.v1.ListCheckinKeysRequest
-	13, // 54: supercomp.auth.v1.AuthService.RevokeCheckinKey:input_type -> supercomp.auth.v1.RevokeCheckinKeyRequest
-	28, // 55: supercomp.auth.v1.AuthService.ListGrants:input_type -> supercomp.auth.v1.ListGrantsRequest
-	31, // 56: supercomp.auth.v1.AuthService.SetGrants:input_type -> supercomp.auth.v1.SetGrantsRequest
-	33, // 57: supercomp.auth.v1.AuthService.RotateSigningKey:input_type -> supercomp.auth.v1.RotateSigningKeyRequest
-	36, // 58: supercomp.auth.v1.AuthService.ListAuditRecords:input_type -> supercomp.auth.v1.ListAuditRecordsRequest
-	3,  // 59: supercomp.auth.v1.AuthService.WhoAmI:output_type -> supercomp.auth.v1.WhoAmIResponse
-	5,  // 60: supercomp.auth.v1.AuthService.IssueToken:output_type -> supercomp.auth.v1.IssueTokenResponse
-	8,  // 61: supercomp.auth.v1.AuthService.CreateTeam:output_type -> supercomp.auth.v1.CreateTeamResponse
-	20, // 62: supercomp.auth.v1.AuthService.ListTeams:output_type -> supercomp.auth.v1.ListTeamsResponse
-	17, // 63: supercomp.auth.v1.AuthService.GetTeam:output_type -> supercomp.auth.v1.GetTeamResponse
-	19, // 64: supercomp.auth.v1.AuthService.SetTeamTimeZone:output_type -> supercomp.auth.v1.SetTeamTimeZoneResponse
-	23, // 65: supercomp.auth.v1.AuthService.CreateApiKey:output_type -> supercomp.auth.v1.CreateApiKeyResponse
-	25, // 66: supercomp.auth.v1.AuthService.ListApiKeys:output_type -> supercomp.auth.v1.ListApiKeysResponse
-	27, // 67: supercomp.auth.v1.AuthService.RevokeApiKey:output_type -> supercomp.auth.v1.RevokeApiKeyResponse
-	10, // 68: supercomp.auth.v1.AuthService.CreateCheckinKey:output_type -> supercomp.auth.v1.CreateCheckinKeyResponse
-	12, // 69: supercomp.auth.v1.AuthService.ListCheckinKeys:output_type -> supercomp.auth.v1.ListCheckinKeysResponse
-	14, // 70: supercomp.auth.v1.AuthService.RevokeCheckinKey:output_type -> supercomp.auth.v1.RevokeCheckinKeyResponse
-	30, // 71: supercomp.auth.v1.AuthService.ListGrants:output_type -> supercomp.auth.v1.ListGrantsResponse
-	32, // 72: supercomp.auth.v1.AuthService.SetGrants:output_type -> supercomp.auth.v1.SetGrantsResponse
-	34, // 73: supercomp.auth.v1.AuthService.RotateSigningKey:output_type -> supercomp.auth.v1.RotateSigningKeyResponse
-	37, // 74: supercomp.auth.v1.AuthService.ListAuditRecords:output_type -> supercomp.auth.v1.ListAuditRecordsResponse
-	59, // [59:75] is the sub-list for method output_type
-	43, // [43:59] is the sub-list for method input_type
-	43, // [43:43] is the sub-list for extension type_name
-	43, // [43:43] is the sub-list for extension extendee
-	0,  // [0:43] is the sub-list for field type_name
+	46, // 43: supercomp.auth.v1.RevokeTokenResponse.expires_at:type_name -> google.protobuf.Timestamp
+	49, // 44: supercomp.auth.v1.Preferences.weight_unit:type_name -> supercomp.common.v1.WeightUnit
+	40, // 45: supercomp.auth.v1.GetPreferencesResponse.preferences:type_name -> supercomp.auth.v1.Preferences
+	40, // 46: supercomp.auth.v1.SetPreferencesRequest.preferences:type_name -> supercomp.auth.v1.Preferences
+	40, // 47: supercomp.auth.v1.SetPreferencesResponse.preferences:type_name -> supercomp.auth.v1.Preferences
+	2,  // 48: supercomp.auth.v1.AuthService.WhoAmI:input_type -> supercomp.auth.v1.WhoAmIRequest
+	4,  // 49: supercomp.auth.v1.AuthService.IssueToken:input_type -> supercomp.auth.v1.IssueTokenRequest
+	7,  // 50: supercomp.auth.v1.AuthService.CreateTeam:input_type -> supercomp.auth.v1.CreateTeamRequest
+	15, // 51: supercomp.auth.v1.AuthService.ListTeams:input_type -> supercomp.auth.v1.ListTeamsRequest
+	16, // 52: supercomp.auth.v1.AuthService.GetTeam:input_type -> supercomp.auth.v1.GetTeamRequest
+	18, // 53: supercomp.auth.v1.AuthService.SetTeamTimeZone:input_type -> supercomp.auth.v1.SetTeamTimeZoneRequest
+	22, // 54: supercomp.auth.v1.AuthService.CreateApiKey:input_type -> supercomp.auth.v1.CreateApiKeyRequest
+	24, // 55: supercomp.auth.v1.AuthService.ListApiKeys:input_type -> supercomp.auth.v1.ListApiKeysRequest
+	26, // 56: supercomp.auth.v1.AuthService.RevokeApiKey:input_type -> supercomp.auth.v1.RevokeApiKeyRequest
+	9,  // 57: supercomp.auth.v1.AuthService.CreateCheckinKey:input_type -> supercomp.auth.v1.CreateCheckinKeyRequest
+	11, // 58: supercomp.auth.v1.AuthService.ListCheckinKeys:input_type -> supercomp.auth.v1.ListCheckinKeysRequest
+	13, // 59: supercomp.auth.v1.AuthService.RevokeCheckinKey:input_type -> supercomp.auth.v1.RevokeCheckinKeyRequest
+	28, // 60: supercomp.auth.v1.AuthService.ListGrants:input_type -> supercomp.auth.v1.ListGrantsRequest
+	31, // 61: supercomp.auth.v1.AuthService.SetGrants:input_type -> supercomp.auth.v1.SetGrantsRequest
+	33, // 62: supercomp.auth.v1.AuthService.RotateSigningKey:input_type -> supercomp.auth.v1.RotateSigningKeyRequest
+	36, // 63: supercomp.auth.v1.AuthService.ListAuditRecords:input_type -> supercomp.auth.v1.ListAuditRecordsRequest
+	38, // 64: supercomp.auth.v1.AuthService.RevokeToken:input_type -> supercomp.auth.v1.RevokeTokenRequest
+	41, // 65: supercomp.auth.v1.AuthService.GetPreferences:input_type -> supercomp.auth.v1.GetPreferencesRequest
+	43, // 66: supercomp.auth.v1.AuthService.SetPreferences:input_type -> supercomp.auth.v1.SetPreferencesRequest
+	3,  // 67: supercomp.auth.v1.AuthService.WhoAmI:output_type -> supercomp.auth.v1.WhoAmIResponse
+	5,  // 68: supercomp.auth.v1.AuthService.IssueToken:output_type -> supercomp.auth.v1.IssueTokenResponse
+	8,  // 69: supercomp.auth.v1.AuthService.CreateTeam:output_type -> supercomp.auth.v1.CreateTeamResponse
+	20, // 70: supercomp.auth.v1.AuthService.ListTeams:output_type -> supercomp.auth.v1.ListTeamsResponse
+	17, // 71: supercomp.auth.v1.AuthService.GetTeam:output_type -> supercomp.auth.v1.GetTeamResponse
+	19, // 72: supercomp.auth.v1.AuthService.SetTeamTimeZone:output_type -> supercomp.auth.v1.SetTeamTimeZoneResponse
+	23, // 73: supercomp.auth.v1.AuthService.CreateApiKey:output_type -> supercomp.auth.v1.CreateApiKeyResponse
+	25, // 74: supercomp.auth.v1.AuthService.ListApiKeys:output_type -> supercomp.auth.v1.ListApiKeysResponse
+	27, // 75: supercomp.auth.v1.AuthService.RevokeApiKey:output_type -> supercomp.auth.v1.RevokeApiKeyResponse
+	10, // 76: supercomp.auth.v1.AuthService.CreateCheckinKey:output_type -> supercomp.auth.v1.CreateCheckinKeyResponse
+	12, // 77: supercomp.auth.v1.AuthService.ListCheckinKeys:output_type -> supercomp.auth.v1.ListCheckinKeysResponse
+	14, // 78: supercomp.auth.v1.AuthService.RevokeCheckinKey:output_type -> supercomp.auth.v1.RevokeCheckinKeyResponse
+	30, // 79: supercomp.auth.v1.AuthService.ListGrants:output_type -> supercomp.auth.v1.ListGrantsResponse
+	32, // 80: supercomp.auth.v1.AuthService.SetGrants:output_type -> supercomp.auth.v1.SetGrantsResponse
+	34, // 81: supercomp.auth.v1.AuthService.RotateSigningKey:output_type -> supercomp.auth.v1.RotateSigningKeyResponse
+	37, // 82: supercomp.auth.v1.AuthService.ListAuditRecords:output_type -> supercomp.auth.v1.ListAuditRecordsResponse
+	39, // 83: supercomp.auth.v1.AuthService.RevokeToken:output_type -> supercomp.auth.v1.RevokeTokenResponse
+	42, // 84: supercomp.auth.v1.AuthService.GetPreferences:output_type -> supercomp.auth.v1.GetPreferencesResponse
+	44, // 85: supercomp.auth.v1.AuthService.SetPreferences:output_type -> supercomp.auth.v1.SetPreferencesResponse
+	67, // [67:86] is the sub-list for method output_type
+	48, // [48:67] is the sub-list for method input_type
+	48, // [48:48] is the sub-list for extension type_name
+	48, // [48:48] is the sub-list for extension extendee
+	0,  // [0:48] is the sub-list for field type_name
 }
 
 func init() { file_supercomp_auth_v1_auth_proto_init() }
@@ -2671,7 +3024,7 @@ func file_supercomp_auth_v1_auth_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_supercomp_auth_v1_auth_proto_rawDesc), len(file_supercomp_auth_v1_auth_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   38,
+			NumMessages:   45,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

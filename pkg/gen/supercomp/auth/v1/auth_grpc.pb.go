@@ -40,6 +40,9 @@ const (
 	AuthService_SetGrants_FullMethodName        = "/supercomp.auth.v1.AuthService/SetGrants"
 	AuthService_RotateSigningKey_FullMethodName = "/supercomp.auth.v1.AuthService/RotateSigningKey"
 	AuthService_ListAuditRecords_FullMethodName = "/supercomp.auth.v1.AuthService/ListAuditRecords"
+	AuthService_RevokeToken_FullMethodName      = "/supercomp.auth.v1.AuthService/RevokeToken"
+	AuthService_GetPreferences_FullMethodName   = "/supercomp.auth.v1.AuthService/GetPreferences"
+	AuthService_SetPreferences_FullMethodName   = "/supercomp.auth.v1.AuthService/SetPreferences"
 )
 
 // AuthServiceClient is the client API for AuthService service.
@@ -92,6 +95,16 @@ type AuthServiceClient interface {
 	// from one team to another, a key for several teams), and a coach sees only their own team.
 	// A team's trail, the platform-wide records (team "_platform") or, with no team, all of them.
 	ListAuditRecords(ctx context.Context, in *ListAuditRecordsRequest, opts ...grpc.CallOption) (*ListAuditRecordsResponse, error)
+	// Ends the calling token before its expiry (the console's sign-out): from then on every
+	// service refuses it, in every process, so a copy of it (or of a browser session holding it)
+	// is worthless. The revocation is kept until the token would have expired anyway. Called with
+	// an API key it changes nothing: revoke a key with RevokeApiKey.
+	RevokeToken(ctx context.Context, in *RevokeTokenRequest, opts ...grpc.CallOption) (*RevokeTokenResponse, error)
+	// The calling principal's display preferences (the console's kg or lb), kept per subject so
+	// they follow a person from one browser or device to another.
+	GetPreferences(ctx context.Context, in *GetPreferencesRequest, opts ...grpc.CallOption) (*GetPreferencesResponse, error)
+	// Replaces the calling principal's display preferences.
+	SetPreferences(ctx context.Context, in *SetPreferencesRequest, opts ...grpc.CallOption) (*SetPreferencesResponse, error)
 }
 
 type authServiceClient struct {
@@ -262,6 +275,36 @@ func (c *authServiceClient) ListAuditRecords(ctx context.Context, in *ListAuditR
 	return out, nil
 }
 
+func (c *authServiceClient) RevokeToken(ctx context.Context, in *RevokeTokenRequest, opts ...grpc.CallOption) (*RevokeTokenResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(RevokeTokenResponse)
+	err := c.cc.Invoke(ctx, AuthService_RevokeToken_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *authServiceClient) GetPreferences(ctx context.Context, in *GetPreferencesRequest, opts ...grpc.CallOption) (*GetPreferencesResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(GetPreferencesResponse)
+	err := c.cc.Invoke(ctx, AuthService_GetPreferences_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *authServiceClient) SetPreferences(ctx context.Context, in *SetPreferencesRequest, opts ...grpc.CallOption) (*SetPreferencesResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(SetPreferencesResponse)
+	err := c.cc.Invoke(ctx, AuthService_SetPreferences_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // AuthServiceServer is the server API for AuthService service.
 // All implementations must embed UnimplementedAuthServiceServer
 // for forward compatibility.
@@ -312,6 +355,16 @@ type AuthServiceServer interface {
 	// from one team to another, a key for several teams), and a coach sees only their own team.
 	// A team's trail, the platform-wide records (team "_platform") or, with no team, all of them.
 	ListAuditRecords(context.Context, *ListAuditRecordsRequest) (*ListAuditRecordsResponse, error)
+	// Ends the calling token before its expiry (the console's sign-out): from then on every
+	// service refuses it, in every process, so a copy of it (or of a browser session holding it)
+	// is worthless. The revocation is kept until the token would have expired anyway. Called with
+	// an API key it changes nothing: revoke a key with RevokeApiKey.
+	RevokeToken(context.Context, *RevokeTokenRequest) (*RevokeTokenResponse, error)
+	// The calling principal's display preferences (the console's kg or lb), kept per subject so
+	// they follow a person from one browser or device to another.
+	GetPreferences(context.Context, *GetPreferencesRequest) (*GetPreferencesResponse, error)
+	// Replaces the calling principal's display preferences.
+	SetPreferences(context.Context, *SetPreferencesRequest) (*SetPreferencesResponse, error)
 	mustEmbedUnimplementedAuthServiceServer()
 }
 
@@ -369,6 +422,15 @@ func (UnimplementedAuthServiceServer) RotateSigningKey(context.Context, *RotateS
 }
 func (UnimplementedAuthServiceServer) ListAuditRecords(context.Context, *ListAuditRecordsRequest) (*ListAuditRecordsResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method ListAuditRecords not implemented")
+}
+func (UnimplementedAuthServiceServer) RevokeToken(context.Context, *RevokeTokenRequest) (*RevokeTokenResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method RevokeToken not implemented")
+}
+func (UnimplementedAuthServiceServer) GetPreferences(context.Context, *GetPreferencesRequest) (*GetPreferencesResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetPreferences not implemented")
+}
+func (UnimplementedAuthServiceServer) SetPreferences(context.Context, *SetPreferencesRequest) (*SetPreferencesResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method SetPreferences not implemented")
 }
 func (UnimplementedAuthServiceServer) mustEmbedUnimplementedAuthServiceServer() {}
 func (UnimplementedAuthServiceServer) testEmbeddedByValue()                     {}
@@ -679,6 +741,60 @@ func _AuthService_ListAuditRecords_Handler(srv interface{}, ctx context.Context,
 	return interceptor(ctx, in, info, handler)
 }
 
+func _AuthService_RevokeToken_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(RevokeTokenRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AuthServiceServer).RevokeToken(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: AuthService_RevokeToken_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AuthServiceServer).RevokeToken(ctx, req.(*RevokeTokenRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _AuthService_GetPreferences_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetPreferencesRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AuthServiceServer).GetPreferences(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: AuthService_GetPreferences_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AuthServiceServer).GetPreferences(ctx, req.(*GetPreferencesRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _AuthService_SetPreferences_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(SetPreferencesRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AuthServiceServer).SetPreferences(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: AuthService_SetPreferences_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AuthServiceServer).SetPreferences(ctx, req.(*SetPreferencesRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // AuthService_ServiceDesc is the grpc.ServiceDesc for AuthService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -749,6 +865,18 @@ var AuthService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "ListAuditRecords",
 			Handler:    _AuthService_ListAuditRecords_Handler,
+		},
+		{
+			MethodName: "RevokeToken",
+			Handler:    _AuthService_RevokeToken_Handler,
+		},
+		{
+			MethodName: "GetPreferences",
+			Handler:    _AuthService_GetPreferences_Handler,
+		},
+		{
+			MethodName: "SetPreferences",
+			Handler:    _AuthService_SetPreferences_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},

@@ -639,9 +639,10 @@ type RuleCheck struct {
 	Rule string `protobuf:"bytes,1,opt,name=rule,proto3" json:"rule,omitempty"`
 	// Whether the rule holds on the day assessed.
 	Holds bool `protobuf:"varint,2,opt,name=holds,proto3" json:"holds,omitempty"`
-	// How many of the counted exposures (lifting days or reports) met the rule's condition.
+	// How many of the counted exposures (lifting days or reports) met the rule's condition; for
+	// lifting_decline on rated logs, the cumulative shortfall in tenths of a standard deviation.
 	Count uint32 `protobuf:"varint,3,opt,name=count,proto3" json:"count,omitempty"`
-	// How many it needs.
+	// How many it needs (lifting_decline on rated logs: the threshold in tenths of a SD).
 	Needed uint32 `protobuf:"varint,4,opt,name=needed,proto3" json:"needed,omitempty"`
 	// Plain sentence, e.g. "RPE up on 2 of the last 3 lifting days; needs 3".
 	Detail        string `protobuf:"bytes,5,opt,name=detail,proto3" json:"detail,omitempty"`
@@ -740,9 +741,10 @@ type AthleteAssessed struct {
 	// How much data the assessment rests on.
 	Coverage *DataCoverage `protobuf:"bytes,10,opt,name=coverage,proto3" json:"coverage,omitempty"`
 	// Name of the deload rule that fired, empty unless status is DELOAD_RECOMMENDED:
-	// "two_families" (>= 2 families on >= 3 of the last 7 days), "decline_plus_subjective",
-	// "lifting_decline" (effort-adjusted e1RM below baseline on the last lifting days) or
-	// "sustained_decline" (every week of the last three down; the rule of logs without RPE).
+	// "two_families" (>= 2 families on >= 5 of the last 7 days), "decline_plus_subjective",
+	// "lifting_decline" (effort-adjusted e1RM short of each lift's trend, accumulated over the
+	// lifting days), "missed_reps" (later sets short of the first at a familiar load) or
+	// "sustained_decline" (every week of the last three down, with or without RPE).
 	RuleFired string `protobuf:"bytes,11,opt,name=rule_fired,json=ruleFired,proto3" json:"rule_fired,omitempty"`
 	// Recommendations are suppressed until this day (cooldown after a deload or a recent
 	// recommendation; hysteresis). Unset when not in cooldown.
@@ -1201,7 +1203,8 @@ type TeamTrendDetected struct {
 	EpisodeId string `protobuf:"bytes,1,opt,name=episode_id,json=episodeId,proto3" json:"episode_id,omitempty"`
 	// Which rule fired.
 	Rule v1.TeamTrendRule `protobuf:"varint,2,opt,name=rule,proto3,enum=supercomp.common.v1.TeamTrendRule" json:"rule,omitempty"`
-	// Monday of the week the rule fired for.
+	// Monday of the week the rule fired for. Weeks are the team's: Monday to Sunday in its time
+	// zone (auth.v1.Team.time_zone), so a set at 23:30 on a Sunday counts in the week it ends.
 	WeekStart *v1.Date `protobuf:"bytes,3,opt,name=week_start,json=weekStart,proto3" json:"week_start,omitempty"`
 	// Position group the trend is about; empty for the whole team.
 	PositionGroup string `protobuf:"bytes,4,opt,name=position_group,json=positionGroup,proto3" json:"position_group,omitempty"`
@@ -1349,7 +1352,7 @@ type TeamTrendEnded struct {
 	Rule v1.TeamTrendRule `protobuf:"varint,2,opt,name=rule,proto3,enum=supercomp.common.v1.TeamTrendRule" json:"rule,omitempty"`
 	// Position group; empty for the whole team.
 	PositionGroup string `protobuf:"bytes,3,opt,name=position_group,json=positionGroup,proto3" json:"position_group,omitempty"`
-	// Monday of the first week the rule no longer held.
+	// Monday of the first week (in the team's time zone) the rule no longer held.
 	EndedWeekStart *v1.Date `protobuf:"bytes,4,opt,name=ended_week_start,json=endedWeekStart,proto3" json:"ended_week_start,omitempty"`
 	unknownFields  protoimpl.UnknownFields
 	sizeCache      protoimpl.SizeCache

@@ -975,9 +975,11 @@ type StrengthThresholds struct {
 	LiftingDropPct float64 `protobuf:"fixed64,11,opt,name=lifting_drop_pct,json=liftingDropPct,proto3" json:"lifting_drop_pct,omitempty"`
 	// ...and by at least this many standard errors of the athlete's scatter (default 1).
 	LiftingZ float64 `protobuf:"fixed64,12,opt,name=lifting_z,json=liftingZ,proto3" json:"lifting_z,omitempty"`
-	// Lifting days judged (default 2).
+	// Lifting days judged against the baseline for the down days the evidence lists (default 2).
 	LiftingDaysJudged uint32 `protobuf:"varint,13,opt,name=lifting_days_judged,json=liftingDaysJudged,proto3" json:"lifting_days_judged,omitempty"`
-	// Of which this many must be down for the lifting_decline rule (default 2).
+	// Fires no rule any more (default 2; kept so stored overrides stay valid): lifting_decline
+	// fired when this many of the judged days were down until the rule moved to the cumulative
+	// shortfall, shortfall_sd_needed.
 	LiftingDaysNeeded uint32 `protobuf:"varint,14,opt,name=lifting_days_needed,json=liftingDaysNeeded,proto3" json:"lifting_days_needed,omitempty"`
 	// The recent window of the lifting-day check in days (default 7), holding at least
 	// recent_lifting_days lifting days.
@@ -988,8 +990,15 @@ type StrengthThresholds struct {
 	MissedRepsDaysNeeded uint32 `protobuf:"varint,16,opt,name=missed_reps_days_needed,json=missedRepsDaysNeeded,proto3" json:"missed_reps_days_needed,omitempty"`
 	// The window of the missed_reps rule in days (default 10).
 	MissedRepsWindowDays uint32 `protobuf:"varint,17,opt,name=missed_reps_window_days,json=missedRepsWindowDays,proto3" json:"missed_reps_window_days,omitempty"`
-	unknownFields        protoimpl.UnknownFields
-	sizeCache            protoimpl.SizeCache
+	// Rated logs: the lifting_decline rule fires when the cumulative shortfall of effort-adjusted
+	// e1RM against each main lift's trend passes this many standard deviations (default 3.0 at
+	// three lifting days a week, 0.25 more per weekly lifting day above, less below)...
+	ShortfallSdNeeded float64 `protobuf:"fixed64,18,opt,name=shortfall_sd_needed,json=shortfallSdNeeded,proto3" json:"shortfall_sd_needed,omitempty"`
+	// ...where each lifting day adds what it falls short beyond this many standard deviations
+	// (default 0.75).
+	ShortfallSlackSd float64 `protobuf:"fixed64,19,opt,name=shortfall_slack_sd,json=shortfallSlackSd,proto3" json:"shortfall_slack_sd,omitempty"`
+	unknownFields    protoimpl.UnknownFields
+	sizeCache        protoimpl.SizeCache
 }
 
 func (x *StrengthThresholds) Reset() {
@@ -1137,6 +1146,20 @@ func (x *StrengthThresholds) GetMissedRepsDaysNeeded() uint32 {
 func (x *StrengthThresholds) GetMissedRepsWindowDays() uint32 {
 	if x != nil {
 		return x.MissedRepsWindowDays
+	}
+	return 0
+}
+
+func (x *StrengthThresholds) GetShortfallSdNeeded() float64 {
+	if x != nil {
+		return x.ShortfallSdNeeded
+	}
+	return 0
+}
+
+func (x *StrengthThresholds) GetShortfallSlackSd() float64 {
+	if x != nil {
+		return x.ShortfallSlackSd
 	}
 	return 0
 }
@@ -1602,7 +1625,8 @@ type DeloadRuleThresholds struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Independent abnormal families needed (default 2).
 	MinFamilies uint32 `protobuf:"varint,1,opt,name=min_families,json=minFamilies,proto3" json:"min_families,omitempty"`
-	// Days each must be abnormal within the window (default 3).
+	// Days of the window on which they must be abnormal together (default 5: the daily signals
+	// stay flagged for days, so 3 of 7 was one rough stretch).
 	MinAbnormalDays uint32 `protobuf:"varint,2,opt,name=min_abnormal_days,json=minAbnormalDays,proto3" json:"min_abnormal_days,omitempty"`
 	// Window, days (default 7).
 	WindowDays uint32 `protobuf:"varint,3,opt,name=window_days,json=windowDays,proto3" json:"window_days,omitempty"`
@@ -2162,7 +2186,7 @@ const file_supercomp_fatigue_v1_fatigue_proto_rawDesc = "" +
 	"page_token\x18\x05 \x01(\tR\tpageToken\"\x85\x01\n" +
 	"\x17ListAssessmentsResponse\x12B\n" +
 	"\vassessments\x18\x01 \x03(\v2 .supercomp.fatigue.v1.AssessmentR\vassessments\x12&\n" +
-	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\xea\x05\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\xc8\x06\n" +
 	"\x12StrengthThresholds\x12 \n" +
 	"\fe1rm_min_rpe\x18\x01 \x01(\x01R\n" +
 	"e1rmMinRpe\x12\"\n" +
@@ -2185,7 +2209,9 @@ const file_supercomp_fatigue_v1_fatigue_proto_rawDesc = "" +
 	"\x13lifting_days_needed\x18\x0e \x01(\rR\x11liftingDaysNeeded\x12,\n" +
 	"\x12recent_window_days\x18\x0f \x01(\rR\x10recentWindowDays\x125\n" +
 	"\x17missed_reps_days_needed\x18\x10 \x01(\rR\x14missedRepsDaysNeeded\x125\n" +
-	"\x17missed_reps_window_days\x18\x11 \x01(\rR\x14missedRepsWindowDays\"\xcc\x01\n" +
+	"\x17missed_reps_window_days\x18\x11 \x01(\rR\x14missedRepsWindowDays\x12.\n" +
+	"\x13shortfall_sd_needed\x18\x12 \x01(\x01R\x11shortfallSdNeeded\x12,\n" +
+	"\x12shortfall_slack_sd\x18\x13 \x01(\x01R\x10shortfallSlackSd\"\xcc\x01\n" +
 	"\x12RpeDriftThresholds\x12,\n" +
 	"\x12load_tolerance_pct\x18\x01 \x01(\x01R\x10loadTolerancePct\x12\x19\n" +
 	"\brpe_rise\x18\x02 \x01(\x01R\arpeRise\x12#\n" +

@@ -33,9 +33,9 @@ type TrendBucket int32
 const (
 	// Not stated; treated as week.
 	TrendBucket_TREND_BUCKET_UNSPECIFIED TrendBucket = 0
-	// Calendar weeks starting Monday (ClickHouse toMonday).
+	// Calendar weeks starting Monday (ISO weeks), in the request's time zone.
 	TrendBucket_TREND_BUCKET_WEEK TrendBucket = 1
-	// Calendar days (UTC).
+	// Calendar days in the request's time zone.
 	TrendBucket_TREND_BUCKET_DAY TrendBucket = 2
 )
 
@@ -259,7 +259,12 @@ type GetTeamTrendsRequest struct {
 	// Bucket size (default week).
 	Bucket TrendBucket `protobuf:"varint,6,opt,name=bucket,proto3,enum=supercomp.trends.v1.TrendBucket" json:"bucket,omitempty"`
 	// Metrics wanted; empty for all.
-	Metrics       []TrendMetric `protobuf:"varint,7,rep,packed,name=metrics,proto3,enum=supercomp.trends.v1.TrendMetric" json:"metrics,omitempty"`
+	Metrics []TrendMetric `protobuf:"varint,7,rep,packed,name=metrics,proto3,enum=supercomp.trends.v1.TrendMetric" json:"metrics,omitempty"`
+	// IANA time zone whose calendar days and Monday-start weeks the buckets (and `range`, and
+	// "today") follow, usually the team's (auth.v1.Team.time_zone), e.g. "Australia/Sydney".
+	// Empty means UTC. A set logged at 23:30 in Sydney counts on that Sydney day. Status shares
+	// stay on the day each assessment is dated (its as_of), whatever the zone.
+	TimeZone      string `protobuf:"bytes,8,opt,name=time_zone,json=timeZone,proto3" json:"time_zone,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -341,6 +346,13 @@ func (x *GetTeamTrendsRequest) GetMetrics() []TrendMetric {
 		return x.Metrics
 	}
 	return nil
+}
+
+func (x *GetTeamTrendsRequest) GetTimeZone() string {
+	if x != nil {
+		return x.TimeZone
+	}
+	return ""
 }
 
 // One bucket of a series.
@@ -785,7 +797,7 @@ var File_supercomp_trends_v1_trends_proto protoreflect.FileDescriptor
 
 const file_supercomp_trends_v1_trends_proto_rawDesc = "" +
 	"\n" +
-	" supercomp/trends/v1/trends.proto\x12\x13supercomp.trends.v1\x1a supercomp/common/v1/access.proto\x1a supercomp/common/v1/common.proto\x1a\"supercomp/events/v1/analysis.proto\"\xb9\x02\n" +
+	" supercomp/trends/v1/trends.proto\x12\x13supercomp.trends.v1\x1a supercomp/common/v1/access.proto\x1a supercomp/common/v1/common.proto\x1a\"supercomp/events/v1/analysis.proto\"\xd6\x02\n" +
 	"\x14GetTeamTrendsRequest\x12\x17\n" +
 	"\ateam_id\x18\x01 \x01(\tR\x06teamId\x12%\n" +
 	"\x0eposition_group\x18\x02 \x01(\tR\rpositionGroup\x12\x1f\n" +
@@ -794,7 +806,8 @@ const file_supercomp_trends_v1_trends_proto_rawDesc = "" +
 	"\x05range\x18\x04 \x01(\v2\x1e.supercomp.common.v1.DateRangeR\x05range\x12\x14\n" +
 	"\x05weeks\x18\x05 \x01(\rR\x05weeks\x128\n" +
 	"\x06bucket\x18\x06 \x01(\x0e2 .supercomp.trends.v1.TrendBucketR\x06bucket\x12:\n" +
-	"\ametrics\x18\a \x03(\x0e2 .supercomp.trends.v1.TrendMetricR\ametrics\"\x9f\x01\n" +
+	"\ametrics\x18\a \x03(\x0e2 .supercomp.trends.v1.TrendMetricR\ametrics\x12\x1b\n" +
+	"\ttime_zone\x18\b \x01(\tR\btimeZone\"\x9f\x01\n" +
 	"\n" +
 	"TrendPoint\x12<\n" +
 	"\fbucket_start\x18\x01 \x01(\v2\x19.supercomp.common.v1.DateR\vbucketStart\x12\x19\n" +

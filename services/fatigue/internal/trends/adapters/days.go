@@ -392,10 +392,17 @@ func bucketDay(f Filter, col string) string {
 	return "toUInt16(greatest(" + bucketExpr(f.Bucket, col) + ", toDate(?)))"
 }
 
+// rawBucketDay is bucketDay of a raw table's row day (see Filter.RawDay) and its arguments.
+func rawBucketDay(f Filter) (string, []any) {
+	dayExpr, args := f.RawDay()
+	return bucketDay(f, dayExpr), append(args, f.From)
+}
+
 // WellnessDays sums every item per athlete and bucket of f.
 func (r Repo) WellnessDays(ctx context.Context, f Filter) ([]WellnessDay, error) {
 	cond, args := f.where("day", true)
-	inner := bucketDay(f, "day") + " AS d, count() AS n"
+	bucketExpr, bucketArgs := rawBucketDay(f)
+	inner := bucketExpr + " AS d, count() AS n"
 	outer := "toString(groupArray(d)), toString(groupArray(n))"
 	for i, c := range WellnessColumns {
 		inner += fmt.Sprintf(", sum(toFloat64(ifNull(%s, 0))) AS s%d, countIf(isNotNull(%s)) AS c%d", c, i, c, i)
@@ -405,7 +412,7 @@ func (r Repo) WellnessDays(ctx context.Context, f Filter) ([]WellnessDay, error)
     SELECT athlete_id, ` + inner + ` FROM training_wellness FINAL WHERE ` + cond + ` GROUP BY athlete_id, d)
 GROUP BY athlete_id`
 	var out []WellnessDay
-	err := query(ctx, r.Store, "wellness days", q, append([]any{f.From}, args...), func(rows store.Rows) error {
+	err := query(ctx, r.Store, "wellness days", q, append(bucketArgs, args...), func(rows store.Rows) error {
 		var a string
 		arrays := make([][]float64, 2+2*len(WellnessColumns))
 		ptrs := make([]*[]float64, len(arrays))
@@ -439,17 +446,18 @@ type DayRows struct {
 // of f (the sets' come from the set cells).
 func (r Repo) OtherDayRows(ctx context.Context, f Filter) ([]DayRows, error) {
 	rawCond, rawArgs := f.where("day", true)
+	rawBucket, rawBucketArgs := rawBucketDay(f)
 	asCond, asArgs := f.where("as_of", false)
 	q := `SELECT athlete_id, toString(groupArray(d)), toString(groupArray(n)) FROM (
     SELECT athlete_id, d, sum(n) AS n FROM (
-        SELECT athlete_id, ` + bucketDay(f, "day") + ` AS d, count() AS n FROM training_sessions FINAL WHERE ` + rawCond + ` GROUP BY athlete_id, d
-        UNION ALL SELECT athlete_id, ` + bucketDay(f, "day") + ` AS d, count() AS n FROM training_wellness FINAL WHERE ` + rawCond + ` GROUP BY athlete_id, d
+        SELECT athlete_id, ` + rawBucket + ` AS d, count() AS n FROM training_sessions FINAL WHERE ` + rawCond + ` GROUP BY athlete_id, d
+        UNION ALL SELECT athlete_id, ` + rawBucket + ` AS d, count() AS n FROM training_wellness FINAL WHERE ` + rawCond + ` GROUP BY athlete_id, d
         UNION ALL SELECT athlete_id, ` + bucketDay(f, "as_of") + ` AS d, count() AS n FROM fatigue_assessments FINAL WHERE ` + asCond + ` GROUP BY athlete_id, d)
     GROUP BY athlete_id, d)
 GROUP BY athlete_id`
 	// Each subquery binds the range start of its bucket expression, then its conditions.
-	args := append([]any{f.From}, rawArgs...)
-	args = append(append(args, f.From), rawArgs...)
+	args := append(slices.Clone(rawBucketArgs), rawArgs...)
+	args = append(append(args, rawBucketArgs...), rawArgs...)
 	args = append(append(args, f.From), asArgs...)
 	var out []DayRows
 	err := query(ctx, r.Store, "other rows per day", q, args, func(rows store.Rows) error {

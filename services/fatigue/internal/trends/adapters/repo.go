@@ -32,6 +32,32 @@ type Filter struct {
 	// GrantedTeams, when not nil, are the teams the caller may read (auth.GrantedTeams): bound
 	// into every query, so tenant isolation does not rest on the gRPC guard alone.
 	GrantedTeams []string
+	// Zone, when not nil, is the time zone whose calendar days From, To and the buckets are.
+	// The raw tables' day column and both rollups (trend_set_cells, trend_athlete_days) are
+	// keyed by UTC day, so a zoned query reads the raw rows and computes each row's day from
+	// occurred_at in the zone (RawDay); nil reads the UTC days, rollups included.
+	Zone *time.Location
+}
+
+// RawDay is the SQL day of a raw table's row (one with occurred_at and day columns) and its
+// arguments: the stored UTC day, or occurred_at's day in f.Zone. The zone's name is bound like
+// any value; ClickHouse reads it as the constant its toDate needs.
+func (f Filter) RawDay() (string, []any) {
+	if f.Zone == nil {
+		return "day", nil
+	}
+	return "toDate(occurred_at, ?)", []any{f.Zone.String()}
+}
+
+// instants returns the UTC instants at which f's first day starts and the day after its last
+// starts, in f's zone.
+func (f Filter) instants() (time.Time, time.Time) {
+	zone := f.Zone
+	if zone == nil {
+		zone = time.UTC
+	}
+	at := func(d time.Time) time.Time { return time.Date(d.Year(), d.Month(), d.Day(), 0, 0, 0, 0, zone) }
+	return at(f.From), at(f.To.AddDate(0, 0, 1))
 }
 
 // teamCond is the team condition every trend query starts with.
@@ -43,14 +69,19 @@ func (f Filter) teamCond() (string, []any) {
 }
 
 // where returns the team, athlete and day conditions on dayCol plus their arguments. Raw
-// tables are partitioned by occurred_at, so they also get an occurred_at range for pruning.
+// tables are partitioned by occurred_at, so they also get an occurred_at range for pruning; in a
+// zone that range alone selects the days (from the first day's local midnight to the midnight
+// after the last), as the UTC day column does not.
 func (f Filter) where(dayCol string, raw bool) (string, []any) {
 	cond, args := f.teamCond()
-	cond += " AND " + dayCol + " >= toDate(?) AND " + dayCol + " <= toDate(?)"
-	args = append(args, f.From, f.To)
+	if !raw || f.Zone == nil {
+		cond += " AND " + dayCol + " >= toDate(?) AND " + dayCol + " <= toDate(?)"
+		args = append(args, f.From, f.To)
+	}
 	if raw {
+		from, to := f.instants()
 		cond += " AND occurred_at >= ? AND occurred_at < ?"
-		args = append(args, f.From, f.To.AddDate(0, 0, 1))
+		args = append(args, from, to)
 	}
 	if f.Athletes != nil {
 		cond += " AND has(?, athlete_id)"
@@ -236,6 +267,9 @@ type SetGroup struct {
 // Computing the RPE-at-familiar-load baselines in SQL (commit 879bae8, reverted by 908dfd8) was
 // slower than doing it in Go: the lambdas copy each group's arrays once per exposure.
 func (r Repo) SetGroups(ctx context.Context, f Filter) ([]SetGroup, error) {
+	if f.Zone != nil {
+		return r.RawSetGroups(ctx, f) // the rollup's cells are UTC days
+	}
 	var rolled []SetGroup
 	var final map[athleteDay]uint64
 	rollErr := make(chan error, 1)
@@ -377,7 +411,7 @@ GROUP BY athlete_id`
 
 // cellColumns select a group's cells from a subquery of cells (n, w, h, v, e, rs, rp), each
 // array as text (see numbers); days as days since 1970.
-const cellColumns = `athlete_id, lift_category, exercise, reps, toString(groupArray(toUInt16(day))), toString(groupArray(load_kg)),
+const cellColumns = `athlete_id, lift_category, exercise, reps, toString(groupArray(toUInt16(cell_day))), toString(groupArray(load_kg)),
     toString(groupArray(n)), toString(groupArray(w)), toString(groupArray(h)), toString(groupArray(v)), toString(groupArray(e)),
     toString(groupArray(rs)), toString(groupArray(rp))`
 
@@ -395,7 +429,7 @@ func (r Repo) rolledSetGroups(ctx context.Context, f Filter) ([]SetGroup, error)
 	cond, args := f.where("day", false)
 	q := `SELECT ` + cellColumns + `
 FROM (
-    SELECT athlete_id, day, lift_category, exercise, reps, load_kg, finalizeAggregation(set_rows) AS n,
+    SELECT athlete_id, day AS cell_day, lift_category, exercise, reps, load_kg, finalizeAggregation(set_rows) AS n,
         finalizeAggregation(working_sets) AS w, finalizeAggregation(hard_sets) AS h, finalizeAggregation(volume_load_kg) AS v,
         finalizeAggregation(best_e1rm_kg) AS e, finalizeAggregation(rated_sets) AS rs, finalizeAggregation(rpe_sum) AS rp
     FROM trend_set_cells WHERE ` + cond + `)
@@ -407,14 +441,16 @@ FROM (
 // without the rollup: what the rollup must equal.
 func (r Repo) RawSetGroups(ctx context.Context, f Filter) ([]SetGroup, error) {
 	cond, args := f.where("day", true)
+	dayExpr, dayArgs := f.RawDay()
+	args = append(dayArgs, args...)
 	const rated = "is_working = 1 AND isNotNull(effective_rir) AND load_kg > 0"
 	q := `SELECT ` + cellColumns + `
 FROM (
-    SELECT athlete_id, day, lift_category, exercise, reps, load_kg, count() AS n, sum(is_working) AS w, sum(is_hard_set) AS h,
+    SELECT athlete_id, ` + dayExpr + ` AS cell_day, lift_category, exercise, reps, load_kg, count() AS n, sum(is_working) AS w, sum(is_hard_set) AS h,
         sum(if(is_working = 1, volume_load_kg, 0.)) AS v, max(ifNull(e1rm_kg, 0.)) AS e,
         countIf(` + rated + `) AS rs, sumIf(10 - assumeNotNull(effective_rir), ` + rated + `) AS rp
     FROM training_sets FINAL WHERE ` + cond + `
-    GROUP BY athlete_id, day, lift_category, exercise, reps, load_kg)
+    GROUP BY athlete_id, cell_day, lift_category, exercise, reps, load_kg)
 ` + cellGroupOrder
 	return r.cellGroups(ctx, "raw set cells", q, args)
 }
@@ -473,10 +509,12 @@ type DailyLoad struct {
 // arrays per athlete, like the set cells (see numbers).
 func (r Repo) DailySessionLoad(ctx context.Context, f Filter) ([]DailyLoad, error) {
 	cond, args := f.where("day", true)
+	dayExpr, dayArgs := f.RawDay()
+	args = append(dayArgs, args...)
 	q := `SELECT athlete_id, toString(groupArray(d)), toString(groupArray(l)), toString(groupArray(n)) FROM (
-    SELECT athlete_id, toUInt16(day) AS d, sum(assumeNotNull(session_load_au)) AS l, count() AS n
+    SELECT athlete_id, toUInt16(` + dayExpr + `) AS d, sum(assumeNotNull(session_load_au)) AS l, count() AS n
     FROM training_sessions FINAL WHERE ` + cond + ` AND isNotNull(session_load_au)
-    GROUP BY athlete_id, day)
+    GROUP BY athlete_id, d)
 GROUP BY athlete_id ORDER BY athlete_id`
 	var out []DailyLoad
 	err := query(ctx, r.Store, "daily session load", q, args, func(rows store.Rows) error {
@@ -498,15 +536,24 @@ GROUP BY athlete_id ORDER BY athlete_id`
 
 // FirstLoadDays returns each athlete's first day with session load (their ACWR history start).
 func (r Repo) FirstLoadDays(ctx context.Context, f Filter) (map[string]time.Time, error) {
-	cond, args := f.teamCond()
-	cond += " AND day <= toDate(?) AND isNotNull(session_load_au)"
-	args = append(args, f.To)
+	dayExpr, args := f.RawDay()
+	cond, teamArgs := f.teamCond()
+	args = append(args, teamArgs...)
+	if f.Zone == nil {
+		cond += " AND day <= toDate(?)"
+		args = append(args, f.To)
+	} else {
+		_, end := f.instants()
+		cond += " AND occurred_at < ?"
+		args = append(args, end)
+	}
+	cond += " AND isNotNull(session_load_au)"
 	if f.Athletes != nil {
 		cond += " AND has(?, athlete_id)"
 		args = append(args, nonEmpty(f.Athletes))
 	}
 	out := map[string]time.Time{}
-	err := query(ctx, r.Store, "first load days", "SELECT athlete_id, min(day) FROM training_sessions WHERE "+cond+" GROUP BY athlete_id",
+	err := query(ctx, r.Store, "first load days", "SELECT athlete_id, min("+dayExpr+") FROM training_sessions WHERE "+cond+" GROUP BY athlete_id",
 		args, func(rows store.Rows) error {
 			var a string
 			var d time.Time
@@ -534,14 +581,17 @@ type WellnessBucket struct {
 	ItemAths []uint64
 }
 
-// Wellness sums every item per bucket (NULL = skipped, not 0).
+// Wellness sums every item per bucket (NULL = skipped, not 0), the buckets being days or weeks
+// of f.Zone.
 func (r Repo) Wellness(ctx context.Context, f Filter) ([]WellnessBucket, error) {
-	cond, args := f.where("day", true)
+	dayExpr, args := f.RawDay()
+	cond, condArgs := f.where("day", true)
+	args = append(args, condArgs...)
 	var cols []string
 	for _, c := range WellnessColumns {
 		cols = append(cols, "sum(toFloat64(ifNull("+c+", 0)))", "countIf(isNotNull("+c+"))", "uniqExactIf(athlete_id, isNotNull("+c+"))")
 	}
-	q := `SELECT ` + bucketExpr(f.Bucket, "day") + ` AS b, count(), uniqExact(athlete_id), ` + strings.Join(cols, ", ") + `
+	q := `SELECT ` + bucketExpr(f.Bucket, dayExpr) + ` AS b, count(), uniqExact(athlete_id), ` + strings.Join(cols, ", ") + `
 FROM training_wellness FINAL WHERE ` + cond + ` GROUP BY b ORDER BY b`
 	var out []WellnessBucket
 	err := query(ctx, r.Store, "wellness", q, args, func(rows store.Rows) error {

@@ -2,11 +2,17 @@ package app_test
 
 import (
 	"context"
+	"errors"
 	"testing"
 	"time"
 
 	"go.uber.org/zap"
 
+	"github.com/supercomp/supercomp/pkg/auth"
+	"github.com/supercomp/supercomp/pkg/bus/bustest"
+	"github.com/supercomp/supercomp/pkg/events"
+	"github.com/supercomp/supercomp/pkg/fault"
+	eventsv1 "github.com/supercomp/supercomp/pkg/gen/supercomp/events/v1"
 	"github.com/supercomp/supercomp/pkg/store"
 	"github.com/supercomp/supercomp/pkg/store/chdbstore"
 	"github.com/supercomp/supercomp/pkg/store/clickhousestore"
@@ -22,6 +28,7 @@ import (
 // and a weekly assessment.
 const (
 	benchDB       = "trends_bench"
+	benchSquadDB  = "trends_bench_squad" // one squad's history (BenchmarkSquadTrendsZoned)
 	benchAthletes = 2000
 	benchSquad    = 100
 	benchDays     = 730
@@ -30,10 +37,11 @@ const (
 
 var benchStart = time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC) // a Monday
 
-// generate fills the bench database once; a complete history is reused.
-func generate(b *testing.B, st store.Store) {
+// generate fills the bench database with the history of athletes athletes once; a complete
+// history is reused.
+func generate(b *testing.B, st store.Store, athletes int) {
 	ctx := context.Background()
-	want := uint64(benchAthletes * benchDays * benchSets)
+	want := uint64(athletes * benchDays * benchSets)
 	// Each table is generated on its own when its row count is off, so an interrupted
 	// generation resumes without redoing the 51M set rows.
 	complete := func(table string, rows uint64) bool {
@@ -69,7 +77,7 @@ FROM (SELECT number, number % 35 AS s, intDiv(number, 35) % ? AS a, intDiv(numbe
 	const chunk = 5_110_000
 	if !complete("training_sets", want) {
 		for off := uint64(0); off < want; off += chunk {
-			if err := st.Exec(ctx, sets, benchSquad, benchStart.Unix(), benchAthletes, benchAthletes, off, min(chunk, want-off)); err != nil {
+			if err := st.Exec(ctx, sets, benchSquad, benchStart.Unix(), athletes, athletes, off, min(chunk, want-off)); err != nil {
 				b.Fatal(err)
 			}
 		}
@@ -78,8 +86,8 @@ FROM (SELECT number, number % 35 AS s, intDiv(number, 35) % ? AS a, intDiv(numbe
 SELECT concat('x', toString(number)), concat('b', toString(intDiv(a, ?))), concat('a', toString(a)), toDateTime(? + d * 86400 + 61200) AS at,
     toDate(at), at, 60., toFloat64(5 + (d + a) % 4) AS srpe, srpe * 60
 FROM (SELECT number, number % ? AS a, intDiv(number, ?) AS d FROM numbers(?))`
-	if !complete("training_sessions", benchAthletes*benchDays) {
-		if err := st.Exec(ctx, sessions, benchSquad, benchStart.Unix(), benchAthletes, benchAthletes, benchAthletes*benchDays); err != nil {
+	if !complete("training_sessions", uint64(athletes*benchDays)) {
+		if err := st.Exec(ctx, sessions, benchSquad, benchStart.Unix(), athletes, athletes, athletes*benchDays); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -87,16 +95,16 @@ FROM (SELECT number, number % ? AS a, intDiv(number, ?) AS d FROM numbers(?))`
 SELECT concat('w', toString(number)), concat('b', toString(intDiv(a, ?))), concat('a', toString(a)), toDateTime(? + d * 86400 + 25200) AS at,
     toDate(at), at, toUInt8(1 + (a + d) % 5), toUInt8(1 + d % 5), toUInt8(1 + a % 5), toUInt8(3), toUInt8(4), toUInt8(1 + (a * d) % 5), 7.5, toUInt8(0)
 FROM (SELECT number, number % ? AS a, intDiv(number, ?) AS d FROM numbers(?))`
-	if !complete("training_wellness", benchAthletes*benchDays) {
-		if err := st.Exec(ctx, wellness, benchSquad, benchStart.Unix(), benchAthletes, benchAthletes, benchAthletes*benchDays); err != nil {
+	if !complete("training_wellness", uint64(athletes*benchDays)) {
+		if err := st.Exec(ctx, wellness, benchSquad, benchStart.Unix(), athletes, athletes, athletes*benchDays); err != nil {
 			b.Fatal(err)
 		}
 	}
 	assessments := `INSERT INTO fatigue_assessments (event_id, team_id, athlete_id, as_of, assessed_at, status, score, confidence, abnormal_families, rule_fired, payload, recorded_at)
 SELECT concat('f', toString(number)), concat('b', toString(intDiv(a, ?))), concat('a', toString(a)), toDate(at), at, toUInt8(1 + (a + w) % 3), 30., 0.7, [], '', '', at
 FROM (SELECT number, number % ? AS a, intDiv(number, ?) AS w, toDateTime(? + intDiv(number, ?) * 7 * 86400 + 3600) AS at FROM numbers(?))`
-	if !complete("fatigue_assessments", benchAthletes*(benchDays/7)) {
-		if err := st.Exec(ctx, assessments, benchSquad, benchAthletes, benchAthletes, benchStart.Unix(), benchAthletes, benchAthletes*(benchDays/7)); err != nil {
+	if !complete("fatigue_assessments", uint64(athletes*(benchDays/7))) {
+		if err := st.Exec(ctx, assessments, benchSquad, athletes, athletes, benchStart.Unix(), athletes, athletes*(benchDays/7)); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -105,7 +113,7 @@ FROM (SELECT number, number % ? AS a, intDiv(number, ?) AS w, toDateTime(? + int
 
 func benchTrends(b *testing.B, st store.Store) {
 	trendstest.Migrate(b, st)
-	generate(b, st)
+	generate(b, st, benchAthletes)
 	ctx := context.Background()
 	// The summarizer's pass brings the athlete days up to date (once: the whole history takes
 	// minutes; later runs find nothing stale), as the service's periodic pass does.
@@ -169,6 +177,12 @@ FROM training_sets FINAL WHERE team_id = ? AND occurred_at >= ? AND occurred_at 
 // athletes, read from up-to-date summaries) against a bare count() and a naive FINAL
 // aggregation over the same set rows.
 func BenchmarkSquadTrends(b *testing.B) {
+	onBothEngines(b, benchDB, benchTrends)
+}
+
+// onBothEngines runs bench on the ClickHouse server and on chDB, each in database db (kept
+// between runs, so the data is loaded once).
+func onBothEngines(b *testing.B, db string, bench func(*testing.B, store.Store)) {
 	b.Run("clickhouse", func(b *testing.B) {
 		base := storetest.ServerDSN(b)
 		ctx := context.Background()
@@ -177,23 +191,145 @@ func BenchmarkSquadTrends(b *testing.B) {
 			b.Fatal(err)
 		}
 		defer admin.Close()
-		if err := admin.Exec(ctx, "CREATE DATABASE IF NOT EXISTS "+benchDB); err != nil {
+		if err := admin.Exec(ctx, "CREATE DATABASE IF NOT EXISTS "+db); err != nil {
 			b.Fatal(err)
 		}
-		st, err := clickhousestore.Open(ctx, replaceDB(base, benchDB), zap.NewNop())
+		st, err := clickhousestore.Open(ctx, replaceDB(base, db), zap.NewNop())
 		if err != nil {
 			b.Fatal(err)
 		}
 		defer st.Close()
-		benchTrends(b, st)
+		bench(b, st)
 	})
 	b.Run("chdb", func(b *testing.B) {
-		st, err := chdbstore.Open(context.Background(), trendstest.ChDBDir(), benchDB, nil)
+		st, err := chdbstore.Open(context.Background(), trendstest.ChDBDir(), db, nil)
 		if err != nil {
 			b.Fatal(err)
 		}
 		defer st.Close()
-		benchTrends(b, st)
+		bench(b, st)
+	})
+}
+
+// BenchmarkSquadTrendsZoned times the 12-week query of one squad of 100 athletes (two years of
+// history: 35 sets, a session and a wellness report per athlete and day, 2.6M set rows) in UTC,
+// read from the summaries, and in Australia/Sydney, read from the raw rows as every zone other
+// than UTC is (the rollups are keyed by UTC day).
+func BenchmarkSquadTrendsZoned(b *testing.B) {
+	run := func(b *testing.B, st store.Store) {
+		trendstest.Migrate(b, st)
+		generate(b, st, benchSquad)
+		ctx := context.Background()
+		sum := &app.Summarizer{Trends: app.Trends{Repo: adapters.Repo{Store: st}}, Now: time.Now}
+		if _, err := sum.SummarizeAll(ctx); err != nil {
+			b.Fatal(err)
+		}
+		end := benchStart.AddDate(0, 0, benchDays-1)
+		rg, err := domain.ResolveRange(nil, &end, 12, end)
+		if err != nil {
+			b.Fatal(err)
+		}
+		tr := app.Trends{Repo: adapters.Repo{Store: st}}
+		sydney, err := time.LoadLocation("Australia/Sydney")
+		if err != nil {
+			b.Fatal(err)
+		}
+		for _, zone := range []*time.Location{nil, sydney} {
+			name := "UTC"
+			if zone != nil {
+				name = zone.String()
+			}
+			b.Run(name, func(b *testing.B) {
+				q := app.Query{Team: "b0", Range: rg, Bucket: domain.Week, Metrics: allMetrics(), Zone: zone}
+				for b.Loop() {
+					resp, err := tr.TeamTrends(ctx, q)
+					if err != nil {
+						b.Fatal(err)
+					}
+					if resp.GetAthletesCovered() != benchSquad {
+						b.Fatalf("athletes covered = %d", resp.GetAthletesCovered())
+					}
+				}
+				b.ReportMetric(float64(b.Elapsed().Milliseconds())/float64(b.N), "ms/query")
+			})
+		}
+	}
+	onBothEngines(b, benchSquadDB, run)
+}
+
+// BenchmarkCheckTeamZoned times one detector check of a squad of 100 athletes (the history of
+// BenchmarkSquadTrendsZoned) in UTC, read from the rollups, and in Australia/Sydney, read from the
+// raw rows in the team's weeks. The zone comes from the team's record through auth.TeamZones, as
+// in the service.
+func BenchmarkCheckTeamZoned(b *testing.B) {
+	run := func(b *testing.B, st store.Store) {
+		trendstest.Migrate(b, st)
+		generate(b, st, benchSquad)
+		ctx := context.Background()
+		bs, _ := bustest.New(b)
+		teams, err := auth.OpenStore(ctx, bs)
+		if err != nil {
+			b.Fatal(err)
+		}
+		zones, err := auth.WatchTeamZones(ctx, bs)
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer func() { _ = zones.Stop() }()
+		now := benchStart.AddDate(0, 0, benchDays-1).Add(12 * time.Hour)
+		det := &app.Detector{Trends: app.Trends{Repo: adapters.Repo{Store: st}}, Rules: domain.DefaultRules(), ID: events.DeterministicID,
+			Now: func() time.Time { return now }, Zones: zones,
+			Publish: func(ctx context.Context, ev *eventsv1.Event) error {
+				_, err := events.Publish(ctx, bs, ev)
+				return err
+			}}
+		for _, zone := range []string{"UTC", "Australia/Sydney"} {
+			b.Run(zone, func(b *testing.B) {
+				if _, err := teams.SetTeamTimeZone(ctx, "b0", zone); errors.Is(err, fault.ErrNotFound) {
+					err = teams.CreateTeam(ctx, &auth.TeamRecord{ID: "b0", Name: "bench", TimeZone: zone})
+					if err != nil {
+						b.Fatal(err)
+					}
+				} else if err != nil {
+					b.Fatal(err)
+				}
+				for zones.Zone("b0").String() != zone {
+					time.Sleep(time.Millisecond)
+				}
+				for b.Loop() {
+					if err := det.CheckTeam(ctx, "b0"); err != nil {
+						b.Fatal(err)
+					}
+				}
+				b.ReportMetric(float64(b.Elapsed().Milliseconds())/float64(b.N), "ms/check")
+			})
+		}
+	}
+	b.Run("clickhouse", func(b *testing.B) {
+		base := storetest.ServerDSN(b)
+		ctx := context.Background()
+		admin, err := clickhousestore.Open(ctx, base, zap.NewNop())
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer admin.Close()
+		if err := admin.Exec(ctx, "CREATE DATABASE IF NOT EXISTS "+benchSquadDB); err != nil {
+			b.Fatal(err)
+		}
+		st, err := clickhousestore.Open(ctx, replaceDB(base, benchSquadDB), zap.NewNop())
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer st.Close()
+		run(b, st)
+	})
+	b.Run("chdb", func(b *testing.B) {
+		st, err := chdbstore.Open(context.Background(), trendstest.ChDBDir(), benchSquadDB, nil)
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer st.Close()
+		run(b, st)
 	})
 }
 

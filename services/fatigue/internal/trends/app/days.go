@@ -28,8 +28,12 @@ type athleteInputs struct {
 }
 
 // athleteInputs reads f's inputs: from trend_athlete_days for every athlete whose stored days
-// are all exact, from the raw tables for the others.
+// are all exact, from the raw tables for the others (and for everyone in a zone other than UTC).
 func (t Trends) athleteInputs(ctx context.Context, f adapters.Filter, loadsFrom time.Time) (athleteInputs, error) {
+	if f.Zone != nil {
+		// The stored days are UTC days: a zone's days come from the raw rows.
+		return t.rawInputs(ctx, f, loadsFrom)
+	}
 	var counts map[string]adapters.InsertCounts
 	var stored map[string]*adapters.StoredDays
 	var buckets map[string]*adapters.StoredBuckets

@@ -21,17 +21,40 @@ type Publisher func(ctx context.Context, ev *eventsv1.Event) error
 // IDer derives deterministic ids (events.DeterministicID).
 type IDer func(parts ...string) string
 
+// TeamZones tells the detector each team's time zone (auth.TeamZones, which follows the
+// teams' records).
+type TeamZones interface {
+	Zone(team string) *time.Location
+}
+
 // Detector checks teams for team-wide trends and publishes one TeamTrendDetected per episode
 // and a TeamTrendEnded when it ends. Checks are serialised, so the periodic and the
 // event-driven check never race on one episode.
+//
+// Weeks are the team's: Monday to Sunday in its time zone (Zones), so a set at 23:30 on a
+// Sunday counts in the week it ends, wherever the team is. Without Zones every team is in UTC.
 type Detector struct {
 	Trends  Trends
 	Rules   domain.Rules
 	Publish Publisher
 	ID      IDer
 	Now     func() time.Time
+	Zones   TeamZones
 
 	mu sync.Mutex
+}
+
+// zone is team's time zone as adapters.Filter takes it: nil for UTC, so UTC teams keep reading
+// the UTC-day rollups.
+func (d *Detector) zone(team string) *time.Location {
+	if d.Zones == nil {
+		return nil
+	}
+	loc := d.Zones.Zone(team)
+	if loc == nil || loc == time.UTC || loc.String() == "UTC" || loc.String() == "Etc/UTC" {
+		return nil
+	}
+	return loc
 }
 
 // squad is the team or one position group.
@@ -45,7 +68,8 @@ type squad struct {
 func (d *Detector) CheckTeam(ctx context.Context, team string) error {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	today := domain.Date(d.Now())
+	zone := d.zone(team)
+	today := domain.Today(d.Now(), zone)
 	cur := domain.Monday(today)
 	prev := cur.AddDate(0, 0, -7)
 	squads := []squad{{}}
@@ -69,12 +93,12 @@ func (d *Detector) CheckTeam(ctx context.Context, team string) error {
 	}
 	var errs []error
 	for _, sq := range squads {
-		prevWeek, err := d.squadWeek(ctx, team, sq, prev, prev.AddDate(0, 0, 6))
+		prevWeek, err := d.squadWeek(ctx, team, zone, sq, prev, prev.AddDate(0, 0, 6))
 		if err != nil {
 			errs = append(errs, err)
 			continue
 		}
-		curWeek, err := d.squadWeek(ctx, team, sq, cur, today)
+		curWeek, err := d.squadWeek(ctx, team, zone, sq, cur, today)
 		if err != nil {
 			errs = append(errs, err)
 			continue
@@ -144,10 +168,11 @@ func (d *Detector) end(ctx context.Context, e adapters.StoredEpisode, st domain.
 // rule averages.
 const wellnessCore = 6
 
-// squadWeek gathers what the rules need for one squad and week (week..end).
-func (d *Detector) squadWeek(ctx context.Context, team string, sq squad, week, end time.Time) (domain.SquadWeek, error) {
+// squadWeek gathers what the rules need for one squad and week (week..end, days of zone; nil
+// is UTC).
+func (d *Detector) squadWeek(ctx context.Context, team string, zone *time.Location, sq squad, week, end time.Time) (domain.SquadWeek, error) {
 	w := domain.SquadWeek{Week: week}
-	f := adapters.Filter{Team: team, Athletes: sq.athletes, From: week, To: end, Bucket: domain.Week}
+	f := adapters.Filter{Team: team, Athletes: sq.athletes, From: week, To: end, Bucket: domain.Week, Zone: zone}
 	sts, err := d.Trends.Repo.Statuses(ctx, f)
 	if err != nil {
 		return w, err

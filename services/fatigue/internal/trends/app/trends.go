@@ -29,6 +29,8 @@ type Query struct {
 	Metrics  []trendsv1.TrendMetric // never empty
 	// GrantedTeams, when not nil, limit every query to the caller's teams (see adapters.Filter).
 	GrantedTeams []string
+	// Zone is the time zone of the days and weeks; nil for UTC (see adapters.Filter.Zone).
+	Zone *time.Location
 }
 
 // Trends answers trend queries.
@@ -112,7 +114,7 @@ func (g grid) set(s *trendsv1.TrendSeries, bucket time.Time, value float64, athl
 
 // TeamTrends answers GetTeamTrends.
 func (t Trends) TeamTrends(ctx context.Context, q Query) (*trendsv1.GetTeamTrendsResponse, error) {
-	f := adapters.Filter{Team: q.Team, Athletes: q.Athletes, From: q.Range.From, To: q.Range.To, Bucket: q.Bucket, GrantedTeams: q.GrantedTeams}
+	f := adapters.Filter{Team: q.Team, Athletes: q.Athletes, From: q.Range.From, To: q.Range.To, Bucket: q.Bucket, GrantedTeams: q.GrantedTeams, Zone: q.Zone}
 	if q.Group != "" {
 		members, err := t.Repo.GroupMembers(ctx, q.Team, q.Group)
 		if err != nil {

@@ -11,8 +11,13 @@ type Bucketing int
 // Bucket sizes.
 const (
 	Week Bucketing = iota // calendar weeks starting Monday (ClickHouse toMonday)
-	Day                   // calendar days (UTC)
+	Day                   // calendar days
 )
+
+// Days and weeks are calendar days of the query's time zone throughout: a day is held as the
+// UTC midnight of its date (what Date returns), a label rather than an instant, so the bucket
+// arithmetic below is the same for every zone. Only the SQL that turns an instant into a day
+// (adapters.Filter.Zone) and "today" (Today) look at the zone.
 
 // Limits on what one query may ask for, so a request cannot make the service scan years of
 // raw rows or return thousands of points per series.
@@ -26,6 +31,15 @@ const (
 // Date returns the UTC midnight of t's calendar day.
 func Date(t time.Time) time.Time {
 	y, m, d := t.UTC().Date()
+	return time.Date(y, m, d, 0, 0, 0, 0, time.UTC)
+}
+
+// Today returns the calendar day of now in zone (nil: UTC), as Date labels days.
+func Today(now time.Time, zone *time.Location) time.Time {
+	if zone == nil {
+		zone = time.UTC
+	}
+	y, m, d := now.In(zone).Date()
 	return time.Date(y, m, d, 0, 0, 0, 0, time.UTC)
 }
 

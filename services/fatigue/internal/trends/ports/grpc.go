@@ -5,7 +5,9 @@ package ports
 
 import (
 	"context"
+	"fmt"
 	"time"
+	_ "time/tzdata" // team time zones must load on machines without /usr/share/zoneinfo
 
 	"github.com/supercomp/supercomp/pkg/auth"
 	"github.com/supercomp/supercomp/pkg/fault"
@@ -29,8 +31,22 @@ func dateOf(d *commonv1.Date) (time.Time, bool) {
 	return t, ok
 }
 
+// ParseZone loads an IANA time zone name. It refuses "Local" (the server's own zone, which
+// would make the answer depend on where the service runs) and names the zone database does not
+// know. UTC comes back as nil: the stored, UTC-keyed days answer it.
+func ParseZone(name string) (*time.Location, error) {
+	zone, err := time.LoadLocation(name)
+	if err != nil || name == "Local" {
+		return nil, fmt.Errorf("%q is not an IANA time zone name (e.g. Europe/London)", name)
+	}
+	if zone == time.UTC || name == "UTC" || name == "Etc/UTC" {
+		return nil, nil
+	}
+	return zone, nil
+}
+
 // ParseQuery validates a GetTeamTrends request, naming every bad field.
-func ParseQuery(req *trendsv1.GetTeamTrendsRequest, today time.Time) (app.Query, error) {
+func ParseQuery(req *trendsv1.GetTeamTrendsRequest, now time.Time) (app.Query, error) {
 	var inv fault.Invalid
 	q := app.Query{Team: req.GetTeamId(), Group: req.GetPositionGroup()}
 	ids.CheckTeam(&inv, "team_id", q.Team)
@@ -85,13 +101,20 @@ func ParseQuery(req *trendsv1.GetTeamTrendsRequest, today time.Time) (app.Query,
 			}
 		}
 	}
+	if name := req.GetTimeZone(); name != "" {
+		if zone, err := ParseZone(name); err != nil {
+			inv.Add("time_zone", "%v", err)
+		} else {
+			q.Zone = zone
+		}
+	}
 	if req.GetWeeks() > domain.MaxWeeks {
 		inv.Add("weeks", "weeks must be at most %d", domain.MaxWeeks)
 	}
 	if err := inv.Err(); err != nil {
 		return q, err
 	}
-	rg, err := domain.ResolveRange(from, to, int(req.GetWeeks()), today)
+	rg, err := domain.ResolveRange(from, to, int(req.GetWeeks()), domain.Today(now, q.Zone))
 	if err != nil {
 		return q, fault.InvalidField("range", "%v", err)
 	}

@@ -1,0 +1,312 @@
+package domain
+
+import (
+	"math"
+	"slices"
+)
+
+// The lifting_decline rule on rated logs: each main lift's effort-adjusted e1RM (load, reps and
+// RPE) is followed by a local linear trend, a level and a weekly progress that both drift
+// slowly (a Kalman filter on the log of the e1RM), and every lifting day is scored by how many
+// standard deviations it falls short of the trend's forecast. The scores accumulate in a
+// one-sided CUSUM (Page 1954): each day adds its shortfall less a slack, the sum never goes
+// below zero, and the rule holds when it passes a threshold. While a run of short days is open
+// the forecast stays the one from before it, so the episode being detected never moves its own
+// reference.
+//
+// Why this and not a mean over a baseline window: on simulated sets+RPE logs an oracle that
+// knows each athlete's untouched strength sees nearly every overreach within 14 days (simulate's
+// TestDetectionCeiling); a 21-day mean of 6-9 exposures per lift misses a fifth of them, because
+// its own uncertainty is as large as the early overreach. The trend filter uses the whole kept
+// history, weighs recent exposures more, and keeps the athlete's progress in the forecast.
+
+// Filter noise, in percent of e1RM (the filter works on 100*ln(e1RM)). Chosen with the rule's
+// thresholds on the tuning seeds of simulate (see the fatigue README).
+const (
+	// shortfallObsSD is the scatter of one lift's effort-adjusted e1RM around its true level: a
+	// day's form (1-2%) and the rating noise of a few sets.
+	shortfallObsSD = 1.75
+	// shortfallLevelDrift is how far the level may wander per day beyond the trend (% per
+	// square-root day).
+	shortfallLevelDrift = 0.3
+	// shortfallProgressSD is the prior spread of a lift's weekly progress (% per week) around
+	// no progress.
+	shortfallProgressSD = 0.5
+	// shortfallMaxGapDays is how old a lift's last exposure may be for its forecast to count.
+	shortfallMaxGapDays = 42
+	// shortfallMinDays is the fewest lifting days a run needs to fire: one awful day (a cold,
+	// a bad night) is not a trend, however far short it falls.
+	shortfallMinDays = 2
+	// shortfallPerSession raises the threshold by this many SD per weekly lifting day above
+	// three (and lowers it below): more lifting days give noise more chances to accumulate.
+	shortfallPerSession = 0.25
+)
+
+// trendFilter is one lift's local linear trend: level (100*ln kg) and progress per day at day t,
+// with their covariance.
+type trendFilter struct {
+	started       bool
+	t             Day
+	level, slope  float64
+	pll, pls, pss float64
+}
+
+// forecast is the filter's expected 100*ln(e1RM) at day d and the variance of an observation
+// there.
+func (f *trendFilter) forecast(d Day) (mean, variance float64) {
+	dt := float64(d - f.t)
+	mean = f.level + f.slope*dt
+	variance = f.pll + 2*dt*f.pls + dt*dt*f.pss + shortfallLevelDrift*shortfallLevelDrift*dt + shortfallObsSD*shortfallObsSD
+	return mean, variance
+}
+
+// observe folds one exposure into the filter.
+func (f *trendFilter) observe(d Day, y float64) {
+	if !f.started {
+		perDay := shortfallProgressSD / 7
+		*f = trendFilter{started: true, t: d, level: y, pll: shortfallObsSD * shortfallObsSD, pss: perDay * perDay}
+		return
+	}
+	dt := float64(d - f.t)
+	level := f.level + f.slope*dt
+	pll := f.pll + 2*dt*f.pls + dt*dt*f.pss + shortfallLevelDrift*shortfallLevelDrift*dt
+	pls := f.pls + dt*f.pss
+	pss := f.pss
+	innovationVar := pll + shortfallObsSD*shortfallObsSD
+	kl, ks := pll/innovationVar, pls/innovationVar
+	innovation := y - level
+	f.t = d
+	f.level, f.slope = level+kl*innovation, f.slope+ks*innovation
+	f.pll, f.pls, f.pss = (1-kl)*pll, (1-kl)*pls, pss-ks*pls
+}
+
+// shortfall is the CUSUM's verdict as of a day.
+type shortfall struct {
+	// sum is the CUSUM (SD) on the latest lifting day, needed the threshold there.
+	sum, needed float64
+	// holds is true when the CUSUM passed the threshold on the latest lifting day, or passed it
+	// within the cooldown before and the lifts are still short of the forecast it held.
+	holds bool
+	// runDays are the lifting days of the open run (or of the run that fired), runZ their scores.
+	runDays []Day
+	runZ    []float64
+	// firedOn is the day the CUSUM passed the threshold (0 when it has not in the cooldown).
+	firedOn Day
+	// refFrom..refTo are the exposures the forecast rests on.
+	refFrom, refTo Day
+	// judged is false when there are no rated lifting days to score.
+	judged bool
+}
+
+// ratedLiftDay is one lift's effort-adjusted e1RM on a day.
+type ratedLiftDay struct {
+	li  int
+	day Day
+	y   float64 // 100*ln(e1RM)
+}
+
+// appendRated appends the rated main-lift exposures up to d to buf, in day order. The caller
+// passes a stack buffer: this runs on every assessment.
+func (s *State) appendRated(buf []ratedLiftDay, d Day, st StrengthThresholds) []ratedLiftDay {
+	for li := range s.lifts {
+		for _, ld := range s.lifts[li] {
+			if Day(ld.Day) > d {
+				continue
+			}
+			if e, ok := ratedE1RM(ld, st); ok {
+				buf = append(buf, ratedLiftDay{li: li, day: Day(ld.Day), y: 100 * math.Log(e)})
+			}
+		}
+	}
+	slices.SortStableFunc(buf, func(a, b ratedLiftDay) int { return int(a.day - b.day) })
+	return buf
+}
+
+// appendLiftingDays appends the athlete's lifting days in (from, to] to buf, in day order and
+// each once.
+func (s *State) appendLiftingDays(buf []Day, from, to Day) []Day {
+	for li := range s.lifts {
+		for _, ld := range s.lifts[li] {
+			if day := Day(ld.Day); day <= to && day > from && (ld.E1RM > 0 || ld.NRPE > 0) {
+				buf = append(buf, day)
+			}
+		}
+	}
+	slices.Sort(buf)
+	return slices.Compact(buf)
+}
+
+// judgeShortfall replays the athlete's rated lifting days up to d through the trend filters and
+// the CUSUM. It is a function of the kept exposures alone, so the same log gives the same
+// verdict however late or in whatever order it was processed.
+func (s *State) judgeShortfall(d Day, th Thresholds) shortfall {
+	st := th.Strength
+	var ratedBuf [len(mainLifts) * maxLiftDays]ratedLiftDay
+	var liftedBuf [len(mainLifts) * maxLiftDays]Day
+	var groupBuf [len(mainLifts)*maxLiftDays + 1][]ratedLiftDay
+	rated := s.appendRated(ratedBuf[:0], d, st)
+	lifted := s.appendLiftingDays(liftedBuf[:0], d-LiftRetentionDays, d)
+	days := groupBuf[:0]
+	for i := 0; i < len(rated); {
+		j := i
+		for j < len(rated) && rated[j].day == rated[i].day {
+			j++
+		}
+		days = append(days, rated[i:j])
+		i = j
+	}
+	var out shortfall
+	var filters [len(mainLifts)]trendFilter
+	folded := 0 // days[:folded] are in the filters
+	sum := 0.0
+	runFrom, holdFrom := -1, -1 // first day (index) of the open run, of the run that fired
+	quietUntil, lastScored := Day(0), Day(0)
+	// While a recommendation is open the forecast stays the one it was judged against, as the
+	// strength baseline does: an athlete who never deloads must not read as recovered because
+	// the trend followed them down.
+	episodeFrom := Day(0)
+	if s.Episode.Open && s.Episode.LastRecommendationDay > 0 && s.Episode.LastRecommendationDay <= d {
+		episodeFrom = s.Episode.LastRecommendationDay
+	}
+	frozen := -1
+	for i, today := range days {
+		day := today[0].day
+		if episodeFrom > 0 && day > episodeFrom && frozen < 0 {
+			switch {
+			case day < quietUntil:
+				frozen = holdFrom
+			case runFrom >= 0:
+				frozen = runFrom
+			default:
+				frozen = i
+				for frozen > 0 && days[frozen-1][0].day >= episodeFrom {
+					frozen--
+				}
+			}
+		}
+		// The forecast rests on the days before the open run, or through the cooldown of a
+		// run that fired on the days before that run, else on every earlier day.
+		limit := i
+		switch {
+		case frozen >= 0:
+			limit = frozen
+		case day < quietUntil:
+			limit = holdFrom
+		case runFrom >= 0:
+			limit = runFrom
+		}
+		for ; folded < limit; folded++ {
+			for _, r := range days[folded] {
+				filters[r.li].observe(r.day, r.y)
+			}
+		}
+		holding := day < quietUntil || frozen >= 0
+		z, n := 0.0, 0
+		for _, r := range today {
+			f := &filters[r.li]
+			if !f.started || !holding && day-f.t > shortfallMaxGapDays {
+				continue
+			}
+			mean, variance := f.forecast(day)
+			if holding {
+				// Held, the forecast grows less certain by the week; whether the lifts are
+				// still short is judged on the scatter of one exposure around it, or an
+				// athlete who never deloads would read as recovered after a few weeks.
+				variance = f.pll + shortfallObsSD*shortfallObsSD
+			}
+			z += (mean - r.y) / math.Sqrt(variance)
+			n++
+		}
+		if n == 0 {
+			continue
+		}
+		z /= math.Sqrt(float64(n)) // the lifts of a day as one score (Stouffer)
+		out.judged, lastScored = true, day
+		if holding {
+			// In the cooldown of a run that fired, or the open recommendation: the lifts stay
+			// short of the forecast it held, or they do not.
+			out.runDays, out.runZ = append(out.runDays, day), append(out.runZ, z)
+			out.holds = z > st.ShortfallSlackSD
+			continue
+		}
+		out.firedOn = 0
+		prev := sum
+		sum = math.Max(0, sum+z-st.ShortfallSlackSD)
+		switch {
+		case sum == 0:
+			runFrom = -1
+			out.runDays, out.runZ = nil, nil
+		case prev == 0:
+			runFrom = i
+			out.runDays, out.runZ = []Day{day}, []float64{z}
+		default:
+			out.runDays, out.runZ = append(out.runDays, day), append(out.runZ, z)
+		}
+		// Lifting days a week over the four weeks before.
+		from, _ := slices.BinarySearch(lifted, day-27)
+		to, _ := slices.BinarySearch(lifted, day)
+		out.needed = math.Max(st.ShortfallSDNeeded/2, st.ShortfallSDNeeded+shortfallPerSession*(float64(to-from)/4-3))
+		out.sum = sum
+		out.holds = sum > out.needed && len(out.runDays) >= shortfallMinDays
+		if out.holds {
+			out.firedOn = day
+			holdFrom, quietUntil = runFrom, day+Day(th.Rule.CooldownDays)
+			sum, runFrom = 0, -1
+		}
+	}
+	if lastScored < quietUntil && d >= quietUntil && frozen < 0 {
+		// The cooldown of the run that fired is over with no lifting day since: what held in
+		// it does not carry past it.
+		out.holds = false
+	}
+	for _, f := range filters {
+		if f.started && f.t > out.refTo {
+			out.refTo = f.t
+		}
+	}
+	if folded > 0 {
+		out.refFrom = days[0][0].day
+	}
+	return out
+}
+
+// shortfallEvidence explains the CUSUM.
+func (sf shortfall) evidence(st StrengthThresholds) *Evidence {
+	// The first days of the run and the latest ones: a run held through a long episode would
+	// otherwise list every lifting day of it.
+	zs := make([]Text, 0, len(sf.runZ))
+	for i, z := range sf.runZ {
+		if i == 2 && len(sf.runZ) > 6 {
+			zs = append(zs, plainText("..."))
+		}
+		if i < 2 || i >= len(sf.runZ)-4 {
+			zs = append(zs, textf("%s %.1f SD", sf.runDays[i], z))
+		}
+	}
+	ev := &Evidence{
+		Family: famDecline, Metric: "e1rm_shortfall_sd", Value: f64(round2(sf.sum)), Baseline: f64(0), Threshold: f64(round2(sf.needed)), Unit: "SD",
+		Abnormal: sf.holds, Dates: dates(sf.runDays...), AbnormalDays: uint32(len(sf.runDays)), BaselineFrom: sf.refFrom, BaselineTo: sf.refTo,
+	}
+	switch {
+	case sf.firedOn > 0 && sf.firedOn == sf.latest():
+		ev.Detail = textf("Effort-adjusted e1RM (load, reps and RPE) short of each main lift's trend (exposures %s..%s) on the lifting days since %s (%s): cumulative shortfall %.2f SD, past %.2f (a day adds what it falls short beyond %.2f SD)",
+			sf.refFrom, sf.refTo, sf.runDays[0], textList{zs, ", "}, sf.sum, sf.needed, st.ShortfallSlackSD)
+	case sf.firedOn > 0:
+		ev.Value = f64(round2(sf.runZ[len(sf.runZ)-1]))
+		ev.Detail = textf("Effort-adjusted e1RM passed its cumulative shortfall threshold on %s against each main lift's trend (exposures %s..%s); short since %s (%s; the decline holds while the latest lifting day is more than %.2f SD short)",
+			sf.firedOn, sf.refFrom, sf.refTo, sf.runDays[0], textList{zs, ", "}, st.ShortfallSlackSD)
+	case len(sf.runDays) > 0:
+		ev.Detail = textf("Effort-adjusted e1RM short of each main lift's trend (exposures %s..%s) on the lifting days since %s (%s): cumulative shortfall %.2f SD, fires past %.2f with at least %d lifting days (a day adds what it falls short beyond %.2f SD)",
+			sf.refFrom, sf.refTo, sf.runDays[0], textList{zs, ", "}, sf.sum, sf.needed, shortfallMinDays, st.ShortfallSlackSD)
+	default:
+		ev.Detail = textf("Effort-adjusted e1RM on or above each main lift's trend (exposures %s..%s): no shortfall accumulating (fires past %.2f SD)", sf.refFrom, sf.refTo, sf.needed)
+	}
+	return ev
+}
+
+func (sf shortfall) latest() Day {
+	if len(sf.runDays) == 0 {
+		return 0
+	}
+	return sf.runDays[len(sf.runDays)-1]
+}
