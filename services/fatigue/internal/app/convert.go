@@ -174,7 +174,7 @@ func WireEvidence(evs []*domain.Evidence) []*eventsv1.Evidence {
 			Family: WireFamily(e.Family), Metric: e.Metric, Value: e.Value, Baseline: e.Baseline, Threshold: e.Threshold,
 			Unit: e.Unit, Abnormal: e.Abnormal, ContextOnly: e.ContextOnly, InsufficientData: e.InsufficientData,
 			Dates: wireDays(e.Dates), AbnormalDays: e.AbnormalDays, WindowDays: e.WindowDays, LiftCategory: WireLift(e.Lift),
-			WellnessItem: wellnessItemWire[e.WellnessItem], Detail: e.Detail,
+			WellnessItem: wellnessItemWire[e.WellnessItem], Detail: e.Detail.String(),
 			BaselineFrom: WireDay(e.BaselineFrom), BaselineTo: WireDay(e.BaselineTo),
 		}
 	}
@@ -187,7 +187,7 @@ func wireRuleChecks(cs []*domain.RuleCheck) []*eventsv1.RuleCheck {
 	}
 	out := make([]*eventsv1.RuleCheck, len(cs))
 	for i, c := range cs {
-		out[i] = &eventsv1.RuleCheck{Rule: c.Rule, Holds: c.Holds, Count: c.Count, Needed: c.Needed, Detail: c.Detail}
+		out[i] = &eventsv1.RuleCheck{Rule: c.Rule, Holds: c.Holds, Count: c.Count, Needed: c.Needed, Detail: c.Detail.String()}
 	}
 	return out
 }

@@ -137,73 +137,111 @@ func (p *Processor) HandleTraining(ctx context.Context, msgs []Message) (publish
 			}
 		}
 	}()
-	var out []Output
-	for _, m := range msgs {
-		ev := m.Event
-		k := Key{ev.GetTeamId(), ev.GetAthleteId()}
-		// Every event of this athlete before m was applied and settled (the consumer replays
-		// an unsettled batch first), so a rebuild stops right before it.
-		st, err := p.state(ctx, k, m.Seq)
+	// Each athlete's snapshot is saved as soon as its last event in the batch is assessed and
+	// its outputs are acknowledged, while the rest of the batch is still being assessed: the
+	// next batch, and the alerts in it, wait for the slowest of these saves, no longer for all
+	// of them after all of the assessing. Saving only after the outputs are acknowledged keeps
+	// what a failed publish needs: the redelivery starts from a snapshot without the events
+	// whose outputs are missing.
+	lastOf := make(map[Key]int, len(msgs))
+	for i, m := range msgs {
+		lastOf[Key{m.Event.GetTeamId(), m.Event.GetAthleteId()}] = i
+	}
+	saves := p.newSnapshotSaves(ctx)
+	outputs := newOutputStream(ctx, p.pub)
+	// An early return (a state that cannot be loaded) still stops the publishing goroutine;
+	// its error wins, and the batch is redelivered either way.
+	finished := false
+	defer func() {
+		if !finished {
+			_, _ = outputs.finish()
+			_ = saves.wait()
+		}
+	}()
+	for i, m := range msgs {
+		k := Key{m.Event.GetTeamId(), m.Event.GetAthleteId()}
+		out, err := p.apply(ctx, k, m, dirty, touched)
 		if err != nil {
 			return 0, err
 		}
-		touched[k] = true
-		if m.Seq != 0 && m.Seq <= st.Seq {
-			continue
+		outputs.add(out...)
+		if len(out) > 0 {
+			markMessage(m, eventMessageAssessed)
 		}
-		th, err := p.thresholds.Effective(ctx, k.Team, k.Athlete)
-		if err != nil {
-			return 0, err
-		}
-		o, ok := advance(st, m, th)
-		dirty[k] = st
-		if !ok {
-			continue
-		}
-		if o.Assessed != nil {
-			out = append(out, Output{Event: o.Assessed, Cause: m.Trace})
-		}
-		if o.Recommended != nil {
-			out = append(out, Output{Event: o.Recommended, Cause: m.Trace})
-		}
-		if o.Plateau != nil {
-			out = append(out, Output{Event: o.Plateau, Cause: m.Trace})
-		}
-		if o.JointPain != nil {
-			out = append(out, Output{Event: o.JointPain, Cause: m.Trace})
+		if st, ok := dirty[k]; ok && lastOf[k] == i {
+			outputs.then(func() { saves.start(k, st) })
 		}
 	}
 	markBatch(msgs, eventAssessed)
-	if len(out) > 0 {
-		if err := p.pub.Publish(ctx, out); err != nil {
-			return 0, err
-		}
+	finished = true
+	published, err = outputs.finish()
+	if err != nil {
+		_ = saves.wait()
+		return 0, err
 	}
 	markBatch(msgs, eventPublished)
-	if err := p.save(ctx, dirty); err != nil {
+	if err := saves.wait(); err != nil {
 		return 0, err
 	}
 	markBatch(msgs, eventSaved)
-	return len(out), nil
+	return published, nil
+}
+
+// apply advances k's state by m and returns the outputs to publish; it notes k in touched
+// once its state is loaded and in dirty once m changed it.
+func (p *Processor) apply(ctx context.Context, k Key, m Message, dirty map[Key]*domain.State, touched map[Key]bool) ([]Output, error) {
+	// Every event of this athlete before m was applied and settled (the consumer replays
+	// an unsettled batch first), so a rebuild stops right before it.
+	st, err := p.state(ctx, k, m.Seq)
+	if err != nil {
+		return nil, err
+	}
+	touched[k] = true
+	if m.Seq != 0 && m.Seq <= st.Seq {
+		return nil, nil
+	}
+	th, err := p.thresholds.Effective(ctx, k.Team, k.Athlete)
+	if err != nil {
+		return nil, err
+	}
+	o, ok := advance(st, m, th)
+	dirty[k] = st
+	if !ok {
+		return nil, nil
+	}
+	var out []Output
+	for _, e := range []*eventsv1.Event{o.Assessed, o.Recommended, o.Plateau, o.JointPain} {
+		if e != nil {
+			out = append(out, Output{Event: e, Cause: m.Trace})
+		}
+	}
+	return out, nil
 }
 
 // Span events that HandleTraining adds to each traced message's span as its batch gets past
 // each step: a batch's time splits into assessing every message, publishing the outputs and
 // saving the snapshots, and a trace shows which it was without a span per step per message.
+// eventMessageAssessed marks the message's own assessment, when its outputs were handed to
+// the publisher (they go out while the rest of the batch is assessed).
 const (
-	eventAssessed  = "fatigue batch assessed"
-	eventPublished = "fatigue batch published"
-	eventSaved     = "fatigue batch saved"
+	eventMessageAssessed = "fatigue message assessed"
+	eventAssessed        = "fatigue batch assessed"
+	eventPublished       = "fatigue batch published"
+	eventSaved           = "fatigue batch saved"
 )
 
 func markBatch(msgs []Message, event string) {
 	for _, m := range msgs {
-		if m.Trace == nil {
-			continue
-		}
-		if span := trace.SpanFromContext(m.Trace); span.IsRecording() {
-			span.AddEvent(event)
-		}
+		markMessage(m, event)
+	}
+}
+
+func markMessage(m Message, event string) {
+	if m.Trace == nil {
+		return
+	}
+	if span := trace.SpanFromContext(m.Trace); span.IsRecording() {
+		span.AddEvent(event)
 	}
 }
 
@@ -241,41 +279,56 @@ func (p *Processor) HandleProgramming(ctx context.Context, evs []*eventsv1.Event
 // services/platform), and the next set waits for the batch, so an alert did too.
 const concurrentSaves = 16
 
-// save writes the batch's touched snapshots, several at once: they are different keys, and the
-// states are not changed meanwhile (p.mu is held). It returns once all are written, with the
-// first error.
+// save writes the touched snapshots, several at once, and returns once all are written, with
+// the first error.
 func (p *Processor) save(ctx context.Context, dirty map[Key]*domain.State) error {
-	if len(dirty) == 1 {
-		for k, st := range dirty {
-			if err := p.store.Save(ctx, k, st); err != nil {
-				return fmt.Errorf("save state %s: %w", k, err)
-			}
-		}
-		return nil
-	}
-	var (
-		wg    sync.WaitGroup
-		mu    sync.Mutex
-		first error
-	)
-	slots := make(chan struct{}, concurrentSaves)
+	saves := p.newSnapshotSaves(ctx)
 	for k, st := range dirty {
-		slots <- struct{}{}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			defer func() { <-slots }()
-			if err := p.store.Save(ctx, k, st); err != nil {
-				mu.Lock()
-				if first == nil {
-					first = fmt.Errorf("save state %s: %w", k, err)
-				}
-				mu.Unlock()
-			}
-		}()
+		saves.start(k, st)
 	}
-	wg.Wait()
-	return first
+	return saves.wait()
+}
+
+// snapshotSaves writes snapshots in the background, up to concurrentSaves at once: they are
+// different keys, and a state is not changed once its save started (p.mu is held until wait
+// returns, and a batch saves an athlete after its last event).
+type snapshotSaves struct {
+	ctx   context.Context
+	store StateStore
+	slots chan struct{}
+	wg    sync.WaitGroup
+	mu    sync.Mutex
+	first error
+}
+
+func (p *Processor) newSnapshotSaves(ctx context.Context) *snapshotSaves {
+	return &snapshotSaves{ctx: ctx, store: p.store, slots: make(chan struct{}, concurrentSaves)}
+}
+
+// start saves st as k's snapshot without waiting for it (nor for a free slot: the caller may
+// be publishing).
+func (s *snapshotSaves) start(k Key, st *domain.State) {
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		s.slots <- struct{}{}
+		defer func() { <-s.slots }()
+		if err := s.store.Save(s.ctx, k, st); err != nil {
+			s.mu.Lock()
+			if s.first == nil {
+				s.first = fmt.Errorf("save state %s: %w", k, err)
+			}
+			s.mu.Unlock()
+		}
+	}()
+}
+
+// wait returns once every started save ended, with the first error.
+func (s *snapshotSaves) wait() error {
+	s.wg.Wait()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.first
 }
 
 // Snapshot is a read-only view of one athlete for queries.

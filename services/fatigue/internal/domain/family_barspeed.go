@@ -1,9 +1,5 @@
 package domain
 
-import (
-	"fmt"
-)
-
 // barSpeed checks each lift's last Exposures velocity exposures against the athlete's own
 // velocity at that load: the mean of earlier exposures at the same load (+-tolerance) within
 // BaselineDays (at least minVelocityBaseline of them), or else the load-velocity profile fitted
@@ -70,14 +66,14 @@ func (s *State) barSpeed(d Day, th Thresholds) family {
 			Family: famVelocity, Metric: "velocity_drop_pct", Value: f64(round1(lastDrop)), Baseline: f64(round2(lastBase)),
 			Threshold: f64(vt.MinDropPct), Unit: "%", Abnormal: slow >= vt.RequiredExposures && lastSlow, Lift: mainLifts[li],
 			Dates: dates(slowDays...), AbnormalDays: uint32(slow), WindowDays: uint32(vt.BaselineDays),
-			Detail: fmt.Sprintf("%s bar speed %.2f m/s at %.1f kg, %.1f%% below the usual %.2f m/s; slow on %d of the last %d exposures (fires at %d, drop > %.0f%%)",
+			Detail: textf("%s bar speed %.2f m/s at %.1f kg, %.1f%% below the usual %.2f m/s; slow on %d of the last %d exposures (fires at %d, drop > %.0f%%)",
 				liftNames[mainLifts[li]], last.Vel, last.TopLoad, lastDrop, lastBase, slow, judged, vt.RequiredExposures, vt.MinDropPct),
 		}
 	}
 	if best == nil {
 		fm.insufficient = true
 		best = &Evidence{Family: famVelocity, Metric: "velocity_drop_pct", Unit: "%", InsufficientData: true,
-			Detail: "No recent bar-speed measurements with a baseline at that load"}
+			Detail: plainText("No recent bar-speed measurements with a baseline at that load")}
 	}
 	fm.abnormal = best.Abnormal
 	fm.evidence = []*Evidence{best}

@@ -1,9 +1,5 @@
 package domain
 
-import (
-	"fmt"
-)
-
 // load computes the load metrics and the load-spike context family.
 func (s *State) load(d Day, th Thresholds) (*LoadMetrics, family) {
 	m, ctl7, hasCTL7, week := s.loadSeries(d, th)
@@ -25,10 +21,10 @@ func (s *State) load(d Day, th Thresholds) (*LoadMetrics, family) {
 		fm.abnormal = abn
 		fm.evidence = append(fm.evidence, &Evidence{Family: famLoadSpike, Metric: "acwr", Value: f64(round2(acwr)), Baseline: f64(round1(c)),
 			Threshold: f64(th.Load.ACWRHigh), Unit: "ratio", Abnormal: abn, ContextOnly: true, WindowDays: uint32(th.Load.ACWRChronicDays),
-			Detail: fmt.Sprintf("ACWR %.2f (acute %.0f vs chronic %.0f %s/day; high at %.1f; context only)", acwr, a, c, unit, th.Load.ACWRHigh)})
+			Detail: textf("ACWR %.2f (acute %.0f vs chronic %.0f %s/day; high at %.1f; context only)", acwr, a, c, unit, th.Load.ACWRHigh)})
 	} else {
 		fm.evidence = append(fm.evidence, &Evidence{Family: famLoadSpike, Metric: "acwr", Unit: "ratio", ContextOnly: true, InsufficientData: true,
-			Detail: fmt.Sprintf("ACWR hidden for the first %d days of history", th.Load.ACWRMinHistoryDays)})
+			Detail: textf("ACWR hidden for the first %d days of history", th.Load.ACWRMinHistoryDays)})
 	}
 	if mono, strain, ok := Monotony(week[:]); ok {
 		lm.Monotony, lm.Strain = f64(round2(mono)), f64(round1(strain))
@@ -36,7 +32,7 @@ func (s *State) load(d Day, th Thresholds) (*LoadMetrics, family) {
 		fm.abnormal = fm.abnormal || abn
 		fm.evidence = append(fm.evidence, &Evidence{Family: famLoadSpike, Metric: "monotony", Value: f64(round2(mono)),
 			Threshold: f64(th.Load.MonotonyHigh), Unit: "ratio", Abnormal: abn, ContextOnly: true, WindowDays: 7,
-			Detail: fmt.Sprintf("Monotony %.2f over 7 days (high above %.1f), strain %.0f", mono, th.Load.MonotonyHigh, strain)})
+			Detail: textf("Monotony %.2f over 7 days (high above %.1f), strain %.0f", mono, th.Load.MonotonyHigh, strain)})
 	}
 	var session, volume float64
 	var hard uint32

@@ -1,9 +1,5 @@
 package domain
 
-import (
-	"fmt"
-)
-
 // readiness applies the HRV band and the CMJ drop.
 func (s *State) readiness(d Day, th Thresholds) family {
 	rt := th.Readiness
@@ -49,14 +45,14 @@ func (s *State) readiness(d Day, th Thresholds) family {
 		ev := &Evidence{Family: famReadiness, Metric: "hrv_ln_rmssd_7d", Value: f64(round2(h.Rolling)), Baseline: f64(round2(h.BaselineMean)),
 			Threshold: f64(round2(h.Threshold)), Unit: "ln(ms)", Abnormal: h.Abnormal, Dates: dates(rollDays...),
 			AbnormalDays: uint32(h.Mornings), WindowDays: uint32(rt.HRVRollingDays),
-			Detail: fmt.Sprintf("HRV ln(rMSSD) %d-day mean %.2f vs baseline %.2f (band floor %.2f = mean - %.1f SD) from %d mornings",
+			Detail: textf("HRV ln(rMSSD) %d-day mean %.2f vs baseline %.2f (band floor %.2f = mean - %.1f SD) from %d mornings",
 				rt.HRVRollingDays, h.Rolling, h.BaselineMean, h.Threshold, rt.HRVSWCSD, h.Mornings)}
 		fm.evidence = append(fm.evidence, ev)
 		fm.abnormal = h.Abnormal
 	} else {
 		fm.evidence = append(fm.evidence, &Evidence{Family: famReadiness, Metric: "hrv_ln_rmssd_7d", Unit: "ln(ms)", InsufficientData: true,
 			WindowDays: uint32(rt.HRVRollingDays),
-			Detail:     fmt.Sprintf("HRV: %d mornings in the last %d days (needs %d) or a baseline under 14 mornings", len(rolling), rt.HRVRollingDays, rt.HRVMinMorningsPerWeek)})
+			Detail:     textf("HRV: %d mornings in the last %d days (needs %d) or a baseline under 14 mornings", len(rolling), rt.HRVRollingDays, rt.HRVMinMorningsPerWeek)})
 	}
 	var recent, cbase []float64
 	var recentDays []Day
@@ -79,7 +75,7 @@ func (s *State) readiness(d Day, th Thresholds) family {
 		abn := drop > rt.CMJMinDropPct
 		fm.evidence = append(fm.evidence, &Evidence{Family: famReadiness, Metric: "cmj_drop_pct", Value: f64(round1(drop)), Baseline: f64(round1(b)),
 			Threshold: f64(rt.CMJMinDropPct), Unit: "%", Abnormal: abn, Dates: dates(recentDays...), WindowDays: 7,
-			Detail: fmt.Sprintf("CMJ %.1f cm this week vs %.1f cm baseline (%.1f%% lower; fires above %.0f%%)", r, b, drop, rt.CMJMinDropPct)})
+			Detail: textf("CMJ %.1f cm this week vs %.1f cm baseline (%.1f%% lower; fires above %.0f%%)", r, b, drop, rt.CMJMinDropPct)})
 		fm.abnormal = fm.abnormal || abn
 	}
 	fm.insufficient = !hrvOK && !cmjOK

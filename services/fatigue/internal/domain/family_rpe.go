@@ -1,10 +1,5 @@
 package domain
 
-import (
-	"fmt"
-	"strings"
-)
-
 // rpeDrift compares the RPE of the main lifts on each of the athlete's last RecentSessions
 // lifting days with the median RPE of the same lift at the same load (+-tolerance) and reps in
 // the BaselineDays before that day's recent window: the baseline ends before the last
@@ -15,7 +10,7 @@ func (s *State) rpeDrift(d Day, th Thresholds) family {
 	fm := family{f: famRPE}
 	st := th.Strength
 	var upDays []Day
-	var parts []string
+	var parts []Text
 	var latest float64
 	judged := 0
 	var baseFrom, baseTo Day
@@ -44,7 +39,7 @@ func (s *State) rpeDrift(d Day, th Thresholds) family {
 			}
 			b := Median(base)
 			drifts = append(drifts, float64(cur.RPE)-b)
-			parts = append(parts, fmt.Sprintf("%s %s %.1f kg x %d at RPE %.1f vs %.1f", day, liftNames[mainLifts[li]], cur.TopLoad, cur.TopReps, cur.RPE, b))
+			parts = append(parts, textf("%s %s %.1f kg x %d at RPE %.1f vs %.1f", day, liftNames[mainLifts[li]], cur.TopLoad, cur.TopReps, cur.RPE, b))
 		}
 		if len(drifts) == 0 {
 			continue
@@ -61,7 +56,7 @@ func (s *State) rpeDrift(d Day, th Thresholds) family {
 	if judged == 0 {
 		fm.insufficient = true
 		fm.evidence = []*Evidence{{Family: famRPE, Metric: "rpe_drift", Unit: "rpe", InsufficientData: true,
-			Detail: fmt.Sprintf("No rated main-lift set on the last %d lifting days at a load and reps rated in the %d days before them", th.RPEDrift.RecentSessions, th.RPEDrift.BaselineDays)}}
+			Detail: textf("No rated main-lift set on the last %d lifting days at a load and reps rated in the %d days before them", th.RPEDrift.RecentSessions, th.RPEDrift.BaselineDays)}}
 		return fm
 	}
 	fm.abnormal = len(upDays) >= th.RPEDrift.DaysNeeded
@@ -69,8 +64,8 @@ func (s *State) rpeDrift(d Day, th Thresholds) family {
 		Family: famRPE, Metric: "rpe_drift", Value: f64(round2(latest)), Baseline: f64(0), Threshold: f64(th.RPEDrift.RPERise),
 		Unit: "rpe", Abnormal: fm.abnormal, Dates: dates(upDays...), AbnormalDays: uint32(len(upDays)), WindowDays: uint32(d - s.recentLiftingStart(d, st)),
 		BaselineFrom: baseFrom, BaselineTo: baseTo,
-		Detail: fmt.Sprintf("RPE at familiar loads up %+.1f or more on %d of the last %d lifting days (fires at %d; latest %+.1f vs the median of %s..%s): %s",
-			th.RPEDrift.RPERise, len(upDays), judged, th.RPEDrift.DaysNeeded, latest, baseFrom, baseTo, strings.Join(parts, "; ")),
+		Detail: textf("RPE at familiar loads up %+.1f or more on %d of the last %d lifting days (fires at %d; latest %+.1f vs the median of %s..%s): %s",
+			th.RPEDrift.RPERise, len(upDays), judged, th.RPEDrift.DaysNeeded, latest, baseFrom, baseTo, textList{parts, "; "}),
 	}}
 	return fm
 }

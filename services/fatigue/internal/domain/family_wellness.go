@@ -1,7 +1,6 @@
 package domain
 
 import (
-	"fmt"
 	"strings"
 )
 
@@ -45,7 +44,7 @@ func (s *State) wellness(d Day, th Thresholds) (sore, mot family) {
 		zs, mean, sd, ok := zOf(value)
 		if !ok {
 			return &Evidence{Family: fam, Metric: metric, Unit: "z", InsufficientData: true, WellnessItem: item,
-				Detail: fmt.Sprintf("Too few %s reports (needs 3 of the last %d and %d in the %d days before)", name, wt.WindowReports, minWellnessBaseline, wt.BaselineDays)}, nil, false
+				Detail: textf("Too few %s reports (needs 3 of the last %d and %d in the %d days before)", name, wt.WindowReports, minWellnessBaseline, wt.BaselineDays)}, nil, false
 		}
 		flagged := map[Day]bool{}
 		var fdays []Day
@@ -75,7 +74,7 @@ func (s *State) wellness(d Day, th Thresholds) (sore, mot family) {
 			Family: fam, Metric: metric, Value: f64(round2(latest)), Baseline: f64(round2(mean)), Threshold: f64(wt.AmberZ),
 			Unit: "z", Abnormal: abn, Dates: dates(fdays...), AbnormalDays: uint32(len(fdays)), WindowDays: uint32(len(window)),
 			WellnessItem: item,
-			Detail: fmt.Sprintf("%s z <= %.1f on %d of the last %d reports (fires at %d with a mean z <= %.1f; mean z %.1f, latest %.1f vs baseline %.1f, SD %.2f)",
+			Detail: textf("%s z <= %.1f on %d of the last %d reports (fires at %d with a mean z <= %.1f; mean z %.1f, latest %.1f vs baseline %.1f, SD %.2f)",
 				capitalize(name), wt.AmberZ, len(fdays), len(window), wt.MinFlaggedReports, wt.AmberZ/2, meanZ, latest, mean, sd),
 		}, flagged, true
 	}
@@ -102,7 +101,7 @@ func (s *State) wellness(d Day, th Thresholds) (sore, mot family) {
 		pain := &Evidence{Family: famSoreness, Metric: "joint_pain", Value: f64(float64(maxPain)), Threshold: f64(float64(wt.JointPainFlag)),
 			Unit: "score", Abnormal: len(painDays) > 0, Dates: dates(painDays...), AbnormalDays: uint32(len(painDays)), WindowDays: 7,
 			WellnessItem: WellnessJointPain,
-			Detail:       fmt.Sprintf("Highest joint pain in the last 7 days %d/5 (flag at %d/5)", maxPain, wt.JointPainFlag)}
+			Detail:       textf("Highest joint pain in the last 7 days %d/5 (flag at %d/5)", maxPain, wt.JointPainFlag)}
 		sore.evidence = append(sore.evidence, pain)
 		sore.abnormal = sore.abnormal || pain.Abnormal
 	}

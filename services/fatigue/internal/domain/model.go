@@ -129,7 +129,7 @@ type Evidence struct {
 	WindowDays       uint32
 	Lift             Lift
 	WellnessItem     WellnessItem
-	Detail           string
+	Detail           Text
 	BaselineFrom     Day
 	BaselineTo       Day
 }
@@ -139,7 +139,7 @@ type RuleCheck struct {
 	Rule          string
 	Holds         bool
 	Count, Needed uint32
-	Detail        string
+	Detail        Text
 }
 
 // LoadMetrics are the training-load figures of an assessment (nil: not computable).

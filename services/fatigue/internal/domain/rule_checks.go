@@ -15,41 +15,41 @@ func (s *State) ruleChecks(lc liftingCheck, th Thresholds, persistent int, mask 
 		c := &RuleCheck{Rule: RuleLiftingDecline, Holds: lc.decline.abnormal, Count: uint32(math.Round(10 * sf.sum)), Needed: uint32(math.Round(10 * sf.needed))}
 		switch {
 		case sf.firedOn > 0:
-			c.Detail = fmt.Sprintf("Strength passed its cumulative shortfall threshold on %s", sf.firedOn)
+			c.Detail = textf("Strength passed its cumulative shortfall threshold on %s", sf.firedOn)
 			if !sf.holds {
-				c.Detail += fmt.Sprintf("; the latest lifting day is back within %.2f SD of the trend", st.ShortfallSlackSD)
+				c.Detail = c.Detail.plus(textf("; the latest lifting day is back within %.2f SD of the trend", st.ShortfallSlackSD))
 			}
 		case len(sf.runDays) > 0:
-			c.Detail = fmt.Sprintf("Strength short of its trend since %s (%s): cumulative shortfall %.1f SD; needs more than %.1f over at least %d lifting days",
+			c.Detail = textf("Strength short of its trend since %s (%s): cumulative shortfall %.1f SD; needs more than %.1f over at least %d lifting days",
 				sf.runDays[0], liftingDays(len(sf.runDays)), sf.sum, sf.needed, shortfallMinDays)
 		default:
-			c.Detail = fmt.Sprintf("Strength on or above its trend on the latest lifting day; a cumulative shortfall of more than %.1f SD fires", sf.needed)
+			c.Detail = textf("Strength on or above its trend on the latest lifting day; a cumulative shortfall of more than %.1f SD fires", sf.needed)
 		}
 		out = append(out, c)
 	} else if lc.judged == 0 {
 		out = append(out, &RuleCheck{Rule: RuleLiftingDecline,
-			Detail: "Needs rated (RPE or RIR) main-lift sets: the trend of each lift's effort-adjusted e1RM, and later lifting days to compare with it"})
+			Detail: plainText("Needs rated (RPE or RIR) main-lift sets: the trend of each lift's effort-adjusted e1RM, and later lifting days to compare with it")})
 	}
 	if st.MissedRepsDaysNeeded > 0 && lc.latest.ok {
 		mc := &RuleCheck{Rule: RuleMissedReps, Holds: lc.missed.abnormal, Count: uint32(len(lc.missedDays)), Needed: uint32(st.MissedRepsDaysNeeded),
-			Detail: fmt.Sprintf("Reps short at the top load on %d lifting days in the last %d days; needs %d", len(lc.missedDays), st.MissedRepsWindowDays, st.MissedRepsDaysNeeded)}
+			Detail: textf("Reps short at the top load on %d lifting days in the last %d days; needs %d", len(lc.missedDays), st.MissedRepsWindowDays, st.MissedRepsDaysNeeded)}
 		if lc.rated {
-			mc.Detail += fmt.Sprintf(" and a lifting day below baseline (%d of the last %d)", len(lc.declineDays), lc.judged)
+			mc.Detail = mc.Detail.plus(textf(" and a lifting day below baseline (%d of the last %d)", len(lc.declineDays), lc.judged))
 		} else {
-			mc.Detail += " (no RPE: lower confidence)"
+			mc.Detail = mc.Detail.plus(plainText(" (no RPE: lower confidence)"))
 		}
 		out = append(out, mc)
 	}
 	weeks := st.WindowDays / 7
 	sc := &RuleCheck{Rule: RuleSustainedDecline, Holds: lc.sustained.abnormal, Count: uint32(lc.sustainedWeeks), Needed: uint32(weeks)}
-	sc.Detail = fmt.Sprintf("Strength down %.1f%% or more in %d of the last %d weeks; needs all %d", -st.DeclinePct, lc.sustainedWeeks, weeks, weeks)
+	sc.Detail = textf("Strength down %.1f%% or more in %d of the last %d weeks; needs all %d", -st.DeclinePct, lc.sustainedWeeks, weeks, weeks)
 	if !lc.rated {
-		sc.Detail += " (no RPE: lower confidence)"
+		sc.Detail = sc.Detail.plus(plainText(" (no RPE: lower confidence)"))
 	}
 	out = append(out, sc)
 	if daily {
 		out = append(out, &RuleCheck{Rule: RuleTwoFamilies, Holds: persistent >= th.Rule.MinAbnormalDays, Count: uint32(persistent), Needed: uint32(th.Rule.MinAbnormalDays),
-			Detail: fmt.Sprintf("%d independent signal groups abnormal on %d of the last %d days; needs %d", th.Rule.MinFamilies, persistent, th.Rule.WindowDays, th.Rule.MinAbnormalDays)})
+			Detail: textf("%d independent signal groups abnormal on %d of the last %d days; needs %d", th.Rule.MinFamilies, persistent, th.Rule.WindowDays, th.Rule.MinAbnormalDays)})
 		if th.Rule.DeclinePlusSubjective {
 			decl, subj := mask&bit(famDecline) != 0, mask&(bit(famSoreness)|bit(famMotSleep)) != 0
 			n := 0
@@ -59,7 +59,7 @@ func (s *State) ruleChecks(lc liftingCheck, th Thresholds, persistent int, mask 
 				}
 			}
 			out = append(out, &RuleCheck{Rule: RuleDeclinePlusSubjective, Holds: n == 2, Count: uint32(n), Needed: 2,
-				Detail: fmt.Sprintf("Strength decline %s, soreness or motivation/sleep %s; needs both", yesNo(decl), yesNo(subj))})
+				Detail: textf("Strength decline %s, soreness or motivation/sleep %s; needs both", yesNo(decl), yesNo(subj))})
 		}
 	}
 	return out

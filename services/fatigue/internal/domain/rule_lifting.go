@@ -1,10 +1,8 @@
 package domain
 
 import (
-	"fmt"
 	"math"
 	"slices"
-	"strings"
 )
 
 // liftingDaysUpTo lists the athlete's last n lifting days (a working main-lift set) up to d and
@@ -47,12 +45,12 @@ type liftingCheck struct {
 	lifts     []*LiftStrength
 }
 
-func liftList(v strengthView) string {
-	parts := make([]string, 0, len(v.lifts))
+func liftList(v strengthView) textList {
+	parts := make([]Text, 0, len(v.lifts))
 	for _, l := range v.lifts {
-		parts = append(parts, fmt.Sprintf("%s %.1f vs %.1f kg", liftNames[mainLifts[l.li]], l.recent, l.level))
+		parts = append(parts, textf("%s %.1f vs %.1f kg", liftNames[mainLifts[l.li]], l.recent, l.level))
 	}
-	return strings.Join(parts, ", ")
+	return textList{parts, ", "}
 }
 
 // lifting judges strength on the athlete's own lifting days: the decline family on the last
@@ -80,7 +78,7 @@ func (s *State) lifting(d Day, th Thresholds) liftingCheck {
 	if len(c.plateau.evidence) == 0 {
 		c.plateau.insufficient = true
 		c.plateau.evidence = []*Evidence{{Family: famStagnation, Metric: "e1rm_change_pct", Unit: "%", InsufficientData: true, WindowDays: uint32(st.WindowDays),
-			Detail: fmt.Sprintf("Not enough main-lift exposures to compare the last %d days with the %d before", st.WindowDays, st.BaselineDays)}}
+			Detail: textf("Not enough main-lift exposures to compare the last %d days with the %d before", st.WindowDays, st.BaselineDays)}}
 	}
 	return c
 }
@@ -119,7 +117,7 @@ func (s *State) judgeLiftingDays(c *liftingCheck, d Day, st StrengthThresholds) 
 	if c.judged == 0 {
 		c.decline.insufficient = true
 		c.decline.evidence = []*Evidence{{Family: famDecline, Metric: "e1rm_vs_baseline_pct", Unit: "%", InsufficientData: true,
-			Detail: fmt.Sprintf("No recent lifting day with %d main-lift exposures and %d earlier ones per lift in the %d days before to compare with",
+			Detail: textf("No recent lifting day with %d main-lift exposures and %d earlier ones per lift in the %d days before to compare with",
 				minRecentExposures, st.MinBaselineExposures, st.BaselineDays)}}
 	} else {
 		need := dropNeeded(v, st)
@@ -131,7 +129,7 @@ func (s *State) judgeLiftingDays(c *liftingCheck, d Day, st StrengthThresholds) 
 			Family: famDecline, Metric: "e1rm_vs_baseline_pct", Value: f64(round2(v.meanPct)), Baseline: f64(0), Threshold: f64(round2(-need)), Unit: "%",
 			Abnormal: c.decline.abnormal, Dates: dates(c.declineDays...), AbnormalDays: uint32(len(c.declineDays)), WindowDays: uint32(d - v.recentFrom + 1),
 			BaselineFrom: v.baseFrom, BaselineTo: v.baseTo, Lift: singleLift(v),
-			Detail: fmt.Sprintf("Main lifts %+.1f%% vs baseline %s..%s over the last %d lifting days, %s: %s; below baseline on %d of the last %d lifting days (a day counts at %.1f%% below, the larger of %.1f%% and %.0f standard errors of the athlete's %.1f%% day-to-day scatter)",
+			Detail: textf("Main lifts %+.1f%% vs baseline %s..%s over the last %d lifting days, %s: %s; below baseline on %d of the last %d lifting days (a day counts at %.1f%% below, the larger of %.1f%% and %.0f standard errors of the athlete's %.1f%% day-to-day scatter)",
 				v.meanPct, v.baseFrom, v.baseTo, st.RecentLiftingDays, how, liftList(v), len(c.declineDays), c.judged, need, st.LiftingDropPct, st.LiftingZ, v.sdPct),
 		}}
 	}

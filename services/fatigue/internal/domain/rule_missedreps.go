@@ -1,9 +1,7 @@
 package domain
 
 import (
-	"fmt"
 	"slices"
-	"strings"
 )
 
 // missedReps is the missed-reps check: the lifting days in the last MissedRepsWindowDays on which
@@ -18,7 +16,7 @@ func (s *State) missedReps(d Day, st StrengthThresholds) (fm family, days []Day)
 	}
 	type short struct {
 		day  Day
-		text string
+		text Text
 	}
 	var shorts []short
 	for li := range s.lifts {
@@ -30,12 +28,12 @@ func (s *State) missedReps(d Day, st StrengthThresholds) (fm family, days []Day)
 				continue
 			}
 			if before, ok := s.completedBefore(li, i); ok {
-				shorts = append(shorts, short{day, fmt.Sprintf("%s %s %.1f kg x %d, a set short (every set made on %s)", day, liftNames[mainLifts[li]], ld.TopLoad, ld.TopReps, before)})
+				shorts = append(shorts, short{day, textf("%s %s %.1f kg x %d, a set short (every set made on %s)", day, liftNames[mainLifts[li]], ld.TopLoad, ld.TopReps, before)})
 			}
 		}
 	}
 	slices.SortFunc(shorts, func(a, b short) int { return int(a.day - b.day) })
-	parts := make([]string, 0, len(shorts))
+	parts := make([]Text, 0, len(shorts))
 	for _, sh := range shorts {
 		if len(days) == 0 || days[len(days)-1] != sh.day {
 			days = append(days, sh.day)
@@ -43,10 +41,10 @@ func (s *State) missedReps(d Day, st StrengthThresholds) (fm family, days []Day)
 		parts = append(parts, sh.text)
 	}
 	fm.abnormal = len(days) >= st.MissedRepsDaysNeeded
-	detail := fmt.Sprintf("A later set at the top load short of the first set's reps on %d lifting days in the last %d days (fires at %d)",
+	detail := textf("A later set at the top load short of the first set's reps on %d lifting days in the last %d days (fires at %d)",
 		len(days), st.MissedRepsWindowDays, st.MissedRepsDaysNeeded)
 	if len(parts) > 0 {
-		detail += ": " + strings.Join(parts, "; ")
+		detail = detail.plus(textf(": %s", textList{parts, "; "}))
 	}
 	fm.evidence = []*Evidence{{
 		Family: famDecline, Metric: "missed_reps", Value: f64(float64(len(days))), Threshold: f64(float64(st.MissedRepsDaysNeeded)), Unit: "days",
@@ -83,13 +81,13 @@ func (s *State) judgeMissedReps(c *liftingCheck, d Day, st StrengthThresholds) {
 		// were heavier loads taken on with sets to failure.
 		c.missed.abnormal = false
 		c.missed.evidence[0].Abnormal = false
-		c.missed.evidence[0].Detail += fmt.Sprintf("; not counted while the main lifts are %+.1f%% above baseline", c.latest.meanPct)
+		c.missed.evidence[0].Detail = c.missed.evidence[0].Detail.plus(textf("; not counted while the main lifts are %+.1f%% above baseline", c.latest.meanPct))
 	}
 	if c.rated && c.missed.abnormal && len(c.declineDays) == 0 {
 		// With ratings, missed reps count once the effort-adjusted e1RM agrees on a lifting
 		// day: a set can fall short on a planned AMRAP or a bad day, and the ratings say which.
 		c.missed.abnormal = false
 		c.missed.evidence[0].Abnormal = false
-		c.missed.evidence[0].Detail += "; with RPE it also needs a lifting day below baseline"
+		c.missed.evidence[0].Detail = c.missed.evidence[0].Detail.plus(plainText("; with RPE it also needs a lifting day below baseline"))
 	}
 }

@@ -1,10 +1,8 @@
 package domain
 
 import (
-	"fmt"
 	"math"
 	"slices"
-	"strings"
 )
 
 // The lifting_decline rule on rated logs: each main lift's effort-adjusted e1RM (load, reps and
@@ -276,13 +274,13 @@ func (s *State) judgeShortfall(d Day, th Thresholds) shortfall {
 func (sf shortfall) evidence(st StrengthThresholds) *Evidence {
 	// The first days of the run and the latest ones: a run held through a long episode would
 	// otherwise list every lifting day of it.
-	zs := make([]string, 0, len(sf.runZ))
+	zs := make([]Text, 0, len(sf.runZ))
 	for i, z := range sf.runZ {
 		if i == 2 && len(sf.runZ) > 6 {
-			zs = append(zs, "...")
+			zs = append(zs, plainText("..."))
 		}
 		if i < 2 || i >= len(sf.runZ)-4 {
-			zs = append(zs, fmt.Sprintf("%s %.1f SD", sf.runDays[i], z))
+			zs = append(zs, textf("%s %.1f SD", sf.runDays[i], z))
 		}
 	}
 	ev := &Evidence{
@@ -291,17 +289,17 @@ func (sf shortfall) evidence(st StrengthThresholds) *Evidence {
 	}
 	switch {
 	case sf.firedOn > 0 && sf.firedOn == sf.latest():
-		ev.Detail = fmt.Sprintf("Effort-adjusted e1RM (load, reps and RPE) short of each main lift's trend (exposures %s..%s) on the lifting days since %s (%s): cumulative shortfall %.2f SD, past %.2f (a day adds what it falls short beyond %.2f SD)",
-			sf.refFrom, sf.refTo, sf.runDays[0], strings.Join(zs, ", "), sf.sum, sf.needed, st.ShortfallSlackSD)
+		ev.Detail = textf("Effort-adjusted e1RM (load, reps and RPE) short of each main lift's trend (exposures %s..%s) on the lifting days since %s (%s): cumulative shortfall %.2f SD, past %.2f (a day adds what it falls short beyond %.2f SD)",
+			sf.refFrom, sf.refTo, sf.runDays[0], textList{zs, ", "}, sf.sum, sf.needed, st.ShortfallSlackSD)
 	case sf.firedOn > 0:
 		ev.Value = f64(round2(sf.runZ[len(sf.runZ)-1]))
-		ev.Detail = fmt.Sprintf("Effort-adjusted e1RM passed its cumulative shortfall threshold on %s against each main lift's trend (exposures %s..%s); short since %s (%s; the decline holds while the latest lifting day is more than %.2f SD short)",
-			sf.firedOn, sf.refFrom, sf.refTo, sf.runDays[0], strings.Join(zs, ", "), st.ShortfallSlackSD)
+		ev.Detail = textf("Effort-adjusted e1RM passed its cumulative shortfall threshold on %s against each main lift's trend (exposures %s..%s); short since %s (%s; the decline holds while the latest lifting day is more than %.2f SD short)",
+			sf.firedOn, sf.refFrom, sf.refTo, sf.runDays[0], textList{zs, ", "}, st.ShortfallSlackSD)
 	case len(sf.runDays) > 0:
-		ev.Detail = fmt.Sprintf("Effort-adjusted e1RM short of each main lift's trend (exposures %s..%s) on the lifting days since %s (%s): cumulative shortfall %.2f SD, fires past %.2f with at least %d lifting days (a day adds what it falls short beyond %.2f SD)",
-			sf.refFrom, sf.refTo, sf.runDays[0], strings.Join(zs, ", "), sf.sum, sf.needed, shortfallMinDays, st.ShortfallSlackSD)
+		ev.Detail = textf("Effort-adjusted e1RM short of each main lift's trend (exposures %s..%s) on the lifting days since %s (%s): cumulative shortfall %.2f SD, fires past %.2f with at least %d lifting days (a day adds what it falls short beyond %.2f SD)",
+			sf.refFrom, sf.refTo, sf.runDays[0], textList{zs, ", "}, sf.sum, sf.needed, shortfallMinDays, st.ShortfallSlackSD)
 	default:
-		ev.Detail = fmt.Sprintf("Effort-adjusted e1RM on or above each main lift's trend (exposures %s..%s): no shortfall accumulating (fires past %.2f SD)", sf.refFrom, sf.refTo, sf.needed)
+		ev.Detail = textf("Effort-adjusted e1RM on or above each main lift's trend (exposures %s..%s): no shortfall accumulating (fires past %.2f SD)", sf.refFrom, sf.refTo, sf.needed)
 	}
 	return ev
 }

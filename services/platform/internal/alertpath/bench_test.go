@@ -155,9 +155,11 @@ type leg struct {
 // path holds the points of one trigger's trace that mark its way through the platform.
 type path struct {
 	ingest, lookup, publish, fatigue, notify, dispatch, webhook tracetest.SpanStub
-	// Events on the fatigue span as its batch got past each step (fatigue/internal/app).
-	assessed, published, saved time.Time
-	ok                         bool
+	// Events on the fatigue span as its batch got past each step (fatigue/internal/app):
+	// triggerAssessed when the trigger's own outputs were handed to the publisher, which
+	// sends them while the rest of the batch is assessed.
+	triggerAssessed, assessed, published, saved time.Time
+	ok                                          bool
 }
 
 func pathOf(spans []tracetest.SpanStub) path {
@@ -187,6 +189,8 @@ func pathOf(spans []tracetest.SpanStub) path {
 	}
 	for _, e := range p.fatigue.Events {
 		switch e.Name {
+		case "fatigue message assessed":
+			p.triggerAssessed = e.Time
 		case "fatigue batch assessed":
 			p.assessed = e.Time
 		case "fatigue batch published":
@@ -199,7 +203,7 @@ func pathOf(spans []tracetest.SpanStub) path {
 	for _, s := range []tracetest.SpanStub{p.ingest, p.lookup, p.publish, p.fatigue, p.notify, p.dispatch, p.webhook} {
 		p.ok = p.ok && s.Name != ""
 	}
-	p.ok = p.ok && !p.assessed.IsZero() && !p.published.IsZero() && !p.saved.IsZero()
+	p.ok = p.ok && !p.triggerAssessed.IsZero() && !p.assessed.IsZero() && !p.published.IsZero() && !p.saved.IsZero()
 	return p
 }
 
@@ -208,14 +212,15 @@ func pathOf(spans []tracetest.SpanStub) path {
 var legs = []leg{
 	{"ingestion call (validate, look up duplicates, publish, wait for acks)", func(p path) time.Time { return p.ingest.StartTime }, func(p path) time.Time { return p.ingest.EndTime }},
 	{"TRAINING -> fatigue picks the set up (stream, the batch before it)", func(p path) time.Time { return p.ingest.EndTime }, func(p path) time.Time { return p.fatigue.StartTime }},
-	{"fatigue assesses its batch", func(p path) time.Time { return p.fatigue.StartTime }, func(p path) time.Time { return p.assessed }},
-	{"fatigue publishes ANALYSIS -> notifications picks it up", func(p path) time.Time { return p.assessed }, func(p path) time.Time { return p.notify.StartTime }},
+	{"fatigue assesses its batch up to the trigger", func(p path) time.Time { return p.fatigue.StartTime }, func(p path) time.Time { return p.triggerAssessed }},
+	{"fatigue publishes ANALYSIS -> notifications picks it up", func(p path) time.Time { return p.triggerAssessed }, func(p path) time.Time { return p.notify.StartTime }},
 	{"notifications raises the alert -> NOTIFY -> dispatch picks it up", func(p path) time.Time { return p.notify.StartTime }, func(p path) time.Time { return p.dispatch.StartTime }},
 	{"dispatch -> webhook call starts", func(p path) time.Time { return p.dispatch.StartTime }, func(p path) time.Time { return p.webhook.StartTime }},
 	{"webhook call (sign, POST, answer)", func(p path) time.Time { return p.webhook.StartTime }, func(p path) time.Time { return p.webhook.EndTime }},
 	{"(ingestion: duplicate lookup in ClickHouse)", func(p path) time.Time { return p.lookup.StartTime }, func(p path) time.Time { return p.lookup.EndTime }},
 	{"(ingestion: publish TRAINING until acked)", func(p path) time.Time { return p.publish.StartTime }, func(p path) time.Time { return p.publish.EndTime }},
-	{"(fatigue: publish ANALYSIS until acked)", func(p path) time.Time { return p.assessed }, func(p path) time.Time { return p.published }},
+	{"(fatigue: the whole batch assessed)", func(p path) time.Time { return p.fatigue.StartTime }, func(p path) time.Time { return p.assessed }},
+	{"(fatigue: the batch's last outputs acked, after its assessment)", func(p path) time.Time { return p.assessed }, func(p path) time.Time { return p.published }},
 	{"(fatigue: save snapshots, after the publish)", func(p path) time.Time { return p.published }, func(p path) time.Time { return p.saved }},
 	{"(fatigue: the whole batch, handled and acked)", func(p path) time.Time { return p.fatigue.StartTime }, func(p path) time.Time { return p.fatigue.EndTime }},
 }
