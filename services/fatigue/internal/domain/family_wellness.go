@@ -64,9 +64,14 @@ func (s *State) wellness(d Day, th Thresholds) (sore, mot family) {
 		// A few low answers in an otherwise normal week are how 1-5 answers scatter around
 		// a mean between two integers; the week as a whole must also lean low (mean z at or
 		// below half the amber level).
+		// Summed in day order: a map's order would change the last bits of the sum from run
+		// to run, and with them the sign of a mean near zero in the explanation, or even the
+		// verdict at the boundary.
 		var zsum float64
-		for _, z := range zs {
-			zsum += z
+		for _, day := range window {
+			if z, has := zs[day]; has {
+				zsum += z
+			}
 		}
 		meanZ := zsum / float64(len(zs))
 		abn := len(fdays) >= wt.MinFlaggedReports && meanZ <= wt.AmberZ/2
