@@ -10,8 +10,9 @@ import (
 // slowly (a Kalman filter on the log of the e1RM), and every lifting day is scored by how many
 // standard deviations it falls short of the trend's forecast. The scores accumulate in a
 // one-sided CUSUM (Page 1954): each day adds its shortfall less a slack, the sum never goes
-// below zero, and the rule holds when it passes a threshold. While a run of short days is open
-// the forecast stays the one from before it, so the episode being detected never moves its own
+// below zero, and the rule holds when it passes a threshold. While a run of short days is open,
+// through the cooldown of a run that fired, and while the recommendation is open, the forecast
+// stays the one from before the run, so the episode being detected never moves its own
 // reference.
 //
 // Why this and not a mean over a baseline window: on simulated sets+RPE logs an oracle that
@@ -106,7 +107,8 @@ type ratedLiftDay struct {
 }
 
 // appendRated appends the rated main-lift exposures up to d to buf, in day order. The caller
-// passes a stack buffer: this runs on every assessment.
+// passes a buffer with room for every kept exposure, so this allocation-free loop stays cheap on
+// every assessment.
 func (s *State) appendRated(buf []ratedLiftDay, d Day, st StrengthThresholds) []ratedLiftDay {
 	for li := range s.lifts {
 		for _, ld := range s.lifts[li] {
@@ -137,8 +139,8 @@ func (s *State) appendLiftingDays(buf []Day, from, to Day) []Day {
 }
 
 // judgeShortfall replays the athlete's rated lifting days up to d through the trend filters and
-// the CUSUM. It is a function of the kept exposures alone, so the same log gives the same
-// verdict however late or in whatever order it was processed.
+// the CUSUM. It is a function of the kept exposures and the open recommendation, both kept in
+// event time, so the same log gives the same verdict however late it was processed.
 func (s *State) judgeShortfall(d Day, th Thresholds) shortfall {
 	st := th.Strength
 	var ratedBuf [len(mainLifts) * maxLiftDays]ratedLiftDay
