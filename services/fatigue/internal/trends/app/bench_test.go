@@ -305,32 +305,7 @@ func BenchmarkCheckTeamZoned(b *testing.B) {
 			})
 		}
 	}
-	b.Run("clickhouse", func(b *testing.B) {
-		base := storetest.ServerDSN(b)
-		ctx := context.Background()
-		admin, err := clickhousestore.Open(ctx, base, zap.NewNop())
-		if err != nil {
-			b.Fatal(err)
-		}
-		defer admin.Close()
-		if err := admin.Exec(ctx, "CREATE DATABASE IF NOT EXISTS "+benchSquadDB); err != nil {
-			b.Fatal(err)
-		}
-		st, err := clickhousestore.Open(ctx, replaceDB(base, benchSquadDB), zap.NewNop())
-		if err != nil {
-			b.Fatal(err)
-		}
-		defer st.Close()
-		run(b, st)
-	})
-	b.Run("chdb", func(b *testing.B) {
-		st, err := chdbstore.Open(context.Background(), trendstest.ChDBDir(), benchSquadDB, nil)
-		if err != nil {
-			b.Fatal(err)
-		}
-		defer st.Close()
-		run(b, st)
-	})
+	onBothEngines(b, benchSquadDB, run)
 }
 
 func replaceDB(dsn, db string) string {
