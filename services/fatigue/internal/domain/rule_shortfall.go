@@ -272,7 +272,7 @@ func (s *State) judgeShortfall(d Day, th Thresholds) shortfall {
 	return out
 }
 
-// shortfallEvidence explains the CUSUM.
+// evidence explains the CUSUM: the run's days with their scores, the sum and the threshold.
 func (sf shortfall) evidence(st StrengthThresholds) *Evidence {
 	// The first days of the run and the latest ones: a run held through a long episode would
 	// otherwise list every lifting day of it.
