@@ -30,12 +30,12 @@ func shapeCohorts() []shapeCohort {
 		}
 	}
 	return []shapeCohort{
-		mk("sets+RPE 2/wk", simulate.ShapeSetsRPE, 2, 0.8, 0.85, 0.1, 12),
-		mk("sets+RPE 3/wk", simulate.ShapeSetsRPE, 3, 0.7, 0.85, 0.1, 12),
-		mk("sets+RPE 4/wk", simulate.ShapeSetsRPE, 4, 0.85, 0.75, 0.12, 10),
+		mk("sets+RPE 2/wk", simulate.ShapeSetsRPE, 2, 0.85, 0.8, 0.12, 11),
+		mk("sets+RPE 3/wk", simulate.ShapeSetsRPE, 3, 0.8, 0.85, 0.1, 12),
+		mk("sets+RPE 4/wk", simulate.ShapeSetsRPE, 4, 0.9, 0.85, 0.1, 10),
 		mk("sets no RPE 3/wk", simulate.ShapeSets, 3, 0.65, 0.8, 0.2, 13),
-		mk("sets+wellness 3/wk", simulate.ShapeSetsWellness, 3, 0.75, 0.85, 0.1, 11),
-		mk("everything 3/wk", simulate.ShapeFull, 3, 0.75, 0.6, 0.18, 11),
+		mk("sets+wellness 3/wk", simulate.ShapeSetsWellness, 3, 0.85, 0.85, 0.1, 11),
+		mk("everything 3/wk", simulate.ShapeFull, 3, 0.8, 0.65, 0.15, 11),
 	}
 }
 

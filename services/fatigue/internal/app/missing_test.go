@@ -31,12 +31,17 @@ func TestMissingSaysWhatTheRuleLacks(t *testing.T) {
 	}
 	missing := strings.Join(Missing(a), "\n")
 	for _, want := range []string{
-		"lifting_decline: Strength short of its trend since 2026-02-10 (1 lifting day): cumulative shortfall 1.6 SD; needs more than 3.1 over at least 2 lifting days",
+		"lifting_decline: Strength short of its trend since 2026-02-10 (1 lifting day): cumulative shortfall 1.3 SD; needs more than 3.4 over at least 2 lifting days",
 		"sustained_decline: Strength down 2.5% or more in 0 of the last 3 weeks; needs all 3",
 	} {
 		if !strings.Contains(missing, want) {
 			t.Errorf("missing lacks %q:\n%s", want, missing)
 		}
+	}
+	// The set that fell short is in the shortfall's e1RM; missed reps alone is no rule to wait
+	// for on a rated log.
+	if strings.Contains(missing, domain.RuleMissedReps) {
+		t.Errorf("missed_reps listed for a rated log:\n%s", missing)
 	}
 	if strings.Contains(missing, domain.RuleTwoFamilies) {
 		t.Errorf("two_families listed for an athlete without daily signals:\n%s", missing)

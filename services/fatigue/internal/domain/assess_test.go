@@ -245,27 +245,32 @@ func TestStrengthDeclineAndRPEDrift(t *testing.T) {
 	if r := st.Assess(day0+22, th); r.Mask&bit(famDecline) != 0 || r.RuleFired != "" {
 		t.Fatalf("day 22: mask %08b rule %q, want nothing yet", r.Mask, r.RuleFired)
 	}
-	// Day 24 is the second lifting day at RPE 9.5: each is 4.6% short of the squat's trend
-	// (days 0-20, flat), about 2.4 SD of a forecast whose scatter is 1.75%, so the cumulative
-	// shortfall passes its threshold on the second of them.
-	r := st.Assess(day0+24, th)
-	if r.RuleFired != RuleLiftingDecline || r.Mask&bit(famDecline) == 0 {
-		t.Fatalf("day 24: rule %q mask %08b, want %s on the second short lifting day", r.RuleFired, r.Mask, RuleLiftingDecline)
-	}
-	var shortfallEv *Evidence
-	for _, e := range r.Assessed.Evidence {
-		if e.Metric == "e1rm_shortfall_sd" {
-			shortfallEv = e
+	// Days 22, 24 and 26 are at RPE 9.5: each is 4.6% short of the squat's trend (flat, from
+	// the exposures a week and more before), about 2.1 SD of a forecast whose scatter is 1.75%
+	// and whose level is a week and more old. Each adds what it falls short beyond 0.75 SD,
+	// about 1.3; the threshold at 3 lifting days a week (the four weeks before day 24) is 3.25,
+	// passed on the third of them.
+	shortfall := func(r Result) *Evidence {
+		for _, e := range r.Assessed.Evidence {
+			if e.Metric == "e1rm_shortfall_sd" {
+				return e
+			}
 		}
+		return nil
 	}
-	if shortfallEv == nil || !shortfallEv.Abnormal || len(shortfallEv.Dates) != 2 || orZero(shortfallEv.Value) <= orZero(shortfallEv.Threshold) ||
-		shortfallEv.BaselineFrom != day0 || shortfallEv.BaselineTo != day0+20 {
-		t.Fatalf("day 24: shortfall evidence %+v, want abnormal over days 22 and 24 past its threshold, the trend resting on days 0..20", shortfallEv)
+	r := st.Assess(day0+24, th)
+	if ev := shortfall(r); r.RuleFired != "" || ev == nil || ev.Abnormal || len(ev.Dates) != 2 || orZero(ev.Value) < 2 || orZero(ev.Value) >= orZero(ev.Threshold) {
+		t.Fatalf("day 24: rule %q, shortfall %+v: want two short days summing to just below the threshold", r.RuleFired, ev)
 	}
-	// Day 26: RPE drift at the same loads agrees and joins the families.
+	// Day 26: the shortfall fires, and RPE drift at the same loads agrees and joins the
+	// families.
 	r = st.Assess(day0+26, th)
 	if r.RuleFired != RuleLiftingDecline || r.Mask&bit(famRPE) == 0 || r.Mask&bit(famDecline) == 0 {
 		t.Fatalf("day 26: rule %q mask %08b, want %s with RPE drift", r.RuleFired, r.Mask, RuleLiftingDecline)
+	}
+	if ev := shortfall(r); ev == nil || !ev.Abnormal || len(ev.Dates) != 3 || orZero(ev.Value) <= orZero(ev.Threshold) ||
+		ev.BaselineFrom != day0 || ev.BaselineTo != day0+18 {
+		t.Fatalf("day 26: shortfall evidence %+v, want abnormal over days 22-26 past its threshold, the trend resting on days 0..18 (a week and more before)", ev)
 	}
 	if !slices.Contains(r.Fired, famRPE) {
 		t.Errorf("day 26: fired families %v, want RPE drift among them", r.Fired)
@@ -316,8 +321,11 @@ func TestStateRoundTripAndSize(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(data) > 4096 {
-		t.Errorf("state is %d bytes, target <= 4096", len(data))
+	// A full state was 4 KiB until each exposure kept the mean of its rated sets and the
+	// exposures were kept 12 weeks, not 8 (29 bytes x 4 lifts x 36 exposures); the snapshot is
+	// written per athlete, so the bound is on growth.
+	if len(data) > 6144 {
+		t.Errorf("state is %d bytes, target <= 6144", len(data))
 	}
 	t.Logf("full state: %d bytes", len(data))
 	var back State

@@ -9,14 +9,25 @@ import (
 
 // stateVersion is the first byte of an encoded state; a state of an unknown version is rebuilt
 // by replay rather than misread. Statuses and family masks are stored as the domain's codes
-// (Status, Family), which are the protobuf enum numbers versions 1 and 2 stored. Version 2 appended the deload windows and the day of the last
-// plateau report to version 1's layout;
-// version 1 snapshots still decode, with no windows (the cooldowns that version folded into
-// the episode's CooldownUntil keep running from there).
+// (Status, Family), which are the protobuf enum numbers versions 1 and 2 stored.
+//   - Version 2 appended the deload windows and the day of the last plateau report to version
+//     1's layout; version 1 snapshots still decode, with no windows (the cooldowns that version
+//     folded into the episode's CooldownUntil keep running from there).
+//   - Version 3 added the mean of the rated sets' e1RM to every lift exposure (29 bytes, was
+//     24); exposures decoded from versions 1 and 2 have none, and the shortfall rule reads
+//     their top sets instead.
 const (
-	stateVersion                = 2
+	stateVersion                = 3
+	stateVersionNoRatedMean     = 2
 	stateVersionNoDeloadWindows = 1
 )
+
+// liftDayV2 is a lift exposure as versions 1 and 2 wrote it.
+type liftDayV2 struct {
+	Day                        int32
+	TopLoad, RPE, Vel, E1RM    float32
+	TopReps, NRPE, NVel, Flags uint8
+}
 
 // ErrStateVersion means a snapshot was written by an incompatible version.
 var ErrStateVersion = errors.New("unsupported state version")
@@ -136,7 +147,7 @@ func (s *State) MarshalBinary() ([]byte, error) {
 
 // UnmarshalBinary decodes what MarshalBinary wrote.
 func (s *State) UnmarshalBinary(data []byte) error {
-	if len(data) == 0 || (data[0] != stateVersion && data[0] != stateVersionNoDeloadWindows) {
+	if len(data) == 0 || data[0] < stateVersionNoDeloadWindows || data[0] > stateVersion {
 		return ErrStateVersion
 	}
 	r := bytes.NewReader(data)
@@ -174,11 +185,22 @@ func (s *State) UnmarshalBinary(data []byte) error {
 			return fmt.Errorf("decode state: %d exposures of lift %d", n, i)
 		}
 		s.lifts[i] = make([]liftDay, n)
-		if err := binary.Read(r, binary.LittleEndian, s.lifts[i]); err != nil {
+		if h.Version >= stateVersion {
+			if err := binary.Read(r, binary.LittleEndian, s.lifts[i]); err != nil {
+				return fmt.Errorf("decode state lift %d: %w", i, err)
+			}
+			continue
+		}
+		old := make([]liftDayV2, n)
+		if err := binary.Read(r, binary.LittleEndian, old); err != nil {
 			return fmt.Errorf("decode state lift %d: %w", i, err)
 		}
+		for j, o := range old {
+			s.lifts[i][j] = liftDay{Day: o.Day, TopLoad: o.TopLoad, RPE: o.RPE, Vel: o.Vel, E1RM: o.E1RM,
+				TopReps: o.TopReps, NRPE: o.NRPE, NVel: o.NVel, Flags: o.Flags}
+		}
 	}
-	if h.Version >= stateVersion {
+	if h.Version >= stateVersionNoRatedMean {
 		if err := s.decodeDeloadWindows(r); err != nil {
 			return err
 		}

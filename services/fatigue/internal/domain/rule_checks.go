@@ -30,15 +30,12 @@ func (s *State) ruleChecks(lc liftingCheck, th Thresholds, persistent int, mask 
 		out = append(out, &RuleCheck{Rule: RuleLiftingDecline,
 			Detail: plainText("Needs rated (RPE or RIR) main-lift sets: the trend of each lift's effort-adjusted e1RM, and later lifting days to compare with it")})
 	}
-	if st.MissedRepsDaysNeeded > 0 && lc.latest.ok {
-		mc := &RuleCheck{Rule: RuleMissedReps, Holds: lc.missed.abnormal, Count: uint32(len(lc.missedDays)), Needed: uint32(st.MissedRepsDaysNeeded),
-			Detail: textf("Reps short at the top load on %d lifting days in the last %d days; needs %d", len(lc.missedDays), st.MissedRepsWindowDays, st.MissedRepsDaysNeeded)}
-		if lc.rated {
-			mc.Detail = mc.Detail.plus(textf(" and a lifting day below baseline (%d of the last %d)", len(lc.declineDays), lc.judged))
-		} else {
-			mc.Detail = mc.Detail.plus(plainText(" (no RPE: lower confidence)"))
-		}
-		out = append(out, mc)
+	// On rated logs a short set is one more e1RM estimate in lifting_decline, and missed_reps
+	// cannot fire: it is no rule to wait for there.
+	if st.MissedRepsDaysNeeded > 0 && lc.latest.ok && !lc.rated {
+		out = append(out, &RuleCheck{Rule: RuleMissedReps, Holds: lc.missed.abnormal, Count: uint32(len(lc.missedDays)), Needed: uint32(st.MissedRepsDaysNeeded),
+			Detail: textf("Reps short at the top load on %d lifting days in the last %d days; needs %d (no RPE: lower confidence)",
+				len(lc.missedDays), st.MissedRepsWindowDays, st.MissedRepsDaysNeeded)})
 	}
 	weeks := st.WindowDays / 7
 	sc := &RuleCheck{Rule: RuleSustainedDecline, Holds: lc.sustained.abnormal, Count: uint32(lc.sustainedWeeks), Needed: uint32(weeks)}

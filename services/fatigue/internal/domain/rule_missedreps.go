@@ -83,11 +83,13 @@ func (s *State) judgeMissedReps(c *liftingCheck, d Day, st StrengthThresholds) {
 		c.missed.evidence[0].Abnormal = false
 		c.missed.evidence[0].Detail = c.missed.evidence[0].Detail.plus(textf("; not counted while the main lifts are %+.1f%% above baseline", c.latest.meanPct))
 	}
-	if c.rated && c.missed.abnormal && len(c.declineDays) == 0 {
-		// With ratings, missed reps count once the effort-adjusted e1RM agrees on a lifting
-		// day: a set can fall short on a planned AMRAP or a bad day, and the ratings say which.
+	if c.rated && c.missed.abnormal {
+		// With ratings, a set that fell short is already in the lifting_decline rule: its
+		// reps and RPE are one more e1RM estimate of the day. Counted again here, it fired on
+		// short sets the ratings explained (a planned AMRAP, one bad day), and it was most of
+		// the rated logs' false recommendations in simulate.
 		c.missed.abnormal = false
 		c.missed.evidence[0].Abnormal = false
-		c.missed.evidence[0].Detail = c.missed.evidence[0].Detail.plus(plainText("; with RPE it also needs a lifting day below baseline"))
+		c.missed.evidence[0].Detail = c.missed.evidence[0].Detail.plus(plainText("; with RPE the short sets count in the effort-adjusted e1RM instead"))
 	}
 }

@@ -33,14 +33,18 @@ const (
 	// shortfallProgressSD is the prior spread of a lift's weekly progress (% per week) around
 	// no progress.
 	shortfallProgressSD = 0.5
+	// shortfallPerSession raises the threshold by this many SD per weekly lifting day above
+	// three (and lowers it below): more lifting days give noise more chances to accumulate.
+	shortfallPerSession = 0.75
 	// shortfallMaxGapDays is how old a lift's last exposure may be for its forecast to count.
 	shortfallMaxGapDays = 42
 	// shortfallMinDays is the fewest lifting days a run needs to fire: one awful day (a cold,
 	// a bad night) is not a trend, however far short it falls.
 	shortfallMinDays = 2
-	// shortfallPerSession raises the threshold by this many SD per weekly lifting day above
-	// three (and lowers it below): more lifting days give noise more chances to accumulate.
-	shortfallPerSession = 0.25
+	// shortfallLagDays keeps the latest week out of the forecast: an overreach starts as days
+	// just short of the trend, too little to open a run, and a forecast that took them in
+	// would follow the athlete down before the run opened.
+	shortfallLagDays = 7
 )
 
 // trendFilter is one lift's local linear trend: level (100*ln kg) and progress per day at day t,
@@ -115,7 +119,12 @@ func (s *State) appendRated(buf []ratedLiftDay, d Day, st StrengthThresholds) []
 			if Day(ld.Day) > d {
 				continue
 			}
-			if e, ok := ratedE1RM(ld, st); ok {
+			switch e, ok := ratedE1RM(ld, st); {
+			case ld.NRated > 0:
+				buf = append(buf, ratedLiftDay{li: li, day: Day(ld.Day), y: float64(ld.Rated)})
+			case ok:
+				// An exposure kept from a snapshot written before the mean of the rated
+				// sets was: its top sets are what there is.
 				buf = append(buf, ratedLiftDay{li: li, day: Day(ld.Day), y: 100 * math.Log(e)})
 			}
 		}
@@ -196,6 +205,11 @@ func (s *State) judgeShortfall(d Day, th Thresholds) shortfall {
 			limit = holdFrom
 		case runFrom >= 0:
 			limit = runFrom
+		}
+		if frozen < 0 && day >= quietUntil {
+			for limit > 0 && days[limit-1][0].day > day-shortfallLagDays {
+				limit--
+			}
 		}
 		for ; folded < limit; folded++ {
 			for _, r := range days[folded] {

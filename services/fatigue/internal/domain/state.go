@@ -23,12 +23,14 @@ const (
 	// RingDays is how many days of daily records the state keeps: the 60-day HRV baseline plus
 	// its 7-day rolling window, with a little slack. Older days are folded into the load model.
 	RingDays = 70
-	// LiftRetentionDays is how long per-lift exposures are kept: two 3-week strength windows,
-	// the 6-week velocity baseline, the 4-week RPE baseline before the recent week.
-	LiftRetentionDays = 56
-	// maxLiftDays bounds each main lift's exposures (about 3 sessions a week for 8 weeks), so a
-	// state never grows beyond a few KiB whatever the client sends.
-	maxLiftDays = 24
+	// LiftRetentionDays is how long per-lift exposures are kept: 12 weeks for the shortfall
+	// trend, whose forecast of a lift seen once a week rests on these few exposures (at 8
+	// weeks the rated logs' recall within 14 days was 0.05-0.1 lower in simulate); the 3-week
+	// strength windows, the 6-week velocity baseline and the 4-week RPE baseline fit within.
+	LiftRetentionDays = 84
+	// maxLiftDays bounds each main lift's exposures (3 sessions a week of that lift for 12
+	// weeks), so a state never grows beyond a few KiB whatever the client sends.
+	maxLiftDays = 36
 )
 
 // Wellness item slots of a day record.
@@ -67,19 +69,25 @@ type dayRecord struct {
 	Status      uint8           // status at the day's last assessment (Status codes)
 }
 
-// liftDay is one day of one main lift, 24 bytes on the wire: the heaviest working load with its
-// reps, mean RPE and mean velocity (what "familiar loads" and bar speed compare), and the day's
-// best e1RM.
+// liftDay is one day of one main lift, 29 bytes on the wire: the heaviest working load with its
+// reps, mean RPE and mean velocity (what "familiar loads" and bar speed compare), the day's best
+// e1RM, and the mean of the day's RPE-based e1RM estimates (what the shortfall trend follows).
 type liftDay struct {
 	Day     int32
 	TopLoad float32
 	RPE     float32 // mean RPE of the top sets, valid when NRPE > 0
 	Vel     float32 // mean concentric velocity of the top sets, valid when NVel > 0
 	E1RM    float32 // best qualifying e1RM of the day, 0 = none
+	// Rated is the mean of 100*ln(e1RM) over every rated working set that qualifies for an
+	// RPE-based estimate, valid when NRated > 0. Unlike the top sets' mean RPE it keeps the
+	// sets that fell short of the top reps and the back-off sets, each at its own reps and
+	// RPE: a set of 4 at RPE 10 where 5 were planned says as much about strength as any.
+	Rated   float32
 	TopReps uint8
 	NRPE    uint8
 	NVel    uint8
 	Flags   uint8 // liftEpley, liftShortSet
+	NRated  uint8
 }
 
 // liftDay flags. They are stored as they are in the snapshot, so a new flag needs no new format:
@@ -320,6 +328,10 @@ func (s *State) ObserveSet(d Day, set Set, recordedUnix int64, th Thresholds) {
 		return
 	}
 	if e, ok := EstimateE1RM(set, th.Strength); ok {
+		if !e.LowConfidence && ld.NRated < math.MaxUint8 {
+			ld.Rated = (ld.Rated*float32(ld.NRated) + float32(100*math.Log(e.Kg))) / float32(ld.NRated+1)
+			ld.NRated++
+		}
 		// An RPE-based estimate beats any Epley one; among equals the highest counts.
 		lowNew := e.LowConfidence
 		lowOld := ld.Flags&liftEpley != 0
