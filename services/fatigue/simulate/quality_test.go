@@ -118,9 +118,13 @@ func run(team simulate.Team, th domain.Thresholds) (assessor, naive recs) {
 
 // Seeds the assessor's rules were tuned on, and held-out seeds the assertions use: a rule
 // change that only fits the tuning seeds shows up as a gap between the two.
+//
+// Seeds 1-44 were looked at while choosing the rules' settings (until the lifting-day rules
+// were revisited against the ceiling, 5-8 were the held-out ones); 45-64 were first run after
+// the settings were fixed.
 var (
-	tuningSeeds  = []uint64{1, 2, 3, 4} // measured with SC_QUALITY_TUNING=1
-	heldOutSeeds = []uint64{5, 6, 7, 8}
+	tuningSeeds  = seedRange(1, 44) // measured with SC_QUALITY_TUNING=1
+	heldOutSeeds = seedRange(45, 64)
 	// perAthlete logs every athlete's onset and recommendation days (SC_QUALITY_VERBOSE=1).
 	perAthlete = os.Getenv("SC_QUALITY_VERBOSE") != ""
 )
@@ -167,6 +171,15 @@ func measure(t *testing.T, name string, c cohort, seeds []uint64) (assessor, nai
 	return assessor, naive
 }
 
+// seedRange is the seeds from..to.
+func seedRange(from, to uint64) []uint64 {
+	var out []uint64
+	for s := from; s <= to; s++ {
+		out = append(out, s)
+	}
+	return out
+}
+
 func f1(q quality) float64 {
 	if q.recall+q.precision == 0 {
 		return 0
@@ -182,8 +195,9 @@ func TestQualityAgainstGroundTruth(t *testing.T) {
 
 	// The targets: recall >= 0.9, precision >= 0.8, <= 1 false recommendation per
 	// healthy athlete per 12 weeks, better than the naive ACWR > 1.5 rule on recall, precision
-	// and F1. Measured on the held-out seeds (4 x 30 athletes): recall 0.97, precision 0.95,
-	// 0.01 false per healthy athlete per 12 weeks; the naive rule 0.10, 0.29, 0.16. On the false rate alone the naive rule can look as good only by
+	// and F1. Measured on the held-out seeds (20 x 30 athletes): recall 0.99, precision 0.95,
+	// 0.02 false per healthy athlete per 12 weeks; the naive rule 0.11, 0.28, 0.16. On the
+	// false rate alone the naive rule can look as good only by
 	// almost never firing, so besides the false rate's own target the comparison is on F1,
 	// which charges both misses and false alarms.
 	if qa.recall < 0.9 {

@@ -31,7 +31,7 @@ func TestMissingSaysWhatTheRuleLacks(t *testing.T) {
 	}
 	missing := strings.Join(Missing(a), "\n")
 	for _, want := range []string{
-		"lifting_decline: Strength short of its trend since 2026-02-10 (1 lifting day): cumulative shortfall 1.3 SD; needs more than 3.4 over at least 2 lifting days",
+		"lifting_decline: Strength short of its trend since 2026-02-10 (1 lifting day): cumulative shortfall 1.5 SD; needs more than 3.7 over at least 2 lifting days",
 		"sustained_decline: Strength down 2.5% or more in 0 of the last 3 weeks; needs all 3",
 	} {
 		if !strings.Contains(missing, want) {

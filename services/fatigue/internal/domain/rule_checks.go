@@ -22,6 +22,10 @@ func (s *State) ruleChecks(lc liftingCheck, th Thresholds, persistent int, mask 
 		case len(sf.runDays) > 0:
 			c.Detail = textf("Strength short of its trend since %s (%s): cumulative shortfall %.1f SD; needs more than %.1f over at least %d lifting days",
 				sf.runDays[0], liftingDays(len(sf.runDays)), sf.sum, sf.needed, shortfallMinDays)
+			if sf.belowLevel < shortfallBelowLevelSD {
+				c.Detail = c.Detail.plus(textf(", and the lifts more than %.1f SD below their last level on average (now %.1f: short of the trend alone is a plateau)",
+					shortfallBelowLevelSD, sf.belowLevel))
+			}
 		default:
 			c.Detail = textf("Strength on or above its trend on the latest lifting day; a cumulative shortfall of more than %.1f SD fires", sf.needed)
 		}

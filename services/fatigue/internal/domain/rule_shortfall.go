@@ -29,7 +29,7 @@ const (
 	shortfallObsSD = 1.75
 	// shortfallLevelDrift is how far the level may wander per day beyond the trend (% per
 	// square-root day).
-	shortfallLevelDrift = 0.3
+	shortfallLevelDrift = 0.2
 	// shortfallProgressSD is the prior spread of a lift's weekly progress (% per week) around
 	// no progress.
 	shortfallProgressSD = 0.5
@@ -41,6 +41,14 @@ const (
 	// shortfallMinDays is the fewest lifting days a run needs to fire: one awful day (a cold,
 	// a bad night) is not a trend, however far short it falls.
 	shortfallMinDays = 2
+	// shortfallBelowLevelSD is how far, on average over the run's days, the lifts must be
+	// below their last level (the trend's forecast without its progress) for the run to fire.
+	// An athlete who stops progressing falls short of a trend that expected progress, and the
+	// sum grows with every week of the plateau; a plateau brings the next planned deload
+	// forward and is no reason to page the coach (the rule), and it was most of the
+	// false recommendations on rated logs in simulate. Overreaching takes strength below the
+	// level it had.
+	shortfallBelowLevelSD = 1.0
 	// shortfallLagDays keeps the latest week out of the forecast: an overreach starts as days
 	// just short of the trend, too little to open a run, and a forecast that took them in
 	// would follow the athlete down before the run opened.
@@ -63,6 +71,12 @@ func (f *trendFilter) forecast(d Day) (mean, variance float64) {
 	mean = f.level + f.slope*dt
 	variance = f.pll + 2*dt*f.pls + dt*dt*f.pss + shortfallLevelDrift*shortfallLevelDrift*dt + shortfallObsSD*shortfallObsSD
 	return mean, variance
+}
+
+// flatForecast is the filter's last level carried to day d without progress, and the variance
+// of an observation there.
+func (f *trendFilter) flatForecast(d Day) (mean, variance float64) {
+	return f.level, f.pll + shortfallLevelDrift*shortfallLevelDrift*float64(d-f.t) + shortfallObsSD*shortfallObsSD
 }
 
 // observe folds one exposure into the filter.
@@ -95,6 +109,8 @@ type shortfall struct {
 	// runDays are the lifting days of the open run (or of the run that fired), runZ their scores.
 	runDays []Day
 	runZ    []float64
+	// belowLevel is the run's mean score against the lifts' last level without progress.
+	belowLevel float64
 	// firedOn is the day the CUSUM passed the threshold (0 when it has not in the cooldown).
 	firedOn Day
 	// refFrom..refTo are the exposures the forecast rests on.
@@ -169,7 +185,7 @@ func (s *State) judgeShortfall(d Day, th Thresholds) shortfall {
 	var out shortfall
 	var filters [len(mainLifts)]trendFilter
 	folded := 0 // days[:folded] are in the filters
-	sum := 0.0
+	sum, belowSum := 0.0, 0.0
 	runFrom, holdFrom := -1, -1 // first day (index) of the open run, of the run that fired
 	quietUntil, lastScored := Day(0), Day(0)
 	// While a recommendation is open the forecast stays the one it was judged against, as the
@@ -217,12 +233,14 @@ func (s *State) judgeShortfall(d Day, th Thresholds) shortfall {
 			}
 		}
 		holding := day < quietUntil || frozen >= 0
-		z, n := 0.0, 0
+		z, zFlat, n := 0.0, 0.0, 0
 		for _, r := range today {
 			f := &filters[r.li]
 			if !f.started || !holding && day-f.t > shortfallMaxGapDays {
 				continue
 			}
+			flatMean, flatVariance := f.flatForecast(day)
+			zFlat += (flatMean - r.y) / math.Sqrt(flatVariance)
 			mean, variance := f.forecast(day)
 			if holding {
 				// Held, the forecast grows less certain by the week; whether the lifts are
@@ -237,6 +255,7 @@ func (s *State) judgeShortfall(d Day, th Thresholds) shortfall {
 			continue
 		}
 		z /= math.Sqrt(float64(n)) // the lifts of a day as one score (Stouffer)
+		zFlat /= math.Sqrt(float64(n))
 		out.judged, lastScored = true, day
 		if holding {
 			// In the cooldown of a run that fired, or the open recommendation: the lifts stay
@@ -250,20 +269,25 @@ func (s *State) judgeShortfall(d Day, th Thresholds) shortfall {
 		sum = math.Max(0, sum+z-st.ShortfallSlackSD)
 		switch {
 		case sum == 0:
-			runFrom = -1
+			runFrom, belowSum = -1, 0
 			out.runDays, out.runZ = nil, nil
 		case prev == 0:
-			runFrom = i
+			runFrom, belowSum = i, zFlat
 			out.runDays, out.runZ = []Day{day}, []float64{z}
 		default:
+			belowSum += zFlat
 			out.runDays, out.runZ = append(out.runDays, day), append(out.runZ, z)
+		}
+		out.belowLevel = 0
+		if len(out.runDays) > 0 {
+			out.belowLevel = belowSum / float64(len(out.runDays))
 		}
 		// Lifting days a week over the four weeks before.
 		from, _ := slices.BinarySearch(lifted, day-27)
 		to, _ := slices.BinarySearch(lifted, day)
 		out.needed = math.Max(st.ShortfallSDNeeded/2, st.ShortfallSDNeeded+shortfallPerSession*(float64(to-from)/4-3))
 		out.sum = sum
-		out.holds = sum > out.needed && len(out.runDays) >= shortfallMinDays
+		out.holds = sum > out.needed && len(out.runDays) >= shortfallMinDays && out.belowLevel >= shortfallBelowLevelSD
 		if out.holds {
 			out.firedOn = day
 			holdFrom, quietUntil = runFrom, day+Day(th.Rule.CooldownDays)
@@ -305,15 +329,15 @@ func (sf shortfall) evidence(st StrengthThresholds) *Evidence {
 	}
 	switch {
 	case sf.firedOn > 0 && sf.firedOn == sf.latest():
-		ev.Detail = textf("Effort-adjusted e1RM (load, reps and RPE) short of each main lift's trend (exposures %s..%s) on the lifting days since %s (%s): cumulative shortfall %.2f SD, past %.2f (a day adds what it falls short beyond %.2f SD)",
-			sf.refFrom, sf.refTo, sf.runDays[0], textList{zs, ", "}, sf.sum, sf.needed, st.ShortfallSlackSD)
+		ev.Detail = textf("Effort-adjusted e1RM (load, reps and RPE) short of each main lift's trend (exposures %s..%s) on the lifting days since %s (%s): cumulative shortfall %.2f SD, past %.2f (a day adds what it falls short beyond %.2f SD), and %.2f SD below the lifts' last level on average (a decline, not a plateau)",
+			sf.refFrom, sf.refTo, sf.runDays[0], textList{zs, ", "}, sf.sum, sf.needed, st.ShortfallSlackSD, sf.belowLevel)
 	case sf.firedOn > 0:
 		ev.Value = f64(round2(sf.runZ[len(sf.runZ)-1]))
 		ev.Detail = textf("Effort-adjusted e1RM passed its cumulative shortfall threshold on %s against each main lift's trend (exposures %s..%s); short since %s (%s; the decline holds while the latest lifting day is more than %.2f SD short)",
 			sf.firedOn, sf.refFrom, sf.refTo, sf.runDays[0], textList{zs, ", "}, st.ShortfallSlackSD)
 	case len(sf.runDays) > 0:
-		ev.Detail = textf("Effort-adjusted e1RM short of each main lift's trend (exposures %s..%s) on the lifting days since %s (%s): cumulative shortfall %.2f SD, fires past %.2f with at least %d lifting days (a day adds what it falls short beyond %.2f SD)",
-			sf.refFrom, sf.refTo, sf.runDays[0], textList{zs, ", "}, sf.sum, sf.needed, shortfallMinDays, st.ShortfallSlackSD)
+		ev.Detail = textf("Effort-adjusted e1RM short of each main lift's trend (exposures %s..%s) on the lifting days since %s (%s): cumulative shortfall %.2f SD, fires past %.2f with at least %d lifting days (a day adds what it falls short beyond %.2f SD) and the lifts %.1f SD or more below their last level on average (now %.2f; short of the trend alone is a plateau)",
+			sf.refFrom, sf.refTo, sf.runDays[0], textList{zs, ", "}, sf.sum, sf.needed, shortfallMinDays, st.ShortfallSlackSD, shortfallBelowLevelSD, sf.belowLevel)
 	default:
 		ev.Detail = textf("Effort-adjusted e1RM on or above each main lift's trend (exposures %s..%s): no shortfall accumulating (fires past %.2f SD)", sf.refFrom, sf.refTo, sf.needed)
 	}

@@ -138,7 +138,7 @@ func DefaultThresholds() Thresholds {
 	return Thresholds{
 		Strength: StrengthThresholds{E1RMMinRPE: 7, E1RMMaxReps: 10, WindowDays: 21, StagnationMinGainPct: 1.0, DeclinePct: -2.5, RecentDays: 14, RecentWindowDays: 7, RecentLiftingDays: 2, BaselineDays: 21, MinBaselineExposures: 2, MinScatterPct: 1.0,
 			LiftingDropPct: 1.5, LiftingZ: 1.0, LiftingDaysNeeded: 2, LiftingDaysJudged: 2, MissedRepsDaysNeeded: 2, MissedRepsWindowDays: 10,
-			ShortfallSDNeeded: 3.25, ShortfallSlackSD: 0.75},
+			ShortfallSDNeeded: 3.5, ShortfallSlackSD: 0.75},
 		RPEDrift:  RPEDriftThresholds{LoadTolerancePct: 2.5, RPERise: 1.0, BaselineDays: 28, RecentSessions: 3, DaysNeeded: 2},
 		Velocity:  VelocityThresholds{LoadTolerancePct: 2.5, BaselineDays: 42, MinDropPct: 5, Exposures: 3, RequiredExposures: 2},
 		Wellness:  WellnessThresholds{BaselineDays: 28, AmberZ: -1, RedZ: -2, WindowReports: 7, MinFlaggedReports: 3, JointPainFlag: 3},
