@@ -35,7 +35,7 @@ func shapeCohorts() []shapeCohort {
 		mk("sets+RPE 4/wk", simulate.ShapeSetsRPE, 4, 0.9, 0.85, 0.1, 10),
 		mk("sets no RPE 3/wk", simulate.ShapeSets, 3, 0.7, 0.8, 0.2, 12),
 		mk("sets+wellness 3/wk", simulate.ShapeSetsWellness, 3, 0.85, 0.83, 0.1, 10),
-		mk("everything 3/wk", simulate.ShapeFull, 3, 0.85, 0.68, 0.18, 10),
+		mk("everything 3/wk", simulate.ShapeFull, 3, 0.85, 0.75, 0.15, 10),
 	}
 }
 

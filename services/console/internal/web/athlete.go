@@ -412,7 +412,7 @@ func weeksLabel(n int) string {
 
 // ruleWords names the deload rule that fired.
 var ruleWords = map[string]string{
-	"two_families":            "two signal families abnormal on 5 of the last 7 days",
+	"two_families":            "two signal families abnormal on 6 of the last 7 days",
 	"decline_plus_subjective": "strength declining together with a subjective signal",
 	"lifting_decline":         "effort-adjusted e1RM falling short of each lift's trend over the last lifting days",
 	"sustained_decline":       "e1RM down in every week of the last three vs the baseline",

@@ -37,7 +37,7 @@ func scenario(t *testing.T, th Thresholds, days int, bad func(d int) bool) (*Sta
 	return st, results
 }
 
-func TestDeloadRuleNeedsTwoGroupsOnFiveDays(t *testing.T) {
+func TestDeloadRuleNeedsTwoGroupsOnSixDays(t *testing.T) {
 	th := DefaultThresholds()
 	_, res := scenario(t, th, 30, func(d int) bool { return d >= 20 })
 	// Day 20: the week holds day 15's 40 cm and day 20's 36 (mean 38: 5%, not above 5%) and
@@ -49,25 +49,25 @@ func TestDeloadRuleNeedsTwoGroupsOnFiveDays(t *testing.T) {
 		t.Errorf("day 21 mask %08b, want readiness", got)
 	}
 	// Day 22: CMJ week = 36 cm (10%% drop) and the third flagged report (mean z =
-	// 3*-4/7 = -1.71): both subjective families (one group) and readiness: 2 groups, day 1 of 5.
+	// 3*-4/7 = -1.71): both subjective families (one group) and readiness: 2 groups, day 1 of 6.
 	if want := bit(famSoreness) | bit(famMotSleep) | bit(famReadiness); res[22].Mask != want {
 		t.Errorf("day 22 mask %08b, want %08b", res[22].Mask, want)
 	}
-	for d := 20; d < 26; d++ {
+	for d := 20; d < 27; d++ {
 		if res[d].RuleFired != "" || res[d].NewRecommendation {
-			t.Errorf("day %d fired %q before 5 days of 2 groups", d, res[d].RuleFired)
+			t.Errorf("day %d fired %q before 6 days of 2 groups", d, res[d].RuleFired)
 		}
 	}
-	// Day 26: fifth day with 2 groups -> recommendation, once.
-	if !res[26].NewRecommendation || res[26].RuleFired != RuleTwoFamilies {
-		t.Fatalf("day 26: new %v rule %q", res[26].NewRecommendation, res[26].RuleFired)
+	// Day 27: sixth day with 2 groups -> recommendation, once.
+	if !res[27].NewRecommendation || res[27].RuleFired != RuleTwoFamilies {
+		t.Fatalf("day 27: new %v rule %q", res[27].NewRecommendation, res[27].RuleFired)
 	}
-	a := res[26].Assessed
+	a := res[27].Assessed
 	if a.Status != StatusDeloadRecommended {
 		t.Errorf("status %v", a.Status)
 	}
 	want := map[Family]bool{famSoreness: true, famMotSleep: true, famReadiness: true}
-	for _, f := range res[26].Fired {
+	for _, f := range res[27].Fired {
 		if !want[f] {
 			t.Errorf("unexpected fired family %v", f)
 		}
@@ -76,14 +76,14 @@ func TestDeloadRuleNeedsTwoGroupsOnFiveDays(t *testing.T) {
 	if len(want) > 0 {
 		t.Errorf("families not named: %v", want)
 	}
-	// Score: soreness 15 + motivation/sleep 15 + readiness 15 + 5 persistent days x 5 = 70.
-	if a.Score != 70 {
-		t.Errorf("score %v, want 70", a.Score)
+	// Score: soreness 15 + motivation/sleep 15 + readiness 15 + 6 persistent days x 5 = 75.
+	if a.Score != 75 {
+		t.Errorf("score %v, want 75", a.Score)
 	}
 	// Every family has evidence; strength, RPE and bar speed lack data and lower confidence:
-	// 1 - 3 x 0.08 = 0.76 (history 27 days also < 28: -0.1) = 0.66.
-	if a.Confidence != 0.66 {
-		t.Errorf("confidence %v, want 0.66", a.Confidence)
+	// 1 - 3 x 0.08 = 0.76 (28 days of history: no deduction for a short one).
+	if a.Confidence != 0.76 {
+		t.Errorf("confidence %v, want 0.76", a.Confidence)
 	}
 	fams := map[Family]bool{}
 	for _, e := range a.Evidence {
@@ -92,7 +92,7 @@ func TestDeloadRuleNeedsTwoGroupsOnFiveDays(t *testing.T) {
 	if len(fams) != 8 {
 		t.Errorf("evidence covers %d families, want 8", len(fams))
 	}
-	for d := 27; d < 30; d++ {
+	for d := 28; d < 30; d++ {
 		if res[d].NewRecommendation {
 			t.Errorf("day %d recommended again while the episode is open", d)
 		}
@@ -382,18 +382,18 @@ func TestCatchUpDayCannotOpenEpisode(t *testing.T) {
 			}
 		})
 	}
-	// Through advanceTo: the rule holds on a day without events (day 5, after two groups on
-	// days 0-4 recorded in the ring); moving on to day 6 assesses day 5 as catch-up, which
+	// Through advanceTo: the rule holds on a day without events (day 6, after two groups on
+	// days 0-5 recorded in the ring); moving on to day 7 assesses day 6 as catch-up, which
 	// must show the rule as a watch without opening the episode.
 	st := &State{FirstDay: day0, LastDay: day0}
-	for d := Day(0); d <= 4; d++ {
+	for d := Day(0); d <= 5; d++ {
 		st.LastDay = day0 + d
 		r := st.rec(day0 + d)
 		r.Mask, r.Flags = bit(famRPE)|bit(famSoreness), flagAssessed
 	}
-	st.advanceTo(day0+6, th)
-	if got := Status(st.rec(day0 + 5).Status); got != watch {
-		t.Errorf("catch-up day 5 status %v, want %v (the rule holds)", got, watch)
+	st.advanceTo(day0+7, th)
+	if got := Status(st.rec(day0 + 6).Status); got != watch {
+		t.Errorf("catch-up day 6 status %v, want %v (the rule holds)", got, watch)
 	}
 	if st.Episode.Open || st.Episode.LastRecommendationDay != 0 {
 		t.Errorf("catch-up assessment opened an episode on %v", st.Episode.LastRecommendationDay)

@@ -144,7 +144,7 @@ func DefaultThresholds() Thresholds {
 		Wellness:  WellnessThresholds{BaselineDays: 28, AmberZ: -1, RedZ: -2, WindowReports: 7, MinFlaggedReports: 3, JointPainFlag: 3},
 		Readiness: ReadinessThresholds{HRVRollingDays: 7, HRVBaselineDays: 60, HRVSWCSD: 0.5, HRVMinMorningsPerWeek: 3, CMJBaselineDays: 35, CMJMinDropPct: 5, HRVPersistDays: 4},
 		Load:      LoadThresholds{ACWRAcuteDays: 7, ACWRChronicDays: 28, ACWRHigh: 1.5, ACWRMinHistoryDays: 28, MonotonyHigh: 2.0, CTLDays: 42, ATLDays: 7},
-		Rule:      RuleThresholds{MinFamilies: 2, MinAbnormalDays: 5, WindowDays: 7, DeclinePlusSubjective: true, WatchScore: 40, CooldownDays: 21, RecoveryDays: 3},
+		Rule:      RuleThresholds{MinFamilies: 2, MinAbnormalDays: 6, WindowDays: 7, DeclinePlusSubjective: true, WatchScore: 40, CooldownDays: 21, RecoveryDays: 3},
 	}
 }
 
