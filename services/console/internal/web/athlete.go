@@ -414,7 +414,7 @@ func weeksLabel(n int) string {
 var ruleWords = map[string]string{
 	"two_families":            "two signal families abnormal on 6 of the last 7 days",
 	"decline_plus_subjective": "strength declining together with a subjective signal",
-	"lifting_decline":         "effort-adjusted e1RM falling short of each lift's trend over the last lifting days",
+	"lifting_decline":         "effort-adjusted e1RM falling short of each lift's trend over the last lifting days, and below its last level",
 	"sustained_decline":       "e1RM down in every week of the last three vs the baseline",
 	"missed_reps":             "sets short of their reps at a load made before, on two lifting days",
 }

@@ -991,8 +991,9 @@ type StrengthThresholds struct {
 	// The window of the missed_reps rule in days (default 10).
 	MissedRepsWindowDays uint32 `protobuf:"varint,17,opt,name=missed_reps_window_days,json=missedRepsWindowDays,proto3" json:"missed_reps_window_days,omitempty"`
 	// Rated logs: the lifting_decline rule fires when the cumulative shortfall of effort-adjusted
-	// e1RM against each main lift's trend passes this many standard deviations (default 3.0 at
-	// three lifting days a week, 0.25 more per weekly lifting day above, less below)...
+	// e1RM against each main lift's trend passes this many standard deviations (default 3.5 at
+	// three lifting days a week, 0.75 more per weekly lifting day above, less below), with the
+	// lifts at least 1 SD below their last level on average...
 	ShortfallSdNeeded float64 `protobuf:"fixed64,18,opt,name=shortfall_sd_needed,json=shortfallSdNeeded,proto3" json:"shortfall_sd_needed,omitempty"`
 	// ...where each lifting day adds what it falls short beyond this many standard deviations
 	// (default 0.75).
