@@ -65,6 +65,10 @@ func TestDecodesVersion1Snapshot(t *testing.T) {
 			}
 		}
 	}
+	// Without a rated mean, the shortfall reads those exposures' top sets.
+	if rated := st.appendRated(nil, st.LastDay, DefaultThresholds().Strength); len(rated) == 0 {
+		t.Error("no exposure decoded from version 1 feeds the shortfall trend")
+	}
 	if v2[0] != stateVersion || len(v2) != len(v1)+1+4+5*exposures {
 		t.Errorf("re-encoded as %d bytes (version %d), want the %d version 1 bytes, no windows, no plateau and %d exposures 5 bytes longer",
 			len(v2), v2[0], len(v1), exposures)

@@ -5,12 +5,14 @@ import (
 	"slices"
 )
 
-// The lifting_decline rule on rated logs: each main lift's effort-adjusted e1RM (load, reps and
-// RPE) is followed by a local linear trend, a level and a weekly progress that both drift
-// slowly (a Kalman filter on the log of the e1RM), and every lifting day is scored by how many
-// standard deviations it falls short of the trend's forecast. The scores accumulate in a
-// one-sided CUSUM (Page 1954): each day adds its shortfall less a slack, the sum never goes
-// below zero, and the rule holds when it passes a threshold. While a run of short days is open,
+// The lifting_decline rule on rated logs: each main lift's effort-adjusted e1RM (the mean over
+// the day's rated sets, each from its load, reps and RPE) is followed by a local linear trend, a
+// level and a weekly progress that both drift slowly (a Kalman filter on the log of the e1RM,
+// fed the exposures of the kept 12 weeks less the latest week), and every lifting day is scored
+// by how many standard deviations it falls short of the trend's forecast. The scores accumulate
+// in a one-sided CUSUM (Page 1954): each day adds its shortfall less a slack, the sum never goes
+// below zero, and the rule holds when it passes a threshold with the run's lifts also below
+// their last level (short of the trend alone is a plateau). While a run of short days is open,
 // through the cooldown of a run that fired, and while the recommendation is open, the forecast
 // stays the one from before the run, so the episode being detected never moves its own
 // reference.
@@ -135,10 +137,9 @@ func (s *State) appendRated(buf []ratedLiftDay, d Day, st StrengthThresholds) []
 			if Day(ld.Day) > d {
 				continue
 			}
-			switch e, ok := ratedE1RM(ld, st); {
-			case ld.NRated > 0:
+			if ld.NRated > 0 {
 				buf = append(buf, ratedLiftDay{li: li, day: Day(ld.Day), y: float64(ld.Rated)})
-			case ok:
+			} else if e, ok := ratedE1RM(ld, st); ok {
 				// An exposure kept from a snapshot written before the mean of the rated
 				// sets was: its top sets are what there is.
 				buf = append(buf, ratedLiftDay{li: li, day: Day(ld.Day), y: 100 * math.Log(e)})
