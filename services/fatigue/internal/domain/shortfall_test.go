@@ -9,7 +9,7 @@ import (
 // stops progressing (plateau) or loses 5% over two weeks (decline). Both fall short of the
 // trend that expected the progress to go on; only the decline takes the lifts below the level
 // they had, and only it fires lifting_decline. The plateau says why it does not. (Without the
-// condition on the last level, the plateau fired 21 days in.)
+// condition on the last level, the plateau fired 23 days in.)
 func TestShortfallTellsADeclineFromAPlateau(t *testing.T) {
 	const changeFrom = 56
 	load := func(d int, declines bool) float64 {
