@@ -11,11 +11,11 @@ import (
 	"github.com/supercomp/supercomp/pkg/bus/bustest"
 )
 
-// TestServicePublishingOutsideItsSubjectsIsRefused runs the embedded server with per-service
-// users: ingestion may publish training events, and NATS refuses its analysis event, which
-// never reaches the ANALYSIS stream.
-func TestServicePublishingOutsideItsSubjectsIsRefused(t *testing.T) {
-	users, err := ServiceNATSUsers(map[string]string{"platform": "p-secret", "ingestion": "i-secret"})
+// embeddedWithServiceUsers starts the embedded server with a NATS user per service, each with
+// the given password (ServiceNATSUsers), stopped when the test ends.
+func embeddedWithServiceUsers(t *testing.T, passwords map[string]string) *bus.Embedded {
+	t.Helper()
+	users, err := ServiceNATSUsers(passwords)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -24,6 +24,14 @@ func TestServicePublishingOutsideItsSubjectsIsRefused(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(e.Shutdown)
+	return e
+}
+
+// TestServicePublishingOutsideItsSubjectsIsRefused runs the embedded server with per-service
+// users: ingestion may publish training events, and NATS refuses its analysis event, which
+// never reaches the ANALYSIS stream.
+func TestServicePublishingOutsideItsSubjectsIsRefused(t *testing.T) {
+	e := embeddedWithServiceUsers(t, map[string]string{"platform": "p-secret", "ingestion": "i-secret"})
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	connect := func(ctx context.Context, user, password string) (*bus.Bus, error) {

@@ -73,15 +73,7 @@ func TestTeamZonesFollowTheBucket(t *testing.T) {
 // records delivered, nats-server's JsFlowControlMaxPending/32): the watch must be allowed to
 // answer, or the server stops delivering and the zones go stale.
 func TestTeamZonesUnderAServiceUser(t *testing.T) {
-	users, err := ServiceNATSUsers(map[string]string{"platform": "p-secret", "fatigue": "f-secret"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	e, err := bus.StartEmbedded(bus.EmbeddedConfig{StoreDir: t.TempDir(), Port: bus.RandomPort, Users: users}, bustest.Logger(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(e.Shutdown)
+	e := embeddedWithServiceUsers(t, map[string]string{"platform": "p-secret", "fatigue": "f-secret"})
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	connect := func(user, password string) *bus.Bus {

@@ -24,6 +24,26 @@ import (
 	commonv1 "github.com/supercomp/supercomp/pkg/gen/supercomp/common/v1"
 )
 
+// bootstrapAdmin starts the auth service on a fresh bus, bootstraps its admin key and returns
+// a context signed in as that admin.
+func bootstrapAdmin(t *testing.T) (*bus.Bus, *auth.Authenticator, *authservice.Service, context.Context) {
+	t.Helper()
+	ctx := context.Background()
+	b, _ := bustest.New(t)
+	authn, err := auth.Open(ctx, b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := authn.Store().EnsureAdminKey(ctx, "operator-chosen-admin-key-0123456789", time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	admin, err := authn.Authenticate(ctx, "operator-chosen-admin-key-0123456789")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b, authn, authservice.New(authn, b), auth.WithPrincipal(ctx, admin)
+}
+
 func TestKeyLifecycleIsAudited(t *testing.T) {
 	ctx := context.Background()
 	b, _ := bustest.New(t)
@@ -135,20 +155,7 @@ func auditActions(t *testing.T, b *bus.Bus) []string {
 // key's ttl; the link itself never works again, nor after its deadline.
 func TestOneTimeKeySignsInOnce(t *testing.T) {
 	ctx := context.Background()
-	b, _ := bustest.New(t)
-	authn, err := auth.Open(ctx, b)
-	if err != nil {
-		t.Fatal(err)
-	}
-	svc := authservice.New(authn, b)
-	if _, _, err := authn.Store().EnsureAdminKey(ctx, "operator-chosen-admin-key-0123456789", time.Now()); err != nil {
-		t.Fatal(err)
-	}
-	admin, err := authn.Authenticate(ctx, "operator-chosen-admin-key-0123456789")
-	if err != nil {
-		t.Fatal(err)
-	}
-	actx := auth.WithPrincipal(ctx, admin)
+	_, authn, svc, actx := bootstrapAdmin(t)
 	link := func(within, ttl time.Duration) *authv1.CreateApiKeyResponse {
 		t.Helper()
 		resp, err := svc.CreateApiKey(actx, &authv1.CreateApiKeyRequest{Name: "console link", Role: commonv1.Role_ROLE_COACH,
@@ -160,7 +167,7 @@ func TestOneTimeKeySignsInOnce(t *testing.T) {
 	}
 
 	// A one-time key needs a ttl at least as long as its use window.
-	_, err = svc.CreateApiKey(actx, &authv1.CreateApiKeyRequest{Name: "console link", Role: commonv1.Role_ROLE_COACH,
+	_, err := svc.CreateApiKey(actx, &authv1.CreateApiKeyRequest{Name: "console link", Role: commonv1.Role_ROLE_COACH,
 		Grants: []*authv1.TeamGrant{{TeamId: "t1"}}, SingleUseWithin: durationpb.New(15 * time.Minute)})
 	if inv := (*fault.Invalid)(nil); !errors.As(err, &inv) {
 		t.Fatalf("one-time key without ttl = %v, want invalid ttl", err)
@@ -300,23 +307,9 @@ func TestListAuditRecords(t *testing.T) {
 // is refused under its field; every principal granted the team reads it, and the change is
 // audited.
 func TestTeamTimeZone(t *testing.T) {
-	ctx := context.Background()
-	b, _ := bustest.New(t)
-	authn, err := auth.Open(ctx, b)
-	if err != nil {
-		t.Fatal(err)
-	}
-	svc := authservice.New(authn, b)
-	if _, _, err := authn.Store().EnsureAdminKey(ctx, "operator-chosen-admin-key-0123456789", time.Now()); err != nil {
-		t.Fatal(err)
-	}
-	admin, err := authn.Authenticate(ctx, "operator-chosen-admin-key-0123456789")
-	if err != nil {
-		t.Fatal(err)
-	}
-	actx := auth.WithPrincipal(ctx, admin)
+	b, _, svc, actx := bootstrapAdmin(t)
 
-	_, err = svc.CreateTeam(actx, &authv1.CreateTeamRequest{Team: &authv1.Team{TeamId: "t1", Name: "First", TimeZone: "Mars/Olympus"}})
+	_, err := svc.CreateTeam(actx, &authv1.CreateTeamRequest{Team: &authv1.Team{TeamId: "t1", Name: "First", TimeZone: "Mars/Olympus"}})
 	if field := violatedField(err); field != "team.time_zone" {
 		t.Fatalf("create with a made-up zone = %v, want a team.time_zone violation", err)
 	}
@@ -362,20 +355,8 @@ func violatedField(err error) string {
 // that is not a check-in link of the team cannot be revoked this way.
 func TestCheckinKeys(t *testing.T) {
 	ctx := context.Background()
-	b, _ := bustest.New(t)
-	authn, err := auth.Open(ctx, b)
-	if err != nil {
-		t.Fatal(err)
-	}
-	svc := authservice.New(authn, b)
-	if _, _, err := authn.Store().EnsureAdminKey(ctx, "operator-chosen-admin-key-0123456789", time.Now()); err != nil {
-		t.Fatal(err)
-	}
-	admin, err := authn.Authenticate(ctx, "operator-chosen-admin-key-0123456789")
-	if err != nil {
-		t.Fatal(err)
-	}
-	coachKey, err := svc.CreateApiKey(auth.WithPrincipal(ctx, admin), &authv1.CreateApiKeyRequest{Name: "Ana", Role: commonv1.Role_ROLE_COACH,
+	b, authn, svc, actx := bootstrapAdmin(t)
+	coachKey, err := svc.CreateApiKey(actx, &authv1.CreateApiKeyRequest{Name: "Ana", Role: commonv1.Role_ROLE_COACH,
 		Grants: []*authv1.TeamGrant{{TeamId: "t1"}}})
 	if err != nil {
 		t.Fatal(err)

@@ -10,7 +10,6 @@ import (
 
 	"github.com/supercomp/supercomp/pkg/auth"
 	"github.com/supercomp/supercomp/pkg/auth/authservice"
-	"github.com/supercomp/supercomp/pkg/bus/bustest"
 	"github.com/supercomp/supercomp/pkg/fault"
 	authv1 "github.com/supercomp/supercomp/pkg/gen/supercomp/auth/v1"
 	commonv1 "github.com/supercomp/supercomp/pkg/gen/supercomp/common/v1"
@@ -21,20 +20,8 @@ import (
 func coachOf(t *testing.T) (*authservice.Service, *auth.Authenticator, string, func() *auth.Authenticator) {
 	t.Helper()
 	ctx := context.Background()
-	b, _ := bustest.New(t)
-	authn, err := auth.Open(ctx, b)
-	if err != nil {
-		t.Fatal(err)
-	}
-	svc := authservice.New(authn, b)
-	if _, _, err := authn.Store().EnsureAdminKey(ctx, "operator-chosen-admin-key-0123456789", time.Now()); err != nil {
-		t.Fatal(err)
-	}
-	admin, err := authn.Authenticate(ctx, "operator-chosen-admin-key-0123456789")
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp, err := svc.CreateApiKey(auth.WithPrincipal(ctx, admin), &authv1.CreateApiKeyRequest{Name: "coach", Role: commonv1.Role_ROLE_COACH,
+	b, authn, svc, actx := bootstrapAdmin(t)
+	resp, err := svc.CreateApiKey(actx, &authv1.CreateApiKeyRequest{Name: "coach", Role: commonv1.Role_ROLE_COACH,
 		Grants: []*authv1.TeamGrant{{TeamId: "t1"}}})
 	if err != nil {
 		t.Fatal(err)

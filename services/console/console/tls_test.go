@@ -32,6 +32,7 @@ import (
 	authv1 "github.com/supercomp/supercomp/pkg/gen/supercomp/auth/v1"
 	commonv1 "github.com/supercomp/supercomp/pkg/gen/supercomp/common/v1"
 	"github.com/supercomp/supercomp/pkg/server"
+	"github.com/supercomp/supercomp/pkg/server/servertest"
 	"github.com/supercomp/supercomp/services/console/console"
 )
 
@@ -115,16 +116,7 @@ func startMutualTLSAuth(t *testing.T, pki pemFiles) string {
 		t.Fatal(err)
 	}
 	authservice.New(authn, b).Register(srv.GRPC())
-	if err := srv.Listen(); err != nil {
-		t.Fatal(err)
-	}
-	go func() { _ = srv.Start(context.Background()) }()
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		_ = srv.Stop(ctx)
-	})
-	return srv.Addr().String()
+	return servertest.Serve(t, srv)
 }
 
 func targetsAt(addr string, tls console.ServicesTLS) console.Targets {

@@ -33,6 +33,7 @@ import (
 	programmingv1 "github.com/supercomp/supercomp/pkg/gen/supercomp/programming/v1"
 	trendsv1 "github.com/supercomp/supercomp/pkg/gen/supercomp/trends/v1"
 	"github.com/supercomp/supercomp/pkg/server"
+	"github.com/supercomp/supercomp/pkg/server/servertest"
 )
 
 // The console's tests run against a real gRPC server with the real access guard and
@@ -156,16 +157,7 @@ func newFixture(t testing.TB, opts Options) *fixture {
 	trendsv1.RegisterTrendsServiceServer(srv.GRPC(), f.trends)
 	f.ingestion = &cannedIngestion{}
 	ingestionv1.RegisterIngestionServiceServer(srv.GRPC(), f.ingestion)
-	if err := srv.Listen(); err != nil {
-		t.Fatal(err)
-	}
-	go func() { _ = srv.Start(context.Background()) }()
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		_ = srv.Stop(ctx)
-	})
-	conn, err := grpc.NewClient(srv.Addr().String(), grpc.WithTransportCredentials(insecure.NewCredentials()))
+	conn, err := grpc.NewClient(servertest.Serve(t, srv), grpc.WithTransportCredentials(insecure.NewCredentials()))
 	if err != nil {
 		t.Fatal(err)
 	}

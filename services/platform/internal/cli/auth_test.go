@@ -16,6 +16,7 @@ import (
 	"github.com/supercomp/supercomp/pkg/auth/authservice"
 	"github.com/supercomp/supercomp/pkg/bus/bustest"
 	"github.com/supercomp/supercomp/pkg/server"
+	"github.com/supercomp/supercomp/pkg/server/servertest"
 )
 
 // startSecureServer runs the server kit with the auth guard and AuthService (with opts) on real
@@ -39,16 +40,7 @@ func startSecureServer(t *testing.T, opts ...authservice.Option) (addr, adminKey
 		t.Fatal(err)
 	}
 	authservice.New(authn, b, opts...).Register(srv.GRPC())
-	if err := srv.Listen(); err != nil {
-		t.Fatal(err)
-	}
-	go func() { _ = srv.Start(context.Background()) }()
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		_ = srv.Stop(ctx)
-	})
-	return srv.Addr().String(), adminKey
+	return servertest.Serve(t, srv), adminKey
 }
 
 func TestKeysLoginAndCredentials(t *testing.T) {

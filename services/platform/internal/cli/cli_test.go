@@ -5,11 +5,11 @@ import (
 	"context"
 	"strings"
 	"testing"
-	"time"
 
 	"go.uber.org/zap"
 
 	"github.com/supercomp/supercomp/pkg/server"
+	"github.com/supercomp/supercomp/pkg/server/servertest"
 )
 
 // runSC runs the sc command tree with args and returns its output.
@@ -32,16 +32,7 @@ func startServer(t *testing.T, serving ...string) string {
 	for _, name := range serving {
 		srv.SetServing(name)
 	}
-	if err := srv.Listen(); err != nil {
-		t.Fatal(err)
-	}
-	go func() { _ = srv.Start(context.Background()) }()
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		_ = srv.Stop(ctx)
-	})
-	return srv.Addr().String()
+	return servertest.Serve(t, srv)
 }
 
 func TestVersion(t *testing.T) {

@@ -22,6 +22,7 @@ import (
 	"github.com/supercomp/supercomp/pkg/events"
 	eventsv1 "github.com/supercomp/supercomp/pkg/gen/supercomp/events/v1"
 	"github.com/supercomp/supercomp/pkg/server"
+	"github.com/supercomp/supercomp/pkg/server/servertest"
 )
 
 // dlqDupWindow is TRAINING's duplicate window in this test: short, so a dead letter can be
@@ -92,15 +93,7 @@ func startDLQServer(t *testing.T) (addr, adminKey string, b *bus.Bus, picky *pic
 	}
 	authservice.New(authn, b).Register(srv.GRPC())
 	deadletter.New(b).Register(srv.GRPC())
-	if err := srv.Listen(); err != nil {
-		t.Fatal(err)
-	}
-	go func() { _ = srv.Start(context.Background()) }()
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		_ = srv.Stop(ctx)
-	})
+	servertest.Serve(t, srv)
 
 	picky = &pickyConsumer{maxLoad: 500, accepted: map[string]int{}}
 	c, err := b.NewConsumer(ctx, bus.ConsumerConfig{Stream: bus.StreamTraining, Durable: "picky-recorder"}, picky.handle, bustest.Logger(t))

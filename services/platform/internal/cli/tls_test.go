@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
@@ -20,6 +19,7 @@ import (
 
 	sccfg "github.com/supercomp/supercomp/pkg/config"
 	"github.com/supercomp/supercomp/pkg/server"
+	"github.com/supercomp/supercomp/pkg/server/servertest"
 )
 
 // testPKI writes a CA, a server certificate for 127.0.0.1 and a client certificate as PEM files.
@@ -73,16 +73,7 @@ func startTLSServer(t *testing.T, cfg sccfg.ServerTLS) string {
 		t.Fatal(err)
 	}
 	srv.SetServing(healthTargets[1])
-	if err := srv.Listen(); err != nil {
-		t.Fatal(err)
-	}
-	go func() { _ = srv.Start(context.Background()) }()
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		_ = srv.Stop(ctx)
-	})
-	return srv.Addr().String()
+	return servertest.Serve(t, srv)
 }
 
 func TestTLS(t *testing.T) {
