@@ -192,7 +192,7 @@ func (sq oracleSquad) recs(det oracleDetector) recs {
 // ceiling is the best recall within recallDays any oracle setting reaches while keeping false
 // recommendations per healthy athlete per 12 weeks at or below maxFalse and precision at or
 // above minPrecision, pooled over the squads.
-func ceiling(squads []oracleSquad, recallDays, maxFalse, minPrecision float64) (best quality, bestName string) {
+func ceiling(squads []oracleSquad, recallDays, maxFalse, minPrecision float64) (best quality, bestDet oracleDetector) {
 	cooldown := domain.DefaultThresholds().Rule.CooldownDays
 	var dets []oracleDetector
 	for _, k := range []float64{0, 0.25, 0.5, 0.75, 1, 1.5} {
@@ -207,19 +207,24 @@ func ceiling(squads []oracleSquad, recallDays, maxFalse, minPrecision float64) (
 	}
 	best.recall = -1
 	for _, det := range dets {
-		var total quality
-		for _, sq := range squads {
-			total = add(total, score(sq.team, sq.recs(det), sq.weeks, recallDays))
-		}
-		q := finish(total, squads[0].weeks, len(squads))
+		q := scoreDetector(squads, det, recallDays)
 		if q.falsePer12w > maxFalse || q.precision < minPrecision {
 			continue
 		}
 		if q.recall > best.recall || (q.recall == best.recall && q.medianLag() < best.medianLag()) {
-			best, bestName = q, det.name
+			best, bestDet = q, det
 		}
 	}
-	return best, bestName
+	return best, bestDet
+}
+
+// scoreDetector is the quality of one oracle detector pooled over squads.
+func scoreDetector(squads []oracleSquad, det oracleDetector, recallDays float64) quality {
+	var total quality
+	for _, sq := range squads {
+		total = add(total, score(sq.team, sq.recs(det), sq.weeks, recallDays))
+	}
+	return finish(total, squads[0].weeks, len(squads))
 }
 
 // TestDetectionCeiling measures, per sets+RPE shape, the most any detector could reach on the
@@ -243,10 +248,11 @@ func TestDetectionCeiling(t *testing.T) {
 			lagged = append(lagged, newOracleSquad(cfg, 21))
 			estimating = append(estimating, newEstimatingSquad(cfg))
 		}
-		targets, name := ceiling(squads, 14, 0.1, 0.85)
-		loose, looseName := ceiling(squads, 14, 0.2, 0)
-		past, pastName := ceiling(lagged, 14, 0.1, 0.85)
-		est, estName := ceiling(estimating, 14, 0.1, 0.85)
+		targets, det := ceiling(squads, 14, 0.1, 0.85)
+		loose, looseDet := ceiling(squads, 14, 0.2, 0)
+		past, pastDet := ceiling(lagged, 14, 0.1, 0.85)
+		est, estDet := ceiling(estimating, 14, 0.1, 0.85)
+		name, looseName, pastName, estName := det.name, looseDet.name, pastDet.name, estDet.name
 		assessor, _ := measure(t, c.name+" all seeds", c.cohort, seeds)
 		table = append(table, fmt.Sprintf("| %s | %.2f (median %.0f d; %s) | %.2f (%s) | %.2f (median %.0f d; %s) | %.2f (median %.0f d; %s) | %.2f (median %.0f d) |",
 			c.name, targets.recall, targets.medianLag(), name, loose.recall, looseName, past.recall, past.medianLag(), pastName,

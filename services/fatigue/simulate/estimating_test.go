@@ -177,3 +177,13 @@ func newEstimatingSquad(cfg simulate.Config) oracleSquad {
 	}
 	return oracleSquad{team: team, start: cfg.Start, weeks: cfg.Weeks, z: days}
 }
+
+// estimatingSquads are the estimating oracle's squads of cfg's shape, one per seed.
+func estimatingSquads(cfg simulate.Config, seeds []uint64) []oracleSquad {
+	out := make([]oracleSquad, 0, len(seeds))
+	for _, seed := range seeds {
+		cfg.Seed = seed
+		out = append(out, newEstimatingSquad(cfg))
+	}
+	return out
+}

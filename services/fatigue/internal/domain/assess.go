@@ -52,10 +52,15 @@ func (s *State) Assess(d Day, th Thresholds) Result {
 	shape := s.shape(d)
 	daily := shape == ShapeSetsWellness || shape == ShapeFull
 
+	// Where rated main lifts were scored in the rule's window, strength is measured, and the
+	// calendar rule does not fire without it (see firedRule), unless a recommendation came
+	// within afterEpisodeDays (see there).
+	sinceRecommendation := s.Episode.LastRecommendationDay > 0 && d-s.Episode.LastRecommendationDay <= afterEpisodeDays
+	calendarCounts := sinceRecommendation || !lc.shortfall.measuresStrength(d-Day(th.Rule.WindowDays)+1, d)
 	var res Result
-	res.RuleFired, res.Fired = firedRule(lc, t.mask, persistent, fired, th.Rule)
+	res.RuleFired, res.Fired = firedRule(lc, t.mask, persistent, fired, calendarCounts, th.Rule)
 	res.Plateau = lc.plateau.abnormal && t.mask&^bit(famStagnation) == 0 && res.RuleFired == ""
-	res.Checks = s.ruleChecks(lc, th, persistent, t.mask, daily)
+	res.Checks = s.ruleChecks(lc, th, persistent, t.mask, daily, calendarCounts)
 	if spike.abnormal && t.mask != 0 {
 		score += 10
 	}
@@ -164,9 +169,23 @@ func (s *State) calendarRule(d Day, mask uint8, th Thresholds) (persistent int, 
 	return persistent, fired
 }
 
+// afterEpisodeDays is how long after a recommendation two_families fires beside a measured
+// strength trend. The trend takes in the days after an episode's cooldown, so once the athlete
+// has settled at a lower level it reads that level as their own: fatigue in two families that
+// lasts through a deload says the athlete did not come back, and the trend cannot. Eight
+// weeks: the deload, and a training block after it.
+const afterEpisodeDays = 56
+
 // firedRule is the deload rule that holds today, in order of precedence, and the families
-// behind it.
-func firedRule(lc liftingCheck, mask uint8, persistent int, calendarFired []Family, rt RuleThresholds) (string, []Family) {
+// behind it. calendarCounts is false where the window has rated lifting days scored against
+// the strength trend: then two_families does not fire. Overreaching is a decrement of
+// performance (Meeusen et al. 2013, the ECSS/ACSM consensus), and where the log rates its main
+// lifts the trend measures it; slower bars and poor sleep beside strength that holds are
+// fatigue that has not cost performance yet, WATCH, as decline_plus_subjective and
+// lifting_decline still fire the day strength gives way. Logs without rated lifts (wellness
+// and HRV only, or sets without RPE) keep the rule; the fatigue README has what it made on the
+// simulated squads with and without this.
+func firedRule(lc liftingCheck, mask uint8, persistent int, calendarFired []Family, calendarCounts bool, rt RuleThresholds) (string, []Family) {
 	withDecline := func(also ...Family) []Family {
 		out := []Family{famDecline}
 		for _, f := range also {
@@ -178,7 +197,7 @@ func firedRule(lc liftingCheck, mask uint8, persistent int, calendarFired []Fami
 	}
 	subjective := mask&(bit(famSoreness)|bit(famMotSleep)) != 0
 	switch {
-	case persistent >= rt.MinAbnormalDays:
+	case calendarCounts && persistent >= rt.MinAbnormalDays:
 		return RuleTwoFamilies, calendarFired
 	case rt.DeclinePlusSubjective && mask&bit(famDecline) != 0 && subjective:
 		return RuleDeclinePlusSubjective, withDecline(famSoreness, famMotSleep)

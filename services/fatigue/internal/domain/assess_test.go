@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"reflect"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 )
@@ -35,6 +36,80 @@ func scenario(t *testing.T, th Thresholds, days int, bad func(d int) bool) (*Sta
 		results = append(results, st.Step(th))
 	}
 	return st, results
+}
+
+// TestTwoFamiliesWaitsForStrengthWhereItIsMeasured: the scenario of
+// TestDeloadRuleNeedsTwoGroupsOnSixDays, with the athlete also lifting three times a week at
+// the same load and RPE throughout. Two families stay abnormal from day 22, but strength,
+// measured on rated lifts every week, holds: WATCH, and the rule check says why. Once the
+// lifting stops, strength is no longer measured in the rule's week and the same signs fire.
+func TestTwoFamiliesWaitsForStrengthWhereItIsMeasured(t *testing.T) {
+	th := DefaultThresholds()
+	run := func(liftUntil int) []Result {
+		st := &State{}
+		var results []Result
+		for d := 0; d < 40; d++ {
+			day := day0 + Day(d)
+			w := Wellness{Fatigue: 4, SleepQuality: 4, Soreness: 4, Stress: 4, Mood: 4, Motivation: 4}
+			cmj := 0.0
+			if d%5 == 0 {
+				cmj = 40
+			}
+			if d >= 20 {
+				w.Soreness, w.Motivation = 2, 2
+				cmj = 36
+			}
+			st.ObserveWellness(day, w, 0, th)
+			if cmj > 0 {
+				st.ObserveReadiness(day, 0, cmj, 0, th)
+			}
+			if d%7 == 0 || d%7 == 2 || d%7 == 4 {
+				for _, lift := range []Lift{LiftSquat, LiftBenchPress, LiftDeadlift} {
+					for range 3 {
+						if d < liftUntil {
+							st.ObserveSet(day, Set{Lift: lift, Type: SetWorking, LoadKg: 100, Reps: 5, RPE: 8, HasRPE: true}, 0, th)
+						}
+					}
+				}
+			}
+			results = append(results, st.Step(th))
+		}
+		return results
+	}
+	res := run(40)
+	for d, r := range res {
+		if r.RuleFired != "" {
+			t.Fatalf("day %d: %s fired while rated lifts held their strength", d, r.RuleFired)
+		}
+	}
+	var check *RuleCheck
+	for _, c := range res[30].Checks {
+		if c.Rule == RuleTwoFamilies {
+			check = c
+		}
+	}
+	if check == nil || check.Holds || check.Count < uint32(th.Rule.MinAbnormalDays) {
+		t.Fatalf("day 30: two_families check %+v, want its days counted and not holding", check)
+	}
+	if !strings.Contains(check.Detail.String(), "strength is measured") {
+		t.Errorf("day 30: the check does not say why it does not hold: %s", check.Detail)
+	}
+	if got := res[30].Assessed.Status; got != StatusWatch {
+		t.Errorf("day 30: status %v, want WATCH", got)
+	}
+
+	// Lifting until day 21: the last rated lifting day (21) leaves the rule's week on day 28.
+	res = run(22)
+	fired := -1
+	for d, r := range res {
+		if r.NewRecommendation {
+			fired = d
+			break
+		}
+	}
+	if fired != 28 || res[fired].RuleFired != RuleTwoFamilies {
+		t.Fatalf("lifting stopped on day 21: first recommendation on day %d (%q), want two_families on day 28", fired, res[max(fired, 0)].RuleFired)
+	}
 }
 
 func TestDeloadRuleNeedsTwoGroupsOnSixDays(t *testing.T) {

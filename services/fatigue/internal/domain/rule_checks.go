@@ -7,7 +7,7 @@ import (
 
 // ruleChecks says, for every rule the athlete's data can feed, how far it is from holding: what
 // a coach reads when nothing fired.
-func (s *State) ruleChecks(lc liftingCheck, th Thresholds, persistent int, mask uint8, daily bool) []*RuleCheck {
+func (s *State) ruleChecks(lc liftingCheck, th Thresholds, persistent int, mask uint8, daily, calendarCounts bool) []*RuleCheck {
 	st := th.Strength
 	var out []*RuleCheck
 	if sf := lc.shortfall; sf.judged {
@@ -49,8 +49,12 @@ func (s *State) ruleChecks(lc liftingCheck, th Thresholds, persistent int, mask 
 	}
 	out = append(out, sc)
 	if daily {
-		out = append(out, &RuleCheck{Rule: RuleTwoFamilies, Holds: persistent >= th.Rule.MinAbnormalDays, Count: uint32(persistent), Needed: uint32(th.Rule.MinAbnormalDays),
-			Detail: textf("%d independent signal groups abnormal on %d of the last %d days; needs %d", th.Rule.MinFamilies, persistent, th.Rule.WindowDays, th.Rule.MinAbnormalDays)})
+		tf := &RuleCheck{Rule: RuleTwoFamilies, Holds: calendarCounts && persistent >= th.Rule.MinAbnormalDays, Count: uint32(persistent), Needed: uint32(th.Rule.MinAbnormalDays),
+			Detail: textf("%d independent signal groups abnormal on %d of the last %d days; needs %d", th.Rule.MinFamilies, persistent, th.Rule.WindowDays, th.Rule.MinAbnormalDays)}
+		if !calendarCounts {
+			tf.Detail = tf.Detail.plus(plainText(", and counts only when no rated main-lift day is in them: here strength is measured, and fatigue signs while it holds up are WATCH"))
+		}
+		out = append(out, tf)
 		if th.Rule.DeclinePlusSubjective {
 			decl, subj := mask&bit(famDecline) != 0, mask&(bit(famSoreness)|bit(famMotSleep)) != 0
 			n := 0

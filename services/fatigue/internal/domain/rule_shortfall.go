@@ -119,6 +119,13 @@ type shortfall struct {
 	refFrom, refTo Day
 	// judged is false when there are no rated lifting days to score.
 	judged bool
+	// scoredOn is the latest rated lifting day scored against the trend.
+	scoredOn Day
+}
+
+// measuresStrength says whether the trend scored a rated lifting day in the days from..to.
+func (sf shortfall) measuresStrength(from, to Day) bool {
+	return sf.judged && sf.scoredOn >= from && sf.scoredOn <= to
 }
 
 // ratedLiftDay is one lift's effort-adjusted e1RM on a day.
@@ -257,7 +264,7 @@ func (s *State) judgeShortfall(d Day, th Thresholds) shortfall {
 		}
 		z /= math.Sqrt(float64(n)) // the lifts of a day as one score (Stouffer)
 		zFlat /= math.Sqrt(float64(n))
-		out.judged, lastScored = true, day
+		out.judged, lastScored, out.scoredOn = true, day, day
 		if holding {
 			// In the cooldown of a run that fired, or the open recommendation: the lifts stay
 			// short of the forecast it held, or they do not.

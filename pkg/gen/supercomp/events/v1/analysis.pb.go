@@ -741,7 +741,8 @@ type AthleteAssessed struct {
 	// How much data the assessment rests on.
 	Coverage *DataCoverage `protobuf:"bytes,10,opt,name=coverage,proto3" json:"coverage,omitempty"`
 	// Name of the deload rule that fired, empty unless status is DELOAD_RECOMMENDED:
-	// "two_families" (>= 2 families on >= 6 of the last 7 days), "decline_plus_subjective",
+	// "two_families" (>= 2 families on >= 6 of the last 7 days; not while rated lifts in those
+	// days hold their trend, unless within 8 weeks of a recommendation), "decline_plus_subjective",
 	// "lifting_decline" (effort-adjusted e1RM short of each lift's trend, accumulated over the
 	// lifting days), "missed_reps" (later sets short of the first at a familiar load) or
 	// "sustained_decline" (every week of the last three down, with or without RPE).
