@@ -4,6 +4,9 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"path/filepath"
+	"regexp"
+	"runtime/debug"
 	"slices"
 	"strconv"
 	"strings"
@@ -44,6 +47,10 @@ const (
 	// fatigueDurable is the fatigue service's TRAINING consumer (one partition, as the
 	// all-in-one runs it).
 	fatigueDurable = "fatigue"
+	// deployedGOGC is the GC target the back-end services are deployed with (k8s/base;
+	// TestDeployedGOGC keeps them equal): the benchmark runs with it unless GOGC is in the
+	// environment (GOGC=100 measures the platform at Go's default).
+	deployedGOGC = 400
 )
 
 // BenchmarkAlertPath measures end-to-end alert latency on the all-in-one platform: from the
@@ -65,6 +72,12 @@ func BenchmarkAlertPath(b *testing.B) {
 		}
 		rate = n
 	}
+	if _, set := os.LookupEnv("GOGC"); !set {
+		defer debug.SetGCPercent(debug.SetGCPercent(deployedGOGC))
+	}
+	gc := debug.SetGCPercent(-1)
+	debug.SetGCPercent(gc)
+	report("BenchmarkAlertPath: GOGC=%d\n", gc)
 	runs := 0
 	b.Run("idle", func(b *testing.B) { runs++; p.measure(b, ath, fmt.Sprintf("idle%d", runs), 0) })
 	b.Run("background", func(b *testing.B) { runs++; p.measure(b, ath, fmt.Sprintf("bg%d", runs), rate) })
@@ -384,4 +397,23 @@ func (l *backgroundLoad) stop() float64 {
 	close(l.stopc)
 	l.wg.Wait()
 	return float64(n) / elapsed.Seconds()
+}
+
+// TestDeployedGOGC keeps BenchmarkAlertPath's GC target the one every back-end service is
+// deployed with.
+func TestDeployedGOGC(t *testing.T) {
+	for _, svc := range []string{"ingestion", "fatigue", "notifications", "programming"} {
+		manifest, err := os.ReadFile(filepath.Join("..", "..", "..", "..", "k8s", "base", svc+".yaml"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		m := regexp.MustCompile(`- name: GOGC\s+value: "(\d+)"`).FindSubmatch(manifest)
+		if m == nil {
+			t.Errorf("k8s/base/%s.yaml sets no GOGC", svc)
+			continue
+		}
+		if got := string(m[1]); got != strconv.Itoa(deployedGOGC) {
+			t.Errorf("k8s/base/%s.yaml sets GOGC=%s, BenchmarkAlertPath runs with %d", svc, got, deployedGOGC)
+		}
+	}
 }

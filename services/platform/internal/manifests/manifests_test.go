@@ -238,32 +238,40 @@ func TestComposeStack(t *testing.T) {
 	}
 }
 
-// TestIngestionHeapFitsMemoryLimit: ingestion runs with a high GOGC (its heap may grow to several
-// times the live data), so every overlay must give it a GOMEMLIMIT just under its container's
-// memory limit: the collector then works harder near the limit instead of the pod being killed.
-func TestIngestionHeapFitsMemoryLimit(t *testing.T) {
+// TestHeapFitsMemoryLimit: the back-end services run with a high GOGC (the heap may grow to
+// several times the live data), so every overlay must give each a GOMEMLIMIT just under its
+// container's memory limit: the collector then works harder near the limit instead of the pod
+// being killed.
+func TestHeapFitsMemoryLimit(t *testing.T) {
 	for _, overlay := range []string{"dev", "prod"} {
-		d := build(t, overlay)["Deployment/ingestion"]
-		container := []any{"spec", "template", "spec", "containers", 0}
-		limit := quantityBytes(t, fmt.Sprint(field(t, d, append(slices.Clone(container), "resources", "limits", "memory")...)))
-		env := map[string]string{}
-		list, _ := field(t, d, append(slices.Clone(container), "env")...).([]any)
-		for _, e := range list {
-			if m, ok := e.(map[string]any); ok {
-				env[fmt.Sprint(m["name"])] = fmt.Sprint(m["value"])
-			}
+		res := build(t, overlay)
+		for _, svc := range []string{"ingestion", "fatigue", "notifications", "programming"} {
+			heapFitsMemoryLimit(t, overlay, svc, res["Deployment/"+svc])
 		}
-		if env["GOGC"] == "" {
-			t.Errorf("%s: ingestion sets no GOGC", overlay)
+	}
+}
+
+func heapFitsMemoryLimit(t *testing.T, overlay, svc string, d *resource.Resource) {
+	t.Helper()
+	container := []any{"spec", "template", "spec", "containers", 0}
+	limit := quantityBytes(t, fmt.Sprint(field(t, d, append(slices.Clone(container), "resources", "limits", "memory")...)))
+	env := map[string]string{}
+	list, _ := field(t, d, append(slices.Clone(container), "env")...).([]any)
+	for _, e := range list {
+		if m, ok := e.(map[string]any); ok {
+			env[fmt.Sprint(m["name"])] = fmt.Sprint(m["value"])
 		}
-		soft, ok := env["GOMEMLIMIT"]
-		if !ok {
-			t.Errorf("%s: ingestion sets no GOMEMLIMIT", overlay)
-			continue
-		}
-		if ratio := float64(quantityBytes(t, soft)) / float64(limit); ratio < 0.8 || ratio > 0.95 {
-			t.Errorf("%s: GOMEMLIMIT %s is %.0f%% of the %d-byte memory limit, want 80-95%%", overlay, soft, 100*ratio, limit)
-		}
+	}
+	if env["GOGC"] == "" {
+		t.Errorf("%s: %s sets no GOGC", overlay, svc)
+	}
+	soft, ok := env["GOMEMLIMIT"]
+	if !ok {
+		t.Errorf("%s: %s sets no GOMEMLIMIT", overlay, svc)
+		return
+	}
+	if ratio := float64(quantityBytes(t, soft)) / float64(limit); ratio < 0.8 || ratio > 0.95 {
+		t.Errorf("%s: %s's GOMEMLIMIT %s is %.0f%% of the %d-byte memory limit, want 80-95%%", overlay, svc, soft, 100*ratio, limit)
 	}
 }
 
