@@ -195,7 +195,7 @@ func (s *State) judgeShortfall(d Day, th Thresholds) shortfall {
 	folded := 0 // days[:folded] are in the filters
 	sum, belowSum := 0.0, 0.0
 	runFrom, holdFrom := -1, -1 // first day (index) of the open run, of the run that fired
-	quietUntil, lastScored := Day(0), Day(0)
+	quietUntil := Day(0)
 	// While a recommendation is open the forecast stays the one it was judged against, as the
 	// strength baseline does: an athlete who never deloads must not read as recovered because
 	// the trend followed them down.
@@ -264,7 +264,7 @@ func (s *State) judgeShortfall(d Day, th Thresholds) shortfall {
 		}
 		z /= math.Sqrt(float64(n)) // the lifts of a day as one score (Stouffer)
 		zFlat /= math.Sqrt(float64(n))
-		out.judged, lastScored, out.scoredOn = true, day, day
+		out.judged, out.scoredOn = true, day
 		if holding {
 			// In the cooldown of a run that fired, or the open recommendation: the lifts stay
 			// short of the forecast it held, or they do not.
@@ -302,7 +302,7 @@ func (s *State) judgeShortfall(d Day, th Thresholds) shortfall {
 			sum, runFrom = 0, -1
 		}
 	}
-	if lastScored < quietUntil && d >= quietUntil && frozen < 0 {
+	if out.scoredOn < quietUntil && d >= quietUntil && frozen < 0 {
 		// The cooldown of the run that fired is over with no lifting day since: what held in
 		// it does not carry past it.
 		out.holds = false
