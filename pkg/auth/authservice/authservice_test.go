@@ -16,6 +16,7 @@ import (
 	"github.com/supercomp/supercomp/pkg/audit"
 	"github.com/supercomp/supercomp/pkg/auth"
 	"github.com/supercomp/supercomp/pkg/auth/authservice"
+	"github.com/supercomp/supercomp/pkg/auth/authtest"
 	"github.com/supercomp/supercomp/pkg/bus"
 	"github.com/supercomp/supercomp/pkg/bus/bustest"
 	"github.com/supercomp/supercomp/pkg/events"
@@ -30,13 +31,7 @@ func bootstrapAdmin(t *testing.T) (*bus.Bus, *auth.Authenticator, *authservice.S
 	t.Helper()
 	ctx := context.Background()
 	b, _ := bustest.New(t)
-	authn, err := auth.Open(ctx, b)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, _, err := authn.Store().EnsureAdminKey(ctx, "operator-chosen-admin-key-0123456789", time.Now()); err != nil {
-		t.Fatal(err)
-	}
+	authn := authtest.WithAdmin(t, b, "operator-chosen-admin-key-0123456789")
 	admin, err := authn.Authenticate(ctx, "operator-chosen-admin-key-0123456789")
 	if err != nil {
 		t.Fatal(err)

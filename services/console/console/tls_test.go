@@ -27,6 +27,7 @@ import (
 
 	"github.com/supercomp/supercomp/pkg/auth"
 	"github.com/supercomp/supercomp/pkg/auth/authservice"
+	"github.com/supercomp/supercomp/pkg/auth/authtest"
 	"github.com/supercomp/supercomp/pkg/bus/bustest"
 	"github.com/supercomp/supercomp/pkg/config"
 	authv1 "github.com/supercomp/supercomp/pkg/gen/supercomp/auth/v1"
@@ -96,15 +97,8 @@ const adminKey = "console-tls-test-admin-key-0123456789abcdef"
 // on a gRPC port that requires client certificates signed by the test CA.
 func startMutualTLSAuth(t *testing.T, pki pemFiles) string {
 	t.Helper()
-	ctx := context.Background()
 	b, _ := bustest.New(t)
-	authn, err := auth.Open(ctx, b)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, _, err := authn.Store().EnsureAdminKey(ctx, adminKey, time.Now()); err != nil {
-		t.Fatal(err)
-	}
+	authn := authtest.WithAdmin(t, b, adminKey)
 	tlsCfg, err := config.ServerTLS{CertFile: pki.serverCert, KeyFile: pki.serverKey, ClientCAFile: pki.ca}.Load()
 	if err != nil {
 		t.Fatal(err)

@@ -22,6 +22,7 @@ import (
 
 	"github.com/supercomp/supercomp/pkg/auth"
 	"github.com/supercomp/supercomp/pkg/auth/authservice"
+	"github.com/supercomp/supercomp/pkg/auth/authtest"
 	"github.com/supercomp/supercomp/pkg/bus"
 	"github.com/supercomp/supercomp/pkg/bus/bustest"
 	authv1 "github.com/supercomp/supercomp/pkg/gen/supercomp/auth/v1"
@@ -130,15 +131,8 @@ func (f *fixture) replica(key []byte) string {
 
 func newFixture(t testing.TB, opts Options) *fixture {
 	t.Helper()
-	ctx := context.Background()
 	b, nats := bustest.New(t)
-	authn, err := auth.Open(ctx, b)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, _, err := authn.Store().EnsureAdminKey(ctx, adminKey, time.Now()); err != nil {
-		t.Fatal(err)
-	}
+	authn := authtest.WithAdmin(t, b, adminKey)
 	guard := auth.NewGuard(authn)
 	srv, err := server.New(server.Config{Addr: "127.0.0.1:0"}, zap.NewNop(),
 		server.WithUnaryInterceptors(guard.Unary()), server.WithStreamInterceptors(guard.Stream()))

@@ -2,18 +2,17 @@ package cli
 
 import (
 	"bytes"
-	"context"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
-	"time"
 
 	"go.uber.org/zap"
 
 	"github.com/supercomp/supercomp/pkg/auth"
 	"github.com/supercomp/supercomp/pkg/auth/authservice"
+	"github.com/supercomp/supercomp/pkg/auth/authtest"
 	"github.com/supercomp/supercomp/pkg/bus/bustest"
 	"github.com/supercomp/supercomp/pkg/server"
 	"github.com/supercomp/supercomp/pkg/server/servertest"
@@ -23,16 +22,9 @@ import (
 // JetStream, and returns its address and a bootstrap admin key.
 func startSecureServer(t *testing.T, opts ...authservice.Option) (addr, adminKey string) {
 	t.Helper()
-	ctx := context.Background()
 	b, _ := bustest.New(t)
-	authn, err := auth.Open(ctx, b)
-	if err != nil {
-		t.Fatal(err)
-	}
 	adminKey = "cli-test-admin-key-0123456789abcdef"
-	if _, _, err := authn.Store().EnsureAdminKey(ctx, adminKey, time.Now()); err != nil {
-		t.Fatal(err)
-	}
+	authn := authtest.WithAdmin(t, b, adminKey)
 	guard := auth.NewGuard(authn)
 	srv, err := server.New(server.Config{Addr: "127.0.0.1:0"}, zap.NewNop(),
 		server.WithUnaryInterceptors(guard.Unary()), server.WithStreamInterceptors(guard.Stream()))

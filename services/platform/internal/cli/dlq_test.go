@@ -16,6 +16,7 @@ import (
 
 	"github.com/supercomp/supercomp/pkg/auth"
 	"github.com/supercomp/supercomp/pkg/auth/authservice"
+	"github.com/supercomp/supercomp/pkg/auth/authtest"
 	"github.com/supercomp/supercomp/pkg/bus"
 	"github.com/supercomp/supercomp/pkg/bus/bustest"
 	"github.com/supercomp/supercomp/pkg/deadletter"
@@ -77,14 +78,8 @@ func startDLQServer(t *testing.T) (addr, adminKey string, b *bus.Bus, picky *pic
 			}
 		}
 	}
-	authn, err := auth.Open(ctx, b)
-	if err != nil {
-		t.Fatal(err)
-	}
 	adminKey = "cli-dlq-admin-key-0123456789abcdef"
-	if _, _, err := authn.Store().EnsureAdminKey(ctx, adminKey, time.Now()); err != nil {
-		t.Fatal(err)
-	}
+	authn := authtest.WithAdmin(t, b, adminKey)
 	guard := auth.NewGuard(authn)
 	srv, err := server.New(server.Config{Addr: "127.0.0.1:0"}, zap.NewNop(),
 		server.WithUnaryInterceptors(guard.Unary()), server.WithStreamInterceptors(guard.Stream()))
