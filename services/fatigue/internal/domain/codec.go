@@ -18,7 +18,6 @@ import (
 //     their top sets instead.
 const (
 	stateVersion                = 3
-	stateVersionNoRatedMean     = 2
 	stateVersionNoDeloadWindows = 1
 )
 
@@ -200,7 +199,7 @@ func (s *State) UnmarshalBinary(data []byte) error {
 				TopReps: o.TopReps, NRPE: o.NRPE, NVel: o.NVel, Flags: o.Flags}
 		}
 	}
-	if h.Version >= stateVersionNoRatedMean {
+	if h.Version > stateVersionNoDeloadWindows {
 		if err := s.decodeDeloadWindows(r); err != nil {
 			return err
 		}
